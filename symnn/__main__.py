@@ -1,0 +1,3 @@
+from symnn.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,54 @@
+"""The `symnn` command line. Each sub-command lives in symnn/commands/<name>.py and provides
+`add_arguments(parser)` and `run(args) -> int`; this module only dispatches and turns a
+SymnnError into one line on stderr and exit code 2."""
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+# sub-command name -> (module under symnn.commands, one-line help)
+COMMANDS: dict[str, tuple[str, str]] = {
+    "derive": ("derive", "print a step-by-step, machine-checked derivation"),
+}
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # one line, exit 2, no usage dump
+        self.exit(2, f"symnn: error: {message} (see `{self.prog} --help`)\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="symnn", description="symnn: derive neural networks symbolically, "
+                     "then run the derived code.")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    for name, (module, help_text) in COMMANDS.items():
+        cmd = importlib.import_module(f"symnn.commands.{module}")
+        p = sub.add_parser(name, help=help_text, description=help_text)
+        cmd.add_arguments(p)
+        p.set_defaults(_run=cmd.run)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    from symnn.errors import SymnnError
+
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "command", None):
+        parser.print_help()
+        return 2
+    try:
+        return int(args._run(args) or 0)
+    except SymnnError as exc:
+        print(f"symnn: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("symnn: interrupted; no partial output was left behind", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
