@@ -1,0 +1,80 @@
+"""The walker: dispatch on an expression's type and build the rule tree for ∂expr/∂var."""
+from __future__ import annotations
+
+import sympy as sp
+
+from symnn.derive import rules as R
+from symnn.errors import DerivationError
+
+
+def depends(expr: sp.Expr, var: sp.Expr) -> bool:
+    if isinstance(var, sp.Indexed):
+        return any(isinstance(a, sp.Indexed) and a.base == var.base for a in expr.atoms(sp.Indexed))
+    return var in expr.free_symbols
+
+
+def diff_rule(expr: sp.Expr, var: sp.Expr) -> R.Rule:
+    """Build the rule tree that differentiates expr with respect to var (a Symbol or Indexed)."""
+    expr = sp.sympify(expr)
+    if not depends(expr, var):
+        return R.ConstantRule(expr, var)
+    if expr == var:
+        return R.IdentityRule(expr, var)
+    if isinstance(expr, sp.Indexed):
+        return R.IndexedRule(expr, var)
+    if isinstance(expr, sp.Add):
+        return R.SumRule(expr, var, [diff_rule(a, var) for a in expr.args])
+    if isinstance(expr, sp.Mul):
+        dep = [a for a in expr.args if depends(a, var)]
+        const = sp.Mul(*[a for a in expr.args if not depends(a, var)])
+        if const != 1 or len(dep) == 1:
+            inner = sp.Mul(*dep)
+            return R.ConstantTimesRule(expr, var, [diff_rule(inner, var)], constant=const)
+        first, rest = dep[0], sp.Mul(*dep[1:])
+        return R.ProductRule(expr, var, [diff_rule(first, var), diff_rule(rest, var)])
+    if isinstance(expr, sp.Pow):
+        base, n = expr.args
+        if not depends(n, var):
+            return R.PowerRule(expr, var, [diff_rule(base, var)])
+        as_exp = sp.exp(n * sp.log(base)) if base != sp.E else sp.exp(n)
+        return R.FunctionRule(as_exp, var, [diff_rule(as_exp.args[0], var)])
+    if isinstance(expr, sp.Sum):
+        return R.IndexSumRule(expr, var, [diff_rule(expr.function, var)])
+    if isinstance(expr, sp.Piecewise):
+        return R.PiecewiseRule(expr, var, [diff_rule(e, var) for e, _ in expr.args])
+    if isinstance(expr, sp.Function) and len(expr.args) == 1 and _known(expr):
+        return R.FunctionRule(expr, var, [diff_rule(expr.args[0], var)])
+    raise DerivationError(
+        f"cannot differentiate {sp.sstr(expr)} symbolically with respect to {sp.sstr(var)}: "
+        f"{type(expr).__name__} has no known derivative; accepted: sums, products, powers, "
+        "exp, log, sqrt, tanh and symnn's activations (sigmoid, relu, step, leaky_relu)")
+
+
+def _known(expr: sp.Function) -> bool:
+    if isinstance(expr, sp.core.function.AppliedUndef):
+        return False
+    try:
+        d = expr.func(sp.Dummy("u", real=True)).fdiff(1)
+    except Exception:  # SymPy raises ArgumentIndexError and friends for unknown derivatives
+        return False
+    return not d.has(sp.Derivative, sp.Subs)
+
+
+def collapse_deltas(expr: sp.Expr) -> sp.Expr:
+    """Σ_j f_j δ_jk → f_k: sum out every index that a Kronecker delta pins down.
+
+    The index the delta pins is assumed to lie in the summation range (k in 1..n), which is
+    what the derivation states in its note."""
+    from sympy.concrete.delta import deltasummation
+
+    def collapse(s: sp.Sum) -> sp.Expr:
+        body, limits = s.function, list(s.limits)
+        for lim in list(limits):
+            if any(lim[0] in d.free_symbols for d in body.atoms(sp.KroneckerDelta)):
+                body = deltasummation(sp.expand(body), lim)
+                if isinstance(body, sp.Piecewise):
+                    body = body.args[0][0]
+                limits.remove(lim)
+        return sp.Sum(body, *limits) if limits else body
+
+    return expr.replace(lambda e: isinstance(e, sp.Sum) and e.has(sp.KroneckerDelta), collapse)

@@ -1,0 +1,171 @@
+"""Rule records of the step-by-step differentiator.
+
+Each rule knows the expression it differentiates, the variable, its sub-rules, the formula it
+applies (`applied`, with the sub-derivatives left unevaluated) and its value (`eval`). The
+engine builds the tree; `Derivation` turns it into checked steps; printers only read steps.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import ClassVar
+
+import sympy as sp
+
+
+def D(expr: sp.Expr, var: sp.Expr) -> sp.Derivative:
+    """An unevaluated ∂expr/∂var."""
+    return sp.Derivative(expr, var, evaluate=False)
+
+
+@dataclass
+class Rule:
+    expr: sp.Expr
+    var: sp.Expr
+    children: list["Rule"] = field(default_factory=list)
+    title: ClassVar[str] = "rule"
+    note: ClassVar[str] = ""
+
+    def applied(self) -> sp.Expr:
+        """The rule's formula with every sub-derivative still unevaluated."""
+        raise NotImplementedError
+
+    def combine(self, parts: list[sp.Expr]) -> sp.Expr:
+        """The formula with the children's values substituted for their derivatives."""
+        return self.applied().xreplace({D(c.expr, c.var): p for c, p in zip(self.children, parts)})
+
+    def eval(self) -> sp.Expr:
+        return self.combine([c.eval() for c in self.children])
+
+    @property
+    def simple(self) -> bool:
+        """True when the rule needs no step of its own: its value is read off at once."""
+        return all(isinstance(c, (ConstantRule, IdentityRule, IndexedRule)) for c in self.children)
+
+    def describe(self) -> str:
+        return self.note
+
+
+@dataclass
+class ConstantRule(Rule):
+    title: ClassVar[str] = "constant rule"
+    note: ClassVar[str] = "a term that does not contain the variable has derivative 0"
+
+    def applied(self):
+        return sp.S.Zero
+
+
+@dataclass
+class IdentityRule(Rule):
+    title: ClassVar[str] = "identity"
+    note: ClassVar[str] = "the derivative of a variable with respect to itself is 1"
+
+    def applied(self):
+        return sp.S.One
+
+
+@dataclass
+class IndexedRule(Rule):
+    title: ClassVar[str] = "Kronecker delta"
+    note: ClassVar[str] = "∂a_j/∂a_k is 1 when j = k and 0 otherwise: the Kronecker delta δ_jk"
+
+    def applied(self):
+        return sp.Mul(*[sp.KroneckerDelta(a, b) for a, b in zip(self.expr.indices, self.var.indices)])
+
+
+@dataclass
+class SumRule(Rule):
+    title: ClassVar[str] = "sum rule"
+    note: ClassVar[str] = "the derivative of a sum is the sum of the derivatives"
+
+    def applied(self):
+        return sp.Add(*[D(c.expr, c.var) for c in self.children])
+
+
+@dataclass
+class ConstantTimesRule(Rule):
+    constant: sp.Expr = sp.S.One
+    title: ClassVar[str] = "constant multiple rule"
+    note: ClassVar[str] = "a constant factor stays in front of the derivative"
+
+    def applied(self):
+        return self.constant * D(self.children[0].expr, self.var)
+
+
+@dataclass
+class ProductRule(Rule):
+    title: ClassVar[str] = "product rule"
+    note: ClassVar[str] = "(f g)' = f' g + f g'"
+
+    def applied(self):
+        f, g = self.children[0].expr, self.children[1].expr
+        return D(f, self.var) * g + f * D(g, self.var)
+
+
+@dataclass
+class PowerRule(Rule):
+    title: ClassVar[str] = "power rule"
+    note: ClassVar[str] = "(u^n)' = n u^(n−1) u'"
+
+    def applied(self):
+        base, n = self.expr.args
+        return n * base ** (n - 1) * D(base, self.var)
+
+    def describe(self) -> str:
+        if self.children and not isinstance(self.children[0], IdentityRule):
+            return "power rule, with the chain rule for the inner expression: (u^n)' = n u^(n−1) u'"
+        return self.note
+
+
+@dataclass
+class FunctionRule(Rule):
+    """A known derivative f'(u), times u' by the chain rule when u is not the variable itself."""
+    title: ClassVar[str] = "known derivative"
+    note: ClassVar[str] = "the derivative of a known function, times the inner derivative (chain rule)"
+
+    def applied(self):
+        inner = self.expr.args[0]
+        outer = _outer_derivative(self.expr)
+        return outer * D(inner, self.var)
+
+    def describe(self) -> str:
+        name = _func_name(self.expr)
+        d = _outer_derivative(self.expr.func(sp.Symbol("u")))
+        text = f"{name}'(u) = {sp.sstr(d)}"
+        if self.children and not isinstance(self.children[0], IdentityRule):
+            return f"chain rule with the known derivative {text}"
+        return f"known derivative {text}"
+
+
+@dataclass
+class IndexSumRule(Rule):
+    """Σ_j f_j: differentiate term by term under the summation sign."""
+    title: ClassVar[str] = "linearity of Σ"
+    note: ClassVar[str] = "the derivative of a sum over an index is the sum of the term derivatives"
+
+    def applied(self):
+        return sp.Sum(D(self.children[0].expr, self.var), *self.expr.limits)
+
+    def combine(self, parts):
+        return sp.Sum(parts[0], *self.expr.limits)
+
+
+@dataclass
+class PiecewiseRule(Rule):
+    title: ClassVar[str] = "piecewise"
+    note: ClassVar[str] = "differentiate each piece on its own interval"
+
+    def applied(self):
+        return sp.Piecewise(*[(D(c.expr, self.var), cond)
+                              for c, (_, cond) in zip(self.children, self.expr.args)])
+
+    def combine(self, parts):
+        return sp.Piecewise(*[(p, cond) for p, (_, cond) in zip(parts, self.expr.args)])
+
+
+def _func_name(expr: sp.Expr) -> str:
+    return {"sigmoid": "σ", "log": "ln", "exp": "exp"}.get(expr.func.__name__, expr.func.__name__)
+
+
+def _outer_derivative(expr: sp.Expr) -> sp.Expr:
+    """f'(u) evaluated at the function's own argument."""
+    return expr.func(*expr.args).fdiff(1) if hasattr(expr, "fdiff") else sp.diff(expr, expr.args[0])

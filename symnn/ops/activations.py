@@ -1,0 +1,170 @@
+"""Activation functions of the lecture (threshold, sigmoid, rectifier, tanh) and two more
+(leaky ReLU, softplus), each as a SymPy expression with the derivative a course writes.
+
+sigmoid, relu and leaky_relu are SymPy Functions so that they print as σ(z), ReLU(z) and keep
+their derivative in course form (σ' = σ(1 − σ), ReLU' = step); `.rewrite(sp.exp)` / `elementary()`
+gives the plain expression SymPy checks against and the code generator compiles.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import sympy as sp
+
+from symnn.errors import unknown
+from symnn.notation import z
+
+
+class sigmoid(sp.Function):
+    """σ(z) = 1 / (1 + e^(−z))."""
+
+    @classmethod
+    def eval(cls, arg):
+        if arg.is_Number:
+            return 1 / (1 + sp.exp(-arg))
+
+    def fdiff(self, argindex=1):
+        s = sigmoid(self.args[0])
+        return s * (1 - s)
+
+    def _eval_rewrite_as_exp(self, arg, **kwargs):
+        return 1 / (1 + sp.exp(-arg))
+
+    def _eval_is_real(self):
+        return self.args[0].is_real
+
+    def _latex(self, printer, exp=None):
+        s = rf"\sigma\left({printer._print(self.args[0])}\right)"
+        return s if exp is None else rf"{s}^{{{exp}}}"
+
+    def _sympystr(self, printer):
+        return f"σ({printer._print(self.args[0])})"
+
+
+class step(sp.Function):
+    """The threshold (Heaviside step) with step(0) = 0: the sub-gradient PyTorch uses for ReLU."""
+
+    @classmethod
+    def eval(cls, arg):
+        if arg.is_Number:
+            return sp.S.One if arg > 0 else sp.S.Zero
+
+    def fdiff(self, argindex=1):
+        return sp.DiracDelta(self.args[0])
+
+    def _eval_rewrite_as_Heaviside(self, arg, **kwargs):
+        return sp.Heaviside(arg, 0)
+
+    def _eval_rewrite_as_Piecewise(self, arg, **kwargs):
+        return sp.Piecewise((1, arg > 0), (0, True))
+
+    def _latex(self, printer, exp=None):
+        s = rf"\operatorname{{step}}\left({printer._print(self.args[0])}\right)"
+        return s if exp is None else rf"{s}^{{{exp}}}"
+
+    def _sympystr(self, printer):
+        return f"step({printer._print(self.args[0])})"
+
+
+class relu(sp.Function):
+    """ReLU(z) = max(0, z); its derivative is step(z) (0 at z = 0, as PyTorch)."""
+
+    @classmethod
+    def eval(cls, arg):
+        if arg.is_Number:
+            return sp.Max(0, arg)
+
+    def fdiff(self, argindex=1):
+        return step(self.args[0])
+
+    def _eval_rewrite_as_Max(self, arg, **kwargs):
+        return sp.Max(0, arg)
+
+    def _eval_rewrite_as_Piecewise(self, arg, **kwargs):
+        return sp.Piecewise((arg, arg > 0), (0, True))
+
+    def _latex(self, printer, exp=None):
+        s = rf"\operatorname{{ReLU}}\left({printer._print(self.args[0])}\right)"
+        return s if exp is None else rf"{s}^{{{exp}}}"
+
+    def _sympystr(self, printer):
+        return f"ReLU({printer._print(self.args[0])})"
+
+
+LEAKY_SLOPE = sp.Rational(1, 100)
+
+
+class leaky_relu(sp.Function):
+    """Leaky ReLU: z for z > 0, 0.01 z otherwise."""
+
+    @classmethod
+    def eval(cls, arg):
+        if arg.is_Number:
+            return arg if arg > 0 else LEAKY_SLOPE * arg
+
+    def fdiff(self, argindex=1):
+        a = self.args[0]
+        return step(a) + LEAKY_SLOPE * (1 - step(a))
+
+    def _eval_rewrite_as_Piecewise(self, arg, **kwargs):
+        return sp.Piecewise((arg, arg > 0), (LEAKY_SLOPE * arg, True))
+
+    def _latex(self, printer, exp=None):
+        s = rf"\operatorname{{LeakyReLU}}\left({printer._print(self.args[0])}\right)"
+        return s if exp is None else rf"{s}^{{{exp}}}"
+
+    def _sympystr(self, printer):
+        return f"LeakyReLU({printer._print(self.args[0])})"
+
+
+def elementary(expr: sp.Expr) -> sp.Expr:
+    """Rewrite symnn's named functions into plain SymPy (exp, Piecewise) for checking and codegen."""
+    repl = {
+        sigmoid: lambda a: 1 / (1 + sp.exp(-a)),
+        step: lambda a: sp.Piecewise((1, a > 0), (0, True)),
+        relu: lambda a: sp.Piecewise((a, a > 0), (0, True)),
+        leaky_relu: lambda a: sp.Piecewise((a, a > 0), (LEAKY_SLOPE * a, True)),
+    }
+    for func, f in repl.items():
+        expr = expr.replace(func, f)
+    return expr
+
+
+@dataclass(frozen=True)
+class Activation:
+    name: str
+    title: str
+    phi: sp.Expr          # φ(z)
+    course_derivative: sp.Expr  # φ'(z) as a course writes it
+    note: str
+
+
+def _act(name, title, phi, course, note) -> Activation:
+    return Activation(name, title, phi, course, note)
+
+
+ACTIVATIONS: dict[str, Activation] = {
+    a.name: a for a in [
+        _act("threshold", "Threshold function", step(z), sp.S.Zero,
+             "the step jumps at 0 and is flat elsewhere: its derivative is 0 for every z ≠ 0, "
+             "so gradient descent gets no signal through it"),
+        _act("sigmoid", "Sigmoid function", sigmoid(z), sigmoid(z) * (1 - sigmoid(z)),
+             "σ' = σ(1 − σ): the derivative is built from the output itself"),
+        _act("relu", "Rectifier function", relu(z), step(z),
+             "ReLU' = step: 1 for z > 0, 0 for z < 0; at z = 0 we take the sub-gradient 0, as PyTorch does"),
+        _act("tanh", "Hyperbolic tangent", sp.tanh(z), 1 - sp.tanh(z) ** 2,
+             "tanh' = 1 − tanh²"),
+        _act("leaky_relu", "Leaky rectifier", leaky_relu(z),
+             step(z) + LEAKY_SLOPE * (1 - step(z)),
+             "slope 1 for z > 0 and 0.01 otherwise, so a unit never dies completely"),
+        _act("softplus", "Softplus", sp.log(1 + sp.exp(z)), sigmoid(z),
+             "softplus(z) = ln(1 + e^z) is a smooth ReLU; its derivative is the sigmoid"),
+    ]
+}
+
+
+def get_activation(name: str) -> Activation:
+    key = name.replace("-", "_").lower()
+    if key not in ACTIVATIONS:
+        raise unknown("activation", name, ACTIVATIONS)
+    return ACTIVATIONS[key]

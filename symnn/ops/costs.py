@@ -1,0 +1,81 @@
+"""Cost functions: the lecture's quadratic cost and the CrossValidated (2015) list.
+
+Notation of that list: a = the network's output, E = the expected (target) value; with several
+outputs the cost sums over j = 1..n. Each cost gives its per-output term, its total over n
+outputs (index notation) and the gradient ∂C/∂a_k as the list writes it — which symnn's
+derivation must reproduce.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import sympy as sp
+
+from symnn.errors import unknown
+
+tau = sp.Symbol("tau", positive=True)
+a, E = sp.IndexedBase("a", positive=True), sp.IndexedBase("E", positive=True)
+j, k = sp.symbols("j k", integer=True, positive=True)
+n = sp.Symbol("n", integer=True, positive=True)
+C = sp.Symbol("C")
+
+
+@dataclass(frozen=True)
+class Cost:
+    name: str
+    title: str
+    term: Callable[[sp.Expr, sp.Expr], sp.Expr]   # one output's contribution c(a_j, E_j)
+    course_gradient: sp.Expr                      # ∂C/∂a_k as the list writes it (may use C)
+    note: str
+    outer: Callable[[sp.Expr], sp.Expr] = lambda s: s  # C = outer(Σ_j term); exp for exponential
+    reference: str = "CrossValidated (2015), “A list of cost functions used in neural networks, alongside applications”"
+
+    def total(self) -> sp.Expr:
+        """C over n outputs in index notation."""
+        return self.outer(sp.Sum(self.term(a[j], E[j]), (j, 1, n)))
+
+    def single(self, yhat: sp.Expr, y: sp.Expr) -> sp.Expr:
+        """C for one output: the perceptron's cost."""
+        return self.outer(self.term(yhat, y))
+
+
+def _cost(name, title, term, grad, note, outer=None) -> Cost:
+    return Cost(name, title, term, grad, note, outer or (lambda s: s))
+
+
+COSTS: dict[str, Cost] = {c.name: c for c in [
+    _cost("quadratic", "Quadratic cost", lambda a_, e: sp.Rational(1, 2) * (a_ - e) ** 2,
+          a[k] - E[k], "the lecture's C = Σ ½(ŷ − y)²; also called mean squared error"),
+    _cost("cross-entropy", "Cross-entropy cost (binary)",
+          lambda a_, e: -(e * sp.log(a_) + (1 - e) * sp.log(1 - a_)),
+          (a[k] - E[k]) / ((1 - a[k]) * a[k]),
+          "for outputs in (0, 1); with a sigmoid output the σ' factor cancels"),
+    _cost("categorical-cross-entropy", "Categorical cross-entropy",
+          lambda a_, e: -e * sp.log(a_), -E[k] / a[k],
+          "for a probability vector a (softmax output) and a one-hot E"),
+    _cost("exponential", "Exponential cost", lambda a_, e: (a_ - e) ** 2,
+          2 / tau * (a[k] - E[k]) * C,
+          "τ exp((1/τ) Σ (a − E)²); τ sets how sharply large errors are punished",
+          outer=lambda s: tau * sp.exp(s / tau)),
+    _cost("hellinger", "Hellinger distance",
+          lambda a_, e: (sp.sqrt(a_) - sp.sqrt(e)) ** 2 / sp.sqrt(2),
+          (sp.sqrt(a[k]) - sp.sqrt(E[k])) / (sp.sqrt(2) * sp.sqrt(a[k])),
+          "for positive outputs, e.g. probabilities"),
+    _cost("kl", "Kullback–Leibler divergence", lambda a_, e: e * sp.log(e / a_),
+          -E[k] / a[k], "for probability distributions a and E"),
+    _cost("generalized-kl", "Generalized Kullback–Leibler divergence",
+          lambda a_, e: e * sp.log(e / a_) - e + a_, (a[k] - E[k]) / a[k],
+          "KL for positive vectors that need not sum to 1"),
+    _cost("itakura-saito", "Itakura–Saito distance",
+          lambda a_, e: e / a_ - sp.log(e / a_) - 1, (a[k] - E[k]) / a[k] ** 2,
+          "scale-invariant: used for spectra"),
+]}
+
+
+def get_cost(name: str) -> Cost:
+    key = name.lower().replace("_", "-")
+    key = {"mse": "quadratic", "ce": "cross-entropy", "bce": "cross-entropy"}.get(key, key)
+    if key not in COSTS:
+        raise unknown("cost", name, COSTS)
+    return COSTS[key]
