@@ -20,6 +20,7 @@ class Step:
     rule: str
     note: str = ""
     verified_by: str | None = None
+    defs: dict = field(default_factory=dict, repr=False)  # definitions in force at this step
 
     @property
     def is_definition(self) -> bool:
@@ -41,6 +42,7 @@ class Goal:
     definition: sp.Expr  # the quantity, fully written in the base variables
     var: sp.Expr
     result: sp.Expr | None = None
+    defs: dict = field(default_factory=dict, repr=False)
 
 
 @dataclass
@@ -59,8 +61,14 @@ class Derivation:
         step = Step(sp.sympify(lhs), sp.sympify(rhs), rule, note)
         if step.is_definition and isinstance(step.lhs, (sp.Symbol, sp.Indexed)):
             self.defs[step.lhs] = step.rhs
+        step.defs = dict(self.defs)
         self.steps.append(step)
         return step
+
+    def goal(self, name: str, definition: sp.Expr, var: sp.Expr, result: sp.Expr) -> Goal:
+        g = Goal(name, definition, var, result, dict(self.defs))
+        self.goals.append(g)
+        return g
 
     def section(self, text: str) -> None:
         self.steps.append(heading(text))
@@ -83,26 +91,28 @@ class Derivation:
         return [s for s in self.steps if not s.is_heading]
 
     # checking -----------------------------------------------------------------
-    def expand(self, expr: sp.Expr, keep: sp.Expr | None = None) -> sp.Expr:
+    @staticmethod
+    def expand(expr: sp.Expr, defs: dict, keep: sp.Expr | None = None) -> sp.Expr:
         """Write expr in the base variables: substitute every definition (except `keep`)."""
-        for _ in range(len(self.defs) + 2):
-            new = expr.xreplace({k: v for k, v in self.defs.items() if k != keep})
-            new = _subs_indexed_defs(new, self.defs, keep)
+        for _ in range(len(defs) + 2):
+            new = expr.xreplace({k: v for k, v in defs.items() if k != keep})
+            new = _subs_indexed_defs(new, defs, keep)
             if new == expr:
                 break
             expr = new
         return expr
 
-    def evaluate(self, expr: sp.Expr) -> sp.Expr:
+    @classmethod
+    def evaluate(cls, expr: sp.Expr, defs: dict) -> sp.Expr:
         """Evaluate every ∂f/∂v in expr through the definitions, then expand to base variables."""
-        def do(d: sp.Derivative) -> sp.Expr:
-            f = self.evaluate(d.expr)
-            out = f
-            for v, count in d.variable_count:
-                out = sp.diff(self.expand(out, keep=v), v, count)
-            return out
-        expr = expr.replace(lambda e: isinstance(e, sp.Derivative), do)
-        return self.expand(expr)
+        def derivatives(e: sp.Expr) -> sp.Expr:
+            def do(d: sp.Derivative) -> sp.Expr:
+                out = derivatives(d.expr)
+                for v, count in d.variable_count:
+                    out = sp.diff(cls.expand(out, defs, keep=v), v, count)
+                return out
+            return e.replace(lambda x: isinstance(x, sp.Derivative), do)
+        return cls.expand(derivatives(expr), defs)
 
     def verify(self) -> "Derivation":
         """Check every step and every goal with SymPy; raise DerivationError naming a wrong step."""
@@ -110,7 +120,8 @@ class Derivation:
         for n, step in enumerate(self.steps, 1):
             if step.is_heading or step.is_definition:
                 continue
-            how = equal(self.evaluate(step.lhs), self.evaluate(step.rhs), self.check_subs, rng)
+            how = equal(self.evaluate(step.lhs, step.defs), self.evaluate(step.rhs, step.defs),
+                        self.check_subs, rng)
             if how is None:
                 raise DerivationError(
                     f"step {n} of '{self.title}' does not hold: {sp.sstr(step.lhs)} = "
@@ -120,7 +131,7 @@ class Derivation:
             if goal.result is None:
                 raise DerivationError(f"'{self.title}' never reached a result for {goal.name}")
             reference = sp.diff(goal.definition, goal.var)
-            how = equal(self.evaluate(goal.result), reference, self.check_subs, rng)
+            how = equal(self.evaluate(goal.result, goal.defs), reference, self.check_subs, rng)
             if how is None:
                 raise DerivationError(
                     f"the result for {goal.name} in '{self.title}' differs from sympy.diff: "
@@ -175,7 +186,7 @@ def equal(a: sp.Expr, b: sp.Expr, subs: dict, rng: random.Random) -> str | None:
     """How SymPy confirms a == b ('symbolic' or 'numeric ...'), or None when they differ."""
     diff = _elementary(sp.sympify(a) - sp.sympify(b))
     if subs:
-        diff = diff.subs(subs)
+        diff = diff.subs(subs).doit().subs(subs)
     diff = diff.doit()
     if diff == 0:
         return "symbolic"

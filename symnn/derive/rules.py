@@ -130,7 +130,8 @@ class FunctionRule(Rule):
     def describe(self) -> str:
         name = _func_name(self.expr)
         d = _outer_derivative(self.expr.func(sp.Symbol("u")))
-        text = f"{name}'(u) = {sp.sstr(d)}"
+        from symnn.render.text import show
+        text = f"{name}'(u) = {show(d)}"
         if self.children and not isinstance(self.children[0], IdentityRule):
             return f"chain rule with the known derivative {text}"
         return f"known derivative {text}"

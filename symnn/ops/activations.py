@@ -145,8 +145,8 @@ def _act(name, title, phi, course, note) -> Activation:
 
 ACTIVATIONS: dict[str, Activation] = {
     a.name: a for a in [
-        _act("threshold", "Threshold function", step(z), sp.S.Zero,
-             "the step jumps at 0 and is flat elsewhere: its derivative is 0 for every z ≠ 0, "
+        _act("threshold", "Threshold function", step(z), sp.DiracDelta(z),
+             "the step jumps at 0 and is flat elsewhere: its derivative is the Dirac delta, 0 for every z ≠ 0, "
              "so gradient descent gets no signal through it"),
         _act("sigmoid", "Sigmoid function", sigmoid(z), sigmoid(z) * (1 - sigmoid(z)),
              "σ' = σ(1 − σ): the derivative is built from the output itself"),

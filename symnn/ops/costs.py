@@ -29,6 +29,7 @@ class Cost:
     course_gradient: sp.Expr                      # ∂C/∂a_k as the list writes it (may use C)
     note: str
     outer: Callable[[sp.Expr], sp.Expr] = lambda s: s  # C = outer(Σ_j term); exp for exponential
+    domain: str = "real"  # where the outputs a must lie: "real", "positive" (a > 0) or "unit" (0 < a < 1)
     reference: str = "CrossValidated (2015), “A list of cost functions used in neural networks, alongside applications”"
 
     def total(self) -> sp.Expr:
@@ -40,8 +41,8 @@ class Cost:
         return self.outer(self.term(yhat, y))
 
 
-def _cost(name, title, term, grad, note, outer=None) -> Cost:
-    return Cost(name, title, term, grad, note, outer or (lambda s: s))
+def _cost(name, title, term, grad, note, outer=None, domain="real") -> Cost:
+    return Cost(name, title, term, grad, note, outer or (lambda s: s), domain=domain)
 
 
 COSTS: dict[str, Cost] = {c.name: c for c in [
@@ -50,10 +51,10 @@ COSTS: dict[str, Cost] = {c.name: c for c in [
     _cost("cross-entropy", "Cross-entropy cost (binary)",
           lambda a_, e: -(e * sp.log(a_) + (1 - e) * sp.log(1 - a_)),
           (a[k] - E[k]) / ((1 - a[k]) * a[k]),
-          "for outputs in (0, 1); with a sigmoid output the σ' factor cancels"),
+          "for outputs in (0, 1); with a sigmoid output the σ' factor cancels", domain="unit"),
     _cost("categorical-cross-entropy", "Categorical cross-entropy",
           lambda a_, e: -e * sp.log(a_), -E[k] / a[k],
-          "for a probability vector a (softmax output) and a one-hot E"),
+          "for a probability vector a (softmax output) and a one-hot E", domain="unit"),
     _cost("exponential", "Exponential cost", lambda a_, e: (a_ - e) ** 2,
           2 / tau * (a[k] - E[k]) * C,
           "τ exp((1/τ) Σ (a − E)²); τ sets how sharply large errors are punished",
@@ -61,15 +62,15 @@ COSTS: dict[str, Cost] = {c.name: c for c in [
     _cost("hellinger", "Hellinger distance",
           lambda a_, e: (sp.sqrt(a_) - sp.sqrt(e)) ** 2 / sp.sqrt(2),
           (sp.sqrt(a[k]) - sp.sqrt(E[k])) / (sp.sqrt(2) * sp.sqrt(a[k])),
-          "for positive outputs, e.g. probabilities"),
+          "for positive outputs, e.g. probabilities", domain="positive"),
     _cost("kl", "Kullback–Leibler divergence", lambda a_, e: e * sp.log(e / a_),
-          -E[k] / a[k], "for probability distributions a and E"),
+          -E[k] / a[k], "for probability distributions a and E", domain="positive"),
     _cost("generalized-kl", "Generalized Kullback–Leibler divergence",
           lambda a_, e: e * sp.log(e / a_) - e + a_, (a[k] - E[k]) / a[k],
-          "KL for positive vectors that need not sum to 1"),
+          "KL for positive vectors that need not sum to 1", domain="positive"),
     _cost("itakura-saito", "Itakura–Saito distance",
           lambda a_, e: e / a_ - sp.log(e / a_) - 1, (a[k] - E[k]) / a[k] ** 2,
-          "scale-invariant: used for spectra"),
+          "scale-invariant: used for spectra", domain="positive"),
 ]}
 
 
@@ -79,3 +80,25 @@ def get_cost(name: str) -> Cost:
     if key not in COSTS:
         raise unknown("cost", name, COSTS)
     return COSTS[key]
+
+
+# Where each activation's outputs lie, in the terms of Cost.domain.
+_OUTPUT_RANGE = {"sigmoid": "unit", "softplus": "positive", "threshold": "{0, 1}",
+                 "relu": "[0, ∞)", "tanh": "(−1, 1)", "leaky_relu": "real"}
+_ACCEPTS = {"real": {"unit", "positive", "{0, 1}", "[0, ∞)", "(−1, 1)", "real"},
+            "positive": {"unit", "positive"}, "unit": {"unit"}}
+_DOMAIN_TEXT = {"unit": "strictly between 0 and 1", "positive": "strictly positive", "real": "real"}
+
+
+def compatible(activation: str, cost: str) -> bool:
+    """Can this activation's output feed this cost (no log(0), no √ of a negative)?"""
+    return _OUTPUT_RANGE[activation] in _ACCEPTS[COSTS[cost].domain]
+
+
+def check_compatible(activation: str, cost: str) -> None:
+    from symnn.errors import InputError
+    if not compatible(activation, cost):
+        ok = sorted(a for a in _OUTPUT_RANGE if compatible(a, cost))
+        raise InputError(f"the {cost} cost needs outputs {_DOMAIN_TEXT[COSTS[cost].domain]}, but "
+                         f"{activation} gives values in {_OUTPUT_RANGE[activation]}; with {cost} "
+                         f"use one of: {', '.join(ok)}")

@@ -1,0 +1,57 @@
+"""`symnn derive TOPIC`: print a step-by-step, machine-checked derivation."""
+from __future__ import annotations
+
+import argparse
+import sys
+
+FORMATS = ("text", "latex", "markdown")
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("topic", nargs="?", help="what to derive (see --list)")
+    p.add_argument("--list", action="store_true", help="list the topics and exit")
+    p.add_argument("--activation", help="activation function (threshold, sigmoid, relu, tanh, leaky_relu, softplus)")
+    p.add_argument("--cost", help="cost function (quadratic, cross-entropy, ...; see `derive cost-functions`)")
+    p.add_argument("--layers", type=int, help="number of layers (backprop)")
+    p.add_argument("--expr", help="topic 'expression': the SymPy expression to differentiate")
+    p.add_argument("--wrt", help="topic 'expression': the variable to differentiate by")
+    p.add_argument("--format", choices=FORMATS, default="text", help="output format (default: text)")
+    p.add_argument("--standalone", action="store_true", help="LaTeX: a whole document that compiles with pdflatex")
+    p.add_argument("-o", "--output", metavar="FILE", help="write to FILE instead of standard output")
+    p.add_argument("--force", action="store_true", help="replace FILE even if symnn did not write it")
+
+
+def run(args: argparse.Namespace) -> int:
+    from symnn.derive.topics import TOPICS, _ensure_topics, derive
+    from symnn.errors import InputError
+
+    if args.list:
+        _ensure_topics()
+        width = max(len(t) for t in TOPICS)
+        for name, (_, summary) in TOPICS.items():
+            print(f"{name:<{width}}  {summary}")
+        return 0
+    if not args.topic and args.expr:
+        args.topic = "expression"
+    if not args.topic:
+        _ensure_topics()
+        raise InputError("give a topic to derive; choose one of: " + ", ".join(sorted(TOPICS))
+                         + " (or --list)")
+    if args.standalone and args.format != "latex":
+        raise InputError("--standalone applies to --format latex only")
+    options = {"activation": args.activation, "cost": args.cost, "layers": args.layers,
+               "expr": args.expr, "wrt": args.wrt}
+    d = derive(args.topic, **options)
+    if args.format == "latex":
+        out = d.latex(standalone=args.standalone)
+    elif args.format == "markdown":
+        out = d.markdown()
+    else:
+        out = d.text()
+    if args.output:
+        from symnn.outputs import atomic_write
+        path = atomic_write(args.output, out, force=args.force)
+        print(f"wrote {path}", file=sys.stderr)
+    else:
+        sys.stdout.write(out)
+    return 0

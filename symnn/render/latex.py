@@ -1,0 +1,152 @@
+"""LaTeX: an `align*` block per section, one step per line with its justification in \\text{}.
+`standalone=True` wraps it in a document that compiles with pdflatex."""
+from __future__ import annotations
+
+import re
+
+import sympy as sp
+from sympy.printing.latex import LatexPrinter as _SympyLatex
+
+from symnn.outputs import TAG
+
+# Unicode that notes use -> LaTeX that works in text mode (pdflatex, no extra packages).
+_TEXT_MAP = {
+    "ŷ": r"\ensuremath{\hat{y}}", "σ": r"\ensuremath{\sigma}", "∂": r"\ensuremath{\partial}",
+    "≠": r"\ensuremath{\neq}", "−": "-", "²": r"\ensuremath{^2}", "·": r"\ensuremath{\cdot}",
+    "δ": r"\ensuremath{\delta}", "η": r"\ensuremath{\eta}", "τ": r"\ensuremath{\tau}",
+    "Σ": r"\ensuremath{\Sigma}", "φ": r"\ensuremath{\varphi}", "′": "'", "⊙": r"\ensuremath{\odot}",
+    "←": r"\ensuremath{\leftarrow}", "→": r"\ensuremath{\rightarrow}", "≈": r"\ensuremath{\approx}",
+    "×": r"\ensuremath{\times}", "“": "``", "”": "''", "–": "--", "—": "---", "⋆": r"\ensuremath{\star}",
+    "≤": r"\ensuremath{\leq}", "≥": r"\ensuremath{\geq}", "∞": r"\ensuremath{\infty}",
+    "ᵀ": r"\ensuremath{^T}", "∇": r"\ensuremath{\nabla}", "∫": r"\ensuremath{\int}",
+    "ₖ": r"\ensuremath{_k}", "ⱼ": r"\ensuremath{_j}", "ᵢ": r"\ensuremath{_i}", "⁻": r"\ensuremath{^-}",
+    "¹": r"\ensuremath{^1}", "³": r"\ensuremath{^3}", "ε": r"\ensuremath{\varepsilon}", "λ": r"\ensuremath{\lambda}",
+    "é": r"\'e", "ö": r"\"o", "ü": r"\"u", "…": r"\ldots{}", "°": r"\ensuremath{^\circ}",
+    "±": r"\ensuremath{\pm}", "✓": "ok", "✗": "x", "√": r"\ensuremath{\surd}", "ℓ": r"\ensuremath{\ell}",
+    "₁": r"\ensuremath{_1}", "₂": r"\ensuremath{_2}", "₃": r"\ensuremath{_3}", "ᵗ": "t",
+}
+_SPECIAL = {"\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#", "_": r"\_",
+            "{": r"\{", "}": r"\}", "~": r"\textasciitilde{}", "^": r"\textasciicircum{}"}
+for _n, _d in enumerate("₀₁₂₃₄₅₆₇₈₉"):
+    _TEXT_MAP.setdefault(_d, rf"\ensuremath{{_{_n}}}")
+
+
+def latex_text(s: str) -> str:
+    """Escape plain text (with the lecture's Unicode symbols) for LaTeX text mode."""
+    out = []
+    for ch in s:
+        if ch in _SPECIAL:
+            out.append(_SPECIAL[ch])
+        elif ch in _TEXT_MAP:
+            out.append(_TEXT_MAP[ch])
+        elif ord(ch) < 128:
+            out.append(ch)
+        else:
+            out.append("?")
+    return "".join(out)
+
+
+class LatexPrinter(_SympyLatex):
+    """SymPy's LaTeX printer with the lecture's conventions (∂ always, σ(z), w_{1}')."""
+
+    def _as_ordered_terms(self, expr, order=None):
+        from symnn.render.text import positive_first
+        return positive_first(super()._as_ordered_terms(expr, order))
+
+    def _print_Derivative(self, expr):
+        num = sp.Integer(sum(c for _, c in expr.variable_count))
+        den = " ".join(rf"\partial {self._print(v)}" + (f"^{{{c}}}" if c > 1 else "")
+                       for v, c in expr.variable_count)
+        top = r"\partial" + (f"^{{{num}}}" if num > 1 else "")
+        f = expr.expr
+        if isinstance(f, (sp.Symbol, sp.Indexed)) or (f.is_Function and len(f.atoms(sp.Symbol)) <= 1):
+            return rf"\frac{{{top} {self._print(f)}}}{{{den}}}"
+        return rf"\frac{{{top}}}{{{den}}}\left({self._print(f)}\right)"
+
+    def _print_Symbol(self, expr, style="plain"):
+        name = expr.name
+        if name.endswith("'"):
+            return super()._print_Symbol(sp.Symbol(name[:-1])) + "'"
+        if " " in name:
+            return r"\text{" + latex_text(name) + "}"
+        return super()._print_Symbol(expr, style)
+
+    def _print_KroneckerDelta(self, expr, exp=None):
+        i, j = (self._print(a) for a in expr.args)
+        s = rf"\delta_{{{i}{j}}}" if len(i) == 1 and len(j) == 1 else rf"\delta_{{{i},{j}}}"
+        return s if exp is None else rf"{s}^{{{exp}}}"
+
+
+def tex(expr) -> str:
+    return LatexPrinter({"mul_symbol": None}).doprint(expr)
+
+
+def _steps_by_section(d):
+    section, rows = None, []
+    for step in d.steps:
+        if step.is_heading:
+            if rows or section:
+                yield section, rows
+            section, rows = step.note, []
+        else:
+            rows.append(step)
+    if rows or section:
+        yield section, rows
+
+
+def _justification(step) -> str:
+    note = f"{step.rule}: {step.note}" if step.note else step.rule
+    return latex_text(note)
+
+
+def render_body(d) -> str:
+    """The derivation as LaTeX, without a preamble: sections and align* blocks."""
+    out = []
+    if d.intro:
+        out.append(latex_text(d.intro) + "\n")
+    number = 0
+    for section, rows in _steps_by_section(d):
+        if section:
+            out.append(r"\paragraph{" + latex_text(section) + "}")
+        if not rows:
+            continue
+        lines = []
+        for step in rows:
+            number += 1
+            lines.append(rf"{tex(step.lhs)} &= {tex(step.rhs)} && \text{{({number})}} \\")
+            lines.append(rf"&\qquad \parbox[t]{{0.75\linewidth}}{{\footnotesize {_justification(step)}}} \\[2pt]")
+        lines[-1] = lines[-1].removesuffix(r" \\[2pt]")
+        out.append("\\begin{align*}\n" + "\n".join(lines) + "\n\\end{align*}")
+    out.append(_verification_note(d))
+    if d.references:
+        out.append(r"\paragraph{Further reading}" + " " + "; ".join(latex_text(r) for r in d.references) + ".")
+    return "\n".join(out) + "\n"
+
+
+def _verification_note(d) -> str:
+    from symnn.render.text import verification_summary
+    return r"\noindent\textit{" + latex_text(verification_summary(d)) + "}\n"
+
+
+PREAMBLE = r"""\documentclass[11pt]{article}
+\usepackage[T1]{fontenc}
+\usepackage{amsmath,amssymb}
+\usepackage{graphicx}
+\usepackage[margin=2cm]{geometry}
+\allowdisplaybreaks
+"""
+
+
+def render(d, standalone: bool = False) -> str:
+    body = rf"\section*{{{latex_text(d.title)}}}" + "\n" + render_body(d)
+    if not standalone:
+        return f"% {TAG}\n" + body
+    return (f"% {TAG}\n" + PREAMBLE + "\\begin{document}\n" + body + "\\end{document}\n")
+
+
+def math_inline(expr) -> str:
+    return "$" + tex(expr) + "$"
+
+
+def strip_tag(s: str) -> str:
+    return re.sub(rf"^% {TAG}\n", "", s)

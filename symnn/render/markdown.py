@@ -1,0 +1,25 @@
+"""Markdown: one `$$` block per step with its justification in words; renders on GitHub
+and in Jupyter."""
+from __future__ import annotations
+
+from symnn.outputs import TAG
+from symnn.render.latex import tex
+from symnn.render.text import verification_summary
+
+
+def render(d) -> str:
+    out = [f"<!-- {TAG} -->", f"## {d.title}", ""]
+    if d.intro:
+        out += [d.intro, ""]
+    number = 0
+    for step in d.steps:
+        if step.is_heading:
+            out += [f"### {step.note}", ""]
+            continue
+        number += 1
+        note = f" — {step.note}" if step.note else ""
+        out += [f"**({number}) {step.rule}**{note}", "", f"$$\n{tex(step.lhs)} = {tex(step.rhs)}\n$$", ""]
+    out += [f"*{verification_summary(d)}*", ""]
+    if d.references:
+        out += ["**Further reading:**", ""] + [f"- {r}" for r in d.references] + [""]
+    return "\n".join(out)

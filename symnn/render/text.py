@@ -1,0 +1,113 @@
+"""Terminal text: Unicode symbols, one step per numbered line, its justification below,
+wrapped for an 80-column terminal."""
+from __future__ import annotations
+
+import textwrap
+
+import sympy as sp
+from sympy.printing.str import StrPrinter
+
+_GREEK = {"yhat": "ŷ", "eta": "η", "tau": "τ", "delta": "δ", "sigma": "σ", "phi": "φ",
+          "alpha": "α", "epsilon": "ε", "lambda": "λ"}
+_SUB = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
+
+
+def positive_first(terms: list) -> list:
+    """Order a sum's terms so that subtracted terms come last: ŷ − y rather than −y + ŷ."""
+    return sorted(terms, key=lambda t: t.could_extract_minus_sign())
+
+
+def _name(name: str) -> str:
+    base, _, sub = name.partition("_")
+    base = _GREEK.get(base, base)
+    if sub.isdigit():
+        return base + sub.translate(_SUB)
+    return base + ("_" + sub if sub else "")
+
+
+class TextPrinter(StrPrinter):
+    """SymPy's str printer with the lecture's notation: ∂C/∂w₁, ŷ, Σ, δ_jk."""
+
+    def _print_Symbol(self, expr):
+        return _name(expr.name)
+
+    def _as_ordered_terms(self, expr, order=None):
+        return positive_first(super()._as_ordered_terms(expr, order))
+
+    def _print_Mul(self, expr):
+        c, rest = expr.as_coeff_Mul()
+        if c.is_Rational and not c.is_Integer and rest.has(sp.Derivative):
+            return f"({self._print(c)})*{self._print(rest)}"
+        return super()._print_Mul(expr)
+
+    def _print_Indexed(self, expr):
+        base = _name(expr.base.name)
+        idx = [self._print(i) for i in expr.indices]
+        if all(len(i) == 1 for i in idx):
+            return f"{base}[{','.join(idx)}]"
+        return f"{base}[{', '.join(idx)}]"
+
+    def _print_IndexedBase(self, expr):
+        return _name(expr.name)
+
+    def _print_Derivative(self, expr):
+        f = expr.expr
+        top = self._print(f) if isinstance(f, (sp.Symbol, sp.Indexed)) else f"({self._print(f)})"
+        den = "".join(f"∂{self._print(v)}" + (f"^{c}" if c > 1 else "") for v, c in expr.variable_count)
+        return f"∂{top}/{den}"
+
+    def _print_Sum(self, expr):
+        lims = ", ".join(f"{self._print(i)}={self._print(a)}..{self._print(b)}" for i, a, b in expr.limits)
+        return f"Σ_{{{lims}}} ({self._print(expr.function)})"
+
+    def _print_KroneckerDelta(self, expr):
+        return "δ_" + "".join(self._print(a) for a in expr.args)
+
+    def _print_Heaviside(self, expr):
+        return f"H({self._print(expr.args[0])})"
+
+    def _print_exp(self, expr):
+        return f"e^({self._print(expr.args[0])})"
+
+    def _print_log(self, expr):
+        return f"ln({self._print(expr.args[0])})"
+
+
+def show(expr) -> str:
+    s = TextPrinter().doprint(expr)
+    return s.replace("**", "^").replace("*", "·")
+
+
+def verification_summary(d) -> str:
+    eqs = [s for s in d.equations if not s.is_definition]
+    if not d.verified:
+        return "Not verified: call verify() to check every step with SymPy."
+    numeric = sum(1 for s in eqs if s.verified_by and s.verified_by.startswith("numeric"))
+    how = f"{len(eqs) - numeric} symbolically" + (f", {numeric} numerically at random points" if numeric else "")
+    goals = f"; each of the {len(d.goals)} results equals sympy.diff of its definition" if d.goals else ""
+    return f"Verified: all {len(eqs)} steps checked by SymPy ({how}){goals}."
+
+
+def render(d, width: int = 80) -> str:
+    out = [d.title, "=" * min(len(d.title), width)]
+    if d.intro:
+        out += textwrap.wrap(d.intro, width) + [""]
+    number = 0
+    wrap_eq = textwrap.TextWrapper(width, subsequent_indent=" " * 8, break_on_hyphens=False)
+    wrap_note = textwrap.TextWrapper(width, initial_indent=" " * 6, subsequent_indent=" " * 8)
+    for step in d.steps:
+        if step.is_heading:
+            out += ["", f"── {step.note} " + "─" * max(0, width - len(step.note) - 4)]
+            continue
+        number += 1
+        out += wrap_eq.wrap(f"({number:>2}) {show(step.lhs)} = {show(step.rhs)}")
+        note = f"[{step.rule}]" + (f" {step.note}" if step.note else "")
+        out += wrap_note.wrap(note)
+    if d.goals:
+        out += ["", "Results:"]
+        for g in d.goals:
+            out += wrap_eq.wrap(f"  {g.name} = {show(g.result)}")
+    out += [""] + textwrap.wrap(verification_summary(d), width)
+    if d.references:
+        out += ["", "Further reading:"] + [f"  - {r}" for r in d.references]
+    return "\n".join(out) + "\n"

@@ -1,0 +1,33 @@
+"""Shared test set-up: one kernel cache per test session, so every Numba kernel compiles once."""
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+
+import pytest
+
+# Set before anything imports symnn.codegen: kernels compile once per session into this folder.
+_CACHE = os.environ.get("SYMNN_TEST_CACHE_DIR") or tempfile.mkdtemp(prefix="symnn-test-cache-")
+os.environ["SYMNN_CACHE_DIR"] = _CACHE
+os.environ.setdefault("MPLBACKEND", "Agg")
+
+
+def pytest_sessionfinish(session, exitstatus):
+    if not os.environ.get("SYMNN_TEST_CACHE_DIR"):
+        shutil.rmtree(_CACHE, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def cache_dir() -> str:
+    return _CACHE
+
+
+def pdflatex_or_skip() -> str:
+    """The pdflatex path; in CI (env CI set) its absence is a failure, not a skip."""
+    path = shutil.which("pdflatex")
+    if path is None:
+        if os.environ.get("CI"):
+            pytest.fail("pdflatex is required in CI (apt-get install texlive-latex-base texlive-latex-recommended)")
+        pytest.skip("pdflatex is not installed here (CI installs it)")
+    return path

@@ -1,0 +1,180 @@
+"""The derivation engine: every step of every topic verifies, results match sympy.diff and
+finite differences, and a wrong step is caught."""
+from __future__ import annotations
+
+import random
+import re
+import subprocess
+import sys
+
+import pytest
+import sympy as sp
+
+from symnn import DerivationError, InputError, UnknownNameError, derive
+from symnn.derive.derivation import DEFINITION, Derivation
+from symnn.derive.rules import D
+from symnn.ops.activations import ACTIVATIONS, elementary
+from symnn.ops.costs import COSTS, E, a, compatible, k, n, tau
+
+TOPICS = ["neuron", "activation", "cost", "gradient-descent", "cost-functions"]
+
+
+@pytest.mark.parametrize("topic", TOPICS)
+def test_every_topic_verifies(topic):
+    d = derive(topic)
+    assert d.verified
+    checked = [s for s in d.equations if not s.is_definition]
+    assert checked and all(s.verified_by for s in checked)
+
+
+@pytest.mark.parametrize("activation", sorted(ACTIVATIONS))
+@pytest.mark.parametrize("cost", sorted(COSTS))
+def test_cost_topic_for_every_activation_and_cost(activation, cost):
+    if not compatible(activation, cost):
+        with pytest.raises(InputError, match=f"the {cost} cost needs outputs .* use one of: .*sigmoid"):
+            derive("cost", activation=activation, cost=cost)
+        return
+    d = derive("cost", activation=activation, cost=cost)
+    assert [g.name for g in d.goals] == ["∂C/∂w_1", "∂C/∂w_2", "∂C/∂w_3", "∂C/∂b", "∂C/∂w_1 (batch)"]
+    assert all(s.verified_by for s in d.equations if not s.is_definition)
+
+
+@pytest.mark.parametrize("activation", sorted(ACTIVATIONS))
+def test_neuron_and_activation_topics_per_activation(activation):
+    assert derive("neuron", activation=activation).verified
+    d = derive("activation", activation=activation)
+    assert d.goals[0].result == ACTIVATIONS[activation].course_derivative
+
+
+def _central_difference(f, var, point, h=1e-6):
+    hi = f.subs({**point, var: point[var] + h})
+    lo = f.subs({**point, var: point[var] - h})
+    return float((hi - lo) / (2 * h))
+
+
+@pytest.mark.parametrize("name", sorted(COSTS))
+def test_cost_gradient_equals_sympy_diff_and_finite_differences(name):
+    cost = COSTS[name]
+    d = derive("cost-functions", cost=name)
+    grad = d.goals[0].result
+    total = cost.total()
+    # sympy.diff, on a concrete 3-output cost
+    subs_n = {n: 3, k: 2}
+    reference = sp.diff(total.subs(n, 3).doit(), a[2])
+    rng = random.Random(name)
+    for _ in range(3):
+        point = {a[i]: sp.Float(rng.uniform(0.2, 0.8), 30) for i in (1, 2, 3)}
+        point.update({E[i]: sp.Float(rng.uniform(0.2, 0.8), 30) for i in (1, 2, 3)})
+        point[tau] = sp.Float(2, 30)
+        ours = grad.subs(subs_n).doit().subs(point).evalf(30)
+        assert abs(ours - reference.subs(point).evalf(30)) < 1e-25
+        fd = _central_difference(total.subs(n, 3).doit().subs(tau, 2), a[2], point)
+        assert ours == pytest.approx(fd, rel=1e-7, abs=1e-9)
+
+
+def test_course_form_gradients_match_the_list():
+    """The CrossValidated list's gradient for every cost, reproduced by the derivation."""
+    d = derive("cost-functions")
+    for goal, (name, cost) in zip(d.goals, COSTS.items()):
+        assert name in goal.name
+        assert goal.result == cost.course_gradient.xreplace({sp.Symbol("C"): cost.total()})
+
+
+def test_a_wrong_step_is_caught_and_named():
+    x = sp.Symbol("x", real=True)
+    d = Derivation("wrong on purpose")
+    d.add(sp.Symbol("f"), x ** 3, DEFINITION)
+    d.add(D(sp.Symbol("f"), x), 3 * x ** 2, "power rule")
+    d.add(D(sp.Symbol("f"), x), 2 * x ** 2, "simplification")
+    with pytest.raises(DerivationError, match=r"step 3 of 'wrong on purpose'"):
+        d.verify()
+
+
+def test_a_wrong_result_is_caught():
+    x = sp.Symbol("x", real=True)
+    d = Derivation("bad goal")
+    d.goal("f'", x ** 3, x, 2 * x ** 2)
+    with pytest.raises(DerivationError, match="differs from sympy.diff"):
+        d.verify()
+
+
+def test_steps_come_from_rules_not_one_diff_call():
+    d = derive("cost")
+    rules = {s.rule for s in d.steps}
+    assert {"chain rule", "power rule", "known derivative", "sum rule", "substitution"} <= rules
+
+
+def test_sigmoid_derivative_is_in_course_form():
+    from symnn.ops.activations import sigmoid
+    z = sp.Symbol("z", real=True)
+    d = derive("activation", activation="sigmoid")
+    assert d.goals[0].result == sigmoid(z) * (1 - sigmoid(z))
+    assert sp.simplify(elementary(d.goals[0].result) - sp.diff(1 / (1 + sp.exp(-z)), z)) == 0
+
+
+def test_text_of_cost_shows_the_chain_rule_and_result_in_the_inputs():
+    text = derive("cost").text()
+    assert "∂C/∂w₁ = ∂C/∂ŷ·∂ŷ/∂z·∂z/∂w₁" in text
+    assert "∂C/∂ŷ = ŷ - y" in text
+    assert "∂ŷ/∂z = (1 - σ(z))·σ(z)" in text
+    assert "∂z/∂w₁ = x₁" in text
+    assert "x₁·(1 - σ(b + w₁·x₁ + w₂·x₂ + w₃·x₃))·(σ(b + w₁·x₁ + w₂·x₂ + w₃·x₃) - y)" in re.sub(r"\n +", " ", text)
+    assert all(len(line) <= 80 for line in text.splitlines() if not line.startswith("  - "))
+
+
+def test_markdown_and_latex_renderers():
+    d = derive("cost")
+    md = d.markdown()
+    assert md.count("$$") == 2 * len(d.equations)
+    assert r"\frac{\partial C}{\partial w_{1}}" in md and r"\hat{y}" in md
+    tex = d.latex()
+    assert tex.count(r"\begin{align*}") == tex.count(r"\end{align*}") >= 5
+    assert d._repr_latex_() and d._repr_markdown_() == md
+
+
+def test_user_expression_and_free_function():
+    x = sp.Symbol("x", real=True)
+    d = derive(x ** 2 * sp.exp(-x), wrt=x)
+    assert sp.simplify(d.result - sp.diff(x ** 2 * sp.exp(-x), x)) == 0
+    f = sp.Function("f")
+    with pytest.raises(DerivationError, match="cannot differentiate f"):
+        derive(f(x) * x, wrt=x)
+
+
+def test_unknown_names_are_one_clear_line():
+    with pytest.raises(UnknownNameError, match="unknown topic 'nope'; choose one of: .*cost"):
+        derive("nope")
+    with pytest.raises(UnknownNameError, match="unknown activation 'foo'; choose one of: leaky_relu"):
+        derive("cost", activation="foo")
+    with pytest.raises(UnknownNameError, match="unknown cost 'bar'"):
+        derive("cost", cost="bar")
+    with pytest.raises(InputError, match="does not take"):
+        derive("neuron", cost="quadratic")
+
+
+def _cli(*args, cwd=None):
+    return subprocess.run([sys.executable, "-m", "symnn", *args], capture_output=True, text=True, cwd=cwd)
+
+
+def test_cli_derive_text_and_errors(tmp_path):
+    ok = _cli("derive", "cost")
+    assert ok.returncode == 0 and "chain rule" in ok.stdout
+    bad = _cli("derive", "nope")
+    assert bad.returncode == 2 and bad.stderr.count("\n") == 1 and "Traceback" not in bad.stderr
+    assert "choose one of" in bad.stderr
+    bad = _cli("derive", "cost", "--format", "pdf")
+    assert bad.returncode == 2 and "Traceback" not in bad.stderr
+
+
+def test_cli_output_never_overwrites_a_users_file(tmp_path):
+    mine = tmp_path / "notes.tex"
+    mine.write_text("my own notes\n")
+    r = _cli("derive", "cost", "--format", "latex", "-o", str(mine))
+    assert r.returncode == 2 and "not written by symnn" in r.stderr
+    assert mine.read_text() == "my own notes\n"
+    ours = tmp_path / "cost.tex"
+    assert _cli("derive", "cost", "--format", "latex", "-o", str(ours)).returncode == 0
+    assert _cli("derive", "neuron", "--format", "latex", "-o", str(ours)).returncode == 0  # ours: replaced
+    assert "neuron" in ours.read_text()
+    assert _cli("derive", "cost", "--format", "latex", "-o", str(mine), "--force").returncode == 0
+    assert mine.read_text().startswith("% generated by symnn")
