@@ -1,0 +1,256 @@
+"""Datasets for the lecture's nets, all bundled (nothing is downloaded), and input checks.
+
+- "study" / "study2": the lecture's Study Hrs / Sleep Hrs / Quiz / Exam table in its two
+  versions (the "How do Neural Networks learn?" slides, and the "Gradient Descent" /
+  "Stochastic Gradient Descent" slides), a regression of the exam mark.
+- "xor": the four XOR rows, two classes.
+- "digits": scikit-learn's bundled 8x8 handwritten digits (1797 images), ten classes.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import NamedTuple
+
+import numpy as np
+
+from symnn.errors import InputError, unknown
+
+DATASETS: tuple[str, ...] = ("study", "study2", "xor", "digits")
+
+STUDY_COLUMNS: tuple[str, ...] = ("Row ID", "Study Hrs", "Sleep Hrs", "Quiz", "Exam")
+
+# The tables exactly as on the slides: (row id, study hrs, sleep hrs, quiz %, exam %).
+# They differ in rows 4, 6 and 7 only.
+_STUDY_TABLES: dict[int, tuple[tuple[int, float, float, int, int], ...]] = {
+    1: (  # "How do Neural Networks learn?"
+        (1, 12, 6, 78, 93),
+        (2, 22, 6.5, 24, 68),
+        (3, 115, 4, 100, 95),
+        (4, 51, 3, 67, 75),
+        (5, 0, 10, 58, 51),
+        (6, 5, 0, 70, 60),
+        (7, 92, 5, 82, 89),
+        (8, 57, 8, 91, 97),
+    ),
+    2: (  # "Gradient Descent" and "Stochastic Gradient Descent"
+        (1, 12, 6, 78, 93),
+        (2, 22, 6.5, 24, 68),
+        (3, 115, 4, 100, 95),
+        (4, 31, 9, 67, 75),
+        (5, 0, 10, 58, 51),
+        (6, 5, 8, 78, 60),
+        (7, 92, 6, 82, 89),
+        (8, 57, 8, 91, 97),
+    ),
+}
+
+_STUDY_SLIDES = {1: 'the "How do Neural Networks learn?" slides',
+                 2: 'the "Gradient Descent" and "Stochastic Gradient Descent" slides'}
+
+
+@dataclass(repr=False)
+class Dataset:
+    """A train/test split. y holds float targets (regression) or int labels (classification)."""
+
+    X_train: np.ndarray
+    y_train: np.ndarray
+    X_test: np.ndarray
+    y_test: np.ndarray
+    feature_names: tuple[str, ...]
+    target_names: tuple[str, ...]
+    name: str
+    description: str
+    task: str  # "regression" | "classification"
+    n_classes: int | None = None
+
+    @property
+    def n_features(self) -> int:
+        return int(np.prod(self.X_train.shape[1:]))
+
+    def __repr__(self) -> str:
+        return (f"Dataset({self.name!r}, task={self.task!r}, train X{self.X_train.shape}, "
+                f"test X{self.X_test.shape}, n_classes={self.n_classes})")
+
+
+class StudyTable(NamedTuple):
+    """One version of the lecture's table: the rows as on the slide, inputs X and target y."""
+
+    rows: list[dict[str, float]]  # keys: row_id, study_hrs, sleep_hrs, quiz, exam
+    X: np.ndarray                 # (8, 3): study hrs, sleep hrs, quiz (fraction), unscaled
+    y: np.ndarray                 # (8,): exam (fraction)
+
+
+def study_table(version: int = 1) -> StudyTable:
+    """The lecture's Study Hrs / Sleep Hrs / Quiz / Exam table; percentages as fractions.
+
+    version 1 is the table on the "How do Neural Networks learn?" slides, version 2 the one on
+    the "Gradient Descent" / "Stochastic Gradient Descent" slides (rows 4, 6 and 7 differ).
+    """
+    if version not in _STUDY_TABLES:
+        raise InputError(f"unknown study table version {version!r}; choose 1 or 2")
+    rows = [{"row_id": rid, "study_hrs": float(study), "sleep_hrs": float(sleep),
+             "quiz": quiz / 100, "exam": exam / 100}
+            for rid, study, sleep, quiz, exam in _STUDY_TABLES[version]]
+    X = np.array([[r["study_hrs"], r["sleep_hrs"], r["quiz"]] for r in rows], dtype=np.float64)
+    y = np.array([r["exam"] for r in rows], dtype=np.float64)
+    return StudyTable(rows, X, y)
+
+
+def _study(version: int) -> Dataset:
+    table = study_table(version)
+    col_max = table.X.max(axis=0)
+    X = table.X / col_max
+    scale = ", ".join(f"{n} / {m:g}" for n, m in zip(("Study Hrs", "Sleep Hrs", "Quiz"), col_max))
+    description = (
+        f"The lecture's exam table, version {version} (as on {_STUDY_SLIDES[version]}): "
+        "8 students, inputs Study Hrs, Sleep Hrs and Quiz, target Exam; percentages as "
+        "fractions (78% -> 0.78). For training each input column is divided by its maximum "
+        f"over the table ({scale}), so every input lies in [0, 1]; the target is left as a "
+        "fraction. Train and test are the same 8 rows. study_table() gives the raw values.")
+    return Dataset(X, table.y.copy(), X.copy(), table.y.copy(),
+                   feature_names=("Study Hrs", "Sleep Hrs", "Quiz"), target_names=("Exam",),
+                   name="study" if version == 1 else "study2", description=description,
+                   task="regression", n_classes=None)
+
+
+def _xor() -> Dataset:
+    X = np.array([[0, 0], [0, 1], [1, 0], [1, 1]], dtype=np.float64)
+    y = np.array([0, 1, 1, 0], dtype=np.int64)
+    return Dataset(X, y, X.copy(), y.copy(), feature_names=("x1", "x2"), target_names=("0", "1"),
+                   name="xor", description="XOR of two binary inputs: the 4 rows, label 1 when "
+                   "exactly one input is 1. Not linearly separable, so a perceptron cannot learn "
+                   "it and one hidden layer can. Train and test are the same 4 rows.",
+                   task="classification", n_classes=2)
+
+
+def _digits(seed: int, images: bool) -> Dataset:
+    from sklearn.datasets import load_digits
+    from sklearn.model_selection import train_test_split
+
+    digits = load_digits()
+    X = digits.data.astype(np.float64) / 16.0
+    y = digits.target.astype(np.int64)
+    X_train, X_test, y_train, y_test = train_test_split(
+        X, y, test_size=0.2, stratify=y, random_state=seed)
+    if images:
+        X_train = X_train.reshape(-1, 1, 8, 8)
+        X_test = X_test.reshape(-1, 1, 8, 8)
+    shape = "(N, 1, 8, 8) images" if images else "(N, 64) rows, pixels in row-major order"
+    description = (
+        "scikit-learn's bundled handwritten digits: 1797 grayscale 8x8 images of 0-9 (no "
+        f"download). Pixels scaled from 0..16 to [0, 1] by /16; X as {shape}. Fixed stratified "
+        f"80/20 split (seed {seed}): {len(y_train)} train, {len(y_test)} test.")
+    return Dataset(np.ascontiguousarray(X_train), y_train, np.ascontiguousarray(X_test), y_test,
+                   feature_names=tuple(f"pixel_{r}_{c}" for r in range(8) for c in range(8)),
+                   target_names=tuple(str(d) for d in range(10)), name="digits",
+                   description=description, task="classification", n_classes=10)
+
+
+def load(name: str, seed: int = 0, images: bool = False) -> Dataset:
+    """Load a bundled dataset by name (see DATASETS). seed fixes the digits split; images=True
+    gives the digits as (N, 1, 8, 8) arrays."""
+    key = str(name).strip().lower()
+    if key not in DATASETS:
+        raise unknown("dataset", name, DATASETS)
+    if images and key != "digits":
+        raise InputError(f"images=True applies only to the digits dataset, not {key!r}")
+    if key == "digits":
+        return _digits(int(seed), images)
+    if key == "xor":
+        return _xor()
+    return _study(1 if key == "study" else 2)
+
+
+def _check_n_classes(n_classes: object) -> int:
+    if isinstance(n_classes, bool) or not isinstance(n_classes, (int, np.integer)) or n_classes < 1:
+        raise InputError(f"n_classes must be a positive integer; got {n_classes!r}")
+    return int(n_classes)
+
+
+def _check_labels(y: np.ndarray, n_classes: int, what: str = "y") -> np.ndarray:
+    """Integer class labels in [0, n_classes), as int64."""
+    accepted = f"labels must be integers 0..{n_classes - 1} (n_classes={n_classes})"
+    if y.ndim != 1:
+        raise InputError(f"{what} has shape {y.shape}; {accepted}, one per sample (a 1-D array)")
+    if y.dtype == bool:
+        y = y.astype(np.int64)
+    if not np.issubdtype(y.dtype, np.number):
+        raise InputError(f"{what} has non-numeric dtype {y.dtype}; {accepted}")
+    if np.issubdtype(y.dtype, np.complexfloating):
+        raise InputError(f"{what} holds complex numbers; {accepted}")
+    if not np.issubdtype(y.dtype, np.integer):
+        _check_finite(y, what)
+        bad = np.flatnonzero(y != np.round(y))
+        if bad.size:
+            i = int(bad[0])
+            raise InputError(f"{what}[{i}] = {y[i]!r} is not a whole number; {accepted}")
+    out = y.astype(np.int64)
+    bad = np.flatnonzero((out < 0) | (out >= n_classes))
+    if bad.size:
+        i = int(bad[0])
+        more = f" (and {bad.size - 1} more)" if bad.size > 1 else ""
+        raise InputError(f"label {out[i]} at {what}[{i}] is out of range{more}; {accepted}")
+    return out
+
+
+def _check_finite(a: np.ndarray, what: str) -> None:
+    if not np.issubdtype(a.dtype, np.inexact):
+        return
+    n_nan = int(np.isnan(a).sum())
+    n_inf = int(np.isinf(a).sum())
+    if n_nan or n_inf:
+        parts = [f"{n} {kind}" for n, kind in ((n_nan, "NaN"), (n_inf, "inf")) if n]
+        raise InputError(f"{what} contains {' and '.join(parts)} value(s); "
+                         "only finite numbers are accepted")
+
+
+def _as_numeric(a: object, what: str) -> np.ndarray:
+    try:
+        arr = np.asarray(a)
+    except (ValueError, TypeError) as exc:  # ragged nested lists
+        raise InputError(f"{what} is not a rectangular array ({exc}); give an array of numbers") from None
+    if arr.dtype == bool:
+        return arr
+    if arr.dtype == object or not np.issubdtype(arr.dtype, np.number) \
+            or np.issubdtype(arr.dtype, np.complexfloating):
+        raise InputError(f"{what} has dtype {arr.dtype}; give an array of real numbers")
+    return arr
+
+
+def check_xy(X: object, y: object, n_classes: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Validate a training set and return (X as float64, y).
+
+    Accepted: X with one row (or image) per sample, y with one target per sample, all finite.
+    With n_classes, y is either integer labels in [0, n_classes) (returned as int64) or one-hot /
+    probability rows shaped (N, n_classes) (returned as float64); without, y is float64 targets.
+    Anything else raises InputError with one line saying what is wrong and what is accepted.
+    """
+    X = _as_numeric(X, "X")
+    y = _as_numeric(y, "y")
+    if X.ndim == 0:
+        raise InputError("X is a single number; give one row of features per sample, shaped (N, ...)")
+    if y.ndim == 0:
+        raise InputError("y is a single number; give one target per sample, shaped (N,)")
+    if len(X) == 0:
+        raise InputError("the dataset is empty: X has no samples; give at least one row")
+    if len(X) != len(y):
+        raise InputError(f"X has {len(X)} samples but y has {len(y)}; give one target per sample")
+    _check_finite(X, "X")
+    X = X.astype(np.float64, copy=False)
+    if n_classes is None:
+        _check_finite(y, "y")
+        return X, y.astype(np.float64, copy=False)
+    n_classes = _check_n_classes(n_classes)
+    if y.ndim == 2 and y.shape[1] == n_classes and n_classes > 1:
+        _check_finite(y, "y")
+        return X, y.astype(np.float64, copy=False)
+    return X, _check_labels(y, n_classes)
+
+
+def one_hot(labels: object, n_classes: int) -> np.ndarray:
+    """Labels (N,) -> float64 (N, n_classes) with a 1 in each label's column."""
+    n_classes = _check_n_classes(n_classes)
+    y = _check_labels(_as_numeric(labels, "labels"), n_classes, "labels")
+    out = np.zeros((y.shape[0], n_classes), dtype=np.float64)
+    out[np.arange(y.shape[0]), y] = 1.0
+    return out
