@@ -183,7 +183,7 @@ def _check_labels(y: np.ndarray, n_classes: int, what: str = "y") -> np.ndarray:
         bad = np.flatnonzero(y != np.round(y))
         if bad.size:
             i = int(bad[0])
-            raise InputError(f"{what}[{i}] = {y[i]!r} is not a whole number; {accepted}")
+            raise InputError(f"{what}[{i}] = {y[i].item()!r} is not a whole number; {accepted}")
     out = y.astype(np.int64)
     bad = np.flatnonzero((out < 0) | (out >= n_classes))
     if bad.size:
