@@ -21,6 +21,7 @@ class Step:
     note: str = ""
     verified_by: str | None = None
     defs: dict = field(default_factory=dict, repr=False)  # definitions in force at this step
+    check: tuple | None = field(default=None, repr=False)  # (lhs, rhs) SymPy checks instead, e.g. components
 
     @property
     def is_definition(self) -> bool:
@@ -93,10 +94,16 @@ class Derivation:
     # checking -----------------------------------------------------------------
     @staticmethod
     def expand(expr: sp.Expr, defs: dict, keep: sp.Expr | None = None) -> sp.Expr:
-        """Write expr in the base variables: substitute every definition (except `keep`)."""
+        """Write expr in the base variables: substitute every definition (except `keep`).
+
+        Derivatives are left alone (a definition like δ = ∂C/∂z brings one in); `evaluate`
+        computes them."""
+        plain = {k: _fresh_bound(v) for k, v in defs.items() if k != keep and not isinstance(k, sp.Indexed)}
         for _ in range(len(defs) + 2):
-            new = expr.xreplace({k: v for k, v in defs.items() if k != keep})
-            new = _subs_indexed_defs(new, defs, keep)
+            masked, back = _mask_derivatives(expr)
+            masked, back_idx = _mask(masked, sp.Indexed)  # x[r] is not the symbol x
+            new = masked.xreplace(plain).xreplace(back_idx)
+            new = _subs_indexed_defs(new, defs, keep).xreplace(back)
             if new == expr:
                 break
             expr = new
@@ -112,7 +119,11 @@ class Derivation:
                     out = sp.diff(cls.expand(out, defs, keep=v), v, count)
                 return out
             return e.replace(lambda x: isinstance(x, sp.Derivative), do)
-        return cls.expand(derivatives(expr), defs)
+        for _ in range(len(defs) + 2):
+            expr = cls.expand(derivatives(expr), defs)
+            if not expr.has(sp.Derivative):
+                break
+        return expr
 
     def verify(self) -> "Derivation":
         """Check every step and every goal with SymPy; raise DerivationError naming a wrong step."""
@@ -120,8 +131,14 @@ class Derivation:
         for n, step in enumerate(self.steps, 1):
             if step.is_heading or step.is_definition:
                 continue
-            how = equal(self.evaluate(step.lhs, step.defs), self.evaluate(step.rhs, step.defs),
-                        self.check_subs, rng)
+            lhs, rhs = step.check or (step.lhs, step.rhs)
+            if isinstance(lhs, sp.MatrixBase):
+                pairs = list(zip(lhs, rhs))
+            else:
+                pairs = [(lhs, rhs)]
+            hows = [equal(self.evaluate(l_, step.defs), self.evaluate(r_, step.defs), self.check_subs, rng)
+                    for l_, r_ in pairs]
+            how = None if None in hows else max(hows, key=len)
             if how is None:
                 raise DerivationError(
                     f"step {n} of '{self.title}' does not hold: {sp.sstr(step.lhs)} = "
@@ -163,18 +180,55 @@ class Derivation:
         return self.text()
 
 
+def _fresh_bound(expr):
+    """Rename every summation index to a fresh one, so substituting cannot capture an index."""
+    bound = {lim[0] for s in expr.atoms(sp.Sum) for lim in s.limits}
+    return expr.xreplace({v: sp.Dummy(v.name, integer=True) for v in bound})
+
+
+def _mask(expr, kind):
+    """Swap each node of a kind for a placeholder, so substitutions do not reach inside it."""
+    back = {}
+
+    def mask(d):
+        dummy = sp.Dummy("D")
+        back[dummy] = d
+        return dummy
+    masked = expr.replace(lambda e: isinstance(e, kind), mask)
+    return masked, back
+
+
+def _mask_derivatives(expr):
+    return _mask(expr, sp.Derivative)
+
+
 def _subs_indexed_defs(expr, defs, keep):
     """Definitions of indexed quantities (yhat[r] = ...) apply to every index value."""
+    keep_base = keep.base if isinstance(keep, sp.Indexed) else None
     for lhs, rhs in defs.items():
-        if lhs == keep or not isinstance(lhs, sp.Indexed):
+        if not isinstance(lhs, sp.Indexed) or lhs.base == keep_base:
             continue
         pattern = lhs.indices
 
         def repl(e, lhs=lhs, rhs=rhs, pattern=pattern):
-            return rhs.xreplace(dict(zip(pattern, e.indices)))
+            return _fresh_bound(rhs).xreplace(dict(zip(pattern, e.indices)))
         expr = expr.replace(lambda e: isinstance(e, sp.Indexed) and e.base == lhs.base
                             and e != keep, repl)
     return expr
+
+
+def unroll(expr: sp.Expr) -> sp.Expr:
+    """Write out every Σ whose bounds are numbers as a plain sum (much faster than Sum.doit)."""
+    def concrete(e) -> bool:
+        return isinstance(e, sp.Sum) and all(lo.is_Integer and hi.is_Integer for _, lo, hi in e.limits)
+
+    def expand(s: sp.Sum) -> sp.Expr:
+        terms = [s.function]
+        for v, lo, hi in reversed(s.limits):
+            terms = [t.xreplace({v: sp.Integer(n)}) for t in terms for n in range(int(lo), int(hi) + 1)]
+        return sp.Add(*terms)
+    return expr.replace(concrete, expand).doit(deep=True) if expr.has(sp.Derivative, sp.Subs) \
+        else expr.replace(concrete, expand)
 
 
 def _elementary(expr):
@@ -186,8 +240,10 @@ def equal(a: sp.Expr, b: sp.Expr, subs: dict, rng: random.Random) -> str | None:
     """How SymPy confirms a == b ('symbolic' or 'numeric ...'), or None when they differ."""
     diff = _elementary(sp.sympify(a) - sp.sympify(b))
     if subs:
-        diff = diff.subs(subs).doit().subs(subs)
-    diff = diff.doit()
+        bound = {lim[0] for s in diff.atoms(sp.Sum) for lim in s.limits}
+        diff = unroll(diff.subs({k: v for k, v in subs.items() if k not in bound}))
+        diff = diff.subs(subs)
+    diff = unroll(diff)
     if diff == 0:
         return "symbolic"
     if sp.count_ops(diff) < 120:
@@ -196,14 +252,22 @@ def equal(a: sp.Expr, b: sp.Expr, subs: dict, rng: random.Random) -> str | None:
                 return "symbolic (simplify)"
         except Exception:  # simplify may give up on exotic forms; the numeric check decides
             pass
-    free = sorted(diff.free_symbols, key=str)
-    indexed = sorted(diff.atoms(sp.Indexed), key=str)
-    for _ in range(4):
-        point = {s: sp.Float(rng.uniform(0.15, 0.85), 30) for s in (*indexed, *free)}
-        value = diff.xreplace(point).evalf(30)
-        value = value.doit().evalf(30) if value.has(sp.Sum) else value
-        if not value.is_number:
-            return None
-        if value.has(sp.nan, sp.zoo) or abs(complex(value)) > 1e-20:
-            return None
+    if diff.has(sp.Sum):
+        return None  # a sum left with symbolic bounds: nothing concrete to compare
+    atoms = sorted(diff.atoms(sp.Indexed), key=str) + sorted(diff.free_symbols, key=str)
+    names = [sp.Dummy() for _ in atoms]
+    plain = diff.xreplace(dict(zip(atoms, names)))
+    if plain.free_symbols - set(names):
+        return None
+    import mpmath
+    dirac = {"DiracDelta": lambda x: mpmath.inf if x == 0 else mpmath.mpf(0)}
+    f = sp.lambdify(names, plain, [dirac, "mpmath"])
+    with mpmath.workdps(30):
+        for _ in range(4):
+            try:
+                value = f(*[mpmath.mpf(rng.uniform(0.15, 0.85)) for _ in names])
+            except (ZeroDivisionError, ValueError):
+                return None
+            if not mpmath.isfinite(value) or abs(value) > 1e-20:
+                return None
     return "numeric (4 random points, 30 digits)"

@@ -63,10 +63,31 @@ class LatexPrinter(_SympyLatex):
             return rf"\frac{{{top} {self._print(f)}}}{{{den}}}"
         return rf"\frac{{{top}}}{{{den}}}\left({self._print(f)}\right)"
 
+    def _print_MatrixSymbol(self, expr):
+        return self._print_Symbol(sp.Symbol(expr.name))
+
+    def _print_HadamardProduct(self, expr):
+        return r" \odot ".join(self.parenthesize(a, 50) for a in expr.args)
+
     def _print_Symbol(self, expr, style="plain"):
         name = expr.name
+        if "(" in name and name.endswith(")"):
+            head, arg = name.split("(", 1)
+            return self._print_Symbol(sp.Symbol(head)) + r"\left(" + self._print_Symbol(sp.Symbol(arg.rstrip(")"))) + r"\right)"
+        if name.startswith("nabla_"):
+            rest = name[6:].split(" ")
+            return rf"\nabla_{{{rest[0]}}}" + (" " + " ".join(rest[1:]) if len(rest) > 1 else "")
+        if "^" in name and not name.startswith("^"):
+            base, sup = name.split("^", 1)
+            sub = ""
+            if "_" in sup and not sup.startswith("{"):
+                sup, sub = sup.split("_", 1)
+            sup = sup.strip("{}")
+            out = self._print_Symbol(sp.Symbol(base)) + "^{" + sup + "}"
+            return out + ("_{" + sub + "}" if sub else "")
+
         if name.endswith("'"):
-            return super()._print_Symbol(sp.Symbol(name[:-1])) + "'"
+            return self._print_Symbol(sp.Symbol(name[:-1])) + "'"
         if " " in name:
             return r"\text{" + latex_text(name) + "}"
         return super()._print_Symbol(expr, style)

@@ -18,6 +18,19 @@ def positive_first(terms: list) -> list:
 
 
 def _name(name: str) -> str:
+    if name.endswith("'"):
+        return _name(name[:-1]) + "'"
+    if "(" in name and name.endswith(")"):
+        head, arg = name[:-1].split("(", 1)
+        return f"{_name(head)}({_name(arg)})"
+    name, caret, sup = name.partition("^")
+    if caret:
+        sup, _, rest = sup.partition("_")
+        sup = sup.strip("{}")
+        sup = sup if sup.isalnum() else f"({sup})"
+        return _name(name) + "^" + sup + ("_" + rest if rest else "")
+    if name.startswith("nabla"):
+        return "∇" + name[5:]
     base, _, sub = name.partition("_")
     base = _GREEK.get(base, base)
     if sub.isdigit():
@@ -59,6 +72,15 @@ class TextPrinter(StrPrinter):
     def _print_Sum(self, expr):
         lims = ", ".join(f"{self._print(i)}={self._print(a)}..{self._print(b)}" for i, a, b in expr.limits)
         return f"Σ_{{{lims}}} ({self._print(expr.function)})"
+
+    def _print_HadamardProduct(self, expr):
+        return " ⊙ ".join(self.parenthesize(a, 50) for a in expr.args)
+
+    def _print_Transpose(self, expr):
+        return f"({self._print(expr.arg)})ᵀ"
+
+    def _print_MatrixSymbol(self, expr):
+        return _name(expr.name)
 
     def _print_KroneckerDelta(self, expr):
         return "δ_" + "".join(self._print(a) for a in expr.args)
@@ -106,7 +128,10 @@ def render(d, width: int = 80) -> str:
     if d.goals:
         out += ["", "Results:"]
         for g in d.goals:
-            out += wrap_eq.wrap(f"  {g.name} = {show(g.result)}")
+            shown = show(g.result)
+            if len(shown) > 4 * width:
+                shown = f"(an expression of {sp.count_ops(g.result)} operations, equal to sympy.diff)"
+            out += wrap_eq.wrap(f"  {g.name} = {shown}")
     out += [""] + textwrap.wrap(verification_summary(d), width)
     if d.references:
         out += ["", "Further reading:"] + [f"  - {r}" for r in d.references]
