@@ -10,6 +10,7 @@ import sys
 # sub-command name -> (module under symnn.commands, one-line help)
 COMMANDS: dict[str, tuple[str, str]] = {
     "derive": ("derive", "print a step-by-step, machine-checked derivation"),
+    "train": ("train", "train a small net from the derived kernels"),
 }
 
 

@@ -168,3 +168,21 @@ def get_activation(name: str) -> Activation:
     if key not in ACTIVATIONS:
         raise unknown("activation", name, ACTIVATIONS)
     return ACTIVATIONS[key]
+
+
+def stable(expr: sp.Expr) -> sp.Expr:
+    """Rewrite named functions into forms that never overflow, for code generation:
+    σ(u) picks 1/(1+e^(−u)) or e^u/(1+e^u) by the sign of u; ln(1+e^u) becomes
+    max(u, 0) + ln(1 + e^(−|u|))."""
+    def sig(u):
+        return sp.Piecewise((1 / (1 + sp.exp(-u)), u >= 0), (sp.exp(u) / (1 + sp.exp(u)), True))
+
+    def softplus(e):
+        u = next(a for a in e.args[0].args if isinstance(a, sp.exp)).args[0]
+        return sp.Piecewise((u + sp.log(1 + sp.exp(-u)), u > 0), (sp.log(1 + sp.exp(u)), True))
+
+    expr = expr.replace(sigmoid, sig)
+    expr = expr.replace(lambda e: isinstance(e, sp.log) and isinstance(e.args[0], sp.Add)
+                        and len(e.args[0].args) == 2 and sp.S.One in e.args[0].args
+                        and any(isinstance(a, sp.exp) for a in e.args[0].args), softplus)
+    return elementary(expr)

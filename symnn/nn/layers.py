@@ -1,0 +1,140 @@
+"""Layers whose forward and backward passes are generated kernels.
+
+A layer never differentiates anything at run time: it asks the kernel registry for the kernels
+its operation's derivation produced (`symnn codegen list`) and calls them. `forward` keeps what
+`backward` needs (the layer's input, or z); `backward(delta)` fills `grads` and returns the
+error for the layer below — Nielsen's δ.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from symnn.errors import InputError, unknown
+
+
+def _kernel(name: str):
+    from symnn.codegen import kernel
+    return kernel(name)
+
+
+class Layer:
+    """Base class: no parameters, identity shapes."""
+
+    def parameters(self) -> dict[str, np.ndarray]:
+        return {}
+
+    def init(self, rng: np.random.Generator) -> None:
+        """Draw the initial parameters (lecture step 1: small, close to 0 but not 0)."""
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        raise NotImplementedError
+
+    def backward(self, delta: np.ndarray) -> np.ndarray:
+        raise NotImplementedError
+
+    grads: dict[str, np.ndarray]
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}()"
+
+
+class Dense(Layer):
+    """z = W a + b with W shaped (n_out, n_in); kernels dense.forward / grad_weight / grad_bias /
+    grad_input, derived by `symnn derive dense`."""
+
+    def __init__(self, n_in: int, n_out: int):
+        if int(n_in) < 1 or int(n_out) < 1:
+            raise InputError(f"Dense({n_in}, {n_out}): sizes must be positive integers")
+        self.n_in, self.n_out = int(n_in), int(n_out)
+        self.weight = np.zeros((self.n_out, self.n_in))
+        self.bias = np.zeros(self.n_out)
+        self.grads = {}
+        self._k = None
+
+    def init(self, rng: np.random.Generator) -> None:
+        self.weight[...] = rng.normal(0.0, 1.0 / np.sqrt(self.n_in), self.weight.shape)
+        self.bias[...] = 0.0
+
+    def parameters(self) -> dict[str, np.ndarray]:
+        return {"weight": self.weight, "bias": self.bias}
+
+    @property
+    def kernels(self):
+        if self._k is None:
+            self._k = tuple(_kernel(f"dense.{n}") for n in ("forward", "grad_weight", "grad_bias", "grad_input"))
+        return self._k
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        if x.ndim != 2 or x.shape[1] != self.n_in:
+            raise InputError(f"Dense({self.n_in}, {self.n_out}) expects input shaped (N, {self.n_in}), "
+                             f"got {x.shape}")
+        self.a_prev = x
+        return self.kernels[0](x, self.weight, self.bias)
+
+    def backward(self, delta: np.ndarray) -> np.ndarray:
+        _, grad_weight, grad_bias, grad_input = self.kernels
+        self.grads = {"weight": grad_weight(delta, self.a_prev), "bias": grad_bias(delta)}
+        return grad_input(delta, self.weight)
+
+    def __repr__(self) -> str:
+        return f"Dense({self.n_in}, {self.n_out})"
+
+
+class Activation(Layer):
+    """a = φ(z) element-wise; backward δ_in = δ_out ⊙ φ'(z) (BP1/BP2's Hadamard factor)."""
+
+    name = ""
+
+    def __init__(self):
+        self.grads = {}
+        self._k = None
+
+    @property
+    def kernels(self):
+        if self._k is None:
+            self._k = (_kernel(f"{self.name}.forward"), _kernel(f"{self.name}.backward"))
+        return self._k
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        self.z = x
+        return self.kernels[0](x)
+
+    def backward(self, delta: np.ndarray) -> np.ndarray:
+        return self.kernels[1](delta, self.z)
+
+
+class Sigmoid(Activation):
+    name = "sigmoid"
+
+
+class Tanh(Activation):
+    name = "tanh"
+
+
+class ReLU(Activation):
+    name = "relu"
+
+
+class LeakyReLU(Activation):
+    name = "leaky_relu"
+
+
+class Softplus(Activation):
+    name = "softplus"
+
+
+class Threshold(Activation):
+    """The perceptron's step. Its derivative is 0 wherever it exists, so training uses the
+    perceptron rule: the error passes straight through (δ_in = δ_out)."""
+    name = "threshold"
+
+
+ACTIVATION_LAYERS: dict[str, type[Activation]] = {
+    cls.name: cls for cls in (Sigmoid, Tanh, ReLU, LeakyReLU, Softplus, Threshold)}
+
+
+def activation_layer(name: str) -> Activation:
+    key = name.lower().replace("-", "_")
+    if key not in ACTIVATION_LAYERS:
+        raise unknown("activation", name, ACTIVATION_LAYERS)
+    return ACTIVATION_LAYERS[key]()

@@ -1,0 +1,130 @@
+"""The lecture's seven steps of training, literally:
+
+1. random weights close to 0 but not 0 (Sequential's seed);  2. one observation (or a batch)
+into the input layer;  3. forward propagation;  4. compare with the actual result, measure the
+error;  5. back-propagation, update each weight by how responsible it is, scaled by the
+learning rate;  6. update after each observation (stochastic) or after a batch (batch learning),
+or after each mini-batch;  7. one pass over the training set is an epoch; redo more epochs.
+"""
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+
+import numpy as np
+
+from symnn.errors import InputError, TrainingError
+
+MODES = ("sgd", "batch", "minibatch")
+
+
+def batch_size_for(mode: str, batch_size: int, n: int) -> int:
+    if mode == "sgd":
+        return 1
+    if mode == "batch":
+        return n
+    if mode != "minibatch":
+        from symnn.errors import unknown
+        raise unknown("mode", mode, MODES)
+    return batch_size
+
+
+def check_options(epochs: int, lr: float, batch_size: int, n: int) -> int:
+    if not isinstance(epochs, (int, np.integer)) or epochs < 1:
+        raise InputError(f"epochs must be a positive integer (got {epochs})")
+    if not np.isfinite(lr) or lr <= 0:
+        raise InputError(f"the learning rate must be a positive number (got {lr})")
+    if not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
+        raise InputError(f"the batch size must be a positive integer (got {batch_size})")
+    if batch_size > n:
+        print(f"note: batch size {batch_size} is larger than the {n} training samples; using {n}",
+              file=sys.stderr)
+        batch_size = n
+    return int(batch_size)
+
+
+def sgd_step(model, lr: float) -> None:
+    """Step 5's update, w ← w − η ∂C/∂w, by the kernel derived from `derive gradient-descent`."""
+    from symnn.codegen import kernel
+    update = kernel("sgd.update")
+    for layer in model.layers:
+        for name, param in layer.parameters().items():
+            update(param, layer.grads[name], lr, out=param)
+
+
+def fit(model, X, y, epochs: int = 30, lr: float = 3.0, batch_size: int = 10, mode: str = "minibatch",
+        seed: int | None = None, X_test=None, y_test=None, progress: bool = False,
+        explain: Callable[[str], None] | None = None) -> dict[str, list[float]]:
+    """Train `model` in place; return its history (loss and accuracy per epoch)."""
+    X = model._check_X(X)
+    Y = model._targets_checked(y, len(X))
+    n = len(X)
+    batch_size = check_options(epochs, lr, batch_size_for(mode, batch_size, n), n)
+    rng = np.random.default_rng(model.seed if seed is None else seed)
+    classify = Y.shape[1] > 1
+    history = model.history
+    bar = _progress(epochs, progress)
+    for epoch in range(1, epochs + 1):
+        order = rng.permutation(n)                                   # step 7: a new pass
+        for start in range(0, n, batch_size):
+            idx = order[start:start + batch_size]
+            xb, yb = X[idx], Y[idx]                                  # step 2
+            yhat = model.forward(xb)                                 # step 3
+            if explain and epoch == 1 and start == 0:
+                _explain(model, xb, yb, yhat, lr, explain)
+            model.backward(yhat, yb)                                 # steps 4-5
+            sgd_step(model, lr)                                      # step 5-6: update
+        loss = model.loss(X, Y)
+        if not np.isfinite(loss):
+            raise TrainingError(f"training diverged at epoch {epoch}: the loss became {loss}; "
+                                f"try a smaller learning rate than {lr}")
+        history["loss"].append(loss)
+        acc = model.accuracy(X_test if X_test is not None else X,
+                             y_test if y_test is not None else Y) if classify else float("nan")
+        history["accuracy"].append(acc)
+        if bar is not None:
+            bar.set_postfix_str(f"loss {loss:.4f}" + (f", accuracy {acc:.4f}" if classify else ""))
+            bar.update(1)
+    if bar is not None:
+        bar.close()
+    return history
+
+
+def _progress(epochs: int, enabled: bool):
+    if not enabled:
+        return None
+    from tqdm import tqdm
+    return tqdm(total=epochs, desc="epochs", unit="epoch", file=sys.stderr, leave=False)
+
+
+def _fmt(a: np.ndarray, limit: int = 6) -> str:
+    flat = np.asarray(a).ravel()
+    body = ", ".join(f"{v:.4g}" for v in flat[:limit])
+    return f"[{body}{', …' if flat.size > limit else ''}]"
+
+
+def _explain(model, xb, yb, yhat, lr, say: Callable[[str], None]) -> None:
+    """Narrate the seven steps with the numbers of the first observation(s)."""
+    say("STEP 1: weights initialised close to 0 but not 0 (seed "
+        f"{model.seed}); e.g. layers.0.weight starts {_fmt(model.layers[0].parameters().get('weight', np.zeros(1)))}")
+    say(f"STEP 2: the first observation(s) enter the input layer: x = {_fmt(xb[0])}")
+    zs = [getattr(layer, "z", None) for layer in model.layers]
+    z_text = "; ".join(f"z{i} = {_fmt(z[0])}" for i, z in enumerate(zs) if z is not None)
+    say(f"STEP 3: forward propagation: {z_text}; prediction ŷ = {_fmt(yhat[0])}")
+    err = model.loss_fn.value(yhat, yb)
+    say(f"STEP 4: compare with the actual y = {_fmt(yb[0])}: the error (cost) of this batch is {err:.6g}")
+    before = {k: v.copy() for k, v in model.parameters().items()}
+    model.backward(yhat, yb)
+    deltas = [f"∂C/∂{name} = {_fmt(g)}" for i, layer in enumerate(model.layers)
+              for name, g in layer.grads.items() if name == "bias"]
+    say("STEP 5: back-propagation from right to left: δ of each layer (= ∂C/∂bias): " + "; ".join(deltas))
+    sgd_step(model, lr)
+    for key, old in before.items():
+        new = model.parameters()[key]
+        say(f"        {key}: {_fmt(old, 3)} -> {_fmt(new, 3)} (η = {lr})")
+    # undo: fit() repeats backward and update for this batch itself
+    for key, old in before.items():
+        model.parameters()[key][...] = old
+    say("STEP 6: weights are updated after every batch of "
+        f"{len(xb)} observation(s) ({'stochastic' if len(xb) == 1 else 'mini-batch / batch'} learning)")
+    say("STEP 7: when the whole training set has passed through the net, that is one epoch; redo more epochs")
