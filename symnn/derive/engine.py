@@ -60,20 +60,29 @@ def _known(expr: sp.Function) -> bool:
     return not d.has(sp.Derivative, sp.Subs)
 
 
-def collapse_deltas(expr: sp.Expr) -> sp.Expr:
+def collapse_deltas(expr: sp.Expr, var: sp.Expr | None = None) -> sp.Expr:
     """Σ_j f_j δ_jk → f_k: sum out every index that a Kronecker delta pins down.
 
-    The index the delta pins is assumed to lie in the summation range (k in 1..n), which is
-    what the derivation states in its note."""
+    The range condition that comes with it (1 ≤ k ≤ n) is dropped when it only concerns the
+    variable's own indices and the sizes (positive symbols): the variable is assumed to lie in
+    its range. A condition on any other index (0 ≤ p − i < k_h for a convolution, where i runs
+    over an outer sum) is kept as a Piecewise guard."""
     from sympy.concrete.delta import deltasummation
+
+    own = set(var.free_symbols) if var is not None else set()
+
+    def guard(value: sp.Expr, cond) -> sp.Expr:
+        parts = cond.args if isinstance(cond, sp.And) else (cond,)
+        kept = [c for c in parts if any(not (x in own or x.is_positive) for x in c.free_symbols)]
+        return sp.Piecewise((value, sp.And(*kept)), (0, True)) if kept else value
 
     def collapse(s: sp.Sum) -> sp.Expr:
         body, limits = s.function, list(s.limits)
         for lim in list(limits):
             if any(lim[0] in d.free_symbols for d in body.atoms(sp.KroneckerDelta)):
                 body = deltasummation(sp.expand(body), lim)
-                if isinstance(body, sp.Piecewise):
-                    body = body.args[0][0]
+                if isinstance(body, sp.Piecewise) and body.args[-1][0] == 0:
+                    body = guard(body.args[0][0], body.args[0][1])
                 limits.remove(lim)
         return sp.Sum(body, *limits) if limits else body
 

@@ -13,7 +13,7 @@ _LEAVES = (R.ConstantRule, R.IdentityRule, R.IndexedRule)
 
 def tidy(expr: sp.Expr) -> sp.Expr:
     """A light simplification that keeps the course's factored look."""
-    out = sp.factor_terms(expr)
+    out = sp.factor_terms(sp.piecewise_fold(expr) if expr.has(sp.Piecewise) else expr)
     return out if sp.count_ops(out) <= sp.count_ops(expr) else expr
 
 
@@ -27,7 +27,7 @@ def _emit(d: Derivation, rule: R.Rule, lhs: sp.Expr | None) -> sp.Expr:
     if isinstance(rule, _LEAVES) or rule.simple:
         value = tidy(rule.eval())
         d.add(lhs, value, rule.title, rule.describe())
-        return _collapse(d, lhs, value)
+        return _collapse(d, lhs, value, rule.var)
     d.add(lhs, rule.applied(), rule.title, rule.describe())
     parts = [c.eval() if isinstance(c, _LEAVES) or _obvious(c) else _emit(d, c, None)
              for c in rule.children]
@@ -36,7 +36,7 @@ def _emit(d: Derivation, rule: R.Rule, lhs: sp.Expr | None) -> sp.Expr:
     tidied = tidy(value)
     if tidied != value:
         d.add(lhs, tidied, "simplification", "collect common factors")
-    return _collapse(d, lhs, tidied)
+    return _collapse(d, lhs, tidied, rule.var)
 
 
 def _obvious(rule: R.Rule) -> bool:
@@ -44,11 +44,11 @@ def _obvious(rule: R.Rule) -> bool:
     return isinstance(rule, R.ConstantTimesRule) and isinstance(rule.children[0], _LEAVES)
 
 
-def _collapse(d: Derivation, lhs: sp.Expr, value: sp.Expr) -> sp.Expr:
+def _collapse(d: Derivation, lhs: sp.Expr, value: sp.Expr, var: sp.Expr) -> sp.Expr:
     if not any(isinstance(s, sp.Sum) and s.has(sp.KroneckerDelta) for s in value.atoms(sp.Sum)) \
             and not (isinstance(value, sp.Sum) and value.has(sp.KroneckerDelta)):
         return value
-    collapsed = tidy(collapse_deltas(value))
+    collapsed = tidy(collapse_deltas(value, var))
     d.add(lhs, collapsed, "Kronecker-delta collapse",
           "only the term whose index equals the variable's index survives the sum")
     return collapsed

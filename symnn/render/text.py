@@ -83,7 +83,25 @@ class TextPrinter(StrPrinter):
         return _name(expr.name)
 
     def _print_KroneckerDelta(self, expr):
-        return "δ_" + "".join(self._print(a) for a in expr.args)
+        args = [self._print(a) for a in expr.args]
+        if all(len(a) == 1 for a in args):
+            return "δ_" + "".join(args)
+        return f"δ({', '.join(args)})"
+
+    def _print_Piecewise(self, expr):
+        pieces = []
+        for value, cond in expr.args:
+            pieces.append(self._print(value) + ("" if cond is sp.true else f" if {self._print(cond)}"))
+        if len(pieces) == 2 and expr.args[-1][1] is sp.true:
+            return "{" + pieces[0] + ", else " + self._print(expr.args[-1][0]) + "}"
+        return "{" + "; ".join(pieces) + "}"
+
+    def _print_And(self, expr):
+        return " and ".join(self._print(a) for a in expr.args)
+
+    def _print_Relational(self, expr):
+        op = {"<=": "≤", ">=": "≥", "<": "<", ">": ">", "==": "=", "!=": "≠"}[expr.rel_op]
+        return f"{self._print(expr.lhs)} {op} {self._print(expr.rhs)}"
 
     def _print_Heaviside(self, expr):
         return f"H({self._print(expr.args[0])})"
