@@ -8,7 +8,7 @@ import pytest
 from conftest import pdflatex_or_skip
 from symnn import derive
 
-TOPICS = ["neuron", "activation", "cost", "gradient-descent", "cost-functions", "expression"]
+TOPICS = ["neuron", "activation", "cost", "gradient-descent", "cost-functions", "expression", "conv2d", "backprop"]
 
 
 @pytest.mark.latex

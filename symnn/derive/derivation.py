@@ -110,15 +110,27 @@ class Derivation:
         return expr
 
     @classmethod
-    def evaluate(cls, expr: sp.Expr, defs: dict) -> sp.Expr:
-        """Evaluate every ∂f/∂v in expr through the definitions, then expand to base variables."""
-        def derivatives(e: sp.Expr) -> sp.Expr:
-            def do(d: sp.Derivative) -> sp.Expr:
-                out = derivatives(d.expr)
-                for v, count in d.variable_count:
-                    out = sp.diff(cls.expand(out, defs, keep=v), v, count)
+    def evaluate(cls, expr: sp.Expr, defs: dict, subs: dict | None = None) -> sp.Expr:
+        """Evaluate every ∂f/∂v in expr through the definitions, then expand to base variables.
+
+        With `subs` (concrete sizes and indices), sums are written out before differentiating,
+        so the referee is plain differentiation of a finite expression."""
+        def derivatives(e: sp.Expr, bound: frozenset = frozenset()) -> sp.Expr:
+            if isinstance(e, sp.Derivative):
+                out = derivatives(e.expr, bound)
+                local = {k: v for k, v in (subs or {}).items() if k not in bound}
+                for v, count in e.variable_count:
+                    out = cls.expand(out, defs, keep=v)
+                    if local:
+                        out, v = instantiate(out, local), instantiate(v, local)
+                    out = sp.diff(out, v, count)
                 return out
-            return e.replace(lambda x: isinstance(x, sp.Derivative), do)
+            if isinstance(e, sp.Sum):
+                inner = bound | {lim[0] for lim in e.limits}
+                return sp.Sum(derivatives(e.function, inner), *e.limits)
+            if not e.args or not e.has(sp.Derivative):
+                return e
+            return e.func(*[derivatives(a, bound) for a in e.args])
         for _ in range(len(defs) + 2):
             expr = cls.expand(derivatives(expr), defs)
             if not expr.has(sp.Derivative):
@@ -136,7 +148,8 @@ class Derivation:
                 pairs = list(zip(lhs, rhs))
             else:
                 pairs = [(lhs, rhs)]
-            hows = [equal(self.evaluate(l_, step.defs), self.evaluate(r_, step.defs), self.check_subs, rng)
+            hows = [equal(self.evaluate(l_, step.defs, self.check_subs),
+                          self.evaluate(r_, step.defs, self.check_subs), self.check_subs, rng)
                     for l_, r_ in pairs]
             how = None if None in hows else max(hows, key=len)
             if how is None:
@@ -217,6 +230,13 @@ def _subs_indexed_defs(expr, defs, keep):
     return expr
 
 
+def instantiate(expr: sp.Expr, subs: dict) -> sp.Expr:
+    """Put in the concrete sizes and indices and write every sum out."""
+    bound = {lim[0] for s in expr.atoms(sp.Sum) for lim in s.limits}
+    expr = unroll(expr.xreplace({k: v for k, v in subs.items() if k not in bound}))
+    return unroll(expr.xreplace(subs))
+
+
 def unroll(expr: sp.Expr) -> sp.Expr:
     """Write out every Σ whose bounds are numbers as a plain sum (much faster than Sum.doit)."""
     def concrete(e) -> bool:
@@ -227,7 +247,7 @@ def unroll(expr: sp.Expr) -> sp.Expr:
         for v, lo, hi in reversed(s.limits):
             terms = [t.xreplace({v: sp.Integer(n)}) for t in terms for n in range(int(lo), int(hi) + 1)]
         return sp.Add(*terms)
-    return expr.replace(concrete, expand).doit(deep=True) if expr.has(sp.Derivative, sp.Subs) \
+    return expr.replace(concrete, expand).doit(deep=True) if expr.has(sp.Derivative, sp.Subs, sp.Integral) \
         else expr.replace(concrete, expand)
 
 
@@ -239,11 +259,7 @@ def _elementary(expr):
 def equal(a: sp.Expr, b: sp.Expr, subs: dict, rng: random.Random) -> str | None:
     """How SymPy confirms a == b ('symbolic' or 'numeric ...'), or None when they differ."""
     diff = _elementary(sp.sympify(a) - sp.sympify(b))
-    if subs:
-        bound = {lim[0] for s in diff.atoms(sp.Sum) for lim in s.limits}
-        diff = unroll(diff.subs({k: v for k, v in subs.items() if k not in bound}))
-        diff = diff.subs(subs)
-    diff = unroll(diff)
+    diff = instantiate(diff, subs) if subs else unroll(diff)
     if diff == 0:
         return "symbolic"
     if sp.count_ops(diff) < 120:

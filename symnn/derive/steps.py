@@ -13,7 +13,10 @@ _LEAVES = (R.ConstantRule, R.IdentityRule, R.IndexedRule)
 
 def tidy(expr: sp.Expr) -> sp.Expr:
     """A light simplification that keeps the course's factored look."""
-    out = sp.factor_terms(sp.piecewise_fold(expr) if expr.has(sp.Piecewise) else expr)
+    if expr.has(sp.Piecewise):  # fold nested guards, never across a Σ (its index is in them)
+        expr = expr.replace(lambda e: isinstance(e, (sp.Mul, sp.Piecewise)) and e.has(sp.Piecewise)
+                            and not e.has(sp.Sum), sp.piecewise_fold)
+    out = sp.factor_terms(expr)
     return out if sp.count_ops(out) <= sp.count_ops(expr) else expr
 
 
