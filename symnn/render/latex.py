@@ -71,6 +71,9 @@ class LatexPrinter(_SympyLatex):
 
     def _print_Symbol(self, expr, style="plain"):
         name = expr.name
+        if name.startswith("(") and name.endswith(")"):  # e.g. (I⋆K), (f*g): an operator's name
+            inner = name[1:-1].replace("⋆", r" \star ").replace("*", r" * ")
+            return r"\left(" + inner + r"\right)"
         if "(" in name and name.endswith(")"):
             head, arg = name.split("(", 1)
             return self._print_Symbol(sp.Symbol(head)) + r"\left(" + self._print_Symbol(sp.Symbol(arg.rstrip(")"))) + r"\right)"
