@@ -1,0 +1,264 @@
+"""Lowering: rewrite a spec's SymPy expressions into the shape the printer turns into loops.
+
+1. Constant folding: Sums with numeric limits over an explicit matrix (a filter specialised to
+   its coefficients) are unrolled, so zero coefficients disappear.
+2. KroneckerDelta collapse: Σ_v δ(v, e) f(v) = f(e) guarded by lo ≤ e ≤ hi (when v has
+   coefficient ±1 in the delta), as sympy.concrete.delta.deltasummation does.
+3. Range guards: a Piecewise((f, conds), (0, True)) summand whose conds are linear in the loop
+   variable with integer coefficients becomes tightened loop bounds
+   (0 ≤ p − s·i ≤ k−1  →  i from ceil((p−k+1)/s) to floor(p/s)); conds free of the variable move
+   out to the enclosing loop; anything else stays an `if`.
+4. Guards on output indices implied by the output ranges are dropped.
+CSE happens in the printer, per statement, once Sums and guarded branches are hoisted.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import sympy as sp
+from sympy.logic.boolalg import Boolean, BooleanTrue
+
+from symnn.codegen.spec import KernelSpec, Output
+
+Cond = Boolean
+Term = tuple[tuple[Cond, ...], sp.Expr]      # (conditions, value): value if all conditions hold else 0
+
+UNROLL_LIMIT = 256                           # most terms a specialised Sum is unrolled into
+
+
+@dataclass
+class LoweredOutput:
+    """One output's loop nest: `base[indices] (=|+=) expr` for the index ranges in `loops`, where
+    `guard` (if any) holds; elsewhere the output gets 0 (or nothing when accumulating)."""
+    output: Output
+    loops: list[tuple[sp.Symbol, sp.Expr, sp.Expr]]
+    expr: sp.Expr
+    guard: tuple[Cond, ...] = field(default_factory=tuple)
+
+
+def lower(spec: KernelSpec) -> list[LoweredOutput]:
+    """Lower every output of `spec`."""
+    if spec.elementwise:
+        return [LoweredOutput(o, [], fold_constants(o.expr)) for o in spec.outputs]
+    result = []
+    for o in spec.outputs:
+        loops = order_loops(spec.output_ranges(o))
+        expr = lower_expr(o.expr)
+        guard, expr = _split_guard(expr)
+        kept = tuple(c for c in guard if not implied(c, loops))
+        result.append(LoweredOutput(o, loops, expr, kept))
+    return result
+
+
+def lower_expr(expr: sp.Expr) -> sp.Expr:
+    """Steps 1-3 on one expression."""
+    return _lower(fold_constants(expr))
+
+
+# -- 1. constant folding -------------------------------------------------------------------------
+def fold_constants(expr: sp.Expr) -> sp.Expr:
+    """Unroll Sums over explicit matrices (numeric limits): zero coefficients vanish."""
+    def explicit(s: sp.Sum) -> bool:
+        if not s.function.atoms(sp.matrices.expressions.matexpr.MatrixElement):
+            return False
+        sizes = [b - a + 1 for _, a, b in s.limits]
+        return all(x.is_Integer for x in sizes) and sp.prod(sizes) <= UNROLL_LIMIT
+    return expr.replace(lambda e: isinstance(e, sp.Sum) and explicit(e), lambda e: e.doit())
+
+
+# -- 2/3. delta collapse and guard tightening, bottom-up ------------------------------------------
+def _lower(expr: sp.Expr) -> sp.Expr:
+    if not isinstance(expr, sp.Basic) or not expr.args or isinstance(expr, sp.Indexed):
+        return expr
+    if isinstance(expr, sp.Sum):
+        f = _lower(expr.function)
+        for v, a, b in expr.limits:          # first limit innermost
+            f = _sum(f, v, a, b)
+        return f
+    return expr.func(*[_lower(a) for a in expr.args])
+
+
+def guarded_terms(expr: sp.Expr) -> list[Term]:
+    """expr as a sum of guarded terms: Piecewise((f, c), (0, True)) factors become conditions."""
+    if isinstance(expr, sp.Add):
+        return [t for a in expr.args for t in guarded_terms(a)]
+    if _is_guard(expr):
+        (f, c), _ = expr.args
+        return [(_conds(c) + cs, t) for cs, t in guarded_terms(f)]
+    if isinstance(expr, sp.Mul):
+        result: list[Term] = [((), sp.S.One)]
+        for a in expr.args:
+            splits = _is_guard(a) or (isinstance(a, sp.Add) and any(_is_guard(x) for x in a.args))
+            terms = guarded_terms(a) if splits else [((), a)]
+            result = [(c1 + c2, t1 * t2) for c1, t1 in result for c2, t2 in terms]
+        return result
+    return [((), expr)]
+
+
+def rebuild(terms: list[Term]) -> sp.Expr:
+    return sp.Add(*[_guarded(cs, t) for cs, t in terms])
+
+
+def _sum(f: sp.Expr, v: sp.Symbol, a: sp.Expr, b: sp.Expr) -> sp.Expr:
+    """Σ_{v=a..b} f, with deltas in v collapsed and guards on v turned into bounds."""
+    done: list[Term] = []
+    groups: dict[tuple, list[sp.Expr]] = {}
+    for conds, term in guarded_terms(f):
+        collapsed = _collapse(conds, term, v, a, b)
+        if collapsed is None and _has_delta(term, v) and isinstance(sp.expand(term), sp.Add):
+            done.append((conds, _sum(sp.expand(term), v, a, b)))    # deltas inside a factor
+            continue
+        if collapsed is not None:
+            done.append(collapsed)
+            continue
+        lo, hi, outer, inner = _bounds(conds, v, a, b)
+        groups.setdefault((lo, hi, outer, inner), []).append(term)
+    for (lo, hi, outer, inner), terms in groups.items():
+        done.append((outer, sp.Sum(_guarded(inner, sp.Add(*terms)), (v, lo, hi))))
+    return rebuild(done)
+
+
+def _collapse(conds, term, v, a, b) -> Term | None:
+    """Σ_v δ(x, y)·rest = rest(v = solution) if a ≤ solution ≤ b, for the first delta in the
+    product that is linear in v with coefficient ±1; None when there is none."""
+    for factor in sp.Mul.make_args(term):
+        if not (isinstance(factor, sp.KroneckerDelta) and factor.has(v)):
+            continue
+        d = sp.expand(factor.args[0] - factor.args[1])
+        c = d.coeff(v)
+        rest = sp.expand(d - c * v)
+        if c not in (1, -1) or rest.has(v):
+            continue
+        sol = -rest / c
+        others = sp.Mul(*[x for x in sp.Mul.make_args(term) if x is not factor])
+        new_conds = tuple(c_.subs(v, sol) for c_ in conds) + (sp.Ge(sol, a), sp.Le(sol, b))
+        return tuple(c_ for c_ in new_conds if c_ is not sp.true), others.subs(v, sol)
+    return None
+
+
+def _bounds(conds, v, a, b):
+    """Split conds into tightened bounds for v, conds free of v (outer) and the rest (inner)."""
+    los, his, outer, inner = [a], [b], [], []
+    for c in conds:
+        if not c.has(v):
+            outer.append(c)
+            continue
+        found = linear_bound(c, v)
+        if found is None:
+            inner.append(c)
+            continue
+        for kind, e in found:
+            (los if kind == "lo" else his).append(e)
+    return sp.Max(*los), sp.Min(*his), tuple(outer), tuple(inner)
+
+
+def linear_bound(cond: Cond, v: sp.Symbol) -> list[tuple[str, sp.Expr]] | None:
+    """For a relational c·v + r (op) 0 with c a nonzero integer (number or symbol of known sign)
+    and r an integer expression free of v: [("lo", e)] for v ≥ e, [("hi", e)] for v ≤ e."""
+    d = _as_nonneg(cond)
+    if d is None:
+        return None
+    if isinstance(d, tuple):                       # an equation: v = solution
+        eq = linear_bound(sp.Ge(d[0], 0), v), linear_bound(sp.Le(d[0], 0), v)
+        return None if None in eq else eq[0] + eq[1]
+    c = d.coeff(v)
+    r = sp.expand(d - c * v)
+    if c == 0 or r.has(v) or c.has(v) or not (c.is_integer and r.is_integer):
+        return None
+    if c.is_positive:                              # c·v ≥ −r
+        return [("lo", -r if c == 1 else sp.ceiling(-r / c))]
+    if c.is_negative:                              # |c|·v ≤ r
+        return [("hi", r if c == -1 else sp.floor(r / -c))]
+    return None
+
+
+def _as_nonneg(cond: Cond):
+    """An integer relational as d with d ≥ 0, or (d,) for d = 0; None if not of that kind."""
+    if not isinstance(cond, sp.core.relational.Relational):
+        return None
+    d = sp.expand(cond.lhs - cond.rhs)
+    if not d.is_integer:
+        return None
+    op = cond.rel_op
+    if op == ">=":
+        return d
+    if op == ">":
+        return d - 1
+    if op == "<=":
+        return -d
+    if op == "<":
+        return -d - 1
+    if op == "==":
+        return (d,)
+    return None
+
+
+# -- 4. guards implied by the output ranges -------------------------------------------------------
+def implied(cond: Cond, loops: list[tuple[sp.Symbol, sp.Expr, sp.Expr]]) -> bool:
+    """True when cond holds for every index in the ranges (checked on the worst case)."""
+    d = _as_nonneg(cond)
+    if d is None or isinstance(d, tuple):
+        return False
+    ranges = {v: (lo, hi) for v, lo, hi in loops}
+    for _ in range(len(ranges) + 1):
+        present = [v for v in ranges if d.has(v)]
+        if not present:
+            break
+        for v in present:
+            c = d.coeff(v)
+            if sp.expand(d - c * v).has(v) or not (c.is_positive or c.is_negative):
+                return False
+            lo, hi = ranges[v]
+            d = sp.expand(d.subs(v, lo if c.is_positive else hi))
+    else:
+        return False
+    return bool(d.is_nonnegative) or bool(sp.simplify(d).is_nonnegative)
+
+
+# -- helpers -------------------------------------------------------------------------------------
+def order_loops(loops):
+    """Keep the written order, but put a loop after the loops its bounds depend on."""
+    pending, done, names = list(loops), [], set()
+    while pending:
+        for k, (v, lo, hi) in enumerate(pending):
+            deps = (lo.free_symbols | hi.free_symbols) & {w for w, _, _ in pending}
+            if not deps - {v}:
+                done.append(pending.pop(k))
+                names.add(v)
+                break
+        else:
+            raise ValueError(f"the loop bounds depend on each other in a cycle: {pending}")
+    return done
+
+
+def _has_delta(e: sp.Expr, v: sp.Symbol) -> bool:
+    return any(d.has(v) for d in e.atoms(sp.KroneckerDelta))
+
+
+def _is_guard(e) -> bool:
+    return (isinstance(e, sp.Piecewise) and len(e.args) == 2 and e.args[1].cond == sp.true
+            and e.args[1].expr == 0)
+
+
+def _conds(c: Cond) -> tuple[Cond, ...]:
+    if isinstance(c, BooleanTrue) or c is sp.true:
+        return ()
+    return tuple(c.args) if isinstance(c, sp.And) else (c,)
+
+
+def _guarded(conds, term: sp.Expr) -> sp.Expr:
+    conds = tuple(c for c in conds if c is not sp.true)
+    if sp.false in conds or term == 0:
+        return sp.S.Zero
+    if not conds:
+        return term
+    return sp.Piecewise((term, sp.And(*conds)), (0, True))
+
+
+def _split_guard(expr: sp.Expr) -> tuple[tuple[Cond, ...], sp.Expr]:
+    """A top-level guard common to the whole expression, and what it guards."""
+    terms = guarded_terms(expr)
+    if len(terms) == 1:
+        conds, term = terms[0]
+        return conds, term
+    return (), expr

@@ -1,0 +1,478 @@
+"""NumbaPrinter: SymPy expressions -> Python that Numba compiles, in SymPy's printer style.
+
+Expressions print as in PythonCodePrinter (math.exp, math.sqrt, ...) with the constructs Numba
+cannot take from lambdify printed by hand: Max/Min -> max/min, Piecewise and Heaviside ->
+conditional expressions, KroneckerDelta -> a comparison, floor/ceiling of integer quotients ->
+integer division. Statements are emitted, not returned: `_print_Sum` writes its loops with an
+accumulator into the current block and returns the accumulator's name; `statements()` hoists
+Sums and guarded branches, applies sympy.cse and writes the assignments.
+
+`kernel_module()` assembles the whole generated module (header, metadata, shape function, kernel).
+"""
+from __future__ import annotations
+
+import builtins
+import keyword
+import textwrap
+import unicodedata
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import sympy as sp
+from sympy.printing.precedence import PRECEDENCE, precedence
+from sympy.printing.pycode import PythonCodePrinter
+
+from symnn.codegen.lower import LoweredOutput, order_loops
+from symnn.codegen.spec import KernelSpec
+
+INDENT = "    "
+RESERVED = {"math", "np", "njit", "prange", "range", "out_shapes", "NAME", "FUNCTION", "KIND",
+            "INPUTS", "OUTPUTS", *dir(builtins)}
+
+
+def identifier(name: str) -> str:
+    """A Python identifier for a symbol name: η -> eta, w_1' -> w_1_prime, lambda -> lambda_."""
+    out = []
+    for ch in name:
+        if ch.isascii() and (ch.isalnum() or ch == "_"):
+            out.append(ch)
+        elif ch == "'":
+            out.append("_prime")
+        elif unicodedata.category(ch).startswith("L"):
+            out.append(unicodedata.name(ch, "x").split()[-1].lower())
+        else:
+            out.append("_")
+    s = "".join(out).strip("_") or "x"
+    if s[0].isdigit():
+        s = "v" + s
+    if keyword.iskeyword(s) or s in RESERVED:
+        s += "_"
+    return s
+
+
+class NumbaPrinter(PythonCodePrinter):
+    """Prints expressions for Numba's nopython mode and emits loop statements."""
+    printmethod = "_numbacode"
+    language = "Python (Numba)"
+
+    def __init__(self, settings=None, names: dict | None = None):
+        super().__init__(settings)
+        self.names: dict[sp.Basic, str] = dict(names or {})
+        self.taken: set[str] = set(RESERVED) | set(self.names.values())
+        self.lines: list[str] = []
+        self.depth = 0
+        self.active: set[sp.Symbol] = set()      # variables of the enclosing loops
+
+    # -- names -----------------------------------------------------------------------------------
+    def name(self, obj: sp.Basic) -> str:
+        """The identifier of a symbol or array, allocated on first use."""
+        if obj not in self.names:
+            label = obj.label.name if isinstance(obj, sp.IndexedBase) else obj.name
+            self.names[obj] = self.fresh(identifier(label))
+        return self.names[obj]
+
+    def fresh(self, prefix: str) -> str:
+        k, name = 0, prefix
+        while name in self.taken:
+            k += 1
+            name = f"{prefix}{k}"
+        self.taken.add(name)
+        return name
+
+    def temp(self, prefix: str) -> sp.Dummy:
+        """A new local variable, as a symbol that prints as its fresh name."""
+        name = self.fresh(prefix)
+        sym = sp.Dummy(name)
+        self.names[sym] = name
+        return sym
+
+    def _temps(self) -> Iterator[sp.Dummy]:
+        while True:
+            yield self.temp("t")
+
+    # -- statements ------------------------------------------------------------------------------
+    def emit(self, line: str) -> None:
+        self.lines.append(INDENT * self.depth + line)
+
+    @contextmanager
+    def indented(self, levels: int = 1):
+        self.depth += levels
+        try:
+            yield
+        finally:
+            self.depth -= levels
+
+    def range_of(self, lo: sp.Expr, hi: sp.Expr, parallel: bool = False) -> str:
+        """`range(lo, hi + 1)`, the +1 pushed into a Min so the bound reads naturally."""
+        stop = sp.Min(*[a + 1 for a in hi.args]) if isinstance(hi, sp.Min) else hi + 1
+        fn = "prange" if parallel else "range"
+        if lo == 0:
+            return f"{fn}({self._print(stop)})"
+        return f"{fn}({self._print(lo)}, {self._print(stop)})"
+
+    @contextmanager
+    def loop(self, var: sp.Symbol, lo: sp.Expr, hi: sp.Expr, parallel: bool = False):
+        self.emit(f"for {self.name(var)} in {self.range_of(lo, hi, parallel)}:")
+        self.active.add(var)
+        with self.indented():
+            yield
+        self.active.discard(var)
+
+    def statements(self, target: str, expr: sp.Expr, op: str = "=") -> None:
+        """Write `target op expr`: Sums become loops, guarded branches `if`s, shared subterms temps."""
+        self.assign_all([(target, sp.sympify(expr))], op)
+
+    def assign_all(self, pairs: list[tuple[str, sp.Expr]], op: str = "=") -> None:
+        """Several assignments sharing one CSE (an activation and its derivative)."""
+        if len(pairs) == 1 and isinstance(pairs[0][1], sp.Piecewise):
+            self.if_chain(*pairs[0], op)
+            return
+        pairs = [(t, self._hoist(e)) for t, e in pairs if not (op == "+=" and e == 0)]
+        if not pairs:
+            return
+        subs, reduced = sp.cse([e for _, e in pairs], symbols=self._temps(), order="none")
+        for sym, sub in subs:
+            if isinstance(sub, sp.Piecewise):
+                self.if_chain(self.names[sym], sub)
+            else:
+                self.emit(f"{self.names[sym]} = {self._print(sub)}")
+        for (target, _), e in zip(pairs, reduced):
+            if isinstance(e, sp.Piecewise):
+                self.if_chain(target, e, op)
+            else:
+                self.emit(f"{target} {op} {self._print(e)}")
+
+    def if_chain(self, target: str, pw: sp.Piecewise, op: str = "=") -> None:
+        """`if c1: target op e1 elif ...`; a zero branch of an accumulation is left out."""
+        first = True
+        for e, c in pw.args:
+            if c == sp.true:
+                if first:
+                    self.statements(target, e, op)
+                    return
+                if op == "+=" and e == 0:
+                    return
+                self.emit("else:")
+            else:
+                self.emit(f"{'if' if first else 'elif'} {self._print(c)}:")
+            with self.indented():
+                n = len(self.lines)
+                self.statements(target, e, op)
+                if len(self.lines) == n:
+                    self.emit("pass")
+            if c == sp.true:
+                return
+            first = False
+        if op == "=":
+            self.emit("else:")
+            self.emit(f"{INDENT}{target} = math.nan")
+
+    def _hoist(self, expr: sp.Expr) -> sp.Expr:
+        """Print the Sums and the array-reading branches of expr as statements first; what is
+        left is a plain expression of their results."""
+        repl = {}
+
+        def visit(e):
+            if isinstance(e, sp.Sum):
+                acc = self._print_Sum(e)
+                repl[e] = next(s for s, n in self.names.items() if n == acc)
+            elif isinstance(e, sp.Piecewise) and e.has(sp.Indexed, sp.Sum):
+                sym = self.temp("v")
+                self.if_chain(self.names[sym], e)
+                repl[e] = sym
+            else:
+                for a in e.args:
+                    visit(a)
+        visit(expr)
+        return expr.xreplace(repl) if repl else expr
+
+    # -- printers --------------------------------------------------------------------------------
+    def _print_Sum(self, expr: sp.Sum) -> str:
+        body, limits = expr.function, []
+        for v, a, b in expr.limits:
+            if v in self.active or any(v == w for w, _, _ in limits):
+                w = sp.Dummy(v.name, integer=True)
+                self.names[w] = self.fresh(identifier(v.name))
+                body = body.xreplace({v: w})
+                v = w
+            limits.append((v, a, b))
+        acc = self.names[self.temp("acc")]
+        self.emit(f"{acc} = 0.0")
+        depth, active = self.depth, set(self.active)
+        for v, a, b in order_loops(limits):
+            self.emit(f"for {self.name(v)} in {self.range_of(a, b)}:")
+            self.depth += 1
+            self.active.add(v)
+        self.statements(acc, body, "+=")
+        self.depth, self.active = depth, active
+        return acc
+
+    def _print_Symbol(self, expr: sp.Symbol) -> str:
+        return self.name(expr)
+
+    _print_Dummy = _print_Symbol
+
+    def _print_IndexedBase(self, expr: sp.IndexedBase) -> str:
+        return self.name(expr)
+
+    def _print_Indexed(self, expr: sp.Indexed) -> str:
+        idx = ", ".join(self._print(i) for i in expr.indices)
+        return f"{self._print(expr.base)}[{idx}]"
+
+    def _print_Piecewise(self, expr: sp.Piecewise) -> str:
+        (e, c), rest = expr.args[0], expr.args[1:]
+        if c == sp.true:
+            return self._print(e)
+        other = self._print(sp.Piecewise(*rest)) if rest else "math.nan"
+        return f"({self._print(e)} if {self._print(c)} else {other})"
+
+    def _print_Relational(self, expr) -> str:
+        lhs, rhs = self._print(expr.lhs), self._print(expr.rhs)
+        return f"{lhs} {expr.rel_op} {rhs}"
+
+    def _print_And(self, expr) -> str:
+        return " and ".join(self.parenthesize(a, PRECEDENCE["And"]) for a in expr.args)
+
+    def _print_Or(self, expr) -> str:
+        return " or ".join(self.parenthesize(a, PRECEDENCE["Or"]) for a in expr.args)
+
+    def _print_Not(self, expr) -> str:
+        return f"not ({self._print(expr.args[0])})"
+
+    def _print_BooleanTrue(self, expr) -> str:
+        return "True"
+
+    def _print_BooleanFalse(self, expr) -> str:
+        return "False"
+
+    def _print_Max(self, expr) -> str:
+        return f"max({', '.join(self._print(a) for a in expr.args)})"
+
+    def _print_Min(self, expr) -> str:
+        return f"min({', '.join(self._print(a) for a in expr.args)})"
+
+    def _print_Heaviside(self, expr) -> str:
+        x = self._print(expr.args[0])
+        h0 = expr.args[1] if len(expr.args) > 1 else sp.Rational(1, 2)
+        if h0 == 0:
+            return f"(1.0 if {x} > 0 else 0.0)"
+        if h0 == 1:
+            return f"(1.0 if {x} >= 0 else 0.0)"
+        return f"(1.0 if {x} > 0 else ({self._print(sp.Float(h0))} if {x} == 0 else 0.0))"
+
+    def _print_KroneckerDelta(self, expr) -> str:
+        a, b = (self._print(x) for x in expr.args)
+        return f"(1.0 if {a} == {b} else 0.0)"
+
+    def _quotient(self, expr):
+        num, den = sp.fraction(sp.together(expr.args[0]))
+        if den != 1 and num.is_integer and den.is_integer:
+            return num, den
+        return None
+
+    def _print_floor(self, expr) -> str:
+        q = self._quotient(expr)
+        if q is None:
+            return f"math.floor({self._print(expr.args[0])})"
+        num, den = q
+        return f"{self.parenthesize(num, PRECEDENCE['Mul'])}//{self.parenthesize(den, PRECEDENCE['Mul'], strict=True)}"
+
+    def _print_ceiling(self, expr) -> str:
+        q = self._quotient(expr)
+        if q is None:
+            return f"math.ceil({self._print(expr.args[0])})"
+        num, den = q
+        return f"-({self.parenthesize(-num, PRECEDENCE['Mul'])}//{self.parenthesize(den, PRECEDENCE['Mul'], strict=True)})"
+
+    def parenthesize(self, item, level, strict=False) -> str:
+        # an integer division binds like `*`: inside a product it needs parentheses
+        if isinstance(item, (sp.floor, sp.ceiling)) and self._quotient(item) is not None:
+            s = self._print(item)
+            return f"({s})" if level >= PRECEDENCE["Mul"] or item.func is sp.ceiling and level > PRECEDENCE["Add"] else s
+        return super().parenthesize(item, level, strict)
+
+    def _print_Add(self, expr, order=None) -> str:
+        # positive terms first, numbers last: p - k_h + 1 rather than -k_h + p + 1
+        terms = sorted(self._as_ordered_terms(expr, order=order),
+                       key=lambda t: (t.is_Number, t.could_extract_minus_sign()))
+        out = []
+        for t in terms:
+            s = self._print(t)
+            if s.startswith("-"):
+                out.extend(["-", s[1:]])
+            else:
+                out.extend(["+", s])
+        sign = out.pop(0)
+        return ("-" if sign == "-" else "") + " ".join(out)
+
+
+# -- the module ----------------------------------------------------------------------------------
+def _names_for(spec: KernelSpec) -> dict[sp.Basic, str]:
+    """Identifiers for the inputs, outputs and shape symbols, unique and readable."""
+    printer = NumbaPrinter()
+    for a in spec.inputs:
+        printer.name(a)
+    for o in spec.outputs:
+        printer.name(o.base)
+    for s in spec.shapes:
+        printer.name(s)
+    return printer.names
+
+
+def array_ndims(spec: KernelSpec) -> dict[sp.IndexedBase, int]:
+    """How many indices each array is read with (-1 when it is only read for its shape)."""
+    ndims = {a: -1 for a in spec.arrays}
+    for e in spec.exprs:
+        for x in e.atoms(sp.Indexed):
+            n = len(x.indices)
+            if ndims.get(x.base, -1) not in (-1, n):
+                from symnn.errors import InputError
+                raise InputError(f"kernel {spec.name}: array {x.base} is read with {ndims[x.base]} "
+                                 f"and with {n} indices")
+            ndims[x.base] = n
+    return ndims
+
+
+def _shape_reads(printer: NumbaPrinter, spec: KernelSpec) -> None:
+    ndims = array_ndims(spec)
+    for arr in spec.arrays:
+        axes = {ax: s for s, v in spec.shapes.items() if isinstance(v, tuple) and v[0] == arr
+                for ax in [v[1]]}
+        if not axes:
+            continue
+        if ndims[arr] > 0 and sorted(axes) == list(range(ndims[arr])):
+            names = ", ".join(printer.name(axes[ax]) for ax in range(ndims[arr]))
+            comma = "," if ndims[arr] == 1 else ""
+            printer.emit(f"{names}{comma} = {printer.name(arr)}.shape")
+        else:
+            for ax in sorted(axes):
+                printer.emit(f"{printer.name(axes[ax])} = {printer.name(arr)}.shape[{ax}]")
+
+
+def comment_block(spec: KernelSpec) -> list[str]:
+    """The SymPy source of the kernel, as comment lines."""
+    lines = []
+    for o in spec.outputs:
+        eq = f"{sp.sstr(o.equation().lhs)} = {sp.sstr(o.expr)}"
+        lines += textwrap.wrap(eq, 92, subsequent_indent="    ", break_on_hyphens=False)
+        if not spec.elementwise:
+            ranges = ", ".join(f"{v} in [{sp.sstr(lo)}, {sp.sstr(hi)}]" for v, lo, hi in spec.output_ranges(o))
+            lines += textwrap.wrap(f"for {ranges}", 92, initial_indent="    ", subsequent_indent="    ")
+    return ["#   " + line for line in lines]
+
+
+def function_name(spec: KernelSpec) -> str:
+    return identifier(spec.name.replace(".", "_").replace("-", "_"))
+
+
+def kernel_module(spec: KernelSpec, lowered: list[LoweredOutput], version: str) -> str:
+    """The text of the generated module (without the checksum footer)."""
+    fname = function_name(spec)
+    names = _names_for(spec)
+    head = [f"# generated by symnn {version} from: {spec.name}"]
+    if spec.doc:
+        head += ["# " + line for line in textwrap.wrap(spec.doc, 94)]
+    head += ["#", "# SymPy source:", *comment_block(spec), "#",
+             "# symnn writes this file; edits are overwritten (see `symnn codegen show`).",
+             '"""Kernel ' + spec.name + ' generated by symnn."""',
+             "import math", "", "from numba import njit, prange", ""]
+    meta = _metadata(spec, names, fname)
+    body = _elementwise_function(spec, lowered, names, fname) if spec.elementwise else \
+        _shapes_function(spec, names) + ["", ""] + _loops_function(spec, lowered, names, fname)
+    return "\n".join(head + meta + ["", ""] + body) + "\n"
+
+
+def _metadata(spec: KernelSpec, names, fname: str) -> list[str]:
+    ndims = array_ndims(spec) if not spec.elementwise else {}
+    inputs = []
+    for a in spec.inputs:
+        if spec.elementwise:              # an array or a scalar, either way
+            kind, nd = ("int" if a.is_integer else "float"), -1
+        elif isinstance(a, sp.IndexedBase):
+            kind, nd = "array", ndims[a]
+        else:
+            kind, nd = ("int" if a.is_integer else "float"), 0
+        inputs.append(f"({names[a]!r}, {kind!r}, {nd})")
+    outputs = [f"({names[o.base]!r}, {len(o.indices)}, {o.accumulate})" for o in spec.outputs]
+    return [f"NAME = {spec.name!r}", f"FUNCTION = {fname!r}",
+            f"KIND = {'elementwise' if spec.elementwise else 'loops'!r}",
+            f"INPUTS = ({', '.join(inputs)}{',' if len(inputs) == 1 else ''})  # name, kind, ndim",
+            f"OUTPUTS = ({', '.join(outputs)}{',' if len(outputs) == 1 else ''})  # name, ndim, accumulate"]
+
+
+def _derived_shapes(printer: NumbaPrinter, spec: KernelSpec) -> None:
+    derived = [(s, v) for s, v in spec.shapes.items() if not isinstance(v, tuple)]
+    done = {s for s, v in spec.shapes.items() if isinstance(v, tuple)}
+    while derived:
+        for k, (s, v) in enumerate(derived):
+            if not (v.free_symbols & {d for d, _ in derived}):
+                printer.emit(f"{printer.name(s)} = {printer._print(v)}")
+                done.add(s)
+                derived.pop(k)
+                break
+        else:
+            from symnn.errors import InputError
+            raise InputError(f"kernel {spec.name}: the derived shape symbols refer to each other in a cycle")
+
+
+def _shapes_function(spec: KernelSpec, names) -> list[str]:
+    p = NumbaPrinter(names=names)
+    args = ", ".join(names[a] for a in spec.inputs)
+    p.emit(f"def out_shapes({args}):")
+    with p.indented():
+        p.emit('"""The output shapes for these inputs (plain Python, run before the kernel)."""')
+        _shape_reads(p, spec)
+        _derived_shapes(p, spec)
+        shapes = []
+        for o in spec.outputs:
+            dims = [p._print(d) for d in spec.out_shapes[o.base]]
+            shapes.append("(" + ", ".join(dims) + ("," if len(dims) == 1 else "") + ")")
+        p.emit(f"return ({', '.join(shapes)}{',' if len(shapes) == 1 else ''})")
+    return p.lines
+
+
+def _decorator(spec: KernelSpec) -> str:
+    par = ", parallel=True" if spec.parallel else ""
+    return f'@njit(cache=True, error_model="numpy"{par})'
+
+
+def _loops_function(spec: KernelSpec, lowered: list[LoweredOutput], names, fname: str) -> list[str]:
+    p = NumbaPrinter(names=names)
+    args = [names[a] for a in spec.inputs] + [names[o.base] for o in spec.outputs]
+    p.emit(_decorator(spec))
+    p.emit(f"def {fname}({', '.join(args)}):")
+    with p.indented():
+        if spec.doc:
+            p.emit(f'"""{spec.doc}"""' if '"""' not in spec.doc else f"# {spec.doc}")
+        _shape_reads(p, spec)
+        _derived_shapes(p, spec)
+        for lo in lowered:
+            depth, active = p.depth, set(p.active)
+            for k, (v, a, b) in enumerate(lo.loops):
+                p.emit(f"for {p.name(v)} in {p.range_of(a, b, parallel=spec.parallel and k == 0)}:")
+                p.depth += 1
+                p.active.add(v)
+            target = f"{names[lo.output.base]}[{', '.join(p.name(v) for v in lo.output.indices)}]"
+            op = "+=" if lo.output.accumulate else "="
+            expr = sp.Piecewise((lo.expr, sp.And(*lo.guard)), (0, True)) if lo.guard else lo.expr
+            p.statements(target, expr, op)
+            p.depth, p.active = depth, active
+    return p.lines
+
+
+def _elementwise_function(spec: KernelSpec, lowered: list[LoweredOutput], names, fname: str) -> list[str]:
+    p = NumbaPrinter(names=dict(names))
+    k = p.fresh("k")
+    for a in spec.inputs:                        # z is read as z[k]
+        p.names[a] = f"{names[a]}[{k}]"
+    outs = [names[o.base] for o in spec.outputs]
+    p.emit(_decorator(spec))
+    p.emit(f"def {fname}({', '.join([names[a] for a in spec.inputs] + outs)}):")
+    with p.indented():
+        if spec.doc:
+            p.emit(f'"""{spec.doc}"""' if '"""' not in spec.doc else f"# {spec.doc}")
+        rng = "prange" if spec.parallel else "range"
+        p.emit(f"for {k} in {rng}({outs[0]}.shape[0]):")
+        with p.indented():
+            p.assign_all([(f"{o}[{k}]", lo.expr) for o, lo in zip(outs, lowered)])
+    return p.lines

@@ -1,0 +1,79 @@
+"""The 2-D convolution layer's operation in index notation: a cross-correlation (no flip), as
+CNN layers compute it, over a single channel, stride 1, no padding ("valid"):
+
+    Y[i, j] = Σ_m Σ_n X[i + m, j + n] K[m, n]      i ∈ [0, H − k_h], j ∈ [0, W − k_w]
+
+Its gradients are not written by hand. With G[i, j] = ∂L/∂Y[i, j] coming from above,
+L = Σ_{i,j} G[i, j] Y[i, j] is differentiated by SymPy (`sp.diff`) with respect to one kernel
+element K[p, q] and one input element X[p, q]. SymPy answers with Kronecker deltas; the code
+generator collapses them and turns the range guards into loop bounds:
+
+    ∂L/∂K[p, q] = Σ_{i,j} G[i, j] X[i + p, j + q]          a valid correlation of X with G
+    ∂L/∂X[p, q] = Σ_{i,j} G[i, j] K[p − i, q − j],         a full convolution of G with K
+                  over max(0, p − k_h + 1) ≤ i ≤ min(p, H − k_h) (and likewise j)
+
+Kernels: conv2d.forward (X, K) -> Y, conv2d.grad_kernel (X, G) -> dK,
+conv2d.grad_input (G, K) -> dX. Stride, padding and channels extend these definitions.
+"""
+from __future__ import annotations
+
+import sympy as sp
+
+from symnn.codegen import KernelSpec, Output, register
+
+i, j, m, n, p, q = sp.symbols("i j m n p q", integer=True)
+H, W, k_h, k_w = sp.symbols("H W k_h k_w", integer=True, positive=True)
+H_out, W_out = sp.symbols("H_out W_out", integer=True, positive=True)
+X, K, G = sp.IndexedBase("X"), sp.IndexedBase("K"), sp.IndexedBase("G")
+Y, dK, dX = sp.IndexedBase("Y"), sp.IndexedBase("dK"), sp.IndexedBase("dX")
+
+OUT_RANGES = {i: (0, H - k_h), j: (0, W - k_w)}
+
+
+def forward_expr() -> sp.Expr:
+    """Y[i, j]: the valid cross-correlation of X with K."""
+    return sp.Sum(X[i + m, j + n] * K[m, n], (m, 0, k_h - 1), (n, 0, k_w - 1))
+
+
+def loss_expr() -> sp.Expr:
+    """L = Σ_{i,j} G[i, j] Y[i, j]: its derivatives are the vector-Jacobian products."""
+    return sp.Sum(G[i, j] * forward_expr(), (i, 0, H - k_h), (j, 0, W - k_w))
+
+
+def grad_wrt_kernel() -> sp.Expr:
+    """∂L/∂K[p, q] as SymPy gives it (Kronecker deltas inside the Sums)."""
+    return sp.diff(loss_expr(), K[p, q])
+
+
+def grad_wrt_input() -> sp.Expr:
+    """∂L/∂X[p, q] as SymPy gives it (Kronecker deltas inside the Sums)."""
+    return sp.diff(loss_expr(), X[p, q])
+
+
+@register("conv2d.forward")
+def _forward() -> KernelSpec:
+    return KernelSpec("conv2d.forward", inputs=[X, K],
+                      outputs=[Output(Y, (i, j), forward_expr(), ranges=OUT_RANGES)],
+                      shapes={H: (X, 0), W: (X, 1), k_h: (K, 0), k_w: (K, 1)},
+                      out_shapes={Y: (H - k_h + 1, W - k_w + 1)},
+                      doc="Y = X ⋆ K: the valid 2-D cross-correlation")
+
+
+@register("conv2d.grad_kernel")
+def _grad_kernel() -> KernelSpec:
+    return KernelSpec("conv2d.grad_kernel", inputs=[X, G],
+                      outputs=[Output(dK, (p, q), grad_wrt_kernel())],
+                      shapes={H: (X, 0), W: (X, 1), H_out: (G, 0), W_out: (G, 1),
+                              k_h: H - H_out + 1, k_w: W - W_out + 1},
+                      out_shapes={dK: (k_h, k_w)},
+                      doc="∂L/∂K = X ⋆ G, from sp.diff(Σ G·Y, K[p, q])")
+
+
+@register("conv2d.grad_input")
+def _grad_input() -> KernelSpec:
+    return KernelSpec("conv2d.grad_input", inputs=[G, K],
+                      outputs=[Output(dX, (p, q), grad_wrt_input())],
+                      shapes={H_out: (G, 0), W_out: (G, 1), k_h: (K, 0), k_w: (K, 1),
+                              H: H_out + k_h - 1, W: W_out + k_w - 1},
+                      out_shapes={dX: (H, W)},
+                      doc="∂L/∂X = full convolution of G with K, from sp.diff(Σ G·Y, X[p, q])")
