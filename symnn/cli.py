@@ -11,6 +11,7 @@ import sys
 COMMANDS: dict[str, tuple[str, str]] = {
     "derive": ("derive", "print a step-by-step, machine-checked derivation"),
     "train": ("train", "train a small net from the derived kernels"),
+    "codegen": ("codegen", "list, show or clear the generated kernels"),
 }
 
 

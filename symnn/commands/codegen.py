@@ -1,0 +1,115 @@
+"""`symnn codegen list | show NAME | clear`: the generated kernels and their cache."""
+from __future__ import annotations
+
+import argparse
+
+ACTIONS = ("list", "show", "clear")
+FORMATS = ("text", "latex")
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("action", choices=ACTIONS, help="list the kernels, show one's generated source, "
+                   "or clear the cache")
+    p.add_argument("name", nargs="?", help="show: the kernel name (see `symnn codegen list`)")
+    p.add_argument("--format", choices=FORMATS, default="text",
+                   help="show: how to print the SymPy expression (default: text)")
+
+
+def run(args: argparse.Namespace) -> int:
+    from symnn.errors import InputError
+    if args.action != "show" and args.name:
+        raise InputError(f"`codegen {args.action}` takes no NAME (got {args.name!r})")
+    if args.action == "list":
+        return _list()
+    if args.action == "clear":
+        return _clear()
+    if not args.name:
+        raise InputError("`codegen show` needs a kernel NAME; see `symnn codegen list`")
+    return _show(args.name, args.format)
+
+
+def _list() -> int:
+    from symnn.codegen import cache, names
+    rows = []
+    entries = cache.index_entries()
+    built = {e["name"]: e for e in entries if not e.get("dynamic")}
+    for name in names():
+        e = built.get(name)
+        path = cache.cache_dir() / e["module"] if e else None
+        ok = path is not None and path.exists()
+        rows.append((name, "built" if ok else "not built", "registered", str(path) if ok else "-"))
+    for e in entries:
+        if e.get("dynamic"):
+            path = cache.cache_dir() / e["module"]
+            if path.exists():
+                rows.append((e["name"], "built", "dynamic", str(path)))
+    if not rows:
+        print("no kernels")
+        return 0
+    widths = [max(len(r[c]) for r in rows) for c in range(3)]
+    for r in rows:
+        print(f"{r[0]:<{widths[0]}}  {r[1]:<{widths[1]}}  {r[2]:<{widths[2]}}  {r[3]}")
+    return 0
+
+
+def _clear() -> int:
+    from symnn.codegen import cache_dir, clear_cache
+    n = clear_cache()
+    print(f"removed {n} file{'s' if n != 1 else ''} from {cache_dir()}")
+    return 0
+
+
+def _show(name: str, fmt: str) -> int:
+    import sympy as sp
+
+    from symnn.codegen import cache, kernel, names
+    from symnn.errors import unknown
+    dynamic = {e["name"]: e for e in cache.index_entries() if e.get("dynamic")}
+    if name in names():
+        k = kernel(name)
+        equations, doc, path, source = k.spec.equations(), k.spec.doc, k.path, k.source
+        ranges = [_ranges(k.spec, o) for o in k.spec.outputs]
+    elif name in dynamic:
+        e = dynamic[name]
+        path = cache.cache_dir() / e["module"]
+        source, problem = cache.read_module(path)
+        if source is None:
+            raise unknown("kernel", name, names())
+        equations, doc, ranges = [sp.sympify(s) for s in e["srepr"]], "", [""] * len(e["srepr"])
+    else:
+        raise unknown("kernel", name, [*names(), *dynamic])
+    print(f"kernel {name}" + (f" — {doc}" if doc else ""))
+    print("SymPy expression:" if len(equations) == 1 else "SymPy expressions:")
+    for eq, rng in zip(equations, ranges):
+        print("  " + (_latex(eq) if fmt == "latex" else _text(eq)))
+        if rng:
+            print("  " + rng)
+    print(f"generated module: {path}")
+    print()
+    print(source, end="")
+    return 0
+
+
+def _ranges(spec, out) -> str:
+    if spec.elementwise:
+        return ""
+    import sympy as sp
+    return "for " + ", ".join(f"{v} in [{sp.sstr(lo)}, {sp.sstr(hi)}]" for v, lo, hi in spec.output_ranges(out))
+
+
+def _text(eq) -> str:
+    try:
+        from symnn.render.text import show
+        return f"{show(eq.lhs)} = {show(eq.rhs)}"
+    except Exception:                       # noqa: BLE001 - the plain form is always there
+        import sympy as sp
+        return f"{sp.sstr(eq.lhs)} = {sp.sstr(eq.rhs)}"
+
+
+def _latex(eq) -> str:
+    try:
+        from symnn.render.latex import tex
+        return f"\\[ {tex(eq.lhs)} = {tex(eq.rhs)} \\]"
+    except Exception:                       # noqa: BLE001
+        import sympy as sp
+        return f"\\[ {sp.latex(eq.lhs)} = {sp.latex(eq.rhs)} \\]"
