@@ -1,0 +1,451 @@
+"""The Lesson object that lesson files write their content with.
+
+    from symnn.course import Lesson
+    lesson = Lesson(3, "Gradient descent", reading=["nielsen", "trask"])
+    lesson.markdown("Prose with inline math $C = \\sum \\tfrac12 (\\hat{y} - y)^2$.")
+    lesson.derivation(symnn.derive("gradient-descent"))
+    lesson.table(["x", "y"], rows, caption="...")
+    lesson.figure(fig, "path", caption="...")
+    lesson.note("The slide says 3.42 × 10^50; here is why.")
+
+Run as a plain script (`python lessons/03_gradient_descent.py`), a Lesson prints readable
+text as it goes and saves its figures in ./lesson_output/ (or $SYMNN_LESSON_OUT). Run by the
+course builder (`symnn course build`), it collects blocks for the book instead; the builder
+renders them to LaTeX and Markdown. The file's Jupytext Markdown cells (`# %% [markdown]`) are
+part of the lesson too: they are placed between the blocks of the code cells around them.
+"""
+from __future__ import annotations
+
+import atexit
+import bisect
+import dataclasses
+import os
+import re
+import sys
+import textwrap
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from symnn.course import numbers, prose
+from symnn.errors import InputError
+
+OUT_ENV = "SYMNN_LESSON_OUT"  # where a lesson run as a script saves its figures
+DEFAULT_OUT = "lesson_output"
+
+_NIELSEN_URL = "http://neuralnetworksanddeeplearning.com/chap2.html"
+READING: dict[str, str] = {
+    "nielsen": f"Nielsen, M. (2015). Neural Networks and Deep Learning. {_NIELSEN_URL}",
+    "trask": ("Trask, A. (2015). A Neural Network in 13 lines of Python (Part 2 – Gradient Descent). "
+              "https://iamtrask.github.io/2015/07/27/python-network-part2/"),
+    "crossvalidated": ("CrossValidated (2015). A list of cost functions used in neural networks, "
+                       "alongside applications. http://stats.stackexchange.com/questions/154879"),
+    "lecun": ("LeCun, Y., Bottou, L., Bengio, Y. and Haffner, P. (1998). Gradient-Based Learning "
+              "Applied to Document Recognition. http://yann.lecun.com/exdb/publis/pdf/lecun-01a.pdf"),
+    "wu": "Wu, J. (2017). Introduction to Convolutional Neural Networks. http://cs.nju.edu.cn/wujx/paper/CNN.pdf",
+}
+
+_BOOK = None  # set by symnn.course.book while it runs a lesson file: the blocks go to the book
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*$")
+_CELL = re.compile(r"^# %%(.*)$")
+
+
+# ---- blocks: each renders itself as terminal text, LaTeX and Markdown -----------------------
+
+@dataclass
+class Block:
+    cell: int | None = field(default=None, init=False)
+
+    def text(self) -> str: ...
+    def latex(self) -> str: ...
+    def markdown(self) -> str: ...
+
+
+@dataclass
+class Prose(Block):
+    body: str
+    where: str
+
+    def text(self):
+        return prose.markdown_text(self.body)
+
+    def latex(self):
+        return prose.prose_latex(self.body, self.where)
+
+    def markdown(self):
+        return self.body.strip("\n")
+
+
+@dataclass
+class Math(Block):
+    tex: str
+    plain: str
+
+    def text(self):
+        return "    " + self.plain
+
+    def latex(self):
+        return r"\[" + self.tex + r"\]"
+
+    def markdown(self):
+        return f"$$\n{self.tex}\n$$"
+
+
+@dataclass
+class DerivationBlock(Block):
+    d: object
+    title: str
+
+    def text(self):
+        body = self.d.text().split("\n", 2)[2]  # drop the derivation's own title and rule
+        return f"{self.title}\n{'=' * min(len(self.title), 80)}\n{body}".rstrip("\n")
+
+    def latex(self):
+        from symnn.render.latex import latex_text, render_body
+        return f"\\section{{{latex_text(self.title)}}}\n{render_body(self.d)}".rstrip("\n")
+
+    def markdown(self):
+        lines = self.d.markdown().split("\n")
+        lines = [ln for ln in lines if not ln.startswith("<!--")]
+        heading = next(i for i, ln in enumerate(lines) if ln.startswith("## "))
+        lines[heading] = f"## {self.title}"
+        return "\n".join(lines[heading:]).strip("\n")
+
+
+@dataclass
+class Table(Block):
+    headers: list
+    rows: list
+    caption: str
+    label: str  # "Table 2.1"
+    where: str
+
+    def _cells(self, kind: str) -> list[list[str]]:
+        return [[_cell(v, kind, self.where) for v in row] for row in [self.headers, *self.rows]]
+
+    def text(self):
+        cells = self._cells("text")
+        widths = [max(len(r[c]) for r in cells) for c in range(len(cells[0]))]
+        fmt = lambda r: "  ".join(v.rjust(w) if _numeric(v) else v.ljust(w)  # noqa: E731
+                                  for v, w in zip(r, widths)).rstrip()
+        rule = "  ".join("-" * w for w in widths)
+        return "\n".join([f"{self.label}: {prose.inline_text(self.caption)}", fmt(cells[0]), rule,
+                          *map(fmt, cells[1:])])
+
+    def latex(self):
+        cells = self._cells("latex")
+        align = "".join("r" if all(_numeric(r[c]) for r in self._cells("text")[1:]) else "l"
+                        for c in range(len(cells[0])))
+        body = "\n".join(" & ".join(r) + r" \\" for r in cells[1:])
+        return ("\\begin{table}[!htbp]\n\\centering\\small\n"
+                "\\resizebox{\\ifdim\\width>\\linewidth\\linewidth\\else\\width\\fi}{!}{%\n"
+                f"\\begin{{tabular}}{{{align}}}\n\\toprule\n{' & '.join(cells[0])} \\\\\n\\midrule\n"
+                f"{body}\n\\bottomrule\n\\end{{tabular}}}}\n"
+                f"\\caption{{{prose.inline_latex(self.caption, self.where)}}}\n\\end{{table}}")
+
+    def markdown(self):
+        cells = self._cells("markdown")
+        lines = ["| " + " | ".join(r) + " |" for r in cells]
+        lines.insert(1, "|" + "|".join("---:" if all(_numeric(r[c]) for r in self._cells("text")[1:])
+                                       else "---" for c in range(len(cells[0]))) + "|")
+        return "\n".join(lines) + f"\n\n*{self.label}: {self.caption}*"
+
+
+@dataclass
+class Figure(Block):
+    path: Path      # where the PNG was saved
+    href: str       # how the book refers to it: figures/NN_name.png
+    caption: str
+    label: str      # "Figure 3.1"
+    width: float
+    where: str
+
+    def text(self):
+        return f"[{self.label}: {prose.inline_text(self.caption)} -> {self.path}]"
+
+    def latex(self):
+        return ("\\begin{figure}[!htbp]\n\\centering\n"
+                f"\\includegraphics[width={self.width:g}\\linewidth]{{{self.href}}}\n"
+                f"\\caption{{{prose.inline_latex(self.caption, self.where)}}}\n\\end{{figure}}")
+
+    def markdown(self):
+        alt = prose.inline_text(self.caption).replace("[", "(").replace("]", ")")
+        return f"![{alt}]({self.href})\n\n*{self.label}: {self.caption}*"
+
+
+@dataclass
+class Code(Block):
+    body: str
+    where: str
+
+    def text(self):
+        return textwrap.indent(self.body.strip("\n"), "    ")
+
+    def latex(self):
+        bad = next((ch for ch in self.body if ord(ch) >= 128), None)
+        if bad:
+            raise InputError(f"{self.where}: code blocks must be ASCII for LaTeX; found {bad!r}")
+        return "{\\small\n\\begin{verbatim}\n" + self.body.strip("\n") + "\n\\end{verbatim}\n}"
+
+    def markdown(self):
+        return "```python\n" + self.body.strip("\n") + "\n```"
+
+
+@dataclass
+class Note(Block):
+    body: str
+    where: str
+
+    def text(self):
+        wrapped = textwrap.fill(prose.markdown_text(self.body), 76)
+        return textwrap.indent("NOTE  " + wrapped, "  | ")
+
+    def latex(self):
+        return ("\\begin{center}\\fcolorbox{black!50}{black!5}{\\begin{minipage}{0.92\\linewidth}\n"
+                f"\\textbf{{Note.}} {prose.prose_latex(self.body, self.where)}\n"
+                "\\end{minipage}}\\end{center}")
+
+    def markdown(self):
+        return textwrap.indent(f"**Note.** {self.body.strip()}", "> ", lambda _: True)
+
+
+def _numeric(s: str) -> bool:
+    return bool(re.fullmatch(r"[-+−]?[\d,]*\.?\d+(e[-+]?\d+)?%?|[-+−]?[\d.]+ × 10\^-?\d+", s.strip()))
+
+
+def _cell(v, kind: str, where: str) -> str:
+    """One table cell: text (Markdown prose with $math$), a SymPy expression, or a number."""
+    import sympy as sp
+    if hasattr(v, "item") and not isinstance(v, (str, sp.Basic)):
+        v = v.item()  # NumPy scalars
+    if isinstance(v, numbers.Sci):
+        return {"text": v.text, "latex": f"${v.latex}$", "markdown": f"${v.latex}$"}[kind]
+    if isinstance(v, sp.Basic):
+        from symnn.render.latex import tex
+        from symnn.render.text import show
+        return show(v) if kind == "text" else f"${tex(v)}$"
+    if isinstance(v, bool) or not isinstance(v, (int, float)):
+        s = str(v)
+    else:
+        s = format(v, "g") if isinstance(v, float) else str(v)
+    if kind == "text":
+        return prose.inline_text(s)
+    if kind == "latex":
+        return prose.inline_latex(s, where)
+    return s.replace("|", r"\|")
+
+
+# ---- the lesson --------------------------------------------------------------------------
+
+@dataclass
+class Cell:
+    kind: str      # "code" or "markdown"
+    start: int     # first line (1-based), the `# %%` marker
+    text: str = ""  # a Markdown cell's text, comment marks removed
+
+
+def parse_cells(source: str) -> list[Cell]:
+    """Split a Jupytext percent-format file into cells."""
+    cells = [Cell("code", 1)]
+    for n, line in enumerate(source.splitlines(), 1):
+        m = _CELL.match(line)
+        if m:
+            kind = "markdown" if re.search(r"\[(markdown|md)\]", m.group(1)) else "code"
+            cells.append(Cell(kind, n))
+        elif cells[-1].kind == "markdown":
+            cells[-1].text += re.sub(r"^# ?", "", line) + "\n"
+    return cells
+
+
+class Lesson:
+    """A lesson's content, block by block. See the module docstring."""
+
+    def __init__(self, number: int, title: str, reading=()):
+        if isinstance(number, bool) or not isinstance(number, int) or not 1 <= number <= 99:
+            raise InputError(f"a lesson number is an integer from 1 to 99; got {number!r}")
+        if not isinstance(title, str) or not title.strip():
+            raise InputError("a lesson needs a title (a non-empty string)")
+        self.number, self.title = number, title.strip()
+        self.where = f"lesson {number}"
+        self.reading = [READING.get(str(r).lower(), str(r)) for r in reading]
+        self.blocks: list[Block] = []
+        self._counts = {"Table": 0, "Figure": 0}
+        self._figure_names: set[str] = set()
+        caller = sys._getframe(1)
+        is_file = caller.f_code.co_name == "<module>" and caller.f_globals.get("__file__")
+        self._globals = caller.f_globals if is_file else None
+        self._cells: list[Cell] | None = None
+        if is_file:
+            try:
+                self._cells = parse_cells(Path(caller.f_globals["__file__"]).read_text(encoding="utf-8"))
+            except OSError:
+                self._cells = None
+        self._starts = [c.start for c in self._cells] if self._cells else []
+        self._book = _BOOK
+        self._printed_cells = 0
+        if self._book is not None:
+            self._book.register(self)
+        else:
+            self.figures_dir = Path(os.environ.get(OUT_ENV) or DEFAULT_OUT)
+            print(f"Lesson {number}: {self.title}\n{'=' * (len(self.title) + 8 + len(str(number)))}\n")
+            if self._cells is not None:
+                atexit.register(self._finish_script)
+
+    # ---- what lessons call ---------------------------------------------------------------
+    def markdown(self, text: str) -> None:
+        """Prose in Markdown; inline math as $...$, display math as a paragraph $$...$$."""
+        self._add(Prose(_text(text, "markdown"), self.where))
+
+    def derivation(self, d, title: str | None = None) -> None:
+        """A symnn Derivation (from symnn.derive), every step shown with its justification."""
+        if not hasattr(d, "steps") or not hasattr(d, "markdown"):
+            raise InputError(f"{self.where}: derivation() takes a Derivation from symnn.derive(); got {type(d).__name__}")
+        for ref in d.references:  # cited once, at the end of the chapter
+            if _url_of(ref) not in {_url_of(r) for r in self.reading}:
+                self.reading.append(ref)
+        self._add(DerivationBlock(dataclasses.replace(d, references=[]), title or d.title))
+
+    def math(self, expr, text: str | None = None) -> None:
+        """Display math: a SymPy expression (an Eq for an equation) or a LaTeX string."""
+        import sympy as sp
+        if isinstance(expr, (sp.Basic, sp.MatrixBase)):
+            from symnn.render.latex import tex
+            from symnn.render.text import show
+            self._add(Math(tex(expr), text or show(expr)))
+        elif isinstance(expr, str):
+            prose._math(expr, self.where)
+            self._add(Math(expr, text or prose.tex_to_text(expr)))
+        else:
+            raise InputError(f"{self.where}: math() takes a SymPy expression or a LaTeX string; got {type(expr).__name__}")
+
+    def table(self, headers, rows, caption: str) -> str:
+        """A table; cells may be text (with $math$), numbers or SymPy expressions.
+        Returns its label ("Table 2.1") for the prose to refer to."""
+        headers, rows = list(headers), [list(r) for r in rows]
+        if not headers or any(len(r) != len(headers) for r in rows):
+            raise InputError(f"{self.where}: every table row needs {len(headers)} cells, one per header")
+        label = self._label("Table")
+        self._add(Table(headers, rows, _text(caption, "caption"), label, self.where))
+        return label
+
+    def figure(self, fig, name: str, caption: str, width: float = 0.8) -> str:
+        """Save a matplotlib figure as PNG (figures/NN_name.png) and show it with its caption.
+        Returns its label ("Figure 3.1") for the prose to refer to."""
+        from symnn.outputs import save_figure
+        if not hasattr(fig, "savefig"):
+            raise InputError(f"{self.where}: figure() takes a matplotlib Figure; got {type(fig).__name__}")
+        if not isinstance(name, str) or not _NAME.match(name):
+            raise InputError(f"{self.where}: a figure name is letters, digits, '_' and '-'; got {name!r}")
+        if name in self._figure_names:
+            raise InputError(f"{self.where}: two figures are named {name!r}; give each its own name")
+        self._figure_names.add(name)
+        file = f"{self.number:02d}_{name}.png"
+        folder = self._book.figures_dir if self._book else self.figures_dir
+        force = self._book.force if self._book else False
+        path = save_figure(fig, folder / file, force=force)
+        if self._book:
+            self._book.figure_written(path)
+        if "matplotlib.pyplot" in sys.modules:
+            sys.modules["matplotlib.pyplot"].close(fig)
+        label = self._label("Figure")
+        self._add(Figure(path, f"figures/{file}", _text(caption, "caption"), label, width, self.where))
+        return label
+
+    def code(self, text: str) -> None:
+        """A code listing (ASCII), e.g. the symnn call that produced what follows."""
+        self._add(Code(_text(text, "code"), self.where))
+
+    def note(self, text: str) -> None:
+        """A highlighted remark: where the slides are wrong, and why."""
+        self._add(Note(_text(text, "note"), self.where))
+
+    # ---- ordering, rendering ---------------------------------------------------------------
+    def _label(self, kind: str) -> str:
+        self._counts[kind] += 1
+        return f"{kind} {self.number}.{self._counts[kind]}"
+
+    def _current_cell(self) -> int | None:
+        if self._globals is None or not self._starts:
+            return None
+        frame, line = sys._getframe(2), None
+        while frame is not None:
+            if frame.f_globals is self._globals and frame.f_code.co_name == "<module>":
+                line = frame.f_lineno
+            frame = frame.f_back
+        return None if line is None else bisect.bisect_right(self._starts, line) - 1
+
+    def _add(self, block: Block) -> None:
+        block.cell = self._current_cell()
+        self.blocks.append(block)
+        if self._book is None:
+            if block.cell is not None:
+                self._print_markdown_cells(block.cell)
+            print(block.text() + "\n")
+
+    def _print_markdown_cells(self, upto: int) -> None:
+        while self._cells and self._printed_cells < min(upto, len(self._cells)):
+            cell = self._cells[self._printed_cells]
+            if cell.kind == "markdown" and cell.text.strip():
+                print(prose.markdown_text(cell.text) + "\n")
+            self._printed_cells += 1
+
+    def _finish_script(self) -> None:
+        if getattr(sys, "last_value", None) is not None:  # the script failed: say no more
+            return
+        self._print_markdown_cells(len(self._cells or []))
+        if self.reading:
+            print("Additional reading:\n" + "\n".join(f"  - {r}" for r in self.reading))
+
+    def ordered_blocks(self) -> list[Block]:
+        """The blocks with the file's Markdown cells in place, in reading order."""
+        if not self._cells:
+            return list(self.blocks)
+        by_cell: dict[int | None, list[Block]] = {}
+        for b in self.blocks:
+            by_cell.setdefault(b.cell, []).append(b)
+        out: list[Block] = []
+        for n, cell in enumerate(self._cells):
+            if cell.kind == "markdown" and cell.text.strip():
+                out.append(Prose(cell.text, self.where))
+            out += by_cell.pop(n, [])
+        for rest in by_cell.values():
+            out += rest
+        return out
+
+    def to_latex(self) -> str:
+        from symnn.render.latex import latex_text
+        # the chapter takes the lesson's number, so "Table 3.1" in the prose is LaTeX's Table 3.1
+        parts = [f"\\setcounter{{chapter}}{{{self.number - 1}}}\n"
+                 f"\\chapter{{{latex_text(self.title)}}}\\label{{lesson:{self.number}}}"]
+        parts += [b.latex() for b in self.ordered_blocks()]
+        if self.reading:
+            items = "\n".join(r"  \item " + prose.inline_latex(r, self.where) for r in self.reading)
+            parts.append(f"\\section*{{Additional reading}}\n\\begin{{itemize}}\n{items}\n\\end{{itemize}}")
+        return "\n\n".join(parts) + "\n"
+
+    def to_markdown(self) -> str:
+        from symnn.outputs import TAG
+        parts = [f"<!-- {TAG} -->\n# Lesson {self.number}: {self.title}"]
+        parts += [b.markdown() for b in self.ordered_blocks()]
+        if self.reading:
+            parts.append("## Additional reading\n\n" + "\n".join(f"- {r}" for r in self.reading))
+        return "\n\n".join(parts) + "\n"
+
+    def to_text(self) -> str:
+        parts = [f"Lesson {self.number}: {self.title}"] + [b.text() for b in self.ordered_blocks()]
+        if self.reading:
+            parts.append("Additional reading:\n" + "\n".join(f"  - {r}" for r in self.reading))
+        return "\n\n".join(parts) + "\n"
+
+    def __repr__(self) -> str:
+        return f"Lesson({self.number}, {self.title!r}, {len(self.blocks)} blocks)"
+
+
+def _url_of(reference: str) -> str:
+    m = re.search(r"https?://\S+", reference)
+    return m.group().rstrip(".") if m else reference
+
+
+def _text(value, what: str) -> str:
+    if not isinstance(value, str):
+        raise InputError(f"{what} must be a string; got {type(value).__name__}")
+    return textwrap.dedent(value).strip("\n")

@@ -1,0 +1,159 @@
+"""Lesson prose (a small Markdown: paragraphs, headings, lists, **bold**, *italic*, `code`,
+links and `$...$` math) turned into LaTeX."""
+from __future__ import annotations
+
+import re
+
+from symnn.errors import InputError
+from symnn.render.latex import _TEXT_MAP, latex_text
+
+_INLINE = re.compile(
+    r"(?P<math>\$[^$]+\$)"
+    r"|(?P<code>`[^`]+`)"
+    r"|(?P<bold>\*\*.+?\*\*)"
+    r"|(?P<em>\*[^*\s][^*]*?\*)"
+    r"|(?P<link>\[[^\]]+\]\([^)\s]+\))"
+    r"|(?P<url><https?://[^>\s]+>|https?://[^\s<>]*[^\s<>.,;:)])")
+_HEADING = re.compile(r"^(#{1,4})\s+(.*)$")
+_BULLET = re.compile(r"^\s*[-*]\s+(.*)$")
+_NUMBERED = re.compile(r"^\s*\d+[.)]\s+(.*)$")
+_LATEX_HEADINGS = {1: "section", 2: "section", 3: "subsection", 4: "subsubsection"}
+
+
+def check_typesettable(text: str, where: str) -> None:
+    """Every character must have a pdflatex form (ASCII or one latex_text knows)."""
+    for ch in text:
+        if ord(ch) >= 128 and ch not in _TEXT_MAP:
+            raise InputError(f"{where}: the character {ch!r} (U+{ord(ch):04X}) has no LaTeX form; "
+                             "write it as $...$ math or with one of the symbols symnn.render.latex knows")
+
+
+def _math(body: str, where: str) -> str:
+    if any(ord(ch) >= 128 for ch in body):
+        bad = next(ch for ch in body if ord(ch) >= 128)
+        raise InputError(f"{where}: math ${body}$ holds {bad!r}; write LaTeX commands inside $...$ "
+                         r"(\hat{y}, \sigma, \times)")
+    return f"${body}$"
+
+
+def _url(url: str) -> str:
+    return url.replace("\\", "").replace("%", r"\%").replace("#", r"\#")
+
+
+def inline_latex(text: str, where: str = "lesson text") -> str:
+    """One line or paragraph of prose: inline markup and math to LaTeX, everything else escaped."""
+    check_typesettable(re.sub(r"\$[^$]+\$", "", text), where)
+    out, pos = [], 0
+    for m in _INLINE.finditer(text):
+        out.append(latex_text(text[pos:m.start()]))
+        token, kind = m.group(), m.lastgroup
+        if kind == "math":
+            out.append(_math(token[1:-1], where))
+        elif kind == "code":
+            out.append(r"\texttt{" + latex_text(token[1:-1]) + "}")
+        elif kind == "bold":
+            out.append(r"\textbf{" + inline_latex(token[2:-2], where) + "}")
+        elif kind == "em":
+            out.append(r"\emph{" + inline_latex(token[1:-1], where) + "}")
+        elif kind == "link":
+            label, url = token[1:-1].split("](", 1)
+            out.append(r"\href{" + _url(url) + "}{" + inline_latex(label, where) + "}")
+        else:
+            out.append(r"\url{" + _url(token.strip("<>")) + "}")
+        pos = m.end()
+    out.append(latex_text(text[pos:]))
+    return "".join(out)
+
+
+def prose_latex(text: str, where: str = "lesson text") -> str:
+    """A block of Markdown prose as LaTeX: paragraphs, headings, bullet and numbered lists,
+    `$$...$$` display math."""
+    blocks: list[str] = []
+    for para in re.split(r"\n\s*\n", text.strip("\n")):
+        lines = [ln.rstrip() for ln in para.split("\n") if ln.strip()]
+        if not lines:
+            continue
+        joined = "\n".join(lines).strip()
+        if joined.startswith("$$") and joined.endswith("$$") and len(joined) > 4:
+            blocks.append(r"\[" + _math(joined[2:-2].strip(), where)[1:-1] + r"\]")
+            continue
+        items: list[str] = []
+        env = None
+        text_lines: list[str] = []
+
+        def flush(keep_list: bool = False) -> None:
+            nonlocal items, env, text_lines
+            if text_lines:
+                blocks.append(inline_latex(" ".join(text_lines), where))
+                text_lines = []
+            if items and not keep_list:
+                blocks.append(_list(env, items, where))
+                items, env = [], None
+        for ln in lines:
+            h, b, n = _HEADING.match(ln), _BULLET.match(ln), _NUMBERED.match(ln)
+            if h:
+                flush()
+                blocks.append(f"\\{_LATEX_HEADINGS[len(h.group(1))]}{{{inline_latex(h.group(2), where)}}}")
+            elif b or n:
+                new_env = "itemize" if b else "enumerate"
+                flush(keep_list=env == new_env)
+                env = new_env
+                items.append((b or n).group(1).strip())
+            elif items:
+                items[-1] += " " + ln.strip()  # a continuation line of the last item
+            else:
+                text_lines.append(ln.strip())
+        flush()
+    return "\n\n".join(blocks)
+
+
+def _list(env: str, items: list[str], where: str = "lesson text") -> str:
+    body = "\n".join(r"  \item " + inline_latex(it, where) for it in items)
+    return f"\\begin{{{env}}}\n{body}\n\\end{{{env}}}"
+
+
+_TEX_TO_TEXT = [
+    (r"\\left|\\right|\\,|\\!|\\displaystyle", ""), (r"\^\{([^{}]*)\}", r"^\1"), (r"_\{([^{}]*)\}", r"_\1"),
+    (r"\\(?:t|d)?frac\{([^{}]*)\}\{([^{}]*)\}", r"\1/\2"),
+    (r"\\tfrac12|\\frac12", "½"), (r"\\hat\{y\}|\\hat y", "ŷ"), (r"\\mathrm\{([^{}]*)\}|\\text\{([^{}]*)\}", r"\1\2"),
+    (r"\\(?:operatorname|mathbf|boldsymbol)\{([^{}]*)\}", r"\1"), (r"\\\{", "{"), (r"\\\}", "}"),
+    (r"\\(?:quad|qquad)", "  "), (r"\\ ", " "), (r"\{,\}", ","),
+]
+_TEX_SYMBOLS = {
+    "varphi": "φ", "phi": "φ", "sigma": "σ", "eta": "η", "delta": "δ", "tau": "τ", "epsilon": "ε",
+    "lambda": "λ", "alpha": "α", "beta": "β", "theta": "θ", "nabla": "∇", "partial": "∂",
+    "times": "×", "cdot": "·", "odot": "⊙", "star": "⋆", "approx": "≈", "neq": "≠", "ne": "≠",
+    "leq": "≤", "le": "≤", "geq": "≥", "ge": "≥", "to": "→", "rightarrow": "→", "leftarrow": "←",
+    "infty": "∞", "sum": "Σ", "mp": "∓", "pm": "±", "ldots": "…", "dots": "…", "cdots": "⋯",
+    "in": "∈", "max": "max", "min": "min", "tanh": "tanh", "exp": "exp", "ln": "ln", "log": "log",
+    "sqrt": "√", "Sigma": "Σ", "Delta": "Δ",
+}
+
+
+def tex_to_text(s: str) -> str:
+    """LaTeX math made readable in a terminal: \\hat{y} -> ŷ, \\frac{a}{b} -> a/b, \\eta -> η."""
+    for pattern, repl in _TEX_TO_TEXT:
+        s = re.sub(pattern, repl, s)
+    s = re.sub(r"\\partial ?", "∂", re.sub(r"\\nabla ?", "∇", s))
+    s = re.sub(r"\\([A-Za-z]+)", lambda m: _TEX_SYMBOLS.get(m.group(1), m.group(0)), s)
+    return s
+
+
+def inline_text(text: str) -> str:
+    """One line of prose for a terminal: $math$ made readable, nothing wrapped."""
+    return re.sub(r"\$\$?([^$]+)\$\$?", lambda m: tex_to_text(m.group(1)), text.strip())
+
+
+def markdown_text(text: str, width: int = 92) -> str:
+    """Prose for a terminal: Markdown is readable as it is; math loses its `$` signs and its
+    commonest LaTeX commands, and long paragraphs are wrapped."""
+    import textwrap
+
+    text = re.sub(r"\$\$?([^$]+)\$\$?", lambda m: tex_to_text(m.group(1)), text.strip("\n"))
+    paras = []
+    for para in re.split(r"\n\s*\n", text):
+        lines = para.split("\n")
+        plain = not any(_HEADING.match(ln) or _BULLET.match(ln) or _NUMBERED.match(ln)
+                        or ln.startswith(("|", "    ")) for ln in lines)
+        paras.append(textwrap.fill(" ".join(ln.strip() for ln in lines), width) if plain else para)
+    return "\n\n".join(paras)
