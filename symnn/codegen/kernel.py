@@ -34,6 +34,7 @@ class Kernel:
         self.outputs: tuple = module.OUTPUTS
         self.elementwise = module.KIND == "elementwise"
         self._out_shapes = getattr(module, "out_shapes", None)
+        self._reads = getattr(module, "reads", None)
         self._spec = spec
         self._factory = factory
 
@@ -124,8 +125,21 @@ class Kernel:
                 values.append(self._scalar(name, kind, a))
         shapes = [tuple(int(d) for d in s) for s in self._out_shapes(*values)]
         outs = self._outputs(out, shapes, np.float32 if f32 else np.float64)
+        if self._reads is not None and all(math.prod(s) > 0 for s in shapes):
+            self._check_reads(values)
         self.dispatcher(*values, *outs)
         return outs[0] if len(outs) == 1 else tuple(outs)
+
+    def _check_reads(self, values) -> None:
+        """Refuse arrays the kernel would read past (Numba does not check bounds)."""
+        arrays = {n: v for (n, _, _), v in zip(self.inputs, values)}
+        for name, axis, low, high in self._reads(*values):
+            size = arrays[name].shape[axis]
+            if high >= low and (low < 0 or high >= size):
+                given = ", ".join(f"{n} {v.shape}" for n, v in arrays.items() if isinstance(v, np.ndarray))
+                raise InputError(f"kernel {self.name}: {name} is too small: with these inputs "
+                                 f"({given}) it reads {name} up to index {int(high)} along axis {axis}, "
+                                 f"which has size {size}")
 
     def _call_elementwise(self, args, out):
         arrays, shapes, f32 = [], [], None
