@@ -56,8 +56,8 @@ X, y = data.X_train, data.y_train
 yhat = predict(X[:, 0], X[:, 1], X[:, 2], *weights)
 row_cost = 0.5 * (yhat - y) ** 2
 lesson.markdown(
-    f"Starting weights (normal, standard deviation {SPREAD:g}, seed {SEED}): $w_1 = {weights[0]:.4f}$, $w_2 = {weights[1]:.4f}$, $w_3 = {weights[2]:.4f}$, "
-    f"$b = {weights[3]:.4f}$.")
+    f"Starting weights (normal, standard deviation {SPREAD:g}, seed {SEED}): "
+    + ", ".join(f"${n} = {v:.4f}$" for n, v in zip(("w_1", "w_2", "w_3", "b"), weights)) + ".")
 predictions = lesson.table(["Row", "$x_1$", "$x_2$", "$x_3$", r"$\hat{y}$", "$y$", r"$\hat{y} - y$",
               r"$\frac{1}{2}(\hat{y} - y)^2$"],
              [[r + 1, f"{X[r, 0]:.4f}", f"{X[r, 1]:.4f}", f"{X[r, 2]:.2f}", f"{yhat[r]:.4f}",

@@ -9,7 +9,6 @@
 
 # %%
 import numpy as np
-import sympy as sp
 
 import symnn
 from symnn.course import Lesson, lambdify

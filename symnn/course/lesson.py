@@ -374,6 +374,8 @@ class Lesson:
         return None if line is None else bisect.bisect_right(self._starts, line) - 1
 
     def _add(self, block: Block) -> None:
+        if not isinstance(block, DerivationBlock):
+            block.latex()  # fail here, at the lesson's line, if LaTeX cannot typeset it
         block.cell = self._current_cell()
         self.blocks.append(block)
         if self._book is None:
@@ -419,7 +421,8 @@ class Lesson:
         parts += [b.latex() for b in self.ordered_blocks()]
         if self.reading:
             items = "\n".join(r"  \item " + prose.inline_latex(r, self.where) for r in self.reading)
-            parts.append(f"\\section*{{Additional reading}}\n\\begin{{itemize}}\n{items}\n\\end{{itemize}}")
+            parts.append(f"\\section*{{Additional reading}}\n{{\\raggedright\n\\begin{{itemize}}\n{items}\n"
+                         "\\end{itemize}\n\\par}")
         return "\n\n".join(parts) + "\n"
 
     def to_markdown(self) -> str:

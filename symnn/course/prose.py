@@ -65,6 +65,16 @@ def inline_latex(text: str, where: str = "lesson text") -> str:
     return "".join(out)
 
 
+def heading_latex(text: str, where: str = "lesson text") -> str:
+    """A heading: its math gets a plain-text twin for the PDF's bookmarks."""
+    def pdf_safe(m: re.Match) -> str:
+        plain = re.sub(r"\\[A-Za-z]+|[{}^_\\$]", "", m.group(1)).strip()
+        return r"\texorpdfstring{" + _math(m.group(1), where) + "}{" + latex_text(plain) + "}"
+    parts = re.split(r"(\$[^$]+\$)", text)
+    return "".join(re.sub(r"^\$([^$]+)\$$", pdf_safe, p) if p.startswith("$") else inline_latex(p, where)
+                   for p in parts)
+
+
 def prose_latex(text: str, where: str = "lesson text") -> str:
     """A block of Markdown prose as LaTeX: paragraphs, headings, bullet and numbered lists,
     `$$...$$` display math."""
@@ -93,7 +103,7 @@ def prose_latex(text: str, where: str = "lesson text") -> str:
             h, b, n = _HEADING.match(ln), _BULLET.match(ln), _NUMBERED.match(ln)
             if h:
                 flush()
-                blocks.append(f"\\{_LATEX_HEADINGS[len(h.group(1))]}{{{inline_latex(h.group(2), where)}}}")
+                blocks.append(f"\\{_LATEX_HEADINGS[len(h.group(1))]}{{{heading_latex(h.group(2), where)}}}")
             elif b or n:
                 new_env = "itemize" if b else "enumerate"
                 flush(keep_list=env == new_env)
