@@ -71,7 +71,7 @@ def fit(model, X, y, epochs: int = 30, lr: float = 3.0, batch_size: int = 10, mo
             xb, yb = X[idx], Y[idx]                                  # step 2
             yhat = model.forward(xb)                                 # step 3
             if explain and epoch == 1 and start == 0:
-                _explain(model, xb, yb, yhat, lr, explain)
+                _explain(model, xb, yb, yhat, lr, explain, idx)
             model.backward(yhat, yb)                                 # steps 4-5
             sgd_step(model, lr)                                      # step 5-6: update
         loss = model.loss(X, Y)
@@ -103,13 +103,14 @@ def _fmt(a: np.ndarray, limit: int = 6) -> str:
     return f"[{body}{', …' if flat.size > limit else ''}]"
 
 
-def _explain(model, xb, yb, yhat, lr, say: Callable[[str], None]) -> None:
+def _explain(model, xb, yb, yhat, lr, say: Callable[[str], None], idx) -> None:
     """Narrate the seven steps with the numbers of the first observation(s)."""
     say("STEP 1: weights initialised close to 0 but not 0 (seed "
         f"{model.seed}); e.g. layers.0.weight starts {_fmt(model.layers[0].parameters().get('weight', np.zeros(1)))}")
-    say(f"STEP 2: the first observation(s) enter the input layer: x = {_fmt(xb[0])}")
+    say(f"STEP 2: observation {idx[0] + 1} of the training set (first of this batch of {len(xb)}) enters "
+        f"the input layer, one feature per input node: x = {_fmt(xb[0])}")
     zs = [getattr(layer, "z", None) for layer in model.layers]
-    z_text = "; ".join(f"z{i} = {_fmt(z[0])}" for i, z in enumerate(zs) if z is not None)
+    z_text = "; ".join(f"z of layer {i} = {_fmt(z[0])}" for i, z in enumerate(zs) if z is not None)
     say(f"STEP 3: forward propagation: {z_text}; prediction ŷ = {_fmt(yhat[0])}")
     err = model.loss_fn.value(yhat, yb)
     say(f"STEP 4: compare with the actual y = {_fmt(yb[0])}: the error (cost) of this batch is {err:.6g}")

@@ -1,0 +1,151 @@
+"""Nets trained by the generated kernels: gradients vs finite differences, the lecture's
+targets (XOR solved, digits MLP >= 96 %, the study-table cost falling under batch descent)."""
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from symnn import InputError, TrainingError
+from symnn.nn import ACTIVATION_LAYERS, Dense, Sequential, activation_layer
+from symnn.nn.data import load
+from symnn.ops.costs import compatible
+
+SMOOTH = ["sigmoid", "tanh", "softplus", "relu", "leaky_relu"]
+
+
+def _finite_differences(net, X, y, h=1e-6):
+    grads = {}
+    for name, param in net.parameters().items():
+        g = np.zeros_like(param)
+        for idx in np.ndindex(param.shape):
+            old = param[idx]
+            param[idx] = old + h
+            hi = net.loss(X, y)
+            param[idx] = old - h
+            lo = net.loss(X, y)
+            param[idx] = old
+            g[idx] = (hi - lo) / (2 * h)
+        grads[name] = g
+    return grads
+
+
+@pytest.mark.parametrize("activation", SMOOTH)
+@pytest.mark.parametrize("cost", ["quadratic", "cross-entropy"])
+def test_gradients_equal_finite_differences(activation, cost):
+    out_act = "sigmoid" if cost == "cross-entropy" else activation
+    if not compatible(out_act, cost):
+        pytest.skip("combination not offered")  # only cross-entropy with non-sigmoid outputs
+    rng = np.random.default_rng(1)
+    net = Sequential([Dense(4, 5), activation_layer(activation), Dense(5, 3), activation_layer(out_act)],
+                     loss=cost, seed=3)
+    X = rng.uniform(-1, 1, (6, 4))
+    if activation in ("relu", "leaky_relu"):  # keep away from the kink at 0
+        X = np.sign(X) * (0.2 + np.abs(X))
+    y = rng.uniform(0.1, 0.9, (6, 3))
+    ours = net.gradients(X, y)
+    fd = _finite_differences(net, X, y)
+    assert ours.keys() == fd.keys() == net.parameters().keys()
+    for name in ours:
+        assert ours[name].shape == net.parameters()[name].shape
+        np.testing.assert_allclose(ours[name], fd[name], rtol=1e-6, atol=1e-8, err_msg=name)
+
+
+def test_parameter_names_and_shapes():
+    net = Sequential([Dense(64, 30), activation_layer("sigmoid"), Dense(30, 10), activation_layer("sigmoid")])
+    shapes = {k: v.shape for k, v in net.parameters().items()}
+    assert shapes == {"layers.0.weight": (30, 64), "layers.0.bias": (30,),
+                      "layers.2.weight": (10, 30), "layers.2.bias": (10,)}
+    w = net.parameters()["layers.0.weight"]
+    assert 0 < np.abs(w).mean() < 0.5  # step 1: close to 0 but not 0
+
+
+def test_loss_is_the_mean_of_the_quadratic_cost():
+    net = Sequential([Dense(2, 2), activation_layer("sigmoid")], seed=0)
+    X = np.array([[0.5, -1.0], [1.0, 2.0], [0.0, 0.3]])
+    Y = np.array([[1.0, 0.0], [0.0, 1.0], [0.5, 0.5]])
+    W, b = net.parameters()["layers.0.weight"], net.parameters()["layers.0.bias"]
+    yhat = 1 / (1 + np.exp(-(X @ W.T + b)))  # oracle in the test only
+    assert net.loss(X, Y) == pytest.approx(np.mean(np.sum(0.5 * (yhat - Y) ** 2, axis=1)), rel=1e-12)
+
+
+def test_xor_is_solved():
+    data = load("xor")
+    net = Sequential([Dense(2, 3), activation_layer("sigmoid"), Dense(3, 2), activation_layer("sigmoid")], seed=0)
+    net.fit(data.X_train, data.y_train, epochs=2000, lr=2.0, batch_size=4)
+    assert (net.predict(data.X_test) == data.y_test).all()
+
+
+def test_study_perceptron_cost_falls_monotonically_under_batch_descent():
+    data = load("study")
+    net = Sequential([Dense(3, 1), activation_layer("sigmoid")], seed=0)
+    net.fit(data.X_train, data.y_train, epochs=50, lr=0.5, mode="batch")
+    losses = net.history["loss"]
+    assert all(b < a for a, b in zip(losses, losses[1:]))
+    assert losses[-1] < 0.5 * losses[0]
+
+
+@pytest.mark.slow
+def test_digits_mlp_reaches_96_percent():
+    """Nielsen's network.py setup: 64-30-10, sigmoid, quadratic, mini-batch 10, η = 3, 30 epochs."""
+    data = load("digits", seed=0)
+    net = Sequential([Dense(64, 30), activation_layer("sigmoid"), Dense(30, 10), activation_layer("sigmoid")],
+                     loss="quadratic", seed=0)
+    net.fit(data.X_train, data.y_train, epochs=30, lr=3.0, batch_size=10)
+    assert net.accuracy(data.X_test, data.y_test) >= 0.96
+
+
+def test_bad_training_options_are_clear_errors(capsys):
+    data = load("xor")
+    net = Sequential([Dense(2, 2), activation_layer("sigmoid")])
+    with pytest.raises(InputError, match="learning rate must be a positive number"):
+        net.fit(data.X_train, data.y_train, lr=0)
+    with pytest.raises(InputError, match="epochs must be a positive integer"):
+        net.fit(data.X_train, data.y_train, epochs=0)
+    with pytest.raises(InputError, match="batch size must be a positive integer"):
+        net.fit(data.X_train, data.y_train, batch_size=0)
+    with pytest.raises(InputError, match="X has 4 samples but y has 3"):
+        net.fit(data.X_train, data.y_train[:3])
+    with pytest.raises(InputError, match="NaN"):
+        net.fit(np.full((4, 2), np.nan), data.y_train)
+    net.fit(data.X_train, data.y_train, epochs=1, batch_size=100)
+    assert "larger than the 4 training samples; using 4" in capsys.readouterr().err
+
+
+def test_divergence_stops_with_a_clear_message():
+    rng = np.random.default_rng(0)
+    X, y = rng.normal(0, 100, (20, 3)), rng.normal(0, 100, 20)
+    net = Sequential([Dense(3, 8), activation_layer("relu"), Dense(8, 1), activation_layer("leaky_relu")], seed=0)
+    with pytest.raises(TrainingError, match=r"diverged at epoch \d+.*smaller learning rate"):
+        net.fit(X, y, epochs=50, lr=10.0, batch_size=5)
+
+
+def _cli(*args):
+    return subprocess.run([sys.executable, "-m", "symnn", *args], capture_output=True, text=True)
+
+
+def test_cli_explain_narrates_the_seven_steps_with_numbers(tmp_path):
+    r = _cli("train", "perceptron", "--dataset", "study", "--epochs", "20", "--explain",
+             "--plot", str(tmp_path / "loss.png"))
+    assert r.returncode == 0, r.stderr
+    for n in range(1, 8):
+        assert f"STEP {n}:" in r.stdout
+    import re
+    assert re.search(r"STEP 2: observation \d of the training set .* x = \[[-\d.e]+, [-\d.e]+, [-\d.e]+\]", r.stdout)
+    assert re.search(r"layers\.0\.weight: \[.*\] -> \[.*\] \(η = 0\.5\)", r.stdout)
+    assert (tmp_path / "loss.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_cli_mode_all_plots_three_curves(tmp_path):
+    r = _cli("train", "perceptron", "--mode", "all", "--epochs", "30", "--plot", str(tmp_path / "modes.png"))
+    assert r.returncode == 0, r.stderr
+    assert "[sgd]" in r.stdout and "[batch]" in r.stdout and "[minibatch]" in r.stdout
+
+
+def test_cli_bad_options_exit_2_with_one_line():
+    for args in (["train", "mlp", "--dataset", "mnist"], ["train", "mlp", "--lr", "-1"],
+                 ["train", "mlp", "--activation", "swish"], ["train", "mlp", "--hidden", "a,b"]):
+        r = _cli(*args)
+        assert r.returncode == 2 and "Traceback" not in r.stderr and r.stderr.strip().count("\n") == 0, args
