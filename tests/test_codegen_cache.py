@@ -153,7 +153,7 @@ def test_codegen_show(cli_cache, capsys):
     assert main(["codegen", "show", "conv2d.grad_input", "--format", "latex"]) == 0
     assert r"\delta" in capsys.readouterr().out
     assert main(["codegen", "show", "test.cli_dynamic"]) == 0
-    assert "out[k] = (1/2)*z[k]" in capsys.readouterr().out
+    assert "out[k] = (1/2)*z_k" in capsys.readouterr().out
 
 
 def test_codegen_unknown_name(cli_cache, capsys):

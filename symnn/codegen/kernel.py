@@ -142,35 +142,34 @@ class Kernel:
                                  f"which has size {size}")
 
     def _call_elementwise(self, args, out):
-        arrays, shapes, f32 = [], [], None
+        values, arrays, f32 = [], [], None
         for (name, kind, _), a in zip(self.inputs, args):
+            if not isinstance(a, np.ndarray):
+                a = a if isinstance(a, (int, float, np.number)) else np.asarray(a)
             if isinstance(a, np.ndarray) and a.ndim > 0:
                 if a.dtype.kind not in "biuf":
                     raise InputError(f"kernel {self.name}: {name} must hold numbers (got dtype {a.dtype})")
                 f32 = (f32 is not False) and a.dtype == np.float32
-                arrays.append(a)
-                shapes.append(a.shape)
-            elif np.ndim(a) > 0:
-                arrays.append(self._array(name, a, -1))
-                shapes.append(arrays[-1].shape)
-                f32 = False
+                arrays.append(len(values))
             else:
-                arrays.append(self._scalar(name, kind, a))
-        try:
-            shape = np.broadcast_shapes(*shapes) if shapes else ()
-        except ValueError:
-            raise InputError(f"kernel {self.name}: the argument shapes {shapes} do not match") from None
-        size = math.prod(shape)
-        flat = []
-        for (_, kind, _), a in zip(self.inputs, arrays):
-            if isinstance(a, np.ndarray):
-                flat.append(a.reshape(-1) if a.shape == shape else np.broadcast_to(a, shape).reshape(-1))
-            else:                      # a scalar, read with stride 0 as an array of `size`
-                dt = np.int64 if kind == "int" else np.float64
-                flat.append(np.broadcast_to(np.asarray(a, dt), (size,)))
+                a = self._scalar(name, kind, a)
+            values.append(a)
+        shapes = {values[k].shape for k in arrays}
+        if len(shapes) > 1:
+            try:
+                shape = np.broadcast_shapes(*shapes)
+            except ValueError:
+                raise InputError(f"kernel {self.name}: the argument shapes {sorted(shapes)} do not match") from None
+            for k in arrays:
+                values[k] = np.broadcast_to(values[k], shape)
+        else:
+            shape = shapes.pop() if shapes else ()
+        for k in arrays:
+            values[k] = values[k].reshape(-1)      # a view when contiguous, else a copy
         outs = self._outputs(out, [shape] * len(self.outputs), np.float32 if f32 else np.float64)
+        size = math.prod(shape)
         direct = [o.reshape(-1) if o.flags.c_contiguous else np.empty(size, o.dtype) for o in outs]
-        self.dispatcher(*flat, *direct)
+        self.dispatcher(*values, *direct)
         for o, d in zip(outs, direct):
             if not o.flags.c_contiguous:
                 o[...] = d.reshape(shape)
