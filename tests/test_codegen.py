@@ -357,3 +357,44 @@ def test_bad_specs_are_refused():
         KernelSpec("bad", [X], [Output(Y, (i,), X[i])], shapes={H: (X, 0)})
     with pytest.raises(InputError, match="not among the arguments"):
         elementwise("bad", [z], [z + y])
+
+
+def test_scalar_output_nested_sums_and_fastmath():
+    loss = sp.IndexedBase("L")
+    fwd = sp.Sum(X[i + m, j + n] * K[m, n], (m, 0, kh - 1), (n, 0, kw - 1))
+    spec = KernelSpec("test.conv_loss", [X, K, G],
+                      [Output(loss, (), sp.Sum(G[i, j] * fwd, (i, 0, H - kh), (j, 0, W - kw)))],
+                      shapes={H: (X, 0), W: (X, 1), kh: (K, 0), kw: (K, 1)}, out_shapes={loss: ()},
+                      fastmath=True)
+    k = build(spec)
+    assert "fastmath" in k.source and "L[()] = acc" in k.source
+    rng = np.random.default_rng(4)
+    x, kk = rng.normal(size=(7, 6)), rng.normal(size=(3, 2))
+    g = rng.normal(size=(5, 5))
+    got = k(x, kk, g)
+    assert got.shape == () and np.isclose(got, np.sum(g * corr_valid(x, kk)), rtol=1e-12)
+
+
+def test_simplified_piecewise_form_gives_the_same_loops(conv):
+    from symnn.ops import conv as conv_op
+    simplified = sp.simplify(conv_op.grad_wrt_input())          # Sum(Piecewise((G*K, guards), (0, True)))
+    assert simplified.has(sp.Piecewise)
+    spec = conv["grad_input"].spec
+    k = build(KernelSpec("test.grad_input_simplified", spec.inputs,
+                         [Output(dX, (p, q), simplified)], shapes=spec.shapes, out_shapes=spec.out_shapes))
+    body = _function(k.source, "test_grad_input_simplified")
+    assert " if " not in body and "for i in range(max(0, p - k_h + 1), min(p + 1, H - k_h + 1)):" in body
+    rng = np.random.default_rng(5)
+    g, kk = rng.normal(size=(4, 3)), rng.normal(size=(2, 3))
+    assert np.allclose(k(g, kk), conv_full(g, kk), rtol=1e-12, atol=1e-12)
+
+
+def test_nonlinear_guard_stays_an_if():
+    v, out = sp.IndexedBase("v"), sp.IndexedBase("out")
+    N = sp.Symbol("N", integer=True, positive=True)
+    spec = KernelSpec("test.squares", [v], [Output(out, (), sp.Sum(sp.Piecewise((v[m], m * m < N), (0, True)),
+                                                                    (m, 0, N - 1)))],
+                      shapes={N: (v, 0)}, out_shapes={out: ()})
+    k = build(spec)
+    assert "if N > m**2:" in k.source
+    assert k(np.arange(10.0)) == 0 + 1 + 2 + 3

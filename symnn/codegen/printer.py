@@ -342,10 +342,9 @@ def _shape_reads(printer: NumbaPrinter, spec: KernelSpec) -> None:
                 for ax in [v[1]]}
         if not axes:
             continue
-        if ndims[arr] > 0 and sorted(axes) == list(range(ndims[arr])):
+        if ndims[arr] > 1 and sorted(axes) == list(range(ndims[arr])):
             names = ", ".join(printer.name(axes[ax]) for ax in range(ndims[arr]))
-            comma = "," if ndims[arr] == 1 else ""
-            printer.emit(f"{names}{comma} = {printer.name(arr)}.shape")
+            printer.emit(f"{names} = {printer.name(arr)}.shape")
         else:
             for ax in sorted(axes):
                 printer.emit(f"{printer.name(axes[ax])} = {printer.name(arr)}.shape[{ax}]")
@@ -462,7 +461,8 @@ def _reads_function(spec: KernelSpec, lowered: list[LoweredOutput], names) -> li
 
 def _decorator(spec: KernelSpec) -> str:
     par = ", parallel=True" if spec.parallel else ""
-    return f'@njit(cache=True, error_model="numpy"{par})'
+    fast = ', fastmath={"reassoc", "contract"}' if spec.fastmath else ""
+    return f'@njit(cache=True, error_model="numpy"{par}{fast})'
 
 
 def _loops_function(spec: KernelSpec, lowered: list[LoweredOutput], names, fname: str) -> list[str]:
@@ -481,7 +481,7 @@ def _loops_function(spec: KernelSpec, lowered: list[LoweredOutput], names, fname
                 p.emit(f"for {p.name(v)} in {p.range_of(a, b, parallel=spec.parallel and k == 0)}:")
                 p.depth += 1
                 p.active.add(v)
-            target = f"{names[lo.output.base]}[{', '.join(p.name(v) for v in lo.output.indices)}]"
+            target = f"{names[lo.output.base]}[{', '.join(p.name(v) for v in lo.output.indices) or '()'}]"
             op = "+=" if lo.output.accumulate else "="
             expr = sp.Piecewise((lo.expr, sp.And(*lo.guard)), (0, True)) if lo.guard else lo.expr
             p.statements(target, expr, op)
