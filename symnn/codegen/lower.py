@@ -59,7 +59,8 @@ def lower_expr(expr: sp.Expr) -> sp.Expr:
 def fold_constants(expr: sp.Expr) -> sp.Expr:
     """Unroll Sums over explicit matrices (numeric limits): zero coefficients vanish."""
     def explicit(s: sp.Sum) -> bool:
-        if not s.function.atoms(sp.matrices.expressions.matexpr.MatrixElement):
+        elements = s.function.atoms(sp.matrices.expressions.matexpr.MatrixElement)
+        if not any(isinstance(e.parent, sp.MatrixBase) for e in elements):
             return False
         sizes = [b - a + 1 for _, a, b in s.limits]
         return all(x.is_Integer for x in sizes) and sp.prod(sizes) <= UNROLL_LIMIT

@@ -19,7 +19,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 import sympy as sp
-from sympy.printing.precedence import PRECEDENCE, precedence
+from sympy.printing.precedence import PRECEDENCE
 from sympy.printing.pycode import PythonCodePrinter
 
 from symnn.codegen.lower import LoweredOutput, order_loops
@@ -110,14 +110,6 @@ class NumbaPrinter(PythonCodePrinter):
             return f"{fn}({self._print(stop)})"
         return f"{fn}({self._print(lo)}, {self._print(stop)})"
 
-    @contextmanager
-    def loop(self, var: sp.Symbol, lo: sp.Expr, hi: sp.Expr, parallel: bool = False):
-        self.emit(f"for {self.name(var)} in {self.range_of(lo, hi, parallel)}:")
-        self.active.add(var)
-        with self.indented():
-            yield
-        self.active.discard(var)
-
     def statements(self, target: str, expr: sp.Expr, op: str = "=") -> None:
         """Write `target op expr`: Sums become loops, guarded branches `if`s, shared subterms temps."""
         self.assign_all([(target, sp.sympify(expr))], op)
@@ -174,8 +166,7 @@ class NumbaPrinter(PythonCodePrinter):
 
         def visit(e):
             if isinstance(e, sp.Sum):
-                acc = self._print_Sum(e)
-                repl[e] = next(s for s, n in self.names.items() if n == acc)
+                repl[e] = self.sum_loops(e)
             elif isinstance(e, sp.Piecewise) and e.has(sp.Indexed, sp.Sum):
                 sym = self.temp("v")
                 self.if_chain(self.names[sym], e)
@@ -188,6 +179,10 @@ class NumbaPrinter(PythonCodePrinter):
 
     # -- printers --------------------------------------------------------------------------------
     def _print_Sum(self, expr: sp.Sum) -> str:
+        return self.names[self.sum_loops(expr)]
+
+    def sum_loops(self, expr: sp.Sum) -> sp.Dummy:
+        """Write the loops of a Sum, accumulating into a new variable; return that variable."""
         body, limits = expr.function, []
         for v, a, b in expr.limits:
             if v in self.active or any(v == w for w, _, _ in limits):
@@ -196,7 +191,8 @@ class NumbaPrinter(PythonCodePrinter):
                 body = body.xreplace({v: w})
                 v = w
             limits.append((v, a, b))
-        acc = self.names[self.temp("acc")]
+        acc_sym = self.temp("acc")
+        acc = self.names[acc_sym]
         self.emit(f"{acc} = 0.0")
         depth, active = self.depth, set(self.active)
         for v, a, b in order_loops(limits):
@@ -205,7 +201,7 @@ class NumbaPrinter(PythonCodePrinter):
             self.active.add(v)
         self.statements(acc, body, "+=")
         self.depth, self.active = depth, active
-        return acc
+        return acc_sym
 
     def _print_Symbol(self, expr: sp.Symbol) -> str:
         return self.name(expr)
