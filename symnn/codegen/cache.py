@@ -58,12 +58,29 @@ def cache_dir() -> Path:
 
 
 def _use_fallback(wanted: Path, exc: OSError) -> Path:
-    tmp = Path(tempfile.mkdtemp(prefix="symnn-cache-"))
-    (tmp / "index").mkdir()
+    tmp = _private_temp_dir()
     _fallback[str(wanted)] = tmp
     reason = exc.strerror or type(exc).__name__
     warnings.warn(f"symnn: cannot write the kernel cache {wanted} ({reason}); using {tmp} "
                   f"for this session (set {ENV} to a writable folder)", CacheWarning, stacklevel=3)
+    return tmp
+
+
+def _private_temp_dir() -> Path:
+    """A per-user folder in the temp dir (shared by this user's processes, so they still load
+    each other's kernels), or a fresh one if that folder is not safely ours."""
+    uid = os.getuid() if hasattr(os, "getuid") else 0
+    shared = Path(tempfile.gettempdir()) / f"symnn-cache-{uid}"
+    try:
+        shared.mkdir(mode=0o700, exist_ok=True)
+        st = shared.stat()
+        if st.st_uid == uid and not st.st_mode & 0o022 and os.access(shared, os.W_OK):
+            (shared / "index").mkdir(exist_ok=True)
+            return shared
+    except OSError:
+        pass
+    tmp = Path(tempfile.mkdtemp(prefix="symnn-cache-"))
+    (tmp / "index").mkdir()
     return tmp
 
 

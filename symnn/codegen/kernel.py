@@ -65,7 +65,8 @@ class Kernel:
         return f"<Kernel {self.signature} at {self.path}>"
 
     # -- calling -------------------------------------------------------------------------------
-    def __call__(self, *args, out=None):
+    def __call__(self, *args: Any, out: np.ndarray | tuple[np.ndarray, ...] | None = None
+                 ) -> np.ndarray | tuple[np.ndarray, ...]:
         if len(args) != len(self.inputs):
             names = ", ".join(n for n, _, _ in self.inputs)
             raise InputError(f"kernel {self.name} takes {len(self.inputs)} arguments ({names}); "
