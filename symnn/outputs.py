@@ -21,6 +21,12 @@ def _looks_ours(path: Path) -> bool:
     return TAG.encode() in head or b"Software\x00symnn" in head
 
 
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
 def check_writable(path: str | os.PathLike, force: bool = False) -> Path:
     """Refuse to replace a file symnn did not write (unless force) and a directory."""
     p = Path(path)
@@ -48,6 +54,7 @@ def atomic_write(path: str | os.PathLike, data: str | bytes, force: bool = False
     try:
         with os.fdopen(fd, mode, **({"encoding": "utf-8"} if mode == "w" else {})) as fh:
             fh.write(data)
+        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; give the usual permissions
         os.replace(tmp, p)
     except BaseException as exc:
         try:

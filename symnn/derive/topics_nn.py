@@ -103,6 +103,7 @@ def _matrix_form(d: Derivation, act, n, q) -> None:
     NL, Nl, N0 = (sizes[n[s]] for s in ("L", "L-1", "L-2"))
     vec = lambda name, size: sp.MatrixSymbol(name, size, 1)  # noqa: E731
     deltaL, deltal = vec("delta^L", NL), vec("delta^l", Nl)
+    delta_next = vec("delta^{l+1}", NL)
     gradC, sp_zL, sp_zl = vec("nabla_a C", NL), vec("phi'(z^L)", NL), vec("phi'(z^l)", Nl)
     W = sp.MatrixSymbol("w^{l+1}", NL, Nl)
     a_prev = vec("a^{l-1}", N0)
@@ -115,7 +116,7 @@ def _matrix_form(d: Derivation, act, n, q) -> None:
     lhs2 = comp(lambda r, _: q["dl"][r], Nl)
     rhs2 = comp(lambda r, _: sum(q["wL"][mm, r] * q["dL"][mm] for mm in range(1, NL + 1))
                 * _phi_prime(act, q["zl"][r]), Nl)
-    d.add(deltal, sp.HadamardProduct(W.T * deltaL, sp_zl), "BP2 (matrix form)",
+    d.add(deltal, sp.HadamardProduct(W.T * delta_next, sp_zl), "BP2 (matrix form)",
           "δ^l = ((w^(l+1))ᵀ δ^(l+1)) ⊙ φ'(z^l)").check = (lhs2, rhs2)
     lhs3 = comp(lambda r, _: D(q["C"], q["bl"][r]), Nl)
     d.add(sp.MatrixSymbol("nabla_b C", Nl, 1), deltal, "BP3 (matrix form)", "∂C/∂b^l = δ^l").check = (
