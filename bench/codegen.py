@@ -31,6 +31,12 @@ DYNAMIC_SIGMOID = ("import sympy as sp; from symnn.codegen import build, element
                    "k = build(elementwise('bench.sigmoid_and_grad', [z], [s, sp.diff(s, z)]))")
 
 
+DENSE_FASTMATH = ("from symnn.codegen import KernelSpec, Output, build; from symnn.ops import dense as d; "
+                  "k = build(KernelSpec('bench.dense_fastmath', [d.A, d.W, d.b], "
+                  "[Output(d.Z, (d.s, d.j), d.forward_expr())], shapes=d.SHAPES, "
+                  "out_shapes={d.Z: (d.N, d.n_out)}, fastmath=True))")
+
+
 def corr_valid(x, k):
     return np.einsum("ijmn,mn->ij", sliding_window_view(x, k.shape), k, optimize=True)
 
@@ -56,6 +62,9 @@ CASES = {
     "dense.forward": ("k = kernel('dense.forward')",
                       "rng.normal(size=(S, 784)), rng.normal(size=(30, 784)), rng.normal(size=30)",
                       lambda a, w, b: a @ w.T + b),
+    "dense.forward fastmath": (DENSE_FASTMATH,
+                               "rng.normal(size=(S, 784)), rng.normal(size=(30, 784)), rng.normal(size=30)",
+                               lambda a, w, b: a @ w.T + b),
     "sigmoid.forward": ("k = kernel('sigmoid.forward')", "rng.normal(size=S * S) * 5,",
                         lambda z: 1 / (1 + np.exp(-z))),
     "sigmoid+grad (dynamic)": (DYNAMIC_SIGMOID, "rng.normal(size=S * S) * 5,", sigmoid_and_grad),
