@@ -17,8 +17,33 @@ def _kernel(name: str):
     return kernel(name)
 
 
+class Workspace(dict):
+    """Output buffers reused from batch to batch (allocated once per fit, per batch size)."""
+
+    def get_buffer(self, owner: object, name: str, shape: tuple) -> np.ndarray:
+        key = (id(owner), name, shape)
+        buf = dict.get(self, key)
+        if buf is None:
+            buf = self[key] = np.empty(shape)
+        return buf
+
+
+def _flat(a: np.ndarray) -> np.ndarray:
+    return a.reshape(-1)
+
+
 class Layer:
-    """Base class: no parameters, identity shapes."""
+    """Base class: no parameters, identity shapes.
+
+    `forward`/`backward` check their inputs and allocate their outputs; the trainer's hot loop
+    uses `train_forward`/`train_backward`, which call the same generated kernels directly on
+    buffers from a Workspace (no checks, no allocation per batch)."""
+
+    def train_forward(self, x: np.ndarray, ws: Workspace) -> np.ndarray:
+        return self.forward(x)
+
+    def train_backward(self, delta: np.ndarray, ws: Workspace, need_input_grad: bool = True):
+        return self.backward(delta)
 
     def parameters(self) -> dict[str, np.ndarray]:
         return {}
@@ -76,6 +101,25 @@ class Dense(Layer):
         self.grads = {"weight": grad_weight(delta, self.a_prev), "bias": grad_bias(delta)}
         return grad_input(delta, self.weight)
 
+    def train_forward(self, x: np.ndarray, ws: Workspace) -> np.ndarray:
+        self.a_prev = x
+        z = ws.get_buffer(self, "z", (len(x), self.n_out))
+        self.kernels[0].dispatcher(x, self.weight, self.bias, z)
+        return z
+
+    def train_backward(self, delta: np.ndarray, ws: Workspace, need_input_grad: bool = True):
+        _, grad_weight, grad_bias, grad_input = self.kernels
+        dW = ws.get_buffer(self, "dW", self.weight.shape)
+        db = ws.get_buffer(self, "db", self.bias.shape)
+        grad_weight.dispatcher(delta, self.a_prev, dW)
+        grad_bias.dispatcher(delta, db)
+        self.grads = {"weight": dW, "bias": db}
+        if not need_input_grad:  # the first layer: nobody below needs ∂L/∂A
+            return None
+        dA = ws.get_buffer(self, "dA", self.a_prev.shape)
+        grad_input.dispatcher(delta, self.weight, dA)
+        return dA
+
     def __repr__(self) -> str:
         return f"Dense({self.n_in}, {self.n_out})"
 
@@ -101,6 +145,17 @@ class Activation(Layer):
 
     def backward(self, delta: np.ndarray) -> np.ndarray:
         return self.kernels[1](delta, self.z)
+
+    def train_forward(self, x: np.ndarray, ws: Workspace) -> np.ndarray:
+        self.z = x
+        a = ws.get_buffer(self, "a", x.shape)
+        self.kernels[0].dispatcher(_flat(x), _flat(a))
+        return a
+
+    def train_backward(self, delta: np.ndarray, ws: Workspace, need_input_grad: bool = True):
+        out = ws.get_buffer(self, "delta", delta.shape)
+        self.kernels[1].dispatcher(_flat(delta), _flat(self.z), _flat(out))
+        return out
 
 
 class Sigmoid(Activation):

@@ -40,6 +40,11 @@ class Loss:
         """∂(mean cost)/∂ŷ: the derived ∂C/∂ŷ divided by the batch size."""
         return self.kernels[1](yhat, Y, float(len(yhat)))
 
+    def train_gradient(self, yhat: np.ndarray, Y: np.ndarray, ws) -> np.ndarray:
+        out = ws.get_buffer(self, "grad", yhat.shape)
+        self.kernels[1].dispatcher(yhat.reshape(-1), Y.reshape(-1), float(len(yhat)), out.reshape(-1))
+        return out
+
     def __repr__(self) -> str:
         return f"{type(self).__name__}()"
 

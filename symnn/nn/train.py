@@ -46,10 +46,24 @@ def check_options(epochs: int, lr: float, batch_size: int, n: int) -> int:
 def sgd_step(model, lr: float) -> None:
     """Step 5's update, w ← w − η ∂C/∂w, by the kernel derived from `derive gradient-descent`."""
     from symnn.codegen import kernel
-    update = kernel("sgd.update")
+    update = kernel("sgd.update").dispatcher
+    lr = float(lr)
     for layer in model.layers:
         for name, param in layer.parameters().items():
-            update(param, layer.grads[name], lr, out=param)
+            flat = param.reshape(-1)  # a view: the update lands in the live array
+            update(flat, layer.grads[name].reshape(-1), lr, flat)
+
+
+def train_step(model, xb: np.ndarray, yb: np.ndarray, lr: float, ws) -> None:
+    """Steps 3-5 on one batch, through the generated kernels, on reused buffers."""
+    a = xb
+    for layer in model.layers:                                      # step 3: forward
+        a = layer.train_forward(a, ws)
+    delta = model.loss_fn.train_gradient(a, yb, ws)                 # step 4: ∂C/∂ŷ
+    last = len(model.layers) - 1
+    for n in range(last, -1, -1):                                   # step 5: back-propagate
+        delta = model.layers[n].train_backward(delta, ws, need_input_grad=n > 0)
+    sgd_step(model, lr)
 
 
 def fit(model, X, y, epochs: int = 30, lr: float = 3.0, batch_size: int = 10, mode: str = "minibatch",
@@ -64,16 +78,16 @@ def fit(model, X, y, epochs: int = 30, lr: float = 3.0, batch_size: int = 10, mo
     classify = Y.shape[1] > 1
     history = model.history
     bar = _progress(epochs, progress)
+    from symnn.nn.layers import Workspace
+    ws = Workspace()
     for epoch in range(1, epochs + 1):
         order = rng.permutation(n)                                   # step 7: a new pass
         for start in range(0, n, batch_size):
             idx = order[start:start + batch_size]
             xb, yb = X[idx], Y[idx]                                  # step 2
-            yhat = model.forward(xb)                                 # step 3
             if explain and epoch == 1 and start == 0:
-                _explain(model, xb, yb, yhat, lr, explain, idx)
-            model.backward(yhat, yb)                                 # steps 4-5
-            sgd_step(model, lr)                                      # step 5-6: update
+                _explain(model, xb, yb, model.forward(xb), lr, explain, idx)
+            train_step(model, xb, yb, lr, ws)                        # steps 3-6
         loss = model.loss(X, Y)
         if not np.isfinite(loss):
             raise TrainingError(f"training diverged at epoch {epoch}: the loss became {loss}; "
