@@ -1,0 +1,39 @@
+"""symnn's own nets wrapped as bench References: same init rule, same epoch order, timed by
+references.common.time_training side by side with the hand-written implementations."""
+from __future__ import annotations
+
+import numpy as np
+
+from references.common import Reference, epoch_order
+
+
+def mlp(sizes: list[int], name: str = "symnn (generated kernels)") -> Reference:
+    from symnn.nn import Dense, Sequential, Sigmoid
+    from symnn.nn.layers import Workspace
+    from symnn.nn.train import train_step
+
+    def init(seed: int):
+        layers = []
+        for n_in, n_out in zip(sizes[:-1], sizes[1:]):
+            layers += [Dense(n_in, n_out), Sigmoid()]
+        net = Sequential(layers, loss="quadratic", seed=seed)  # the references' init rule
+        net._ws = Workspace()
+        return net
+
+    def train_epoch(net, X, Y, lr, batch_size, rng):
+        order = epoch_order(rng, len(X))
+        for start in range(0, len(X), batch_size):
+            idx = order[start:start + batch_size]
+            train_step(net, X[idx], Y[idx], lr, net._ws)
+        return net
+
+    return Reference(name, init, train_epoch, lambda net, X: net.predict(X))
+
+
+def check_same_init(sizes: list[int], seed: int = 0) -> float:
+    """Largest difference between symnn's initial weights and the references' (should be 0)."""
+    from references.common import init_mlp
+    ref = init_mlp(sizes, seed)
+    net = mlp(sizes).init(seed)
+    ours = [net.parameters()[f"layers.{2 * i}.weight"] for i in range(len(sizes) - 1)]
+    return max(float(np.abs(a - b).max()) for a, b in zip(ours, ref.weights))
