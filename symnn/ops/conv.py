@@ -77,3 +77,38 @@ def _grad_input() -> KernelSpec:
                               H: H_out + k_h - 1, W: W_out + k_w - 1},
                       out_shapes={dX: (H, W)},
                       doc="∂L/∂X = full convolution of G with K, from sp.diff(Σ G·Y, X[p, q])")
+
+
+# -- the batched, strided, multi-channel layer ---------------------------------------------------
+# A batch of N inputs X (N, C, H, W), F filters K (F, C, k_h, k_w), one bias per filter b (F,),
+# stride s; the input is already padded (the layer pads with zeros and crops the gradient):
+#
+#     Y[t, f, i, j] = Σ_c Σ_m Σ_n X[t, c, s·i + m, s·j + n] K[f, c, m, n] + b[f]
+#
+# with i ∈ [0, ⌊(H − k_h)/s⌋], j ∈ [0, ⌊(W − k_w)/s⌋]. The gradients are the results of the
+# verified derivation `symnn derive conv2d-layer` (symnn/derive/topics_nn.py).
+t, c, f = sp.symbols("t c f", integer=True)
+N, C, F = sp.symbols("N C F", integer=True, positive=True)
+s = sp.Symbol("s", integer=True, positive=True)
+Xb, Kb, bb, Gb = (sp.IndexedBase(name, real=True) for name in ("X", "K", "b", "G"))
+Yb, dKb, dbb, dXb = (sp.IndexedBase(name, real=True) for name in ("Y", "dK", "db", "dX"))
+H_o = sp.floor((H - k_h) / s) + 1          # output height and width of a valid strided layer
+W_o = sp.floor((W - k_w) / s) + 1
+LAYER_RANGES = {t: (0, N - 1), f: (0, F - 1), i: (0, H_o - 1), j: (0, W_o - 1)}
+
+
+def layer_forward_expr() -> sp.Expr:
+    """Y[t, f, i, j] of the convolutional layer (stride s, channels c, bias per filter)."""
+    return sp.Sum(Xb[t, c, s * i + m, s * j + n] * Kb[f, c, m, n],
+                  (c, 0, C - 1), (m, 0, k_h - 1), (n, 0, k_w - 1)) + bb[f]
+
+
+@register("conv2d.layer_forward")
+def _layer_forward() -> KernelSpec:
+    return KernelSpec("conv2d.layer_forward", inputs=[Xb, Kb, bb, s],
+                      outputs=[Output(Yb, (t, f, i, j), layer_forward_expr(), ranges=LAYER_RANGES)],
+                      shapes={N: (Xb, 0), C: (Xb, 1), H: (Xb, 2), W: (Xb, 3),
+                              F: (Kb, 0), k_h: (Kb, 2), k_w: (Kb, 3)},
+                      out_shapes={Yb: (N, F, H_o, W_o)},
+                      doc="Y[t,f,i,j] = Σ_c Σ_m Σ_n X[t,c,s·i+m,s·j+n] K[f,c,m,n] + b[f]: the "
+                          "convolutional layer over a batch (valid; pad X beforehand)")
