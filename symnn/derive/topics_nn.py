@@ -270,3 +270,38 @@ def conv2d() -> Derivation:
         d.goal(name, loss_c, var, value)
     d.check_subs.update({cc: 1, ff: 0})
     return d
+
+
+@topic("conv2d-layer", "the convolutional layer over a batch: stride, channels, filters, bias; ∂L/∂K, ∂L/∂b, ∂L/∂X")
+def conv2d_layer() -> Derivation:
+    from symnn.ops import conv as op
+    t, f, c, i, j, m, n, p, q = op.t, op.f, op.c, op.i, op.j, op.m, op.n, op.p, op.q
+    X, K, b, G = op.Xb, op.Kb, op.bb, op.Gb
+    d = Derivation("The convolutional layer over a batch: forward and the three gradients of its backward pass",
+                   references=[WU, LECUN])
+    d.intro = ("A batch of N inputs X (N × C × H × W, already framed by its zero padding) passes F filters "
+               "K (F × C × k_h × k_w) with one bias per filter, moving s pixels at a time. The output Y has "
+               "H_out = ⌊(H − k_h)/s⌋ + 1 rows and W_out = ⌊(W − k_w)/s⌋ + 1 columns. G[t, f, i, j] = "
+               "∂L/∂Y[t, f, i, j] is the error arriving from the layer above; differentiating "
+               "L = Σ G·Y gives every gradient the layer needs. The layer then crops the padding off ∂L/∂X.")
+    Ys, L = sp.IndexedBase("Y", real=True), sp.Symbol("L")
+    d.add(Ys[t, f, i, j], op.layer_forward_expr(), DEFINITION,
+          "sample t, filter f: the window at (s·i, s·j) of every channel, times the filter, summed, plus b[f]")
+    d.add(L, op.layer_loss_expr(), DEFINITION, "the loss seen through the upstream gradient G")
+    # small sizes where two windows overlap at X[·, ·, 2, ·] (stride 2, k_h = 3)
+    d.check_subs = {op.N: 2, op.C: 2, op.F: 2, op.k_h: 3, op.k_w: 2, op.s: 2, op.H_out: 2, op.W_out: 2,
+                    op.H: 6, op.W: 5, op.t_: 1, op.c_: 1, op.f_: 0, p: 2, q: 1}
+    for title, var, name, note in (
+            ("The kernel gradient: a strided correlation of the input with δ", K[op.f_, op.c_, p, q],
+             "∂L/∂K[f', c', p, q]", "every sample and every output position where K[f', c', p, q] met an input pixel"),
+            ("The bias gradient: δ summed over the batch and the map", b[op.f_], "∂L/∂b[f']",
+             "b[f'] is added to every output of filter f'"),
+            ("The input gradient: δ spread back through the filters (a full convolution)",
+             X[op.t_, op.c_, p, q], "∂L/∂X[t', c', p, q]",
+             "only the windows that cover (p, q) contribute: 0 ≤ p − s·i ≤ k_h − 1, 0 ≤ q − s·j ≤ k_w − 1; "
+             "the code generator turns these guards into the loop bounds of i and j")):
+        d.section(title)
+        value = differentiate(d, op.layer_loss_expr(), var, lhs=D(L, var))
+        d.steps[-1].note += f": {note}"
+        d.goal(name, op.layer_loss_expr(), var, value)
+    return d

@@ -17,6 +17,8 @@ conv2d.grad_input (G, K) -> dX. Stride, padding and channels extend these defini
 """
 from __future__ import annotations
 
+from functools import lru_cache
+
 import sympy as sp
 
 from symnn.codegen import KernelSpec, Output, register
@@ -88,6 +90,7 @@ def _grad_input() -> KernelSpec:
 # with i ∈ [0, ⌊(H − k_h)/s⌋], j ∈ [0, ⌊(W − k_w)/s⌋]. The gradients are the results of the
 # verified derivation `symnn derive conv2d-layer` (symnn/derive/topics_nn.py).
 t, c, f = sp.symbols("t c f", integer=True)
+t_, c_, f_ = sp.symbols("t' c' f'", integer=True)      # the element a gradient is taken at
 N, C, F = sp.symbols("N C F", integer=True, positive=True)
 s = sp.Symbol("s", integer=True, positive=True)
 Xb, Kb, bb, Gb = (sp.IndexedBase(name, real=True) for name in ("X", "K", "b", "G"))
@@ -95,6 +98,7 @@ Yb, dKb, dbb, dXb = (sp.IndexedBase(name, real=True) for name in ("Y", "dK", "db
 H_o = sp.floor((H - k_h) / s) + 1          # output height and width of a valid strided layer
 W_o = sp.floor((W - k_w) / s) + 1
 LAYER_RANGES = {t: (0, N - 1), f: (0, F - 1), i: (0, H_o - 1), j: (0, W_o - 1)}
+LAYER_SHAPES = {N: (Xb, 0), C: (Xb, 1), H: (Xb, 2), W: (Xb, 3), F: (Kb, 0), k_h: (Kb, 2), k_w: (Kb, 3)}
 
 
 def layer_forward_expr() -> sp.Expr:
@@ -107,8 +111,56 @@ def layer_forward_expr() -> sp.Expr:
 def _layer_forward() -> KernelSpec:
     return KernelSpec("conv2d.layer_forward", inputs=[Xb, Kb, bb, s],
                       outputs=[Output(Yb, (t, f, i, j), layer_forward_expr(), ranges=LAYER_RANGES)],
-                      shapes={N: (Xb, 0), C: (Xb, 1), H: (Xb, 2), W: (Xb, 3),
-                              F: (Kb, 0), k_h: (Kb, 2), k_w: (Kb, 3)},
-                      out_shapes={Yb: (N, F, H_o, W_o)},
+                      shapes=LAYER_SHAPES, out_shapes={Yb: (N, F, H_o, W_o)},
                       doc="Y[t,f,i,j] = Σ_c Σ_m Σ_n X[t,c,s·i+m,s·j+n] K[f,c,m,n] + b[f]: the "
                           "convolutional layer over a batch (valid; pad X beforehand)")
+
+
+def layer_loss_expr() -> sp.Expr:
+    """L = Σ_t Σ_f Σ_i Σ_j G[t, f, i, j] Y[t, f, i, j], with G = ∂L/∂Y from the layer above and
+    the output's H_out × W_out read from G (the forward's ⌊(H − k_h)/s⌋ + 1)."""
+    return sp.Sum(Gb[t, f, i, j] * layer_forward_expr(),
+                  (t, 0, N - 1), (f, 0, F - 1), (i, 0, H_out - 1), (j, 0, W_out - 1))
+
+
+@lru_cache(maxsize=None)
+def layer_derivation():
+    """`symnn derive conv2d-layer`, verified (cached: the three gradient kernels share it)."""
+    from symnn.derive import derive
+    return derive("conv2d-layer")
+
+
+def _layer_result(name: str) -> sp.Expr:
+    return layer_derivation().results[name]
+
+
+GRAD_SHAPES = {N: (Gb, 0), F: (Gb, 1), H_out: (Gb, 2), W_out: (Gb, 3)}
+
+
+@register("conv2d.layer_grad_kernel")
+def _layer_grad_kernel() -> KernelSpec:
+    return KernelSpec("conv2d.layer_grad_kernel", inputs=[Gb, Xb, Kb, s],
+                      outputs=[Output(dKb, (f_, c_, p, q), _layer_result("∂L/∂K[f', c', p, q]"))],
+                      shapes={**GRAD_SHAPES, C: (Xb, 1), k_h: (Kb, 2), k_w: (Kb, 3)},
+                      out_shapes={dKb: (F, C, k_h, k_w)},
+                      doc="∂L/∂K[f',c',p,q] = Σ_t Σ_i Σ_j G[t,f',i,j] X[t,c',s·i+p,s·j+q], derived by "
+                          "`symnn derive conv2d-layer` (K is read for its shape only)")
+
+
+@register("conv2d.layer_grad_bias")
+def _layer_grad_bias() -> KernelSpec:
+    return KernelSpec("conv2d.layer_grad_bias", inputs=[Gb],
+                      outputs=[Output(dbb, (f_,), _layer_result("∂L/∂b[f']"))],
+                      shapes=GRAD_SHAPES, out_shapes={dbb: (F,)},
+                      doc="∂L/∂b[f'] = Σ_t Σ_i Σ_j G[t,f',i,j], derived by `symnn derive conv2d-layer`")
+
+
+@register("conv2d.layer_grad_input")
+def _layer_grad_input() -> KernelSpec:
+    return KernelSpec("conv2d.layer_grad_input", inputs=[Gb, Kb, Xb, s],
+                      outputs=[Output(dXb, (t_, c_, p, q), _layer_result("∂L/∂X[t', c', p, q]"))],
+                      shapes={**GRAD_SHAPES, C: (Kb, 1), k_h: (Kb, 2), k_w: (Kb, 3), H: (Xb, 2), W: (Xb, 3)},
+                      out_shapes={dXb: (N, C, H, W)},
+                      doc="∂L/∂X[t',c',p,q] = Σ_f Σ_i Σ_j G[t',f,i,j] K[f,c',p−s·i,q−s·j] over the windows "
+                          "that cover (p, q), derived by `symnn derive conv2d-layer` (X, the padded input, "
+                          "is read for its shape only)")
