@@ -1,0 +1,445 @@
+"""Image filters: GIMP's convolution-matrix kernels, computed by kernels symnn generates.
+
+    from symnn import filters
+    out = filters.apply(image, "sharpen")                 # named kernel, border "extend"
+    out = filters.apply(image, "0 -1 0; -1 5 -1; 0 -1 0", border="wrap")   # inline, or a file
+    filters.KERNELS                                       # name -> read-only float64 matrix
+
+Every output pixel is the cross-correlation (no kernel flip, as GIMP and CNN layers compute it)
+
+    Y[i, j] = Σ_m Σ_n X[i + m − c_h, j + n − c_w] K[m, n] / divisor + offset,
+
+clipped to the image's value range, with (c_h, c_w) = (k_h // 2, k_w // 2) the kernel's centre.
+The sum is a SymPy expression; symnn's code generator turns it into Numba kernels:
+
+- named kernels (`filter.<name>`, listed by `symnn codegen list`) are SPECIALISED: the matrix's
+  numbers are substituted into the Σ before code generation, so the sum is unrolled, zero
+  coefficients disappear (sharpen reads 5 pixels, not 25) and 1/divisor is a folded constant;
+- any other kernel goes through `filter.generic`, which reads K (and the divisor) at run time;
+- `specialise=True` specialises a user's kernel too (a dynamic kernel, cached by its hash).
+Each comes in a serial and a `.parallel` variant (numba prange over the rows); `apply` picks
+the parallel one for images of at least PARALLEL_MIN_PIXELS pixels. Tiny images (even smaller
+than the kernel) are exact in both.
+
+Divisor and offset (GIMP's "Normalise", plug-in convolution-matrix.c, check_matrix):
+- s = Σ K. If s > 0: divisor = s, offset = 0 (blur: divisor 9, so a flat area keeps its value).
+  If s < 0: divisor = −s, offset = 255: the result is inverted (a flat area v becomes 255 − v).
+  If s = 0: divisor = 1, offset = 128 (edge detect, edge enhance: a flat area becomes mid-grey).
+- The offset is in GIMP's 8-bit units and scales with the image's range: offset·max/255, with
+  max = 255 for uint8 (and other integer images), 65535 for uint16, 1.0 for floats (whose valid
+  range is 0..1). So 128 is 128/255 ≈ 0.502 on a float image.
+- `divisor=` and `offset=` (8-bit units) override the automatic values, as unticking
+  "Normalise" in GIMP does.
+- The result is clipped to [0, max] inside the generated kernel. Integer images are then
+  rounded to the nearest integer (GIMP truncates towards zero; rounding is unbiased); float
+  images keep their floats. The output has the input's dtype.
+
+Borders (the pixels whose window leaves the image):
+- "extend": the image's edge pixels are repeated outwards (clamped indices; scipy "nearest")
+- "wrap":   the image is tiled, the window wraps round to the other side (scipy "wrap")
+- "zero":   pixels outside the image are 0 (GIMP's "clear"; scipy "constant" with cval 0)
+- "crop":   only the pixels whose whole window is inside the image: the output loses c_h rows
+            at the top, k_h − 1 − c_h at the bottom (likewise columns), a "valid" correlation.
+            GIMP's matrix is always 5x5, so a 3x3 kernel in a zero frame crops 2 pixels a side.
+The generated kernel computes the interior with plain indices and the border ring through two
+small index tables (padded row/column -> source row/column, and a 0/1 validity weight for
+"zero"), so no padded copy of the image is made.
+
+Kernels from the lecture (docs.gimp.org, "Convolution Matrix"): sharpen and blur as 5x5 with a
+zero frame (sharpen: centre 5, −1 above, below, left and right; blur: the centre 3x3 all 1),
+edge-enhance, edge-detect and emboss 3x3.
+"""
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from symnn.codegen import register
+from symnn.errors import InputError, unknown
+
+if TYPE_CHECKING:
+    from symnn.codegen import Kernel, KernelSpec
+
+
+def _frozen(rows) -> np.ndarray:
+    a = np.array(rows, dtype=np.float64)
+    a.flags.writeable = False
+    return a
+
+
+KERNELS: dict[str, np.ndarray] = {
+    "sharpen": _frozen([[0, 0, 0, 0, 0],
+                        [0, 0, -1, 0, 0],
+                        [0, -1, 5, -1, 0],
+                        [0, 0, -1, 0, 0],
+                        [0, 0, 0, 0, 0]]),
+    "blur": _frozen([[0, 0, 0, 0, 0],
+                     [0, 1, 1, 1, 0],
+                     [0, 1, 1, 1, 0],
+                     [0, 1, 1, 1, 0],
+                     [0, 0, 0, 0, 0]]),
+    "edge-enhance": _frozen([[0, 0, 0], [-1, 1, 0], [0, 0, 0]]),
+    "edge-detect": _frozen([[0, 1, 0], [1, -4, 1], [0, 1, 0]]),
+    "emboss": _frozen([[-2, -1, 0], [-1, 1, 1], [0, 1, 2]]),
+}
+
+DESCRIPTIONS: dict[str, str] = {
+    "sharpen": "5x5, centre 5, -1 above, below, left and right: the pixel minus its neighbours' excess",
+    "blur": "5x5, the centre 3x3 all 1, divided by 9: the mean of the 3x3 neighbourhood",
+    "edge-enhance": "3x3 [[0,0,0],[-1,1,0],[0,0,0]]: the pixel minus its left neighbour, + 128",
+    "edge-detect": "3x3 discrete Laplacian [[0,1,0],[1,-4,1],[0,1,0]], + 128",
+    "emboss": "3x3 [[-2,-1,0],[-1,1,1],[0,1,2]]: light from the top left",
+}
+
+IDENTITY = _frozen([[0, 0, 0], [0, 1, 0], [0, 0, 0]])
+BORDERS = ("extend", "wrap", "crop", "zero")
+PARALLEL_MIN_PIXELS = 256 * 256       # from this many pixels on, the prange variant is used
+MAX_KERNEL_SIZE = 99                  # sides of a user kernel
+
+
+@dataclass(frozen=True)
+class Normalisation:
+    """GIMP's automatic divisor and offset for a kernel (offset in 8-bit units, 0..255)."""
+    divisor: float
+    offset: float
+
+    @property
+    def rule(self) -> str:
+        if self.offset == 128:
+            return "the kernel sums to 0: divisor 1, offset 128 (flat areas become mid-grey)"
+        if self.offset == 255:
+            return f"the kernel sums to −{_num(self.divisor)}: divisor {_num(self.divisor)}, offset 255 (inverted)"
+        return f"divisor {_num(self.divisor)} (the kernel's sum), offset 0"
+
+
+def _num(v: float) -> str:
+    return str(int(v)) if float(v).is_integer() else f"{v:g}"
+
+
+def normalisation(matrix) -> Normalisation:
+    """GIMP's "Normalise": divisor = |Σ K| (1 when Σ K = 0), offset 0, 255 (Σ K < 0) or 128 (Σ K = 0)."""
+    k = np.asarray(matrix, dtype=np.float64)
+    s = float(k.sum())
+    if abs(s) <= 1e-12 * max(1.0, float(np.abs(k).sum())):
+        return Normalisation(1.0, 128.0)
+    if s > 0:
+        return Normalisation(s, 0.0)
+    return Normalisation(-s, 255.0)
+
+
+# -- kernels by name, file or text ---------------------------------------------------------------
+def add_kernel(name: str, matrix, description: str = "") -> np.ndarray:
+    """Add a named kernel (text, file or array): `apply(image, name)` then uses a specialised
+    generated kernel for it (`filter.<name>`), and `--kernel all` includes it."""
+    if not isinstance(name, str) or not name or not all(c.isalnum() or c in "-_" for c in name) \
+            or name == "all" or name == "generic":
+        raise InputError(f"a kernel name holds letters, digits, '-' and '_' and is not 'all' or "
+                         f"'generic' (got {name!r})")
+    k = _frozen(_check_matrix(_read(matrix), "the kernel"))
+    KERNELS[name] = k
+    DESCRIPTIONS[name] = description or f"{k.shape[0]}x{k.shape[1]} user kernel"
+    _register(name)
+    return k
+
+
+def _read(kernel) -> np.ndarray:
+    from symnn.images import read_matrix
+    if isinstance(kernel, (list, tuple)):
+        kernel = np.asarray(kernel, dtype=np.float64)
+    return read_matrix(kernel)
+
+
+def resolve(kernel) -> tuple[str, np.ndarray]:
+    """(name, matrix) for a kernel given by name, inline text ("0 -1 0; -1 5 -1; 0 -1 0"), a
+    text or grayscale-PNG file, or an array. A file's name is its stem, inline text is "custom"."""
+    if isinstance(kernel, str) and kernel in KERNELS:
+        return kernel, KERNELS[kernel]
+    if isinstance(kernel, str):
+        text = kernel.strip()
+        if text and all(c.isalnum() or c in "-_" for c in text) and not os.path.exists(text) \
+                and not _is_number(text):
+            raise unknown("kernel", kernel, list(KERNELS) + ["a file", "inline text such as \"0 -1 0; -1 5 -1; 0 -1 0\""])
+        m = _check_matrix(_read(kernel), "the kernel")
+        name = os.path.splitext(os.path.basename(text))[0] if os.path.exists(text) else "custom"
+        return _safe_name(name), m
+    if isinstance(kernel, os.PathLike):
+        return _safe_name(os.path.splitext(os.path.basename(os.fspath(kernel)))[0]), \
+            _check_matrix(_read(kernel), "the kernel")
+    if isinstance(kernel, (np.ndarray, list, tuple)):
+        m = _check_matrix(_read(kernel), "the kernel")
+        for name, k in KERNELS.items():
+            if k.shape == m.shape and np.array_equal(k, m):
+                return name, k
+        return "custom", m
+    raise InputError(f"give the kernel as a name ({', '.join(KERNELS)}), inline text, a file or "
+                     f"a 2-D array; got {type(kernel).__name__}")
+
+
+def _is_number(s: str) -> bool:
+    try:
+        float(s)
+        return True
+    except ValueError:
+        return False
+
+
+def _safe_name(s: str) -> str:
+    return "".join(c if c.isalnum() or c in "-_" else "_" for c in s) or "custom"
+
+
+def _check_matrix(m: np.ndarray, what: str) -> np.ndarray:
+    if m.ndim != 2 or m.size == 0:
+        raise InputError(f"{what} must be a non-empty 2-D matrix; got shape {m.shape}")
+    if max(m.shape) > MAX_KERNEL_SIZE:
+        raise InputError(f"{what} is {m.shape[0]}x{m.shape[1]}; at most {MAX_KERNEL_SIZE} per side")
+    if not np.all(np.isfinite(m)):
+        raise InputError(f"{what} holds NaN or infinite values; give finite numbers")
+    return np.ascontiguousarray(m, dtype=np.float64)
+
+
+# -- the generated kernels -----------------------------------------------------------------------
+def _symbols():
+    import sympy as sp
+    i, j, m, n = sp.symbols("i j m n", integer=True)
+    H, W = sp.symbols("H W", integer=True, positive=True)
+    arrays = {nm: sp.IndexedBase(nm, real=True) for nm in ("X", "K", "V_R", "V_C")}
+    arrays.update({nm: sp.IndexedBase(nm, integer=True) for nm in ("R", "C")})
+    outs = [sp.IndexedBase(nm, real=True) for nm in ("Y", "Y_top", "Y_bottom", "Y_left", "Y_right")]
+    scalars = sp.symbols("d o low high", real=True)
+    return (i, j, m, n), (H, W), arrays, outs, scalars
+
+
+def _regions(window, kh, kw, ch, cw, clip, syms):
+    """The five loop nests: interior (plain indices) and the border ring (index tables)."""
+    import sympy as sp
+    (i, j, m, n), (H, W), A, outs, _ = syms
+    X, R, C, VR, VC = A["X"], A["R"], A["C"], A["V_R"], A["V_C"]
+    plain = window(lambda: X[i + m - ch, j + n - cw])
+    ring = window(lambda: X[R[i + m], C[j + n]] * VR[i + m] * VC[j + n])
+    side = window(lambda: X[i + m - ch, C[j + n]] * VC[j + n])
+    rows = (ch, H - kh + ch)
+    top_end, left_end = sp.Min(ch, H), sp.Min(cw, W)
+    from symnn.codegen import Output
+    return [
+        Output(outs[0], (i, j), clip(plain), ranges={i: rows, j: (cw, W - kw + cw)}),
+        Output(outs[1], (i, j), clip(ring), ranges={i: (0, top_end - 1), j: (0, W - 1)}),
+        Output(outs[2], (i, j), clip(ring), ranges={i: (sp.Max(H - kh + ch + 1, top_end), H - 1), j: (0, W - 1)}),
+        Output(outs[3], (i, j), clip(side), ranges={i: rows, j: (0, left_end - 1)}),
+        Output(outs[4], (i, j), clip(side), ranges={i: rows, j: (sp.Max(W - kw + cw + 1, left_end), W - 1)}),
+    ]
+
+
+def _doc(what: str) -> str:
+    return (f"{what}: Y[i,j] = clip(Σ_m Σ_n X[i+m−c_h, j+n−c_w] K[m,n] / divisor + o, low, high); "
+            "Y is the interior, Y_top/Y_bottom/Y_left/Y_right the border ring read through the "
+            "index tables R, C and weights V_R, V_C (pass one array as all five outputs)")
+
+
+def specialised_spec(matrix, name: str = "filter.custom", parallel: bool = False,
+                     divisor: float | None = None) -> KernelSpec:
+    """The KernelSpec of a filter with the matrix's numbers (and 1/divisor) folded in.
+
+    Inputs X, R, C, V_R, V_C, o, low, high; outputs Y, Y_top, Y_bottom, Y_left, Y_right, all
+    (H, W): pass one array five times (`apply` does)."""
+    import sympy as sp
+
+    from symnn.codegen import KernelSpec
+    k = _check_matrix(np.asarray(matrix, dtype=np.float64), "the kernel")
+    K = sp.ImmutableMatrix(k.shape[0], k.shape[1], lambda r, c: _exact(k[r, c]))
+    kh, kw = K.shape
+    syms = _symbols()
+    (i, j, m, n), (H, W), A, outs, (_, o, low, high) = syms
+    d = _exact(normalisation(k).divisor if divisor is None else divisor)
+
+    def window(x):
+        return sp.Sum(x() * K[m, n], (m, 0, kh - 1), (n, 0, kw - 1)) / d
+
+    def clip(e):
+        return sp.Min(sp.Max(e + o, low), high)
+
+    regions = _regions(window, kh, kw, kh // 2, kw // 2, clip, syms)
+    return KernelSpec(name + (".parallel" if parallel else ""),
+                      inputs=[A["X"], A["R"], A["C"], A["V_R"], A["V_C"], o, low, high],
+                      outputs=regions, shapes={H: (A["X"], 0), W: (A["X"], 1)},
+                      out_shapes={out: (H, W) for out in outs}, parallel=parallel,
+                      doc=_doc(f"{name} with K = {_matrix_text(k)} and divisor {_num(float(d))} folded in"))
+
+
+def generic_spec(parallel: bool = False) -> KernelSpec:
+    """The KernelSpec of the run-time-kernel filter: K and the divisor d are arguments."""
+    import sympy as sp
+
+    from symnn.codegen import KernelSpec
+    syms = _symbols()
+    (i, j, m, n), (H, W), A, outs, (d, o, low, high) = syms
+    kh, kw, ch, cw = sp.symbols("k_h k_w c_h c_w", integer=True, positive=True)
+    K = A["K"]
+
+    def window(x):
+        return sp.Sum(x() * K[m, n], (m, 0, kh - 1), (n, 0, kw - 1)) / d
+
+    def clip(e):
+        return sp.Min(sp.Max(e + o, low), high)
+
+    regions = _regions(window, kh, kw, ch, cw, clip, syms)
+    return KernelSpec("filter.generic" + (".parallel" if parallel else ""),
+                      inputs=[A["X"], K, A["R"], A["C"], A["V_R"], A["V_C"], d, o, low, high],
+                      outputs=regions,
+                      shapes={H: (A["X"], 0), W: (A["X"], 1), kh: (K, 0), kw: (K, 1),
+                              ch: sp.floor(kh / 2), cw: sp.floor(kw / 2)},
+                      out_shapes={out: (H, W) for out in outs}, parallel=parallel,
+                      doc=_doc("any kernel K, read at run time"))
+
+
+def _exact(v: float):
+    """A float as an exact SymPy number: 5.0 -> 5, 0.1 -> 1/10 (the shortest decimal it prints as)."""
+    import sympy as sp
+    v = float(v)
+    return sp.Integer(int(v)) if v.is_integer() else sp.Rational(repr(v))
+
+
+def _matrix_text(k: np.ndarray) -> str:
+    return "[" + "; ".join(" ".join(_num(v) for v in row) for row in k) + "]"
+
+
+def _register(name: str) -> None:
+    register(f"filter.{name}")(lambda: specialised_spec(KERNELS[name], f"filter.{name}"))
+    register(f"filter.{name}.parallel")(lambda: specialised_spec(KERNELS[name], f"filter.{name}", parallel=True))
+
+
+for _name in list(KERNELS):
+    _register(_name)
+register("filter.generic")(lambda: generic_spec(False))
+register("filter.generic.parallel")(lambda: generic_spec(True))
+
+
+def generated_kernel(kernel, parallel: bool = False, specialise: bool | None = None,
+                     divisor: float | None = None) -> tuple[Kernel, bool]:
+    """(the generated kernel, whether it is specialised) for a kernel name, text, file, array
+    or a (name, matrix) pair from resolve()."""
+    from symnn.codegen import build
+    from symnn.codegen import kernel as named
+    name, k = kernel if isinstance(kernel, tuple) else resolve(kernel)
+    suffix = ".parallel" if parallel else ""
+    auto = divisor is None or _exact(divisor) == _exact(normalisation(k).divisor)
+    if name in KERNELS and np.array_equal(KERNELS[name], k) and specialise is not False and auto:
+        return named(f"filter.{name}{suffix}"), True
+    if specialise:
+        return build(specialised_spec(k, f"filter.{name}", parallel, divisor)), True
+    return named(f"filter.generic{suffix}"), False
+
+
+# -- applying ------------------------------------------------------------------------------------
+@lru_cache(maxsize=64)
+def index_tables(size: int, k: int, border: str) -> tuple[np.ndarray, np.ndarray]:
+    """For the padded positions p = 0 .. size + k − 2 of one axis (c = k // 2 before the image):
+    the source index of p − c, and its weight (0 outside the image for "zero", else 1)."""
+    c = k // 2
+    p = np.arange(size + k - 1) - c
+    if border == "wrap":
+        idx = np.mod(p, size)
+    else:
+        idx = np.clip(p, 0, size - 1)
+    weight = np.ones(p.shape)
+    if border == "zero":
+        weight[(p < 0) | (p >= size)] = 0.0
+    idx = idx.astype(np.int64)
+    idx.flags.writeable = False
+    weight.flags.writeable = False
+    return idx, weight
+
+
+def value_range(dtype: np.dtype) -> float:
+    """The largest valid value of an image of this dtype: 255, 65535 (uint16) or 1.0 (floats)."""
+    dtype = np.dtype(dtype)
+    if dtype == np.uint16:
+        return 65535.0
+    if dtype.kind in "ui":
+        return 255.0
+    return 1.0
+
+
+def _check_image(image) -> np.ndarray:
+    img = np.asarray(image)
+    if img.dtype == bool or img.dtype.kind not in "uif":
+        raise InputError(f"an image holds numbers (uint8, uint16 or floats in 0..1); got dtype {img.dtype}")
+    if img.ndim == 3 and img.shape[2] > 4 and img.shape[0] in (1, 3, 4):
+        raise InputError(f"the image has shape {img.shape}, channels first; give (H, W) or (H, W, 3) "
+                         "(symnn.images.to_channels_last converts)")
+    if img.ndim not in (2, 3) or (img.ndim == 3 and img.shape[2] not in (1, 2, 3, 4)):
+        raise InputError(f"an image is (H, W) grayscale or (H, W, 3) RGB; got shape {img.shape}")
+    if img.size == 0:
+        raise InputError(f"the image is empty (shape {img.shape})")
+    if img.dtype.kind == "f" and not np.all(np.isfinite(img)):
+        raise InputError("the image holds NaN or infinite values; give finite numbers")
+    return img
+
+
+def apply(image, kernel="sharpen", border: str = "extend", *, divisor: float | None = None,
+          offset: float | None = None, specialise: bool | None = None,
+          parallel: bool | None = None) -> np.ndarray:
+    """Filter an image with a convolution-matrix kernel, GIMP style.
+
+    image       (H, W) grayscale or (H, W, C) colour (each channel filtered alone); uint8,
+                uint16 or float (0..1). The result has the same dtype, clipped to the range.
+    kernel      a name in KERNELS, inline text, a text/PNG file, or a 2-D array
+    border      "extend" (default), "wrap", "zero" or "crop" (valid: a smaller output)
+    divisor     override GIMP's automatic divisor (|Σ K|, or 1 when Σ K = 0)
+    offset      override the automatic offset, in 8-bit units (0, 128 or 255 by default)
+    specialise  None: named kernels specialised, others generic; True/False to force
+    parallel    None: prange variant from PARALLEL_MIN_PIXELS pixels on
+    """
+    if border not in BORDERS:
+        raise unknown("border", border, BORDERS)
+    img = _check_image(image)
+    name, k = resolve(kernel)
+    auto = normalisation(k)
+    if divisor is not None:
+        if not np.isfinite(divisor) or divisor == 0:
+            raise InputError(f"the divisor must be a non-zero number (got {divisor!r})")
+    if offset is not None and not np.isfinite(offset):
+        raise InputError(f"the offset must be a finite number (got {offset!r})")
+    d = float(auto.divisor if divisor is None else divisor)
+    off255 = float(auto.offset if offset is None else offset)
+    H, W = img.shape[:2]
+    kh, kw = k.shape
+    if border == "crop" and (H < kh or W < kw):
+        raise InputError(f"the {kh}x{kw} kernel is larger than the {H}x{W} image; with border "
+                         "'crop' nothing is left (use extend, wrap or zero)")
+    vmax = value_range(img.dtype)
+    if parallel is None:
+        parallel = H * W >= PARALLEL_MIN_PIXELS
+    gen, special = generated_kernel((name, k), bool(parallel), specialise,
+                                    None if divisor is None else d)
+    R, VR = index_tables(H, kh, "extend" if border == "crop" else border)
+    C, VC = index_tables(W, kw, "extend" if border == "crop" else border)
+    o = off255 * vmax / 255.0
+    planes = [img] if img.ndim == 2 else [img[:, :, c] for c in range(img.shape[2])]
+    results = []
+    for plane in planes:
+        x = np.ascontiguousarray(plane, dtype=np.float64)
+        y = np.empty((H, W))
+        outs = (y,) * 5
+        if special:
+            gen(x, R, C, VR, VC, o, 0.0, vmax, out=outs)
+        else:
+            gen(x, k, R, C, VR, VC, d, o, 0.0, vmax, out=outs)
+        if border == "crop":
+            ch, cw = kh // 2, kw // 2
+            y = y[ch:H - kh + 1 + ch, cw:W - kw + 1 + cw]
+        results.append(y)
+    out = results[0] if img.ndim == 2 else np.stack(results, axis=-1)
+    if img.dtype.kind in "ui":
+        return np.rint(out).astype(img.dtype)
+    return out.astype(img.dtype, copy=False) if out.dtype != img.dtype else np.ascontiguousarray(out)
+
+
+def apply_all(image, names: Sequence[str] | None = None, border: str = "extend",
+              **options: Any) -> dict[str, np.ndarray]:
+    """{name: filtered image} for every named kernel (or those in names)."""
+    return {name: apply(image, name, border, **options) for name in (names or list(KERNELS))}
