@@ -31,3 +31,20 @@ def pdflatex_or_skip() -> str:
             pytest.fail("pdflatex is required in CI (apt-get install texlive-latex-base texlive-latex-recommended)")
         pytest.skip("pdflatex is not installed here (CI installs it)")
     return path
+
+
+_DERIVED: dict = {}
+
+
+@pytest.fixture(scope="session")
+def derived():
+    """derived(topic, **options): one verified Derivation per topic and options per session
+    (backprop takes ~40 s to verify; derive it once)."""
+    from symnn import derive
+
+    def get(topic, **options):
+        key = (topic, tuple(sorted(options.items())))
+        if key not in _DERIVED:
+            _DERIVED[key] = derive(topic, **options)
+        return _DERIVED[key]
+    return get

@@ -13,9 +13,9 @@ TOPICS = ["neuron", "activation", "cost", "gradient-descent", "cost-functions", 
 
 @pytest.mark.latex
 @pytest.mark.parametrize("topic", TOPICS)
-def test_standalone_latex_compiles(topic, tmp_path):
+def test_standalone_latex_compiles(topic, tmp_path, derived):
     pdflatex = pdflatex_or_skip()
-    d = derive(topic, expr="x**2*exp(-x)") if topic == "expression" else derive(topic)
+    d = derive(topic, expr="x**2*exp(-x)") if topic == "expression" else derived(topic)
     (tmp_path / "doc.tex").write_text(d.latex(standalone=True))
     run = subprocess.run([pdflatex, "-interaction=nonstopmode", "-halt-on-error", "doc.tex"],
                          cwd=tmp_path, capture_output=True, text=True, timeout=120)
