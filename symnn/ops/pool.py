@@ -1,0 +1,191 @@
+"""Pooling layers in index notation, over a batch X (N, C, H, W), window k_h × k_w, stride s:
+
+    max pooling      Y[t, c, i, j] = max_{m,n} X[t, c, s·i + m, s·j + n]
+    average pooling  Y[t, c, i, j] = 1/(k_h k_w) Σ_m Σ_n X[t, c, s·i + m, s·j + n]
+
+with i ∈ [0, ⌊(H − k_h)/s⌋], j ∈ [0, ⌊(W − k_w)/s⌋].
+
+The maximum is written so that its derivative is the indicator of the *first* maximum of the
+window in row-major order (PyTorch's choice at ties), see `symnn derive maxpool`: entry (m, n)
+is selected when no entry beats it, where an entry before it beats it by being ≥ and an entry
+after it by being >:
+
+    before(u, v; m, n) = step(m·k_w + n − u·k_w − v)       (1 if (u, v) comes first)
+    beats(u, v; m, n)  = before·(1 − step(x_mn − x_uv)) + (1 − before)·step(x_uv − x_mn)
+    first(m, n)       = [Σ_u Σ_v beats(u, v; m, n) = 0]
+    Y = Σ_m Σ_n first(m, n) x_mn,     A = Σ_m Σ_n (m·k_w + n) first(m, n)   (the "switch")
+
+The backward kernels are the results of the verified derivations `maxpool` (with the switches A
+held fixed: the selection's own jumps contribute nothing, as the derivation shows) and `avgpool`.
+
+Kernels: maxpool.forward (X, k_h, k_w, s) -> (Y, A), maxpool.backward (G, A, X, k_h, k_w, s)
+-> dX, avgpool.forward (X, k_h, k_w, s) -> Y, avgpool.backward (G, X, k_h, k_w, s) -> dX
+(X in the backward kernels is read for its shape only).
+"""
+from __future__ import annotations
+
+from functools import lru_cache
+
+import sympy as sp
+
+from symnn.codegen import KernelSpec, Output, register
+from symnn.ops.activations import step
+
+class indicator(sp.Function):
+    """[a = b], Iverson's bracket: 1 when a equals b, else 0. It is piecewise constant, so its
+    derivative is 0 wherever it has one; symnn holds it fixed when differentiating (the pooling
+    derivation shows why that is right for the max-pool switch). Not a KroneckerDelta on purpose:
+    it compares a stored value with an index expression and must not be summed out."""
+
+    @classmethod
+    def eval(cls, a, b):
+        if (a - b).is_Number:
+            return sp.S.One if a == b else sp.S.Zero
+
+    def fdiff(self, argindex=1):
+        return sp.S.Zero
+
+    def _eval_rewrite_as_Piecewise(self, a, b, **kwargs):
+        return sp.Piecewise((1, sp.Eq(a, b)), (0, True))
+
+    def _sympystr(self, printer):
+        return f"[{printer._print(self.args[0])} = {printer._print(self.args[1])}]"
+
+    def _latex(self, printer, exp=None):
+        s = rf"\left[{printer._print(self.args[0])} = {printer._print(self.args[1])}\right]"
+        return s if exp is None else rf"{s}^{{{exp}}}"
+
+    def _numbacode(self, printer):                     # symnn's NumbaPrinter
+        a, b = (printer._print(x) for x in self.args)
+        return f"(1.0 if {a} == {b} else 0.0)"
+
+    def _mpmathcode(self, printer):                    # lambdify(..., "mpmath") in the checks
+        a, b = (printer._print(x) for x in self.args)
+        return f"(1 if {a} == {b} else 0)"
+
+    _lambdacode = _numpycode = _pythoncode = _mpmathcode
+
+
+t, c, i, j, m, n, u, v, p, q = sp.symbols("t c i j m n u v p q", integer=True)
+t_, c_ = sp.symbols("t' c'", integer=True)
+N, C, H, W = sp.symbols("N C H W", integer=True, positive=True)
+k_h, k_w, s = sp.symbols("k_h k_w s", integer=True, positive=True)
+H_out, W_out = sp.symbols("H_out W_out", integer=True, positive=True)
+X, G, A = (sp.IndexedBase(name, real=True) for name in ("X", "G", "A"))
+Y, dX = (sp.IndexedBase(name, real=True) for name in ("Y", "dX"))
+
+H_o = sp.floor((H - k_h) / s) + 1
+W_o = sp.floor((W - k_w) / s) + 1
+RANGES = {t: (0, N - 1), c: (0, C - 1), i: (0, H_o - 1), j: (0, W_o - 1)}
+X_SHAPES = {N: (X, 0), C: (X, 1), H: (X, 2), W: (X, 3)}
+
+
+def window(a: sp.Expr, b: sp.Expr) -> sp.Indexed:
+    """The entry (a, b) of window (i, j) of sample t, channel c."""
+    return X[t, c, s * i + a, s * j + b]
+
+
+def before(a, b, a2, b2) -> sp.Expr:
+    """1 if (a, b) comes before (a2, b2) in row-major order, else 0."""
+    return step((a2 * k_w + b2) - (a * k_w + b))
+
+
+def beats(a, b, a2, b2) -> sp.Expr:
+    """1 when entry (a, b) of the window keeps (a2, b2) from being the first maximum: an entry
+    before it by being ≥ (1 − step(y − x)), an entry after it by being > (step(x − y))."""
+    x, y = window(a, b), window(a2, b2)
+    first = before(a, b, a2, b2)
+    return first * (1 - step(y - x)) + (1 - first) * step(x - y)
+
+
+def count_expr(a=m, b=n) -> sp.Expr:
+    """How many entries of the window beat entry (a, b)."""
+    return sp.Sum(beats(u, v, a, b), (u, 0, k_h - 1), (v, 0, k_w - 1))
+
+
+def first_expr(a=m, b=n) -> sp.Expr:
+    """1 if entry (a, b) is the first maximum of its window, else 0."""
+    return indicator(count_expr(a, b), 0)
+
+
+def max_forward_expr() -> sp.Expr:
+    """Y[t, c, i, j] = Σ_m Σ_n first(m, n) X[t, c, s·i + m, s·j + n]: the window's maximum."""
+    return sp.Sum(first_expr() * window(m, n), (m, 0, k_h - 1), (n, 0, k_w - 1))
+
+
+def switch_expr() -> sp.Expr:
+    """A[t, c, i, j] = Σ_m Σ_n (m·k_w + n) first(m, n): the flat position of the first maximum."""
+    return sp.Sum((m * k_w + n) * first_expr(), (m, 0, k_h - 1), (n, 0, k_w - 1))
+
+
+def selected(a=m, b=n) -> sp.Expr:
+    """[a·k_w + b = A[t, c, i, j]]: the switch, as the backward pass sees it."""
+    return indicator(A[t, c, i, j], a * k_w + b)
+
+
+def max_select_expr() -> sp.Expr:
+    """Y[t, c, i, j] = Σ_m Σ_n [m·k_w + n = A[t, c, i, j]] X[t, c, s·i + m, s·j + n]."""
+    return sp.Sum(selected() * window(m, n), (m, 0, k_h - 1), (n, 0, k_w - 1))
+
+
+def avg_forward_expr() -> sp.Expr:
+    return sp.Sum(window(m, n), (m, 0, k_h - 1), (n, 0, k_w - 1)) / (k_h * k_w)
+
+
+def loss_expr(forward: sp.Expr) -> sp.Expr:
+    """L = Σ G[t, c, i, j] Y[t, c, i, j] over the H_out × W_out output (read from G)."""
+    return sp.Sum(G[t, c, i, j] * forward, (t, 0, N - 1), (c, 0, C - 1), (i, 0, H_out - 1),
+                  (j, 0, W_out - 1))
+
+
+@lru_cache(maxsize=None)
+def derivation(name: str):
+    from symnn.derive import derive
+    return derive(name)
+
+
+def _codegen(expr: sp.Expr) -> sp.Expr:
+    """step(u) -> Heaviside(u, 0), which the printer writes as a comparison."""
+    return expr.replace(step, lambda a: sp.Heaviside(a, 0))
+
+
+GRAD_SHAPES = {N: (G, 0), C: (G, 1), H_out: (G, 2), W_out: (G, 3), H: (X, 2), W: (X, 3)}
+
+
+@register("maxpool.forward")
+def _max_forward() -> KernelSpec:
+    return KernelSpec("maxpool.forward", inputs=[X, k_h, k_w, s],
+                      outputs=[Output(Y, (t, c, i, j), _codegen(max_forward_expr()), ranges=RANGES),
+                               Output(A, (t, c, i, j), _codegen(switch_expr()), ranges=RANGES)],
+                      shapes=X_SHAPES, out_shapes={Y: (N, C, H_o, W_o), A: (N, C, H_o, W_o)},
+                      doc="Y = the maximum of each k_h × k_w window (stride s) and A = the row-major "
+                          "position of its first maximum (the switch), as `symnn derive maxpool` writes them")
+
+
+@register("maxpool.backward")
+def _max_backward() -> KernelSpec:
+    expr = derivation("maxpool").results["∂L/∂X[t', c', p, q]"]
+    return KernelSpec("maxpool.backward", inputs=[G, A, X, k_h, k_w, s],
+                      outputs=[Output(dX, (t_, c_, p, q), expr)],
+                      shapes=GRAD_SHAPES, out_shapes={dX: (N, C, H, W)},
+                      doc="∂L/∂X[t',c',p,q] = Σ_i Σ_j G[t',c',i,j] [(p − s·i)·k_w + q − s·j = A[t',c',i,j]] "
+                          "over the windows that cover (p, q): the gradient goes to the first maximum, "
+                          "derived by `symnn derive maxpool` (X is read for its shape only)")
+
+
+@register("avgpool.forward")
+def _avg_forward() -> KernelSpec:
+    return KernelSpec("avgpool.forward", inputs=[X, k_h, k_w, s],
+                      outputs=[Output(Y, (t, c, i, j), avg_forward_expr(), ranges=RANGES)],
+                      shapes=X_SHAPES, out_shapes={Y: (N, C, H_o, W_o)},
+                      doc="Y = the mean of each k_h × k_w window (stride s)")
+
+
+@register("avgpool.backward")
+def _avg_backward() -> KernelSpec:
+    expr = derivation("avgpool").results["∂L/∂X[t', c', p, q]"]
+    return KernelSpec("avgpool.backward", inputs=[G, X, k_h, k_w, s],
+                      outputs=[Output(dX, (t_, c_, p, q), expr)],
+                      shapes=GRAD_SHAPES, out_shapes={dX: (N, C, H, W)},
+                      doc="∂L/∂X[t',c',p,q] = Σ_i Σ_j G[t',c',i,j]/(k_h k_w) over the windows that cover "
+                          "(p, q), derived by `symnn derive avgpool` (X is read for its shape only)")
