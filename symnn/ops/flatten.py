@@ -1,0 +1,71 @@
+"""Flattening as an index map: a batch X (N, C, H, W) becomes Y (N, C·H·W), row-major as NumPy's
+reshape (channel, then row, then column):
+
+    Y[t, c·H·W + h·W + w] = X[t, c, h, w]      i.e.   Y[t, k] = X[t, ⌊⌊k/W⌋/H⌋, ⌊k/W⌋ mod H, k mod W]
+
+Its derivative is the inverse index map, from the verified derivation `symnn derive flatten`:
+
+    ∂L/∂X[t', c', h', w'] = G[t', c'·H·W + h'·W + w']
+
+Kernels: flatten.forward (X) -> Y, flatten.backward (G, X) -> dX (X read for its shape only).
+"""
+from __future__ import annotations
+
+from functools import lru_cache
+
+import sympy as sp
+
+from symnn.codegen import KernelSpec, Output, register
+
+t, k, c, h, w = sp.symbols("t k c h w", integer=True)
+t_, c_, h_, w_ = sp.symbols("t' c' h' w'", integer=True)
+N, C, H, W = sp.symbols("N C H W", integer=True, positive=True)
+X, G, Y, dX = (sp.IndexedBase(name, real=True) for name in ("X", "G", "Y", "dX"))
+
+
+def position(c_, h_, w_) -> sp.Expr:
+    """The flat position of (c, h, w)."""
+    return c_ * H * W + h_ * W + w_
+
+
+def forward_expr() -> sp.Expr:
+    """Y[t, k] = X[t, ⌊⌊k/W⌋/H⌋, ⌊k/W⌋ mod H, k mod W] (⌊⌊k/W⌋/H⌋ = ⌊k/(H·W)⌋, the channel)."""
+    row = sp.floor(k / W)                      # the row counted over all maps
+    return X[t, sp.floor(row / H), sp.Mod(row, H), sp.Mod(k, W)]
+
+
+def loss_expr() -> sp.Expr:
+    """L = Σ_t Σ_k G[t, k] Y[t, k]."""
+    return sp.Sum(G[t, k] * forward_expr(), (t, 0, N - 1), (k, 0, C * H * W - 1))
+
+
+def reindexed_loss_expr() -> sp.Expr:
+    """The same sum over (c, h, w) instead of k = c·H·W + h·W + w (a one-to-one change of index)."""
+    return sp.Sum(G[t, position(c, h, w)] * X[t, c, h, w],
+                  (t, 0, N - 1), (c, 0, C - 1), (h, 0, H - 1), (w, 0, W - 1))
+
+
+@lru_cache(maxsize=None)
+def derivation():
+    from symnn.derive import derive
+    return derive("flatten")
+
+
+@register("flatten.forward")
+def _forward() -> KernelSpec:
+    return KernelSpec("flatten.forward", inputs=[X],
+                      outputs=[Output(Y, (t, k), forward_expr())],
+                      shapes={N: (X, 0), C: (X, 1), H: (X, 2), W: (X, 3)},
+                      out_shapes={Y: (N, C * H * W)},
+                      doc="Y[t, k] = X[t, ⌊⌊k/W⌋/H⌋, ⌊k/W⌋ mod H, k mod W]: flatten, row-major")
+
+
+@register("flatten.backward")
+def _backward() -> KernelSpec:
+    expr = derivation().results["∂L/∂X[t', c', h', w']"]
+    return KernelSpec("flatten.backward", inputs=[G, X],
+                      outputs=[Output(dX, (t_, c_, h_, w_), expr)],
+                      shapes={N: (G, 0), C: (X, 1), H: (X, 2), W: (X, 3)},
+                      out_shapes={dX: (N, C, H, W)},
+                      doc="∂L/∂X[t',c',h',w'] = G[t', c'·H·W + h'·W + w']: the inverse index map, derived by "
+                          "`symnn derive flatten` (X is read for its shape only)")
