@@ -13,6 +13,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "course": ("course", "build the course book from the lessons"),
     "train": ("train", "train a small net from the derived kernels"),
     "codegen": ("codegen", "list, show or clear the generated kernels"),
+    "feature-map": ("feature_map", "the lecture's feature map (Step 1 - Convolution), cell by cell with --steps"),
+    "filter": ("filter", "GIMP's convolution-matrix filters (sharpen, blur, edges, emboss) on a photo"),
 }
 
 

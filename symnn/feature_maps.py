@@ -411,7 +411,8 @@ def _formula() -> str:
 def summary_text(t: StepTable) -> str:
     """Image, detector and feature map side by side (what `symnn feature-map` prints)."""
     w = _width(t.image, t.kernel, t.feature_map)
-    blocks = [["input image", *_grid(t.image, w)], ["feature detector", *_grid(t.kernel, w)],
+    label = "input image, framed by zeros" if t.padding else "input image"
+    blocks = [[label, *_grid(t.image, w)], ["feature detector", *_grid(t.kernel, w)],
               ["feature map", *_grid(t.feature_map, w)]]
     lines = [_header(t), _formula(), "", *_side_by_side(blocks, "   ", ["⋆", "="]), ""]
     lines += t.notes

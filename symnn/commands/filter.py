@@ -1,0 +1,129 @@
+"""`symnn filter [IMAGE] --kernel NAME|FILE|all`: GIMP's convolution-matrix filters on a photo,
+computed by symnn's generated kernels; one PNG per filter and, for several, a contact sheet."""
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+BORDERS = ("extend", "wrap", "crop", "zero")
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("image", nargs="?", metavar="IMAGE",
+                   help="a PNG or JPEG (default: matplotlib's bundled photo of Grace Hopper)")
+    p.add_argument("--kernel", default="all", metavar="NAME|FILE|all",
+                   help="a named kernel (sharpen, blur, edge-enhance, edge-detect, emboss), several "
+                        "names separated by commas, a kernel file (CSV/whitespace text), an inline "
+                        'matrix "0 -1 0; -1 5 -1; 0 -1 0", or all (default: all)')
+    p.add_argument("--border", choices=BORDERS, default="extend",
+                   help="pixels beyond the edge: extend (repeat the edge), wrap, zero, or crop "
+                        "(keep only whole windows: a smaller image) (default: extend)")
+    p.add_argument("--out", default=".", metavar="DIR", help="folder for the PNGs (default: the current folder)")
+    p.add_argument("--force", action="store_true", help="replace files symnn did not write (never the input image)")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+
+
+def _kernels(spec: str) -> list[tuple[str, object]]:
+    from symnn import filters
+    if spec == "all":
+        return [(name, name) for name in filters.KERNELS]
+    parts = [s.strip() for s in spec.split(",")]
+    if len(parts) > 1 and all(s in filters.KERNELS for s in parts):
+        return [(s, s) for s in parts]
+    name, matrix = filters.resolve(spec)
+    return [(name, name if name in filters.KERNELS and matrix is filters.KERNELS[name] else matrix)]
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    try:
+        return a.resolve() == b.resolve() or (a.exists() and b.exists() and a.samefile(b))
+    except OSError:
+        return False
+
+
+def run(args: argparse.Namespace) -> int:
+    from symnn import filters
+    from symnn.errors import FileError
+    from symnn.images import default_image_path, read_image, write_image
+    from symnn.outputs import check_writable
+    source = Path(args.image) if args.image else default_image_path()
+    image = read_image(source)
+    kernels = _kernels(args.kernel)
+    out_dir = Path(args.out)
+    if out_dir.exists() and not out_dir.is_dir():
+        raise FileError(f"--out {out_dir} is a file; give a folder")
+    stem = source.stem
+    targets = [(name, k, out_dir / f"{stem}-{name}.png") for name, k in kernels]
+    sheet = out_dir / f"{stem}-filters.png" if len(kernels) > 1 else None
+    for path in [t[2] for t in targets] + ([sheet] if sheet else []):
+        if _same_file(path, source):
+            raise FileError(f"{path} is the input image; refusing to overwrite it (choose another --out)")
+        check_writable(path, args.force)
+    from tqdm import tqdm
+    results, written = [], []
+    bar = tqdm(targets, desc="filters", unit="filter", file=sys.stderr, leave=False,
+               disable=args.quiet or len(targets) < 2)
+    for name, k, path in bar:
+        bar.set_postfix_str(name)
+        out = filters.apply(image, k, args.border)
+        written.append(write_image(path, out, force=args.force))
+        results.append((name, k, out))
+    bar.close()
+    if sheet:
+        written.append(contact_sheet(image, results, sheet, title=f"{source.name}, border {args.border}",
+                                     force=args.force))
+    h, w = image.shape[:2]
+    kind = "RGB" if image.ndim == 3 else "grayscale"
+    print(f"{source.name}: {w}x{h} {kind} {image.dtype}, border {args.border}; "
+          f"wrote {len(written)} file{'s' if len(written) != 1 else ''}:")
+    for (name, k, out), path in zip(results, written):
+        norm = filters.normalisation(filters.resolve(k)[1])
+        print(f"  {path}  {name} (divisor {filters._num(norm.divisor)}, offset {filters._num(norm.offset)}"
+              f"{', ' + str(out.shape[1]) + 'x' + str(out.shape[0]) if out.shape[:2] != (h, w) else ''})")
+    if sheet:
+        print(f"  {written[-1]}  contact sheet: the original and {len(results)} filters")
+    return 0
+
+
+SHEET_COLUMNS = 3
+PANEL_INCHES = (3.2, 3.6)      # width, height of one labelled panel
+SHEET_DPI = 100
+
+
+def sheet_size(n_panels: int) -> tuple[int, int]:
+    """(width, height) in pixels of a contact sheet with n_panels images."""
+    cols = min(SHEET_COLUMNS, n_panels)
+    rows = -(-n_panels // cols)
+    return round(cols * PANEL_INCHES[0] * SHEET_DPI), round(rows * PANEL_INCHES[1] * SHEET_DPI)
+
+
+def contact_sheet(original, results, path, title: str = "", force: bool = False) -> Path:
+    """A PNG figure: the original and every filtered image, labelled with the kernel's name,
+    divisor and offset."""
+    import numpy as np
+    from matplotlib.figure import Figure
+
+    from symnn import filters
+    from symnn.outputs import save_figure
+    panels = [("original", None, original)] + list(results)
+    cols = min(SHEET_COLUMNS, len(panels))
+    rows = -(-len(panels) // cols)
+    fig = Figure(figsize=(cols * PANEL_INCHES[0], rows * PANEL_INCHES[1]))
+    for k, (name, kernel, img) in enumerate(panels):
+        ax = fig.add_subplot(rows, cols, k + 1)
+        vmax = filters.value_range(img.dtype)
+        shown = img.astype(float) / vmax if img.dtype.kind in "ui" else img
+        if img.ndim == 2:
+            ax.imshow(shown, cmap="gray", vmin=0, vmax=1)
+        else:
+            ax.imshow(np.clip(shown, 0, 1))
+        label = name
+        if kernel is not None:
+            norm = filters.normalisation(filters.resolve(kernel)[1])
+            label += f"\ndivisor {filters._num(norm.divisor)}, offset {filters._num(norm.offset)}"
+        ax.set_title(label, fontsize=9)
+        ax.set_axis_off()
+    if title:
+        fig.suptitle(f"symnn filter: {title}", fontsize=10)
+    return save_figure(fig, path, force=force, dpi=SHEET_DPI)
