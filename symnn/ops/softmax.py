@@ -1,0 +1,103 @@
+"""Softmax with cross-entropy, for a batch of logits Z (N, K) and targets Y (N, K) (one-hot rows,
+or probabilities summing to 1):
+
+    ŷ[t, j] = exp(Z[t, j]) / Σ_k exp(Z[t, k])          ℓ[t] = −Σ_j Y[t, j] log ŷ[t, j]
+    L = (1/N) Σ_t ℓ[t]                                  ∂L/∂Z[t, i] = (ŷ[t, i] − Y[t, i]) / N
+
+The gradient is the result of the verified derivation `symnn derive softmax-cross-entropy`
+(through the softmax Jacobian ∂ŷ_j/∂z_i = ŷ_j(δ_ij − ŷ_i)). The generated forward code is the
+numerically stable form found there: with M[t] = max_k Z[t, k] (the row's first maximum, written
+as for max pooling),
+
+    ŷ[t, j] = exp(Z[t, j] − M[t]) / Σ_k exp(Z[t, k] − M[t])
+    ℓ[t]    = (M[t] + log Σ_k exp(Z[t, k] − M[t])) Σ_j Y[t, j] − Σ_j Y[t, j] Z[t, j]
+
+Every exponent is ≤ 0 (no overflow) and the sum is ≥ 1 (the log never sees 0).
+
+Kernels: softmax.row_max (Z) -> M, softmax.forward (Z, M) -> P,
+softmax_cross_entropy.loss (Z, M, Y) -> ℓ per sample, softmax_cross_entropy.grad (ŷ, y, n) ->
+(ŷ − y)/n element-wise.
+"""
+from __future__ import annotations
+
+from functools import lru_cache
+
+import sympy as sp
+
+from symnn.codegen import KernelSpec, Output, elementwise, register
+from symnn.ops.activations import step
+from symnn.ops.pool import indicator
+
+t, j, k, u = sp.symbols("t j k u", integer=True)
+N, K = sp.symbols("N K", integer=True, positive=True)
+Z, Y, M, P, loss = (sp.IndexedBase(name, real=True) for name in ("Z", "Y", "M", "P", "loss"))
+yhat, y = sp.symbols("yhat y", real=True)
+n = sp.Symbol("n", positive=True)
+
+
+def first_expr(row: sp.IndexedBase, a: sp.Expr) -> sp.Expr:
+    """1 if row[t, a] is the first maximum of row t (entries before it must be smaller, after it
+    not larger), else 0: the count of entries that beat it is 0."""
+    earlier = step(a - u)
+    beats = earlier * (1 - step(row[t, a] - row[t, u])) + (1 - earlier) * step(row[t, u] - row[t, a])
+    return indicator(sp.Sum(beats, (u, 0, K - 1)), 0)
+
+
+def row_max_expr() -> sp.Expr:
+    """M[t] = Σ_k [Z[t, k] is the first maximum] Z[t, k]."""
+    return sp.Sum(first_expr(Z, k) * Z[t, k], (k, 0, K - 1))
+
+
+def stable_softmax_expr() -> sp.Expr:
+    return sp.exp(Z[t, j] - M[t]) / sp.Sum(sp.exp(Z[t, k] - M[t]), (k, 0, K - 1))
+
+
+def stable_loss_expr() -> sp.Expr:
+    lse = M[t] + sp.log(sp.Sum(sp.exp(Z[t, k] - M[t]), (k, 0, K - 1)))
+    return lse * sp.Sum(Y[t, j], (j, 0, K - 1)) - sp.Sum(Y[t, j] * Z[t, j], (j, 0, K - 1))
+
+
+@lru_cache(maxsize=None)
+def derivation():
+    from symnn.derive import derive
+    return derive("softmax-cross-entropy")
+
+
+def _codegen(expr: sp.Expr) -> sp.Expr:
+    return expr.replace(step, lambda a: sp.Heaviside(a, 0))
+
+
+@register("softmax.row_max")
+def _row_max() -> KernelSpec:
+    return KernelSpec("softmax.row_max", inputs=[Z],
+                      outputs=[Output(M, (t,), _codegen(row_max_expr()))],
+                      shapes={N: (Z, 0), K: (Z, 1)}, out_shapes={M: (N,)},
+                      doc="M[t] = max_k Z[t, k], as Σ_k [Z[t,k] is the row's first maximum]·Z[t,k]")
+
+
+@register("softmax.forward")
+def _forward() -> KernelSpec:
+    return KernelSpec("softmax.forward", inputs=[Z, M],
+                      outputs=[Output(P, (t, j), stable_softmax_expr())],
+                      shapes={N: (Z, 0), K: (Z, 1)}, out_shapes={P: (N, K)},
+                      doc="ŷ[t,j] = exp(Z[t,j] − M[t]) / Σ_k exp(Z[t,k] − M[t]): softmax, shifted by the row "
+                          "maximum (`symnn derive softmax-cross-entropy`)")
+
+
+@register("softmax_cross_entropy.loss")
+def _loss() -> KernelSpec:
+    return KernelSpec("softmax_cross_entropy.loss", inputs=[Z, M, Y],
+                      outputs=[Output(loss, (t,), stable_loss_expr())],
+                      shapes={N: (Z, 0), K: (Z, 1)}, out_shapes={loss: (N,)},
+                      doc="ℓ[t] = −Σ_j Y[t,j] log ŷ[t,j] in log-sum-exp form: (M + log Σ_k exp(Z[t,k] − M)) "
+                          "Σ_j Y[t,j] − Σ_j Y[t,j] Z[t,j] (`symnn derive softmax-cross-entropy`)")
+
+
+@register("softmax_cross_entropy.grad")
+def _grad() -> KernelSpec:
+    from symnn.derive.topics_nn import softmax_symbols
+    z, yh, yy, i = softmax_symbols()
+    expr = derivation().results["∂ℓ/∂z[i]"].xreplace({yh[i]: yhat, yy[i]: y})
+    return elementwise("softmax_cross_entropy.grad", args=[yhat, y, n], exprs=[expr / n],
+                       doc="∂L/∂Z = (ŷ − y)/n for the mean over a batch of n, from `symnn derive "
+                           "softmax-cross-entropy`")
