@@ -547,3 +547,34 @@ def softmax_cross_entropy() -> Derivation:
           "is e^0 = 1, so the sum is ≥ 1 and its log is ≥ 0: finite for logits of any size")
     d.defs.pop(Msym)
     return d
+
+
+@topic("relu", "the rectifier ReLU(z) = max(0, z): its derivative, and the sub-gradient 0 taken at z = 0")
+def relu_topic() -> Derivation:
+    from symnn.ops.activations import relu, step
+    z, h = sp.Symbol("z", real=True), sp.Symbol("h", real=True)
+    d = Derivation("The rectifier (ReLU) and its derivative", references=[NIELSEN])
+    d.intro = ("A ReLU layer (step 1(b) of the CNN plan) applies ReLU(z) = max(0, z) to every value of the "
+               "feature maps: negative values become 0. Its derivative is 1 for z > 0 and 0 for z < 0; at z = 0 "
+               "there is a corner, and we must say which slope the backward pass uses.")
+    d.add(relu(z), sp.Max(0, z), DEFINITION, "the rectifier")
+    pw = sp.Piecewise((z, z > 0), (0, True))
+    d.add(relu(z), pw, "rewriting", "max(0, z) is z for z > 0 and 0 otherwise")
+    value = differentiate(d, pw, z, lhs=D(relu(z), z))
+    d.steps[-1].note += ": slope 1 on the right, 0 on the left"
+    del value
+    d.section("The corner at z = 0")
+    d.add(sp.Limit(relu(h) / h, h, 0, "+"), 1, "one-sided limit",
+          "from the right, (ReLU(0 + h) − ReLU(0))/h = h/h = 1").check = (
+        sp.limit(sp.Max(0, h) / h, h, 0, "+"), sp.S.One)
+    d.add(sp.Limit(relu(h) / h, h, 0, "-"), 0, "one-sided limit",
+          "from the left, (ReLU(0 + h) − ReLU(0))/h = 0/h = 0: the two slopes differ, so ReLU has no "
+          "derivative at 0").check = (sp.limit(sp.Max(0, h) / h, h, 0, "-"), sp.S.Zero)
+    d.add(D(sp.Max(0, z), z), sp.Heaviside(z), "known derivative",
+          "SymPy's answer is the Heaviside step, with Heaviside(0) = 1/2 — a value that neither side has")
+    d.add(D(relu(z), z), step(z), "sub-gradient",
+          "every slope between 0 and 1 is a sub-gradient at the corner (a line through (0, 0) below the graph). "
+          "symnn takes 0, as PyTorch does: ReLU'(z) = step(z), 1 for z > 0 and 0 for z ≤ 0. Stated plainly: "
+          "at z = 0 the backward pass passes no error through (relu.backward: δ·(1 if z > 0 else 0))")
+    d.goal("ReLU'(z)", relu(z), z, step(z))
+    return d
