@@ -76,6 +76,24 @@ def test_non_image_and_non_numeric_files(tmp_path):
         read_matrix(bad)
 
 
+FEATURE_MAP_CASES = [
+    ("stride 0", dict(stride=0), r"stride"),
+    ("stride negative", dict(stride=-2), r"stride"),
+    ("padding negative", dict(padding=-1), r"padding"),
+    ("channels mismatch", dict(kernel=np.ones((2, 3, 3)), image=np.ones((3, 5, 5))), r"channel"),
+    ("kernel larger than the padded image", dict(kernel=np.ones((9, 9))), r"larger|too small|bigger"),
+    ("NaN in the image", dict(image=np.full((5, 5), np.nan)), r"NaN"),
+]
+
+
+@pytest.mark.parametrize("what, change, message", FEATURE_MAP_CASES, ids=[c[0] for c in FEATURE_MAP_CASES])
+def test_feature_map_errors(what, change, message):
+    args = {"image": np.ones((5, 5)), "kernel": np.ones((3, 3)), **change}
+    with pytest.raises(InputError, match=message) as info:
+        symnn.feature_map(**args)
+    assert "\n" not in str(info.value)
+
+
 def test_batch_size_larger_than_the_dataset_is_clamped_with_a_note(capsys):
     _fit(batch_size=100)
     assert "batch size 100 is larger than the 4 training samples; using 4" in capsys.readouterr().err
@@ -102,6 +120,14 @@ CLI_CASES = [
     ("not a number", ["train", "mlp", "--epochs", "many"]),
     ("unknown mode", ["train", "perceptron", "--mode", "sometimes"]),
     ("bad lesson list", ["course", "build", "--lessons", "x-"]),
+    ("unknown filter kernel", ["filter", "--kernel", "nope"]),
+    ("missing image file", ["filter", "/no/such.png", "--kernel", "sharpen"]),
+    ("directory as image", ["filter", "/tmp", "--kernel", "sharpen"]),
+    ("unknown border", ["filter", "--kernel", "sharpen", "--border", "mirror"]),
+    ("non-numeric inline image", ["feature-map", "--image", "0 1; x 2"]),
+    ("stride 0", ["feature-map", "--stride", "0"]),
+    ("negative padding", ["feature-map", "--padding", "-1"]),
+    ("kernel larger than the image", ["feature-map", "--image", "0 1; 1 0", "--kernel", "1 1 1; 1 1 1; 1 1 1"]),
 ]
 
 
