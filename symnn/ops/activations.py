@@ -15,7 +15,19 @@ from symnn.errors import unknown
 from symnn.notation import z
 
 
-class sigmoid(sp.Function):
+class _Named(sp.Function):
+    """Prints as the course writes it: `latex_name` in LaTeX, `text_name` in text."""
+    latex_name = text_name = ""
+
+    def _latex(self, printer, exp=None):
+        s = rf"{self.latex_name}\left({printer._print(self.args[0])}\right)"
+        return s if exp is None else rf"{s}^{{{exp}}}"
+
+    def _sympystr(self, printer):
+        return f"{self.text_name}({printer._print(self.args[0])})"
+
+
+class sigmoid(_Named):
     """σ(z) = 1 / (1 + e^(−z))."""
 
     @classmethod
@@ -33,15 +45,11 @@ class sigmoid(sp.Function):
     def _eval_is_real(self):
         return self.args[0].is_real
 
-    def _latex(self, printer, exp=None):
-        s = rf"\sigma\left({printer._print(self.args[0])}\right)"
-        return s if exp is None else rf"{s}^{{{exp}}}"
-
-    def _sympystr(self, printer):
-        return f"σ({printer._print(self.args[0])})"
+    latex_name = r"\sigma"
+    text_name = "σ"
 
 
-class step(sp.Function):
+class step(_Named):
     """The threshold (Heaviside step) with step(0) = 0: the sub-gradient PyTorch uses for ReLU."""
 
     @classmethod
@@ -58,15 +66,11 @@ class step(sp.Function):
     def _eval_rewrite_as_Piecewise(self, arg, **kwargs):
         return sp.Piecewise((1, arg > 0), (0, True))
 
-    def _latex(self, printer, exp=None):
-        s = rf"\operatorname{{step}}\left({printer._print(self.args[0])}\right)"
-        return s if exp is None else rf"{s}^{{{exp}}}"
-
-    def _sympystr(self, printer):
-        return f"step({printer._print(self.args[0])})"
+    latex_name = r"\operatorname{step}"
+    text_name = "step"
 
 
-class relu(sp.Function):
+class relu(_Named):
     """ReLU(z) = max(0, z); its derivative is step(z) (0 at z = 0, as PyTorch)."""
 
     @classmethod
@@ -83,18 +87,14 @@ class relu(sp.Function):
     def _eval_rewrite_as_Piecewise(self, arg, **kwargs):
         return sp.Piecewise((arg, arg > 0), (0, True))
 
-    def _latex(self, printer, exp=None):
-        s = rf"\operatorname{{ReLU}}\left({printer._print(self.args[0])}\right)"
-        return s if exp is None else rf"{s}^{{{exp}}}"
-
-    def _sympystr(self, printer):
-        return f"ReLU({printer._print(self.args[0])})"
+    latex_name = r"\operatorname{ReLU}"
+    text_name = "ReLU"
 
 
 LEAKY_SLOPE = sp.Rational(1, 100)
 
 
-class leaky_relu(sp.Function):
+class leaky_relu(_Named):
     """Leaky ReLU: z for z > 0, 0.01 z otherwise."""
 
     @classmethod
@@ -109,12 +109,8 @@ class leaky_relu(sp.Function):
     def _eval_rewrite_as_Piecewise(self, arg, **kwargs):
         return sp.Piecewise((arg, arg > 0), (LEAKY_SLOPE * arg, True))
 
-    def _latex(self, printer, exp=None):
-        s = rf"\operatorname{{LeakyReLU}}\left({printer._print(self.args[0])}\right)"
-        return s if exp is None else rf"{s}^{{{exp}}}"
-
-    def _sympystr(self, printer):
-        return f"LeakyReLU({printer._print(self.args[0])})"
+    latex_name = r"\operatorname{LeakyReLU}"
+    text_name = "LeakyReLU"
 
 
 def elementary(expr: sp.Expr) -> sp.Expr:
