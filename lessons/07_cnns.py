@@ -12,7 +12,8 @@ import sympy as sp
 from matplotlib.figure import Figure
 
 from symnn.course import Lesson
-from symnn.images import default_image, default_image_path, read_matrix, to_channels_first
+from symnn import feature_maps
+from symnn.images import default_image, default_image_path, to_channels_first
 
 lesson = Lesson(7, "CNNs: what they are", reading=["lecun"])
 
@@ -88,15 +89,7 @@ bw_colour = lesson.figure(fig, "pixels", f"A {SIZE} x {SIZE} black-and-white ima
 # which 1 marks a dark pixel and 0 a light one — a smiling face.
 
 # %%
-LECTURE_IMAGE = read_matrix("""
-0 0 0 0 0 0 0
-0 1 0 0 0 1 0
-0 0 0 0 0 0 0
-0 0 0 1 0 0 0
-0 1 0 0 0 1 0
-0 0 1 1 1 0 0
-0 0 0 0 0 0 0
-""").astype(int)  # the input image on the lecture's "Step 1 - Convolution" slides
+LECTURE_IMAGE = feature_maps.LECTURE_IMAGE.astype(int)  # the input image of the "Step 1 - Convolution" slides
 rows_, cols_ = LECTURE_IMAGE.shape
 fig = Figure(figsize=(4.2, 4.2), layout="constrained")
 ax = fig.add_subplot()
