@@ -1,0 +1,297 @@
+"""Layers of a convolutional network, and the softmax/cross-entropy loss, on generated kernels.
+
+Inputs are batches shaped (N, C, H, W). Every forward and backward number comes from a kernel
+generated from a verified derivation (`symnn codegen list`):
+
+    Conv2D              conv2d.layer_forward / layer_grad_kernel / layer_grad_bias / layer_grad_input
+                        (`symnn derive conv2d-layer`); zero padding is data movement: the layer
+                        frames the input with zeros and crops the padding off ∂L/∂X
+    MaxPool2D           maxpool.forward (values and switches) / maxpool.backward (`symnn derive maxpool`)
+    AvgPool2D           avgpool.forward / avgpool.backward (`symnn derive avgpool`)
+    Flatten             flatten.forward / flatten.backward (`symnn derive flatten`)
+    SoftmaxCrossEntropy softmax.row_max, softmax.forward, softmax_cross_entropy.loss / .grad
+                        (`symnn derive softmax-cross-entropy`)
+
+ReLU() (symnn.nn.layers) works on (N, C, H, W) too: it is element-wise.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from symnn.errors import InputError
+from symnn.nn.layers import Layer, Workspace, _kernel
+from symnn.nn.losses import Loss
+
+
+def _pair(value, what: str) -> tuple[int, int]:
+    """An int or a pair of ints, each >= 1."""
+    pair = tuple(value) if isinstance(value, (tuple, list)) else (value, value)
+    try:
+        if len(pair) != 2 or any(int(v) != v or int(v) < 1 for v in pair):
+            raise ValueError
+    except (TypeError, ValueError):
+        raise InputError(f"{what} must be a positive integer or a pair of them (got {value!r})") from None
+    return int(pair[0]), int(pair[1])
+
+
+def _positive(value, what: str, minimum: int = 1) -> int:
+    try:
+        ok = int(value) == value and int(value) >= minimum
+    except (TypeError, ValueError):
+        ok = False
+    if not ok or isinstance(value, bool):
+        kind = "a positive integer" if minimum == 1 else f"an integer >= {minimum}"
+        raise InputError(f"{what} must be {kind} (got {value!r})")
+    return int(value)
+
+
+def _check_images(layer, x: np.ndarray, channels: int | None = None) -> None:
+    if x.ndim != 4:
+        raise InputError(f"{layer!r} expects a batch of images shaped (N, C, H, W), got shape {x.shape}")
+    if channels is not None and x.shape[1] != channels:
+        raise InputError(f"{layer!r} expects {channels} input channel(s), got {x.shape[1]} (input shape {x.shape})")
+
+
+class Conv2D(Layer):
+    """Y[t,f,i,j] = Σ_c Σ_m Σ_n X_pad[t,c,s·i+m,s·j+n] K[f,c,m,n] + b[f]; weight (out_ch, in_ch, kh, kw)."""
+
+    def __init__(self, in_channels: int, out_channels: int, kernel_size, stride: int = 1, padding: int = 0):
+        self.in_channels = _positive(in_channels, "Conv2D in_channels")
+        self.out_channels = _positive(out_channels, "Conv2D out_channels")
+        self.kernel_size = _pair(kernel_size, "Conv2D kernel_size")
+        self.stride = _positive(stride, "Conv2D stride")
+        self.padding = _positive(padding, "Conv2D padding", minimum=0)
+        self.weight = np.zeros((self.out_channels, self.in_channels, *self.kernel_size))
+        self.bias = np.zeros(self.out_channels)
+        self.grads = {}
+        self._k = None
+        self._padded: dict[tuple, np.ndarray] = {}
+
+    def init(self, rng: np.random.Generator) -> None:
+        fan_in = self.in_channels * self.kernel_size[0] * self.kernel_size[1]
+        self.weight[...] = rng.normal(0.0, 1.0 / np.sqrt(fan_in), self.weight.shape)
+        self.bias[...] = 0.0
+
+    def parameters(self) -> dict[str, np.ndarray]:
+        return {"weight": self.weight, "bias": self.bias}
+
+    @property
+    def kernels(self):
+        if self._k is None:
+            self._k = tuple(_kernel(f"conv2d.layer_{n}")
+                            for n in ("forward", "grad_kernel", "grad_bias", "grad_input"))
+        return self._k
+
+    def output_shape(self, h: int, w: int) -> tuple[int, int]:
+        (kh, kw), s, P = self.kernel_size, self.stride, self.padding
+        return (h + 2 * P - kh) // s + 1, (w + 2 * P - kw) // s + 1
+
+    def _pad(self, x: np.ndarray) -> np.ndarray:
+        """x framed by `padding` rows and columns of zeros (a reused buffer whose border stays 0)."""
+        P = self.padding
+        if P == 0:
+            return x
+        n, c, h, w = x.shape
+        buf = self._padded.get(x.shape)
+        if buf is None:
+            buf = self._padded[x.shape] = np.zeros((n, c, h + 2 * P, w + 2 * P))
+        buf[:, :, P:P + h, P:P + w] = x
+        return buf
+
+    def _crop(self, dx_pad: np.ndarray) -> np.ndarray:
+        P = self.padding
+        return dx_pad if P == 0 else dx_pad[:, :, P:-P, P:-P]
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        _check_images(self, x, self.in_channels)
+        ho, wo = self.output_shape(x.shape[2], x.shape[3])
+        if ho < 1 or wo < 1:
+            raise InputError(f"{self!r}: the input's {x.shape[2]} × {x.shape[3]} pixels (padded by {self.padding}) "
+                             f"are smaller than the {self.kernel_size[0]} × {self.kernel_size[1]} kernel")
+        self.x_shape = x.shape
+        self.x_pad = self._pad(np.ascontiguousarray(x, dtype=np.float64)).copy()
+        return self.kernels[0](self.x_pad, self.weight, self.bias, self.stride)
+
+    def backward(self, delta: np.ndarray) -> np.ndarray:
+        _, grad_kernel, grad_bias, grad_input = self.kernels
+        self.grads = {"weight": grad_kernel(delta, self.x_pad, self.weight, self.stride),
+                      "bias": grad_bias(delta)}
+        return np.ascontiguousarray(self._crop(grad_input(delta, self.weight, self.x_pad, self.stride)))
+
+    def train_forward(self, x: np.ndarray, ws: Workspace) -> np.ndarray:
+        self.x_shape = x.shape
+        self.x_pad = self._pad(x)
+        ho, wo = self.output_shape(x.shape[2], x.shape[3])
+        y = ws.get_buffer(self, "y", (len(x), self.out_channels, ho, wo))
+        self.kernels[0].dispatcher(self.x_pad, self.weight, self.bias, self.stride, y)
+        return y
+
+    def train_backward(self, delta: np.ndarray, ws: Workspace, need_input_grad: bool = True):
+        _, grad_kernel, grad_bias, grad_input = self.kernels
+        dK = ws.get_buffer(self, "dK", self.weight.shape)
+        db = ws.get_buffer(self, "db", self.bias.shape)
+        grad_kernel.dispatcher(delta, self.x_pad, self.weight, self.stride, dK)
+        grad_bias.dispatcher(delta, db)
+        self.grads = {"weight": dK, "bias": db}
+        if not need_input_grad:  # the first layer: nobody below needs ∂L/∂X
+            return None
+        dx_pad = ws.get_buffer(self, "dx_pad", self.x_pad.shape)
+        grad_input.dispatcher(delta, self.weight, self.x_pad, self.stride, dx_pad)
+        return self._crop(dx_pad) if self.padding == 0 else np.ascontiguousarray(self._crop(dx_pad))
+
+    def __repr__(self) -> str:
+        k = self.kernel_size[0] if self.kernel_size[0] == self.kernel_size[1] else self.kernel_size
+        extra = (f", stride={self.stride}" if self.stride != 1 else "") + \
+                (f", padding={self.padding}" if self.padding else "")
+        return f"Conv2D({self.in_channels}, {self.out_channels}, {k}{extra})"
+
+
+class _Pool(Layer):
+    kind = ""
+
+    def __init__(self, size, stride: int | None = None):
+        self.size = _pair(size, f"{type(self).__name__} size")
+        self.stride = self.size[0] if stride is None else _positive(stride, f"{type(self).__name__} stride")
+        if stride is None and self.size[0] != self.size[1]:
+            raise InputError(f"{type(self).__name__}({size!r}): give stride= for a non-square window")
+        self.grads = {}
+        self._k = None
+
+    @property
+    def kernels(self):
+        if self._k is None:
+            self._k = (_kernel(f"{self.kind}.forward"), _kernel(f"{self.kind}.backward"))
+        return self._k
+
+    def _check(self, x):
+        _check_images(self, x)
+        if x.shape[2] < self.size[0] or x.shape[3] < self.size[1]:
+            raise InputError(f"{self!r}: the input's {x.shape[2]} × {x.shape[3]} maps are smaller than the "
+                             f"{self.size[0]} × {self.size[1]} window")
+
+    def _out(self, x):
+        (kh, kw), s = self.size, self.stride
+        return (len(x), x.shape[1], (x.shape[2] - kh) // s + 1, (x.shape[3] - kw) // s + 1)
+
+    def __repr__(self) -> str:
+        size = self.size[0] if self.size[0] == self.size[1] else self.size
+        stride = "" if self.stride == self.size[0] else f", stride={self.stride}"
+        return f"{type(self).__name__}({size}{stride})"
+
+
+class MaxPool2D(_Pool):
+    """The maximum of each window; the backward pass sends δ to the window's first maximum
+    (row-major order), through the switches the forward kernel records."""
+    kind = "maxpool"
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        self._check(x)
+        self.x = x
+        y, self.switch = self.kernels[0](x, *self.size, self.stride)
+        return y
+
+    def backward(self, delta: np.ndarray) -> np.ndarray:
+        return self.kernels[1](delta, self.switch, self.x, *self.size, self.stride)
+
+    def train_forward(self, x: np.ndarray, ws: Workspace) -> np.ndarray:
+        self.x = x
+        shape = self._out(x)
+        y, self.switch = ws.get_buffer(self, "y", shape), ws.get_buffer(self, "switch", shape)
+        self.kernels[0].dispatcher(x, *self.size, self.stride, y, self.switch)
+        return y
+
+    def train_backward(self, delta: np.ndarray, ws: Workspace, need_input_grad: bool = True):
+        dx = ws.get_buffer(self, "dx", self.x.shape)
+        self.kernels[1].dispatcher(delta, self.switch, self.x, *self.size, self.stride, dx)
+        return dx
+
+
+class AvgPool2D(_Pool):
+    """The mean of each window; the backward pass shares δ equally over it."""
+    kind = "avgpool"
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        self._check(x)
+        self.x = x
+        return self.kernels[0](x, *self.size, self.stride)
+
+    def backward(self, delta: np.ndarray) -> np.ndarray:
+        return self.kernels[1](delta, self.x, *self.size, self.stride)
+
+    def train_forward(self, x: np.ndarray, ws: Workspace) -> np.ndarray:
+        self.x = x
+        y = ws.get_buffer(self, "y", self._out(x))
+        self.kernels[0].dispatcher(x, *self.size, self.stride, y)
+        return y
+
+    def train_backward(self, delta: np.ndarray, ws: Workspace, need_input_grad: bool = True):
+        dx = ws.get_buffer(self, "dx", self.x.shape)
+        self.kernels[1].dispatcher(delta, self.x, *self.size, self.stride, dx)
+        return dx
+
+
+class Flatten(Layer):
+    """(N, C, H, W) -> (N, C·H·W), row-major; backward: the inverse index map."""
+
+    def __init__(self):
+        self.grads = {}
+        self._k = None
+
+    @property
+    def kernels(self):
+        if self._k is None:
+            self._k = (_kernel("flatten.forward"), _kernel("flatten.backward"))
+        return self._k
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        _check_images(self, x)
+        self.x = x
+        return self.kernels[0](x)
+
+    def backward(self, delta: np.ndarray) -> np.ndarray:
+        return self.kernels[1](delta, self.x)
+
+    def train_forward(self, x: np.ndarray, ws: Workspace) -> np.ndarray:
+        self.x = x
+        y = ws.get_buffer(self, "y", (len(x), int(np.prod(x.shape[1:]))))
+        self.kernels[0].dispatcher(x, y)
+        return y
+
+    def train_backward(self, delta: np.ndarray, ws: Workspace, need_input_grad: bool = True):
+        dx = ws.get_buffer(self, "dx", self.x.shape)
+        self.kernels[1].dispatcher(delta, self.x, dx)
+        return dx
+
+
+class SoftmaxCrossEntropy(Loss):
+    """Mean over the batch of −Σ_j y_j log softmax(z)_j, on the logits z of the last layer;
+    integer labels become one-hot rows. Its gradient is (softmax(z) − y)/N."""
+    name = "softmax-cross-entropy"
+
+    @property
+    def kernels(self):
+        if self._k is None:
+            self._k = tuple(_kernel(n) for n in ("softmax.row_max", "softmax.forward",
+                                                 "softmax_cross_entropy.loss", "softmax_cross_entropy.grad"))
+        return self._k
+
+    def probabilities(self, z: np.ndarray) -> np.ndarray:
+        row_max, softmax = self.kernels[:2]
+        return softmax(z, row_max(z))
+
+    def value(self, z: np.ndarray, Y: np.ndarray) -> float:
+        row_max, _, loss, _ = self.kernels
+        return float(loss(z, row_max(z), Y).sum() / len(z))
+
+    def gradient(self, z: np.ndarray, Y: np.ndarray) -> np.ndarray:
+        return self.kernels[3](self.probabilities(z), Y, float(len(z)))
+
+    def train_gradient(self, z: np.ndarray, Y: np.ndarray, ws) -> np.ndarray:
+        row_max, softmax, _, grad = self.kernels
+        m = ws.get_buffer(self, "max", (len(z),))
+        p = ws.get_buffer(self, "p", z.shape)
+        out = ws.get_buffer(self, "grad", z.shape)
+        row_max.dispatcher(z, m)
+        softmax.dispatcher(z, m, p)
+        grad.dispatcher(p.reshape(-1), Y.reshape(-1), float(len(z)), out.reshape(-1))
+        return out
