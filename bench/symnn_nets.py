@@ -7,7 +7,7 @@ import numpy as np
 from references.common import Reference, epoch_order
 
 
-def mlp(sizes: list[int], name: str = "symnn (generated kernels)") -> Reference:
+def mlp(sizes: list[int], name: str = "symnn, one kernel per layer and batch") -> Reference:
     from symnn.nn import Dense, Sequential, Sigmoid
     from symnn.nn.layers import Workspace
     from symnn.nn.train import train_step
@@ -37,3 +37,15 @@ def check_same_init(sizes: list[int], seed: int = 0) -> float:
     net = mlp(sizes).init(seed)
     ours = [net.parameters()[f"layers.{2 * i}.weight"] for i in range(len(sizes) - 1)]
     return max(float(np.abs(a - b).max()) for a, b in zip(ours, ref.weights))
+
+
+def mlp_fused(sizes: list[int]) -> Reference:
+    """symnn's default training path: the whole epoch in one generated kernel."""
+    from symnn.nn.fused import run_epoch
+    base = mlp(sizes, name="symnn, fused epoch kernel (default)")
+
+    def train_epoch(net, X, Y, lr, batch_size, rng):
+        run_epoch(net, X, Y, epoch_order(rng, len(X)), lr, batch_size, net._ws)
+        return net
+
+    return Reference(base.name, base.init, train_epoch, base.predict)

@@ -149,3 +149,19 @@ def test_cli_bad_options_exit_2_with_one_line():
                  ["train", "mlp", "--activation", "swish"], ["train", "mlp", "--hidden", "a,b"]):
         r = _cli(*args)
         assert r.returncode == 2 and "Traceback" not in r.stderr and r.stderr.strip().count("\n") == 0, args
+
+
+def test_fused_epoch_kernel_equals_the_per_layer_kernels():
+    """The default training path (one generated kernel per epoch) gives the same weights as
+    calling the per-layer kernels batch by batch."""
+    data = load("digits")
+    X, y = data.X_train[:200], data.y_train[:200]
+    nets = []
+    for fused in (True, False):
+        net = Sequential([Dense(64, 12), activation_layer("sigmoid"), Dense(12, 10), activation_layer("sigmoid")], seed=4)
+        net.fit(X, y, epochs=2, lr=3.0, batch_size=10, fused=fused)
+        nets.append(net.parameters())
+    for name in nets[0]:
+        np.testing.assert_allclose(nets[0][name], nets[1][name], rtol=1e-10, atol=1e-12)
+    r = _cli("codegen", "show", "mlp.epoch.sigmoid.quadratic.2")
+    assert r.returncode == 0 and "def mlp_epoch_sigmoid_quadratic_2" in r.stdout and "BP2" in r.stdout

@@ -68,7 +68,7 @@ def train_step(model, xb: np.ndarray, yb: np.ndarray, lr: float, ws) -> None:
 
 def fit(model, X, y, epochs: int = 30, lr: float = 3.0, batch_size: int = 10, mode: str = "minibatch",
         seed: int | None = None, X_test=None, y_test=None, progress: bool = False,
-        explain: Callable[[str], None] | None = None) -> dict[str, list[float]]:
+        explain: Callable[[str], None] | None = None, fused: bool = True) -> dict[str, list[float]]:
     """Train `model` in place; return its history (loss and accuracy per epoch)."""
     X = model._check_X(X)
     Y = model._targets_checked(y, len(X))
@@ -78,16 +78,22 @@ def fit(model, X, y, epochs: int = 30, lr: float = 3.0, batch_size: int = 10, mo
     classify = Y.shape[1] > 1
     history = model.history
     bar = _progress(epochs, progress)
+    from symnn.nn.fused import fusable, run_epoch
     from symnn.nn.layers import Workspace
     ws = Workspace()
+    fuse = fused and fusable(model) is not None
     for epoch in range(1, epochs + 1):
         order = rng.permutation(n)                                   # step 7: a new pass
-        for start in range(0, n, batch_size):
-            idx = order[start:start + batch_size]
-            xb, yb = X[idx], Y[idx]                                  # step 2
-            if explain and epoch == 1 and start == 0:
-                _explain(model, xb, yb, model.forward(xb), lr, explain, idx)
-            train_step(model, xb, yb, lr, ws)                        # steps 3-6
+        narrate = explain is not None and epoch == 1
+        if fuse and not narrate:
+            run_epoch(model, X, Y, order, lr, batch_size, ws)        # steps 2-6 in one kernel
+        else:
+            for start in range(0, n, batch_size):
+                idx = order[start:start + batch_size]
+                xb, yb = X[idx], Y[idx]                              # step 2
+                if narrate and start == 0:
+                    _explain(model, xb, yb, model.forward(xb), lr, explain, idx)
+                train_step(model, xb, yb, lr, ws)                    # steps 3-6
         loss = model.loss(X, Y)
         if not np.isfinite(loss):
             raise TrainingError(f"training diverged at epoch {epoch}: the loss became {loss}; "

@@ -1,0 +1,154 @@
+"""One generated kernel for a whole epoch of mini-batch SGD on a dense net (BP1–BP4 fused).
+
+Calling a kernel per layer per batch costs a few microseconds of dispatch each time; for the
+small nets people teach with that overhead is most of an epoch. This module prints one Numba
+function that runs the epoch: per sample, forward (z = W a + b, a = φ(z)), BP1 (δ^L = ∂C/∂a ⊙
+φ'(z^L)), BP2 (δ^l = (Wᵀ δ^(l+1)) ⊙ φ'(z^l)), BP3/BP4 accumulated over the mini-batch, then the
+update w ← w − η ∂C/∂w. The loop skeleton is the four equations of `symnn derive backprop`; every
+formula in it — φ, φ' (in course form, from the stored activation where the course writes it so),
+∂C/∂ŷ and the update — is printed from the same verified derivations as the per-layer kernels.
+The module lands in the kernel cache like every other kernel: `symnn codegen show
+mlp.epoch.sigmoid.quadratic.2` prints the source that trained the digits MLP.
+"""
+from __future__ import annotations
+
+import hashlib
+
+import sympy as sp
+
+from symnn.errors import InputError
+
+_MODULE_CACHE: dict = {}
+
+
+def _formulas(activation: str, cost: str):
+    """φ(z), φ'(z) written with the activation a where possible, ∂C/∂ŷ — all derived."""
+    from symnn.ops.activations import ACTIVATIONS, stable
+    from symnn.ops.elementwise import activation_derivative, cost_gradient, g, y, yhat, z
+    act = ACTIVATIONS[activation]
+    a = sp.Symbol("a", real=True)
+    phi = stable(act.phi)
+    d_phi = activation_derivative(activation)
+    if act.phi.is_Function and act.phi.func.__module__.startswith("symnn") or act.phi.func == sp.tanh:
+        d_phi = d_phi.xreplace({act.phi: a})  # σ' = σ(1 − σ), tanh' = 1 − tanh²: from the output
+    d_phi = stable(d_phi)
+    return z, a, phi, d_phi, yhat, y, cost_gradient(cost)
+
+
+def epoch_source(n_layers: int, activation: str, cost: str) -> tuple[str, str]:
+    """(module source, function name) of the fused epoch for n_layers dense layers."""
+    from symnn.codegen.printer import NumbaPrinter
+    z, a, phi, d_phi, yhat, y, dC = _formulas(activation, cost)
+    L = n_layers
+    P = lambda expr, names: NumbaPrinter(names=names).doprint(expr)  # noqa: E731
+    fn = f"mlp_epoch_{activation}_{cost.replace('-', '_')}_{L}"
+    params = ", ".join(f"W{l}, b{l}" for l in range(L))
+    work = ", ".join(f"z{l}, a{l}, d{l}, nW{l}, nb{l}" for l in range(L))
+    out = [f"@njit(cache=True, error_model=\"numpy\")",
+           f"def {fn}(X, Y, order, eta, batch_size, {params}, {work}):",
+           "    n = order.shape[0]",
+           "    for start in range(0, n, batch_size):",
+           "        stop = min(start + batch_size, n)"]
+    for l in range(L):
+        out += [f"        nW{l}[:, :] = 0.0", f"        nb{l}[:] = 0.0"]
+    out += ["        for t in range(start, stop):", "            s = order[t]"]
+    for l in range(L):
+        src = "X[s, k]" if l == 0 else f"a{l - 1}[k]"
+        out += [f"            # layer {l + 1}: z = W a + b (dense.forward), a = φ(z)",
+                f"            for j in range(W{l}.shape[0]):",
+                f"                acc = b{l}[j]",
+                f"                for k in range(W{l}.shape[1]):",
+                f"                    acc += W{l}[j, k]*{src}",
+                f"                z{l}[j] = acc",
+                f"                a{l}[j] = {P(phi, {z: f'z{l}[j]'})}"]
+    last = L - 1
+    out += ["            # BP1: δ^L = ∂C/∂ŷ ⊙ φ'(z^L)",
+            f"            for j in range(W{last}.shape[0]):",
+            f"                d{last}[j] = ({P(dC, {yhat: f'a{last}[j]', y: 'Y[s, j]'})})"
+            f"*({P(d_phi, {z: f'z{last}[j]', a: f'a{last}[j]'})})"]
+    for l in range(last - 1, -1, -1):
+        out += [f"            # BP2: δ^l = (W^(l+1))ᵀ δ^(l+1) ⊙ φ'(z^l)  (dense.grad_input, then {activation}.backward)",
+                f"            for k in range(W{l + 1}.shape[1]):",
+                "                acc = 0.0",
+                f"                for j in range(W{l + 1}.shape[0]):",
+                f"                    acc += W{l + 1}[j, k]*d{l + 1}[j]",
+                f"                d{l}[k] = acc*({P(d_phi, {z: f'z{l}[k]', a: f'a{l}[k]'})})"]
+    for l in range(L):
+        src = "X[s, k]" if l == 0 else f"a{l - 1}[k]"
+        out += [f"            # BP3, BP4 for layer {l + 1}: ∂C/∂b = δ, ∂C/∂w_jk = a_k δ_j, summed over the batch",
+                f"            for j in range(W{l}.shape[0]):",
+                f"                nb{l}[j] += d{l}[j]",
+                f"                for k in range(W{l}.shape[1]):",
+                f"                    nW{l}[j, k] += {src}*d{l}[j]"]
+    out += ["        # the update of `symnn derive gradient-descent`, with the batch mean of the gradient",
+            "        step = eta/(stop - start)"]
+    for l in range(L):
+        out += [f"        for j in range(W{l}.shape[0]):",
+                f"            b{l}[j] -= step*nb{l}[j]",
+                f"            for k in range(W{l}.shape[1]):",
+                f"                W{l}[j, k] -= step*nW{l}[j, k]"]
+    header = [f"# generated by symnn from: fused epoch ({L} dense layers, {activation}, {cost})",
+              f'"""{__doc__.splitlines()[0]}"""', "import math", "", "from numba import njit", "", ""]
+    return "\n".join(header + out) + "\n", fn
+
+
+def kernel_name(n_layers: int, activation: str, cost: str) -> str:
+    """The name `symnn codegen list/show` knows the fused epoch by."""
+    return f"mlp.epoch.{activation}.{cost}.{n_layers}"
+
+
+def epoch_kernel(n_layers: int, activation: str, cost: str):
+    """The compiled fused epoch (generated, cached on disk, imported once per process)."""
+    key = (n_layers, activation, cost)
+    if key in _MODULE_CACHE:
+        return _MODULE_CACHE[key]
+    from symnn.codegen import cache
+    text, fn = epoch_source(n_layers, activation, cost)
+    text = cache.with_checksum(text)
+    h = hashlib.sha256((text + cache.versions()).encode()).hexdigest()[:20]
+    path = cache.cache_dir() / f"{fn}-{h}.py"
+    if not path.exists() or cache.check(path.read_text(encoding="utf-8")) is not None:
+        cache.write_atomic(path, text)
+    module = cache.import_module(path, cache.module_name(h))
+    z, a, phi, d_phi, yhat, y, dC = _formulas(activation, cost)
+    equations = [sp.Eq(sp.Symbol("a"), phi), sp.Eq(sp.Symbol("phi'"), d_phi),
+                 sp.Eq(sp.Symbol("dC/dyhat"), dC)]
+    cache.index_write({"name": kernel_name(n_layers, activation, cost), "dynamic": True,
+                       "module": path.name, "hash": h, "fingerprint": cache.source_fingerprint(),
+                       "equations": [sp.sstr(e) for e in equations],
+                       "srepr": [sp.srepr(e) for e in equations]})
+    _MODULE_CACHE[key] = getattr(module, fn)
+    return _MODULE_CACHE[key]
+
+
+def fusable(model) -> tuple[int, str, str] | None:
+    """(layers, activation, cost) when the model is Dense/activation pairs with one activation."""
+    from symnn.nn.layers import Activation, Dense
+    from symnn.nn.losses import LOSSES
+    layers = model.layers
+    if len(layers) % 2 or model.loss_fn.name not in LOSSES:
+        return None
+    dense, acts = layers[0::2], layers[1::2]
+    if not all(isinstance(d, Dense) for d in dense) or not all(isinstance(a, Activation) for a in acts):
+        return None
+    names = {a.name for a in acts}
+    if len(names) != 1 or "threshold" in names:
+        return None
+    return len(dense), names.pop(), model.loss_fn.name
+
+
+def run_epoch(model, X, Y, order, lr: float, batch_size: int, ws) -> None:
+    """One epoch of mini-batch SGD through the fused generated kernel."""
+    n_layers, activation, cost = fusable(model)
+    kernel = epoch_kernel(n_layers, activation, cost)
+    dense = model.layers[0::2]
+    args = []
+    for d in dense:
+        args += [d.weight, d.bias]
+    for d in dense:
+        args += [ws.get_buffer(d, "fz", (d.n_out,)), ws.get_buffer(d, "fa", (d.n_out,)),
+                 ws.get_buffer(d, "fd", (d.n_out,)), ws.get_buffer(d, "fnW", d.weight.shape),
+                 ws.get_buffer(d, "fnb", d.bias.shape)]
+    if X.dtype != "float64" or not X.flags.c_contiguous:
+        raise InputError("the fused epoch needs a C-contiguous float64 X")
+    kernel(X, Y, order, float(lr), int(batch_size), *args)
