@@ -1,0 +1,260 @@
+"""The CNN layers on generated kernels: gradients vs central finite differences (stride 1 and 2,
+padding 0 and 1, 1 and 3 channels, max and average pooling, flatten, softmax/cross-entropy),
+max-pool ties to the first maximum (as PyTorch), softmax/cross-entropy stable at ±1e4, the
+batched conv kernel vs NumPy, one epoch vs the hand-written NumPy reference, every new topic
+verified, and the digits CNN >= 97 % through `symnn train cnn`."""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from symnn import InputError
+from symnn.codegen import kernel
+from symnn.nn import (AvgPool2D, Conv2D, Dense, Flatten, MaxPool2D, ReLU, Sequential,
+                      SoftmaxCrossEntropy)
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+RTOL, ATOL, H = 1e-6, 1e-9, 1e-5
+
+
+def _close(analytic: np.ndarray, numeric: np.ndarray) -> bool:
+    """Relative agreement 1e-6 (with a tiny floor for entries that are 0)."""
+    return bool(np.all(np.abs(analytic - numeric) <= RTOL * np.maximum(np.abs(analytic), np.abs(numeric)) + ATOL))
+
+
+def _fd_params(net, X, y) -> dict[str, np.ndarray]:
+    out = {}
+    for name, param in net.parameters().items():
+        g = np.zeros_like(param)
+        for idx in np.ndindex(param.shape):
+            old = param[idx]
+            param[idx] = old + H
+            hi = net.loss(X, y)
+            param[idx] = old - H
+            lo = net.loss(X, y)
+            param[idx] = old
+            g[idx] = (hi - lo) / (2 * H)
+        out[name] = g
+    return out
+
+
+def _fd_input(net, X, y) -> np.ndarray:
+    g = np.zeros_like(X)
+    for idx in np.ndindex(X.shape):
+        Xp, Xm = X.copy(), X.copy()
+        Xp[idx] += H
+        Xm[idx] -= H
+        g[idx] = (net.loss(Xp, y) - net.loss(Xm, y)) / (2 * H)
+    return g
+
+
+def _check_net(net, X, y) -> None:
+    grads = net.gradients(X, y)
+    dX = net.backward(net.forward(X), net.targets(y))          # ∂L/∂X from the first layer's backward
+    numeric = _fd_params(net, X, y)
+    assert grads.keys() == numeric.keys() == net.parameters().keys()
+    for name in grads:
+        assert grads[name].shape == net.parameters()[name].shape
+        assert _close(grads[name], numeric[name]), (name, np.abs(grads[name] - numeric[name]).max())
+    assert _close(dX, _fd_input(net, X, y)), np.abs(dX - _fd_input(net, X, y)).max()
+
+
+CONV_CASES = [  # (in_channels, stride, padding, kernel, pool)
+    (1, 1, 0, 3, "max"),
+    (1, 2, 1, 3, "avg"),
+    (3, 1, 1, 3, "avg"),
+    (3, 2, 0, 3, "max"),
+    (1, 2, 0, (3, 2), None),
+    (3, 1, 0, 2, "max-overlap"),
+    (1, 1, 1, 2, "avg-overlap"),
+    (3, 2, 1, (2, 3), None),
+]
+
+
+@pytest.mark.parametrize("channels, stride, padding, size, pool", CONV_CASES)
+def test_conv_and_pool_gradients_equal_finite_differences(channels, stride, padding, size, pool):
+    rng = np.random.default_rng(channels * 100 + stride * 10 + padding)
+    X = rng.normal(size=(2, channels, 7, 6))
+    conv = Conv2D(channels, 2, size, stride=stride, padding=padding)
+    layers = [conv, ReLU()]
+    if pool == "max":
+        layers.append(MaxPool2D(2))
+    elif pool == "avg":
+        layers.append(AvgPool2D(2))
+    elif pool == "max-overlap":
+        layers.append(MaxPool2D(3, stride=1))
+    elif pool == "avg-overlap":
+        layers.append(AvgPool2D(2, stride=1))
+    probe = Sequential(layers + [Flatten()], loss="quadratic", seed=1)
+    n_flat = probe.forward(X).shape[1]
+    net = Sequential(layers + [Flatten(), Dense(n_flat, 3)], loss="softmax-cross-entropy", seed=1)
+    net.layers[0].bias[...] = rng.normal(0, 0.1, 2)            # non-zero biases
+    _check_net(net, X, np.array([0, 2]))
+    assert net.parameters()["layers.0.weight"].shape == (2, channels, *conv.kernel_size)
+    assert net.parameters()["layers.0.bias"].shape == (2,)
+
+
+@pytest.mark.parametrize("pool", [MaxPool2D(2), AvgPool2D(3, stride=2), MaxPool2D((2, 3), stride=2)])
+def test_pool_and_flatten_input_gradients(pool):
+    rng = np.random.default_rng(3)
+    X = rng.normal(size=(2, 2, 6, 7))
+    n_flat = Sequential([pool, Flatten()], seed=0).forward(X).shape[1]
+    net = Sequential([pool, Flatten(), Dense(n_flat, 4)], loss="softmax-cross-entropy", seed=0)
+    _check_net(net, X, np.array([1, 3]))
+
+
+def test_flatten_is_numpy_reshape_and_its_backward_the_inverse_map():
+    X = np.random.default_rng(0).normal(size=(3, 2, 4, 5))
+    layer = Flatten()
+    Y = layer.forward(X)
+    assert np.array_equal(Y, X.reshape(3, -1))
+    assert np.array_equal(layer.backward(Y), X)
+
+
+def test_softmax_cross_entropy_gradient_and_labels():
+    rng = np.random.default_rng(5)
+    loss = SoftmaxCrossEntropy()
+    z = rng.normal(size=(4, 5)) * 3
+    for Y in (np.eye(5)[[0, 3, 3, 1]], rng.dirichlet(np.ones(5), size=4)):   # one-hot and probabilities
+        g = loss.gradient(z, Y)
+        num = np.zeros_like(z)
+        for idx in np.ndindex(z.shape):
+            zp, zm = z.copy(), z.copy()
+            zp[idx] += H
+            zm[idx] -= H
+            num[idx] = (loss.value(zp, Y) - loss.value(zm, Y)) / (2 * H)
+        assert _close(g, num)
+        p = np.exp(z - z.max(1, keepdims=True))
+        p /= p.sum(1, keepdims=True)
+        assert np.allclose(loss.value(z, Y), -(Y * np.log(p)).sum(1).mean(), rtol=1e-12)
+        assert np.allclose(g, (p - Y) / len(z), rtol=1e-12, atol=1e-15)
+    assert np.array_equal(loss.targets(np.array([2, 0]), 5), np.eye(5)[[2, 0]])   # integer labels
+
+
+def test_softmax_cross_entropy_is_stable_at_plus_minus_1e4():
+    loss = SoftmaxCrossEntropy()
+    z = np.array([[1e4, -1e4, 0.0], [-1e4, -1e4, -1e4], [1e4, 1e4, -1e4], [-1e4, 1e4, 5.0]])
+    Y = np.eye(3)[[0, 2, 2, 0]]
+    per_sample = [0.0, np.log(3.0), 2e4 + np.log(2.0), 2e4]
+    with np.errstate(all="raise"):
+        value = loss.value(z, Y)
+        grad = loss.gradient(z, Y)
+        p = loss.probabilities(z)
+    assert np.isfinite(value) and np.isclose(value, np.mean(per_sample), rtol=1e-12)
+    assert np.isfinite(grad).all() and np.isfinite(p).all()
+    assert np.allclose(p, [[1, 0, 0], [1 / 3, 1 / 3, 1 / 3], [0.5, 0.5, 0], [0, 1, 0]], atol=1e-300)
+    assert np.allclose(grad, (p - Y) / 4)
+
+
+def test_max_pool_ties_go_to_the_first_maximum_in_row_major_order():
+    X = np.array([[[[5, 5, 0, 0, 2],
+                    [1, 5, 0, 0, 2],
+                    [7, 1, 3, 3, 1],
+                    [1, 7, 3, 3, 1]]]], dtype=float)
+    pool = MaxPool2D(2)
+    Y = pool.forward(X)
+    assert np.array_equal(Y, [[[[5, 0], [7, 3]]]])
+    dX = pool.backward(np.array([[[[1.0, 2.0], [3.0, 4.0]]]]))
+    expected = np.zeros_like(X)
+    expected[0, 0, 0, 0] = 1.0            # 5, 5 / 1, 5: the first 5
+    expected[0, 0, 0, 2] = 2.0            # all zeros: the first entry
+    expected[0, 0, 2, 0] = 3.0            # 7 / 7 on the diagonal: the upper one
+    expected[0, 0, 2, 2] = 4.0            # all 3: the first entry
+    assert np.array_equal(dX, expected)   # the last column (no full window) gets nothing
+    # overlapping windows (stride 1): each window sends its gradient to its own first maximum
+    over = MaxPool2D(2, stride=1)
+    x = np.array([[[[1.0, 2.0, 2.0], [2.0, 2.0, 1.0]]]])
+    over.forward(x)
+    d = over.backward(np.array([[[[1.0, 10.0]]]]))
+    assert np.array_equal(d, [[[[0, 1 + 10, 0], [0, 0, 0]]]])
+
+
+def test_layer_forward_kernel_matches_numpy_for_strides_channels_filters():
+    k = kernel("conv2d.layer_forward")
+    rng = np.random.default_rng(7)
+    for n, c, f, h, w, kh, kw, s in [(2, 3, 4, 9, 8, 3, 2, 1), (1, 1, 2, 7, 7, 3, 3, 2), (3, 2, 1, 10, 6, 4, 1, 3)]:
+        X, K, b = rng.normal(size=(n, c, h, w)), rng.normal(size=(f, c, kh, kw)), rng.normal(size=f)
+        ho, wo = (h - kh) // s + 1, (w - kw) // s + 1
+        ref = np.empty((n, f, ho, wo))
+        for i in range(ho):
+            for j in range(wo):
+                ref[:, :, i, j] = np.einsum("tcmn,fcmn->tf", X[:, :, s * i:s * i + kh, s * j:s * j + kw], K) + b
+        assert np.allclose(k(X, K, b, s), ref, rtol=1e-12, atol=1e-12)
+
+
+def test_generated_input_gradient_is_loop_code_with_tightened_bounds():
+    src = kernel("conv2d.layer_grad_input").source
+    body = src[src.index("def conv2d_layer_grad_input"):]
+    assert "for i in range(max(0, -((k_h - p - 1)//s)), min(H_out, p//s + 1)):" in body
+    assert "for j in range(max(0, -((k_w - q - 1)//s)), min(W_out, q//s + 1)):" in body
+    assert " if " not in body.split('"""')[-1]          # no guard left inside the loops
+    pool = kernel("maxpool.backward").source
+    assert "min(H_out, p//s + 1)" in pool
+
+
+def test_one_epoch_matches_the_numpy_reference_from_the_same_init():
+    from bench.references import cnn_numpy, common
+    from symnn.commands.train_cnn import build_cnn
+    from symnn.nn.data import load
+    data = load("digits", images=True)
+    ref = cnn_numpy.init(seed=0)
+    net = build_cnn(seed=0)
+    p = net.parameters()
+    for key, value in (("layers.0.weight", ref.conv_w), ("layers.0.bias", ref.conv_b),
+                       ("layers.4.weight", ref.dense_w), ("layers.4.bias", ref.dense_b)):
+        assert np.array_equal(p[key], value)                    # the shared init rule
+    cnn_numpy.train_epoch(ref, data.X_train, data.y_train, 0.5, 32, np.random.default_rng(0))
+    net.fit(data.X_train, data.y_train, epochs=1, lr=0.5, batch_size=32)
+    for key, value in (("layers.0.weight", ref.conv_w), ("layers.0.bias", ref.conv_b),
+                       ("layers.4.weight", ref.dense_w), ("layers.4.bias", ref.dense_b)):
+        assert np.allclose(p[key], value, rtol=1e-9, atol=1e-11), key
+    del common
+
+
+def test_new_topics_verify():
+    from symnn.derive import derive
+    from symnn.ops import conv, flatten, pool, softmax
+    cached = [conv.layer_derivation(), pool.derivation("maxpool"), pool.derivation("avgpool"),
+              flatten.derivation(), softmax.derivation(), derive("relu")]
+    for d in cached:
+        assert d.verified and d.goals and all(s.verified_by for s in d.equations if not s.is_definition)
+    assert str(softmax.derivation().results["∂ℓ/∂z[i]"]) == "-y[i] + ŷ[i]"
+    relu = cached[-1]
+    assert "sub-gradient" in relu.text() and "step" in str(relu.result)
+    text = pool.derivation("maxpool").text()
+    assert "first maximum" in text and "Heaviside(0) = 1/2" in text
+
+
+@pytest.mark.parametrize("topic", ["relu", "flatten"])
+def test_derive_cli_prints_the_topics(topic, capsys):
+    from symnn.cli import main
+    assert main(["derive", topic]) == 0
+    assert "Verified" in capsys.readouterr().out
+
+
+def test_layer_errors_are_clear():
+    with pytest.raises(InputError, match="input channel"):
+        Conv2D(3, 2, 3).forward(np.zeros((1, 1, 5, 5)))
+    with pytest.raises(InputError, match="kernel_size"):
+        Conv2D(1, 2, 0)
+    with pytest.raises(InputError, match=r"\(N, C, H, W\)"):
+        MaxPool2D(2).forward(np.zeros((5, 5)))
+    with pytest.raises(InputError, match="smaller"):
+        AvgPool2D(3).forward(np.zeros((1, 1, 2, 2)))
+    with pytest.raises(InputError, match="smaller"):
+        Conv2D(1, 1, 5).forward(np.zeros((1, 1, 3, 3)))
+
+
+@pytest.mark.slow
+def test_digits_cnn_reaches_97_percent(tmp_path, capsys):
+    from symnn.cli import main
+    png = tmp_path / "cnn.png"
+    assert main(["train", "cnn", "--plot", str(png)]) == 0
+    out = capsys.readouterr().out
+    line = [ln for ln in out.splitlines() if ln.startswith("test accuracy: ")]
+    assert line and float(line[0].split(": ")[1]) >= 0.97, out
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
