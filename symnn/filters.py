@@ -326,12 +326,22 @@ def generated_kernel(kernel, parallel: bool = False, specialise: bool | None = N
     from symnn.codegen import kernel as named
     name, k = kernel if isinstance(kernel, tuple) else resolve(kernel)
     suffix = ".parallel" if parallel else ""
+    named_kernel = name in KERNELS and (k is KERNELS[name] or np.array_equal(KERNELS[name], k))
     auto = divisor is None or _exact(divisor) == _exact(normalisation(k).divisor)
-    if name in KERNELS and np.array_equal(KERNELS[name], k) and specialise is not False and auto:
-        return named(f"filter.{name}{suffix}"), True
+    if named_kernel and specialise is not False and auto:
+        key = (os.environ.get("SYMNN_CACHE_DIR"), name, suffix, KERNELS[name].tobytes())
+        if key not in _MEMO:
+            _MEMO[key] = named(f"filter.{name}{suffix}")
+        return _MEMO[key], True
     if specialise:
         return build(specialised_spec(k, f"filter.{name}", parallel, divisor)), True
-    return named(f"filter.generic{suffix}"), False
+    key = (os.environ.get("SYMNN_CACHE_DIR"), "generic", suffix, b"")
+    if key not in _MEMO:
+        _MEMO[key] = named(f"filter.generic{suffix}")
+    return _MEMO[key], False
+
+
+_MEMO: dict[tuple, Kernel] = {}        # (cache folder, name, variant, matrix) -> kernel
 
 
 # -- applying ------------------------------------------------------------------------------------
@@ -375,7 +385,10 @@ def _check_image(image) -> np.ndarray:
         raise InputError(f"an image is (H, W) grayscale or (H, W, 3) RGB; got shape {img.shape}")
     if img.size == 0:
         raise InputError(f"the image is empty (shape {img.shape})")
-    if img.dtype.kind == "f" and not np.all(np.isfinite(img)):
+    # one read-only pass: a NaN or an infinity makes the sum non-finite (a finite sum that
+    # overflows is told apart by the exact check)
+    if img.dtype.kind == "f" and not np.isfinite(np.add.reduce(img, axis=None)) \
+            and not np.all(np.isfinite(img)):
         raise InputError("the image holds NaN or infinite values; give finite numbers")
     return img
 
@@ -424,11 +437,13 @@ def apply(image, kernel="sharpen", border: str = "extend", *, divisor: float | N
     for plane in planes:
         x = np.ascontiguousarray(plane, dtype=np.float64)
         y = np.empty((H, W))
-        outs = (y,) * 5
+        # every argument is checked and laid out above (contiguous float64, index tables of
+        # length H + k_h − 1 and W + k_w − 1), so the generated function is called directly;
+        # the one array y takes all five outputs: interior and border ring
         if special:
-            gen(x, R, C, VR, VC, o, 0.0, vmax, out=outs)
+            gen.dispatcher(x, R, C, VR, VC, o, 0.0, vmax, y, y, y, y, y)
         else:
-            gen(x, k, R, C, VR, VC, d, o, 0.0, vmax, out=outs)
+            gen.dispatcher(x, k, R, C, VR, VC, d, o, 0.0, vmax, y, y, y, y, y)
         if border == "crop":
             ch, cw = kh // 2, kw // 2
             y = y[ch:H - kh + 1 + ch, cw:W - kw + 1 + cw]
