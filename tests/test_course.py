@@ -74,7 +74,7 @@ def test_lesson_runs_as_script(path, runs):
     assert "Traceback" not in run.stderr
     figures = list((base / f"script_{path.stem}" / "figs").glob("*.png"))
     assert all(f.name.startswith(f"{number:02d}_") for f in figures)
-    if number in (1, 3, 4, 6, 7):
+    if number in (1, 3, 4, 6, 7, 8):
         assert figures, "this lesson draws figures"
 
 
@@ -207,6 +207,30 @@ def test_lesson6_seven_steps_and_digits(runs):
     right = round(acc * len(digits.y_test))
     assert f"**test accuracy is {acc:.4f}**: {right} of the {len(digits.y_test)} test images right" in md
     assert "figures/06_learning_curve.png" in md and "figures/06_test_digits.png" in md
+
+
+def test_lesson8_feature_map_and_the_slides_wrong_cell(runs):
+    base, jobs = runs
+    _ok(jobs["build"])
+    md = (base / "first" / "08_convolution.md").read_text()
+    image = np.array([[0, 0, 0, 0, 0, 0, 0], [0, 1, 0, 0, 0, 1, 0], [0, 0, 0, 0, 0, 0, 0],
+                      [0, 0, 0, 1, 0, 0, 0], [0, 1, 0, 0, 0, 1, 0], [0, 0, 1, 1, 1, 0, 0],
+                      [0, 0, 0, 0, 0, 0, 0]])      # the slides' input image and detector
+    detector = np.array([[0, 0, 1], [1, 0, 0], [0, 1, 1]])
+    fmap = np.array([[np.sum(image[i:i + 3, j:j + 3] * detector) for j in range(5)] for i in range(5)])
+    for i in range(5):                      # every cell of Table 8.1: its products and sum
+        for j in range(5):
+            products = " + ".join(str(v) for v in (image[i:i + 3, j:j + 3] * detector).ravel())
+            flagged = "**1** (wrong)" if (i, j) == (2, 2) else str(fmap[i, j])
+            row = f"| {5 * i + j + 1} | ({i + 1}, {j + 1}) | {products} | {fmap[i, j]} | {flagged} |"
+            assert row in md, row
+    assert fmap[2, 2] == 0 and fmap.max() == 4
+    note = next(block for block in md.split("\n\n") if block.startswith("> **Note.**"))
+    assert "row 3, column 3" in note and "give 0, not 1" in note
+    assert "24 of the 25 cells agree" in md
+    for name in ("gimp_filters", "gimp_zoom", "steps", "layer"):
+        assert f"figures/08_{name}.png" in md
+    assert "Wu, J. (2017)" in md
 
 
 # ---- bad requests: one line, exit 2 -----------------------------------------------------
