@@ -258,3 +258,21 @@ def test_digits_cnn_reaches_97_percent(tmp_path, capsys):
     line = [ln for ln in out.splitlines() if ln.startswith("test accuracy: ")]
     assert line and float(line[0].split(": ")[1]) >= 0.97, out
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_training_path_uses_specialised_kernels_that_agree_with_the_generic_ones():
+    from symnn.nn.layers import Workspace
+    from symnn.nn.train import train_step
+    rng = np.random.default_rng(11)
+    X, y = rng.normal(size=(3, 2, 9, 8)), np.array([0, 1, 2])
+    net = Sequential([Conv2D(2, 3, 3, stride=2, padding=1), ReLU(), MaxPool2D(2, stride=1), Flatten(),
+                      Dense(3 * 4 * 3, 3)], loss="softmax-cross-entropy", seed=2)
+    expected = {k: v.copy() for k, v in net.gradients(X, y).items()}
+    before = {k: v.copy() for k, v in net.parameters().items()}
+    train_step(net, X, net.targets(y), 0.1, Workspace())
+    for key, g in expected.items():
+        assert np.allclose(net.layers[int(key.split(".")[1])].grads[key.split(".")[2]], g, rtol=1e-12, atol=1e-14)
+        assert np.allclose(net.parameters()[key], before[key] - 0.1 * g, rtol=1e-12, atol=1e-14)
+    assert "k_h=3,k_w=3,s=2" in net.layers[0].train_kernels[0].name
+    src = net.layers[0].train_kernels[3].source
+    assert "for i in range(max(0, -((-p)//2) - 1), min(H_out, p//2 + 1)):" in src     # constants folded in

@@ -13,6 +13,11 @@ generated from a verified derivation (`symnn codegen list`):
                         (`symnn derive softmax-cross-entropy`)
 
 ReLU() (symnn.nn.layers) works on (N, C, H, W) too: it is element-wise.
+
+The training loop (train_forward / train_backward) calls the same kernels specialised to the
+layer's window size and stride (symnn.ops.conv.specialised: 'conv2d.layer_forward[k_h=3,k_w=3,s=1]'),
+generated from the same expressions with those numbers put in, which LLVM unrolls; forward() and
+backward() use the shape-generic kernels.
 """
 from __future__ import annotations
 
@@ -21,6 +26,11 @@ import numpy as np
 from symnn.errors import InputError
 from symnn.nn.layers import Layer, Workspace, _kernel
 from symnn.nn.losses import Loss
+
+
+def _specialised(name: str, kh: int, kw: int, s: int):
+    from symnn.ops.conv import specialised
+    return specialised(name, k_h=kh, k_w=kw, s=s)
 
 
 def _pair(value, what: str) -> tuple[int, int]:
@@ -64,7 +74,7 @@ class Conv2D(Layer):
         self.weight = np.zeros((self.out_channels, self.in_channels, *self.kernel_size))
         self.bias = np.zeros(self.out_channels)
         self.grads = {}
-        self._k = None
+        self._k = self._tk = None
         self._padded: dict[tuple, np.ndarray] = {}
 
     def init(self, rng: np.random.Generator) -> None:
@@ -81,6 +91,16 @@ class Conv2D(Layer):
             self._k = tuple(_kernel(f"conv2d.layer_{n}")
                             for n in ("forward", "grad_kernel", "grad_bias", "grad_input"))
         return self._k
+
+    @property
+    def train_kernels(self):
+        """The same four kernels, specialised to this layer's kernel size and stride."""
+        if self._tk is None:
+            kh, kw = self.kernel_size
+            self._tk = tuple(_specialised(f"conv2d.layer_{n}", kh, kw, self.stride)
+                             for n in ("forward", "grad_kernel", "grad_input"))
+            self._tk = (self._tk[0], self._tk[1], self.kernels[2], self._tk[2])
+        return self._tk
 
     def output_shape(self, h: int, w: int) -> tuple[int, int]:
         (kh, kw), s, P = self.kernel_size, self.stride, self.padding
@@ -123,11 +143,11 @@ class Conv2D(Layer):
         self.x_pad = self._pad(x)
         ho, wo = self.output_shape(x.shape[2], x.shape[3])
         y = ws.get_buffer(self, "y", (len(x), self.out_channels, ho, wo))
-        self.kernels[0].dispatcher(self.x_pad, self.weight, self.bias, self.stride, y)
+        self.train_kernels[0].dispatcher(self.x_pad, self.weight, self.bias, self.stride, y)
         return y
 
     def train_backward(self, delta: np.ndarray, ws: Workspace, need_input_grad: bool = True):
-        _, grad_kernel, grad_bias, grad_input = self.kernels
+        _, grad_kernel, grad_bias, grad_input = self.train_kernels
         dK = ws.get_buffer(self, "dK", self.weight.shape)
         db = ws.get_buffer(self, "db", self.bias.shape)
         grad_kernel.dispatcher(delta, self.x_pad, self.weight, self.stride, dK)
@@ -155,13 +175,21 @@ class _Pool(Layer):
         if stride is None and self.size[0] != self.size[1]:
             raise InputError(f"{type(self).__name__}({size!r}): give stride= for a non-square window")
         self.grads = {}
-        self._k = None
+        self._k = self._tk = None
 
     @property
     def kernels(self):
         if self._k is None:
             self._k = (_kernel(f"{self.kind}.forward"), _kernel(f"{self.kind}.backward"))
         return self._k
+
+    @property
+    def train_kernels(self):
+        """The same kernels, specialised to this layer's window and stride."""
+        if self._tk is None:
+            self._tk = tuple(_specialised(f"{self.kind}.{n}", *self.size, self.stride)
+                             for n in ("forward", "backward"))
+        return self._tk
 
     def _check(self, x):
         _check_images(self, x)
@@ -197,12 +225,12 @@ class MaxPool2D(_Pool):
         self.x = x
         shape = self._out(x)
         y, self.switch = ws.get_buffer(self, "y", shape), ws.get_buffer(self, "switch", shape)
-        self.kernels[0].dispatcher(x, *self.size, self.stride, y, self.switch)
+        self.train_kernels[0].dispatcher(x, *self.size, self.stride, y, self.switch)
         return y
 
     def train_backward(self, delta: np.ndarray, ws: Workspace, need_input_grad: bool = True):
         dx = ws.get_buffer(self, "dx", self.x.shape)
-        self.kernels[1].dispatcher(delta, self.switch, self.x, *self.size, self.stride, dx)
+        self.train_kernels[1].dispatcher(delta, self.switch, self.x, *self.size, self.stride, dx)
         return dx
 
 
@@ -221,12 +249,12 @@ class AvgPool2D(_Pool):
     def train_forward(self, x: np.ndarray, ws: Workspace) -> np.ndarray:
         self.x = x
         y = ws.get_buffer(self, "y", self._out(x))
-        self.kernels[0].dispatcher(x, *self.size, self.stride, y)
+        self.train_kernels[0].dispatcher(x, *self.size, self.stride, y)
         return y
 
     def train_backward(self, delta: np.ndarray, ws: Workspace, need_input_grad: bool = True):
         dx = ws.get_buffer(self, "dx", self.x.shape)
-        self.kernels[1].dispatcher(delta, self.x, *self.size, self.stride, dx)
+        self.train_kernels[1].dispatcher(delta, self.x, *self.size, self.stride, dx)
         return dx
 
 
