@@ -102,7 +102,7 @@ DESCRIPTIONS: dict[str, str] = {
 
 IDENTITY = _frozen([[0, 0, 0], [0, 1, 0], [0, 0, 0]])
 BORDERS = ("extend", "wrap", "crop", "zero")
-PARALLEL_MIN_PIXELS = 256 * 256       # from this many pixels on, the prange variant is used
+PARALLEL_MIN_PIXELS = 512 * 512       # from this many pixels on, the prange variant is used
 MAX_KERNEL_SIZE = 99                  # sides of a user kernel
 
 
