@@ -310,6 +310,12 @@ def conv2d_layer() -> Derivation:
     return d
 
 
+def named(text: str, latex: str, **assumptions) -> sp.Symbol:
+    """A symbol that prints as `text` (unicode, e.g. π_0) and as `latex` in LaTeX (\\pi_{0})."""
+    cls = type("NamedSymbol", (sp.Symbol,), {"_latex": lambda self, printer, tex=latex: tex})
+    return cls(text, **assumptions)
+
+
 PYTORCH_POOL = "PyTorch documentation, torch.nn.MaxPool2d and its backward (max_pool2d_with_indices): the gradient goes to the index of the first maximum. https://pytorch.org/docs/stable/generated/torch.nn.MaxPool2d.html"
 
 
@@ -338,7 +344,7 @@ def maxpool() -> Derivation:
     d.check_subs = {}
 
     d.section("The first maximum as a product of steps")
-    pis = sp.symbols("π_0:4", real=True)
+    pis = [named(f"π_{r}", rf"\pi_{{{r}}}", real=True) for r in range(4)]
     window_names = ", ".join(f"x_{r}" for r in range(4))
 
     def first_max(r: int) -> sp.Expr:
@@ -470,7 +476,7 @@ GOODFELLOW = "Goodfellow, I., Bengio, Y., Courville, A. (2016). Deep Learning, �
 
 def softmax_symbols():
     """z (logits), ŷ (probabilities), y (targets) and the index i of the derivative."""
-    z, yh, y = (sp.IndexedBase(name, real=True) for name in ("z", "ŷ", "y"))
+    z, yh, y = (sp.IndexedBase(name, real=True) for name in ("z", "yhat", "y"))
     return z, yh, y, sp.Symbol("i", integer=True)
 
 
@@ -481,7 +487,7 @@ def softmax_cross_entropy() -> Derivation:
     z, yh, y, i = softmax_symbols()
     jj, kk = sp.symbols("j k", integer=True)
     n = sp.Symbol("n", integer=True, positive=True)
-    ell, Msym = sp.Symbol("ℓ"), sp.Symbol("M", real=True)
+    ell, Msym = named("ℓ", r"\ell"), sp.Symbol("M", real=True)
     d = Derivation("Softmax and cross-entropy: the gradient ŷ − y, and a forward pass that never overflows",
                    references=[GOODFELLOW, NIELSEN])
     d.intro = ("The last layer's n outputs z (the logits) become probabilities with the softmax; the loss of "
@@ -525,7 +531,7 @@ def softmax_cross_entropy() -> Derivation:
 
     d.section("Over a batch")
     tt, Nb = sp.Symbol("t", integer=True), sp.Symbol("N", integer=True, positive=True)
-    d.add(sp.Symbol("L"), sp.Sum(sp.IndexedBase("ℓ")[tt], (tt, 0, Nb - 1)) / Nb, DEFINITION,
+    d.add(sp.Symbol("L"), sp.Sum(sp.IndexedBase(ell)[tt], (tt, 0, Nb - 1)) / Nb, DEFINITION,
           "the loss of a batch of N samples is the mean of the samples' losses ℓ[t]: each sample's gradient "
           "is divided by N, ∂L/∂z[t, i] = (ŷ[t, i] − y[t, i])/N (the kernel softmax_cross_entropy.grad)")
 
