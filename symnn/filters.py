@@ -104,6 +104,7 @@ IDENTITY = _frozen([[0, 0, 0], [0, 1, 0], [0, 0, 0]])
 BORDERS = ("extend", "wrap", "crop", "zero")
 PARALLEL_MIN_PIXELS = 512 * 512       # from this many pixels on, the prange variant is used
 MAX_KERNEL_SIZE = 99                  # sides of a user kernel
+MAX_UNROLLED = 256                    # most coefficients a specialised kernel unrolls (codegen's limit)
 
 
 @dataclass(frozen=True)
@@ -361,6 +362,11 @@ def generated_kernel(kernel, parallel: bool = False, specialise: bool | None = N
     suffix = ".parallel" if parallel else ""
     named_kernel = name in KERNELS and (k is KERNELS[name] or np.array_equal(KERNELS[name], k))
     auto = divisor is None or _exact(divisor) == _exact(normalisation(k).divisor)
+    if k.size > MAX_UNROLLED:
+        if specialise:
+            raise InputError(f"a specialised kernel unrolls at most {MAX_UNROLLED} coefficients; this "
+                             f"one has {k.size} ({k.shape[0]}x{k.shape[1]}): use specialise=False")
+        named_kernel = False
     if named_kernel and specialise is not False and auto:
         key = (os.environ.get("SYMNN_CACHE_DIR"), name, suffix, KERNELS[name].tobytes())
         if key not in _MEMO:

@@ -157,6 +157,14 @@ def test_add_kernel_is_specialised_and_listed():
         filters.DESCRIPTIONS.pop("ridge", None)
 
 
+def test_large_kernels_use_the_generic_path():
+    k = np.ones((17, 17))
+    x = RNG.random((20, 23))
+    check(filters.apply(x, k), reference(x, k, "extend"))
+    with pytest.raises(InputError, match="unrolls at most 256 coefficients"):
+        filters.apply(x, k, specialise=True)
+
+
 # -- properties ----------------------------------------------------------------------------------
 @pytest.mark.parametrize("border", ["extend", "wrap", "zero", "crop"])
 def test_identity_returns_the_image(border):
