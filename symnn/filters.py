@@ -64,7 +64,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from symnn.codegen import register
-from symnn.errors import InputError, unknown
+from symnn.errors import InputError, UnknownNameError, unknown
 
 if TYPE_CHECKING:
     from symnn.codegen import Kernel, KernelSpec
@@ -113,14 +113,6 @@ class Normalisation:
     divisor: float
     offset: float
 
-    @property
-    def rule(self) -> str:
-        if self.offset == 128:
-            return "the kernel sums to 0: divisor 1, offset 128 (flat areas become mid-grey)"
-        if self.offset == 255:
-            return f"the kernel sums to −{_num(self.divisor)}: divisor {_num(self.divisor)}, offset 255 (inverted)"
-        return f"divisor {_num(self.divisor)} (the kernel's sum), offset 0"
-
 
 def _num(v: float) -> str:
     return str(int(v)) if float(v).is_integer() else f"{v:g}"
@@ -168,7 +160,8 @@ def resolve(kernel) -> tuple[str, np.ndarray]:
         text = kernel.strip()
         if text and all(c.isalnum() or c in "-_" for c in text) and not os.path.exists(text) \
                 and not _is_number(text):
-            raise unknown("kernel", kernel, list(KERNELS) + ["a file", "inline text such as \"0 -1 0; -1 5 -1; 0 -1 0\""])
+            raise UnknownNameError(f"unknown kernel {kernel!r}; give a name ({', '.join(KERNELS)}), "
+                                   "a kernel file, or an inline matrix such as \"0 -1 0; -1 5 -1; 0 -1 0\"")
         m = _check_matrix(_read(kernel), "the kernel")
         name = os.path.splitext(os.path.basename(text))[0] if os.path.exists(text) else "custom"
         return _safe_name(name), m
