@@ -167,13 +167,12 @@ def _layer_grad_input() -> KernelSpec:
 
 
 # -- specialisation --------------------------------------------------------------------------------
-def specialised(name: str, **values: int):
-    """The registered kernel `name` with some size symbols fixed to numbers (k_h=3, k_w=3, s=1):
-    the loops over the window get constant trip counts, which LLVM unrolls (2–3× faster for a
+def register_specialised(name: str, **values: int) -> str:
+    """Register the kernel `name` with some size symbols fixed to numbers (k_h=3, k_w=3, s=1)
+    under the name 'name[k_h=3,k_w=3,s=1]' (returned); the factory runs only when it is built.
+    The loops over the window get constant trip counts, which LLVM unrolls (2–3× faster for a
     3 × 3 convolution or a 2 × 2 max-pool). The signature is unchanged; the fixed arguments are
-    then ignored, so call it only with inputs of those sizes. Registered under
-    'name[k_h=3,k_w=3,s=1]', so a warm start loads it from the cache index without SymPy."""
-    from symnn.codegen import kernel
+    then ignored, so call it only with inputs of those sizes."""
     from symnn.codegen.registry import factory
     label = f"{name}[{','.join(f'{k}={int(v)}' for k, v in sorted(values.items()))}]"
 
@@ -192,4 +191,16 @@ def specialised(name: str, **values: int):
                           parallel=spec.parallel, fastmath=spec.fastmath,
                           doc=f"{spec.doc} — specialised to {fixed} (those arguments are ignored)")
     register(label)(make)
-    return kernel(label)
+    return label
+
+
+def specialised(name: str, **values: int):
+    """The kernel of register_specialised(name, **values), built or loaded from the cache (a warm
+    start finds it through the cache index, without SymPy)."""
+    from symnn.codegen import kernel
+    return kernel(register_specialised(name, **values))
+
+
+# the digits CNN's layer (symnn train cnn), so that `symnn codegen show` finds its kernels by name
+for _name in ("forward", "grad_kernel", "grad_input"):
+    register_specialised(f"conv2d.layer_{_name}", k_h=3, k_w=3, s=1)

@@ -189,3 +189,13 @@ def _avg_backward() -> KernelSpec:
                       shapes=GRAD_SHAPES, out_shapes={dX: (N, C, H, W)},
                       doc="∂L/∂X[t',c',p,q] = Σ_i Σ_j G[t',c',i,j]/(k_h k_w) over the windows that cover "
                           "(p, q), derived by `symnn derive avgpool` (X is read for its shape only)")
+
+
+def _register_digits_pool() -> None:
+    """The digits CNN's 2 × 2 max-pool (symnn train cnn), specialised, listed by `symnn codegen`."""
+    from symnn.ops.conv import register_specialised
+    for name in ("forward", "backward"):
+        register_specialised(f"maxpool.{name}", k_h=2, k_w=2, s=2)
+
+
+_register_digits_pool()
