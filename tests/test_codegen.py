@@ -398,3 +398,12 @@ def test_nonlinear_guard_stays_an_if():
     k = build(spec)
     assert "if N > m**2:" in k.source
     assert k(np.arange(10.0)) == 0 + 1 + 2 + 3
+
+
+def test_integer_division_by_a_product_is_parenthesised():
+    import sympy as sp
+
+    from symnn.codegen.printer import NumbaPrinter
+    k, H, W = sp.symbols("k H W", integer=True, positive=True)
+    assert NumbaPrinter().doprint(sp.floor(k / (H * W))) == "k//(H*W)"
+    assert eval(NumbaPrinter().doprint(sp.floor(k / (H * W))), {"k": 23, "H": 2, "W": 3}) == 3

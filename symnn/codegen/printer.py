@@ -271,14 +271,14 @@ class NumbaPrinter(PythonCodePrinter):
         if q is None:
             return f"math.floor({self._print(expr.args[0])})"
         num, den = q
-        return f"{self.parenthesize(num, PRECEDENCE['Mul'])}//{self.parenthesize(den, PRECEDENCE['Mul'], strict=True)}"
+        return f"{self.parenthesize(num, PRECEDENCE['Mul'])}//{self.parenthesize(den, PRECEDENCE['Mul'])}"
 
     def _print_ceiling(self, expr) -> str:
         q = self._quotient(expr)
         if q is None:
             return f"math.ceil({self._print(expr.args[0])})"
         num, den = q
-        return f"-({self.parenthesize(-num, PRECEDENCE['Mul'])}//{self.parenthesize(den, PRECEDENCE['Mul'], strict=True)})"
+        return f"-({self.parenthesize(-num, PRECEDENCE['Mul'])}//{self.parenthesize(den, PRECEDENCE['Mul'])})"
 
     def parenthesize(self, item, level, strict=False) -> str:
         # an integer division binds like `*`: inside a product it needs parentheses
