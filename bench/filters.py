@@ -17,7 +17,9 @@ the 3x3 box in a zero frame), all measured in one run:
 
 symnn's rows include what apply() does besides the sum (clipping to 0..1 inside the kernel,
 the border ring, allocating the output). Ratios are ndimage time / row time (above 1: faster
-than ndimage). Times are medians; the machine's load is printed with them.
+than ndimage). Times are medians of calls timed round-robin (one call of every row per round,
+so a change in the machine's load hits all rows alike; the threaded rows in a round-robin of
+their own, after the single-threaded ones); the load is printed with them.
 """
 from __future__ import annotations
 
@@ -36,17 +38,21 @@ from references import conv_refs  # noqa: E402
 TARGETS = {"specialised": 8.0, "generic": 1.3}      # x ndimage at 512x512 3x3 (issue 8)
 
 
-def timeit(f, repeats: int) -> float:
-    f()
-    times = []
+def interleaved(rows, repeats: int) -> list[tuple[str, float]]:
+    """Median seconds per call of each (label, function), timed round-robin (one call of each
+    row per round) so that the machine's load changes hit every row alike."""
+    for _, f in rows:
+        f()                                     # compile / warm up
+    times: dict[str, list[float]] = {label: [] for label, _ in rows}
     for _ in range(repeats):
-        t0 = time.perf_counter()
-        f()
-        times.append(time.perf_counter() - t0)
-    return median(times)
+        for label, f in rows:
+            t0 = time.perf_counter()
+            f()
+            times[label].append(time.perf_counter() - t0)
+    return [(label, median(times[label])) for label, _ in rows]
 
 
-def torch_rows(image, k, repeats):
+def torch_rows(image, k):
     try:
         import torch
     except ImportError:
@@ -54,10 +60,10 @@ def torch_rows(image, k, repeats):
     default = torch.get_num_threads()
     rows = []
     for threads in sorted({1, default}):
-        torch.set_num_threads(threads)
-        rows.append((f"torch conv2d f64, {threads} thread{'s' if threads > 1 else ''}",
-                     timeit(lambda: conv_refs.correlate_torch(image, k), repeats)))
-    torch.set_num_threads(default)
+        def call(threads=threads):
+            torch.set_num_threads(threads)
+            return conv_refs.correlate_torch(image, k)
+        rows.append((f"torch conv2d f64, {threads} thread{'s' if threads > 1 else ''}", call))
     return rows
 
 
@@ -82,10 +88,14 @@ def run(size: int, name: str, repeats: int, with_torch: bool) -> list[tuple[str,
                  ("hand Numba folded 3x3, prange", lambda: par(image))]
     dst = np.empty_like(image)
     rows.append(("memory copy (np.copyto)", lambda: np.copyto(dst, image)))
-    timed = [(label, timeit(f, repeats)) for label, f in rows]
     if with_torch:
-        timed += torch_rows(image, k, repeats)
-    return timed
+        rows += torch_rows(image, k)
+    # threaded rows leave their worker threads spinning for a while after each call, which
+    # slows whatever runs next on a 2-core machine: time them in a round-robin of their own
+    threaded = [r for r in rows if "prange" in r[0] or ("threads" in r[0])]
+    timed = dict(interleaved([r for r in rows if r not in threaded], repeats))
+    timed.update(interleaved(threaded, repeats))
+    return [(label, timed[label]) for label, _ in rows]
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -20,9 +20,10 @@ The sum is a SymPy expression; symnn's code generator turns it into Numba kernel
   counts, which the compiler unrolls), a kernel built for K's shape on large images, or the
   any-size `filter.generic`;
 - `specialise=True` specialises a user's kernel too (a dynamic kernel, cached by its hash).
-Each comes in a serial and a `.parallel` variant (numba prange over the rows); `apply` picks
-the parallel one for images of at least PARALLEL_MIN_PIXELS pixels. Tiny images (even smaller
-than the kernel) are exact in both.
+Each filter is two generated kernels: the interior (every pixel whose window lies inside the
+image), serial or `.parallel` (numba prange over the rows; `apply` picks it for images of at
+least PARALLEL_MIN_PIXELS pixels), and `.ring`, the border. Tiny images (even smaller than the
+kernel) are exact.
 
 Divisor and offset (GIMP's "Normalise", plug-in convolution-matrix.c, check_matrix):
 - s = Σ K. If s > 0: divisor = s, offset = 0 (blur: divisor 9, so a flat area keeps its value).
@@ -44,9 +45,9 @@ Borders (the pixels whose window leaves the image):
 - "crop":   only the pixels whose whole window is inside the image: the output loses c_h rows
             at the top, k_h − 1 − c_h at the bottom (likewise columns), a "valid" correlation.
             GIMP's matrix is always 5x5, so a 3x3 kernel in a zero frame crops 2 pixels a side.
-The generated kernel computes the interior with plain indices and the border ring through two
+The interior kernel reads the image with plain indices; the ring kernel reads it through two
 small index tables (padded row/column -> source row/column, and a 0/1 validity weight for
-"zero"), so no padded copy of the image is made. (Its interior loop starts at column 0 or 1,
+"zero"), so no padded copy of the image is made. (The interior's column loop starts at 0 or 1,
 which LLVM vectorises; see _regions.)
 
 Kernels from the lecture (docs.gimp.org, "Convolution Matrix"): sharpen and blur as 5x5 with a
@@ -56,9 +57,9 @@ edge-enhance, edge-detect and emboss 3x3.
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -212,8 +213,9 @@ def _symbols():
     return (i, j, m, n), (H, W), arrays, outs, scalars
 
 
-def _regions(window, kh, kw, ch, cw, clip, syms):
-    """The five loop nests: interior (plain indices) and the border ring (index tables).
+def _regions(window, kh, kw, ch, cw, clip, syms, part: str):
+    """The loop nests of one part: "interior" (plain indices; one output Y) or "ring" (the
+    border, read through the index tables; outputs Y_top, Y_bottom, Y_left, Y_right).
 
     The interior's column loop starts at c_0 = min(c_w, 1), not at c_w: LLVM vectorises an
     inner loop that starts at 0 or 1 and leaves one that starts at 2 scalar (5x slower,
@@ -221,17 +223,19 @@ def _regions(window, kh, kw, ch, cw, clip, syms):
     j + max(c_w − 1, 0) at column j: `apply` passes as Y a view of the result's buffer that
     starts max(c_w − 1, 0) elements later (see interior_shift)."""
     import sympy as sp
+
+    from symnn.codegen import Output
     (i, j, m, n), (H, W), A, outs, _ = syms
     X, R, C, VR, VC = A["X"], A["R"], A["C"], A["V_R"], A["V_C"]
-    c0 = sp.Min(cw, 1)
-    plain = window(lambda: X[i + m - ch, j + n - c0])
+    rows = (ch, H - kh + ch)
+    if part == "interior":
+        c0 = sp.Min(cw, 1)
+        plain = window(lambda: X[i + m - ch, j + n - c0])
+        return [Output(outs[0], (i, j), clip(plain), ranges={i: rows, j: (c0, W - kw + c0)})]
     ring = window(lambda: X[R[i + m], C[j + n]] * VR[i + m] * VC[j + n])
     side = window(lambda: X[i + m - ch, C[j + n]] * VC[j + n])
-    rows = (ch, H - kh + ch)
     top_end, left_end = sp.Min(ch, H), sp.Min(cw, W)
-    from symnn.codegen import Output
     return [
-        Output(outs[0], (i, j), clip(plain), ranges={i: rows, j: (c0, W - kw + c0)}),
         Output(outs[1], (i, j), clip(ring), ranges={i: (0, top_end - 1), j: (0, W - 1)}),
         Output(outs[2], (i, j), clip(ring), ranges={i: (sp.Max(H - kh + ch + 1, top_end), H - 1), j: (0, W - 1)}),
         Output(outs[3], (i, j), clip(side), ranges={i: rows, j: (0, left_end - 1)}),
@@ -244,19 +248,31 @@ def interior_shift(kw: int) -> int:
     return max(kw // 2 - 1, 0)
 
 
-def _doc(what: str) -> str:
-    return (f"{what}: Y[i,j] = clip(Σ_m Σ_n X[i+m−c_h, j+n−c_w] K[m,n] / divisor + o, low, high); "
-            "Y_top/Y_bottom/Y_left/Y_right are the border ring, read through the index tables R, C "
-            "and weights V_R, V_C; Y is the interior, its columns shifted left by max(c_w − 1, 0) "
-            "(pass one buffer as all five outputs, Y offset by that many elements)")
+PARTS = ("interior", "ring")
+
+
+def _doc(what: str, part: str) -> str:
+    if part == "interior":
+        return (f"{what}: Y[i,j] = clip(Σ_m Σ_n X[i+m−c_h, j+n−c_w] K[m,n] / divisor + o, low, high) "
+                "where the window is inside the image; Y's columns are shifted left by "
+                "max(c_w − 1, 0) (pass a view of the result offset by that many elements)")
+    return (f"{what}: the border ring of the same sum, X read through the index tables R, C "
+            "(padded position -> source row/column) with weights V_R, V_C (0 outside for 'zero'); "
+            "pass the result as all four outputs")
+
+
+def _inputs(A, part: str, scalars, K=None) -> list:
+    head = [A["X"]] + ([K] if K is not None else [])
+    tables = [A["R"], A["C"], A["V_R"], A["V_C"]] if part == "ring" else []
+    return head + tables + list(scalars)
 
 
 def specialised_spec(matrix, name: str = "filter.custom", parallel: bool = False,
-                     divisor: float | None = None) -> KernelSpec:
+                     divisor: float | None = None, part: str = "interior") -> KernelSpec:
     """The KernelSpec of a filter with the matrix's numbers (and 1/divisor) folded in.
 
-    Inputs X, R, C, V_R, V_C, o, low, high; outputs Y, Y_top, Y_bottom, Y_left, Y_right, all
-    (H, W): pass one array five times (`apply` does)."""
+    part "interior": inputs X, o, low, high -> Y (H, W), numba prange over rows if parallel;
+    part "ring":     inputs X, R, C, V_R, V_C, o, low, high -> Y_top, Y_bottom, Y_left, Y_right."""
     import sympy as sp
 
     from symnn.codegen import KernelSpec
@@ -273,18 +289,20 @@ def specialised_spec(matrix, name: str = "filter.custom", parallel: bool = False
     def clip(e):
         return sp.Min(sp.Max(e + o, low), high)
 
-    regions = _regions(window, kh, kw, kh // 2, kw // 2, clip, syms)
-    return KernelSpec(name + (".parallel" if parallel else ""),
-                      inputs=[A["X"], A["R"], A["C"], A["V_R"], A["V_C"], o, low, high],
-                      outputs=regions, shapes={H: (A["X"], 0), W: (A["X"], 1)},
-                      out_shapes={out: (H, W) for out in outs}, parallel=parallel,
-                      doc=_doc(f"{name} with K = {_matrix_text(k)} and divisor {_num(float(d))} folded in"))
+    regions = _regions(window, kh, kw, kh // 2, kw // 2, clip, syms, part)
+    suffix = ".ring" if part == "ring" else (".parallel" if parallel else "")
+    return KernelSpec(name + suffix, inputs=_inputs(A, part, (o, low, high)), outputs=regions,
+                      shapes={H: (A["X"], 0), W: (A["X"], 1)},
+                      out_shapes={r.base: (H, W) for r in regions}, parallel=parallel and part == "interior",
+                      doc=_doc(f"{name} with K = {_matrix_text(k)} and divisor {_num(float(d))} folded in", part))
 
 
-def generic_spec(parallel: bool = False, shape: tuple[int, int] | None = None) -> KernelSpec:
-    """The KernelSpec of the run-time-kernel filter: K and the divisor d are arguments. With a
-    shape (k_h, k_w) the loops over m and n get fixed trip counts (LLVM unrolls them; K's values
-    are still read at run time), else K may have any size."""
+def generic_spec(parallel: bool = False, shape: tuple[int, int] | None = None,
+                 part: str = "interior") -> KernelSpec:
+    """The KernelSpec of the run-time-kernel filter: K and the divisor d are arguments (inputs
+    X, K, [R, C, V_R, V_C,] d, o, low, high). With a shape (k_h, k_w) the loops over m and n get
+    fixed trip counts (LLVM unrolls them; K's values are still read at run time), else K may
+    have any size."""
     import sympy as sp
 
     from symnn.codegen import KernelSpec
@@ -308,11 +326,11 @@ def generic_spec(parallel: bool = False, shape: tuple[int, int] | None = None) -
     def clip(e):
         return sp.Min(sp.Max(e + o, low), high)
 
-    regions = _regions(window, kh, kw, ch, cw, clip, syms)
-    return KernelSpec(name + (".parallel" if parallel else ""),
-                      inputs=[A["X"], K, A["R"], A["C"], A["V_R"], A["V_C"], d, o, low, high],
-                      outputs=regions, shapes=shapes, out_shapes={out: (H, W) for out in outs},
-                      parallel=parallel, doc=_doc(what))
+    regions = _regions(window, kh, kw, ch, cw, clip, syms, part)
+    suffix = ".ring" if part == "ring" else (".parallel" if parallel else "")
+    return KernelSpec(name + suffix, inputs=_inputs(A, part, (d, o, low, high), K), outputs=regions,
+                      shapes=shapes, out_shapes={r.base: (H, W) for r in regions},
+                      parallel=parallel and part == "interior", doc=_doc(what, part))
 
 
 def _exact(v: float):
@@ -327,28 +345,42 @@ def _matrix_text(k: np.ndarray) -> str:
 
 
 def _register(name: str) -> None:
-    register(f"filter.{name}")(lambda: specialised_spec(KERNELS[name], f"filter.{name}"))
-    register(f"filter.{name}.parallel")(lambda: specialised_spec(KERNELS[name], f"filter.{name}", parallel=True))
+    def spec(parallel, part):
+        return lambda: specialised_spec(KERNELS[name], f"filter.{name}", parallel, part=part)
+    register(f"filter.{name}")(spec(False, "interior"))
+    register(f"filter.{name}.parallel")(spec(True, "interior"))
+    register(f"filter.{name}.ring")(spec(False, "ring"))
 
 
 for _name in list(KERNELS):
     _register(_name)
 GENERIC_SHAPES = ((3, 3), (5, 5))       # registered shape-fixed generic kernels
 SHAPED_MIN_PIXELS = 256 * 256           # other shapes get their own generic kernel from here on
-register("filter.generic")(lambda: generic_spec(False))
-register("filter.generic.parallel")(lambda: generic_spec(True))
-for _shape in GENERIC_SHAPES:
-    _tag = f"{_shape[0]}x{_shape[1]}"
-    register(f"filter.generic.{_tag}")(lambda shape=_shape: generic_spec(False, shape))
-    register(f"filter.generic.{_tag}.parallel")(lambda shape=_shape: generic_spec(True, shape))
+for _shape in (None, *GENERIC_SHAPES):
+    _tag = "" if _shape is None else f".{_shape[0]}x{_shape[1]}"
+    register(f"filter.generic{_tag}")(lambda shape=_shape: generic_spec(False, shape))
+    register(f"filter.generic{_tag}.parallel")(lambda shape=_shape: generic_spec(True, shape))
+    register(f"filter.generic{_tag}.ring")(lambda shape=_shape: generic_spec(False, shape, "ring"))
+
+
+class Kernels:
+    """The generated kernels a filter runs: the interior (serial or prange) and the border ring
+    (made on first use: border "crop" does not need it)."""
+
+    def __init__(self, interior: Kernel, ring: Callable[[], Kernel], specialised: bool):
+        self.interior, self._ring, self.specialised = interior, ring, specialised
+
+    @cached_property
+    def ring(self) -> Kernel:
+        return self._ring()
 
 
 def generated_kernel(kernel, parallel: bool = False, specialise: bool | None = None,
-                     divisor: float | None = None, pixels: int = 0) -> tuple[Kernel, bool]:
-    """(the generated kernel, whether it is specialised) for a kernel name, text, file, array
-    or a (name, matrix) pair from resolve(). The generic path uses a kernel with K's shape
+                     divisor: float | None = None, pixels: int = 0) -> Kernels:
+    """The generated kernels for a kernel name, text, file, array or a (name, matrix) pair from
+    resolve(). Named kernels are specialised; the generic path uses kernels with K's shape
     fixed for 3x3 and 5x5, and for other shapes on images of SHAPED_MIN_PIXELS pixels or more
-    (where its compilation pays off); otherwise the any-size filter.generic."""
+    (where their compilation pays off); otherwise the any-size filter.generic."""
     from symnn.codegen import build
     from symnn.codegen import kernel as named
     name, k = kernel if isinstance(kernel, tuple) else resolve(kernel)
@@ -360,26 +392,30 @@ def generated_kernel(kernel, parallel: bool = False, specialise: bool | None = N
             raise InputError(f"a specialised kernel unrolls at most {MAX_UNROLLED} coefficients; this "
                              f"one has {k.size} ({k.shape[0]}x{k.shape[1]}): use specialise=False")
         named_kernel = False
+    cache = os.environ.get("SYMNN_CACHE_DIR")
     if named_kernel and specialise is not False and auto:
-        key = (os.environ.get("SYMNN_CACHE_DIR"), name, suffix, KERNELS[name].tobytes())
+        key = (cache, name, suffix, KERNELS[name].tobytes())
         if key not in _MEMO:
-            _MEMO[key] = named(f"filter.{name}{suffix}")
-        return _MEMO[key], True
+            _MEMO[key] = Kernels(named(f"filter.{name}{suffix}"), lambda: named(f"filter.{name}.ring"), True)
+        return _MEMO[key]
     if specialise:
-        return build(specialised_spec(k, f"filter.{name}", parallel, divisor)), True
+        return Kernels(build(specialised_spec(k, f"filter.{name}", parallel, divisor)),
+                       lambda: build(specialised_spec(k, f"filter.{name}", False, divisor, "ring")), True)
     shape = tuple(k.shape)
-    key = (os.environ.get("SYMNN_CACHE_DIR"), "generic", suffix, shape)
+    key = (cache, "generic", suffix, shape)
     if key not in _MEMO:
         if shape in GENERIC_SHAPES:
-            _MEMO[key] = named(f"filter.generic.{shape[0]}x{shape[1]}{suffix}")
+            tag = f"filter.generic.{shape[0]}x{shape[1]}"
+            _MEMO[key] = Kernels(named(tag + suffix), lambda: named(tag + ".ring"), False)
         elif pixels >= SHAPED_MIN_PIXELS:
-            _MEMO[key] = build(generic_spec(parallel, shape))
+            _MEMO[key] = Kernels(build(generic_spec(parallel, shape)),
+                                 lambda: build(generic_spec(False, shape, "ring")), False)
         else:
-            return named(f"filter.generic{suffix}"), False
-    return _MEMO[key], False
+            return Kernels(named(f"filter.generic{suffix}"), lambda: named("filter.generic.ring"), False)
+    return _MEMO[key]
 
 
-_MEMO: dict[tuple, Kernel] = {}        # (cache folder, name, variant, matrix) -> kernel
+_MEMO: dict[tuple, Kernels] = {}       # (cache folder, name, variant, matrix) -> kernels
 
 
 # -- applying ------------------------------------------------------------------------------------
@@ -465,8 +501,8 @@ def apply(image, kernel="sharpen", border: str = "extend", *, divisor: float | N
     vmax = value_range(img.dtype)
     if parallel is None:
         parallel = H * W >= PARALLEL_MIN_PIXELS
-    gen, special = generated_kernel((name, k), bool(parallel), specialise,
-                                    None if divisor is None else d, pixels=H * W)
+    gen = generated_kernel((name, k), bool(parallel), specialise,
+                           None if divisor is None else d, pixels=H * W)
     R, VR = index_tables(H, kh, "extend" if border == "crop" else border)
     C, VC = index_tables(W, kw, "extend" if border == "crop" else border)
     o = off255 * vmax / 255.0
@@ -479,12 +515,13 @@ def apply(image, kernel="sharpen", border: str = "extend", *, divisor: float | N
         y = buf[:H * W].reshape(H, W)
         inner = buf[shift:shift + H * W].reshape(H, W)      # y shifted left by `shift` columns
         # every argument is checked and laid out above (contiguous float64, index tables of
-        # length H + k_h − 1 and W + k_w − 1), so the generated function is called directly;
-        # one buffer takes all five outputs: the interior (through `inner`) and the border ring
-        if special:
-            gen.dispatcher(x, R, C, VR, VC, o, 0.0, vmax, inner, y, y, y, y)
-        else:
-            gen.dispatcher(x, k, R, C, VR, VC, d, o, 0.0, vmax, inner, y, y, y, y)
+        # length H + k_h − 1 and W + k_w − 1), so the generated functions are called directly;
+        # one buffer takes every output: the interior (through `inner`) and the border ring
+        head = (x,) if gen.specialised else (x, k)
+        tail = (o, 0.0, vmax) if gen.specialised else (d, o, 0.0, vmax)
+        gen.interior.dispatcher(*head, *tail, inner)
+        if border != "crop":
+            gen.ring.dispatcher(*head, R, C, VR, VC, *tail, y, y, y, y)
         if border == "crop":
             ch, cw = kh // 2, kw // 2
             y = y[ch:H - kh + 1 + ch, cw:W - kw + 1 + cw]

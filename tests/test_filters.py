@@ -81,6 +81,8 @@ def test_named_kernels_are_specialised():
     assert blur.count("X[") == 9 and "1/9" in blur                        # the divisor folded in
     generic = kernel("filter.generic").source
     assert "for m in range(k_h)" in generic and "K[m, n]" in generic
+    ring = kernel("filter.sharpen.ring").source
+    assert "R[i + 2]" in ring and "Y_top" in ring and "prange(" not in ring
 
 
 # -- against scipy.ndimage -----------------------------------------------------------------------
@@ -107,7 +109,8 @@ def test_parallel_variant_matches():
         x = RNG.random(shape)
         for border in ("extend", "wrap", "zero"):
             check(filters.apply(x, "sharpen", border, parallel=True), reference(x, filters.KERNELS["sharpen"], border))
-    assert "prange(" in kernel("filter.sharpen.parallel").source
+    src = kernel("filter.sharpen.parallel").source
+    assert src.count("prange(") == 1 and "Y_top" not in src       # one parallel loop: the interior
 
 
 def test_uint16_and_float32_keep_their_dtype_and_range():
@@ -148,8 +151,8 @@ def test_add_kernel_is_specialised_and_listed():
     try:
         filters.add_kernel("ridge", "-1 -1 -1; -1 8 -1; -1 -1 -1", "ridge detection")
         assert "ridge" in filters.KERNELS
-        k, special = filters.generated_kernel("ridge")
-        assert special and k.name == "filter.ridge"
+        k = filters.generated_kernel("ridge")
+        assert k.specialised and k.interior.name == "filter.ridge" and k.ring.name == "filter.ridge.ring"
         x = RNG.random((7, 6))
         check(filters.apply(x, "ridge"), reference(x, filters.KERNELS["ridge"], "extend"))
     finally:
