@@ -19,7 +19,10 @@ symnn's rows include what apply() does besides the sum (clipping to 0..1 inside 
 the border ring, allocating the output). Ratios are ndimage time / row time (above 1: faster
 than ndimage). Times are medians of calls timed round-robin (one call of every row per round,
 so a change in the machine's load hits all rows alike; the threaded rows in a round-robin of
-their own, after the single-threaded ones); the load is printed with them.
+their own, after the single-threaded ones); the load is printed with them. On a machine whose
+cores are busy with other work, OpenMP's spinning worker threads make every prange row slow
+(x20 measured on a loaded 2-core machine); OMP_WAIT_POLICY=passive or
+NUMBA_THREADING_LAYER=workqueue avoids that.
 """
 from __future__ import annotations
 
@@ -39,13 +42,14 @@ TARGETS = {"specialised": 8.0, "generic": 1.3}      # x ndimage at 512x512 3x3 (
 
 
 def interleaved(rows, repeats: int) -> list[tuple[str, float]]:
-    """Median seconds per call of each (label, function), timed round-robin (one call of each
-    row per round) so that the machine's load changes hit every row alike."""
+    """Median seconds per call of each (label, function), timed round-robin (one untimed and one
+    timed call of each row per round) so that the machine's load changes hit every row alike."""
     for _, f in rows:
         f()                                     # compile / warm up
     times: dict[str, list[float]] = {label: [] for label, _ in rows}
     for _ in range(repeats):
         for label, f in rows:
+            f()                                 # the caches as this row left them, not the last row
             t0 = time.perf_counter()
             f()
             times[label].append(time.perf_counter() - t0)
@@ -100,7 +104,7 @@ def run(size: int, name: str, repeats: int, with_torch: bool) -> list[tuple[str,
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python bench/filters.py")
-    p.add_argument("--repeats", type=int, default=25, help="timed calls per row (median)")
+    p.add_argument("--repeats", type=int, default=21, help="timed calls per row at 512x512 (median)")
     p.add_argument("--quick", action="store_true", help="fewer repeats, 512x512 only")
     p.add_argument("--no-torch", action="store_true", help="leave out the PyTorch rows")
     args = p.parse_args(argv)
@@ -110,13 +114,14 @@ def main(argv: list[str] | None = None) -> int:
     bandwidth = conv_refs.memcopy_bandwidth()
     print(f"memory-copy bandwidth {bandwidth:.2f} GB/s = {bandwidth * 1e3 / 8:.0f} Mpixel/s of float64 "
           f"(the ceiling of a filter that reads and writes each pixel once); numba threads "
-          f"{numba.get_num_threads()}, load {os.getloadavg()[0]:.2f}")
+          f"{numba.get_num_threads()} (threading layer {numba.config.THREADING_LAYER}, "
+          f"OMP_WAIT_POLICY={os.environ.get('OMP_WAIT_POLICY', 'unset')}), load {os.getloadavg()[0]:.2f}")
     summary = {}
     for size in sizes:
         for name in ("emboss", "blur"):
             from symnn import filters
             shape = "x".join(map(str, filters.KERNELS[name].shape))
-            rows = run(size, name, max(3, repeats // (4 if size > 1000 else 1)), not args.no_torch)
+            rows = run(size, name, max(3, repeats // (5 if size > 1000 else 1)), not args.no_torch)
             scipy_t = dict(rows)["scipy.ndimage.correlate"]
             mpix = size * size / 1e6
             print(f"\n{size}x{size} float64, {shape} kernel ({name}), border extend")

@@ -103,7 +103,8 @@ DESCRIPTIONS: dict[str, str] = {
 
 IDENTITY = _frozen([[0, 0, 0], [0, 1, 0], [0, 0, 0]])
 BORDERS = ("extend", "wrap", "crop", "zero")
-PARALLEL_MIN_PIXELS = 512 * 512       # from this many pixels on, the prange variant is used
+PARALLEL_MIN_PIXELS = 1024 * 1024     # from this many pixels on, the prange variant is used
+# (below that, and on machines whose cores are busy, the serial kernel wins: see bench/filters.py)
 MAX_KERNEL_SIZE = 99                  # sides of a user kernel
 MAX_UNROLLED = 256                    # most coefficients a specialised kernel unrolls (codegen's limit)
 
