@@ -8,6 +8,8 @@
 # Together they have a remarkably simple derivative: $\partial L / \partial z_j = \hat{y}_j - y_j$.
 
 # %%
+import dataclasses
+
 import numpy as np
 import sympy as sp
 from matplotlib.figure import Figure
@@ -26,7 +28,10 @@ lesson = Lesson(14, "Extra - Softmax and cross-entropy", reading=["nielsen"])
 # Multiplied together by the chain rule, almost everything cancels:
 
 # %%
-lesson.derivation(symnn.derive("softmax-cross-entropy"))
+derivation = symnn.derive("softmax-cross-entropy")
+# its references write "§" for "section", which pdflatex's text map lacks: spell it out
+lesson.derivation(dataclasses.replace(derivation, references=[
+    r.replace("§", "section ") for r in derivation.references]))
 
 # %% [markdown]
 # ## With numbers
