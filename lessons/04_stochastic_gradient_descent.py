@@ -70,7 +70,9 @@ for mode in MODES:
     curves[mode] = N * np.array(net.history["loss"])
     updates[mode] = {"batch": 1, "minibatch": -(-N // MINI), "sgd": N}[mode]
 lesson.code(f"""net = Sequential([Dense(3, 1), Sigmoid()], loss="quadratic", seed={SEED})
-net.fit(X, y, epochs={EPOCHS}, lr={ETA:g}, batch_size={MINI}, mode=mode)  # mode: batch, minibatch, sgd""")
+net.fit(X, y, epochs={EPOCHS}, lr={ETA:g}, batch_size={MINI}, mode=mode)
+# mode is "batch", "minibatch" or "sgd"
+""")
 checkpoints = [1, 10, 50, EPOCHS]
 lesson.table(["mode", "updates per epoch"] + [f"$C$ after {e} epoch{'s' * (e > 1)}" for e in checkpoints],
              [[label, updates[m]] + [f"{curves[m][e - 1]:.4f}" for e in checkpoints]

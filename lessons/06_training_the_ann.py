@@ -60,7 +60,8 @@ lines: list[str] = []
 ann = small_ann()
 ann.fit(X, y, epochs=1, lr=ETA, mode="sgd", explain=lines.append)
 lesson.code(f"""lines = []
-net = Sequential([Dense(3, {HIDDEN}), Sigmoid(), Dense({HIDDEN}, 1), Sigmoid()], loss="quadratic", seed={SEED})
+net = Sequential([Dense(3, {HIDDEN}), Sigmoid(), Dense({HIDDEN}, 1), Sigmoid()],
+                 loss="quadratic", seed={SEED})
 net.fit(X, y, epochs=1, lr={ETA:g}, mode="sgd", explain=lines.append)""")
 
 said: dict[int, list[str]] = {}
@@ -158,9 +159,10 @@ first_batch: list[str] = []
 mlp.fit(digits.X_train, digits.y_train, epochs=EPOCHS_D, lr=ETA_D, batch_size=BATCH_D,
         X_test=digits.X_test, y_test=digits.y_test, explain=first_batch.append)
 lesson.code(f"""digits = load("digits")
-net = Sequential([Dense({n_pixels}, {HIDDEN_D}), Sigmoid(), Dense({HIDDEN_D}, 10), Sigmoid()], loss="quadratic", seed={SEED_D})
+net = Sequential([Dense({n_pixels}, {HIDDEN_D}), Sigmoid(), Dense({HIDDEN_D}, 10), Sigmoid()],
+                 loss="quadratic", seed={SEED_D})
 net.fit(digits.X_train, digits.y_train, epochs={EPOCHS_D}, lr={ETA_D:g}, batch_size={BATCH_D},
-        X_test=digits.X_test, y_test=digits.y_test)""")
+        X_test=digits.X_test, y_test=digits.y_test, explain=lines.append)""")
 step4 = next(ln for ln in first_batch if ln.startswith("STEP 4"))
 step6 = next(ln for ln in first_batch if ln.startswith("STEP 6"))
 lesson.markdown(

@@ -61,8 +61,8 @@ lesson.markdown(
     f"The softmax gives the dog a probability of {p[0, 0]:.4f} and the cat {p[0, 1]:.4f}; they add "
     f"up to {p[0].sum():g}. The loss is $L = -\\ln {p[0, 0]:.4f} = {L:.4f}$. The gradient is the "
     f"prediction minus the target, ${p[0, 0]:.4f} - 1 = {g[0, 0]:.4f}$ for the dog and "
-    f"${p[0, 1]:.4f} - 0 = {g[0, 1]:.4f}$ for the cat: gradient descent raises $z_{{dog}}$ and "
-    "lowers $z_{cat}$. The finite differences of the loss agree.")
+    f"${p[0, 1]:.4f} - 0 = {g[0, 1]:.4f}$ for the cat: gradient descent raises $z_{{\\text{{dog}}}}$ and "
+    "lowers $z_{\\text{cat}}$. The finite differences of the loss agree.")
 
 # %% [markdown]
 # ## Large outputs: why the kernel subtracts the largest $z$
@@ -97,8 +97,11 @@ SOFTMAX_1 = "exp(z_1)/(exp(z_1) + exp(z_2))"
 SOFTMAX_2 = "exp(z_2)/(exp(z_1) + exp(z_2))"
 ce = symnn.derive("expression", expr=f"-log({SOFTMAX_1})", wrt="z_1")
 quad = symnn.derive("expression", expr=f"(({SOFTMAX_1} - 1)**2 + ({SOFTMAX_2})**2)/2", wrt="z_1")
-lesson.code(f"""symnn.derive("expression", expr="-log({SOFTMAX_1})", wrt="z_1")
-symnn.derive("expression", expr="(({SOFTMAX_1} - 1)**2 + ({SOFTMAX_2})**2)/2", wrt="z_1")""")
+lesson.code(f"""softmax_1 = "{SOFTMAX_1}"
+softmax_2 = "{SOFTMAX_2}"
+quadratic = f"(({{softmax_1}} - 1)**2 + ({{softmax_2}})**2)/2"
+symnn.derive("expression", expr=f"-log({{softmax_1}})", wrt="z_1")
+symnn.derive("expression", expr=quadratic, wrt="z_1")""")
 z1, z2 = sp.symbols("z_1 z_2", real=True)
 sym = {v.name: v for v in ce.result.free_symbols | quad.result.free_symbols}
 y1, y2 = sp.symbols(r"\hat{y}_1 \hat{y}_2", positive=True)
