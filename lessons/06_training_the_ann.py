@@ -159,10 +159,11 @@ first_batch: list[str] = []
 mlp.fit(digits.X_train, digits.y_train, epochs=EPOCHS_D, lr=ETA_D, batch_size=BATCH_D,
         X_test=digits.X_test, y_test=digits.y_test, explain=first_batch.append)
 lesson.code(f"""digits = load("digits")
+first_batch = []
 net = Sequential([Dense({n_pixels}, {HIDDEN_D}), Sigmoid(), Dense({HIDDEN_D}, 10), Sigmoid()],
                  loss="quadratic", seed={SEED_D})
 net.fit(digits.X_train, digits.y_train, epochs={EPOCHS_D}, lr={ETA_D:g}, batch_size={BATCH_D},
-        X_test=digits.X_test, y_test=digits.y_test, explain=lines.append)""")
+        X_test=digits.X_test, y_test=digits.y_test, explain=first_batch.append)""")
 step4 = next(ln for ln in first_batch if ln.startswith("STEP 4"))
 step6 = next(ln for ln in first_batch if ln.startswith("STEP 6"))
 lesson.markdown(
