@@ -10,6 +10,7 @@
 # %%
 import numpy as np
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 from symnn.course import Lesson
 from symnn.nn import Conv2D, Dense, Flatten, MaxPool2D, ReLU, Sequential, Sigmoid
@@ -94,6 +95,8 @@ ax2.set_yscale("log")
 ax2.set_xlabel("epoch")
 ax2.set_ylabel("cross-entropy (mean over training images)")
 ax2.set_title(f"Cost on the {len(digits.X_train)} training images")
+for ax in (ax1, ax2):
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
 curve = lesson.figure(fig, "learning_curve", f"The CNN learning: test accuracy and training cost "
                       f"after each epoch (mini-batches of {BATCH}, $\\eta = {ETA:g}$, seed {SEED}).",
                       width=0.95)
