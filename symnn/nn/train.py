@@ -129,16 +129,16 @@ def _explain(model, xb, yb, yhat, lr, say: Callable[[str], None], idx) -> None:
         f"{model.seed}); e.g. layers.0.weight starts {_fmt(model.layers[0].parameters().get('weight', np.zeros(1)))}")
     say(f"STEP 2: observation {idx[0] + 1} of the training set (first of this batch of {len(xb)}) enters "
         f"the input layer, one feature per input node: x = {_fmt(xb[0])}")
-    zs = [getattr(layer, "z", None) for layer in model.layers]
-    z_text = "; ".join(f"z of layer {i} = {_fmt(z[0])}" for i, z in enumerate(zs) if z is not None)
+    zs = [layer.z for layer in model.layers if getattr(layer, "z", None) is not None]
+    z_text = "; ".join(f"z of layer {i} = {_fmt(z[0])}" for i, z in enumerate(zs, 1))
     say(f"STEP 3: forward propagation: {z_text}; prediction ŷ = {_fmt(yhat[0])}")
     err = model.loss_fn.value(yhat, yb)
     say(f"STEP 4: compare with the actual y = {_fmt(yb[0])}: the error (cost) of this batch is {err:.6g}")
     before = {k: v.copy() for k, v in model.parameters().items()}
     model.backward(yhat, yb)
-    deltas = [f"∂C/∂{name} = {_fmt(g)}" for i, layer in enumerate(model.layers)
-              for name, g in layer.grads.items() if name == "bias"]
-    say("STEP 5: back-propagation from right to left: δ of each layer (= ∂C/∂bias): " + "; ".join(deltas))
+    deltas = [f"layer {n}: δ = ∂C/∂b = {_fmt(layer.grads['bias'])}"
+              for n, layer in reversed(list(enumerate([l_ for l_ in model.layers if "bias" in l_.grads], 1)))]
+    say("STEP 5: back-propagation from right to left: " + "; ".join(deltas))
     sgd_step(model, lr)
     for key, old in before.items():
         new = model.parameters()[key]

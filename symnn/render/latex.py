@@ -22,7 +22,7 @@ _TEXT_MAP = {
     "ₖ": r"\ensuremath{_k}", "ⱼ": r"\ensuremath{_j}", "ᵢ": r"\ensuremath{_i}", "⁻": r"\ensuremath{^-}",
     "¹": r"\ensuremath{^1}", "³": r"\ensuremath{^3}", "ε": r"\ensuremath{\varepsilon}", "λ": r"\ensuremath{\lambda}",
     "é": r"\'e", "ö": r"\"o", "ü": r"\"u", "…": r"\ldots{}", "°": r"\ensuremath{^\circ}",
-    "±": r"\ensuremath{\pm}", "✓": "ok", "✗": "x", "√": r"\ensuremath{\surd}", "ℓ": r"\ensuremath{\ell}",
+    "±": r"\ensuremath{\pm}", "§": r"\S{}", "✓": "ok", "✗": "x", "√": r"\ensuremath{\surd}", "ℓ": r"\ensuremath{\ell}",
     "₁": r"\ensuremath{_1}", "₂": r"\ensuremath{_2}", "₃": r"\ensuremath{_3}", "ᵗ": "t",
 }
 _SPECIAL = {"\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#", "_": r"\_",
