@@ -11,6 +11,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from conftest import finite_difference_gradients
+
 from symnn import InputError
 from symnn.codegen import kernel
 from symnn.nn import (AvgPool2D, Conv2D, Dense, Flatten, MaxPool2D, ReLU, Sequential,
@@ -27,19 +29,7 @@ def _close(analytic: np.ndarray, numeric: np.ndarray) -> bool:
 
 
 def _fd_params(net, X, y) -> dict[str, np.ndarray]:
-    out = {}
-    for name, param in net.parameters().items():
-        g = np.zeros_like(param)
-        for idx in np.ndindex(param.shape):
-            old = param[idx]
-            param[idx] = old + H
-            hi = net.loss(X, y)
-            param[idx] = old - H
-            lo = net.loss(X, y)
-            param[idx] = old
-            g[idx] = (hi - lo) / (2 * H)
-        out[name] = g
-    return out
+    return finite_difference_gradients(net, X, y, H)
 
 
 def _fd_input(net, X, y) -> np.ndarray:
