@@ -14,8 +14,6 @@ from __future__ import annotations
 
 import hashlib
 
-import sympy as sp
-
 from symnn.errors import InputError
 
 _MODULE_CACHE: dict = {}
@@ -23,6 +21,7 @@ _MODULE_CACHE: dict = {}
 
 def _formulas(activation: str, cost: str):
     """φ(z), φ'(z) written with the activation a where possible, ∂C/∂ŷ — all derived."""
+    import sympy as sp
     from symnn.ops.activations import ACTIVATIONS, stable
     from symnn.ops.elementwise import activation_derivative, cost_gradient, g, y, yhat, z
     act = ACTIVATIONS[activation]
@@ -103,6 +102,10 @@ def epoch_kernel(n_layers: int, activation: str, cost: str):
     if key in _MODULE_CACHE:
         return _MODULE_CACHE[key]
     from symnn.codegen import cache
+    warm = _from_index(n_layers, activation, cost)  # a second process: no SymPy at all
+    if warm is not None:
+        _MODULE_CACHE[key] = warm
+        return warm
     text, fn = epoch_source(n_layers, activation, cost)
     text = cache.with_checksum(text)
     h = hashlib.sha256((text + cache.versions()).encode()).hexdigest()[:20]
@@ -110,6 +113,7 @@ def epoch_kernel(n_layers: int, activation: str, cost: str):
     if not path.exists() or cache.check(path.read_text(encoding="utf-8")) is not None:
         cache.write_atomic(path, text)
     module = cache.import_module(path, cache.module_name(h))
+    import sympy as sp
     z, a, phi, d_phi, yhat, y, dC = _formulas(activation, cost)
     equations = [sp.Eq(sp.Symbol("a"), phi), sp.Eq(sp.Symbol("phi'"), d_phi),
                  sp.Eq(sp.Symbol("dC/dyhat"), dC)]
@@ -119,6 +123,21 @@ def epoch_kernel(n_layers: int, activation: str, cost: str):
                        "srepr": [sp.srepr(e) for e in equations]})
     _MODULE_CACHE[key] = getattr(module, fn)
     return _MODULE_CACHE[key]
+
+
+def _from_index(n_layers: int, activation: str, cost: str):
+    from symnn.codegen import cache
+    name, fp = kernel_name(n_layers, activation, cost), cache.source_fingerprint()
+    for entry in cache.index_entries():
+        if entry.get("name") != name or entry.get("fingerprint") != fp:
+            continue
+        path = cache.cache_dir() / entry["module"]
+        text, _ = cache.read_module(path)
+        if text is None:
+            return None
+        module = cache.import_module(path, cache.module_name(entry["hash"]))
+        return getattr(module, f"mlp_epoch_{activation}_{cost.replace('-', '_')}_{n_layers}", None)
+    return None
 
 
 def fusable(model) -> tuple[int, str, str] | None:
