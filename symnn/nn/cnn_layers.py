@@ -24,7 +24,7 @@ from __future__ import annotations
 import numpy as np
 
 from symnn.errors import InputError
-from symnn.nn.layers import Layer, Workspace, _kernel
+from symnn.nn.layers import Layer, WeightedLayer, Workspace, _kernel
 from symnn.nn.losses import Loss
 
 
@@ -62,7 +62,7 @@ def _check_images(layer, x: np.ndarray, channels: int | None = None) -> None:
         raise InputError(f"{layer!r} expects {channels} input channel(s), got {x.shape[1]} (input shape {x.shape})")
 
 
-class Conv2D(Layer):
+class Conv2D(WeightedLayer):
     """Y[t,f,i,j] = Σ_c Σ_m Σ_n X_pad[t,c,s·i+m,s·j+n] K[f,c,m,n] + b[f]; weight (out_ch, in_ch, kh, kw)."""
 
     def __init__(self, in_channels: int, out_channels: int, kernel_size, stride: int = 1, padding: int = 0):
@@ -77,13 +77,9 @@ class Conv2D(Layer):
         self._k = self._tk = None
         self._padded: dict[tuple, np.ndarray] = {}
 
-    def init(self, rng: np.random.Generator) -> None:
-        fan_in = self.in_channels * self.kernel_size[0] * self.kernel_size[1]
-        self.weight[...] = rng.normal(0.0, 1.0 / np.sqrt(fan_in), self.weight.shape)
-        self.bias[...] = 0.0
-
-    def parameters(self) -> dict[str, np.ndarray]:
-        return {"weight": self.weight, "bias": self.bias}
+    @property
+    def fan_in(self) -> int:
+        return self.in_channels * self.kernel_size[0] * self.kernel_size[1]
 
     @property
     def kernels(self):

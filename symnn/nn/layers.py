@@ -63,7 +63,20 @@ class Layer:
         return f"{type(self).__name__}()"
 
 
-class Dense(Layer):
+class WeightedLayer(Layer):
+    """A layer with a weight and a bias, drawn by the references' rule: normal(0, 1/√fan_in), bias 0."""
+
+    fan_in: int
+
+    def init(self, rng: np.random.Generator) -> None:
+        self.weight[...] = rng.normal(0.0, 1.0 / np.sqrt(self.fan_in), self.weight.shape)
+        self.bias[...] = 0.0
+
+    def parameters(self) -> dict[str, np.ndarray]:
+        return {"weight": self.weight, "bias": self.bias}
+
+
+class Dense(WeightedLayer):
     """z = W a + b with W shaped (n_out, n_in); kernels dense.forward / grad_weight / grad_bias /
     grad_input, derived by `symnn derive dense`."""
 
@@ -76,12 +89,9 @@ class Dense(Layer):
         self.grads = {}
         self._k = None
 
-    def init(self, rng: np.random.Generator) -> None:
-        self.weight[...] = rng.normal(0.0, 1.0 / np.sqrt(self.n_in), self.weight.shape)
-        self.bias[...] = 0.0
-
-    def parameters(self) -> dict[str, np.ndarray]:
-        return {"weight": self.weight, "bias": self.bias}
+    @property
+    def fan_in(self) -> int:
+        return self.n_in
 
     @property
     def kernels(self):
