@@ -19,14 +19,14 @@ import numpy as np
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from references import DIGITS_CNN, cnn_references, skipped, torch_available  # noqa: E402
-from references.common import Reference, digits, epoch_order, time_training  # noqa: E402
+from references.common import Reference, digits, time_training  # noqa: E402
+from symnn_nets import train_batches  # noqa: E402
 
 
 # -- symnn's digits CNN as a bench Reference ---------------------------------------------------
 def symnn_cnn(name: str = "symnn, generated kernels") -> Reference:
     from symnn.commands.train_cnn import build_cnn
     from symnn.nn.layers import Workspace
-    from symnn.nn.train import train_step
 
     def init(seed: int):
         net = build_cnn(seed=seed)                 # the references' init rule (common.init_cnn)
@@ -36,12 +36,7 @@ def symnn_cnn(name: str = "symnn, generated kernels") -> Reference:
     def train_epoch(net, X, y, lr, batch_size, rng):
         if net._Y is None or len(net._Y) != len(y):
             net._Y = net.targets(y)                # integer labels -> one-hot rows, once
-        Y = net._Y
-        order = epoch_order(rng, len(X))
-        for start in range(0, len(X), batch_size):
-            idx = order[start:start + batch_size]
-            train_step(net, X[idx], Y[idx], lr, net._ws)
-        return net
+        return train_batches(net, X, net._Y, lr, batch_size, rng)
 
     return Reference(name, init, train_epoch, lambda net, X: net.predict(X))
 

@@ -10,7 +10,6 @@ from references.common import Reference, epoch_order
 def mlp(sizes: list[int], name: str = "symnn, one kernel per layer and batch") -> Reference:
     from symnn.nn import Dense, Sequential, Sigmoid
     from symnn.nn.layers import Workspace
-    from symnn.nn.train import train_step
 
     def init(seed: int):
         layers = []
@@ -21,13 +20,19 @@ def mlp(sizes: list[int], name: str = "symnn, one kernel per layer and batch") -
         return net
 
     def train_epoch(net, X, Y, lr, batch_size, rng):
-        order = epoch_order(rng, len(X))
-        for start in range(0, len(X), batch_size):
-            idx = order[start:start + batch_size]
-            train_step(net, X[idx], Y[idx], lr, net._ws)
-        return net
+        return train_batches(net, X, Y, lr, batch_size, rng)
 
     return Reference(name, init, train_epoch, lambda net, X: net.predict(X))
+
+
+def train_batches(net, X, Y, lr, batch_size, rng):
+    """One epoch through the per-layer kernels, in the references' sample order."""
+    from symnn.nn.train import train_step
+    order = epoch_order(rng, len(X))
+    for start in range(0, len(X), batch_size):
+        idx = order[start:start + batch_size]
+        train_step(net, X[idx], Y[idx], lr, net._ws)
+    return net
 
 
 def check_same_init(sizes: list[int], seed: int = 0) -> float:
