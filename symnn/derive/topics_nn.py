@@ -536,14 +536,15 @@ def softmax_cross_entropy() -> Derivation:
           "is divided by N, ∂L/∂z[t, i] = (ŷ[t, i] − y[t, i])/N (the kernel softmax_cross_entropy.grad)")
 
     d.section("A forward pass that never overflows")
-    d.add(sp.log(yh[jj]), z[jj] - Msym - sp.log(sp.Sum(sp.exp(z[kk] - Msym), (kk, 0, n - 1))), "log-sum-exp",
+    log_softmax = z[jj] - Msym - sp.log(sp.Sum(sp.exp(z[kk] - Msym), (kk, 0, n - 1)))
+    d.add(sp.log(yh[jj]), log_softmax, "log-sum-exp",
           "for any number M: e^(z_j)/Σ e^(z_k) = e^(z_j − M)/Σ e^(z_k − M); the log of the quotient is a "
-          "difference, so log 0 never appears")
+          "difference, so log 0 never appears: the log-softmax, the kernel log_softmax.forward")
     d.add(yh[jj], sp.exp(z[jj] - Msym) / sp.Sum(sp.exp(z[kk] - Msym), (kk, 0, n - 1)), "substitution",
           "the same shift inside the softmax")
-    d.add(ell, (Msym + sp.log(sp.Sum(sp.exp(z[kk] - Msym), (kk, 0, n - 1)))) * sp.Sum(y[jj], (jj, 0, n - 1))
-          - sp.Sum(y[jj] * z[jj], (jj, 0, n - 1)), "substitution",
-          "the loss from the log-sum-exp form, as the kernel softmax_cross_entropy.loss computes it")
+    d.add(ell, -sp.Sum(y[jj] * log_softmax, (jj, 0, n - 1)), "substitution",
+          "the loss from the log-softmax, as the kernel softmax_cross_entropy.loss computes it: no log of a "
+          "probability that rounded to 0, and M is never added only to be subtracted again")
     uu = sp.Symbol("u", integer=True)
     earlier = step(kk - uu)
     beats = earlier * (1 - step(z[kk] - z[uu])) + (1 - earlier) * step(z[uu] - z[kk])

@@ -9,8 +9,8 @@ generated from a verified derivation (`symnn codegen list`):
     MaxPool2D           maxpool.forward (values and switches) / maxpool.backward (`symnn derive maxpool`)
     AvgPool2D           avgpool.forward / avgpool.backward (`symnn derive avgpool`)
     Flatten             flatten.forward / flatten.backward (`symnn derive flatten`)
-    SoftmaxCrossEntropy softmax.row_max, softmax.forward, softmax_cross_entropy.loss / .grad
-                        (`symnn derive softmax-cross-entropy`)
+    SoftmaxCrossEntropy softmax.row_max, softmax.forward, log_softmax.forward,
+                        softmax_cross_entropy.loss / .grad (`symnn derive softmax-cross-entropy`)
 
 ReLU() (symnn.nn.layers) works on (N, C, H, W) too: it is element-wise.
 
@@ -296,22 +296,27 @@ class SoftmaxCrossEntropy(Loss):
     def kernels(self):
         if self._k is None:
             self._k = tuple(_kernel(n) for n in ("softmax.row_max", "softmax.forward",
-                                                 "softmax_cross_entropy.loss", "softmax_cross_entropy.grad"))
+                                                 "softmax_cross_entropy.loss", "softmax_cross_entropy.grad",
+                                                 "log_softmax.forward"))
         return self._k
 
     def probabilities(self, z: np.ndarray) -> np.ndarray:
         row_max, softmax = self.kernels[:2]
         return softmax(z, row_max(z))
 
+    def log_probabilities(self, z: np.ndarray) -> np.ndarray:
+        """log softmax(z), computed directly (finite even where softmax(z) rounds to 0)."""
+        return self.kernels[4](z, self.kernels[0](z))
+
     def value(self, z: np.ndarray, Y: np.ndarray) -> float:
-        row_max, _, loss, _ = self.kernels
-        return float(loss(z, row_max(z), Y).sum() / len(z))
+        """Mean over the batch of −Σ_j Y_j log softmax(z)_j, from the log-softmax kernel."""
+        return float(self.kernels[2](self.log_probabilities(z), Y).sum() / len(z))
 
     def gradient(self, z: np.ndarray, Y: np.ndarray) -> np.ndarray:
         return self.kernels[3](self.probabilities(z), Y, float(len(z)))
 
     def train_gradient(self, z: np.ndarray, Y: np.ndarray, ws) -> np.ndarray:
-        row_max, softmax, _, grad = self.kernels
+        row_max, softmax, _, grad, _ = self.kernels
         m = ws.get_buffer(self, "max", (len(z),))
         p = ws.get_buffer(self, "p", z.shape)
         out = ws.get_buffer(self, "grad", z.shape)

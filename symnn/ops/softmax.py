@@ -9,13 +9,17 @@ The gradient is the result of the verified derivation `symnn derive softmax-cros
 numerically stable form found there: with M[t] = max_k Z[t, k] (the row's first maximum, written
 as for max pooling),
 
-    ŷ[t, j] = exp(Z[t, j] − M[t]) / Σ_k exp(Z[t, k] − M[t])
-    ℓ[t]    = (M[t] + log Σ_k exp(Z[t, k] − M[t])) Σ_j Y[t, j] − Σ_j Y[t, j] Z[t, j]
+    ŷ[t, j]      = exp(Z[t, j] − M[t]) / Σ_k exp(Z[t, k] − M[t])
+    log ŷ[t, j]  = Z[t, j] − M[t] − log Σ_k exp(Z[t, k] − M[t])        (log-softmax)
+    ℓ[t]         = −Σ_j Y[t, j] log ŷ[t, j]
 
-Every exponent is ≤ 0 (no overflow) and the sum is ≥ 1 (the log never sees 0).
+Every exponent is ≤ 0 (no overflow) and the sum is ≥ 1 (the log never sees 0). The loss takes
+the log-softmax, never log ŷ of a rounded ŷ (which is 0 for a logit far below the maximum), and
+never adds the row maximum only to subtract it again (which would cost |M|·ε of absolute error
+on a loss that may be tiny).
 
-Kernels: softmax.row_max (Z) -> M, softmax.forward (Z, M) -> P,
-softmax_cross_entropy.loss (Z, M, Y) -> ℓ per sample, softmax_cross_entropy.grad (ŷ, y, n) ->
+Kernels: softmax.row_max (Z) -> M, softmax.forward (Z, M) -> P, log_softmax.forward (Z, M) -> LS,
+softmax_cross_entropy.loss (LS, Y) -> ℓ per sample, softmax_cross_entropy.grad (ŷ, y, n) ->
 (ŷ − y)/n element-wise.
 """
 from __future__ import annotations
@@ -30,9 +34,29 @@ from symnn.ops.pool import indicator
 
 t, j, k, u = sp.symbols("t j k u", integer=True)
 N, K = sp.symbols("N K", integer=True, positive=True)
-Z, Y, M, P, loss = (sp.IndexedBase(name, real=True) for name in ("Z", "Y", "M", "P", "loss"))
+Z, Y, M, P, LS, loss = (sp.IndexedBase(name, real=True) for name in ("Z", "Y", "M", "P", "LS", "loss"))
 yhat, y = sp.symbols("yhat y", real=True)
 n = sp.Symbol("n", positive=True)
+
+
+class grouped(sp.UnevaluatedExpr):
+    """(a − b) kept as one term, so the generated code computes it before the terms around it:
+    in Z − M − log Σ, Z − M first (exact when Z is near the maximum M), then the small log is
+    taken off; SymPy's own order would compute (Z − log Σ) − M and lose the log's low digits
+    to |M|·ε. The value is unchanged (doit() removes the grouping)."""
+
+    def _sympystr(self, printer):                    # positive terms first: Z[t, j] - M[t]
+        terms = sorted(sp.Add.make_args(self.args[0]), key=lambda a: a.could_extract_minus_sign())
+        out = printer._print(terms[0])
+        for a in terms[1:]:
+            out += f" - {printer._print(-a)}" if a.could_extract_minus_sign() else f" + {printer._print(a)}"
+        return out
+
+    def _latex(self, printer, exp=None):
+        return rf"\left({printer._print(self.args[0])}\right)"
+
+    def _numbacode(self, printer):                   # symnn's NumbaPrinter: the grouping made visible
+        return f"({printer._print(self.args[0])})"
 
 
 def first_expr(row: sp.IndexedBase, a: sp.Expr) -> sp.Expr:
@@ -52,9 +76,15 @@ def stable_softmax_expr() -> sp.Expr:
     return sp.exp(Z[t, j] - M[t]) / sp.Sum(sp.exp(Z[t, k] - M[t]), (k, 0, K - 1))
 
 
-def stable_loss_expr() -> sp.Expr:
-    lse = M[t] + sp.log(sp.Sum(sp.exp(Z[t, k] - M[t]), (k, 0, K - 1)))
-    return lse * sp.Sum(Y[t, j], (j, 0, K - 1)) - sp.Sum(Y[t, j] * Z[t, j], (j, 0, K - 1))
+def log_softmax_expr() -> sp.Expr:
+    """log ŷ[t, j] = Z[t, j] − M[t] − log Σ_k exp(Z[t, k] − M[t]): the log-sum-exp step of
+    `symnn derive softmax-cross-entropy`, with M[t] the row maximum."""
+    return grouped(Z[t, j] - M[t]) - sp.log(sp.Sum(sp.exp(Z[t, k] - M[t]), (k, 0, K - 1)))
+
+
+def loss_from_log_expr() -> sp.Expr:
+    """ℓ[t] = −Σ_j Y[t, j] LS[t, j], LS the log-softmax: the cross-entropy's definition."""
+    return -sp.Sum(Y[t, j] * LS[t, j], (j, 0, K - 1))
 
 
 @lru_cache(maxsize=None)
@@ -84,13 +114,23 @@ def _forward() -> KernelSpec:
                           "maximum (`symnn derive softmax-cross-entropy`)")
 
 
+@register("log_softmax.forward")
+def _log_softmax() -> KernelSpec:
+    return KernelSpec("log_softmax.forward", inputs=[Z, M],
+                      outputs=[Output(LS, (t, j), log_softmax_expr())],
+                      shapes={N: (Z, 0), K: (Z, 1)}, out_shapes={LS: (N, K)},
+                      doc="log ŷ[t,j] = Z[t,j] − M[t] − log Σ_k exp(Z[t,k] − M[t]): the log-softmax, shifted by "
+                          "the row maximum M (softmax.row_max): every exponent ≤ 0, the sum ≥ 1, so no overflow "
+                          "and no log 0 (`symnn derive softmax-cross-entropy`)")
+
+
 @register("softmax_cross_entropy.loss")
 def _loss() -> KernelSpec:
-    return KernelSpec("softmax_cross_entropy.loss", inputs=[Z, M, Y],
-                      outputs=[Output(loss, (t,), stable_loss_expr())],
-                      shapes={N: (Z, 0), K: (Z, 1)}, out_shapes={loss: (N,)},
-                      doc="ℓ[t] = −Σ_j Y[t,j] log ŷ[t,j] in log-sum-exp form: (M + log Σ_k exp(Z[t,k] − M)) "
-                          "Σ_j Y[t,j] − Σ_j Y[t,j] Z[t,j] (`symnn derive softmax-cross-entropy`)")
+    return KernelSpec("softmax_cross_entropy.loss", inputs=[LS, Y],
+                      outputs=[Output(loss, (t,), loss_from_log_expr())],
+                      shapes={N: (LS, 0), K: (LS, 1)}, out_shapes={loss: (N,)},
+                      doc="ℓ[t] = −Σ_j Y[t,j] LS[t,j]: the cross-entropy of each sample, from the log-softmax "
+                          "LS = log_softmax.forward(Z, M) (`symnn derive softmax-cross-entropy`)")
 
 
 @register("softmax_cross_entropy.grad")
