@@ -1,6 +1,6 @@
 """The `symnn` command line. Each sub-command lives in symnn/commands/<name>.py and provides
 `add_arguments(parser)` and `run(args) -> int`; this module only dispatches and turns a
-SymnnError into one line on stderr and exit code 2."""
+SymnnError into one line on stderr and exit code 2 (Ctrl-C: one line and exit code 130)."""
 from __future__ import annotations
 
 import argparse
@@ -36,6 +36,16 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run one command; Ctrl-C at any point (even while the sub-commands are imported) ends with
+    one line, "symnn: interrupted; ...", and exit code 130 (128 + SIGINT), no traceback."""
+    try:
+        return _main(argv)
+    except KeyboardInterrupt:
+        print("symnn: interrupted; no partial output was left behind", file=sys.stderr)
+        return 130
+
+
+def _main(argv: list[str] | None) -> int:
     from symnn.errors import SymnnError
 
     parser = build_parser()
@@ -48,9 +58,6 @@ def main(argv: list[str] | None = None) -> int:
     except SymnnError as exc:
         print(f"symnn: error: {exc}", file=sys.stderr)
         return 2
-    except KeyboardInterrupt:
-        print("symnn: interrupted; no partial output was left behind", file=sys.stderr)
-        return 130
     except BrokenPipeError:
         return 0
 

@@ -3,7 +3,7 @@ symnn did not write unless forced."""
 from __future__ import annotations
 
 import os
-import tempfile
+import secrets
 from pathlib import Path
 
 from symnn.errors import FileError
@@ -19,12 +19,6 @@ def _looks_ours(path: Path) -> bool:
     except OSError:
         return False
     return TAG.encode() in head or b"Software\x00symnn" in head
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
 
 
 def check_writable(path: str | os.PathLike, force: bool = False) -> Path:
@@ -47,15 +41,22 @@ def check_writable(path: str | os.PathLike, force: bool = False) -> Path:
 
 
 def atomic_write(path: str | os.PathLike, data: str | bytes, force: bool = False) -> Path:
-    """Write data to path through a temporary file and a rename: never a half-written file."""
+    """Write data to path through a temporary file and a rename: never a half-written file.
+
+    The temporary file's name is chosen before it is created, so whatever stops the write — an
+    error, or Ctrl-C (KeyboardInterrupt) at any point, even just after the file appeared — it is
+    removed and path keeps its old content (or stays absent)."""
     p = check_writable(path, force)
-    mode = "w" if isinstance(data, str) else "wb"
-    fd, tmp = tempfile.mkstemp(prefix=f".{p.name}.", suffix=".tmp", dir=p.parent if str(p.parent) else ".")
+    payload = data.encode("utf-8") if isinstance(data, str) else data
+    tmp = (p.parent if str(p.parent) else Path(".")) / f".{p.name}.{secrets.token_hex(6)}.tmp"
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
     try:
-        with os.fdopen(fd, mode, **({"encoding": "utf-8"} if mode == "w" else {})) as fh:
-            fh.write(data)
-        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; give the usual permissions
+        fd = os.open(tmp, flags, 0o666)       # the umask applies: the usual permissions
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(payload)
         os.replace(tmp, p)
+    except FileExistsError:                   # the random name is taken (by someone else): leave it
+        raise FileError(f"cannot write {p}: the temporary name {tmp} is in use; try again") from None
     except BaseException as exc:
         try:
             os.unlink(tmp)

@@ -164,3 +164,176 @@ def test_cli_never_overwrites_a_users_file(tmp_path):
     assert mine.read_text() == "keep me\n"
     r = _cli("train", "perceptron", "--epochs", "2", "--plot", str(mine))
     assert r.returncode == 2 and mine.read_text() == "keep me\n"
+
+
+# -- Ctrl-C: only complete files or nothing, no temporary files, one line and exit code 130 --------
+class _OsWith:
+    """symnn.outputs' view of the os module with one function replaced (the rest is os)."""
+
+    def __init__(self, **replaced):
+        self.__dict__.update(replaced)
+
+    def __getattr__(self, name):
+        return getattr(os, name)
+
+
+def _interrupt_at(stage: str, after: int = 0):
+    """os replacements raising KeyboardInterrupt at `stage` of atomic_write, from call `after` on:
+    just after the temporary file is created, halfway through writing it, or instead of the rename."""
+    calls = {"n": 0}
+
+    def due() -> bool:
+        calls["n"] += 1
+        return calls["n"] > after
+
+    def open_(path, flags, mode=0o777):
+        fd = os.open(path, flags, mode)
+        if due():
+            os.close(fd)
+            raise KeyboardInterrupt
+        return fd
+
+    class HalfWriter:
+        def __init__(self, fh):
+            self.fh = fh
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            self.fh.close()
+
+        def write(self, data):
+            if not due():
+                return self.fh.write(data)
+            self.fh.write(data[:len(data) // 2])
+            self.fh.flush()
+            raise KeyboardInterrupt
+
+    def replace(src, dst):
+        if due():
+            raise KeyboardInterrupt
+        return os.replace(src, dst)
+
+    return {"open": {"open": open_}, "write": {"fdopen": lambda fd, mode: HalfWriter(os.fdopen(fd, mode))},
+            "replace": {"replace": replace}}[stage]
+
+
+@pytest.mark.parametrize("stage", ["open", "write", "replace"])
+@pytest.mark.parametrize("existing", [True, False], ids=["over an old file", "new file"])
+def test_atomic_write_interrupted_leaves_the_old_file_and_no_temporary(tmp_path, monkeypatch, stage, existing):
+    import symnn.outputs as outputs
+    target = tmp_path / "out.md"
+    if existing:
+        outputs.atomic_write(target, f"old, {outputs.TAG}\n")
+    new = "new " * 100_000
+    monkeypatch.setattr(outputs, "os", _OsWith(**_interrupt_at(stage)))
+    with pytest.raises(KeyboardInterrupt):
+        outputs.atomic_write(target, new)
+    monkeypatch.undo()
+    assert os.listdir(tmp_path) == (["out.md"] if existing else [])
+    if existing:
+        assert target.read_text() == f"old, {outputs.TAG}\n"
+    outputs.atomic_write(target, new)                       # and the next write succeeds
+    assert target.read_text() == new and os.listdir(tmp_path) == ["out.md"]
+
+
+def _png(path, shape=(800, 1000, 3), seed=0):
+    from PIL import Image
+    rng = np.random.default_rng(seed)
+    Image.fromarray(rng.integers(0, 256, shape, dtype=np.uint8)).save(path)
+    return path
+
+
+def _assert_only_complete_files(folder) -> list[str]:
+    """Every file under folder is whole (PNGs decode to the last row, .tex ends the document, .md
+    ends its last line) and none is a temporary file; returns the names."""
+    from PIL import Image
+    names = []
+    for f in sorted(p for p in folder.rglob("*") if p.is_file()):
+        assert not f.name.startswith(".") and not f.name.endswith(".tmp"), f"left behind: {f}"
+        if f.suffix == ".png":
+            with Image.open(f) as im:
+                im.load()                                  # raises on a truncated PNG
+        elif f.suffix == ".tex":
+            assert f.read_text().rstrip().endswith(r"\end{document}"), f
+        elif f.suffix == ".md":
+            assert f.read_text().endswith("\n"), f
+        else:
+            raise AssertionError(f"unexpected file {f}")
+        names.append(f.name)
+    return names
+
+
+def test_cli_filter_interrupted_mid_write_in_process(tmp_path, monkeypatch, capsys):
+    """KeyboardInterrupt halfway through the third PNG: the first two are whole, the third is not
+    there, no temporary file; the CLI says one line and returns 130."""
+    import symnn.outputs as outputs
+    from symnn.cli import main
+    src = _png(tmp_path / "photo.png", (40, 60, 3))
+    out = tmp_path / "out"
+    monkeypatch.setattr(outputs, "os", _OsWith(**_interrupt_at("write", after=2)))
+    assert main(["filter", str(src), "--kernel", "all", "--out", str(out), "--quiet"]) == 130
+    err = capsys.readouterr().err
+    assert err == "symnn: interrupted; no partial output was left behind\n"
+    assert _assert_only_complete_files(out) == ["photo-blur.png", "photo-sharpen.png"]
+
+
+def _interrupt_when(args, folder, ready, cwd, timeout=120.0):
+    """Start `python -m symnn ARGS`, send SIGINT as soon as ready(names under folder) holds (or at
+    timeout), and return (returncode, stderr, what the poll saw)."""
+    import signal
+    import time
+    proc = subprocess.Popen([sys.executable, "-m", "symnn", *args], cwd=cwd, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, env={**os.environ, "COLUMNS": "80"})
+    start, seen = time.monotonic(), []
+    try:
+        while proc.poll() is None and time.monotonic() - start < timeout:
+            seen = [p.name for p in folder.rglob("*")] if folder.exists() else []
+            if ready(seen):
+                break
+            time.sleep(0.0005)
+        assert proc.poll() is None, "the command ended before it could be interrupted"
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    return proc.returncode, err, seen
+
+
+def test_ctrl_c_during_symnn_filter_leaves_only_complete_pngs(tmp_path):
+    """SIGINT to `symnn filter` on a 1000×800 photo: the first time while a PNG's temporary file
+    exists (mid-write, if the poll catches it), then right after the first PNG is complete."""
+    src = _png(tmp_path / "photo.png")
+    for n, ready in enumerate([lambda names: any(s.endswith(".tmp") for s in names),
+                               lambda names: any(s.endswith(".png") for s in names)]):
+        out = tmp_path / f"out{n}"
+        code, err, seen = _interrupt_when(["filter", str(src), "--kernel", "all", "--out", str(out), "--quiet"],
+                                          out, ready, tmp_path)
+        assert code == 130, err
+        assert "Traceback" not in err
+        assert err.strip().splitlines() == ["symnn: interrupted; no partial output was left behind"]
+        written = _assert_only_complete_files(out) if out.exists() else []
+        assert len(written) < 6                           # it was interrupted before the end
+        assert all(name.startswith("photo-") for name in written)
+
+
+def test_ctrl_c_during_course_build_leaves_only_complete_files(tmp_path):
+    """SIGINT to `symnn course build` a second after its first figure: whole figures only (the
+    .tex and Markdown come last, so none), no temporary file, one line and exit code 130."""
+    import time
+    out = tmp_path / "course"
+    first: list[float] = []
+
+    def ready(names):
+        if any(s.endswith(".png") for s in names) and not first:
+            first.append(time.monotonic())
+        return bool(first) and time.monotonic() - first[0] > 1.0
+    code, err, seen = _interrupt_when(["course", "build", "--out", str(out), "--no-pdf"], out, ready, tmp_path)
+    assert code == 130, err
+    assert "Traceback" not in err
+    assert err.strip().splitlines()[-1] == "symnn: interrupted; no partial output was left behind"
+    written = _assert_only_complete_files(out)
+    assert written and all(name.endswith(".png") for name in written)      # figures, nothing else yet
