@@ -24,7 +24,7 @@ from symnn_nets import train_batches  # noqa: E402
 
 
 # -- symnn's digits CNN as a bench Reference ---------------------------------------------------
-def symnn_cnn(name: str = "symnn, generated kernels") -> Reference:
+def symnn_cnn(name: str = "symnn, one kernel call per layer from Python", compiled: bool = False) -> Reference:
     from symnn.commands.train_cnn import build_cnn
     from symnn.nn.layers import Workspace
 
@@ -36,6 +36,11 @@ def symnn_cnn(name: str = "symnn, generated kernels") -> Reference:
     def train_epoch(net, X, y, lr, batch_size, rng):
         if net._Y is None or len(net._Y) != len(y):
             net._Y = net.targets(y)                # integer labels -> one-hot rows, once
+        if compiled:
+            from references.common import epoch_order
+            from symnn.nn.epoch import run_epoch
+            run_epoch(net, X, net._Y, epoch_order(rng, len(X)), lr, batch_size, net._ws)
+            return net
         return train_batches(net, X, net._Y, lr, batch_size, rng)
 
     return Reference(name, init, train_epoch, lambda net, X: net.predict(X))
@@ -53,7 +58,8 @@ def run_epochs(epochs: int, threads: int | None, torch: bool) -> list[dict]:
     d = digits(images=True)
     assert check_same_init() == 0.0, "symnn and the references must start from the same weights"
     rows = []
-    for ref in [symnn_cnn(), *cnn_references(torch=torch, threads=threads)]:
+    for ref in [symnn_cnn("symnn, compiled epoch (default)", compiled=True), symnn_cnn(),
+                *cnn_references(torch=torch, threads=threads)]:
         t = time_training(ref, d.X_train, d.y_train, d.X_test, d.y_test, epochs,
                           DIGITS_CNN["lr"], DIGITS_CNN["batch_size"])
         rows.append({"name": ref.name, "ms": t.median * 1e3, "accuracy": t.accuracy})

@@ -181,8 +181,10 @@ class NumbaPrinter(PythonCodePrinter):
     def _print_Sum(self, expr: sp.Sum) -> str:
         return self.names[self.sum_loops(expr)]
 
-    def sum_loops(self, expr: sp.Sum) -> sp.Dummy:
-        """Write the loops of a Sum, accumulating into a new variable; return that variable."""
+    def sum_loops(self, expr: sp.Sum, into: list[tuple[str, dict]] | None = None) -> sp.Dummy | None:
+        """Write the loops of a Sum, accumulating into a new variable, which is returned. With
+        `into` = [(name, substitution), ...] the loops accumulate several copies of the body at
+        once, each into its own named variable (unroll-and-jam)."""
         body, limits = expr.function, []
         for v, a, b in expr.limits:
             if v in self.active or any(v == w for w, _, _ in limits):
@@ -191,15 +193,18 @@ class NumbaPrinter(PythonCodePrinter):
                 body = body.xreplace({v: w})
                 v = w
             limits.append((v, a, b))
-        acc_sym = self.temp("acc")
-        acc = self.names[acc_sym]
-        self.emit(f"{acc} = 0.0")
+        acc_sym = None
+        if into is None:
+            acc_sym = self.temp("acc")
+            into = [(self.names[acc_sym], {})]
+        for name, _ in into:
+            self.emit(f"{name} = 0.0")
         depth, active = self.depth, set(self.active)
         for v, a, b in order_loops(limits):
             self.emit(f"for {self.name(v)} in {self.range_of(a, b)}:")
             self.depth += 1
             self.active.add(v)
-        self.statements(acc, body, "+=")
+        self.assign_all([(name, body.xreplace(subs)) for name, subs in into], "+=")
         self.depth, self.active = depth, active
         return acc_sym
 
@@ -472,17 +477,134 @@ def _loops_function(spec: KernelSpec, lowered: list[LoweredOutput], names, fname
         _shape_reads(p, spec)
         _derived_shapes(p, spec)
         for lo in lowered:
-            depth, active = p.depth, set(p.active)
-            for k, (v, a, b) in enumerate(lo.loops):
-                p.emit(f"for {p.name(v)} in {p.range_of(a, b, parallel=spec.parallel and k == 0)}:")
-                p.depth += 1
-                p.active.add(v)
-            target = f"{names[lo.output.base]}[{', '.join(p.name(v) for v in lo.output.indices) or '()'}]"
-            op = "+=" if lo.output.accumulate else "="
-            expr = sp.Piecewise((lo.expr, sp.And(*lo.guard)), (0, True)) if lo.guard else lo.expr
-            p.statements(target, expr, op)
-            p.depth, p.active = depth, active
+            _output_loops(p, spec, lo, names)
     return p.lines
+
+
+JAM_BLOCK = 4        # output elements accumulated side by side along a loop of run-time length
+JAM_LIMIT = 16       # most elements jammed when the inner loops have fixed lengths
+
+
+def _output_loops(p: NumbaPrinter, spec: KernelSpec, lo: LoweredOutput, names) -> None:
+    """The loop nest of one output. Two rewrites keep every element's arithmetic as written
+    (same terms, same order, bit for bit): a Sum that does not depend on the inner loops is
+    computed once, before them (softmax's denominator, once per row); and when the output is
+    Sum + rest, several neighbouring elements are accumulated at once in separate variables
+    (unroll-and-jam), so their additions, independent of each other, overlap in the CPU
+    instead of waiting one for the other (convolutions, dense layers)."""
+    depth, active = p.depth, set(p.active)
+    target = f"{names[lo.output.base]}[{', '.join(p.name(v) for v in lo.output.indices) or '()'}]"
+    op = "+=" if lo.output.accumulate else "="
+    expr = lo.expr
+    plain = not lo.guard and not lo.output.accumulate
+    loops = list(lo.loops)
+    if plain:
+        expr = _hoist_sums(p, expr, [v for v, _, _ in loops], -1)
+    inner = _jammable(expr, loops) if plain else 0
+    outer = loops[:len(loops) - inner]
+    for k, (v, a, b) in enumerate(outer):
+        p.emit(f"for {p.name(v)} in {p.range_of(a, b, parallel=spec.parallel and k == 0)}:")
+        p.depth += 1
+        p.active.add(v)
+        if plain:
+            expr = _hoist_sums(p, expr, [v for v, _, _ in loops], k)
+    if inner:
+        _jam(p, lo, loops[len(outer):], expr, target)
+    else:
+        expr = sp.Piecewise((expr, sp.And(*lo.guard)), (0, True)) if lo.guard else expr
+        p.statements(target, expr, op)
+    p.depth, p.active = depth, active
+
+
+def _jam(p: NumbaPrinter, lo: LoweredOutput, inner, expr: sp.Expr, target: str) -> None:
+    """Output = Sum + rest over the `inner` loops, several elements per pass of the Sum's loops:
+    every combination when the inner loops have fixed lengths, else blocks of JAM_BLOCK along
+    the innermost loop and the remainder one by one."""
+    import itertools
+    total, rest = _split_sum(expr)
+    base, indices = lo.output.base, lo.output.indices
+
+    def block(copies: list[dict]) -> None:
+        accs = [p.temp("acc") for _ in copies]
+        p.sum_loops(total, into=[(p.names[a], c) for a, c in zip(accs, copies)])
+        for acc, c in zip(accs, copies):
+            lhs = p._print(sp.Indexed(base, *[sp.sympify(i).xreplace(c) for i in indices]))
+            p.statements(lhs, acc + rest.xreplace(c))
+
+    if all((b - a + 1).is_Integer for _, a, b in inner):
+        block([dict(zip([v for v, _, _ in inner], vals))
+               for vals in itertools.product(*[range(int(a), int(b) + 1) for _, a, b in inner])])
+        return
+    (v, a, b), = inner
+    v0 = p.temp(f"{p.name(v)}0")
+    stop = b + 1
+    p.emit(f"for {p.names[v0]} in range({p._print(a)}, {p._print(stop - (JAM_BLOCK - 1))}, {JAM_BLOCK}):")
+    with p.indented():
+        block([{v: v0 + r} for r in range(JAM_BLOCK)])
+    first = a + sp.floor((stop - a) / JAM_BLOCK) * JAM_BLOCK
+    p.emit(f"for {p.name(v)} in range({p._print(first)}, {p._print(stop)}):")
+    with p.indented():
+        p.active.add(v)
+        p.statements(target, expr)
+        p.active.discard(v)
+
+
+def _top_sums(expr: sp.Expr) -> list[sp.Sum]:
+    """The Sums of expr that are not inside another Sum or a Piecewise."""
+    if isinstance(expr, sp.Sum):
+        return [expr]
+    if isinstance(expr, sp.Piecewise) or not isinstance(expr, sp.Basic):
+        return []
+    return [s for a in expr.args for s in _top_sums(a)]
+
+
+def _hoist_sums(p: NumbaPrinter, expr: sp.Expr, loop_vars: list[sp.Symbol], level: int) -> sp.Expr:
+    """Write the Sums whose innermost loop variable is loop_vars[level] (-1: none of them) here,
+    when inner loops follow; replace them by their accumulators."""
+    if level == len(loop_vars) - 1:
+        return expr
+    repl = {}
+    for s in _top_sums(expr):
+        used = [k for k, v in enumerate(loop_vars) if v in s.free_symbols]
+        if max(used, default=-1) == level and s not in repl:
+            repl[s] = p.sum_loops(s)
+    return expr.xreplace(repl) if repl else expr
+
+
+def _split_sum(expr: sp.Expr) -> tuple[sp.Sum | None, sp.Expr]:
+    """expr as (Sum, rest without Sums), or (None, expr) when it is not of that form."""
+    terms = sp.Add.make_args(expr)
+    sums = [t for t in terms if isinstance(t, sp.Sum)]
+    if len(sums) != 1:
+        return None, expr
+    rest = sp.Add(*[t for t in terms if t is not sums[0]])
+    if rest.has(sp.Sum):
+        return None, expr
+    return sums[0], rest
+
+
+def _jammable(expr: sp.Expr, loops) -> int:
+    """How many innermost output loops to jam into the Sum of expr = Sum + rest (0: none): the
+    innermost one when its length is known only at run time, else the innermost ones of fixed
+    length while their product stays <= JAM_LIMIT. The outermost loop (the parallel one, when
+    there is one) always stays outside."""
+    total, _ = _split_sum(expr)
+    if total is None or len(loops) < 2 or loops[-1][0] not in total.function.free_symbols:
+        return 0
+    bound = set().union(*[(a.free_symbols | b.free_symbols) for _, a, b in total.limits],
+                        *[(lo.free_symbols | hi.free_symbols) for _, lo, hi in loops])
+    count, size = 0, 1
+    for v, a, b in reversed(loops[1:]):
+        n = b - a + 1
+        if v in bound:
+            break
+        if not n.is_Integer:
+            return count
+        if size * int(n) > JAM_LIMIT:
+            break
+        size *= int(n)
+        count += 1
+    return count
 
 
 def _elementwise_function(spec: KernelSpec, lowered: list[LoweredOutput], names, fname: str) -> list[str]:
