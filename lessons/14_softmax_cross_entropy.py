@@ -38,7 +38,8 @@ lesson.derivation(dataclasses.replace(derivation, references=[
 #
 # Two output neurons, "dog" and "cat", and a picture of a dog. symnn's softmax and
 # cross-entropy layer computes the probabilities, the loss and its gradient with the generated
-# kernels `softmax.forward`, `softmax_cross_entropy.loss` and `softmax_cross_entropy.grad`:
+# kernels `softmax.forward`, `log_softmax.forward` and `softmax_cross_entropy.loss` (the loss from
+# the log-probabilities), and `softmax_cross_entropy.grad`:
 
 # %%
 CLASSES = ("dog", "cat")

@@ -336,8 +336,10 @@ def test_log_softmax_and_the_loss_stay_finite(dtype, big):
     with np.errstate(all="raise"):
         ours = _log_softmax(z)
         value = SoftmaxCrossEntropy().value(z, np.eye(3)[[1, 0, 2, 0]])
-    assert ours.dtype == dtype                       # compiled for float32 inputs too
-    assert np.isfinite(ours).all() and np.isfinite(value)
+        p = SoftmaxCrossEntropy().probabilities(z)
+    assert ours.dtype == p.dtype == dtype            # compiled for float32 inputs too
+    assert np.isfinite(ours).all() and np.isfinite(value) and np.isfinite(p).all()
+    np.testing.assert_allclose(p, np.exp(_log_softmax_ref(z)), rtol=1e-5, atol=1e-30)
     ref = _log_softmax_ref(z)
     np.testing.assert_allclose(ours, ref, rtol=1e-6 if dtype == np.float32 else 1e-12)
     assert ours[0, 1] == pytest.approx(-2 * big)    # softmax rounds to 0 here; its log is -2·big
