@@ -383,10 +383,28 @@ def test_simplified_piecewise_form_gives_the_same_loops(conv):
     k = build(KernelSpec("test.grad_input_simplified", spec.inputs,
                          [Output(dX, (p, q), simplified)], shapes=spec.shapes, out_shapes=spec.out_shapes))
     body = _function(k.source, "test_grad_input_simplified")
-    assert " if " not in body and "for i in range(max(0, p - k_h + 1), min(p + 1, H - k_h + 1)):" in body
+    # the guarded window sum is written in scatter form: no `if`, no per-pixel bound arithmetic
+    assert " if " not in body and "for p_off in range(max(0, -i), min(k_h, H - i)):" in body
+    assert "dX[i + p_off, j + q_off] += G[i, j]*K[p_off, q_off]" in body
     rng = np.random.default_rng(5)
     g, kk = rng.normal(size=(4, 3)), rng.normal(size=(2, 3))
     assert np.allclose(k(g, kk), conv_full(g, kk), rtol=1e-12, atol=1e-12)
+    assert np.array_equal(k(g, kk), _gather_full(g, kk))     # same terms, same order, bit for bit
+
+
+def _gather_full(g: np.ndarray, kk: np.ndarray) -> np.ndarray:
+    """The gather order of the derived sum: for each pixel, i then j ascending (test oracle)."""
+    kh, kw = kk.shape
+    out = np.zeros((g.shape[0] + kh - 1, g.shape[1] + kw - 1))
+    for p_ in range(out.shape[0]):
+        for q_ in range(out.shape[1]):
+            acc = 0.0
+            for i_ in range(g.shape[0]):
+                for j_ in range(g.shape[1]):
+                    if 0 <= p_ - i_ < kh and 0 <= q_ - j_ < kw:
+                        acc += g[i_, j_] * kk[p_ - i_, q_ - j_]
+            out[p_, q_] = acc
+    return out
 
 
 def test_nonlinear_guard_stays_an_if():

@@ -9,6 +9,11 @@
    (0 ≤ p − s·i ≤ k−1  →  i from ceil((p−k+1)/s) to floor(p/s)); conds free of the variable move
    out to the enclosing loop; anything else stays an `if`.
 4. Guards on output indices implied by the output ranges are dropped.
+5. Scatter form: a gradient that gathers, for each output element, the terms of the windows
+   covering it (∂L/∂X[p] = Σ_i [s·i ≤ p ≤ s·i + k − 1] f(i, p − s·i)) is written the other way
+   round: loop over i and the offset m = p − s·i, and add f(i, m) into the output at s·i + m.
+   Each element receives the same terms in the same order, without per-element bound
+   arithmetic (transposed convolution, pooling backward).
 CSE happens in the printer, per statement, once Sums and guarded branches are hoisted.
 """
 from __future__ import annotations
@@ -34,6 +39,8 @@ class LoweredOutput:
     loops: list[tuple[sp.Symbol, sp.Expr, sp.Expr]]
     expr: sp.Expr
     guard: tuple[Cond, ...] = field(default_factory=tuple)
+    target: tuple[sp.Expr, ...] | None = None     # scatter form: the output index expressions
+    zero: list[tuple[sp.Symbol, sp.Expr, sp.Expr]] = field(default_factory=list)  # loops to clear first
 
 
 def lower(spec: KernelSpec) -> list[LoweredOutput]:
@@ -42,6 +49,10 @@ def lower(spec: KernelSpec) -> list[LoweredOutput]:
         return [LoweredOutput(o, [], fold_constants(o.expr)) for o in spec.outputs]
     result = []
     for o in spec.outputs:
+        scattered = scatter(spec, o)
+        if scattered is not None:
+            result.append(scattered)
+            continue
         loops = order_loops(spec.output_ranges(o))
         expr = lower_expr(o.expr)
         guard, expr = _split_guard(expr)
@@ -214,6 +225,48 @@ def implied(cond: Cond, loops: list[tuple[sp.Symbol, sp.Expr, sp.Expr]]) -> bool
     else:
         return False
     return bool(d.is_nonnegative) or bool(sp.simplify(d).is_nonnegative)
+
+
+# -- 5. scatter form ------------------------------------------------------------------------------
+def scatter(spec: KernelSpec, o: Output) -> LoweredOutput | None:
+    """The scatter form of `o` (step 5), or None when o is not a guarded window sum."""
+    expr = o.expr
+    if o.accumulate or spec.parallel or not isinstance(expr, sp.Sum):
+        return None
+    terms = guarded_terms(expr.function)
+    if len(terms) != 1 or not terms[0][0] or expr.function.has(sp.Sum):
+        return None
+    conds, body = terms[0]
+    sum_vars = [v for v, _, _ in expr.limits]
+    ranges = spec.output_ranges(o)
+    subs, offsets, windows = {}, [], []
+    for v, v_lo, v_hi in ranges:
+        found = {}
+        for c in conds:
+            b = linear_bound(c, v) if c.has(v) else None
+            if b is not None and len(b) == 1 and b[0][1].has(*sum_vars):
+                found.setdefault(b[0][0], b[0][1])
+        if len(found) < 2:
+            continue
+        start, width = found["lo"], sp.expand(found["hi"] - found["lo"])
+        if width.has(*sum_vars) or start.has(*[w for w, _, _ in ranges]) or not start.is_integer:
+            return None
+        m = sp.Symbol(f"{v.name}_off", integer=True)
+        subs[v] = start + m
+        offsets.append((m, sp.Max(0, v_lo - start), sp.Min(width, v_hi - start)))
+        windows.append((m, sp.S.Zero, width))
+    if not subs:
+        return None
+    others = [(v, lo, hi) for v, lo, hi in ranges if v not in subs]
+    loops = others + order_loops([(v, sp.sympify(a), sp.sympify(b)) for v, a, b in expr.limits]) + offsets
+    if len({v for v, _, _ in loops}) != len(loops):
+        return None
+    unclamped = others + windows
+    kept = tuple(c for c in (c_.xreplace(subs) for c_ in conds) if c is not sp.true and not implied(c, unclamped))
+    if kept:
+        return None
+    target = tuple(sp.sympify(i).xreplace(subs) for i in o.indices)
+    return LoweredOutput(o, loops, lower_expr(body.xreplace(subs)), (), target, order_loops(ranges))
 
 
 # -- helpers -------------------------------------------------------------------------------------

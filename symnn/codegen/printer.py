@@ -495,6 +495,9 @@ def _output_loops(p: NumbaPrinter, spec: KernelSpec, lo: LoweredOutput, names) -
     depth, active = p.depth, set(p.active)
     target = f"{names[lo.output.base]}[{', '.join(p.name(v) for v in lo.output.indices) or '()'}]"
     op = "+=" if lo.output.accumulate else "="
+    if lo.target is not None:
+        _scatter_loops(p, spec, lo, names, target)
+        return
     expr = lo.expr
     plain = not lo.guard and not lo.output.accumulate
     loops = list(lo.loops)
@@ -513,6 +516,23 @@ def _output_loops(p: NumbaPrinter, spec: KernelSpec, lo: LoweredOutput, names) -
     else:
         expr = sp.Piecewise((expr, sp.And(*lo.guard)), (0, True)) if lo.guard else expr
         p.statements(target, expr, op)
+    p.depth, p.active = depth, active
+
+
+def _scatter_loops(p: NumbaPrinter, spec: KernelSpec, lo: LoweredOutput, names, target: str) -> None:
+    """The scatter form (symnn.codegen.lower, step 5): clear the output, then add every term
+    where it belongs."""
+    depth, active = p.depth, set(p.active)
+    for v, a, b in lo.zero:
+        p.emit(f"for {p.name(v)} in {p.range_of(a, b)}:")
+        p.depth += 1
+    p.emit(f"{target} = 0.0")
+    p.depth = depth
+    for v, a, b in lo.loops:
+        p.emit(f"for {p.name(v)} in {p.range_of(a, b)}:")
+        p.depth += 1
+        p.active.add(v)
+    p.statements(p._print(sp.Indexed(lo.output.base, *lo.target)), lo.expr, "+=")
     p.depth, p.active = depth, active
 
 
