@@ -288,3 +288,42 @@ def test_training_path_uses_specialised_kernels_that_agree_with_the_generic_ones
     assert "k_h=3,k_w=3,s=2" in net.layers[0].train_kernels[0].name
     src = net.layers[0].train_kernels[3].source
     assert "for p_off in range(max(0, -2*i), min(3, H - 2*i)):" in src     # constants folded in
+
+
+def test_compiled_epoch_driver_trains_bit_for_bit_like_the_per_layer_path(capsys):
+    """The driver calls the same generated kernels from one compiled function: same numbers."""
+    from symnn.cli import main
+    from symnn.nn import Sigmoid, Tanh
+    from symnn.nn import epoch as compiled_epoch
+
+    def net():
+        return Sequential([Conv2D(2, 3, 3, padding=1), Tanh(), AvgPool2D(2), Flatten(), Dense(3 * 3 * 4, 5),
+                           Sigmoid(), Dense(5, 3)], loss="softmax-cross-entropy", seed=3)
+    rng = np.random.default_rng(5)
+    X, y = rng.normal(size=(37, 2, 6, 8)), rng.integers(0, 3, 37)     # batches of 8 and a tail of 5
+    a, b = net(), net()
+    assert not compiled_epoch.is_compiled(a, X.shape[1:])
+    assert not compiled_epoch.worth_it(a, X.shape[1:], epochs=2, batches_per_epoch=5)
+    a.fit(X, y, epochs=2, lr=0.3, batch_size=8, compiled=False)
+    b.fit(X, y, epochs=2, lr=0.3, batch_size=8, compiled=True)
+    for key, value in a.parameters().items():
+        assert np.array_equal(value, b.parameters()[key]), key
+    assert a.history["loss"] == b.history["loss"] and a.history["loss"][-1] < a.history["loss"][0]
+    assert compiled_epoch.is_compiled(a, X.shape[1:])          # the next fit uses it unasked
+    assert compiled_epoch.worth_it(a, X.shape[1:], epochs=1, batches_per_epoch=1)
+    name = compiled_epoch.kernel_name(a, X.shape[1:])
+    assert main(["codegen", "show", name]) == 0
+    shown = capsys.readouterr().out
+    assert "import conv2d_layer_forward_k_h_3_k_w_3_s_1 as" in shown and "xpad0[:, :, 1:7, 1:9] = xb" in shown
+    assert "def batch(X, Y, order, start, eta," in shown
+
+
+def test_compiled_epoch_refuses_layers_it_does_not_know():
+    from symnn.nn.layers import Layer
+
+    class Odd(Layer):
+        def forward(self, x):
+            return x
+    net = Sequential([Flatten(), Odd(), Dense(4, 2)], loss="softmax-cross-entropy")
+    with pytest.raises(InputError, match="compiled epoch knows"):
+        net.fit(np.zeros((4, 1, 2, 2)), np.array([0, 1, 0, 1]), epochs=1, batch_size=2, compiled=True)

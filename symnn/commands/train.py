@@ -23,6 +23,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--explain", action="store_true", help="narrate the lecture's seven steps with real numbers")
     p.add_argument("--plot", metavar="FILE", help="write the loss curve(s) as PNG")
     p.add_argument("--force", action="store_true", help="replace --plot FILE even if symnn did not write it")
+    p.add_argument("--compiled", action=argparse.BooleanOptionalAction, default=None,
+                   help="cnn: run each epoch in the compiled epoch driver (compiled once per architecture, "
+                        "~10 s, then cached; default: when already compiled or the run is long)")
 
 
 DEFAULTS = {  # (epochs, lr, batch size)
@@ -65,6 +68,9 @@ def run(args: argparse.Namespace) -> int:
     from symnn.nn.data import load
     from symnn.nn.train import MODES
 
+    if getattr(args, "compiled", None) is not None:
+        raise InputError(f"--compiled applies to symnn train cnn; the {args.net} already trains "
+                         "with one fused generated kernel per epoch")
     dataset = args.dataset or ("study" if args.net == "perceptron" else "digits")
     data = load(dataset, seed=args.seed)
     epochs, lr, batch = DEFAULTS[args.net]

@@ -50,7 +50,8 @@ def run_cnn(args: argparse.Namespace) -> int:
     net = build_cnn(data.X_train.shape[1:], seed=args.seed)
     t0 = time.perf_counter()
     net.fit(data.X_train, data.y_train, epochs=epochs, lr=lr, batch_size=batch,
-            X_test=data.X_test, y_test=data.y_test, progress=sys.stderr.isatty() or epochs >= 5)
+            X_test=data.X_test, y_test=data.y_test, progress=sys.stderr.isatty() or epochs >= 5,
+            compiled=getattr(args, "compiled", None))
     seconds = time.perf_counter() - t0
     print(f"{net!r}")
     print(f"trained {epochs} epochs on {dataset} ({len(data.X_train)} images {data.X_train.shape[1:]}, "

@@ -68,8 +68,14 @@ def train_step(model, xb: np.ndarray, yb: np.ndarray, lr: float, ws) -> None:
 
 def fit(model, X, y, epochs: int = 30, lr: float = 3.0, batch_size: int = 10, mode: str = "minibatch",
         seed: int | None = None, X_test=None, y_test=None, progress: bool = False,
-        explain: Callable[[str], None] | None = None, fused: bool = True) -> dict[str, list[float]]:
-    """Train `model` in place; return its history (loss and accuracy per epoch)."""
+        explain: Callable[[str], None] | None = None, fused: bool = True,
+        compiled: bool | None = None) -> dict[str, list[float]]:
+    """Train `model` in place; return its history (loss and accuracy per epoch).
+
+    Dense/activation stacks run each epoch in one fused generated kernel (`fused`); other nets
+    call the layers' kernels batch by batch, from Python or — `compiled` — from the compiled
+    epoch driver (symnn.nn.epoch: compiled once per architecture, then ~2x faster epochs;
+    None lets fit decide: when it is already compiled or the run is long)."""
     X = model._check_X(X)
     Y = model._targets_checked(y, len(X))
     n = len(X)
@@ -82,11 +88,23 @@ def fit(model, X, y, epochs: int = 30, lr: float = 3.0, batch_size: int = 10, mo
     from symnn.nn.layers import Workspace
     ws = Workspace()
     fuse = fused and fusable(model) is not None
+    driver = None
+    if not fuse and compiled is not False:
+        from symnn.nn import epoch as compiled_epoch
+        n_batches = -(-n // batch_size)
+        if compiled and not compiled_epoch.compilable(model):
+            raise InputError(f"compiled=True: the compiled epoch knows Dense, activations, Conv2D, "
+                             f"pooling and Flatten layers; this model has {model.layers}")
+        if compiled or compiled_epoch.worth_it(model, X.shape[1:], epochs, n_batches):
+            driver = compiled_epoch.CompiledEpoch(model, X.shape[1:], batch_size, n)
+            X, Y = np.ascontiguousarray(X, dtype=np.float64), np.ascontiguousarray(Y, dtype=np.float64)
     for epoch in range(1, epochs + 1):
         order = rng.permutation(n)                                   # step 7: a new pass
         narrate = explain is not None and epoch == 1
         if fuse and not narrate:
             run_epoch(model, X, Y, order, lr, batch_size, ws)        # steps 2-6 in one kernel
+        elif driver is not None and not narrate:
+            driver(X, Y, order, lr)                                  # steps 2-6, compiled
         else:
             for start in range(0, n, batch_size):
                 idx = order[start:start + batch_size]
