@@ -256,28 +256,44 @@ def _elementary(expr):
     return elementary(expr)
 
 
+SIMPLIFY_OPS = 120  # sp.simplify is tried below this many operations; larger differences go numeric
+
+
 def equal(a: sp.Expr, b: sp.Expr, subs: dict, rng: random.Random) -> str | None:
-    """How SymPy confirms a == b ('symbolic' or 'numeric ...'), or None when they differ."""
-    diff = _elementary(sp.sympify(a) - sp.sympify(b))
+    """How SymPy confirms a == b ('symbolic' or 'numeric ...'), or None when they differ.
+
+    The sums are written out while σ, step and ReLU are still single nodes; they are rewritten
+    into exp and Piecewise only for a difference small enough to simplify. A large difference is
+    evaluated as it stands, with those functions lambdified from their elementary forms
+    (rewriting first would make SymPy build, and re-examine, exp(−u) of every big u)."""
+    diff = sp.sympify(a) - sp.sympify(b)
     diff = instantiate(diff, subs) if subs else unroll(diff)
     if diff == 0:
         return "symbolic"
-    if sp.count_ops(diff) < 120:
-        try:
-            if sp.simplify(diff) == 0:
-                return "symbolic (simplify)"
-        except Exception:  # simplify may give up on exotic forms; the numeric check decides
-            pass
+    if sp.count_ops(diff) < SIMPLIFY_OPS:  # the elementary form has at least as many operations
+        diff = _elementary(diff)
+        if diff == 0:
+            return "symbolic"
+        if sp.count_ops(diff) < SIMPLIFY_OPS:
+            try:
+                if sp.simplify(diff) == 0:
+                    return "symbolic (simplify)"
+            except Exception:  # simplify may give up on exotic forms; the numeric check decides
+                pass
     if diff.has(sp.Sum):
         return None  # a sum left with symbolic bounds: nothing concrete to compare
     atoms = sorted(diff.atoms(sp.Indexed), key=str) + sorted(diff.free_symbols, key=str)
-    names = [sp.Dummy() for _ in atoms]
+    # plain, safe argument names: lambdify would rename Dummy arguments one by one, walking
+    # the whole expression each time
+    names = [sp.Symbol(f"_v{n}") for n in range(len(atoms))]
     plain = diff.xreplace(dict(zip(atoms, names)))
     if plain.free_symbols - set(names):
         return None
     import mpmath
+
+    from symnn.ops.activations import mpmath_functions
     dirac = {"DiracDelta": lambda x: mpmath.inf if x == 0 else mpmath.mpf(0)}
-    f = sp.lambdify(names, plain, [dirac, "mpmath"])
+    f = sp.lambdify(names, plain, [dirac, mpmath_functions(), "mpmath"])
     with mpmath.workdps(30):
         for _ in range(4):
             try:

@@ -113,17 +113,33 @@ class leaky_relu(_Named):
     text_name = "LeakyReLU"
 
 
+_ELEMENTARY = {
+    sigmoid: lambda a: 1 / (1 + sp.exp(-a)),
+    step: lambda a: sp.Piecewise((1, a > 0), (0, True)),
+    relu: lambda a: sp.Piecewise((a, a > 0), (0, True)),
+    leaky_relu: lambda a: sp.Piecewise((a, a > 0), (LEAKY_SLOPE * a, True)),
+}
+
+
 def elementary(expr: sp.Expr) -> sp.Expr:
     """Rewrite symnn's named functions into plain SymPy (exp, Piecewise) for checking and codegen."""
-    repl = {
-        sigmoid: lambda a: 1 / (1 + sp.exp(-a)),
-        step: lambda a: sp.Piecewise((1, a > 0), (0, True)),
-        relu: lambda a: sp.Piecewise((a, a > 0), (0, True)),
-        leaky_relu: lambda a: sp.Piecewise((a, a > 0), (LEAKY_SLOPE * a, True)),
-    }
-    for func, f in repl.items():
+    for func, f in _ELEMENTARY.items():
         expr = expr.replace(func, f)
     return expr
+
+
+_MPMATH: dict = {}
+
+
+def mpmath_functions() -> dict:
+    """Function name -> mpmath function for each named function (σ, step, ReLU, leaky ReLU),
+    lambdified from its elementary() form: a numeric check evaluates σ(big expression) without
+    first building exp(−big expression) symbolically."""
+    if not _MPMATH:
+        x = sp.Symbol("x", real=True)
+        for func, f in _ELEMENTARY.items():
+            _MPMATH[func.__name__] = sp.lambdify([x], f(x), "mpmath")
+    return _MPMATH
 
 
 @dataclass(frozen=True)
