@@ -98,6 +98,59 @@ def test_a_wrong_result_is_caught():
         d.verify()
 
 
+def _power_rule(exponent_after: int) -> Derivation:
+    x = sp.Symbol("x", real=True)
+    d = Derivation("recorded on purpose")
+    d.add(sp.Symbol("f"), x ** 3, DEFINITION)
+    d.add(D(sp.Symbol("f"), x), exponent_after * x ** 2, "power rule")
+    d.goal("f'", x ** 3, x, 3 * x ** 2)
+    return d
+
+
+@pytest.fixture
+def records(tmp_path, monkeypatch):
+    """An empty cache folder and no verification records in this process."""
+    from symnn.derive import derivation
+    monkeypatch.setenv("SYMNN_CACHE_DIR", str(tmp_path))
+    monkeypatch.setattr(derivation, "_RECORDS", {})
+    return tmp_path / "verified"
+
+
+def test_a_verified_derivation_is_recorded_and_not_checked_again(records, monkeypatch):
+    from symnn.derive import derivation
+    first = derive("cost")
+    assert first.verified and len(list(records.glob("*.json"))) == 1
+    derivation._RECORDS.clear()                      # as in a new process: read from disk
+    checks = []
+    monkeypatch.setattr(derivation, "equal", lambda *a: checks.append(a))  # would fail every check
+    again = derive("cost")
+    assert again.verified and not checks
+    assert [s.verified_by for s in again.steps] == [s.verified_by for s in first.steps]
+    with pytest.raises(DerivationError):             # cached=False checks again (and fails here)
+        derive("cost", verify=False).verify(cached=False)
+
+
+def test_a_record_covers_only_the_same_steps(records):
+    _power_rule(3).verify()
+    assert len(list(records.glob("*.json"))) == 1
+    with pytest.raises(DerivationError, match=r"step 2 of 'recorded on purpose'"):
+        _power_rule(2).verify()                      # one coefficient differs: checked, caught
+    assert len(list(records.glob("*.json"))) == 1    # a failed verification is not recorded
+
+
+def test_a_damaged_record_is_ignored(records, monkeypatch):
+    from symnn.derive import derivation
+    _power_rule(3).verify()
+    (path,) = records.glob("*.json")
+    path.write_text('{"verified_by": [')
+    derivation._RECORDS.clear()
+    checks = []
+    real = derivation.equal
+    monkeypatch.setattr(derivation, "equal", lambda *a: checks.append(a) or real(*a))
+    d = _power_rule(3).verify()
+    assert checks and d.verified and d.steps[1].verified_by
+
+
 def test_steps_come_from_rules_not_one_diff_call():
     d = derive("cost")
     rules = {s.rule for s in d.steps}

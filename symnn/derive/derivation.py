@@ -137,8 +137,16 @@ class Derivation:
                 break
         return expr
 
-    def verify(self) -> "Derivation":
-        """Check every step and every goal with SymPy; raise DerivationError naming a wrong step."""
+    def verify(self, cached: bool = True) -> "Derivation":
+        """Check every step and every goal with SymPy; raise DerivationError naming a wrong step.
+
+        A derivation that was verified before — the same steps, goals and check sizes, with
+        the same symnn sources, SymPy and mpmath — is not checked again: its record (in the
+        cache directory, verified/<hash>.json) gives every step's verified_by. Only a whole
+        successful verification is recorded. cached=False checks regardless."""
+        key = _record_key(self) if cached else None
+        if key is not None and self._from_record(key):
+            return self
         rng = random.Random(0)
         for n, step in enumerate(self.steps, 1):
             if step.is_heading or step.is_definition:
@@ -167,7 +175,22 @@ class Derivation:
                     f"the result for {goal.name} in '{self.title}' differs from sympy.diff: "
                     f"{sp.sstr(goal.result)} vs {sp.sstr(reference)}")
         self.verified = True
+        if key is not None:
+            _write_record(key, self)
         return self
+
+    def _from_record(self, key: str) -> bool:
+        hows = _read_record(key)
+        if hows is None or len(hows) != len(self.steps):
+            return False
+        for step, how in zip(self.steps, hows):
+            checked = not (step.is_heading or step.is_definition)
+            if checked != isinstance(how, str):
+                return False
+        for step, how in zip(self.steps, hows):
+            step.verified_by = how
+        self.verified = True
+        return True
 
     # rendering ----------------------------------------------------------------
     def text(self, width: int = 80) -> str:
@@ -191,6 +214,93 @@ class Derivation:
 
     def __str__(self) -> str:
         return self.text()
+
+
+# -- verification records ------------------------------------------------------------------------
+RECORD_VERSION = 1
+_RECORDS: dict[str, list] = {}  # key -> verified_by of every step, made in this process
+
+
+def _record_key(d: Derivation) -> str | None:
+    """A hash of everything verify() depends on: the steps (with the definitions in force and
+    what SymPy checks instead), the goals, the check sizes, and the code that does the checking
+    (every symnn source, SymPy, mpmath). Dummy symbols are numbered by first appearance."""
+    import hashlib
+    import re
+
+    import mpmath
+
+    from symnn.cachedir import sources_digest
+    memo: dict = {}
+
+    def rep(e) -> str:
+        if e is None:
+            return "None"
+        if isinstance(e, tuple):
+            return "(" + ", ".join(rep(x) for x in e) + ")"
+        if isinstance(e, sp.MatrixBase):
+            return sp.srepr(e)
+        if e not in memo:
+            memo[e] = sp.srepr(e)
+        return memo[e]
+
+    def defs(ds: dict) -> str:
+        return "; ".join(f"{rep(k)} := {rep(v)}" for k, v in ds.items())
+    try:
+        parts = [f"symnn verification record {RECORD_VERSION}", f"sympy {sp.__version__}",
+                 f"mpmath {mpmath.__version__}", f"symnn sources {sources_digest()}", d.title,
+                 "check " + defs(d.check_subs)]
+        for s in d.steps:
+            parts.append(f"step {s.rule} | {rep(s.lhs)} | {rep(s.rhs)} | {rep(s.check)} | {defs(s.defs)}")
+        for g in d.goals:
+            parts.append(f"goal {g.name} | {rep(g.definition)} | {rep(g.var)} | {rep(g.result)} | {defs(g.defs)}")
+    except Exception:  # noqa: BLE001 - something srepr cannot write: just verify
+        return None
+    text = "\n".join(parts)
+    numbers: dict[str, str] = {}
+    text = re.sub(r"dummy_index=(\d+)", lambda m: f"dummy_index={numbers.setdefault(m.group(1), str(len(numbers)))}", text)
+    return hashlib.sha256(text.encode()).hexdigest()[:32]
+
+
+def _record_path(key: str):
+    from symnn.cachedir import cache_dir
+    return cache_dir() / "verified" / f"{key}.json"
+
+
+def _read_record(key: str) -> list | None:
+    if key in _RECORDS:
+        return _RECORDS[key]
+    import json
+    try:
+        record = json.loads(_record_path(key).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    hows = record.get("verified_by") if isinstance(record, dict) else None
+    if not isinstance(hows, list) or not all(h is None or isinstance(h, str) for h in hows):
+        return None
+    _RECORDS[key] = hows
+    return hows
+
+
+def _write_record(key: str, d: Derivation) -> None:
+    import json
+    import os
+    import tempfile
+    hows = [s.verified_by for s in d.steps]
+    _RECORDS[key] = hows
+    try:
+        path = _record_path(key)
+        path.parent.mkdir(exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as fh:
+                json.dump({"title": d.title, "verified_by": hows}, fh, ensure_ascii=False, indent=0)
+            os.replace(tmp, path)
+        except BaseException:
+            os.unlink(tmp)
+            raise
+    except OSError:
+        pass  # the record only saves time
 
 
 def _fresh_bound(expr):
