@@ -100,6 +100,41 @@ def test_digits_split_is_a_partition():
     assert key(all_rows) == key(ref)
 
 
+def test_digits_split_is_sklearns_and_is_kept_in_the_cache(tmp_path, monkeypatch):
+    from sklearn.datasets import load_digits
+    from sklearn.model_selection import train_test_split
+
+    monkeypatch.setenv("SYMNN_CACHE_DIR", str(tmp_path))
+    digits = load_digits()
+    want = train_test_split(digits.data / 16.0, digits.target, test_size=0.2,
+                            stratify=digits.target, random_state=3)
+    first = load("digits", seed=3)
+    (kept,) = (tmp_path / "data").glob("digits-*.npz")
+    second = load("digits", seed=3)                          # read from the cache
+    kept.write_bytes(b"not an npz file")
+    third = load("digits", seed=3)                           # damaged: made again
+    for ds in (first, second, third):
+        for got, expected in zip((ds.X_train, ds.X_test, ds.y_train, ds.y_test), want):
+            np.testing.assert_array_equal(got, expected)
+        assert ds.X_train.dtype == np.float64 and ds.y_train.dtype == np.int64
+    assert np.load(kept)["y_test"].shape == (360,)
+
+
+def test_a_warm_digits_load_does_not_import_sklearn(tmp_path):
+    import os
+    import subprocess
+    import sys
+    code = ("import sys; from symnn.nn.data import load; d = load('digits'); "
+            "print('sklearn' in sys.modules, d.X_train.sum(), d.y_test.sum())")
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    env = {**os.environ, "SYMNN_CACHE_DIR": str(tmp_path), "PYTHONPATH": root}
+    runs = [subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
+                           timeout=300) for _ in range(2)]
+    assert all(r.returncode == 0 for r in runs), runs[0].stderr + runs[1].stderr
+    first, second = (r.stdout.split() for r in runs)
+    assert first[0] == "True" and second[0] == "False" and first[1:] == second[1:]
+
+
 def test_digits_deterministic_by_seed():
     a, b, c = load("digits", seed=0), load("digits", seed=0), load("digits", seed=1)
     np.testing.assert_array_equal(a.X_train, b.X_train)

@@ -123,7 +123,23 @@ def _xor() -> Dataset:
                    task="classification", n_classes=2)
 
 
-def _digits(seed: int, images: bool) -> Dataset:
+def _digits_split(seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """(X_train, X_test, y_train, y_test): scikit-learn's load_digits and train_test_split.
+
+    Importing scikit-learn takes longer than a warm training run, so the split is kept in the
+    cache directory (data/digits-<key>.npz, see symnn.cachedir); the key hashes the bundled
+    digits file, the scikit-learn code that loads and splits it, and the seed, so it is made
+    again if any of them changes."""
+    key = _digits_key(seed)
+    path = None
+    if key is not None:
+        from symnn.cachedir import cache_dir
+        path = cache_dir() / "data" / f"digits-{key}.npz"
+        try:
+            with np.load(path) as f:
+                return f["X_train"], f["X_test"], f["y_train"], f["y_test"]
+        except (OSError, ValueError, KeyError, EOFError):
+            pass  # not cached yet, or damaged: make it again
     from sklearn.datasets import load_digits
     from sklearn.model_selection import train_test_split
 
@@ -132,6 +148,47 @@ def _digits(seed: int, images: bool) -> Dataset:
     y = digits.target.astype(np.int64)
     X_train, X_test, y_train, y_test = train_test_split(
         X, y, test_size=0.2, stratify=y, random_state=seed)
+    if path is not None:
+        _save_npz(path, X_train=X_train, X_test=X_test, y_train=y_train, y_test=y_test)
+    return X_train, X_test, y_train, y_test
+
+
+def _digits_key(seed: int) -> str | None:
+    """A hash of what the split depends on, found without importing scikit-learn."""
+    import hashlib
+    import importlib.util
+    from pathlib import Path
+    try:
+        spec = importlib.util.find_spec("sklearn")
+        root = Path(next(iter(spec.submodule_search_locations)))
+        h = hashlib.sha256(f"digits split v1, seed {seed}, numpy {np.__version__}\n".encode())
+        for part in ("datasets/data/digits.csv.gz", "datasets/_base.py", "model_selection/_split.py"):
+            h.update((root / part).read_bytes())
+    except (AttributeError, TypeError, StopIteration, OSError, ImportError, ValueError):
+        return None  # no scikit-learn (the import below says so) or an unusual layout
+    return h.hexdigest()[:20]
+
+
+def _save_npz(path, **arrays) -> None:
+    """Write atomically (temporary file, then a rename); a cache that cannot be written is skipped."""
+    import os
+    import tempfile
+    try:
+        path.parent.mkdir(exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                np.savez(fh, **arrays)
+            os.replace(tmp, path)
+        except BaseException:
+            os.unlink(tmp)
+            raise
+    except OSError:
+        pass
+
+
+def _digits(seed: int, images: bool) -> Dataset:
+    X_train, X_test, y_train, y_test = _digits_split(seed)
     if images:
         X_train = X_train.reshape(-1, 1, 8, 8)
         X_test = X_test.reshape(-1, 1, 8, 8)
