@@ -168,6 +168,8 @@ def index_entries() -> list[dict]:
     entries = []
     fp = source_fingerprint()
     for path in sorted((cache_dir() / "index").glob("*.json")):
+        if not path.name.startswith("dynamic-") and not path.stem.endswith("-" + fp[:20]):
+            continue  # a registered kernel of other sources (_index_file names it so): skip unread
         try:
             e = json.loads(path.read_text(encoding="utf-8"))
         except (OSError, ValueError):
