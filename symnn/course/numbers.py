@@ -120,4 +120,12 @@ def lambdify(args, expr):
     from symnn.ops.activations import elementary
 
     plain = elementary(sp.sympify(expr)).replace(sp.DiracDelta, lambda *a: sp.S.Zero)
+    single = not isinstance(args, (list, tuple))
+    flat = [args] if single else list(args)
+    if all(isinstance(a, sp.Basic) for a in flat):
+        # plain argument names: lambdify would rename each unsafe one (w^1_11, x[1], ...) with
+        # a walk over the whole expression
+        names = [sp.Symbol(f"_a{n}") for n in range(len(flat))]
+        plain = plain.xreplace(dict(zip(flat, names)))
+        return sp.lambdify(names[0] if single else names, plain, "numpy")
     return sp.lambdify(args, plain, "numpy")
