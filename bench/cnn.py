@@ -24,13 +24,16 @@ from symnn_nets import train_batches  # noqa: E402
 
 
 # -- symnn's digits CNN as a bench Reference ---------------------------------------------------
-def symnn_cnn(name: str = "symnn, one kernel call per layer from Python", compiled: bool = False) -> Reference:
+def symnn_cnn(name: str = "symnn, one kernel call per layer from Python", compiled: bool = False,
+              fastmath: bool = False) -> Reference:
     from symnn.commands.train_cnn import build_cnn
     from symnn.nn.layers import Workspace
 
     def init(seed: int):
         net = build_cnn(seed=seed)                 # the references' init rule (common.init_cnn)
         net._ws, net._Y = Workspace(), None
+        for layer in net.layers:
+            layer.fastmath = fastmath                 # what fit(fastmath=True) sets
         return net
 
     def train_epoch(net, X, y, lr, batch_size, rng):
@@ -58,7 +61,9 @@ def run_epochs(epochs: int, threads: int | None, torch: bool) -> list[dict]:
     d = digits(images=True)
     assert check_same_init() == 0.0, "symnn and the references must start from the same weights"
     rows = []
-    for ref in [symnn_cnn("symnn, compiled epoch (default)", compiled=True), symnn_cnn(),
+    for ref in [symnn_cnn("symnn, compiled epoch (the default once compiled)", compiled=True),
+                symnn_cnn("symnn, compiled epoch, fastmath", compiled=True, fastmath=True),
+                symnn_cnn("symnn, one kernel call per layer from Python (first run)"),
                 *cnn_references(torch=torch, threads=threads)]:
         t = time_training(ref, d.X_train, d.y_train, d.X_test, d.y_test, epochs,
                           DIGITS_CNN["lr"], DIGITS_CNN["batch_size"])

@@ -44,13 +44,15 @@ def check_same_init(sizes: list[int], seed: int = 0) -> float:
     return max(float(np.abs(a - b).max()) for a, b in zip(ours, ref.weights))
 
 
-def mlp_fused(sizes: list[int]) -> Reference:
-    """symnn's default training path: the whole epoch in one generated kernel."""
+def mlp_fused(sizes: list[int], fastmath: bool = False) -> Reference:
+    """symnn's default training path: the whole epoch in one generated kernel (`fastmath`: the
+    same kernel compiled to reassociate its sums, fit(fastmath=True))."""
     from symnn.nn.fused import run_epoch
-    base = mlp(sizes, name="symnn, fused epoch kernel (default)")
+    base = mlp(sizes, name="symnn, fused epoch kernel, fastmath" if fastmath
+               else "symnn, fused epoch kernel (default)")
 
     def train_epoch(net, X, Y, lr, batch_size, rng):
-        run_epoch(net, X, Y, epoch_order(rng, len(X)), lr, batch_size, net._ws)
+        run_epoch(net, X, Y, epoch_order(rng, len(X)), lr, batch_size, net._ws, fastmath)
         return net
 
     return Reference(base.name, base.init, train_epoch, base.predict)

@@ -150,3 +150,25 @@ def test_fused_epoch_kernel_equals_the_per_layer_kernels():
         np.testing.assert_allclose(nets[0][name], nets[1][name], rtol=1e-10, atol=1e-12)
     r = _cli("codegen", "show", "mlp.epoch.sigmoid.quadratic.2")
     assert r.returncode == 0 and "def mlp_epoch_sigmoid_quadratic_2" in r.stdout and "BP2" in r.stdout
+
+
+def test_fastmath_switch_trains_the_same_net_to_rounding():
+    """fit(fastmath=True): the same derived kernels compiled with reassociated sums — the fused
+    epoch and the per-layer kernels alike; weights agree with the strict ones to rounding."""
+    from symnn.nn import fused
+    data = load("digits")
+    X, y = data.X_train[:200], data.y_train[:200]
+    params = {}
+    for fastmath, fuse in [(False, True), (True, True), (True, False)]:
+        net = Sequential([Dense(64, 12), activation_layer("sigmoid"), Dense(12, 10), activation_layer("sigmoid")], seed=4)
+        net.fit(X, y, epochs=2, lr=3.0, batch_size=10, fused=fuse, fastmath=fastmath)
+        params[fastmath, fuse] = net.parameters()
+        if fastmath and not fuse:
+            assert all(layer.train_kernels[0].spec.fastmath for layer in net.layers[0::2])
+    for key in params[False, True]:
+        for other in [(True, True), (True, False)]:
+            np.testing.assert_allclose(params[other][key], params[False, True][key], rtol=1e-8, atol=1e-10)
+    text, _ = fused.epoch_source(2, "sigmoid", "quadratic", fastmath=True)
+    assert 'fastmath={"reassoc", "contract"}' in text
+    r = _cli("train", "perceptron", "--fastmath", "--epochs", "2")
+    assert r.returncode == 0, r.stderr

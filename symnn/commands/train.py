@@ -26,6 +26,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--compiled", action=argparse.BooleanOptionalAction, default=None,
                    help="cnn: run each epoch in the compiled epoch driver (compiled once per architecture, "
                         "~10 s, then cached; default: when already compiled or the run is long)")
+    p.add_argument("--fastmath", action="store_true",
+                   help="mlp, cnn: train with the kernels compiled to reassociate sums (faster; "
+                        "results no longer bit-reproducible against the written summation order)")
 
 
 DEFAULTS = {  # (epochs, lr, batch size)
@@ -96,7 +99,7 @@ def run(args: argparse.Namespace) -> int:
         t0 = time.perf_counter()
         net.fit(data.X_train, data.y_train, epochs=epochs, lr=lr, batch_size=batch, mode=mode,
                 X_test=data.X_test, y_test=data.y_test, progress=sys.stderr.isatty() or epochs >= 20,
-                explain=say)
+                explain=say, fastmath=args.fastmath)
         seconds = time.perf_counter() - t0
         curves[mode] = net.history["loss"]
         label = f"[{mode}] " if len(modes) > 1 else ""

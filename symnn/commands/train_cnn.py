@@ -51,7 +51,7 @@ def run_cnn(args: argparse.Namespace) -> int:
     t0 = time.perf_counter()
     net.fit(data.X_train, data.y_train, epochs=epochs, lr=lr, batch_size=batch,
             X_test=data.X_test, y_test=data.y_test, progress=sys.stderr.isatty() or epochs >= 5,
-            compiled=getattr(args, "compiled", None))
+            compiled=getattr(args, "compiled", None), fastmath=getattr(args, "fastmath", False))
     seconds = time.perf_counter() - t0
     print(f"{net!r}")
     print(f"trained {epochs} epochs on {dataset} ({len(data.X_train)} images {data.X_train.shape[1:]}, "

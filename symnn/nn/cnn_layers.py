@@ -28,9 +28,14 @@ from symnn.nn.layers import Layer, WeightedLayer, Workspace, _kernel
 from symnn.nn.losses import Loss
 
 
-def _specialised(name: str, kh: int, kw: int, s: int):
+def _specialised(name: str, kh: int, kw: int, s: int, fastmath: bool = False):
     from symnn.ops.conv import specialised
-    return specialised(name, k_h=kh, k_w=kw, s=s)
+    return specialised(name, fastmath, k_h=kh, k_w=kw, s=s)
+
+
+def _fast(name: str):
+    from symnn.ops.conv import specialised
+    return specialised(name, fastmath=True)
 
 
 def _pair(value, what: str) -> tuple[int, int]:
@@ -93,9 +98,10 @@ class Conv2D(WeightedLayer):
         """The same four kernels, specialised to this layer's kernel size and stride."""
         if self._tk is None:
             kh, kw = self.kernel_size
-            self._tk = tuple(_specialised(f"conv2d.layer_{n}", kh, kw, self.stride)
+            self._tk = tuple(_specialised(f"conv2d.layer_{n}", kh, kw, self.stride, self.fastmath)
                              for n in ("forward", "grad_kernel", "grad_input"))
-            self._tk = (self._tk[0], self._tk[1], self.kernels[2], self._tk[2])
+            bias = _fast("conv2d.layer_grad_bias") if self.fastmath else self.kernels[2]
+            self._tk = (self._tk[0], self._tk[1], bias, self._tk[2])
         return self._tk
 
     def output_shape(self, h: int, w: int) -> tuple[int, int]:
@@ -183,7 +189,7 @@ class _Pool(Layer):
     def train_kernels(self):
         """The same kernels, specialised to this layer's window and stride."""
         if self._tk is None:
-            self._tk = tuple(_specialised(f"{self.kind}.{n}", *self.size, self.stride)
+            self._tk = tuple(_specialised(f"{self.kind}.{n}", *self.size, self.stride, self.fastmath)
                              for n in ("forward", "backward"))
         return self._tk
 

@@ -60,7 +60,7 @@ def _forward(layer, n: int, w: EpochWriter, x: str, shape: tuple) -> tuple[str, 
     if isinstance(layer, Dense):
         W, b = w.param(layer.weight, f"W{n}"), w.param(layer.bias, f"b{n}")
         z = w.buffer(f"z{n}", (layer.n_out,))
-        w.call(layer.kernels[0], x, W, b, z)
+        w.call(layer.train_kernels[0], x, W, b, z)
         return z, (layer.n_out,)
     if isinstance(layer, Activation):
         a = w.buffer(f"a{n}", shape)
@@ -99,7 +99,7 @@ def _backward(layer, n: int, w: EpochWriter, x: str, shape: tuple, delta: str, n
     from symnn.nn.cnn_layers import AvgPool2D, Conv2D, Flatten, MaxPool2D
     from symnn.nn.layers import Activation, Dense
     if isinstance(layer, Dense):
-        _, grad_weight, grad_bias, grad_input = layer.kernels
+        _, grad_weight, grad_bias, grad_input = layer.train_kernels
         dW, db = w.buffer(f"dW{n}", layer.weight.shape, False), w.buffer(f"db{n}", layer.bias.shape, False)
         w.call(grad_weight, delta, x, dW)
         w.call(grad_bias, delta, db)

@@ -34,16 +34,22 @@ def _formulas(activation: str, cost: str):
     return z, a, phi, d_phi, yhat, y, cost_gradient(cost)
 
 
-def epoch_source(n_layers: int, activation: str, cost: str) -> tuple[str, str]:
-    """(module source, function name) of the fused epoch for n_layers dense layers."""
+def _function(n_layers: int, activation: str, cost: str, fastmath: bool) -> str:
+    return f"mlp_epoch_{activation}_{cost.replace('-', '_')}_{n_layers}" + ("_fastmath" if fastmath else "")
+
+
+def epoch_source(n_layers: int, activation: str, cost: str, fastmath: bool = False) -> tuple[str, str]:
+    """(module source, function name) of the fused epoch for n_layers dense layers; `fastmath`
+    lets LLVM reassociate its sums (vectorised, no longer in the written order)."""
     from symnn.codegen.printer import NumbaPrinter
     z, a, phi, d_phi, yhat, y, dC = _formulas(activation, cost)
     L = n_layers
     P = lambda expr, names: NumbaPrinter(names=names).doprint(expr)  # noqa: E731
-    fn = f"mlp_epoch_{activation}_{cost.replace('-', '_')}_{L}"
+    fn = _function(L, activation, cost, fastmath)
     params = ", ".join(f"W{l}, b{l}" for l in range(L))
     work = ", ".join(f"z{l}, a{l}, d{l}, nW{l}, nb{l}" for l in range(L))
-    out = [f"@njit(cache=True, error_model=\"numpy\")",
+    fast = ', fastmath={"reassoc", "contract"}' if fastmath else ""
+    out = [f"@njit(cache=True, error_model=\"numpy\"{fast})",
            f"def {fn}(X, Y, order, eta, batch_size, {params}, {work}):",
            "    n = order.shape[0]",
            "    for start in range(0, n, batch_size):",
@@ -91,22 +97,22 @@ def epoch_source(n_layers: int, activation: str, cost: str) -> tuple[str, str]:
     return "\n".join(header + out) + "\n", fn
 
 
-def kernel_name(n_layers: int, activation: str, cost: str) -> str:
+def kernel_name(n_layers: int, activation: str, cost: str, fastmath: bool = False) -> str:
     """The name `symnn codegen list/show` knows the fused epoch by."""
-    return f"mlp.epoch.{activation}.{cost}.{n_layers}"
+    return f"mlp.epoch.{activation}.{cost}.{n_layers}" + (".fastmath" if fastmath else "")
 
 
-def epoch_kernel(n_layers: int, activation: str, cost: str):
+def epoch_kernel(n_layers: int, activation: str, cost: str, fastmath: bool = False):
     """The compiled fused epoch (generated, cached on disk, imported once per process)."""
-    key = (n_layers, activation, cost)
+    key = (n_layers, activation, cost, fastmath)
     if key in _MODULE_CACHE:
         return _MODULE_CACHE[key]
     from symnn.codegen import cache
-    warm = _from_index(n_layers, activation, cost)  # a second process: no SymPy at all
+    warm = _from_index(n_layers, activation, cost, fastmath)  # a second process: no SymPy at all
     if warm is not None:
         _MODULE_CACHE[key] = warm
         return warm
-    text, fn = epoch_source(n_layers, activation, cost)
+    text, fn = epoch_source(n_layers, activation, cost, fastmath)
     text = cache.with_checksum(text)
     h = hashlib.sha256((text + cache.versions()).encode()).hexdigest()[:20]
     path = cache.cache_dir() / f"{fn}-{h}.py"
@@ -117,7 +123,7 @@ def epoch_kernel(n_layers: int, activation: str, cost: str):
     z, a, phi, d_phi, yhat, y, dC = _formulas(activation, cost)
     equations = [sp.Eq(sp.Symbol("a"), phi), sp.Eq(sp.Symbol("phi'"), d_phi),
                  sp.Eq(sp.Symbol("dC/dyhat"), dC)]
-    cache.index_write({"name": kernel_name(n_layers, activation, cost), "dynamic": True,
+    cache.index_write({"name": kernel_name(n_layers, activation, cost, fastmath), "dynamic": True,
                        "module": path.name, "hash": h, "fingerprint": cache.source_fingerprint(),
                        "equations": [sp.sstr(e) for e in equations],
                        "srepr": [sp.srepr(e) for e in equations]})
@@ -125,9 +131,9 @@ def epoch_kernel(n_layers: int, activation: str, cost: str):
     return _MODULE_CACHE[key]
 
 
-def _from_index(n_layers: int, activation: str, cost: str):
+def _from_index(n_layers: int, activation: str, cost: str, fastmath: bool):
     from symnn.codegen import cache
-    name, fp = kernel_name(n_layers, activation, cost), cache.source_fingerprint()
+    name, fp = kernel_name(n_layers, activation, cost, fastmath), cache.source_fingerprint()
     for entry in cache.index_entries():
         if entry.get("name") != name or entry.get("fingerprint") != fp:
             continue
@@ -136,7 +142,7 @@ def _from_index(n_layers: int, activation: str, cost: str):
         if text is None:
             return None
         module = cache.import_module(path, cache.module_name(entry["hash"]))
-        return getattr(module, f"mlp_epoch_{activation}_{cost.replace('-', '_')}_{n_layers}", None)
+        return getattr(module, _function(n_layers, activation, cost, fastmath), None)
     return None
 
 
@@ -156,10 +162,10 @@ def fusable(model) -> tuple[int, str, str] | None:
     return len(dense), names.pop(), model.loss_fn.name
 
 
-def run_epoch(model, X, Y, order, lr: float, batch_size: int, ws) -> None:
+def run_epoch(model, X, Y, order, lr: float, batch_size: int, ws, fastmath: bool = False) -> None:
     """One epoch of mini-batch SGD through the fused generated kernel."""
     n_layers, activation, cost = fusable(model)
-    kernel = epoch_kernel(n_layers, activation, cost)
+    kernel = epoch_kernel(n_layers, activation, cost, fastmath)
     dense = model.layers[0::2]
     args = []
     for d in dense:

@@ -39,6 +39,8 @@ class Layer:
     uses `train_forward`/`train_backward`, which call the same generated kernels directly on
     buffers from a Workspace (no checks, no allocation per batch)."""
 
+    fastmath = False      # the training path's kernels reassociate sums (fit(fastmath=True))
+
     def train_forward(self, x: np.ndarray, ws: Workspace) -> np.ndarray:
         return self.forward(x)
 
@@ -99,6 +101,17 @@ class Dense(WeightedLayer):
             self._k = tuple(_kernel(f"dense.{n}") for n in ("forward", "grad_weight", "grad_bias", "grad_input"))
         return self._k
 
+    @property
+    def train_kernels(self):
+        """The training path's kernels: the same, or their fastmath compilation."""
+        if not self.fastmath:
+            return self.kernels
+        if getattr(self, "_fk", None) is None:
+            from symnn.ops.conv import specialised
+            self._fk = tuple(specialised(f"dense.{n}", fastmath=True)
+                             for n in ("forward", "grad_weight", "grad_bias", "grad_input"))
+        return self._fk
+
     def forward(self, x: np.ndarray) -> np.ndarray:
         if x.ndim != 2 or x.shape[1] != self.n_in:
             raise InputError(f"Dense({self.n_in}, {self.n_out}) expects input shaped (N, {self.n_in}), "
@@ -114,11 +127,11 @@ class Dense(WeightedLayer):
     def train_forward(self, x: np.ndarray, ws: Workspace) -> np.ndarray:
         self.a_prev = x
         z = ws.get_buffer(self, "z", (len(x), self.n_out))
-        self.kernels[0].dispatcher(x, self.weight, self.bias, z)
+        self.train_kernels[0].dispatcher(x, self.weight, self.bias, z)
         return z
 
     def train_backward(self, delta: np.ndarray, ws: Workspace, need_input_grad: bool = True):
-        _, grad_weight, grad_bias, grad_input = self.kernels
+        _, grad_weight, grad_bias, grad_input = self.train_kernels
         dW = ws.get_buffer(self, "dW", self.weight.shape)
         db = ws.get_buffer(self, "db", self.bias.shape)
         grad_weight.dispatcher(delta, self.a_prev, dW)

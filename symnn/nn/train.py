@@ -69,13 +69,15 @@ def train_step(model, xb: np.ndarray, yb: np.ndarray, lr: float, ws) -> None:
 def fit(model, X, y, epochs: int = 30, lr: float = 3.0, batch_size: int = 10, mode: str = "minibatch",
         seed: int | None = None, X_test=None, y_test=None, progress: bool = False,
         explain: Callable[[str], None] | None = None, fused: bool = True,
-        compiled: bool | None = None) -> dict[str, list[float]]:
+        compiled: bool | None = None, fastmath: bool = False) -> dict[str, list[float]]:
     """Train `model` in place; return its history (loss and accuracy per epoch).
 
     Dense/activation stacks run each epoch in one fused generated kernel (`fused`); other nets
     call the layers' kernels batch by batch, from Python or — `compiled` — from the compiled
     epoch driver (symnn.nn.epoch: compiled once per architecture, then ~2x faster epochs;
-    None lets fit decide: when it is already compiled or the run is long)."""
+    None lets fit decide: when it is already compiled or the run is long). `fastmath` trains
+    with the same kernels compiled to reassociate their sums: faster, not bit-reproducible
+    against the written order (bench/ measures the accuracy effect)."""
     X = model._check_X(X)
     Y = model._targets_checked(y, len(X))
     n = len(X)
@@ -88,6 +90,12 @@ def fit(model, X, y, epochs: int = 30, lr: float = 3.0, batch_size: int = 10, mo
     from symnn.nn.layers import Workspace
     ws = Workspace()
     fuse = fused and fusable(model) is not None
+    for layer in model.layers:                                      # which compilation trains
+        if layer.fastmath != fastmath:
+            layer.fastmath = fastmath
+            for attr in ("_tk", "_fk"):
+                if hasattr(layer, attr):
+                    setattr(layer, attr, None)
     driver = None
     if not fuse and compiled is not False:
         from symnn.nn import epoch as compiled_epoch
@@ -102,7 +110,7 @@ def fit(model, X, y, epochs: int = 30, lr: float = 3.0, batch_size: int = 10, mo
         order = rng.permutation(n)                                   # step 7: a new pass
         narrate = explain is not None and epoch == 1
         if fuse and not narrate:
-            run_epoch(model, X, Y, order, lr, batch_size, ws)        # steps 2-6 in one kernel
+            run_epoch(model, X, Y, order, lr, batch_size, ws, fastmath)  # steps 2-6 in one kernel
         elif driver is not None and not narrate:
             driver(X, Y, order, lr)                                  # steps 2-6, compiled
         else:

@@ -167,14 +167,16 @@ def _layer_grad_input() -> KernelSpec:
 
 
 # -- specialisation --------------------------------------------------------------------------------
-def register_specialised(name: str, **values: int) -> str:
+def register_specialised(name: str, fastmath: bool = False, **values: int) -> str:
     """Register the kernel `name` with some size symbols fixed to numbers (k_h=3, k_w=3, s=1)
     under the name 'name[k_h=3,k_w=3,s=1]' (returned); the factory runs only when it is built.
     The loops over the window get constant trip counts, which LLVM unrolls (2–3× faster for a
     3 × 3 convolution or a 2 × 2 max-pool). The signature is unchanged; the fixed arguments are
-    then ignored, so call it only with inputs of those sizes."""
+    then ignored, so call it only with inputs of those sizes. `fastmath` compiles it with sums
+    reassociated ('name[fastmath,...]'): vectorised, but no longer in the written order."""
     from symnn.codegen.registry import factory
-    label = f"{name}[{','.join(f'{k}={int(v)}' for k, v in sorted(values.items()))}]"
+    tags = (["fastmath"] if fastmath else []) + [f"{k}={int(v)}" for k, v in sorted(values.items())]
+    label = f"{name}[{','.join(tags)}]"
 
     def make() -> KernelSpec:
         spec = factory(name)()
@@ -185,20 +187,25 @@ def register_specialised(name: str, **values: int) -> str:
         outputs = [Output(o.base, o.indices, o.expr.xreplace(sub),
                           ranges={v: (lo.xreplace(sub), hi.xreplace(sub)) for v, (lo, hi) in o.ranges.items()},
                           accumulate=o.accumulate) for o in spec.outputs]
-        fixed = ", ".join(f"{k} = {int(v)}" for k, v in sorted(values.items()))
+        notes = []
+        if values:
+            fixed = ", ".join(f"{k} = {int(v)}" for k, v in sorted(values.items()))
+            notes.append(f"specialised to {fixed} (those arguments are ignored)")
+        if fastmath:
+            notes.append("fastmath: sums reassociated")
         return KernelSpec(label, inputs=spec.inputs, outputs=outputs, shapes=spec.shapes,
                           out_shapes={b: tuple(e.xreplace(sub) for e in sh) for b, sh in spec.out_shapes.items()},
-                          parallel=spec.parallel, fastmath=spec.fastmath,
-                          doc=f"{spec.doc} — specialised to {fixed} (those arguments are ignored)")
+                          parallel=spec.parallel, fastmath=fastmath or spec.fastmath,
+                          doc=" — ".join([spec.doc, *notes]))
     register(label)(make)
     return label
 
 
-def specialised(name: str, **values: int):
-    """The kernel of register_specialised(name, **values), built or loaded from the cache (a warm
-    start finds it through the cache index, without SymPy)."""
+def specialised(name: str, fastmath: bool = False, **values: int):
+    """The kernel of register_specialised(name, fastmath, **values), built or loaded from the
+    cache (a warm start finds it through the cache index, without SymPy)."""
     from symnn.codegen import kernel
-    return kernel(register_specialised(name, **values))
+    return kernel(register_specialised(name, fastmath, **values))
 
 
 # the digits CNN's layer (symnn train cnn), so that `symnn codegen show` finds its kernels by name
