@@ -99,15 +99,30 @@ class Derivation:
         Derivatives are left alone (a definition like δ = ∂C/∂z brings one in); `evaluate`
         computes them."""
         plain = {k: _fresh_bound(v) for k, v in defs.items() if k != keep and not isinstance(k, sp.Indexed)}
-        for _ in range(len(defs) + 2):
-            masked, back = _mask_derivatives(expr)
-            masked, back_idx = _mask(masked, sp.Indexed)  # x[r] is not the symbol x
-            new = masked.xreplace(plain).xreplace(back_idx)
-            new = _subs_indexed_defs(new, defs, keep).xreplace(back)
-            if new == expr:
-                break
-            expr = new
-        return expr
+        # definitions of indexed quantities (yhat[r] = ...) apply to every index value; none of
+        # a base that `keep` belongs to; the first one of each base
+        keep_base = keep.base if isinstance(keep, sp.Indexed) else None
+        indexed: dict = {}
+        for lhs, rhs in defs.items():
+            if isinstance(lhs, sp.Indexed) and lhs.base != keep_base:
+                indexed.setdefault(lhs.base, (lhs.indices, rhs))
+        limit = len(defs) + 2  # nested substitutions (a cycle of definitions stops there)
+
+        def sub(e, depth: int):
+            if depth > limit or isinstance(e, sp.Derivative):
+                return e
+            if e in plain:
+                return sub(plain[e], depth + 1)
+            if isinstance(e, sp.Indexed):  # x[r] is not the symbol x: its indices stay as they are
+                if e.base not in indexed:
+                    return e
+                pattern, rhs = indexed[e.base]
+                return sub(_fresh_bound(rhs).xreplace(dict(zip(pattern, e.indices))), depth + 1)
+            if not e.args:
+                return e
+            args = [sub(a, depth) for a in e.args]
+            return e.func(*args) if any(a is not b for a, b in zip(args, e.args)) else e
+        return sub(expr, 0)
 
     @classmethod
     def evaluate(cls, expr: sp.Expr, defs: dict, subs: dict | None = None) -> sp.Expr:
@@ -148,6 +163,13 @@ class Derivation:
         if key is not None and self._from_record(key):
             return self
         rng = random.Random(0)
+        seen: dict = {}  # the same side under the same definitions recurs (∂C/∂z^L_j, ...)
+
+        def evaluate(expr, defs):
+            k = (expr, tuple(defs.items()))
+            if k not in seen:
+                seen[k] = self.evaluate(expr, defs, self.check_subs)
+            return seen[k]
         for n, step in enumerate(self.steps, 1):
             if step.is_heading or step.is_definition:
                 continue
@@ -156,8 +178,7 @@ class Derivation:
                 pairs = list(zip(lhs, rhs))
             else:
                 pairs = [(lhs, rhs)]
-            hows = [equal(self.evaluate(l_, step.defs, self.check_subs),
-                          self.evaluate(r_, step.defs, self.check_subs), self.check_subs, rng)
+            hows = [equal(evaluate(l_, step.defs), evaluate(r_, step.defs), self.check_subs, rng)
                     for l_, r_ in pairs]
             how = None if None in hows else max(hows, key=len)
             if how is None:
@@ -307,37 +328,6 @@ def _fresh_bound(expr):
     """Rename every summation index to a fresh one, so substituting cannot capture an index."""
     bound = {lim[0] for s in expr.atoms(sp.Sum) for lim in s.limits}
     return expr.xreplace({v: sp.Dummy(v.name, integer=True) for v in bound})
-
-
-def _mask(expr, kind):
-    """Swap each node of a kind for a placeholder, so substitutions do not reach inside it."""
-    back = {}
-
-    def mask(d):
-        dummy = sp.Dummy("D")
-        back[dummy] = d
-        return dummy
-    masked = expr.replace(lambda e: isinstance(e, kind), mask)
-    return masked, back
-
-
-def _mask_derivatives(expr):
-    return _mask(expr, sp.Derivative)
-
-
-def _subs_indexed_defs(expr, defs, keep):
-    """Definitions of indexed quantities (yhat[r] = ...) apply to every index value."""
-    keep_base = keep.base if isinstance(keep, sp.Indexed) else None
-    for lhs, rhs in defs.items():
-        if not isinstance(lhs, sp.Indexed) or lhs.base == keep_base:
-            continue
-        pattern = lhs.indices
-
-        def repl(e, lhs=lhs, rhs=rhs, pattern=pattern):
-            return _fresh_bound(rhs).xreplace(dict(zip(pattern, e.indices)))
-        expr = expr.replace(lambda e: isinstance(e, sp.Indexed) and e.base == lhs.base
-                            and e != keep, repl)
-    return expr
 
 
 def instantiate(expr: sp.Expr, subs: dict) -> sp.Expr:
