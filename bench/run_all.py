@@ -2,7 +2,8 @@
 bench/results.md with what they printed (medians and ratios measured side by side in each run).
 
 Runs: codegen (compile / warm-load / run time per kernel), mlp (digits MLP vs network.py, NumPy,
-hand Numba, PyTorch), cnn (digits CNN vs im2col NumPy, PyTorch), filters (feature maps vs
+hand Numba, PyTorch), cnn (digits CNN vs im2col NumPy, PyTorch), mlp_big (784-100-10 on 20,000
+synthetic samples: BLAS-lowered products vs NumPy, PyTorch), filters (feature maps vs
 scipy.ndimage, PyTorch, memory-copy bandwidth). PyTorch rows appear only when torch imports.
 """
 from __future__ import annotations
@@ -16,7 +17,7 @@ import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-SCRIPTS = {"codegen": [], "mlp": ["--threads", "1"], "cnn": [], "filters": []}
+SCRIPTS = {"codegen": [], "mlp": ["--threads", "1"], "cnn": ["--threads", "1"], "mlp_big": [], "filters": []}
 QUICK = {"mlp": ["--epochs", "4"]}
 
 

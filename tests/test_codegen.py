@@ -425,3 +425,30 @@ def test_integer_division_by_a_product_is_parenthesised():
     k, H, W = sp.symbols("k H W", integer=True, positive=True)
     assert NumbaPrinter().doprint(sp.floor(k / (H * W))) == "k//(H*W)"
     assert eval(NumbaPrinter().doprint(sp.floor(k / (H * W))), {"k": 23, "H": 2, "W": 3}) == 3
+
+
+def test_dense_products_go_to_blas_above_a_size_and_stay_loops_below():
+    """Σ_k A[s,k] W[j,k] over whole axes is a matrix product: one np.dot inside the generated
+    kernel when N·n_in·n_out >= BLAS_MIN, the written loops below (the digits MLP's batches)."""
+    from symnn.codegen.printer import BLAS_MIN
+    from symnn.nn.fused import fusable
+    from symnn.nn import Sequential, Sigmoid
+    from symnn.nn import Dense as DenseLayer
+    fwd, gw, gi = (kernel(f"dense.{n}") for n in ("forward", "grad_weight", "grad_input"))
+    assert "np.dot(A, W.T, Z)" in fwd.source and "np.dot(G.T, A, dW)" in gw.source
+    assert "np.dot(G, W, dA)" in gi.source and "import numpy as np" in fwd.source
+    rng = np.random.default_rng(8)
+    for n, n_in, n_out in [(2, 3, 4), (32, 784, 100)]:
+        A, W, b, G = rng.normal(size=(n, n_in)), rng.normal(size=(n_out, n_in)), rng.normal(size=n_out), \
+            rng.normal(size=(n, n_out))
+        assert (n * n_in * n_out >= BLAS_MIN) == (n_in == 784)
+        np.testing.assert_allclose(fwd(A, W, b), A @ W.T + b, rtol=1e-12, atol=1e-12)
+        np.testing.assert_allclose(gw(G, A), G.T @ A, rtol=1e-12, atol=1e-12)
+        np.testing.assert_allclose(gi(G, W), G @ W, rtol=1e-12, atol=1e-12)
+    small = rng.normal(size=(2, 3)), rng.normal(size=(4, 3)), rng.normal(size=4)
+    loops = np.array([[sum(small[0][s, k] * small[1][j, k] for k in range(3)) + small[2][j] for j in range(4)]
+                      for s in range(2)])
+    assert np.array_equal(fwd(*small), loops)                       # below: the written order exactly
+    assert fwd(small[0].astype(np.float32), *small[1:]).dtype == np.float64   # mixed floats: one type
+    big = Sequential([DenseLayer(784, 100), Sigmoid(), DenseLayer(100, 10), Sigmoid()])
+    assert fusable(big) is None            # 79,400 weights: batched BLAS beats per-sample loops

@@ -124,6 +124,9 @@ class Kernel:
                 values.append(arr)
             else:
                 values.append(self._scalar(name, kind, a))
+        if not f32:                    # one float type for all arrays (BLAS needs it)
+            values = [v.astype(np.float64) if isinstance(v, np.ndarray) and v.dtype == np.float32 else v
+                      for v in values]
         shapes = [tuple(int(d) for d in s) for s in self._out_shapes(*values)]
         outs = self._outputs(out, shapes, np.float32 if f32 else np.float64)
         if self._reads is not None and all(math.prod(s) > 0 for s in shapes):

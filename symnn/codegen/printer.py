@@ -389,6 +389,8 @@ def kernel_module(spec: KernelSpec, lowered: list[LoweredOutput], version: str) 
         if checks:
             body += checks + ["", ""]
         body += _loops_function(spec, lowered, names, fname)
+        if any("np.dot(" in line for line in body):
+            head[head.index("import math") + 1:head.index("import math") + 1] = ["", "import numpy as np"]
     return "\n".join(head + meta + ["", ""] + body) + "\n"
 
 
@@ -500,6 +502,22 @@ def _output_loops(p: NumbaPrinter, spec: KernelSpec, lo: LoweredOutput, names) -
         return
     expr = lo.expr
     plain = not lo.guard and not lo.output.accumulate
+    product = _matrix_product(p, spec, lo) if plain and not spec.parallel else None
+    if product is not None:
+        condition, call, rest = product
+        p.emit(f"if {condition}:  # a product of two matrices: one BLAS call (np.dot)")
+        with p.indented():
+            p.emit(call)
+            if rest != 0:
+                for v, a, b in lo.loops:
+                    p.emit(f"for {p.name(v)} in {p.range_of(a, b)}:")
+                    p.depth += 1
+                acc = sp.Dummy("acc")
+                p.names[acc] = target
+                p.statements(target, acc + rest)
+                p.depth -= len(lo.loops)
+        p.emit("else:  # small sizes: the loops, in the written order")
+        p.depth += 1
     loops = list(lo.loops)
     if plain:
         expr = _hoist_sums(p, expr, [v for v, _, _ in loops], -1)
@@ -567,6 +585,39 @@ def _jam(p: NumbaPrinter, lo: LoweredOutput, inner, expr: sp.Expr, target: str) 
         p.active.add(v)
         p.statements(target, expr)
         p.active.discard(v)
+
+
+BLAS_MIN = 4096     # multiply-adds from which a matrix product goes to BLAS instead of loops
+
+
+def _matrix_product(p: NumbaPrinter, spec: KernelSpec, lo: LoweredOutput):
+    """(run-time condition, np.dot call, rest) when lo is O[a, b] = Σ_k L[.,.] R[.,.] + rest over
+    whole axes — a product of matrices, possibly transposed — else None."""
+    if len(lo.loops) != 2 or any(a != 0 for _, a, _ in lo.loops):
+        return None
+    total, rest = _split_sum(lo.expr)
+    if total is None or len(total.limits) != 1 or total.limits[0][1] != 0:
+        return None
+    (k, _, k_hi), ((a, _, a_hi), (b, _, b_hi)) = total.limits[0], lo.loops
+    factors = sp.Mul.make_args(total.function)
+    if len(factors) != 2 or not all(isinstance(f, sp.Indexed) and len(f.indices) == 2 for f in factors):
+        return None
+    operands, checks = {}, []
+    for f in factors:
+        idx = tuple(f.indices)
+        for v, hi in ((a, a_hi), (b, b_hi)):
+            if set(idx) == {v, k}:
+                transposed = idx == ((k, v) if v == a else (v, k))
+                operands[v] = p._print(f.base) + (".T" if transposed else "")
+                for axis, u in enumerate(idx):
+                    extent = (k_hi if u == k else hi) + 1
+                    if spec.shapes.get(extent) != (f.base, axis):     # else true by definition
+                        checks.append(f"{p._print(f.base)}.shape[{axis}] == {p._print(extent)}")
+    if set(operands) != {a, b} or rest.has(k):
+        return None
+    work = p._print((a_hi + 1) * (b_hi + 1) * (k_hi + 1))
+    condition = " and ".join([f"{work} >= {BLAS_MIN}", *dict.fromkeys(checks)])
+    return condition, f"np.dot({operands[a]}, {operands[b]}, {p._print(lo.output.base)})", rest
 
 
 def _top_sums(expr: sp.Expr) -> list[sp.Sum]:
