@@ -75,6 +75,29 @@ def test_second_process_loads_without_compiling_or_running_the_factory(tmp_path)
     assert len(index) == 1 and json.loads(index[0].read_text())["name"] == "conv2d.forward"
 
 
+TRAIN_MLP = """
+import json, sys
+from symnn.cli import main
+from symnn.codegen import cache
+main(["train", "mlp", "--epochs", "1"])
+print(json.dumps({"sympy": "sympy" in sys.modules, "sklearn": "sklearn" in sys.modules,
+                  "fingerprint": cache.source_fingerprint()}))
+"""
+
+
+def test_a_warm_train_mlp_imports_neither_sympy_nor_sklearn(tmp_path):
+    """The warm start of `symnn train mlp`: the fused epoch and the per-layer kernels from the
+    index, the digits split from the cache folder."""
+    for attempt in range(3):          # other sessions may edit symnn sources meanwhile
+        d = tmp_path / f"mlp{attempt}"
+        cold = result(run_python(TRAIN_MLP, d))
+        warm = result(run_python(TRAIN_MLP, d))
+        if cold["fingerprint"] == warm["fingerprint"]:
+            break
+    assert cold["sympy"] and cold["sklearn"]
+    assert not warm["sympy"] and not warm["sklearn"], warm
+
+
 def test_concurrent_builders_agree(tmp_path):
     code = ("import json, numpy as np\nfrom symnn.codegen import kernel\n"
             "x = np.random.default_rng(0).normal(size=(6, 5)); k = np.ones((2, 3))\n"
