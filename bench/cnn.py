@@ -25,13 +25,13 @@ from symnn_nets import train_batches  # noqa: E402
 
 # -- symnn's digits CNN as a bench Reference ---------------------------------------------------
 def symnn_cnn(name: str = "symnn, one kernel call per layer from Python", compiled: bool = False,
-              fastmath: bool = False) -> Reference:
+              fastmath: bool = False, dtype: str = "float64") -> Reference:
     from symnn.commands.train_cnn import build_cnn
     from symnn.nn.layers import Workspace
 
     def init(seed: int):
-        net = build_cnn(seed=seed)                 # the references' init rule (common.init_cnn)
-        net._ws, net._Y = Workspace(), None
+        net = build_cnn(seed=seed).astype(dtype)   # the references' init rule (common.init_cnn)
+        net._ws, net._Y, net._data = Workspace(net.dtype), None, {}
         for layer in net.layers:
             layer.fastmath = fastmath                 # what fit(fastmath=True) sets
         return net
@@ -39,6 +39,8 @@ def symnn_cnn(name: str = "symnn, one kernel call per layer from Python", compil
     def train_epoch(net, X, y, lr, batch_size, rng):
         if net._Y is None or len(net._Y) != len(y):
             net._Y = net.targets(y)                # integer labels -> one-hot rows, once
+        from symnn_nets import as_model_dtype
+        X, net._Y = as_model_dtype(net, X, net._Y)
         if compiled:
             from references.common import epoch_order
             from symnn.nn.epoch import run_epoch
@@ -63,6 +65,7 @@ def run_epochs(epochs: int, threads: int | None, torch: bool) -> list[dict]:
     rows = []
     for ref in [symnn_cnn("symnn, compiled epoch (the default once compiled)", compiled=True),
                 symnn_cnn("symnn, compiled epoch, fastmath", compiled=True, fastmath=True),
+                symnn_cnn("symnn, compiled epoch, float32", compiled=True, dtype="float32"),
                 symnn_cnn("symnn, one kernel call per layer from Python (first run)"),
                 *cnn_references(torch=torch, threads=threads)]:
         t = time_training(ref, d.X_train, d.y_train, d.X_test, d.y_test, epochs,

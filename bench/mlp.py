@@ -21,7 +21,7 @@ def run(epochs: int = 10, threads: int | None = None, torch: bool = True) -> lis
     sizes, lr, batch = DIGITS_MLP["sizes"], DIGITS_MLP["lr"], DIGITS_MLP["batch_size"]
     assert check_same_init(sizes) == 0.0, "symnn and the references must start from the same weights"
     rows = []
-    for ref in [mlp_fused(sizes), mlp_fused(sizes, fastmath=True), mlp(sizes),
+    for ref in [mlp_fused(sizes), mlp_fused(sizes, fastmath=True), mlp_fused(sizes, dtype="float32"), mlp(sizes),
                 *mlp_references(sizes, torch=torch, threads=threads)]:
         t = time_training(ref, d.X_train, d.Y_train, d.X_test, d.y_test, epochs, lr, batch)
         rows.append({"name": ref.name, "ms": t.median * 1e3, "accuracy": t.accuracy})

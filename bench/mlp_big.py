@@ -39,9 +39,11 @@ def symnn_compiled(name: str, dtype: str = "float64") -> Reference:
     """symnn's per-layer kernels called from the compiled epoch driver (fit(compiled=True))."""
     from references.common import epoch_order
     from symnn.nn.epoch import run_epoch
-    base = mlp(SIZES, name=name)
+    from symnn_nets import as_model_dtype
+    base = mlp(SIZES, name=name, dtype=dtype)
 
     def train_epoch(net, X, Y, lr, batch_size, rng):
+        X, Y = as_model_dtype(net, X, Y)
         run_epoch(net, X, Y, epoch_order(rng, len(X)), lr, batch_size, net._ws)
         return net
 
@@ -51,7 +53,9 @@ def symnn_compiled(name: str, dtype: str = "float64") -> Reference:
 def run(epochs: int = 3, samples: int = 20000, threads: int | None = 1, torch: bool = True) -> list[dict]:
     X, Y, X_test, y_test = synthetic(samples)
     refs = [mlp(SIZES, name="symnn, one kernel call per layer, BLAS products (default)"),
-            symnn_compiled("symnn, compiled epoch, BLAS products")]
+            symnn_compiled("symnn, compiled epoch, BLAS products"),
+            mlp(SIZES, name="symnn, one kernel call per layer, BLAS products, float32", dtype="float32"),
+            symnn_compiled("symnn, compiled epoch, BLAS products, float32", dtype="float32")]
     refs += [r for r in mlp_references(SIZES, torch=torch, threads=threads)
              if "per-sample" not in r.name or "Numba" in r.name and "fastmath" not in r.name]
     rows = []

@@ -172,3 +172,31 @@ def test_fastmath_switch_trains_the_same_net_to_rounding():
     assert 'fastmath={"reassoc", "contract"}' in text
     r = _cli("train", "perceptron", "--fastmath", "--epochs", "2")
     assert r.returncode == 0, r.stderr
+
+
+def test_float32_switch_trains_in_float32_close_to_float64():
+    """astype('float32'): the same kernels compiled for float32 — fused MLP epoch, per-layer
+    kernels, a conv net — within float32 rounding of the float64 run."""
+    from symnn.nn import Conv2D, Flatten, MaxPool2D, ReLU
+    data = load("digits")
+    X, y = data.X_train[:200], data.y_train[:200]
+
+    def mlp():
+        return Sequential([Dense(64, 12), activation_layer("sigmoid"), Dense(12, 10), activation_layer("sigmoid")], seed=4)
+
+    def cnn():
+        return Sequential([Conv2D(1, 2, 3, padding=1), ReLU(), MaxPool2D(2), Flatten(), Dense(32, 10)],
+                          loss="softmax-cross-entropy", seed=4)
+    for make, X_, fuse in [(mlp, X, True), (mlp, X, False), (cnn, X.reshape(-1, 1, 8, 8), False)]:
+        a, b = make(), make().astype("float32")
+        a.fit(X_, y, epochs=2, lr=0.5, batch_size=10, fused=fuse, compiled=False)
+        b.fit(X_, y, epochs=2, lr=0.5, batch_size=10, fused=fuse, compiled=False)
+        assert b.dtype == np.float32 and all(p.dtype == np.float32 for p in b.parameters().values())
+        assert b.forward(X_[:3]).dtype == np.float32
+        for key, value in a.parameters().items():
+            np.testing.assert_allclose(b.parameters()[key], value, rtol=1e-3, atol=1e-4)
+        assert abs(a.history["loss"][-1] - b.history["loss"][-1]) < 1e-4
+    with pytest.raises(InputError, match="float32 or float64"):
+        mlp().astype("int32")
+    r = _cli("train", "mlp", "--float32", "--epochs", "2")
+    assert r.returncode == 0 and "test accuracy" in r.stdout, r.stderr

@@ -135,7 +135,10 @@ class NumbaPrinter(PythonCodePrinter):
                 self.emit(f"{target} {op} {self._print(e)}")
 
     def if_chain(self, target: str, pw: sp.Piecewise, op: str = "=") -> None:
-        """`if c1: target op e1 elif ...`; a zero branch of an accumulation is left out."""
+        """`if c1: target op e1 elif ...`; a zero branch of an accumulation is left out.
+        Subterms the branches share are computed once before the `if` when they read no array
+        (σ's e^(−|u|) in both quotients): then each branch is a cheap choice, branch-free."""
+        pw = self._share_branch_terms(pw)
         first = True
         for e, c in pw.args:
             if c == sp.true:
@@ -158,6 +161,20 @@ class NumbaPrinter(PythonCodePrinter):
         if op == "=":
             self.emit("else:")
             self.emit(f"{INDENT}{target} = math.nan")
+
+    def _share_branch_terms(self, pw: sp.Piecewise) -> sp.Piecewise:
+        values = [e for e, _ in pw.args]
+        if len(values) < 2 or any(v.has(sp.Indexed, sp.Sum, sp.Piecewise) for v in values):
+            return pw
+        subs, reduced = sp.cse(values, symbols=self._temps(), order="none")
+        back: dict = {}
+        for sym, sub in subs:                 # a shared 1/x stays a division: x/y, not x·(1/y)
+            sub = sub.xreplace(back)
+            if sub.is_Pow and sub.exp.is_negative:
+                back[sym] = sub
+            else:
+                self.emit(f"{self.names[sym]} = {self._print(sub)}")
+        return sp.Piecewise(*[(e.xreplace(back), c) for e, (_, c) in zip(reduced, pw.args)])
 
     def _hoist(self, expr: sp.Expr) -> sp.Expr:
         """Print the Sums and the array-reading branches of expr as statements first; what is

@@ -26,6 +26,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--compiled", action=argparse.BooleanOptionalAction, default=None,
                    help="cnn: run each epoch in the compiled epoch driver (compiled once per architecture, "
                         "~10 s, then cached; default: when already compiled or the run is long)")
+    p.add_argument("--float32", action="store_true",
+                   help="mlp, cnn: train in float32 (the same kernels compiled for float32)")
     p.add_argument("--fastmath", action="store_true",
                    help="mlp, cnn: train with the kernels compiled to reassociate sums (faster; "
                         "results no longer bit-reproducible against the written summation order)")
@@ -95,6 +97,8 @@ def run(args: argparse.Namespace) -> int:
     curves = {}
     for mode in modes:
         net = build_net(args.net, data, hidden, activation, cost, args.seed)
+        if getattr(args, "float32", False):
+            net.astype("float32")
         say = (lambda line: print(line)) if args.explain and mode == modes[0] else None
         t0 = time.perf_counter()
         net.fit(data.X_train, data.y_train, epochs=epochs, lr=lr, batch_size=batch, mode=mode,

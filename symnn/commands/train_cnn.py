@@ -48,6 +48,8 @@ def run_cnn(args: argparse.Namespace) -> int:
 
     data = load(dataset, seed=args.seed, images=True)
     net = build_cnn(data.X_train.shape[1:], seed=args.seed)
+    if getattr(args, "float32", False):
+        net.astype("float32")
     t0 = time.perf_counter()
     net.fit(data.X_train, data.y_train, epochs=epochs, lr=lr, batch_size=batch,
             X_test=data.X_test, y_test=data.y_test, progress=sys.stderr.isatty() or epochs >= 5,

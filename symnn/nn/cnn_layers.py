@@ -114,9 +114,9 @@ class Conv2D(WeightedLayer):
         if P == 0:
             return x
         n, c, h, w = x.shape
-        buf = self._padded.get(x.shape)
+        buf = self._padded.get((x.shape, x.dtype))
         if buf is None:
-            buf = self._padded[x.shape] = np.zeros((n, c, h + 2 * P, w + 2 * P))
+            buf = self._padded[x.shape, x.dtype] = np.zeros((n, c, h + 2 * P, w + 2 * P), x.dtype)
         buf[:, :, P:P + h, P:P + w] = x
         return buf
 
@@ -131,7 +131,7 @@ class Conv2D(WeightedLayer):
             raise InputError(f"{self!r}: the input's {x.shape[2]} × {x.shape[3]} pixels (padded by {self.padding}) "
                              f"are smaller than the {self.kernel_size[0]} × {self.kernel_size[1]} kernel")
         self.x_shape = x.shape
-        self.x_pad = self._pad(np.ascontiguousarray(x, dtype=np.float64)).copy()
+        self.x_pad = self._pad(np.ascontiguousarray(x, dtype=self.weight.dtype)).copy()
         return self.kernels[0](self.x_pad, self.weight, self.bias, self.stride)
 
     def backward(self, delta: np.ndarray) -> np.ndarray:

@@ -268,9 +268,9 @@ class CompiledEpoch:
                                       "at its top, on buffers allocated once per fit"})
         self.function = _MODULES[h].batch
         self.params = [a for _, a in w.params]
-        rest = n % batch_size
-        self.full = [np.zeros((batch_size, *s) if batched else s) for _, s, batched in w.buffers]
-        self.tail = ([np.zeros((rest, *s) if batched else s) for _, s, batched in w.buffers]
+        rest, dtype = n % batch_size, model.dtype
+        self.full = [np.zeros((batch_size, *s) if batched else s, dtype) for _, s, batched in w.buffers]
+        self.tail = ([np.zeros((rest, *s) if batched else s, dtype) for _, s, batched in w.buffers]
                      if rest else self.full)
         self.batch_size = batch_size
 
@@ -296,5 +296,5 @@ def run_epoch(model, X, Y, order, lr: float, batch_size: int, ws) -> None:
     driver = ws.get(key)
     if driver is None:
         driver = ws[key] = CompiledEpoch(model, X.shape[1:], batch_size, len(X))
-    driver(np.ascontiguousarray(X, dtype=np.float64), np.ascontiguousarray(Y, dtype=np.float64),
+    driver(np.ascontiguousarray(X, dtype=model.dtype), np.ascontiguousarray(Y, dtype=model.dtype),
            np.ascontiguousarray(order, dtype=np.int64), lr)

@@ -73,11 +73,12 @@ def epoch_source(n_layers: int, activation: str, cost: str, fastmath: bool = Fal
             f"*({P(d_phi, {z: f'z{last}[j]', a: f'a{last}[j]'})})"]
     for l in range(last - 1, -1, -1):
         out += [f"            # BP2: δ^l = (W^(l+1))ᵀ δ^(l+1) ⊙ φ'(z^l)  (dense.grad_input, then {activation}.backward)",
+                f"            d{l}[:] = 0.0",
+                f"            for j in range(W{l + 1}.shape[0]):  # row by row: each d[k] sums over j in order",
+                f"                for k in range(W{l + 1}.shape[1]):",
+                f"                    d{l}[k] += W{l + 1}[j, k]*d{l + 1}[j]",
                 f"            for k in range(W{l + 1}.shape[1]):",
-                "                acc = 0.0",
-                f"                for j in range(W{l + 1}.shape[0]):",
-                f"                    acc += W{l + 1}[j, k]*d{l + 1}[j]",
-                f"                d{l}[k] = acc*({P(d_phi, {z: f'z{l}[k]', a: f'a{l}[k]'})})"]
+                f"                d{l}[k] = d{l}[k]*({P(d_phi, {z: f'z{l}[k]', a: f'a{l}[k]'})})"]
     for l in range(L):
         src = "X[s, k]" if l == 0 else f"a{l - 1}[k]"
         out += [f"            # BP3, BP4 for layer {l + 1}: ∂C/∂b = δ, ∂C/∂w_jk = a_k δ_j, summed over the batch",
@@ -181,6 +182,6 @@ def run_epoch(model, X, Y, order, lr: float, batch_size: int, ws, fastmath: bool
         args += [ws.get_buffer(d, "fz", (d.n_out,)), ws.get_buffer(d, "fa", (d.n_out,)),
                  ws.get_buffer(d, "fd", (d.n_out,)), ws.get_buffer(d, "fnW", d.weight.shape),
                  ws.get_buffer(d, "fnb", d.bias.shape)]
-    if X.dtype != "float64" or not X.flags.c_contiguous:
-        raise InputError("the fused epoch needs a C-contiguous float64 X")
+    if X.dtype != dense[0].weight.dtype or not X.flags.c_contiguous:
+        raise InputError(f"the fused epoch needs a C-contiguous X of the weights' type {dense[0].weight.dtype}")
     kernel(X, Y, order, float(lr), int(batch_size), *args)

@@ -20,11 +20,15 @@ def _kernel(name: str):
 class Workspace(dict):
     """Output buffers reused from batch to batch (allocated once per fit, per batch size)."""
 
+    def __init__(self, dtype=np.float64):
+        super().__init__()
+        self.dtype = np.dtype(dtype)
+
     def get_buffer(self, owner: object, name: str, shape: tuple) -> np.ndarray:
         key = (id(owner), name, shape)
         buf = dict.get(self, key)
         if buf is None:
-            buf = self[key] = np.empty(shape)
+            buf = self[key] = np.empty(shape, self.dtype)
         return buf
 
 

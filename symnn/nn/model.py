@@ -33,6 +33,28 @@ class Sequential:
                 for name, arr in layer.parameters().items()}
 
     @property
+    def dtype(self) -> np.dtype:
+        """The floating type of the parameters (float64 unless astype changed it)."""
+        for arr in self.parameters().values():
+            return arr.dtype
+        return np.dtype(np.float64)
+
+    def astype(self, dtype) -> "Sequential":
+        """Convert the parameters to float32 or float64 in place; inputs follow at fit/predict.
+        The generated kernels are compiled once per dtype: float32 halves memory traffic (and
+        doubles the width of BLAS's vectors) at ~7 significant digits instead of ~16."""
+        try:
+            dt = np.dtype(dtype)
+        except TypeError:
+            dt = None
+        if dt not in (np.dtype(np.float32), np.dtype(np.float64)):
+            raise InputError(f"dtype must be float32 or float64 (got {dtype!r})")
+        for layer in self.layers:
+            for name, arr in layer.parameters().items():
+                setattr(layer, name, np.ascontiguousarray(arr, dtype=dt))
+        return self
+
+    @property
     def n_outputs(self) -> int:
         for layer in reversed(self.layers):
             if hasattr(layer, "n_out"):
@@ -43,7 +65,7 @@ class Sequential:
 
     # --- forward and backward -------------------------------------------------------------------
     def _check_X(self, X) -> np.ndarray:
-        X = np.ascontiguousarray(X, dtype=np.float64)
+        X = np.ascontiguousarray(X, dtype=self.dtype)
         if X.size == 0 or len(X) == 0:
             raise InputError("X is empty; give at least one sample")
         if not np.isfinite(X).all():
@@ -85,7 +107,7 @@ class Sequential:
             raise InputError(f"X has {n} samples but y has {len(Y)}; they must match")
         if not np.isfinite(Y).all():
             raise InputError("y contains NaN/inf; only finite numbers are accepted")
-        return Y
+        return Y.astype(self.dtype, copy=False)
 
     # --- user API ---------------------------------------------------------------------------
     def predict(self, X: np.ndarray) -> np.ndarray:

@@ -88,7 +88,7 @@ def fit(model, X, y, epochs: int = 30, lr: float = 3.0, batch_size: int = 10, mo
     bar = _progress(epochs, progress)
     from symnn.nn.fused import fusable, run_epoch
     from symnn.nn.layers import Workspace
-    ws = Workspace()
+    ws = Workspace(model.dtype)
     fuse = fused and fusable(model) is not None
     for layer in model.layers:                                      # which compilation trains
         if layer.fastmath != fastmath:
@@ -105,7 +105,7 @@ def fit(model, X, y, epochs: int = 30, lr: float = 3.0, batch_size: int = 10, mo
                              f"pooling and Flatten layers; this model has {model.layers}")
         if compiled or compiled_epoch.worth_it(model, X.shape[1:], epochs, n_batches):
             driver = compiled_epoch.CompiledEpoch(model, X.shape[1:], batch_size, n)
-            X, Y = np.ascontiguousarray(X, dtype=np.float64), np.ascontiguousarray(Y, dtype=np.float64)
+            X, Y = np.ascontiguousarray(X, dtype=model.dtype), np.ascontiguousarray(Y, dtype=model.dtype)
     for epoch in range(1, epochs + 1):
         order = rng.permutation(n)                                   # step 7: a new pass
         narrate = explain is not None and epoch == 1

@@ -184,10 +184,12 @@ def get_activation(name: str) -> Activation:
 
 def stable(expr: sp.Expr) -> sp.Expr:
     """Rewrite named functions into forms that never overflow, for code generation:
-    σ(u) picks 1/(1+e^(−u)) or e^u/(1+e^u) by the sign of u; ln(1+e^u) becomes
+    σ(u) picks 1/(1+e^(−u)) or e^u/(1+e^u) by the sign of u — both from the one t = e^(−|u|),
+    so one exponential and no branch, just a choice of quotient; ln(1+e^u) becomes
     max(u, 0) + ln(1 + e^(−|u|))."""
     def sig(u):
-        return sp.Piecewise((1 / (1 + sp.exp(-u)), u >= 0), (sp.exp(u) / (1 + sp.exp(u)), True))
+        t = sp.exp(-sp.Abs(u))            # e^(−u) when u ≥ 0, e^u when u < 0
+        return sp.Piecewise((1 / (1 + t), u >= 0), (t / (1 + t), True))
 
     def softplus(e):
         u = next(a for a in e.args[0].args if isinstance(a, sp.exp)).args[0]
