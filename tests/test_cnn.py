@@ -315,7 +315,7 @@ def test_compiled_epoch_driver_trains_bit_for_bit_like_the_per_layer_path(capsys
     assert main(["codegen", "show", name]) == 0
     shown = capsys.readouterr().out
     assert "import conv2d_layer_forward_k_h_3_k_w_3_s_1 as" in shown and "xpad0[:, :, 1:7, 1:9] = xb" in shown
-    assert "def batch(X, Y, order, start, eta," in shown
+    assert "def epoch(X, Y, order, eta, batch_size," in shown
 
 
 def test_compiled_epoch_refuses_layers_it_does_not_know():
