@@ -10,6 +10,8 @@ subprocess), each with its own kernel cache in a temporary folder (SYMNN_CACHE_D
                                 first epoch (the process ends right after it)
   train mlp, warm               the default 30 epochs, kernels cached (no target; for reference)
   train mlp, empty cache        every kernel generated and compiled by this process
+  floor: python, numba call     Python, NumPy, Numba and one call of a cached njit function: what
+                                a warm `train mlp` cannot go below (no target)
   course build, empty cache     `symnn course build` with the PDF (only with --course: 70-100 s)
 
 Medians of --repeat runs (--cold-repeat for the empty-cache rows). The checkout this script
@@ -43,7 +45,18 @@ TARGETS: dict[str, float | None] = {
     "train mlp, warm": None,
     "train mlp, empty cache": 10.0,
     "course build, empty cache": 90.0,
+    "floor: python, numba call": None,
 }
+
+# The least a warm `train mlp` can cost: Python, NumPy, Numba, and one call of a cached njit
+# function (its first call initialises Numba's CPU target, which imports scipy.linalg to check
+# for BLAS).
+FLOOR = """\
+from numba import njit
+@njit(cache=True)
+def f(x):
+    return x + 1.0
+"""
 
 
 def _env(cache: Path, pycache: Path) -> dict:
@@ -54,15 +67,19 @@ def _env(cache: Path, pycache: Path) -> dict:
     return env
 
 
-def timed(args: list[str], env: dict, cwd: Path) -> float:
-    """Wall time of one whole `python -m symnn ARGS` process; raises if it fails."""
+def _wall(cmd: list[str], env: dict, cwd: Path) -> float:
+    """Wall time of one whole process; raises if it fails."""
     t0 = time.perf_counter()
-    run = subprocess.run([sys.executable, "-m", "symnn", *args], env=env, cwd=cwd,
-                         stdin=subprocess.DEVNULL, capture_output=True, text=True)
+    run = subprocess.run(cmd, env=env, cwd=cwd, stdin=subprocess.DEVNULL, capture_output=True, text=True)
     seconds = time.perf_counter() - t0
     if run.returncode:
-        raise RuntimeError(f"symnn {' '.join(args)} failed (exit {run.returncode}): {run.stderr[-1000:]}")
+        raise RuntimeError(f"{' '.join(cmd[1:])} failed (exit {run.returncode}): {run.stderr[-1000:]}")
     return seconds
+
+
+def timed(args: list[str], env: dict, cwd: Path) -> float:
+    """Wall time of one whole `python -m symnn ARGS` process."""
+    return _wall([sys.executable, "-m", "symnn", *args], env, cwd)
 
 
 def _row(what: str, runs: list[float]) -> dict:
@@ -112,6 +129,15 @@ def run(repeat: int = 5, cold_repeat: int = 3, course: bool = False, say=None) -
         rows.append(_row("train mlp, warm", warm))
         say(_line(rows[-1]))
         rows.append(_row("train mlp, empty cache", cold))
+        say(_line(rows[-1]))
+
+        # the floor under (b)
+        (tmp / "floor").mkdir()
+        (tmp / "floor" / "floor_kernel.py").write_text(FLOOR)
+        floor = [sys.executable, "-c", "import floor_kernel; floor_kernel.f(1.0)"]
+        env = dict(_env(tmp / "floor-cache", pycache), PYTHONPATH=str(tmp / "floor"))
+        subprocess.run(floor, env=env, cwd=tmp, check=True)
+        rows.append(_row("floor: python, numba call", [_wall(floor, env, tmp) for _ in range(repeat)]))
         say(_line(rows[-1]))
 
         # (d) the course book from an empty cache
