@@ -259,11 +259,9 @@ def _record_key(d: Derivation) -> str | None:
             return "None"
         if isinstance(e, tuple):
             return "(" + ", ".join(rep(x) for x in e) + ")"
-        if isinstance(e, sp.MatrixBase):
-            return sp.srepr(e)
-        if e not in memo:
-            memo[e] = sp.srepr(e)
-        return memo[e]
+        if id(e) not in memo:  # by identity: an expression recurs as the same object
+            memo[id(e)] = (e, sp.srepr(e))
+        return memo[id(e)][1]
 
     def defs(ds: dict) -> str:
         return "; ".join(f"{rep(k)} := {rep(v)}" for k, v in ds.items())
