@@ -4,7 +4,8 @@ bench/results.md with what they printed (medians and ratios measured side by sid
 Runs: codegen (compile / warm-load / run time per kernel), mlp (digits MLP vs network.py, NumPy,
 hand Numba, PyTorch), cnn (digits CNN vs im2col NumPy, PyTorch), mlp_big (784-100-10 on 20,000
 synthetic samples: BLAS-lowered products vs NumPy, PyTorch), filters (feature maps vs
-scipy.ndimage, PyTorch, memory-copy bandwidth). PyTorch rows appear only when torch imports.
+scipy.ndimage, PyTorch, memory-copy bandwidth), startup (whole-process times against the
+targets, the course build from an empty cache), memory (peak RSS of `symnn train cnn`). PyTorch rows appear only when torch imports.
 """
 from __future__ import annotations
 
@@ -17,8 +18,9 @@ import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-SCRIPTS = {"codegen": [], "mlp": ["--threads", "1"], "cnn": ["--threads", "1"], "mlp_big": [], "filters": []}
-QUICK = {"mlp": ["--epochs", "4"]}
+SCRIPTS = {"codegen": [], "mlp": ["--threads", "1"], "cnn": ["--threads", "1"], "mlp_big": [], "filters": [],
+           "startup": ["--course"], "memory": []}
+QUICK = {"mlp": ["--epochs", "4"], "startup": ["--repeat", "3", "--cold-repeat", "1"]}
 
 
 def machine() -> str:
