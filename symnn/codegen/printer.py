@@ -119,7 +119,8 @@ class NumbaPrinter(PythonCodePrinter):
         if len(pairs) == 1 and isinstance(pairs[0][1], sp.Piecewise):
             self.if_chain(*pairs[0], op)
             return
-        pairs = [(t, self._hoist(e)) for t, e in pairs if not (op == "+=" and e == 0)]
+        shared: dict = {}                     # a Sum both expressions hold is computed once
+        pairs = [(t, self._hoist(e, shared)) for t, e in pairs if not (op == "+=" and e == 0)]
         if not pairs:
             return
         subs, reduced = sp.cse([e for _, e in pairs], symbols=self._temps(), order="none")
@@ -176,12 +177,14 @@ class NumbaPrinter(PythonCodePrinter):
                 self.emit(f"{self.names[sym]} = {self._print(sub)}")
         return sp.Piecewise(*[(e.xreplace(back), c) for e, (_, c) in zip(reduced, pw.args)])
 
-    def _hoist(self, expr: sp.Expr) -> sp.Expr:
+    def _hoist(self, expr: sp.Expr, repl: dict | None = None) -> sp.Expr:
         """Print the Sums and the array-reading branches of expr as statements first; what is
-        left is a plain expression of their results."""
-        repl = {}
+        left is a plain expression of their results (`repl`: ones already printed here)."""
+        repl = {} if repl is None else repl
 
         def visit(e):
+            if e in repl:
+                return
             if isinstance(e, sp.Sum):
                 repl[e] = self.sum_loops(e)
             elif isinstance(e, sp.Piecewise) and e.has(sp.Indexed, sp.Sum):
@@ -495,9 +498,63 @@ def _loops_function(spec: KernelSpec, lowered: list[LoweredOutput], names, fname
             p.emit(f'"""{spec.doc}"""' if '"""' not in spec.doc else f"# {spec.doc}")
         _shape_reads(p, spec)
         _derived_shapes(p, spec)
-        for lo in lowered:
-            _output_loops(p, spec, lo, names)
+        k = 0
+        while k < len(lowered):
+            group = _same_sum_outputs(lowered, k)
+            if len(group) > 1:
+                _fused_outputs(p, spec, group, names)
+            else:
+                _output_loops(p, spec, lowered[k], names)
+            k += len(group)
     return p.lines
+
+
+def _same_sum_outputs(lowered: list[LoweredOutput], k: int) -> list[LoweredOutput]:
+    """lowered[k] and the outputs right after it over the same loops whose values are Sums
+    with the same limits (a max-pool's maximum and its switch): they can share one pass."""
+    def plain_sum(lo):
+        return (lo.target is None and not lo.guard and not lo.output.accumulate
+                and isinstance(lo.expr, sp.Sum))
+    group = [lowered[k]]
+    if not plain_sum(lowered[k]):
+        return group
+    for lo in lowered[k + 1:]:
+        if not (plain_sum(lo) and lo.loops == group[0].loops and lo.expr.limits == group[0].expr.limits):
+            break
+        group.append(lo)
+    return group
+
+
+def _fused_outputs(p: NumbaPrinter, spec: KernelSpec, group: list[LoweredOutput], names) -> None:
+    """Outputs Σ f_1, Σ f_2, ... over the same loops and limits, accumulated in one pass of the
+    loops: each keeps its own accumulator and order; what their terms share is computed once."""
+    depth, active = p.depth, set(p.active)
+    for k, (v, a, b) in enumerate(group[0].loops):
+        p.emit(f"for {p.name(v)} in {p.range_of(a, b, parallel=spec.parallel and k == 0)}:")
+        p.depth += 1
+        p.active.add(v)
+    limits, bodies = [], [lo.expr.function for lo in group]
+    for v, a, b in group[0].expr.limits:
+        if v in p.active:
+            w = sp.Dummy(v.name, integer=True)
+            p.names[w] = p.fresh(identifier(v.name))
+            bodies = [body.xreplace({v: w}) for body in bodies]
+            v = w
+        limits.append((v, a, b))
+    accs = [p.temp("acc") for _ in group]
+    for acc in accs:
+        p.emit(f"{p.names[acc]} = 0.0")
+    inner_depth = p.depth
+    for v, a, b in order_loops(limits):
+        p.emit(f"for {p.name(v)} in {p.range_of(a, b)}:")
+        p.depth += 1
+        p.active.add(v)
+    p.assign_all([(p.names[acc], body) for acc, body in zip(accs, bodies)], "+=")
+    p.depth = inner_depth
+    for lo, acc in zip(group, accs):
+        target = f"{names[lo.output.base]}[{', '.join(p.name(v) for v in lo.output.indices) or '()'}]"
+        p.emit(f"{target} = {p.names[acc]}")
+    p.depth, p.active = depth, active
 
 
 JAM_BLOCK = 4        # output elements accumulated side by side along a loop of run-time length
