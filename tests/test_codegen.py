@@ -452,3 +452,13 @@ def test_dense_products_go_to_blas_above_a_size_and_stay_loops_below():
     assert fwd(small[0].astype(np.float32), *small[1:]).dtype == np.float64   # mixed floats: one type
     big = Sequential([DenseLayer(784, 100), Sigmoid(), DenseLayer(100, 10), Sigmoid()])
     assert fusable(big) is None            # 79,400 weights: batched BLAS beats per-sample loops
+
+
+def test_flatten_index_is_delinearised_into_loops_over_its_digits():
+    """Y[t, k] = X[t, ⌊⌊k/W⌋/H⌋, ⌊k/W⌋ mod H, k mod W] runs as loops over (c, i, j) writing
+    Y[t, (c·H + i)·W + j]: no division per element, the same values."""
+    k = kernel("flatten.forward")
+    body = _function(k.source, "flatten_forward")
+    assert "//" not in body and "%" not in body and "Y[t, W*(H*k2 + k1) + k0] = X[t, k2, k1, k0]" in body
+    x = np.random.default_rng(3).normal(size=(2, 3, 4, 5))
+    assert np.array_equal(k(x), x.reshape(2, -1))

@@ -14,6 +14,8 @@
    round: loop over i and the offset m = p − s·i, and add f(i, m) into the output at s·i + m.
    Each element receives the same terms in the same order, without per-element bound
    arithmetic (transposed convolution, pooling backward).
+6. Delinearisation: an output index read only through ⌊k/W⌋ and k mod W (digit by digit) runs
+   as loops over its digits, each element written at k = (q·H + r)·W + j (flatten).
 CSE happens in the printer, per statement, once Sums and guarded branches are hoisted.
 """
 from __future__ import annotations
@@ -49,7 +51,7 @@ def lower(spec: KernelSpec) -> list[LoweredOutput]:
         return [LoweredOutput(o, [], fold_constants(o.expr)) for o in spec.outputs]
     result = []
     for o in spec.outputs:
-        scattered = scatter(spec, o)
+        scattered = scatter(spec, o) or delinearize(spec, o)
         if scattered is not None:
             result.append(scattered)
             continue
@@ -267,6 +269,60 @@ def scatter(spec: KernelSpec, o: Output) -> LoweredOutput | None:
         return None
     target = tuple(sp.sympify(i).xreplace(subs) for i in o.indices)
     return LoweredOutput(o, loops, lower_expr(body.xreplace(subs)), (), target, order_loops(ranges))
+
+
+# -- 6. delinearisation ---------------------------------------------------------------------------
+def delinearize(spec: KernelSpec, o: Output) -> LoweredOutput | None:
+    """An output index k read only through ⌊k/W⌋ and k mod W (and so on, digit by digit) runs
+    as nested loops over its digits instead: k = (q·H + r)·W + j, written where it belongs — no
+    division per element (flatten's row-major index)."""
+    if o.accumulate or spec.parallel:
+        return None
+    ranges = spec.output_ranges(o)
+    for axis, (k, lo, hi) in enumerate(ranges):
+        if lo != 0 or not _digit_ops(o.expr, k):
+            continue
+        expr, var, digits, size = o.expr, k, [], sp.S.One
+        while True:
+            ops = _digit_ops(expr, var)
+            bases = {d for _, d in ops}
+            if len(bases) != 1:
+                break
+            (base,) = bases
+            quotient, digit = sp.Dummy("q", integer=True), sp.Symbol(f"{k.name}{len(digits)}", integer=True)
+            expr = expr.xreplace({sp.floor(var / base): quotient, sp.Mod(var, base): digit})
+            if expr.has(var):
+                return None
+            digits.insert(0, (digit, base))
+            size, var = size * base, quotient
+        if not digits:
+            continue
+        count = sp.simplify((hi + 1) / size)
+        if not (count.is_integer and count.is_positive) or count.has(sp.floor, sp.Mod):
+            continue
+        top = sp.Symbol(f"{k.name}{len(digits)}", integer=True)
+        expr = expr.xreplace({var: top})
+        index, loops = top, [(top, sp.S.Zero, count - 1)]
+        for digit, base in digits:
+            index = index * base + digit
+            loops.append((digit, sp.S.Zero, base - 1))
+        others = [(v, a, b) for v, a, b in ranges if v != k]
+        target = tuple(index if v == k else v for v in o.indices)
+        return LoweredOutput(o, others[:axis] + loops + others[axis:], lower_expr(expr), (), target, [])
+    return None
+
+
+def _digit_ops(expr: sp.Expr, var: sp.Symbol) -> list[tuple[str, sp.Expr]]:
+    """The ⌊var/d⌋ and var mod d in expr, as (kind, d), when d is free of var."""
+    found = []
+    for f in expr.atoms(sp.floor):
+        num, den = sp.fraction(sp.together(f.args[0]))
+        if num == var and not den.has(var) and den != 1:
+            found.append(("floor", den))
+    for m in expr.atoms(sp.Mod):
+        if m.args[0] == var and not m.args[1].has(var):
+            found.append(("mod", m.args[1]))
+    return found
 
 
 # -- helpers -------------------------------------------------------------------------------------

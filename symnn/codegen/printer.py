@@ -613,18 +613,20 @@ def _output_loops(p: NumbaPrinter, spec: KernelSpec, lo: LoweredOutput, names) -
 
 def _scatter_loops(p: NumbaPrinter, spec: KernelSpec, lo: LoweredOutput, names, target: str) -> None:
     """The scatter form (symnn.codegen.lower, step 5): clear the output, then add every term
-    where it belongs."""
+    where it belongs; or, delinearised (step 6), write each element where its index lands."""
     depth, active = p.depth, set(p.active)
-    for v, a, b in lo.zero:
-        p.emit(f"for {p.name(v)} in {p.range_of(a, b)}:")
-        p.depth += 1
-    p.emit(f"{target} = 0.0")
-    p.depth = depth
+    if lo.zero:
+        for v, a, b in lo.zero:
+            p.emit(f"for {p.name(v)} in {p.range_of(a, b)}:")
+            p.depth += 1
+        p.emit(f"{target} = 0.0")
+        p.depth = depth
     for v, a, b in lo.loops:
         p.emit(f"for {p.name(v)} in {p.range_of(a, b)}:")
         p.depth += 1
         p.active.add(v)
-    p.statements(p._print(sp.Indexed(lo.output.base, *lo.target)), lo.expr, "+=")
+    op = "+=" if lo.zero else "="          # without a clearing pass every element is written once
+    p.statements(p._print(sp.Indexed(lo.output.base, *lo.target)), lo.expr, op)
     p.depth, p.active = depth, active
 
 
