@@ -140,6 +140,35 @@ def _digits_split(seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.nda
                 return f["X_train"], f["X_test"], f["y_train"], f["y_test"]
         except (OSError, ValueError, KeyError, EOFError):
             pass  # not cached yet, or damaged: make it again
+        if _split_in_child(seed, path):  # scikit-learn's ~100 MB stay out of this process
+            try:
+                with np.load(path) as f:
+                    return f["X_train"], f["X_test"], f["y_train"], f["y_test"]
+            except (OSError, ValueError, KeyError, EOFError):
+                pass
+    return _split_with_sklearn(seed, path)
+
+
+def _split_in_child(seed: int, path) -> bool:
+    """Make the cached split in a child process; False when that did not work."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+    root = str(Path(__file__).resolve().parents[2])
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [root, os.environ.get("PYTHONPATH")]))}
+    code = "import sys; from symnn.nn.data import _split_with_sklearn; _split_with_sklearn(int(sys.argv[1]), sys.argv[2])"
+    try:
+        run = subprocess.run([sys.executable, "-c", code, str(seed), str(path)], env=env,
+                             capture_output=True, timeout=300)
+    except (OSError, subprocess.SubprocessError):
+        return False
+    return run.returncode == 0 and Path(path).exists()
+
+
+def _split_with_sklearn(seed: int, path=None):
+    """The split itself (scikit-learn), saved to `path` when given."""
+    from pathlib import Path
     from sklearn.datasets import load_digits
     from sklearn.model_selection import train_test_split
 
@@ -149,7 +178,7 @@ def _digits_split(seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.nda
     X_train, X_test, y_train, y_test = train_test_split(
         X, y, test_size=0.2, stratify=y, random_state=seed)
     if path is not None:
-        _save_npz(path, X_train=X_train, X_test=X_test, y_train=y_train, y_test=y_test)
+        _save_npz(Path(path), X_train=X_train, X_test=X_test, y_train=y_train, y_test=y_test)
     return X_train, X_test, y_train, y_test
 
 
