@@ -12,6 +12,7 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from symnn.course import Lesson
+from symnn.course.plots import learning_curves
 from symnn.nn import Dense, Sequential, Sigmoid
 from symnn.nn.data import load
 
@@ -189,19 +190,7 @@ lesson.markdown(
     f"to {jiggle} test image{'s' * (jiggle > 1)} from one epoch to the next, as the stochastic "
     "updates jiggle the weights.")
 
-fig = Figure(figsize=(10, 3.8), layout="constrained")
-ax1, ax2 = fig.subplots(1, 2)
-epochs = np.arange(1, EPOCHS_D + 1)
-ax1.plot(epochs, acc, "o-", color="tab:green", ms=3)
-ax1.axhline(final, color="0.6", ls=":", lw=1)
-ax1.set_xlabel("epoch")
-ax1.set_ylabel("test accuracy")
-ax1.set_title(f"Accuracy on the {len(guess)} test images")
-ax2.plot(epochs, loss, "o-", color="tab:red", ms=3)
-ax2.set_yscale("log")
-ax2.set_xlabel("epoch")
-ax2.set_ylabel("cost (mean over training images)")
-ax2.set_title(f"Cost on the {len(digits.X_train)} training images")
+fig = learning_curves(acc, loss, len(guess), len(digits.X_train), "cost")
 curve = lesson.figure(fig, "learning_curve", f"The digits network {n_pixels}-{HIDDEN_D}-10 "
                       f"learning: test accuracy and training cost after each epoch (mini-batches "
                       f"of {BATCH_D}, $\\eta = {ETA_D:g}$, seed {SEED_D}).", width=0.95)

@@ -10,9 +10,9 @@
 # %%
 import numpy as np
 from matplotlib.figure import Figure
-from matplotlib.ticker import MaxNLocator
 
 from symnn.course import Lesson
+from symnn.course.plots import learning_curves
 from symnn.nn import Conv2D, Dense, Flatten, MaxPool2D, ReLU, Sequential, Sigmoid
 from symnn.nn.data import load
 
@@ -82,21 +82,7 @@ lesson.markdown(
     f"training cost, the mean cross-entropy over the {len(digits.X_train)} training images, fell "
     f"from {loss[0]:.4f} to {loss[-1]:.4f}.")
 
-fig = Figure(figsize=(10, 3.8), layout="constrained")
-ax1, ax2 = fig.subplots(1, 2)
-epochs = np.arange(1, EPOCHS + 1)
-ax1.plot(epochs, acc, "o-", color="tab:green", ms=3)
-ax1.axhline(final, color="0.6", ls=":", lw=1)
-ax1.set_xlabel("epoch")
-ax1.set_ylabel("test accuracy")
-ax1.set_title(f"Accuracy on the {len(guess)} test images")
-ax2.plot(epochs, loss, "o-", color="tab:red", ms=3)
-ax2.set_yscale("log")
-ax2.set_xlabel("epoch")
-ax2.set_ylabel("cross-entropy (mean over training images)")
-ax2.set_title(f"Cost on the {len(digits.X_train)} training images")
-for ax in (ax1, ax2):
-    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+fig = learning_curves(acc, loss, len(guess), len(digits.X_train), "cross-entropy", integer_epochs=True)
 curve = lesson.figure(fig, "learning_curve", f"The CNN learning: test accuracy and training cost "
                       f"after each epoch (mini-batches of {BATCH}, $\\eta = {ETA:g}$, seed {SEED}).",
                       width=0.95)
