@@ -323,7 +323,7 @@ PYTORCH_POOL = "PyTorch documentation, torch.nn.MaxPool2d and its backward (max_
 def maxpool() -> Derivation:
     from symnn.ops import pool as op
     from symnn.ops.activations import step
-    t, c, i, j, m, n, p, q, s = op.t, op.c, op.i, op.j, op.m, op.n, op.p, op.q, op.s
+    t, c, i, j = op.t, op.c, op.i, op.j
     d = Derivation("Max pooling: forward, and the backward pass that routes δ to the first maximum",
                    references=[LECUN, PYTORCH_POOL])
     d.intro = ("A max-pooling layer keeps the largest value of each k_h × k_w window (moving s pixels at a "
@@ -410,39 +410,38 @@ def maxpool() -> Derivation:
           "the pooled value, any window size: Σ_m Σ_n first(m, n)·x_mn")
 
     d.section("The backward pass of the layer")
-    L = sp.Symbol("L")
     d.add(Ys[t, c, i, j], op.max_select_expr(), DEFINITION,
           "with the switch A fixed: A changes only where two entries tie, and the previous section showed that "
           "those jumps contribute nothing to the derivative")
-    loss = op.loss_expr(op.max_select_expr())
+    _pool_backward(d, op, op.max_select_expr(),
+                   ": each window that covers (p, q) hands on its δ only if (p, q) is its first "
+                   "maximum; the code generator turns the window guards into loop bounds")
+    return d
+
+
+def _pool_backward(d: Derivation, op, forward: sp.Expr, note: str) -> None:
+    """L = Σ G·Y for the pooled Y = forward, differentiated with respect to X[t', c', p, q]."""
+    L, p, q = sp.Symbol("L"), op.p, op.q
+    loss = op.loss_expr(forward)
     d.add(L, loss, DEFINITION, "G[t, c, i, j] = ∂L/∂Y[t, c, i, j] arrives from the layer above")
-    d.check_subs = {op.N: 2, op.C: 2, op.k_h: 3, op.k_w: 2, s: 2, op.H_out: 2, op.W_out: 2,
+    d.check_subs = {op.N: 2, op.C: 2, op.k_h: 3, op.k_w: 2, op.s: 2, op.H_out: 2, op.W_out: 2,
                     op.t_: 1, op.c_: 0, p: 2, q: 1}
     var = op.X[op.t_, op.c_, p, q]
     value = differentiate(d, loss, var, lhs=D(L, var))
-    d.steps[-1].note += (": each window that covers (p, q) hands on its δ only if (p, q) is its first "
-                         "maximum; the code generator turns the window guards into loop bounds")
+    d.steps[-1].note += note
     d.goal("∂L/∂X[t', c', p, q]", loss, var, value)
-    return d
 
 
 @topic("avgpool", "average pooling: forward, and the backward pass that shares δ equally over each window")
 def avgpool() -> Derivation:
     from symnn.ops import pool as op
-    t, c, i, j, p, q, s = op.t, op.c, op.i, op.j, op.p, op.q, op.s
+    t, c, i, j = op.t, op.c, op.i, op.j
     d = Derivation("Average pooling: forward and backward", references=[LECUN])
     d.intro = ("An average-pooling layer replaces each k_h × k_w window (stride s) by its mean; every entry "
                "of the window gets the same share of the window's error.")
-    Ys, L = sp.IndexedBase("Y", real=True), sp.Symbol("L")
+    Ys = sp.IndexedBase("Y", real=True)
     d.add(Ys[t, c, i, j], op.avg_forward_expr(), DEFINITION, "the mean of the window at (s·i, s·j)")
-    loss = op.loss_expr(op.avg_forward_expr())
-    d.add(L, loss, DEFINITION, "G[t, c, i, j] = ∂L/∂Y[t, c, i, j] arrives from the layer above")
-    d.check_subs = {op.N: 2, op.C: 2, op.k_h: 3, op.k_w: 2, s: 2, op.H_out: 2, op.W_out: 2,
-                    op.t_: 1, op.c_: 0, p: 2, q: 1}
-    var = op.X[op.t_, op.c_, p, q]
-    value = differentiate(d, loss, var, lhs=D(L, var))
-    d.steps[-1].note += ": every window that covers (p, q) hands on δ/(k_h k_w)"
-    d.goal("∂L/∂X[t', c', p, q]", loss, var, value)
+    _pool_backward(d, op, op.avg_forward_expr(), ": every window that covers (p, q) hands on δ/(k_h k_w)")
     return d
 
 
