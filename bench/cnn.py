@@ -19,7 +19,7 @@ import numpy as np
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from references import DIGITS_CNN, cnn_references, skipped, torch_available  # noqa: E402
-from references.common import Reference, digits, time_training  # noqa: E402
+from references.common import Reference, digits, ratio_table, time_training  # noqa: E402
 from symnn_nets import train_batches  # noqa: E402
 
 
@@ -192,16 +192,6 @@ def profile_epoch(seed: int = 0) -> tuple[dict[str, float], float]:
     return dict(spent), total
 
 
-def table(rows: list[dict], title: str, accuracy: bool = True) -> str:
-    ours = rows[0]["ms"]
-    head = "| implementation | ms (median) | time / symnn's |" + (" test accuracy |" if accuracy else "")
-    lines = [title, head, "|---|---|---|" + ("---|" if accuracy else "")]
-    for r in rows:
-        acc = f" {r['accuracy']:.4f} |" if accuracy else ""
-        lines.append(f"| {r['name']} | {r['ms']:.2f} | {r['ms'] / ours:.2f} |{acc}")
-    return "\n".join(lines)
-
-
 def main(argv: list[str] | None = None) -> None:
     p = argparse.ArgumentParser(prog="python bench/cnn.py")
     p.add_argument("--epochs", type=int, default=DIGITS_CNN["epochs"])
@@ -213,12 +203,12 @@ def main(argv: list[str] | None = None) -> None:
     print(f"# {platform.machine()}, {os.cpu_count()} cores, python {platform.python_version()}, "
           f"load {os.getloadavg()[0]:.2f}; torch threads: {args.threads or 'default'}")
     rows = run_epochs(args.epochs, args.threads, torch)
-    print(table(rows, f"\ndigits CNN, one epoch (1437 images, mini-batch {DIGITS_CNN['batch_size']}, "
+    print(ratio_table(rows, f"\ndigits CNN, one epoch (1437 images, mini-batch {DIGITS_CNN['batch_size']}, "
                       f"eta {DIGITS_CNN['lr']}), median of {args.epochs - 1} epochs after the first; "
                       f"accuracy after {args.epochs} epochs"))
     for n, c, f, h, k in ((32, 1, 8, 8, 3), (32, 8, 16, 28, 3)):
         rows = conv_case(n, c, f, h, k, args.threads, torch, args.repeats)
-        print(table(rows, f"\nconv forward + backward (Y, dK, db, dX), batch {n}: X ({n}, {c}, {h}, {h}), "
+        print(ratio_table(rows, f"\nconv forward + backward (Y, dK, db, dX), batch {n}: X ({n}, {c}, {h}, {h}), "
                           f"K ({f}, {c}, {k}, {k}), stride 1", accuracy=False))
         total = sum(conv_case.parts.values())
         print("  symnn's specialised kernels one by one: " + "; ".join(

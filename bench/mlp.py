@@ -12,7 +12,7 @@ import sys
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from references import DIGITS_MLP, mlp_references, skipped  # noqa: E402
-from references.common import digits, time_training  # noqa: E402
+from references.common import digits, ratio_table, time_training  # noqa: E402
 from symnn_nets import check_same_init, mlp, mlp_fused  # noqa: E402
 
 
@@ -28,15 +28,6 @@ def run(epochs: int = 10, threads: int | None = None, torch: bool = True) -> lis
     return rows
 
 
-def table(rows: list[dict], title: str) -> str:
-    ours = rows[0]["ms"]
-    lines = [title, f"| implementation | ms/epoch (median) | symnn is … x faster | test accuracy |",
-             "|---|---|---|---|"]
-    for r in rows:
-        lines.append(f"| {r['name']} | {r['ms']:.2f} | {r['ms'] / ours:.2f} | {r['accuracy']:.4f} |")
-    return "\n".join(lines)
-
-
 def main(argv: list[str] | None = None) -> None:
     p = argparse.ArgumentParser(prog="python bench/mlp.py")
     p.add_argument("--epochs", type=int, default=10)
@@ -46,7 +37,7 @@ def main(argv: list[str] | None = None) -> None:
     print(f"# {platform.machine()}, {os.cpu_count()} cores, python {platform.python_version()}, "
           f"load {os.getloadavg()[0]:.2f}; {args.epochs} epochs, first left out of the median")
     rows = run(args.epochs, args.threads, not args.no_torch)
-    print(table(rows, "\ndigits MLP 64-30-10, sigmoid, quadratic, mini-batch 10, eta 3"))
+    print(ratio_table(rows, "\ndigits MLP 64-30-10, sigmoid, quadratic, mini-batch 10, eta 3", "ms/epoch (median)"))
     for note in dict.fromkeys(skipped):
         print(f"note: {note}")
 

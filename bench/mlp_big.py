@@ -17,7 +17,7 @@ import numpy as np  # noqa: E402
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from references import mlp_references, skipped  # noqa: E402
-from references.common import Reference, time_training  # noqa: E402
+from references.common import Reference, ratio_table, time_training  # noqa: E402
 from symnn_nets import mlp  # noqa: E402
 
 SIZES = [784, 100, 10]
@@ -65,14 +65,6 @@ def run(epochs: int = 3, samples: int = 20000, threads: int | None = 1, torch: b
     return rows
 
 
-def table(rows: list[dict], title: str) -> str:
-    ours = rows[0]["ms"]
-    lines = [title, "| implementation | ms/epoch (median) | time / symnn's | test accuracy |", "|---|---|---|---|"]
-    for r in rows:
-        lines.append(f"| {r['name']} | {r['ms']:.1f} | {r['ms'] / ours:.2f} | {r['accuracy']:.4f} |")
-    return "\n".join(lines)
-
-
 def main(argv: list[str] | None = None) -> None:
     p = argparse.ArgumentParser(prog="python bench/mlp_big.py")
     p.add_argument("--epochs", type=int, default=3)
@@ -84,8 +76,8 @@ def main(argv: list[str] | None = None) -> None:
           f"load {os.getloadavg()[0]:.2f}; {args.epochs} epochs, first left out of the median; "
           f"1 BLAS thread, torch threads {args.threads}")
     rows = run(args.epochs, args.samples, args.threads, not args.no_torch)
-    print(table(rows, f"\nMNIST-shaped MLP 784-100-10 on {args.samples} synthetic samples, sigmoid, "
-                      f"quadratic, mini-batch {BATCH}, eta {LR}"))
+    print(ratio_table(rows, f"\nMNIST-shaped MLP 784-100-10 on {args.samples} synthetic samples, sigmoid, "
+                      f"quadratic, mini-batch {BATCH}, eta {LR}", "ms/epoch (median)"))
     for note in dict.fromkeys(skipped):
         print(f"note: {note}")
 

@@ -131,3 +131,14 @@ def time_training(ref: Reference, X: np.ndarray, Y: np.ndarray, X_test: np.ndarr
         result.epoch_seconds.append(time.perf_counter() - t0)
     result.accuracy = accuracy(ref.predict(state, X_test), y_test)
     return result
+
+
+def ratio_table(rows: list[dict], title: str, time_label: str = "ms (median)", accuracy: bool = True) -> str:
+    """A Markdown table of rows {name, ms[, accuracy]}: each time and its ratio to the first row's."""
+    ours = rows[0]["ms"]
+    head = f"| implementation | {time_label} | time / symnn's |" + (" test accuracy |" if accuracy else "")
+    lines = [title, head, "|---|---|---|" + ("---|" if accuracy else "")]
+    for r in rows:
+        acc = f" {r['accuracy']:.4f} |" if accuracy else ""
+        lines.append(f"| {r['name']} | {r['ms']:.2f} | {r['ms'] / ours:.2f} |{acc}")
+    return "\n".join(lines)
