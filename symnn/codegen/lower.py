@@ -253,7 +253,7 @@ def scatter(spec: KernelSpec, o: Output) -> LoweredOutput | None:
         start, width = found["lo"], sp.expand(found["hi"] - found["lo"])
         if width.has(*sum_vars) or start.has(*[w for w, _, _ in ranges]) or not start.is_integer:
             return None
-        m = sp.Symbol(f"{v.name}_off", integer=True)
+        m = _fresh(f"{v.name}_off", expr)
         subs[v] = start + m
         offsets.append((m, sp.Max(0, v_lo - start), sp.Min(width, v_hi - start)))
         windows.append((m, sp.S.Zero, width))
@@ -289,7 +289,7 @@ def delinearize(spec: KernelSpec, o: Output) -> LoweredOutput | None:
             if len(bases) != 1:
                 break
             (base,) = bases
-            quotient, digit = sp.Dummy("q", integer=True), sp.Symbol(f"{k.name}{len(digits)}", integer=True)
+            quotient, digit = sp.Dummy("q", integer=True), _fresh(f"{k.name}{len(digits)}", o.expr)
             expr = expr.xreplace({sp.floor(var / base): quotient, sp.Mod(var, base): digit})
             if expr.has(var):
                 return None
@@ -300,7 +300,7 @@ def delinearize(spec: KernelSpec, o: Output) -> LoweredOutput | None:
         count = sp.simplify((hi + 1) / size)
         if not (count.is_integer and count.is_positive) or count.has(sp.floor, sp.Mod):
             continue
-        top = sp.Symbol(f"{k.name}{len(digits)}", integer=True)
+        top = _fresh(f"{k.name}{len(digits)}", o.expr)
         expr = expr.xreplace({var: top})
         index, loops = top, [(top, sp.S.Zero, count - 1)]
         for digit, base in digits:
@@ -323,6 +323,14 @@ def _digit_ops(expr: sp.Expr, var: sp.Symbol) -> list[tuple[str, sp.Expr]]:
         if m.args[0] == var and not m.args[1].has(var):
             found.append(("mod", m.args[1]))
     return found
+
+
+def _fresh(name: str, expr: sp.Expr) -> sp.Symbol:
+    """An integer Symbol named `name` (primed as needed) that expr does not already use."""
+    taken = {str(x) for x in expr.free_symbols} | {str(x) for x in expr.atoms(sp.Symbol)}
+    while name in taken:
+        name += "'"
+    return sp.Symbol(name, integer=True)
 
 
 # -- helpers -------------------------------------------------------------------------------------

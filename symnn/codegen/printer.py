@@ -557,7 +557,6 @@ def _fused_outputs(p: NumbaPrinter, spec: KernelSpec, group: list[LoweredOutput]
     p.depth, p.active = depth, active
 
 
-JAM_BLOCK = 4        # output elements accumulated side by side along a loop of run-time length
 JAM_LIMIT = 16       # most elements jammed when the inner loops have fixed lengths
 
 
@@ -565,9 +564,10 @@ def _output_loops(p: NumbaPrinter, spec: KernelSpec, lo: LoweredOutput, names) -
     """The loop nest of one output. Two rewrites keep every element's arithmetic as written
     (same terms, same order, bit for bit): a Sum that does not depend on the inner loops is
     computed once, before them (softmax's denominator, once per row); and when the output is
-    Sum + rest, several neighbouring elements are accumulated at once in separate variables
-    (unroll-and-jam), so their additions, independent of each other, overlap in the CPU
-    instead of waiting one for the other (convolutions, dense layers)."""
+    Sum + rest over inner loops of fixed length, their elements are accumulated at once in
+    separate variables (unroll-and-jam), so their additions, independent of each other, overlap
+    in the CPU instead of waiting one for the other (the convolution's kernel gradient). Before
+    both: a whole-axis product of two matrices becomes one BLAS call above BLAS_MIN."""
     depth, active = p.depth, set(p.active)
     target = f"{names[lo.output.base]}[{', '.join(p.name(v) for v in lo.output.indices) or '()'}]"
     op = "+=" if lo.output.accumulate else "="
@@ -604,7 +604,7 @@ def _output_loops(p: NumbaPrinter, spec: KernelSpec, lo: LoweredOutput, names) -
         if plain:
             expr = _hoist_sums(p, expr, [v for v, _, _ in loops], k)
     if inner:
-        _jam(p, lo, loops[len(outer):], expr, target)
+        _jam(p, lo, loops[len(outer):], expr)
     else:
         expr = sp.Piecewise((expr, sp.And(*lo.guard)), (0, True)) if lo.guard else expr
         p.statements(target, expr, op)
@@ -630,37 +630,19 @@ def _scatter_loops(p: NumbaPrinter, spec: KernelSpec, lo: LoweredOutput, names, 
     p.depth, p.active = depth, active
 
 
-def _jam(p: NumbaPrinter, lo: LoweredOutput, inner, expr: sp.Expr, target: str) -> None:
-    """Output = Sum + rest over the `inner` loops, several elements per pass of the Sum's loops:
-    every combination when the inner loops have fixed lengths, else blocks of JAM_BLOCK along
-    the innermost loop and the remainder one by one."""
+def _jam(p: NumbaPrinter, lo: LoweredOutput, inner, expr: sp.Expr) -> None:
+    """Output = Sum + rest over the `inner` loops (of fixed lengths): every combination of their
+    indices accumulated in its own variable, in one pass of the Sum's loops."""
     import itertools
     total, rest = _split_sum(expr)
     base, indices = lo.output.base, lo.output.indices
-
-    def block(copies: list[dict]) -> None:
-        accs = [p.temp("acc") for _ in copies]
-        p.sum_loops(total, into=[(p.names[a], c) for a, c in zip(accs, copies)])
-        for acc, c in zip(accs, copies):
-            lhs = p._print(sp.Indexed(base, *[sp.sympify(i).xreplace(c) for i in indices]))
-            p.statements(lhs, acc + rest.xreplace(c))
-
-    if all((b - a + 1).is_Integer for _, a, b in inner):
-        block([dict(zip([v for v, _, _ in inner], vals))
-               for vals in itertools.product(*[range(int(a), int(b) + 1) for _, a, b in inner])])
-        return
-    (v, a, b), = inner
-    v0 = p.temp(f"{p.name(v)}0")
-    stop = b + 1
-    p.emit(f"for {p.names[v0]} in range({p._print(a)}, {p._print(stop - (JAM_BLOCK - 1))}, {JAM_BLOCK}):")
-    with p.indented():
-        block([{v: v0 + r} for r in range(JAM_BLOCK)])
-    first = a + sp.floor((stop - a) / JAM_BLOCK) * JAM_BLOCK
-    p.emit(f"for {p.name(v)} in range({p._print(first)}, {p._print(stop)}):")
-    with p.indented():
-        p.active.add(v)
-        p.statements(target, expr)
-        p.active.discard(v)
+    copies = [dict(zip([v for v, _, _ in inner], vals))
+              for vals in itertools.product(*[range(int(a), int(b) + 1) for _, a, b in inner])]
+    accs = [p.temp("acc") for _ in copies]
+    p.sum_loops(total, into=[(p.names[a], c) for a, c in zip(accs, copies)])
+    for acc, c in zip(accs, copies):
+        lhs = p._print(sp.Indexed(base, *[sp.sympify(i).xreplace(c) for i in indices]))
+        p.statements(lhs, acc + rest.xreplace(c))
 
 
 BLAS_MIN = 4096     # multiply-adds from which a matrix product goes to BLAS instead of loops
@@ -732,9 +714,10 @@ def _split_sum(expr: sp.Expr) -> tuple[sp.Sum | None, sp.Expr]:
 
 def _jammable(expr: sp.Expr, loops) -> int:
     """How many innermost output loops to jam into the Sum of expr = Sum + rest (0: none): the
-    innermost one when its length is known only at run time, else the innermost ones of fixed
-    length while their product stays <= JAM_LIMIT. The outermost loop (the parallel one, when
-    there is one) always stays outside."""
+    innermost ones of fixed length while their product stays <= JAM_LIMIT (a loop of run-time
+    length stops the count: jamming along one was slower for the small 8x8 convolutions, as the
+    index arithmetic, not the additions, bounds those loops). The outermost loop (the parallel
+    one, when there is one) always stays outside."""
     total, _ = _split_sum(expr)
     if total is None or len(loops) < 2 or loops[-1][0] not in total.function.free_symbols:
         return 0

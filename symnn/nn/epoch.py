@@ -266,6 +266,7 @@ class CompiledEpoch:
         from symnn.codegen import cache
         self.name, text, w, h, path = _source(model, sample_shape)
         self.marker = path.with_suffix(".compiled")
+        self.marked = self.marker.exists()
         if _MODULES.get(h) is None:
             if not path.exists() or cache.check(path.read_text(encoding="utf-8")) is not None:
                 cache.write_atomic(path, text)
@@ -286,12 +287,13 @@ class CompiledEpoch:
     def __call__(self, X: np.ndarray, Y: np.ndarray, order: np.ndarray, lr: float) -> None:
         """Steps 2-7: one call runs the whole epoch."""
         self.function(X, Y, order, float(lr), self.batch_size, *self.params, *self.buffers)
-        if not self.marker.exists():
+        if not self.marked:           # the first epoch compiled it: say so for the next run
             from symnn.codegen import cache
             try:
                 cache.write_atomic(self.marker, self.name + "\n")
             except OSError:
                 pass                  # a read-only cache: the next run decides again
+            self.marked = True
 
 
 def run_epoch(model, X, Y, order, lr: float, batch_size: int, ws) -> None:
