@@ -11,6 +11,8 @@ from scipy import ndimage
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from conftest import central_differences  # noqa: E402
+
 from bench.references import cnn_numpy, common, conv_refs, mlp_numba, mlp_numpy  # noqa: E402
 from bench.references import cnn_references, mlp_references  # noqa: E402
 
@@ -139,15 +141,9 @@ def test_cnn_backward_matches_finite_differences():
 
     def check(array: np.ndarray, grad: np.ndarray) -> None:
         assert grad.shape == array.shape
+        fd = central_differences(lambda: cnn_numpy.loss(net, X, y), array, h)
         for idx in np.ndindex(array.shape):
-            old = array[idx]
-            array[idx] = old + h
-            plus = cnn_numpy.loss(net, X, y)
-            array[idx] = old - h
-            minus = cnn_numpy.loss(net, X, y)
-            array[idx] = old
-            fd = (plus - minus) / (2 * h)
-            assert abs(fd - grad[idx]) <= 1e-8 + 1e-6 * abs(fd), (idx, fd, grad[idx])
+            assert abs(fd[idx] - grad[idx]) <= 1e-8 + 1e-6 * abs(fd[idx]), (idx, fd[idx], grad[idx])
 
     for name in ("conv_w", "conv_b", "dense_w", "dense_b"):
         check(getattr(net, name), grads[name])

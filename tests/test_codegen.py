@@ -13,6 +13,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from sympy.codegen.cfunctions import log1p
 
+from conftest import central_differences
+
 from symnn.codegen import KernelSpec, Output, build, elementwise, kernel
 from symnn.errors import InputError, UnknownNameError
 
@@ -213,16 +215,10 @@ def test_conv_gradients_match_finite_differences(conv):
     def loss(x_, k_):
         return float(np.sum(g * conv["forward"](x_, k_)))
 
-    def fd(arr, f, eps=1e-5):
-        out = np.zeros_like(arr)
-        for idx in np.ndindex(arr.shape):
-            hi, lo = arr.copy(), arr.copy()
-            hi[idx] += eps
-            lo[idx] -= eps
-            out[idx] = (f(hi) - f(lo)) / (2 * eps)
-        return out
-    assert np.allclose(conv["grad_kernel"](x, g), fd(k, lambda k_: loss(x, k_)), rtol=1e-7, atol=1e-8)
-    assert np.allclose(conv["grad_input"](g, k), fd(x, lambda x_: loss(x_, k)), rtol=1e-7, atol=1e-8)
+    fd_k = central_differences(lambda: loss(x, k), k, 1e-5)
+    fd_x = central_differences(lambda: loss(x, k), x, 1e-5)
+    assert np.allclose(conv["grad_kernel"](x, g), fd_k, rtol=1e-7, atol=1e-8)
+    assert np.allclose(conv["grad_input"](g, k), fd_x, rtol=1e-7, atol=1e-8)
 
 
 @settings(max_examples=25, deadline=None)

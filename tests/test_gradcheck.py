@@ -17,7 +17,7 @@ import pytest
 from hypothesis import given, settings, strategies as st
 from hypothesis.extra.numpy import arrays
 
-from conftest import finite_difference_gradients
+from conftest import central_differences
 
 from symnn.codegen import kernel
 from symnn.ops.activations import ACTIVATIONS
@@ -72,20 +72,11 @@ def test_dense_gradients_are_derivatives_of_the_forward(N, n_in, n_out, seed):
     def L(A_, W_, b_):
         return float((G * fwd(A_, W_, b_)).sum())
 
-    def fd(arr, f):
-        out = np.zeros_like(arr)
-        for idx in np.ndindex(arr.shape):
-            old = arr[idx]
-            arr[idx] = old + H
-            hi = f()
-            arr[idx] = old - H
-            lo = f()
-            arr[idx] = old
-            out[idx] = (hi - lo) / (2 * H)
-        return out
-    _close(kernel("dense.grad_weight")(G, A), fd(W, lambda: L(A, W, b)), 10)
-    _close(kernel("dense.grad_bias")(G), fd(b, lambda: L(A, W, b)), 10)
-    _close(kernel("dense.grad_input")(G, W), fd(A, lambda: L(A, W, b)), 10)
+    def loss():
+        return L(A, W, b)
+    _close(kernel("dense.grad_weight")(G, A), central_differences(loss, W, H), 10)
+    _close(kernel("dense.grad_bias")(G), central_differences(loss, b, H), 10)
+    _close(kernel("dense.grad_input")(G, W), central_differences(loss, A, H), 10)
 
 
 @pytest.mark.parametrize("dtype, big", [(np.float64, 1e4), (np.float32, 80.0)])
@@ -108,22 +99,9 @@ def test_sigmoid_and_softplus_never_overflow(dtype, big):
 H_LINEAR = 1e-3
 
 
-class _Probe:
-    """A layer seen by conftest.finite_difference_gradients: its 'parameters' are the arrays the
-    oracle perturbs in place (weights, and the layer's input), its loss L = Σ G·layer(X)."""
-
-    def __init__(self, arrays: dict, loss):
-        self.arrays, self._loss = arrays, loss
-
-    def parameters(self) -> dict:
-        return self.arrays
-
-    def loss(self, X, y) -> float:
-        return self._loss()
-
-
 def _fd(arrays: dict, loss, h: float = H_LINEAR) -> dict:
-    return finite_difference_gradients(_Probe(arrays, loss), None, None, h)
+    """Central differences of loss() for each array (weights, and the layer's input)."""
+    return {name: central_differences(loss, arr, h) for name, arr in arrays.items()}
 
 
 def _signatures(kernels) -> list[int]:
