@@ -59,13 +59,20 @@ def forget(directory) -> None:
         del registry._LOADED[key]
 
 
-def test_second_process_loads_without_compiling_or_running_the_factory(tmp_path):
+def cold_then_warm(code: str, folder):
+    """The results of two processes running `code` on one fresh cache (empty, then warm), and
+    that cache folder."""
     for attempt in range(3):          # other sessions may edit symnn sources meanwhile
-        d = tmp_path / f"warm{attempt}"
-        cold = result(run_python(WARM, d))
-        warm = result(run_python(WARM, d))
+        d = folder.with_name(f"{folder.name}{attempt}")
+        cold = result(run_python(code, d))
+        warm = result(run_python(code, d))
         if cold["fingerprint"] == warm["fingerprint"]:
             break
+    return cold, warm, d
+
+
+def test_second_process_loads_without_compiling_or_running_the_factory(tmp_path):
+    cold, warm, d = cold_then_warm(WARM, tmp_path / "warm")
     assert cold["y"] == warm["y"] == [[19, 25], [37, 43]]
     assert cold["misses"] == 1 and cold["factory_module_imported"]
     assert warm["misses"] == 0 and warm["hits"] >= 1, warm
@@ -88,12 +95,7 @@ print(json.dumps({"sympy": "sympy" in sys.modules, "sklearn": "sklearn" in sys.m
 def test_a_warm_train_mlp_imports_neither_sympy_nor_sklearn(tmp_path):
     """The warm start of `symnn train mlp`: the fused epoch and the per-layer kernels from the
     index, the digits split from the cache folder."""
-    for attempt in range(3):          # other sessions may edit symnn sources meanwhile
-        d = tmp_path / f"mlp{attempt}"
-        cold = result(run_python(TRAIN_MLP, d))
-        warm = result(run_python(TRAIN_MLP, d))
-        if cold["fingerprint"] == warm["fingerprint"]:
-            break
+    cold, warm, _ = cold_then_warm(TRAIN_MLP, tmp_path / "mlp")
     assert cold["sympy"] and not cold["sklearn"]     # the cold split runs scikit-learn in a child
     assert not warm["sympy"] and not warm["sklearn"], warm
 
