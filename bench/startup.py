@@ -10,8 +10,12 @@ subprocess), each with its own kernel cache in a temporary folder (SYMNN_CACHE_D
                                 first epoch (the process ends right after it)
   train mlp, warm               the default 30 epochs, kernels cached (no target; for reference)
   train mlp, empty cache        every kernel generated and compiled by this process
-  floor: python, numba call     Python, NumPy, Numba and one call of a cached njit function: what
-                                a warm `train mlp` cannot go below (no target)
+  floor: python, numba call     Python, NumPy, Numba and one call of a cached njit function, the
+                                plain way (no target)
+  floor: symnn's way            the same with symnn's two start-up measures: Numba's BLAS check
+                                without scipy.linalg (symnn.codegen.numba_start) and no interpreter
+                                teardown after the work (symnn.cli.run): what a warm `train mlp`
+                                cannot go below (no target)
   course build, empty cache     `symnn course build` with the PDF (only with --course: 70-100 s)
 
 Medians of --repeat runs (--cold-repeat for the empty-cache rows). The checkout this script
@@ -46,6 +50,7 @@ TARGETS: dict[str, float | None] = {
     "train mlp, empty cache": 10.0,
     "course build, empty cache": 90.0,
     "floor: python, numba call": None,
+    "floor: symnn's way": None,
 }
 
 # The least a warm `train mlp` can cost: Python, NumPy, Numba, and one call of a cached njit
@@ -56,6 +61,17 @@ from numba import njit
 @njit(cache=True)
 def f(x):
     return x + 1.0
+"""
+FLOOR_SYMNN = """\
+import os
+from symnn.codegen.numba_start import numba
+numba()
+from numba import njit
+@njit(cache=True)
+def f(x):
+    return x + 1.0
+def done():
+    os._exit(0)
 """
 
 
@@ -133,12 +149,15 @@ def run(repeat: int = 5, cold_repeat: int = 3, course: bool = False, say=None) -
 
         # the floor under (b)
         (tmp / "floor").mkdir()
-        (tmp / "floor" / "floor_kernel.py").write_text(FLOOR)
-        floor = [sys.executable, "-c", "import floor_kernel; floor_kernel.f(1.0)"]
-        env = dict(_env(tmp / "floor-cache", pycache), PYTHONPATH=str(tmp / "floor"))
-        subprocess.run(floor, env=env, cwd=tmp, check=True)
-        rows.append(_row("floor: python, numba call", [_wall(floor, env, tmp) for _ in range(repeat)]))
-        say(_line(rows[-1]))
+        for what, module, text, end in [("floor: python, numba call", "floor_kernel", FLOOR, ""),
+                                         ("floor: symnn's way", "floor_symnn", FLOOR_SYMNN, "; floor_symnn.done()")]:
+            (tmp / "floor" / f"{module}.py").write_text(text)
+            floor = [sys.executable, "-c", f"import {module}; {module}.f(1.0){end}"]
+            env = _env(tmp / f"{module}-cache", pycache)
+            env["PYTHONPATH"] = os.pathsep.join([str(tmp / "floor"), env["PYTHONPATH"]])
+            subprocess.run(floor, env=env, cwd=tmp, check=True)
+            rows.append(_row(what, [_wall(floor, env, tmp) for _ in range(repeat)]))
+            say(_line(rows[-1]))
 
         # (d) the course book from an empty cache
         if course:

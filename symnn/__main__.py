@@ -1,3 +1,3 @@
-from symnn.cli import main
+from symnn.cli import run
 
-raise SystemExit(main())
+run()

@@ -4,8 +4,11 @@ SymnnError into one line on stderr and exit code 2 (Ctrl-C: one line and exit co
 from __future__ import annotations
 
 import argparse
+import atexit
 import importlib
+import os
 import sys
+import threading
 
 # sub-command name -> (module under symnn.commands, one-line help)
 COMMANDS: dict[str, tuple[str, str]] = {
@@ -62,5 +65,24 @@ def _main(argv: list[str] | None) -> int:
         return 0
 
 
+def run() -> None:
+    """The `symnn` program: main(), then exit without the interpreter's teardown.
+
+    Once the output is flushed and the atexit handlers have run, tearing the interpreter down
+    frees every SymPy and Numba object one by one (~0.3 s after `symnn train mlp` on a 2-core
+    machine) and changes nothing anyone can see, so the process ends right there (the gc.freeze
+    recipe). With other threads still running it exits the usual way and waits for them."""
+    code = main()
+    if threading.active_count() > 1:
+        raise SystemExit(code)
+    atexit._run_exitfuncs()
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError, AttributeError):
+            pass                   # a closed pipe or no stream: nothing left to deliver
+    os._exit(code)
+
+
 if __name__ == "__main__":
-    raise SystemExit(main())
+    run()

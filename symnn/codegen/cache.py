@@ -33,10 +33,9 @@ _fingerprints: dict[str, str] = {}
 
 # -- names -------------------------------------------------------------------------------------
 def versions() -> str:
-    import numba
-
     import symnn
-    return f"symnn {symnn.__version__}, numba {numba.__version__}, python {platform.python_version()}"
+    from symnn.codegen.numba_start import numba
+    return f"symnn {symnn.__version__}, numba {numba().__version__}, python {platform.python_version()}"
 
 
 def _hash_files(root: Path, pattern: str) -> str:
@@ -123,6 +122,8 @@ def write_atomic(path: Path, text: str) -> Path:
 def import_module(path: Path, module_name: str) -> types.ModuleType:
     """Import a generated module from its file (registered in sys.modules: Numba's cache
     re-imports it by name when it loads a compiled kernel)."""
+    from symnn.codegen.numba_start import numba
+    numba()                                   # generated modules import it: the cheap way first
     spec = importlib.util.spec_from_file_location(module_name, path)
     module = importlib.util.module_from_spec(spec)
     sys.modules[module_name] = module

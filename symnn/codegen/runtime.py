@@ -1,8 +1,11 @@
 """Helpers that generated modules import; Numba compiles them into the kernels."""
 from __future__ import annotations
 
-from numba import types
-from numba.extending import overload
+from symnn.codegen.numba_start import numba
+
+numba()
+from numba import types  # noqa: E402
+from numba.extending import overload  # noqa: E402
 
 
 def item(x, k):
