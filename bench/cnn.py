@@ -214,7 +214,8 @@ def main(argv: list[str] | None = None) -> None:
         print("  symnn's specialised kernels one by one: " + "; ".join(
             f"{name} {sec * 1e3:.2f} ms ({100 * sec / total:.0f} %)" for name, sec in conv_case.parts.items()))
     spent, total = profile_epoch()
-    print(f"\nwhere symnn's epoch goes ({total * 1e3:.1f} ms, each part's kernels timed over one epoch):")
+    print(f"\nwhere symnn's per-layer epoch goes ({total * 1e3:.1f} ms, each part's kernels timed over one "
+          "epoch, called from Python):")
     for label, sec in sorted(spent.items(), key=lambda kv: -kv[1]):
         print(f"  {sec * 1e3:7.2f} ms  {100 * sec / total:5.1f} %  {label}")
     print(NOTE)
@@ -224,16 +225,17 @@ def main(argv: list[str] | None = None) -> None:
 
 NOTE = """
 note (from the profiles above): symnn's kernels are plain loops in the written summation order, one
-output element at a time. For the digits CNN the arrays are tiny (8x8 images, 8 filters), so what
-counts is the number of passes and calls: the conv and pool kernels, specialised to 3x3 / 2x2 so
-that LLVM unrolls their window loops, take about half of the epoch, and ~30 kernel calls per
-mini-batch (4 SGD updates among them) plus Python between them take most of the rest - on a par
-with the im2col NumPy reference, ahead of PyTorch, whose per-call overhead dominates at this size.
-On a larger layer the input gradient (a full convolution: window loops whose bounds depend on the
-pixel, max(0, p - 2) .. min(H_out - 1, p), 3 iterations that neither unroll nor vectorise) takes
-most of the time, and libraries that turn the same sums into matrix products pull ahead: PyTorch
-(oneDNN, vectorised and threaded) by far; im2col NumPy (BLAS) depending on the BLAS threads. fastmath (reassociated sums) gains 10-30 % there;
-symnn keeps the written order so its numbers are reproducible."""
+output element at a time. The epoch profile is of the per-layer path (each kernel called from
+Python); the compiled epoch calls the same kernels from one generated Numba function, so the
+"rest" row (batch indexing, Python between ~30 calls per mini-batch) is what it removes, and the
+kernels' shares carry over. For the digits CNN the arrays are tiny (8x8 images, 8 filters): the conv
+and pool kernels, specialised to 3x3 / 2x2 so that LLVM unrolls their window loops, and the SGD
+updates take most of the epoch; the references lose to per-call overhead (PyTorch) and to
+temporary arrays (im2col) at this size. On the larger layer (8->16 channels, 28x28) the input
+gradient takes most of symnn's time and libraries that turn the same sums into matrix products
+pull ahead: PyTorch (oneDNN, vectorised and threaded) by far, im2col NumPy (BLAS) by 2-3x. fastmath
+(reassociated sums) gains 10-30 % there; symnn keeps the written order so its numbers are
+reproducible."""
 
 
 if __name__ == "__main__":
