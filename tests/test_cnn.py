@@ -169,8 +169,9 @@ def test_layer_forward_kernel_matches_numpy_for_strides_channels_filters():
 def test_generated_input_gradient_is_loop_code_in_scatter_form():
     src = kernel("conv2d.layer_grad_input").source
     body = src[src.index("def conv2d_layer_grad_input"):]
-    # each window's terms are added where they land: the offsets' loops replace the per-pixel bounds
-    assert "for p_off in range(max(0, -i*s), min(k_h, H - i*s)):" in body
+    # each window's terms are added where they land: the offsets' loops replace the per-pixel bounds,
+    # over the whole window (inputs whose windows would reach past dX are refused before the call)
+    assert "for p_off in range(k_h):" in body and "max(" not in body and "min(" not in body
     assert "dX[t_prime, c_prime, i*s + p_off, j*s + q_off] += G[t_prime, f, i, j]*K[f, c_prime, p_off, q_off]" in body
     assert " if " not in body.split('"""')[-1]          # no guard left inside the loops
     pool = kernel("maxpool.backward").source
@@ -194,6 +195,25 @@ def test_scatter_form_adds_the_same_terms_in_the_same_order_as_the_derived_sum()
                             acc += G[t, ff, i, j] * K[ff, cc, p - s * i, q - s * j]
             ref[t, cc, p, q] = acc
         assert np.array_equal(kernel("conv2d.layer_grad_input")(G, K, X, s), ref)
+
+
+def test_scatter_kernels_refuse_inputs_whose_windows_reach_past_the_output():
+    """The unclipped window loops write dX[s·i + p_off]; a G too large for X is refused in one
+    line before the kernel runs (the clipped loops of before silently dropped those terms)."""
+    rng = np.random.default_rng(12)
+    X, K = np.zeros((1, 1, 6, 6)), rng.normal(size=(2, 1, 3, 3))
+    fits = rng.normal(size=(1, 2, 4, 4))                               # (6 - 3)//1 + 1 = 4
+    for name in ("conv2d.layer_grad_input", "conv2d.layer_grad_input[k_h=3,k_w=3,s=1]"):
+        assert kernel(name)(fits, K, X, 1).shape == X.shape
+        with pytest.raises(InputError, match=r"do not fit together: .*would write dX up to index 6 "
+                                             r"along axis 2, which has size 6"):
+            kernel(name)(rng.normal(size=(1, 2, 5, 4)), K, X, 1)
+    A = np.zeros((1, 1, 4, 4))
+    with pytest.raises(InputError, match="would write dX up to index 9 along axis 2, which has size 8"):
+        kernel("maxpool.backward[k_h=2,k_w=2,s=2]")(np.ones((1, 1, 5, 4)), np.zeros((1, 1, 5, 4)),
+                                                    np.zeros((1, 1, 8, 8)), 2, 2, 2)
+    assert kernel("maxpool.backward[k_h=2,k_w=2,s=2]")(np.ones((1, 1, 4, 4)), A, np.zeros((1, 1, 8, 8)),
+                                                       2, 2, 2).sum() == 16
 
 
 def test_one_epoch_matches_the_numpy_reference_from_the_same_init():
@@ -277,7 +297,7 @@ def test_training_path_uses_specialised_kernels_that_agree_with_the_generic_ones
         assert np.allclose(net.parameters()[key], before[key] - 0.1 * g, rtol=1e-12, atol=1e-14)
     assert "k_h=3,k_w=3,s=2" in net.layers[0].train_kernels[0].name
     src = net.layers[0].train_kernels[3].source
-    assert "for p_off in range(max(0, -2*i), min(3, H - 2*i)):" in src     # constants folded in
+    assert "for p_off in range(3):" in src and "dX[t_prime, c_prime, 2*i + p_off" in src  # constants folded in
 
 
 def test_compiled_epoch_driver_trains_bit_for_bit_like_the_per_layer_path(capsys):

@@ -1,6 +1,7 @@
 """Which indices a kernel reads: the lowest and highest index along every axis of every input
 array, as expressions in the shape symbols, so the kernel can refuse arrays that are too small
-before Numba reads past their end (Numba does not check bounds).
+before Numba reads past their end (Numba does not check bounds); likewise the indices a scatter
+form writes through unclipped windows, so it can refuse inputs that would write past its output.
 
 The bound of an index expression is found loop by loop, innermost first: a variable is replaced
 by the loop bound that maximises (or minimises) the expression, sums are pushed into Max/Min
@@ -120,7 +121,8 @@ def _distribute(e):
 
 def reads(spec, lowered: list[LoweredOutput]) -> list[tuple[sp.IndexedBase, int, sp.Expr, sp.Expr]]:
     """(array, axis, lowest, highest) for the reads not already implied by the shapes (an axis
-    whose extent is the shape symbol read from it, read from 0 to that symbol − 1)."""
+    whose extent is the shape symbol read from it, read from 0 to that symbol − 1), then the
+    writes of unclipped windows (`writes`)."""
     out = []
     extents = {v: k for k, v in spec.shapes.items() if isinstance(v, tuple)}
     derived = {k: v for k, v in spec.shapes.items() if not isinstance(v, tuple)}
@@ -133,6 +135,21 @@ def reads(spec, lowered: list[LoweredOutput]) -> list[tuple[sp.IndexedBase, int,
                 and _provable(_subs(high, derived) <= size - 1):
             continue
         out.append((arr, axis, low, high))
+    return out + writes(spec, lowered, derived)
+
+
+def writes(spec, lowered: list[LoweredOutput], derived: dict) -> list[tuple[sp.IndexedBase, int, sp.Expr, sp.Expr]]:
+    """(output, axis, lowest, highest) for the unclipped windows of a scatter form
+    (lower._unclipped) that the shapes alone do not keep inside the output."""
+    out = []
+    for lo in lowered:
+        size = spec.out_shapes.get(lo.output.base, ())
+        for axis in lo.unclipped:
+            low = sp.ceiling(bound(lo.target[axis], lo.loops, "lower"))
+            high = sp.floor(bound(lo.target[axis], lo.loops, "upper"))
+            if _provable(_subs(low, derived) >= 0) and _provable(_subs(high - size[axis] + 1, derived) <= 0):
+                continue
+            out.append((lo.output.base, axis, low, high))
     return out
 
 

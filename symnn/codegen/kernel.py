@@ -130,17 +130,23 @@ class Kernel:
         shapes = [tuple(int(d) for d in s) for s in self._out_shapes(*values)]
         outs = self._outputs(out, shapes, np.float32 if f32 else np.float64)
         if self._reads is not None and all(math.prod(s) > 0 for s in shapes):
-            self._check_reads(values)
+            self._check_reads(values, shapes)
         self.dispatcher(*values, *outs)
         return outs[0] if len(outs) == 1 else tuple(outs)
 
-    def _check_reads(self, values) -> None:
-        """Refuse arrays the kernel would read past (Numba does not check bounds)."""
+    def _check_reads(self, values, out_shapes: list[tuple]) -> None:
+        """Refuse arrays the kernel would read past, and inputs that would make it write past its
+        output (Numba does not check bounds)."""
         arrays = {n: v for (n, _, _), v in zip(self.inputs, values)}
+        outputs = {n: shape for (n, _, _), shape in zip(self.outputs, out_shapes)}
+        given = ", ".join(f"{n} {v.shape}" for n, v in arrays.items() if isinstance(v, np.ndarray))
         for name, axis, low, high in self._reads(*values):
-            size = arrays[name].shape[axis]
+            size = outputs[name][axis] if name in outputs else arrays[name].shape[axis]
             if high >= low and (low < 0 or high >= size):
-                given = ", ".join(f"{n} {v.shape}" for n, v in arrays.items() if isinstance(v, np.ndarray))
+                if name in outputs:
+                    raise InputError(f"kernel {self.name}: these inputs do not fit together: with "
+                                     f"{given} it would write {name} up to index {int(high)} along "
+                                     f"axis {axis}, which has size {size}")
                 raise InputError(f"kernel {self.name}: {name} is too small: with these inputs "
                                  f"({given}) it reads {name} up to index {int(high)} along axis {axis}, "
                                  f"which has size {size}")

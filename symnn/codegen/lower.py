@@ -43,6 +43,7 @@ class LoweredOutput:
     guard: tuple[Cond, ...] = field(default_factory=tuple)
     target: tuple[sp.Expr, ...] | None = None     # scatter form: the output index expressions
     zero: list[tuple[sp.Symbol, sp.Expr, sp.Expr]] = field(default_factory=list)  # loops to clear first
+    unclipped: tuple[int, ...] = ()               # scatter form: axes whose windows run unclipped
 
 
 def lower(spec: KernelSpec) -> list[LoweredOutput]:
@@ -241,8 +242,9 @@ def scatter(spec: KernelSpec, o: Output) -> LoweredOutput | None:
     conds, body = terms[0]
     sum_vars = [v for v, _, _ in expr.limits]
     ranges = spec.output_ranges(o)
-    subs, offsets, windows = {}, [], []
-    for v, v_lo, v_hi in ranges:
+    shape = spec.out_shapes.get(o.base, ())
+    subs, offsets, windows, whole = {}, [], [], {}
+    for axis, (v, v_lo, v_hi) in enumerate(ranges):
         found = {}
         for c in conds:
             b = linear_bound(c, v) if c.has(v) else None
@@ -257,6 +259,8 @@ def scatter(spec: KernelSpec, o: Output) -> LoweredOutput | None:
         subs[v] = start + m
         offsets.append((m, sp.Max(0, v_lo - start), sp.Min(width, v_hi - start)))
         windows.append((m, sp.S.Zero, width))
+        if axis < len(shape) and v_lo == 0 and sp.expand(v_hi - shape[axis] + 1) == 0:
+            whole[len(offsets) - 1] = axis
     if not subs:
         return None
     others = [(v, lo, hi) for v, lo, hi in ranges if v not in subs]
@@ -268,7 +272,29 @@ def scatter(spec: KernelSpec, o: Output) -> LoweredOutput | None:
     if kept:
         return None
     target = tuple(sp.sympify(i).xreplace(subs) for i in o.indices)
-    return LoweredOutput(o, loops, lower_expr(body.xreplace(subs)), (), target, order_loops(ranges))
+    lowered = LoweredOutput(o, loops, lower_expr(body.xreplace(subs)), (), target, order_loops(ranges))
+    return _unclipped(lowered, windows, whole)
+
+
+def _unclipped(lowered: LoweredOutput, windows, whole: dict[int, int]) -> LoweredOutput:
+    """Run each window over its whole width where the window spans a whole output axis and its
+    first and last index can be bounded: the clipping max(0, −start) .. min(width, end − start)
+    then goes, so LLVM unrolls the window loops, and the kernel refuses inputs whose windows would
+    reach past the output (bounds.writes) instead of silently dropping those terms. For inputs
+    that fit (every forward pass's shapes), the terms and their order are unchanged."""
+    from symnn.codegen.bounds import bound
+    loops, axes = list(lowered.loops), []
+    for k, axis in whole.items():
+        m = windows[k][0]
+        idx = lowered.target[axis]
+        wide = [windows[k] if v == m else (v, lo, hi) for v, lo, hi in loops]
+        if bound(idx, wide, "lower") is None or bound(idx, wide, "upper") is None:
+            continue
+        loops, axes = wide, axes + [axis]
+    if not axes:
+        return lowered
+    return LoweredOutput(lowered.output, loops, lowered.expr, lowered.guard, lowered.target,
+                         lowered.zero, tuple(sorted(axes)))
 
 
 # -- 6. delinearisation ---------------------------------------------------------------------------

@@ -471,8 +471,8 @@ def _reads_function(spec: KernelSpec, lowered: list[LoweredOutput], names) -> li
     p = NumbaPrinter(names=names)
     p.emit(f"def reads({', '.join(names[a] for a in spec.inputs)}):")
     with p.indented():
-        p.emit('"""(array, axis, lowest, highest) index the kernel reads where the shapes alone do '
-               'not fix it:\n    symnn checks them against the arrays before calling the kernel."""')
+        p.emit('"""(array, axis, lowest, highest) index the kernel reads (or writes) where the shapes '
+               'alone do not fix it:\n    symnn checks them against the arrays before calling the kernel."""')
         _shape_reads(p, spec)
         _derived_shapes(p, spec)
         p.emit("return (")
