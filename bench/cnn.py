@@ -231,10 +231,10 @@ Python); the compiled epoch calls the same kernels from one generated Numba func
 kernels' shares carry over. For the digits CNN the arrays are tiny (8x8 images, 8 filters): the conv
 and pool kernels, specialised to 3x3 / 2x2 so that LLVM unrolls their window loops, and the SGD
 updates take most of the epoch; the references lose to per-call overhead (PyTorch) and to
-temporary arrays (im2col) at this size. On the larger layer (8->16 channels, 28x28) the input
-gradient takes most of symnn's time and libraries that turn the same sums into matrix products
-pull ahead: PyTorch (oneDNN, vectorised and threaded) by far, im2col NumPy (BLAS) by 2-3x. fastmath
-(reassociated sums) gains 10-30 % there; symnn keeps the written order so its numbers are
+temporary arrays (im2col) at this size. On the larger layer (8->16 channels, 28x28) forward, input
+gradient and kernel gradient share symnn's time, and libraries that turn the same sums into matrix
+products pull ahead: PyTorch (oneDNN, vectorised and threaded) by far, im2col NumPy (BLAS) a little.
+fastmath (reassociated sums) gains 10-30 % there; symnn keeps the written order so its numbers are
 reproducible."""
 
 
