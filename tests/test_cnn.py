@@ -216,6 +216,21 @@ def test_scatter_kernels_refuse_inputs_whose_windows_reach_past_the_output():
                                                        2, 2, 2).sum() == 16
 
 
+def test_two_by_two_max_pool_kernel_is_max_and_first_equal_entry_same_as_counting():
+    """maxpool.forward specialised to 2 × 2 prints Max(x_0..x_3) and the first entry equal to it
+    (the derivation's case analysis); on windows full of ties it gives the counting kernel's Y and A."""
+    k2 = kernel("maxpool.forward[k_h=2,k_w=2,s=2]")
+    body = k2.source[k2.source.index("def maxpool_forward"):]
+    assert "m = max(X[t, c, 2*i, 2*j]" in body and body.count("max(") == 1 and "acc" not in body
+    rng = np.random.default_rng(13)
+    X = rng.integers(0, 3, size=(4, 3, 8, 7)).astype(float)         # many ties in every window
+    Y, A = k2(X, 2, 2, 2)
+    Yg, Ag = kernel("maxpool.forward")(X, 2, 2, 2)
+    assert np.array_equal(Y, Yg) and np.array_equal(A, Ag)
+    windows = X[:, :, :8, :6].reshape(4, 3, 4, 2, 3, 2).transpose(0, 1, 2, 4, 3, 5).reshape(4, 3, 4, 3, 4)
+    assert np.array_equal(Y, windows.max(-1)) and np.array_equal(A, windows.argmax(-1))
+
+
 def test_one_epoch_matches_the_numpy_reference_from_the_same_init():
     from bench.references import cnn_numpy, common
     from symnn.commands.train_cnn import build_cnn

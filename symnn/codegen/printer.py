@@ -121,6 +121,7 @@ class NumbaPrinter(PythonCodePrinter):
             return
         shared: dict = {}                     # a Sum both expressions hold is computed once
         pairs = [(t, self._hoist(e, shared)) for t, e in pairs if not (op == "+=" and e == 0)]
+        pairs = [(t, e.xreplace(shared)) for t, e in pairs]
         if not pairs:
             return
         subs, reduced = sp.cse([e for _, e in pairs], symbols=self._temps(), order="none")
@@ -188,8 +189,14 @@ class NumbaPrinter(PythonCodePrinter):
             if isinstance(e, sp.Sum):
                 repl[e] = self.sum_loops(e)
             elif isinstance(e, sp.Piecewise) and e.has(sp.Indexed, sp.Sum):
+                # a Max/Min of array entries in the first condition (always evaluated) is computed
+                # once before the `if`, for every condition and expression that repeats it
+                for mm in sorted(e.args[0].cond.atoms(sp.Max, sp.Min), key=sp.default_sort_key):
+                    if mm.has(sp.Indexed) and mm not in repl:
+                        repl[mm] = self.temp("m")
+                        self.emit(f"{self.names[repl[mm]]} = {self._print(mm)}")
                 sym = self.temp("v")
-                self.if_chain(self.names[sym], e)
+                self.if_chain(self.names[sym], e.xreplace(repl))
                 repl[e] = sym
             else:
                 for a in e.args:
@@ -500,29 +507,50 @@ def _loops_function(spec: KernelSpec, lowered: list[LoweredOutput], names, fname
         _derived_shapes(p, spec)
         k = 0
         while k < len(lowered):
-            group = _same_sum_outputs(lowered, k)
-            if len(group) > 1:
+            group = _same_loop_outputs(lowered, k)
+            if len(group) > 1 and isinstance(group[0].expr, sp.Sum):
                 _fused_outputs(p, spec, group, names)
+            elif len(group) > 1:
+                _fused_values(p, spec, group, names)
             else:
                 _output_loops(p, spec, lowered[k], names)
             k += len(group)
     return p.lines
 
 
-def _same_sum_outputs(lowered: list[LoweredOutput], k: int) -> list[LoweredOutput]:
+def _same_loop_outputs(lowered: list[LoweredOutput], k: int) -> list[LoweredOutput]:
     """lowered[k] and the outputs right after it over the same loops whose values are Sums
-    with the same limits (a max-pool's maximum and its switch): they can share one pass."""
-    def plain_sum(lo):
-        return (lo.target is None and not lo.guard and not lo.output.accumulate
-                and isinstance(lo.expr, sp.Sum))
+    with the same limits (a max-pool's maximum and its switch), or which are no Sums at all
+    (the 2 × 2 max-pool's Max and its switch): they can share one pass."""
+    def plain(lo):
+        return lo.target is None and not lo.guard and not lo.output.accumulate
+
+    def limits(lo):
+        return lo.expr.limits if isinstance(lo.expr, sp.Sum) else None
     group = [lowered[k]]
-    if not plain_sum(lowered[k]):
+    if not plain(lowered[k]) or (limits(lowered[k]) is None and lowered[k].expr.has(sp.Sum)):
         return group
     for lo in lowered[k + 1:]:
-        if not (plain_sum(lo) and lo.loops == group[0].loops and lo.expr.limits == group[0].expr.limits):
+        if not (plain(lo) and lo.loops == group[0].loops and limits(lo) == limits(group[0])
+                and (limits(lo) is not None or not lo.expr.has(sp.Sum))):
             break
         group.append(lo)
     return group
+
+
+def _target(p: NumbaPrinter, lo: LoweredOutput, names) -> str:
+    return f"{names[lo.output.base]}[{', '.join(p.name(v) for v in lo.output.indices) or '()'}]"
+
+
+def _fused_values(p: NumbaPrinter, spec: KernelSpec, group: list[LoweredOutput], names) -> None:
+    """Outputs over the same loops written in one pass; what their values share is computed once."""
+    depth, active = p.depth, set(p.active)
+    for k, (v, a, b) in enumerate(group[0].loops):
+        p.emit(f"for {p.name(v)} in {p.range_of(a, b, parallel=spec.parallel and k == 0)}:")
+        p.depth += 1
+        p.active.add(v)
+    p.assign_all([(_target(p, lo, names), lo.expr) for lo in group])
+    p.depth, p.active = depth, active
 
 
 def _fused_outputs(p: NumbaPrinter, spec: KernelSpec, group: list[LoweredOutput], names) -> None:
@@ -552,8 +580,7 @@ def _fused_outputs(p: NumbaPrinter, spec: KernelSpec, group: list[LoweredOutput]
     p.assign_all([(p.names[acc], body) for acc, body in zip(accs, bodies)], "+=")
     p.depth = inner_depth
     for lo, acc in zip(group, accs):
-        target = f"{names[lo.output.base]}[{', '.join(p.name(v) for v in lo.output.indices) or '()'}]"
-        p.emit(f"{target} = {p.names[acc]}")
+        p.emit(f"{_target(p, lo, names)} = {p.names[acc]}")
     p.depth, p.active = depth, active
 
 
@@ -569,7 +596,7 @@ def _output_loops(p: NumbaPrinter, spec: KernelSpec, lo: LoweredOutput, names) -
     in the CPU instead of waiting one for the other (the convolution's kernel gradient). Before
     both: a whole-axis product of two matrices becomes one BLAS call above BLAS_MIN."""
     depth, active = p.depth, set(p.active)
-    target = f"{names[lo.output.base]}[{', '.join(p.name(v) for v in lo.output.indices) or '()'}]"
+    target = _target(p, lo, names)
     op = "+=" if lo.output.accumulate else "="
     if lo.target is not None:
         _scatter_loops(p, spec, lo, names, target)

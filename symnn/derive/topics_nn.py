@@ -372,6 +372,11 @@ def maxpool() -> Derivation:
     step_ = d.add(lhs, sp.Matrix([1, 0, 0, 0]), "substitution",
                   "an example with a three-way tie, x = (5, 5, 1, 5): only π_0 is 1")
     step_.check = (sp.Matrix([first_max(r).xreplace(tie) for r in range(4)]), sp.Matrix([1, 0, 0, 0]))
+    d.add(sp.Add(*[r * pis[r] for r in range(1, 4)]), op.switch_2x2(xs), "case analysis",
+          "the position of the first maximum, Σ r·π_r, is the first entry equal to the maximum (all 256 "
+          "points). With Max(x_0, …, x_3) = Σ π_r x_r above, this is how the kernel specialised to a 2 × 2 "
+          "window computes Y and its switch: 3 comparisons instead of counting 16").check = (
+        on_grid(sp.Add(*[r * first_max(r) for r in range(1, 4)])), on_grid(op.switch_2x2(xs)))
 
     d.section("Its derivative is the indicator of the first maximum")
     y2 = xs[0] * (1 - step(xs[1] - xs[0])) + xs[1] * step(xs[1] - xs[0])

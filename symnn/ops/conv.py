@@ -167,6 +167,11 @@ def _layer_grad_input() -> KernelSpec:
 
 
 # -- specialisation --------------------------------------------------------------------------------
+# kernel name -> form(values, outputs) -> (outputs, note): for these sizes, another form of the
+# outputs that a derivation proves equal (maxpool.forward, 2 × 2 window: symnn.ops.pool._max_2x2)
+SPECIAL_FORMS: dict = {}
+
+
 def register_specialised(name: str, fastmath: bool = False, **values: int) -> str:
     """Register the kernel `name` with some size symbols fixed to numbers (k_h=3, k_w=3, s=1)
     under the name 'name[k_h=3,k_w=3,s=1]' (returned); the factory runs only when it is built.
@@ -191,6 +196,9 @@ def register_specialised(name: str, fastmath: bool = False, **values: int) -> st
         if values:
             fixed = ", ".join(f"{k} = {int(v)}" for k, v in sorted(values.items()))
             notes.append(f"specialised to {fixed} (those arguments are ignored)")
+        if name in SPECIAL_FORMS:
+            outputs, note = SPECIAL_FORMS[name](values, outputs)
+            notes += [note] if note else []
         if fastmath:
             notes.append("fastmath: sums reassociated")
         return KernelSpec(label, inputs=spec.inputs, outputs=outputs, shapes=spec.shapes,

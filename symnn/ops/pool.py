@@ -128,6 +128,27 @@ def max_select_expr() -> sp.Expr:
     return sp.Sum(selected() * window(m, n), (m, 0, k_h - 1), (n, 0, k_w - 1))
 
 
+def switch_2x2(xs) -> sp.Expr:
+    """The switch of a 2 × 2 window x_0..x_3 (row-major) without counting: the first entry equal
+    to the maximum. `symnn derive maxpool` shows it equals Σ_r r·π_r."""
+    top = sp.Max(*xs)
+    return sp.Piecewise(*[(r, sp.Eq(xs[r], top)) for r in range(3)], (3, True))
+
+
+def _max_2x2(values: dict[str, int], outputs: list[Output]) -> tuple[list[Output], str | None]:
+    """maxpool.forward specialised to a 2 × 2 window: Y = Max(x_0, …, x_3) and A = switch_2x2,
+    equal to the counting form by the derivation, with 3 comparisons per window instead of 16."""
+    if values.get("k_h") != 2 or values.get("k_w") != 2:
+        return outputs, None
+    fixed = {sym: sp.Integer(values[sym.name]) for sym in (s,) if sym.name in values}
+    xs = [window(a, b).xreplace(fixed) for a in range(2) for b in range(2)]
+    form = {Y: sp.Max(*xs), A: switch_2x2(xs)}
+    return ([Output(o.base, o.indices, form[o.base], ranges=o.ranges, accumulate=o.accumulate)
+             for o in outputs],
+            "Y = Max(x_0, …, x_3) and A = the first entry equal to it, equal to the counting form by "
+            "`symnn derive maxpool`")
+
+
 def avg_forward_expr() -> sp.Expr:
     return sp.Sum(window(m, n), (m, 0, k_h - 1), (n, 0, k_w - 1)) / (k_h * k_w)
 
@@ -193,7 +214,8 @@ def _avg_backward() -> KernelSpec:
 
 def _register_digits_pool() -> None:
     """The digits CNN's 2 × 2 max-pool (symnn train cnn), specialised, listed by `symnn codegen`."""
-    from symnn.ops.conv import register_specialised
+    from symnn.ops.conv import SPECIAL_FORMS, register_specialised
+    SPECIAL_FORMS["maxpool.forward"] = _max_2x2
     for name in ("forward", "backward"):
         register_specialised(f"maxpool.{name}", k_h=2, k_w=2, s=2)
 
