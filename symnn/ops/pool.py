@@ -140,7 +140,7 @@ def _max_2x2(values: dict[str, int], outputs: list[Output]) -> tuple[list[Output
     equal to the counting form by the derivation, with 3 comparisons per window instead of 16."""
     if values.get("k_h") != 2 or values.get("k_w") != 2:
         return outputs, None
-    fixed = {sym: sp.Integer(values[sym.name]) for sym in (s,) if sym.name in values}
+    fixed = {s: sp.Integer(values["s"])} if "s" in values else {}
     xs = [window(a, b).xreplace(fixed) for a in range(2) for b in range(2)]
     form = {Y: sp.Max(*xs), A: switch_2x2(xs)}
     return ([Output(o.base, o.indices, form[o.base], ranges=o.ranges, accumulate=o.accumulate)
