@@ -8,7 +8,8 @@ import pytest
 from conftest import pdflatex_or_skip
 from symnn import derive
 
-TOPICS = ["neuron", "activation", "cost", "gradient-descent", "cost-functions", "expression", "conv2d", "backprop"]
+TOPICS = ["neuron", "activation", "cost", "gradient-descent", "cost-functions", "expression", "conv2d", "backprop",
+          "maxpool"]
 
 
 @pytest.mark.latex
