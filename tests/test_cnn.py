@@ -216,6 +216,29 @@ def test_scatter_kernels_refuse_inputs_whose_windows_reach_past_the_output():
                                                        2, 2, 2).sum() == 16
 
 
+def test_specialised_input_gradient_reads_the_window_once_and_adds_in_the_written_order():
+    rng = np.random.default_rng(15)
+    k3 = kernel("conv2d.layer_grad_input[k_h=3,k_w=3,s=1]")
+    assert "g = G[t_prime, f, i, j]" in k3.source and "for p_off" not in k3.source.split("def conv2d_layer")[-1]
+    for n, c, f, h, w in [(3, 1, 8, 8, 8), (2, 3, 4, 9, 7)]:
+        X, K = np.zeros((n, c, h, w)), rng.normal(size=(f, c, 3, 3))
+        G = rng.normal(size=(n, f, h - 2, w - 2))
+        assert np.array_equal(k3(G, K, X, 1), kernel("conv2d.layer_grad_input")(G, K, X, 1))
+
+
+def test_specialised_conv_forward_puts_channels_outside_and_adds_in_the_written_order():
+    """conv2d.layer_forward[k_h=3,k_w=3,s=1] reads the 9 coefficients once per (f, c) and adds
+    each pixel's terms to Y: bit for bit the shape-generic kernel's acc = 0; acc += ...; + b."""
+    k3 = kernel("conv2d.layer_forward[k_h=3,k_w=3,s=1]")
+    body = k3.source[k3.source.index("def conv2d_layer_forward"):]
+    assert "w8 = K[f, c, 2, 2]" in body and "acc += w8*X[t, c, i + 2, j + 2]" in body
+    assert body.index("for c in range(C):") < body.index("acc = Y[t, f, i, j]")
+    rng = np.random.default_rng(14)
+    for n, c, f, h, w in [(3, 1, 8, 8, 8), (2, 3, 4, 9, 7)]:
+        X, K, b = rng.normal(size=(n, c, h, w)), rng.normal(size=(f, c, 3, 3)), rng.normal(size=f)
+        assert np.array_equal(k3(X, K, b, 1), kernel("conv2d.layer_forward")(X, K, b, 1))
+
+
 def test_two_by_two_max_pool_kernel_is_max_and_first_equal_entry_same_as_counting():
     """maxpool.forward specialised to 2 × 2 prints Max(x_0..x_3) and the first entry equal to it
     (the derivation's case analysis); on windows full of ties it gives the counting kernel's Y and A."""
@@ -312,7 +335,8 @@ def test_training_path_uses_specialised_kernels_that_agree_with_the_generic_ones
         assert np.allclose(net.parameters()[key], before[key] - 0.1 * g, rtol=1e-12, atol=1e-14)
     assert "k_h=3,k_w=3,s=2" in net.layers[0].train_kernels[0].name
     src = net.layers[0].train_kernels[3].source
-    assert "for p_off in range(3):" in src and "dX[t_prime, c_prime, 2*i + p_off" in src  # constants folded in
+    # constants folded in: the 3 × 3 window's kernel entries read once, one statement per position
+    assert "w8 = K[f, c_prime, 2, 2]" in src and "dX[t_prime, c_prime, 2*i + 2, 2*j + 2] += g*w8" in src
 
 
 def test_compiled_epoch_driver_trains_bit_for_bit_like_the_per_layer_path(capsys):

@@ -12,7 +12,9 @@ Sums and guarded branches, applies sympy.cse and writes the assignments.
 from __future__ import annotations
 
 import builtins
+import itertools
 import keyword
+import math
 import textwrap
 import unicodedata
 from collections.abc import Iterator
@@ -622,6 +624,9 @@ def _output_loops(p: NumbaPrinter, spec: KernelSpec, lo: LoweredOutput, names) -
     loops = list(lo.loops)
     if plain:
         expr = _hoist_sums(p, expr, [v for v, _, _ in loops], -1)
+    if plain and _window_outside(p, spec, lo, expr, target):
+        p.depth, p.active = depth, active
+        return
     inner = _jammable(expr, loops) if plain else 0
     outer = loops[:len(loops) - inner]
     for k, (v, a, b) in enumerate(outer):
@@ -648,23 +653,169 @@ def _scatter_loops(p: NumbaPrinter, spec: KernelSpec, lo: LoweredOutput, names, 
             p.depth += 1
         p.emit(f"{target} = 0.0")
         p.depth = depth
-    for v, a, b in lo.loops:
+    op = "+=" if lo.zero else "="          # without a clearing pass every element is written once
+    window = _scatter_window(lo)
+    loops = lo.loops if window is None else window[0]
+    for v, a, b in loops:
         p.emit(f"for {p.name(v)} in {p.range_of(a, b)}:")
         p.depth += 1
         p.active.add(v)
-    op = "+=" if lo.zero else "="          # without a clearing pass every element is written once
-    p.statements(p._print(sp.Indexed(lo.output.base, *lo.target)), lo.expr, op)
+    if window is None:
+        p.statements(p._print(sp.Indexed(lo.output.base, *lo.target)), lo.expr, op)
+    else:
+        _scatter_window_statements(p, lo, window, op)
     p.depth, p.active = depth, active
+
+
+def _positions(fixed) -> list[dict]:
+    """Every index combination of loops of fixed length, in the loops' order."""
+    return [dict(zip([v for v, _, _ in fixed], vals))
+            for vals in itertools.product(*[range(int(a), int(b) + 1) for _, a, b in fixed])]
+
+
+def _read_once(p: NumbaPrinter, w: sp.Expr, positions: list[dict]) -> list[sp.Dummy]:
+    """w at every window position, read into its own variable (w, w1, ...)."""
+    names = []
+    for sub in positions:
+        names.append(p.temp("w"))
+        p.emit(f"{p.names[names[-1]]} = {p._print(w.xreplace(sub))}")
+    return names
+
+
+def _scatter_window(lo: LoweredOutput):
+    """For a scatter form dX[..., s·i + m, ...] += x·w whose window (m, n) has a fixed size and
+    whose factor w (the kernel entry) does not depend on the loops inside the last one it reads:
+    (outer loops, inner loops, window loops, w, x); else None."""
+    if not lo.unclipped or not lo.zero:
+        return None
+    loops, window = list(lo.loops), []
+    while loops and (loops[-1][2] - loops[-1][1] + 1).is_Integer and \
+            any(loops[-1][0] in sp.sympify(i).free_symbols for i in lo.target):
+        window.insert(0, loops.pop())
+    size = math.prod(int(b - a + 1) for _, a, b in window) if window else 0
+    factors = sp.Mul.make_args(lo.expr)
+    if not window or size > JAM_LIMIT or len(factors) != 2:
+        return None
+    w_vars = [v for v, _, _ in window]
+    for w in factors:
+        x = factors[1] if w is factors[0] else factors[0]
+        if not isinstance(w, sp.Indexed) or x.free_symbols & set(w_vars):
+            continue
+        used = [k for k, (v, _, _) in enumerate(loops) if v in w.free_symbols]
+        last = max(used, default=-1)
+        if last < len(loops) - 1 and not any((a.free_symbols | b.free_symbols) & set(w_vars)
+                                             for _, a, b in loops):
+            return loops[:last + 1], loops[last + 1:], window, w, x
+    return None
+
+
+def _scatter_window_statements(p: NumbaPrinter, lo: LoweredOutput, window, op: str) -> None:
+    """The window's kernel entries read once into variables outside the pixel loops, the pixel's
+    own factor once per pixel, then one statement per window position, in the loops' order:
+    the same additions in the same order as the loops over the window (bit for bit)."""
+    _, inner, fixed, w, x = window
+    subs = _positions(fixed)
+    coefficients = _read_once(p, w, subs)
+    depth = p.depth
+    for v, a, b in inner:
+        p.emit(f"for {p.name(v)} in {p.range_of(a, b)}:")
+        p.depth += 1
+        p.active.add(v)
+    g = p.temp("g")
+    p.emit(f"{p.names[g]} = {p._print(x)}")
+    for c, sub in zip(coefficients, subs):
+        target = p._print(sp.Indexed(lo.output.base, *[sp.sympify(i).xreplace(sub) for i in lo.target]))
+        p.emit(f"{target} {op} {p._print(g * c)}")
+    p.depth = depth
+
+
+def _window_split(lo: LoweredOutput, expr: sp.Expr):
+    """For Y[outer, inner] = Σ_R Σ_F w[outer, R, F]·x[...] + rest, where R are sum indices of
+    run-time length (channels), F a window of fixed size (3 × 3) and w does not depend on the
+    inner output loops: (outer, inner, R, F, w, x, rest); else None."""
+    total, rest = _split_sum(expr)
+    if total is None or len(lo.loops) < 2:
+        return None
+    limits = list(total.limits)
+    fixed = [(v, a, b) for v, a, b in limits if (b - a + 1).is_Integer]
+    runtime = [lim for lim in limits if lim not in fixed]
+    if not runtime or not fixed or limits[:len(runtime)] != runtime:
+        return None
+    if math.prod(int(b - a + 1) for _, a, b in fixed) > JAM_LIMIT:
+        return None
+    factors = sp.Mul.make_args(total.function)
+    loop_vars = [v for v, _, _ in lo.loops]
+    for n_inner in range(len(loop_vars) - 1, 0, -1):
+        outer, inner = loop_vars[:-n_inner], loop_vars[-n_inner:]
+        ws = [f for f in factors if not f.free_symbols & set(inner)]
+        if len(factors) == 2 and len(ws) == 1 and isinstance(ws[0], sp.Indexed):
+            w = ws[0]
+            x = factors[1] if factors[0] is w else factors[0]
+            sum_vars = {v for v, _, _ in limits}
+            if (not x.free_symbols & set(inner) or rest.free_symbols & sum_vars
+                    or lo.output.base in expr.atoms(sp.IndexedBase)
+                    or any((a.free_symbols | b.free_symbols) & (sum_vars | set(inner))
+                           for _, a, b in lo.loops[:-n_inner])):
+                return None
+            return lo.loops[:-n_inner], lo.loops[-n_inner:], runtime, fixed, w, x, rest
+    return None
+
+
+def _window_outside(p: NumbaPrinter, spec: KernelSpec, lo: LoweredOutput, expr: sp.Expr,
+                    target: str) -> bool:
+    """Write Y = Σ_R Σ_F w·x + rest (a convolutional layer: channels R, a fixed window F) with the
+    channel loops outside the pixel loops: per channel, the window's coefficients w are read
+    once into variables and each pixel adds its terms to Y[...], in the written order. Every
+    element sees the same additions in the same order as `acc = 0; acc += ...; Y = acc + rest`
+    (bit for bit), but the coefficients no longer reload per pixel. False when expr is not of
+    that form."""
+    found = _window_split(lo, expr)
+    if found is None:
+        return False
+    outer, inner, runtime, fixed, w, x, rest = found
+    for k, (v, a, b) in enumerate(outer):
+        p.emit(f"for {p.name(v)} in {p.range_of(a, b, parallel=spec.parallel and k == 0)}:")
+        p.depth += 1
+        p.active.add(v)
+
+    def pixels(statements):
+        depth = p.depth
+        for v, a, b in inner:
+            p.emit(f"for {p.name(v)} in {p.range_of(a, b)}:")
+            p.depth += 1
+            p.active.add(v)
+        statements()
+        p.depth = depth
+    pixels(lambda: p.emit(f"{target} = 0.0"))
+    depth = p.depth
+    for v, a, b in order_loops(runtime):
+        p.emit(f"for {p.name(v)} in {p.range_of(a, b)}:")
+        p.depth += 1
+        p.active.add(v)
+    window = _positions(fixed)
+    coefficients = _read_once(p, w, window)
+
+    def accumulate():
+        acc = p.temp("acc")
+        p.emit(f"{p.names[acc]} = {target}")
+        for c, sub in zip(coefficients, window):
+            p.emit(f"{p.names[acc]} += {p._print(c * x.xreplace(sub))}")
+        p.emit(f"{target} = {p.names[acc]}")
+    pixels(accumulate)
+    p.depth = depth
+    if rest != 0:
+        acc = sp.Dummy("acc")
+        p.names[acc] = target
+        pixels(lambda: p.statements(target, acc + rest))
+    return True
 
 
 def _jam(p: NumbaPrinter, lo: LoweredOutput, inner, expr: sp.Expr) -> None:
     """Output = Sum + rest over the `inner` loops (of fixed lengths): every combination of their
     indices accumulated in its own variable, in one pass of the Sum's loops."""
-    import itertools
     total, rest = _split_sum(expr)
     base, indices = lo.output.base, lo.output.indices
-    copies = [dict(zip([v for v, _, _ in inner], vals))
-              for vals in itertools.product(*[range(int(a), int(b) + 1) for _, a, b in inner])]
+    copies = _positions(inner)
     accs = [p.temp("acc") for _ in copies]
     p.sum_loops(total, into=[(p.names[a], c) for a, c in zip(accs, copies)])
     for acc, c in zip(accs, copies):
