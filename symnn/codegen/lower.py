@@ -13,7 +13,9 @@
    covering it (∂L/∂X[p] = Σ_i [s·i ≤ p ≤ s·i + k − 1] f(i, p − s·i)) is written the other way
    round: loop over i and the offset m = p − s·i, and add f(i, m) into the output at s·i + m.
    Each element receives the same terms in the same order, without per-element bound
-   arithmetic (transposed convolution, pooling backward).
+   arithmetic (transposed convolution, pooling backward). Windows that span a whole output
+   axis run unclipped (range(k)); the kernel checks before the call that they stay inside the
+   output (bounds.writes).
 6. Delinearisation: an output index read only through ⌊k/W⌋ and k mod W (digit by digit) runs
    as loops over its digits, each element written at k = (q·H + r)·W + j (flatten).
 CSE happens in the printer, per statement, once Sums and guarded branches are hoisted.

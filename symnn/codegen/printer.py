@@ -8,6 +8,13 @@ accumulator into the current block and returns the accumulator's name; `statemen
 Sums and guarded branches, applies sympy.cse and writes the assignments.
 
 `kernel_module()` assembles the whole generated module (header, metadata, shape function, kernel).
+Its loop nests keep every element's additions as written (same terms, same order), with these
+rewrites: Sums that do not depend on inner loops computed before them; fixed-size output loops
+jammed into one pass of the Sum (`_jam`); for a fixed window over run-time channels, channels
+outside the pixels and the window's coefficients read once (`_window_outside`), likewise in a
+scatter form (`_scatter_window`); outputs over the same loops written in one pass. The one
+exception to the written order: a whole-axis matrix product goes to BLAS (np.dot) above
+BLAS_MIN multiply-adds.
 """
 from __future__ import annotations
 
