@@ -66,10 +66,7 @@ FLOOR_SYMNN = """\
 import os
 from symnn.codegen.numba_start import numba
 numba()
-from numba import njit
-@njit(cache=True)
-def f(x):
-    return x + 1.0
+""" + FLOOR + """\
 def done():
     os._exit(0)
 """

@@ -139,10 +139,10 @@ class Kernel:
         output (Numba does not check bounds)."""
         arrays = {n: v for (n, _, _), v in zip(self.inputs, values)}
         outputs = {n: shape for (n, _, _), shape in zip(self.outputs, out_shapes)}
-        given = ", ".join(f"{n} {v.shape}" for n, v in arrays.items() if isinstance(v, np.ndarray))
         for name, axis, low, high in self._reads(*values):
             size = outputs[name][axis] if name in outputs else arrays[name].shape[axis]
             if high >= low and (low < 0 or high >= size):
+                given = ", ".join(f"{n} {v.shape}" for n, v in arrays.items() if isinstance(v, np.ndarray))
                 if name in outputs:
                     raise InputError(f"kernel {self.name}: these inputs do not fit together: with "
                                      f"{given} it would write {name} up to index {int(high)} along "

@@ -111,6 +111,14 @@ class NumbaPrinter(PythonCodePrinter):
         finally:
             self.depth -= levels
 
+    def open_loops(self, loops, parallel: bool = False) -> None:
+        """`for v in range(lo, hi + 1):` for each (v, lo, hi), nested, the first one a prange when
+        `parallel`; the caller closes them by restoring `depth` (and `active`)."""
+        for k, (v, a, b) in enumerate(loops):
+            self.emit(f"for {self.name(v)} in {self.range_of(a, b, parallel=parallel and k == 0)}:")
+            self.depth += 1
+            self.active.add(v)
+
     def range_of(self, lo: sp.Expr, hi: sp.Expr, parallel: bool = False) -> str:
         """`range(lo, hi + 1)`, the +1 pushed into a Min so the bound reads naturally."""
         stop = sp.Min(*[a + 1 for a in hi.args]) if isinstance(hi, sp.Min) else hi + 1
@@ -236,10 +244,7 @@ class NumbaPrinter(PythonCodePrinter):
         for name, _ in into:
             self.emit(f"{name} = 0.0")
         depth, active = self.depth, set(self.active)
-        for v, a, b in order_loops(limits):
-            self.emit(f"for {self.name(v)} in {self.range_of(a, b)}:")
-            self.depth += 1
-            self.active.add(v)
+        self.open_loops(order_loops(limits))
         self.assign_all([(name, body.xreplace(subs)) for name, subs in into], "+=")
         self.depth, self.active = depth, active
         return acc_sym
@@ -531,17 +536,18 @@ def _same_loop_outputs(lowered: list[LoweredOutput], k: int) -> list[LoweredOutp
     """lowered[k] and the outputs right after it over the same loops whose values are Sums
     with the same limits (a max-pool's maximum and its switch), or which are no Sums at all
     (the 2 × 2 max-pool's Max and its switch): they can share one pass."""
-    def plain(lo):
-        return lo.target is None and not lo.guard and not lo.output.accumulate
-
-    def limits(lo):
-        return lo.expr.limits if isinstance(lo.expr, sp.Sum) else None
-    group = [lowered[k]]
-    if not plain(lowered[k]) or (limits(lowered[k]) is None and lowered[k].expr.has(sp.Sum)):
+    def kind(lo):
+        """The Sum's limits, "value" for an expression without Sums, None: not shareable."""
+        if lo.target is not None or lo.guard or lo.output.accumulate:
+            return None
+        if isinstance(lo.expr, sp.Sum):
+            return lo.expr.limits
+        return None if lo.expr.has(sp.Sum) else "value"
+    group, first = [lowered[k]], kind(lowered[k])
+    if first is None:
         return group
     for lo in lowered[k + 1:]:
-        if not (plain(lo) and lo.loops == group[0].loops and limits(lo) == limits(group[0])
-                and (limits(lo) is not None or not lo.expr.has(sp.Sum))):
+        if lo.loops != group[0].loops or kind(lo) != first:
             break
         group.append(lo)
     return group
@@ -554,10 +560,7 @@ def _target(p: NumbaPrinter, lo: LoweredOutput, names) -> str:
 def _fused_values(p: NumbaPrinter, spec: KernelSpec, group: list[LoweredOutput], names) -> None:
     """Outputs over the same loops written in one pass; what their values share is computed once."""
     depth, active = p.depth, set(p.active)
-    for k, (v, a, b) in enumerate(group[0].loops):
-        p.emit(f"for {p.name(v)} in {p.range_of(a, b, parallel=spec.parallel and k == 0)}:")
-        p.depth += 1
-        p.active.add(v)
+    p.open_loops(group[0].loops, parallel=spec.parallel)
     p.assign_all([(_target(p, lo, names), lo.expr) for lo in group])
     p.depth, p.active = depth, active
 
@@ -566,10 +569,7 @@ def _fused_outputs(p: NumbaPrinter, spec: KernelSpec, group: list[LoweredOutput]
     """Outputs Σ f_1, Σ f_2, ... over the same loops and limits, accumulated in one pass of the
     loops: each keeps its own accumulator and order; what their terms share is computed once."""
     depth, active = p.depth, set(p.active)
-    for k, (v, a, b) in enumerate(group[0].loops):
-        p.emit(f"for {p.name(v)} in {p.range_of(a, b, parallel=spec.parallel and k == 0)}:")
-        p.depth += 1
-        p.active.add(v)
+    p.open_loops(group[0].loops, parallel=spec.parallel)
     limits, bodies = [], [lo.expr.function for lo in group]
     for v, a, b in group[0].expr.limits:
         if v in p.active:
@@ -582,10 +582,7 @@ def _fused_outputs(p: NumbaPrinter, spec: KernelSpec, group: list[LoweredOutput]
     for acc in accs:
         p.emit(f"{p.names[acc]} = 0.0")
     inner_depth = p.depth
-    for v, a, b in order_loops(limits):
-        p.emit(f"for {p.name(v)} in {p.range_of(a, b)}:")
-        p.depth += 1
-        p.active.add(v)
+    p.open_loops(order_loops(limits))
     p.assign_all([(p.names[acc], body) for acc, body in zip(accs, bodies)], "+=")
     p.depth = inner_depth
     for lo, acc in zip(group, accs):
@@ -619,13 +616,11 @@ def _output_loops(p: NumbaPrinter, spec: KernelSpec, lo: LoweredOutput, names) -
         with p.indented():
             p.emit(call)
             if rest != 0:
-                for v, a, b in lo.loops:
-                    p.emit(f"for {p.name(v)} in {p.range_of(a, b)}:")
-                    p.depth += 1
+                p.open_loops(lo.loops)
                 acc = sp.Dummy("acc")
                 p.names[acc] = target
                 p.statements(target, acc + rest)
-                p.depth -= len(lo.loops)
+                p.depth, p.active = depth + 1, set(active)
         p.emit("else:  # small sizes: the loops, in the written order")
         p.depth += 1
     loops = list(lo.loops)
@@ -636,10 +631,8 @@ def _output_loops(p: NumbaPrinter, spec: KernelSpec, lo: LoweredOutput, names) -
         return
     inner = _jammable(expr, loops) if plain else 0
     outer = loops[:len(loops) - inner]
-    for k, (v, a, b) in enumerate(outer):
-        p.emit(f"for {p.name(v)} in {p.range_of(a, b, parallel=spec.parallel and k == 0)}:")
-        p.depth += 1
-        p.active.add(v)
+    for k, loop in enumerate(outer):
+        p.open_loops([loop], parallel=spec.parallel and k == 0)
         if plain:
             expr = _hoist_sums(p, expr, [v for v, _, _ in loops], k)
     if inner:
@@ -655,18 +648,12 @@ def _scatter_loops(p: NumbaPrinter, spec: KernelSpec, lo: LoweredOutput, names, 
     where it belongs; or, delinearised (step 6), write each element where its index lands."""
     depth, active = p.depth, set(p.active)
     if lo.zero:
-        for v, a, b in lo.zero:
-            p.emit(f"for {p.name(v)} in {p.range_of(a, b)}:")
-            p.depth += 1
+        p.open_loops(lo.zero)
         p.emit(f"{target} = 0.0")
-        p.depth = depth
+        p.depth, p.active = depth, set(active)
     op = "+=" if lo.zero else "="          # without a clearing pass every element is written once
     window = _scatter_window(lo)
-    loops = lo.loops if window is None else window[0]
-    for v, a, b in loops:
-        p.emit(f"for {p.name(v)} in {p.range_of(a, b)}:")
-        p.depth += 1
-        p.active.add(v)
+    p.open_loops(lo.loops if window is None else window[0])
     if window is None:
         p.statements(p._print(sp.Indexed(lo.output.base, *lo.target)), lo.expr, op)
     else:
@@ -724,10 +711,7 @@ def _scatter_window_statements(p: NumbaPrinter, lo: LoweredOutput, window, op: s
     subs = _positions(fixed)
     coefficients = _read_once(p, w, subs)
     depth = p.depth
-    for v, a, b in inner:
-        p.emit(f"for {p.name(v)} in {p.range_of(a, b)}:")
-        p.depth += 1
-        p.active.add(v)
+    p.open_loops(inner)
     g = p.temp("g")
     p.emit(f"{p.names[g]} = {p._print(x)}")
     for c, sub in zip(coefficients, subs):
@@ -751,11 +735,13 @@ def _window_split(lo: LoweredOutput, expr: sp.Expr):
     if math.prod(int(b - a + 1) for _, a, b in fixed) > JAM_LIMIT:
         return None
     factors = sp.Mul.make_args(total.function)
+    if len(factors) != 2:
+        return None
     loop_vars = [v for v, _, _ in lo.loops]
     for n_inner in range(len(loop_vars) - 1, 0, -1):
-        outer, inner = loop_vars[:-n_inner], loop_vars[-n_inner:]
+        inner = loop_vars[-n_inner:]
         ws = [f for f in factors if not f.free_symbols & set(inner)]
-        if len(factors) == 2 and len(ws) == 1 and isinstance(ws[0], sp.Indexed):
+        if len(ws) == 1 and isinstance(ws[0], sp.Indexed):
             w = ws[0]
             x = factors[1] if factors[0] is w else factors[0]
             sum_vars = {v for v, _, _ in limits}
@@ -780,25 +766,16 @@ def _window_outside(p: NumbaPrinter, spec: KernelSpec, lo: LoweredOutput, expr: 
     if found is None:
         return False
     outer, inner, runtime, fixed, w, x, rest = found
-    for k, (v, a, b) in enumerate(outer):
-        p.emit(f"for {p.name(v)} in {p.range_of(a, b, parallel=spec.parallel and k == 0)}:")
-        p.depth += 1
-        p.active.add(v)
+    p.open_loops(outer, parallel=spec.parallel)
 
     def pixels(statements):
         depth = p.depth
-        for v, a, b in inner:
-            p.emit(f"for {p.name(v)} in {p.range_of(a, b)}:")
-            p.depth += 1
-            p.active.add(v)
+        p.open_loops(inner)
         statements()
         p.depth = depth
     pixels(lambda: p.emit(f"{target} = 0.0"))
     depth = p.depth
-    for v, a, b in order_loops(runtime):
-        p.emit(f"for {p.name(v)} in {p.range_of(a, b)}:")
-        p.depth += 1
-        p.active.add(v)
+    p.open_loops(order_loops(runtime))
     window = _positions(fixed)
     coefficients = _read_once(p, w, window)
 
