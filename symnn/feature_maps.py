@@ -25,6 +25,7 @@ from typing import Any
 import numpy as np
 
 from symnn.errors import DerivationError, InputError
+from symnn.limits import check_memory, check_work
 
 
 def _frozen(rows) -> np.ndarray:
@@ -54,14 +55,20 @@ SLIDE_MAP = _frozen([[0, 1, 0, 0, 0],
                      [0, 0, 1, 2, 1]])
 
 MAX_STEPS = 2500          # most cells steps() writes out
+MAX_STEP_PRODUCTS = 100_000   # most SymPy products the step tables build (cells x window)
+MAX_PRINTED = 1_000_000   # most numbers one rendering prints (the whole image at every step)
 
 
 # -- the feature map -----------------------------------------------------------------------------
+MAX_OPTION = 2**31 - 1     # largest stride or padding (the kernels take them as machine integers)
+
+
 def _as_array(value, what: str) -> np.ndarray:
     try:
         a = np.asarray(value)
-    except (ValueError, TypeError):
-        raise InputError(f"{what} must be an array of numbers (got {type(value).__name__})") from None
+    except (ValueError, TypeError, OverflowError):        # ragged lists, odd objects
+        raise InputError(f"{what} must be an array of numbers with rows of equal length "
+                         f"(got {type(value).__name__})") from None
     if a.dtype == bool:
         a = a.astype(np.float64)
     if a.dtype.kind not in "uif":
@@ -73,13 +80,29 @@ def _as_array(value, what: str) -> np.ndarray:
     return a
 
 
+def _shown_number(value) -> str:
+    """A number for an error message: a huge integer by its length, not its digits."""
+    if isinstance(value, (int, np.integer)) and abs(int(value)) > 10**12:
+        return f"an integer of about {int(abs(int(value)).bit_length() * 0.30103) + 1} digits"
+    text = repr(value)
+    return text if len(text) <= 40 else text[:40] + "..."
+
+
+def _is_integral(value) -> bool:
+    if isinstance(value, (bool, np.bool_)):
+        return False
+    if isinstance(value, (int, np.integer)):
+        return True
+    return isinstance(value, (float, np.floating)) and bool(np.isfinite(value)) and float(value).is_integer()
+
+
 def _int_option(value, name: str, minimum: int) -> int:
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer, float, np.floating)) \
-            or not float(value).is_integer():
-        raise InputError(f"{name} must be an integer >= {minimum} (got {value!r})")
+    accepted = f"{name} must be an integer from {minimum} to {MAX_OPTION}"
+    if not _is_integral(value):
+        raise InputError(f"{accepted} (got {_shown_number(value)})")
     v = int(value)
-    if v < minimum:
-        raise InputError(f"{name} must be an integer >= {minimum} (got {v})")
+    if v < minimum or v > MAX_OPTION:
+        raise InputError(f"{accepted} (got {_shown_number(v)})")
     return v
 
 
@@ -128,6 +151,7 @@ def feature_map(image, kernel, stride: int = 1, padding: int = 0, *,
     if kh > H + 2 * p or kw > W + 2 * p:
         raise InputError(f"the {kh}x{kw} kernel is larger than the {H + 2 * p}x{W + 2 * p} "
                          f"{'padded ' if p else ''}image; use a smaller kernel or more padding")
+    check_request(X.shape, K.shape, s, p)
     X = np.ascontiguousarray(X, dtype=np.float64)
     if p:
         X = np.pad(X, ((0, 0), (p, p), (p, p)))               # zeros: data movement, no arithmetic
@@ -140,6 +164,26 @@ def feature_map(image, kernel, stride: int = 1, padding: int = 0, *,
     from symnn.codegen import kernel as named
     Y = named("conv2d.layer_forward")(X[np.newaxis], K, np.zeros(F), s)[0]
     return Y if lead else Y[0]
+
+
+def output_shape(H: int, W: int, kh: int, kw: int, stride: int, padding: int) -> tuple[int, int]:
+    """(Ho, Wo) = (⌊(H + 2p − kh)/s⌋ + 1, ⌊(W + 2p − kw)/s⌋ + 1), in Python integers."""
+    return (H + 2 * padding - kh) // stride + 1, (W + 2 * padding - kw) // stride + 1
+
+
+def check_request(x_shape: tuple[int, int, int], k_shape: tuple[int, int, int, int],
+                  stride: int, padding: int) -> None:
+    """Refuse, before allocating, a feature map whose arrays (the float64 image, its padded copy,
+    the kernel and the maps) pass the memory limit or whose sum passes the work limit."""
+    C, H, W = (int(v) for v in x_shape)
+    F, _, kh, kw = (int(v) for v in k_shape)
+    Ho, Wo = output_shape(H, W, kh, kw, stride, padding)
+    Hp, Wp = H + 2 * padding, W + 2 * padding
+    nbytes = 8 * (C * H * W + C * Hp * Wp + F * C * kh * kw + 2 * F * Ho * Wo)
+    check_memory(nbytes, f"the feature map of a {C}x{H}x{W} image with padding {padding} "
+                         f"({F} map(s) of {Ho}x{Wo})")
+    check_work(F * Ho * Wo * C * kh * kw, f"the feature map ({F} map(s) of {Ho}x{Wo}, "
+                                          f"a {C}x{kh}x{kw} window each)")
 
 
 def specialised_spec(detector, name: str = "feature_map.specialised"):
@@ -217,13 +261,31 @@ class StepTable:
     def disagreements(self) -> list[Cell]:
         return [c for c in self.cells if c.slide is not None]
 
+    def printed(self, compact: bool = False) -> int:
+        """How many numbers a rendering prints: the image, detector and map once, and per cell
+        its products (compact) or the whole image, map and window again."""
+        once = self.image.size + self.kernel.size + self.feature_map.size
+        per_cell = self.kernel.size if compact else self.image.size + self.feature_map.size + 3 * self.kernel.size
+        return once + len(self.cells) * per_cell
+
+    def check_printed(self, compact: bool = False) -> None:
+        """Refuse a rendering of more than MAX_PRINTED numbers before building its text."""
+        n = self.printed(compact)
+        if n > MAX_PRINTED:
+            hint = "" if compact or not self.cells else ", or use --compact (one line per cell)"
+            raise InputError(f"the feature map's text would print {n} numbers; at most "
+                             f"{MAX_PRINTED} (give a smaller image{hint})")
+
     def text(self, compact: bool = False) -> str:
+        self.check_printed(compact)
         return _text(self, compact)
 
     def latex(self, standalone: bool = True, compact: bool = False) -> str:
+        self.check_printed(compact)
         return _latex(self, standalone, compact)
 
     def markdown(self, compact: bool = False) -> str:
+        self.check_printed(compact)
         return _markdown(self, compact)
 
     def render(self, fmt: str = "text", compact: bool = False) -> str:
@@ -264,10 +326,14 @@ def steps(image=None, kernel=None, stride: int = 1, padding: int = 0, *, cells: 
     if img.ndim != 2 or k.ndim != 2:
         raise InputError(f"the step tables take a 2-D image and a 2-D kernel (got shapes {img.shape} "
                          f"and {k.shape}); use feature_map() for channels and several detectors")
+    _check_printable(img.shape, k.shape, stride, padding)   # before computing anything
     Y = feature_map(img, k, stride, padding)             # the generated kernel's numbers
     if cells and Y.size > MAX_STEPS:
         raise InputError(f"the feature map has {Y.size} cells; the step tables show at most "
                          f"{MAX_STEPS} (give a smaller image)")
+    if cells and Y.size * k.size > MAX_STEP_PRODUCTS:
+        raise InputError(f"the step tables would write {Y.size * k.size} products ({Y.size} cells "
+                         f"of {k.size}); at most {MAX_STEP_PRODUCTS} (give a smaller image or detector)")
     s, p = int(stride), int(padding)
     padded = np.pad(np.asarray(img, dtype=np.float64), p) if p else np.asarray(img, dtype=np.float64)
     lecture = is_lecture_example(img, k, s, p)
@@ -307,6 +373,19 @@ def steps(image=None, kernel=None, stride: int = 1, padding: int = 0, *, cells: 
         agree = Y.size - len(table.disagreements())
         table.notes.append(f"Checked against the slide: {agree} of {Y.size} cells agree.")
     return table
+
+
+def _check_printable(img_shape, k_shape, stride, padding) -> None:
+    """The least any rendering prints (the padded image, the detector, the map) within MAX_PRINTED."""
+    s, p = _int_option(stride, "stride", 1), _int_option(padding, "padding", 0)
+    (H, W), (kh, kw) = img_shape, k_shape
+    Ho, Wo = output_shape(H, W, kh, kw, s, p)
+    if Ho > 0 and Wo > 0:
+        check_request((1, H, W), (1, 1, kh, kw), s, p)   # memory first: the bigger bound
+    n = (H + 2 * p) * (W + 2 * p) + kh * kw + max(Ho, 0) * max(Wo, 0)
+    if n > MAX_PRINTED:
+        raise InputError(f"the feature map's text would print {n} numbers; at most {MAX_PRINTED} "
+                         "(give a smaller image, or use symnn.feature_map in Python)")
 
 
 def _fmt(v) -> str:
@@ -410,6 +489,7 @@ def _formula() -> str:
 
 def summary_text(t: StepTable) -> str:
     """Image, detector and feature map side by side (what `symnn feature-map` prints)."""
+    t.check_printed(compact=True)
     w = _width(t.image, t.kernel, t.feature_map)
     label = "input image, framed by zeros" if t.padding else "input image"
     blocks = [[label, *_grid(t.image, w)], ["feature detector", *_grid(t.kernel, w)],
@@ -529,6 +609,7 @@ def _latex(t: StepTable, standalone: bool, compact: bool) -> str:
 
 
 def summary_latex(t: StepTable) -> str:
+    t.check_printed(compact=True)
     from symnn.outputs import TAG
     from symnn.render.latex import latex_text
     body = [latex_text(_header(t)) + ".",
@@ -602,6 +683,7 @@ def _markdown(t: StepTable, compact: bool) -> str:
 
 
 def summary_markdown(t: StepTable) -> str:
+    t.check_printed(compact=True)
     from symnn.outputs import TAG
     out = [f"<!-- {TAG} -->", _header(t) + ".", "", "Input image:", "", *_md_table(t.image), "",
            "Feature detector:", "", *_md_table(t.kernel), "", "Feature map:", "", *_md_table(t.feature_map), ""]

@@ -66,6 +66,7 @@ import numpy as np
 
 from symnn.codegen import register
 from symnn.errors import InputError, UnknownNameError, unknown
+from symnn.limits import check_memory, check_work
 
 if TYPE_CHECKING:
     from symnn.codegen import Kernel, KernelSpec
@@ -149,7 +150,10 @@ def add_kernel(name: str, matrix, description: str = "") -> np.ndarray:
 def _read(kernel) -> np.ndarray:
     from symnn.images import read_matrix
     if isinstance(kernel, (list, tuple)):
-        kernel = np.asarray(kernel, dtype=np.float64)
+        try:
+            kernel = np.asarray(kernel)
+        except (ValueError, TypeError, OverflowError):    # ragged rows, odd objects
+            raise InputError("a kernel given as a list needs rows of numbers of equal length") from None
     return read_matrix(kernel)
 
 
@@ -162,7 +166,7 @@ def resolve(kernel) -> tuple[str, np.ndarray]:
         text = kernel.strip()
         if text and all(c.isalnum() or c in "-_" for c in text) and not os.path.exists(text) \
                 and not _is_number(text):
-            raise UnknownNameError(f"unknown kernel {kernel!r}; give a name ({', '.join(KERNELS)}), "
+            raise UnknownNameError(f"unknown kernel {_brief(text)}; give a name ({', '.join(KERNELS)}), "
                                    "a kernel file, or an inline matrix such as \"0 -1 0; -1 5 -1; 0 -1 0\"")
         m = _check_matrix(_read(kernel), "the kernel")
         name = os.path.splitext(os.path.basename(text))[0] if os.path.exists(text) else "custom"
@@ -178,6 +182,11 @@ def resolve(kernel) -> tuple[str, np.ndarray]:
         return "custom", m
     raise InputError(f"give the kernel as a name ({', '.join(KERNELS)}), inline text, a file or "
                      f"a 2-D array; got {type(kernel).__name__}")
+
+
+def _brief(text: str) -> str:
+    from symnn.images import brief
+    return brief(text, 40)
 
 
 def _is_number(s: str) -> bool:
@@ -440,17 +449,23 @@ def index_tables(size: int, k: int, border: str) -> tuple[np.ndarray, np.ndarray
 
 
 def value_range(dtype: np.dtype) -> float:
-    """The largest valid value of an image of this dtype: 255, 65535 (uint16) or 1.0 (floats)."""
+    """The largest valid value of an image of this dtype: 65535 for uint16, 1.0 for floats, 255
+    for other integers, but 127 for int8 (its largest value: results are clipped to [0, 127]
+    and the offset scales with it, so nothing wraps round)."""
     dtype = np.dtype(dtype)
-    if dtype == np.uint16:
+    if dtype.kind == "u" and dtype.itemsize == 2:          # either byte order
         return 65535.0
     if dtype.kind in "ui":
-        return 255.0
+        return float(min(255, np.iinfo(dtype).max))
     return 1.0
 
 
 def _check_image(image) -> np.ndarray:
-    img = np.asarray(image)
+    try:
+        img = np.asarray(image)
+    except (ValueError, TypeError, OverflowError):        # ragged lists, odd objects
+        raise InputError("an image is an array of numbers with rows of equal length; got "
+                         f"{type(image).__name__}") from None
     if img.dtype == bool or img.dtype.kind not in "uif":
         raise InputError(f"an image holds numbers (uint8, uint16 or floats in 0..1); got dtype {img.dtype}")
     if img.ndim == 3 and img.shape[2] > 4 and img.shape[0] in (1, 3, 4):
@@ -466,6 +481,27 @@ def _check_image(image) -> np.ndarray:
             and not np.all(np.isfinite(img)):
         raise InputError("the image holds NaN or infinite values; give finite numbers")
     return img
+
+
+def memory_needed(shape: tuple[int, ...], dtype, kernel_shape: tuple[int, int]) -> int:
+    """Bytes apply() allocates for an image: per plane a float64 copy and the output buffer, then
+    the planes' results, their stack and the rounded copy in the image's dtype."""
+    H, W = int(shape[0]), int(shape[1])
+    C = int(shape[2]) if len(shape) == 3 else 1
+    kh, kw = kernel_shape
+    plane = H * W * 8
+    return 2 * plane + 2 * C * plane + C * H * W * max(8, np.dtype(dtype).itemsize) \
+        + 16 * (H + W + kh + kw)
+
+
+def check_request(shape: tuple[int, ...], dtype, kernel_shape: tuple[int, int]) -> None:
+    """Refuse, before allocating, a filter that passes the memory or the work limit."""
+    H, W = int(shape[0]), int(shape[1])
+    C = int(shape[2]) if len(shape) == 3 else 1
+    kh, kw = kernel_shape
+    check_memory(memory_needed(shape, dtype, kernel_shape),
+                 f"filtering the {W}x{H} image ({C} channel(s)) with a {kh}x{kw} kernel")
+    check_work(C * H * W * kh * kw, f"filtering the {W}x{H} image ({C} channel(s)) with a {kh}x{kw} kernel")
 
 
 def apply(image, kernel="sharpen", border: str = "extend", *, divisor: float | None = None,
@@ -499,6 +535,7 @@ def apply(image, kernel="sharpen", border: str = "extend", *, divisor: float | N
     if border == "crop" and (H < kh or W < kw):
         raise InputError(f"the {kh}x{kw} kernel is larger than the {H}x{W} image; with border "
                          "'crop' nothing is left (use extend, wrap or zero)")
+    check_request(img.shape, img.dtype, (kh, kw))
     vmax = value_range(img.dtype)
     if parallel is None:
         parallel = H * W >= PARALLEL_MIN_PIXELS

@@ -6,15 +6,19 @@ The dtype says the value range: uint8 0..255, uint16 0..65535, float 0..1.
 """
 from __future__ import annotations
 
+import errno
 import io
 import os
 import re
+import stat
 import warnings
 from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
 
-from symnn.errors import FileError, InputError
+from symnn.errors import FileError, InputError, SymnnError
+from symnn.limits import check_memory, check_text_size, text_limit
 from symnn.outputs import TAG, atomic_write
 
 DEFAULT_IMAGE_NAME = "grace_hopper.jpg"  # matplotlib's bundled sample photo
@@ -22,18 +26,74 @@ DEFAULT_IMAGE_NAME = "grace_hopper.jpg"  # matplotlib's bundled sample photo
 _PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 _JPEG_MAGIC = b"\xff\xd8\xff"
 _WRITE_FORMATS = {".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG"}
+# the decoders symnn lets Pillow use on untrusted files (not every plug-in Pillow has)
+READ_FORMATS = ("PNG", "JPEG", "GIF", "BMP", "TIFF", "WEBP", "PPM")
+# bytes per pixel while decoding: Pillow's buffer (<= 4), a converted copy (<= 4), the array (<= 4)
+DECODE_BYTES_PER_PIXEL = 12
+_KINDS = ((stat.S_ISFIFO, "a FIFO (named pipe)"), (stat.S_ISCHR, "a character device"),
+          (stat.S_ISBLK, "a block device"), (stat.S_ISSOCK, "a socket"))
+
+
+def shown(path: object) -> str:
+    """A path (or any user text) as one printable line: repr() if it holds control characters."""
+    s = os.fspath(path) if isinstance(path, (str, os.PathLike)) else str(path)
+    s = s if isinstance(s, str) else os.fsdecode(s)
+    return s if s.isprintable() else repr(s)
+
+
+def _stat_file(p: Path) -> os.stat_result:
+    """stat() a path that must be an existing regular file; a FileError saying what it is."""
+    try:
+        st = os.stat(p)                                   # follows symlinks
+    except ValueError:                                    # an embedded NUL byte
+        raise FileError(f"{shown(p)} is not a valid file name") from None
+    except OSError as exc:
+        if exc.errno in (errno.ENOENT, errno.ENOTDIR):
+            raise FileError(f"no such file: {shown(p)}; give the path of an existing file") from None
+        if exc.errno == errno.ELOOP:
+            raise FileError(f"cannot open {shown(p)}: a loop of symbolic links; give a file") from None
+        if exc.errno == errno.EACCES:
+            raise FileError(f"cannot read {shown(p)}: permission denied") from None
+        raise FileError(f"cannot open {shown(p)}: {exc.strerror or exc}") from None
+    if stat.S_ISDIR(st.st_mode):
+        raise FileError(f"{shown(p)} is a directory; give a file")
+    _check_regular(st, p)
+    return st
+
+
+def _check_regular(st: os.stat_result, p: Path) -> None:
+    if not stat.S_ISREG(st.st_mode):
+        kind = next((name for test, name in _KINDS if test(st.st_mode)), "not a regular file")
+        raise FileError(f"{shown(p)} is {kind}, not a regular file; give a file")
 
 
 def _open_checked(path: str | os.PathLike) -> Path:
     """The path of an existing, readable regular file, or a FileError saying what is wrong."""
     p = Path(path)
-    if not p.exists():
-        raise FileError(f"no such file: {p}; give the path of an existing file")
-    if p.is_dir():
-        raise FileError(f"{p} is a directory; give a file")
+    _stat_file(p)
     if not os.access(p, os.R_OK):
-        raise FileError(f"cannot read {p}: permission denied")
+        raise FileError(f"cannot read {shown(p)}: permission denied")
     return p
+
+
+def open_regular(path: str | os.PathLike) -> tuple[Path, BinaryIO]:
+    """Open a regular file for reading: FIFOs, devices, sockets and directories are refused
+    before they are opened (stat), and again on the open descriptor (no swap in between)."""
+    p = _open_checked(path)
+    try:
+        fd = os.open(p, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0))
+    except OSError as exc:
+        if exc.errno == errno.EACCES:
+            raise FileError(f"cannot read {shown(p)}: permission denied") from None
+        raise FileError(f"cannot open {shown(p)}: {exc.strerror or exc}") from None
+    try:
+        _check_regular(os.fstat(fd), p)
+        if hasattr(os, "set_blocking"):
+            os.set_blocking(fd, True)
+    except BaseException:
+        os.close(fd)
+        raise
+    return p, os.fdopen(fd, "rb")
 
 
 def _pil_to_array(im, path: Path) -> np.ndarray:
@@ -45,10 +105,10 @@ def _pil_to_array(im, path: Path) -> np.ndarray:
     if im.mode == "1":
         im = im.convert("L")
     elif im.mode in ("LA", "La", "PA"):
-        warnings.warn(f"{path}: alpha channel dropped (symnn reads grayscale or RGB)", stacklevel=3)
+        warnings.warn(f"{shown(path)}: alpha channel dropped (symnn reads grayscale or RGB)", stacklevel=3)
         im = im.getchannel(0)
     elif im.mode in ("RGBA", "RGBa"):
-        warnings.warn(f"{path}: alpha channel dropped (symnn reads grayscale or RGB)", stacklevel=3)
+        warnings.warn(f"{shown(path)}: alpha channel dropped (symnn reads grayscale or RGB)", stacklevel=3)
         im = im.convert("RGB")
     elif im.mode in ("CMYK", "YCbCr", "LAB", "HSV"):
         im = im.convert("RGB")
@@ -62,23 +122,66 @@ def _pil_to_array(im, path: Path) -> np.ndarray:
 
 
 def read_image(path: str | os.PathLike) -> np.ndarray:
-    """Read a PNG or JPEG (or any image Pillow reads) as (H, W) grayscale or (H, W, 3) RGB.
+    """Read a PNG or JPEG (or a GIF, BMP, TIFF, WebP or PPM) as (H, W) grayscale or (H, W, 3) RGB.
 
     8-bit files give uint8, 16-bit grayscale PNG gives uint16; an alpha channel is dropped with
-    a warning; a JPEG's EXIF orientation is applied.
+    a warning; a JPEG's EXIF orientation is applied. Only regular files are opened; the size the
+    header declares is checked against the memory limit (SYMNN_MAX_MEMORY) and Pillow's
+    decompression-bomb limit before any pixel is decoded.
     """
+    p, fh = open_regular(path)
+    with fh:
+        return _decode(fh, p)
+
+
+def _decode(fh: BinaryIO, p: Path) -> np.ndarray:
     from PIL import Image, ImageOps, UnidentifiedImageError
 
-    p = _open_checked(path)
     try:
-        with Image.open(p) as im:
-            im = ImageOps.exif_transpose(im)
-            im.load()
-            return _pil_to_array(im, p)
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            im = Image.open(fh, formats=READ_FORMATS)
     except UnidentifiedImageError:
-        raise FileError(f"{p} is not an image symnn can read; give a PNG or JPEG file") from None
-    except (OSError, SyntaxError, ValueError) as exc:  # truncated or corrupt data
-        raise FileError(f"cannot read image {p}: {exc}") from None
+        raise FileError(f"{shown(p)} is not an image symnn can read; give a PNG or JPEG file") from None
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise _bomb(p) from None
+    except Exception as exc:  # noqa: BLE001 - any failure of a decoder on untrusted data
+        raise FileError(f"cannot read image {shown(p)}: {_reason(exc)}") from None
+    with im:
+        w, h = im.size
+        if w <= 0 or h <= 0:
+            raise FileError(f"cannot read image {shown(p)}: it declares {w}x{h} pixels")
+        check_memory(w * h * DECODE_BYTES_PER_PIXEL, f"decoding the {w}x{h} image {shown(p)}")
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("error", Image.DecompressionBombWarning)
+                im2 = ImageOps.exif_transpose(im)
+                im2.load()
+                return _pil_to_array(im2, p)
+        except SymnnError:
+            raise
+        except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+            raise _bomb(p) from None
+        except MemoryError:
+            raise InputError(f"out of memory decoding the {w}x{h} image {shown(p)}; lower "
+                             "SYMNN_MAX_MEMORY or give a smaller image") from None
+        except Exception as exc:  # noqa: BLE001 - truncated or corrupt data
+            raise FileError(f"cannot read image {shown(p)}: {_reason(exc)}") from None
+
+
+def _bomb(p: Path) -> FileError:
+    from PIL import Image
+    return FileError(f"{shown(p)} declares more than {Image.MAX_IMAGE_PIXELS} pixels, Pillow's "
+                     "limit against decompression bombs (PIL.Image.MAX_IMAGE_PIXELS); give a "
+                     "smaller image")
+
+
+def _reason(exc: BaseException) -> str:
+    """Why Pillow failed, without quoting the file's bytes (Pillow's messages may)."""
+    text = str(exc).lower()
+    if "truncated" in text or isinstance(exc, EOFError):
+        return "the data is truncated"
+    return f"the data is damaged or in a form symnn does not read ({type(exc).__name__})"
 
 
 def _to_storable(array: np.ndarray) -> np.ndarray:
@@ -168,7 +271,17 @@ _ACCEPTED = ("a matrix holds numbers separated by spaces or commas, rows separat
              "new lines")
 
 
+INLINE_QUOTE = 20         # at most this many characters of inline text are quoted in an error
+
+
+def brief(text: str, limit: int = INLINE_QUOTE) -> str:
+    """repr() of the user's own typing, cut to `limit` characters."""
+    return repr(text if len(text) <= limit else text[:limit] + "...")
+
+
 def _parse_matrix(text: str, source: str) -> np.ndarray:
+    """Rows of numbers. source is "FILE: " for a file (an error names the line and column, never
+    the file's text: it may hold secrets) or "" for inline text (quoted briefly)."""
     rows: list[list[float]] = []
     first_len = 0
     for line_no, line in enumerate(text.replace("\r\n", "\n").split("\n"), start=1):
@@ -177,17 +290,8 @@ def _parse_matrix(text: str, source: str) -> np.ndarray:
             tokens = [t for t in _VALUE_SPLIT.split(part.strip()) if t]
             if not tokens:
                 continue
-            values = []
-            for col, tok in enumerate(tokens, start=1):
-                where = (f"{source}line {line_no}, column {col}" if source
-                         else f"row {len(rows) + 1}, column {col}")
-                try:
-                    v = float(tok)
-                except ValueError:
-                    raise InputError(f"{where}: {tok!r} is not a number; {_ACCEPTED}") from None
-                if not np.isfinite(v):
-                    raise InputError(f"{where}: {tok!r} is not a finite number; {_ACCEPTED}")
-                values.append(v)
+            values = [_number(tok, source, line_no, len(rows) + 1, col)
+                      for col, tok in enumerate(tokens, start=1)]
             if rows and len(values) != first_len:
                 at = f"{source}line {line_no}: row {len(rows) + 1}" if source else f"row {len(rows) + 1}"
                 raise InputError(f"{at} has {len(values)} "
@@ -202,6 +306,19 @@ def _parse_matrix(text: str, source: str) -> np.ndarray:
     return np.array(rows, dtype=np.float64)
 
 
+def _number(tok: str, source: str, line_no: int, row: int, col: int) -> float:
+    """One value; a file's token is never quoted, inline text's only briefly."""
+    where = f"{source}line {line_no}, column {col}" if source else f"row {row}, column {col}"
+    what = "the value there" if source else brief(tok)
+    try:
+        v = float(tok)
+    except ValueError:
+        raise InputError(f"{where}: {what} is not a number; {_ACCEPTED}") from None
+    if not np.isfinite(v):
+        raise InputError(f"{where}: {what} is not a finite number; {_ACCEPTED}")
+    return v
+
+
 def _looks_like_path(text: str) -> bool:
     s = text.strip()
     if not s or ";" in s or "\n" in s or " " in s or "," in s:
@@ -209,58 +326,83 @@ def _looks_like_path(text: str) -> bool:
     return "/" in s or os.sep in s or bool(re.search(r"\.[A-Za-z][A-Za-z0-9]{1,4}$", s))
 
 
+_NOT_A_MATRIX = ("is neither a PNG/JPEG image nor a text matrix; give CSV or whitespace-separated "
+                 "numbers, or a grayscale PNG")
+
+
 def _read_matrix_file(p: Path) -> np.ndarray:
-    p = _open_checked(p)
-    try:
-        data = p.read_bytes()
-    except OSError as exc:
-        raise FileError(f"cannot read {p}: {exc.strerror or exc}") from None
-    if data.startswith(_PNG_MAGIC) or data.startswith(_JPEG_MAGIC):
-        img = read_image(p)
-        if img.ndim == 3:
-            if np.all(img == img[:, :, :1]):
-                img = img[:, :, 0]
-            else:
-                raise InputError(f"{p} is a colour image; a matrix file must be a grayscale image "
-                                 "(or CSV/whitespace text)")
-        return img.astype(np.float64)
+    p, fh = open_regular(p)
+    with fh:
+        try:
+            head = fh.read(8)
+            if head.startswith(_PNG_MAGIC) or head.startswith(_JPEG_MAGIC):
+                fh.seek(0)
+                return _gray_matrix(_decode(fh, p), p)
+            data = head + fh.read(text_limit() + 1 - len(head))
+        except OSError as exc:
+            raise FileError(f"cannot read {shown(p)}: {exc.strerror or exc}") from None
+    check_text_size(len(data), shown(p))
     if b"\x00" in data:
-        raise FileError(f"{p} is neither a PNG/JPEG image nor a text matrix; give CSV or "
-                        "whitespace-separated numbers, or a grayscale PNG")
+        raise FileError(f"{shown(p)} {_NOT_A_MATRIX}")
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
-        raise FileError(f"{p} is neither a PNG/JPEG image nor a text matrix; give CSV or "
-                        "whitespace-separated numbers, or a grayscale PNG") from None
-    return _parse_matrix(text, f"{p}: ")
+        raise FileError(f"{shown(p)} {_NOT_A_MATRIX}") from None
+    return _parse_matrix(text, f"{shown(p)}: ")
+
+
+def _gray_matrix(img: np.ndarray, p: Path) -> np.ndarray:
+    if img.ndim == 3:
+        if np.all(img == img[:, :, :1]):
+            img = img[:, :, 0]
+        else:
+            raise InputError(f"{shown(p)} is a colour image; a matrix file must be a grayscale image "
+                             "(or CSV/whitespace text)")
+    check_memory(img.size * 8, f"the {img.shape[1]}x{img.shape[0]} matrix from {shown(p)}")
+    return img.astype(np.float64)
+
+
+def _array_matrix(a: np.ndarray) -> np.ndarray:
+    if a.dtype.kind not in "biuf":
+        raise InputError(f"a matrix holds real numbers; got an array of dtype {a.dtype}")
+    if a.ndim != 2 or a.size == 0:
+        raise InputError(f"a matrix must be a non-empty 2-D array; got shape {a.shape}")
+    return np.asarray(a, dtype=np.float64)
 
 
 def read_matrix(text_or_path: str | os.PathLike | np.ndarray) -> np.ndarray:
     """A small 2-D float64 matrix (an image or a kernel) from inline text, a file, or an array.
 
     Inline: "0 0 1; 1 0 0" (rows separated by ';' or new lines, values by spaces or commas).
-    Files: CSV / whitespace text ('#' starts a comment), or a grayscale PNG (pixel values as
-    numbers, 0..255 for 8-bit).
+    Files: CSV / whitespace text ('#' starts a comment; at most SYMNN_MAX_TEXT bytes), or a
+    grayscale PNG (pixel values as numbers, 0..255 for 8-bit). Only regular files are read.
     """
     if isinstance(text_or_path, np.ndarray):
-        a = np.asarray(text_or_path, dtype=np.float64)
-        if a.ndim != 2 or a.size == 0:
-            raise InputError(f"a matrix must be a non-empty 2-D array; got shape {a.shape}")
-        return a
+        return _array_matrix(text_or_path)
     if isinstance(text_or_path, os.PathLike):
         return _read_matrix_file(Path(text_or_path))
     if not isinstance(text_or_path, str):
         raise InputError(f"give a matrix as text, a file path or an array; got {type(text_or_path).__name__}")
     text = text_or_path
-    if text.strip() and ";" not in text and "\n" not in text and os.path.exists(text.strip()):
+    check_text_size(len(text), "the inline matrix")
+    if text.strip() and ";" not in text and "\n" not in text and _exists(text.strip()):
         return _read_matrix_file(Path(text.strip()))
     if _looks_like_path(text):
         try:
             float(text)
         except ValueError:
-            raise FileError(f"no such file: {text.strip()}; give an existing file or an inline "
+            raise FileError(f"no such file: {shown(text.strip())}; give an existing file or an inline "
                             "matrix such as \"0 0 1; 1 0 0\"") from None
     return _parse_matrix(text, "")
+
+
+def _exists(path: str) -> bool:
+    """True for anything at path, even a dangling or looping symlink (reading it says why)."""
+    try:
+        os.lstat(path)
+        return True
+    except (OSError, ValueError):
+        return False
 
 
 def to_channels_first(img: np.ndarray) -> np.ndarray:

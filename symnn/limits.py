@@ -62,3 +62,20 @@ def check_text_size(nbytes: int, what: str) -> None:
     if nbytes > limit:
         raise InputError(f"{what} is larger than {human(limit)}; give a smaller file or raise "
                          f"{TEXT_ENV}")
+
+
+WORK_ENV = "SYMNN_MAX_WORK"
+DEFAULT_WORK = 10**11          # multiply-adds: a few minutes of the generated kernels
+
+
+def work_limit() -> int:
+    return _env_size(WORK_ENV, DEFAULT_WORK)
+
+
+def check_work(n_ops: float, what: str) -> None:
+    """Refuse a computation of more than the work limit (multiply-adds) before starting it: a
+    compiled loop cannot be interrupted once it runs."""
+    limit = work_limit()
+    if n_ops > limit:
+        raise InputError(f"{what} would take about {n_ops:.3g} multiply-adds, more than the limit "
+                         f"of {limit:.3g}; make it smaller or raise {WORK_ENV} (e.g. {WORK_ENV}=1T)")

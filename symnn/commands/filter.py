@@ -3,6 +3,7 @@ computed by symnn's generated kernels; one PNG per filter and, for several, a co
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -29,17 +30,40 @@ def _kernels(spec: str) -> list[tuple[str, object]]:
     if spec == "all":
         return [(name, name) for name in filters.KERNELS]
     parts = [s.strip() for s in spec.split(",")]
-    if len(parts) > 1 and all(s in filters.KERNELS for s in parts):
-        return [(s, s) for s in parts]
+    if len(parts) > 1 and not os.path.exists(spec) and any(_name_like(s) for s in parts):
+        for s in parts:                                   # a list of names: each must be known
+            if s not in filters.KERNELS:
+                from symnn.errors import UnknownNameError
+                from symnn.images import brief
+                raise UnknownNameError(f"unknown kernel {brief(s, 40)} in --kernel {brief(spec, 60)}; "
+                                       f"choose names from: {', '.join(filters.KERNELS)} (or all, "
+                                       "a kernel file, or an inline matrix)")
+        return [(s, s) for s in dict.fromkeys(parts)]
     name, matrix = filters.resolve(spec)
     return [(name, name if name in filters.KERNELS and matrix is filters.KERNELS[name] else matrix)]
+
+
+def _name_like(part: str) -> bool:
+    """A word a kernel name could be (letters, digits, - and _), not a number such as 1e3."""
+    from symnn.filters import _is_number
+    return bool(part) and all(c.isalnum() or c in "-_" for c in part) and not _is_number(part)
 
 
 def _same_file(a: Path, b: Path) -> bool:
     try:
         return a.resolve() == b.resolve() or (a.exists() and b.exists() and a.samefile(b))
-    except OSError:
+    except (OSError, ValueError, RuntimeError):     # a NUL byte, a symlink loop
         return False
+
+
+def _check_memory(image, kernels: list[tuple[str, object]]) -> None:
+    """All the filtered images are kept for the contact sheet: refuse before computing them."""
+    from symnn import filters
+    from symnn.limits import check_memory
+    biggest = max((filters.resolve(k)[1].shape for _, k in kernels), key=lambda s: s[0] * s[1])
+    need = filters.memory_needed(image.shape, image.dtype, biggest) + len(kernels) * image.nbytes
+    h, w = image.shape[:2]
+    check_memory(need, f"{len(kernels)} filter(s) of the {w}x{h} image")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -48,8 +72,9 @@ def run(args: argparse.Namespace) -> int:
     from symnn.images import default_image_path, read_image, write_image
     from symnn.outputs import check_writable
     source = Path(args.image) if args.image else default_image_path()
+    kernels = _kernels(args.kernel)                       # cheap checks before decoding
     image = read_image(source)
-    kernels = _kernels(args.kernel)
+    _check_memory(image, kernels)
     out_dir = Path(args.out)
     if out_dir.exists() and not out_dir.is_dir():
         raise FileError(f"--out {out_dir} is a file; give a folder")
@@ -89,6 +114,7 @@ def run(args: argparse.Namespace) -> int:
 SHEET_COLUMNS = 3
 PANEL_INCHES = (3.2, 3.6)      # width, height of one labelled panel
 SHEET_DPI = 100
+SHEET_MAX_SIDE = 1024          # larger images are subsampled for their panel (memory)
 
 
 def sheet_size(n_panels: int) -> tuple[int, int]:
@@ -112,6 +138,8 @@ def contact_sheet(original, results, path, title: str = "", force: bool = False)
     fig = Figure(figsize=(cols * PANEL_INCHES[0], rows * PANEL_INCHES[1]))
     for k, (name, kernel, img) in enumerate(panels):
         ax = fig.add_subplot(rows, cols, k + 1)
+        step = max(1, max(img.shape[:2]) // SHEET_MAX_SIDE)
+        img = img[::step, ::step]                         # a panel shows ~300 pixels a side
         vmax = filters.value_range(img.dtype)
         shown = img.astype(float) / vmax if img.dtype.kind in "ui" else img
         if img.ndim == 2:
