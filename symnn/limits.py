@@ -5,11 +5,16 @@ limit, and how to raise it.
 Limits (environment variables raise or lower them):
   SYMNN_MAX_MEMORY   bytes one request may allocate (default 4G; suffixes K, M, G, T)
   SYMNN_MAX_TEXT     bytes of a text input read from a file (default 1M)
+Derivations of user expressions stop after DEFAULT_TIMEOUT seconds (`--timeout`).
 """
 from __future__ import annotations
 
 import os
 import re
+import signal
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from symnn.errors import InputError
 
@@ -17,6 +22,7 @@ MEMORY_ENV = "SYMNN_MAX_MEMORY"
 TEXT_ENV = "SYMNN_MAX_TEXT"
 DEFAULT_MEMORY = 4 * 1024**3
 DEFAULT_TEXT = 1024**2
+DEFAULT_TIMEOUT = 20.0
 _UNITS = {"": 1, "K": 1024, "M": 1024**2, "G": 1024**3, "T": 1024**4}
 
 
@@ -62,6 +68,36 @@ def check_text_size(nbytes: int, what: str) -> None:
     if nbytes > limit:
         raise InputError(f"{what} is larger than {human(limit)}; give a smaller file or raise "
                          f"{TEXT_ENV}")
+
+
+class TimeLimitExceeded(InputError):
+    """Work on untrusted input that ran past its time limit."""
+
+
+@contextmanager
+def time_limit(seconds: float | None, what: str) -> Iterator[None]:
+    """Raise TimeLimitExceeded if the block runs longer than `seconds` (None or <= 0: no limit).
+
+    Uses SIGALRM, so it applies in the main thread of a POSIX process; elsewhere the block
+    runs unlimited. An enclosing limit is restored afterwards."""
+    usable = seconds and seconds > 0 and hasattr(signal, "setitimer") \
+        and threading.current_thread() is threading.main_thread()
+    if not usable:
+        yield
+        return
+
+    def expired(signum, frame):
+        raise TimeLimitExceeded(f"{what} took longer than {seconds:g} s and was stopped; "
+                                "simplify it or allow more time with --timeout SECONDS")
+    previous = signal.signal(signal.SIGALRM, expired)
+    outer, _ = signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+        if outer:
+            signal.setitimer(signal.ITIMER_REAL, outer)
 
 
 WORK_ENV = "SYMNN_MAX_WORK"

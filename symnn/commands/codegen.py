@@ -60,8 +60,6 @@ def _clear() -> int:
 
 
 def _show(name: str, fmt: str) -> int:
-    import sympy as sp
-
     from symnn.codegen import cache, kernel, names
     from symnn.errors import unknown
     dynamic = {e["name"]: e for e in cache.index_entries() if e.get("dynamic")}
@@ -71,11 +69,12 @@ def _show(name: str, fmt: str) -> int:
         ranges = [_ranges(k.spec, o) for o in k.spec.outputs]
     elif name in dynamic:
         e = dynamic[name]
-        path = cache.cache_dir() / e["module"]
-        source, problem = cache.read_module(path)
+        path = _module_path(cache.cache_dir(), e.get("module"))
+        source, problem = cache.read_module(path) if path else (None, None)
         if source is None:
             raise unknown("kernel", name, names())
-        equations, doc, ranges = [sp.sympify(s) for s in e["srepr"]], "", [""] * len(e["srepr"])
+        equations, doc = _stored_equations(e), ""
+        ranges = [""] * len(equations)
     else:
         raise unknown("kernel", name, [*names(), *dynamic])
     print(f"kernel {name}" + (f" — {doc}" if doc else ""))
@@ -88,6 +87,34 @@ def _show(name: str, fmt: str) -> int:
     print()
     print(source, end="")
     return 0
+
+
+def _module_path(root, module):
+    """The module an index entry names, only if it is a file name inside the cache folder."""
+    if not isinstance(module, str) or not module:
+        return None
+    path = (root / module).resolve()
+    return path if path.is_relative_to(root.resolve()) else None
+
+
+def _stored_equations(entry: dict) -> list:
+    """The equations an index entry stores as srepr text, rebuilt without eval (symnn.parse);
+    an entry that cannot be read shows no equations rather than stopping `show`."""
+    import warnings
+
+    from symnn.errors import InputError
+    from symnn.parse import read_srepr
+    import symnn.ops.activations  # noqa: F401 - symnn's functions, found by name
+    import symnn.ops.pool  # noqa: F401
+    texts = entry.get("srepr")
+    try:
+        if not isinstance(texts, list):
+            raise InputError("the index entry has no list of equations")
+        return [read_srepr(t) for t in texts]
+    except InputError as exc:
+        warnings.warn(f"kernel {entry.get('name')}: its stored equations cannot be shown ({exc})",
+                      stacklevel=2)
+        return []
 
 
 def _ranges(spec, out) -> str:

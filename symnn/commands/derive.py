@@ -13,8 +13,13 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--activation", help="activation function (threshold, sigmoid, relu, tanh, leaky_relu, softplus)")
     p.add_argument("--cost", help="cost function (quadratic, cross-entropy, ...; see `derive cost-functions`)")
     p.add_argument("--layers", type=int, help="number of layers (backprop)")
-    p.add_argument("--expr", help="topic 'expression': the SymPy expression to differentiate")
+    p.add_argument("--expr", help="topic 'expression': the expression to differentiate, e.g. "
+                   "'x^2 exp(-x)' (numbers, names, + - * / ^, calls such as exp, log, sin, abs, max, "
+                   "sigmoid; never evaluated as code)")
     p.add_argument("--wrt", help="topic 'expression': the variable to differentiate by")
+    p.add_argument("--timeout", type=float, metavar="SECONDS",
+                   help="stop a derivation after SECONDS (default: 20 for --expr, none for the "
+                   "built-in topics; 0: no limit)")
     p.add_argument("--format", choices=FORMATS, default="text", help="output format (default: text)")
     p.add_argument("--standalone", action="store_true", help="LaTeX: a whole document that compiles with pdflatex")
     p.add_argument("-o", "--output", metavar="FILE", help="write to FILE instead of standard output")
@@ -41,7 +46,7 @@ def run(args: argparse.Namespace) -> int:
         raise InputError("--standalone applies to --format latex only")
     options = {"activation": args.activation, "cost": args.cost, "layers": args.layers,
                "expr": args.expr, "wrt": args.wrt}
-    d = derive(args.topic, **options)
+    d = derive(args.topic, timeout=args.timeout, **options)
     if args.format == "latex":
         out = d.latex(standalone=args.standalone)
     elif args.format == "markdown":

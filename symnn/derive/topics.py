@@ -9,7 +9,7 @@ from symnn import notation as N
 from symnn.derive.derivation import DEFINITION, Derivation
 from symnn.derive.rules import D
 from symnn.derive.steps import differentiate, tidy
-from symnn.errors import InputError, unknown
+from symnn.errors import DerivationError, InputError, unknown
 from symnn.ops.activations import ACTIVATIONS, get_activation
 from symnn.ops.costs import COSTS, check_compatible, get_cost
 
@@ -29,23 +29,56 @@ def topic(name: str, summary: str):
     return register
 
 
-def derive(topic: "str | sp.Expr", verify: bool = True, **options) -> "Derivation":
+def derive(topic: "str | sp.Expr", verify: bool = True, timeout: float | None = None,
+           **options) -> "Derivation":
     """Derive a topic step by step (see `symnn derive --list`) and check every step with SymPy.
 
-    `topic` may also be a SymPy expression: `derive(x**2 * sp.sin(x), wrt=x)`."""
+    `topic` may also be a SymPy expression: `derive(x**2 * sp.sin(x), wrt=x)`. A derivation of
+    a user's expression (`expr=`) stops after `timeout` seconds (default 20; 0 or None for the
+    built-in topics: no limit)."""
+    from symnn.limits import DEFAULT_TIMEOUT, time_limit
     if isinstance(topic, sp.Basic):
         options["expr"], topic = topic, "expression"
     _ensure_topics()
+    if not isinstance(topic, str):
+        raise InputError(f"derive() takes a topic name or a SymPy expression, not "
+                         f"{type(topic).__name__}; topics: " + ", ".join(sorted(TOPICS)))
     key = topic.lower().replace("_", "-")
     if key not in TOPICS:
         raise unknown("topic", topic, TOPICS)
     func = TOPICS[key][0]
     options = {k: v for k, v in options.items() if v is not None}
-    try:
-        d = func(**options)
-    except TypeError as exc:
-        raise InputError(f"topic {key!r} does not take these options: {exc}") from None
-    return d.verify() if verify else d
+    user = "expr" in options
+    if timeout is None and user:
+        timeout = DEFAULT_TIMEOUT
+    _check_timeout(timeout)
+    with time_limit(timeout, "the derivation"):
+        try:
+            d = func(**options)
+        except TypeError as exc:
+            if not user or "argument" in str(exc):
+                raise InputError(f"topic {key!r} does not take these options: {exc}") from None
+            raise _unreadable(exc) from None
+        except (ValueError, NotImplementedError, RecursionError, ZeroDivisionError, OverflowError,
+                AttributeError) as exc:
+            if not user or isinstance(exc, InputError):
+                raise
+            raise _unreadable(exc) from None
+        return d.verify() if verify else d
+
+
+def _check_timeout(timeout) -> None:
+    if timeout is not None and (isinstance(timeout, bool) or not isinstance(timeout, (int, float))
+                                or not timeout >= 0 or timeout == float("inf")):
+        raise InputError(f"timeout must be a number of seconds >= 0 (0: no limit), not {timeout!r}")
+
+
+def _unreadable(exc: Exception) -> DerivationError:
+    """SymPy failing on a user's expression: one line, the reason's first line."""
+    reason = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:120]
+    if isinstance(exc, RecursionError):
+        reason = "it nests too deeply"
+    return DerivationError(f"symnn cannot derive this expression: {reason}")
 
 
 def _ensure_topics() -> None:
@@ -237,23 +270,15 @@ def cost_functions(cost: str | None = None) -> Derivation:
 
 @topic("expression", "any expression you give: --expr 'x**2*exp(-x)' --wrt x")
 def expression(expr: "str | sp.Expr" = None, wrt: "str | sp.Symbol | None" = None) -> Derivation:
+    from symnn.parse import parse
     if expr is None:
         raise InputError("topic 'expression' needs an expression (--expr 'x**2*exp(-x)')")
     if isinstance(expr, str):
-        try:
-            expr = sp.sympify(expr, locals={"sigmoid": _sigmoid(), "relu": _relu()})
-        except (sp.SympifyError, SyntaxError, TypeError) as exc:
-            raise InputError(f"cannot read the expression {expr!r}: {exc}; write it in Python/SymPy "
-                             "syntax, e.g. 'x**2*exp(-x)'") from None
+        expr = parse(expr)
+    elif not isinstance(expr, sp.Expr):
+        raise InputError(f"the expression must be text or a SymPy expression, not {type(expr).__name__}")
     free = sorted(expr.free_symbols, key=str)
-    if wrt is None:
-        if len(free) != 1:
-            raise InputError(f"say which variable to differentiate by (--wrt); the expression has "
-                             f"{', '.join(map(str, free)) or 'no variables'}")
-        var = free[0]
-    else:
-        var = sp.Symbol(wrt) if isinstance(wrt, str) else wrt
-        var = next((s for s in free if s.name == var.name), var)
+    var = _variable(wrt, free)
     d = Derivation(f"The derivative of {sp.sstr(expr)} with respect to {sp.sstr(var)}")
     f = sp.Function("f")
     d.add(f(var), expr, DEFINITION, "the expression to differentiate")
@@ -262,11 +287,15 @@ def expression(expr: "str | sp.Expr" = None, wrt: "str | sp.Symbol | None" = Non
     return d
 
 
-def _sigmoid():
-    from symnn.ops.activations import sigmoid
-    return sigmoid
-
-
-def _relu():
-    from symnn.ops.activations import relu
-    return relu
+def _variable(wrt: "str | sp.Symbol | None", free: list) -> sp.Symbol:
+    """The variable to differentiate by: --wrt parsed as one name, or the only free symbol."""
+    from symnn.parse import parse
+    if wrt is None:
+        if len(free) != 1:
+            raise InputError(f"say which variable to differentiate by (--wrt); the expression has "
+                             f"{', '.join(map(str, free)) or 'no variables'}")
+        return free[0]
+    var = parse(wrt, what="variable (--wrt)") if isinstance(wrt, str) else wrt
+    if not isinstance(var, sp.Symbol):
+        raise InputError(f"--wrt must be one variable name such as x, not {sp.sstr(var)[:40]!r}")
+    return next((s for s in free if s.name == var.name), var)

@@ -1,0 +1,8 @@
+"""Reading untrusted text: the one safe expression parser (`parse`) and the reader of srepr
+data in the kernel cache (`read_srepr`). Neither ever evaluates text as code."""
+from __future__ import annotations
+
+from symnn.parse.expr import MAX_DEPTH, MAX_DIGITS, MAX_EXPONENT, MAX_LENGTH, ParseError, parse
+from symnn.parse.srepr import read_srepr
+
+__all__ = ["parse", "read_srepr", "ParseError", "MAX_LENGTH", "MAX_DEPTH", "MAX_EXPONENT", "MAX_DIGITS"]

@@ -1,0 +1,262 @@
+"""The safe parser: untrusted text becomes SymPy objects without eval, within limits."""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import pytest
+import sympy as sp
+
+from symnn.errors import InputError
+from symnn.parse import MAX_DEPTH, MAX_LENGTH, ParseError, parse, read_srepr
+
+x, y, f, beta = sp.symbols("x y f beta", real=True)
+
+# text -> what it means, built here with SymPy directly
+READS = [
+    ("x**2*exp(-x)", x**2 * sp.exp(-x)),
+    ("x^2 exp(-x)", x**2 * sp.exp(-x)),
+    ("2x e^x", 2 * x * sp.exp(x)),
+    ("sin(2x)", sp.sin(2 * x)),
+    ("x^2 - 5sin(x)", x**2 - 5 * sp.sin(x)),
+    ("(x+1)(x-1)", (x + 1) * (x - 1)),
+    ("2(x+1)", 2 * (x + 1)),
+    ("x(x+1)", x * (x + 1)),
+    ("-x^2", -(x**2)),
+    ("2^-1", sp.Rational(1, 2)),
+    ("x^y^2", x**(y**2)),
+    ("1/2x", x / 2),
+    ("abs(x)", sp.Abs(x)),
+    ("Abs(x) + sign(x)", sp.Abs(x) + sp.sign(x)),
+    ("max(0, 1 - y*f)", sp.Max(0, 1 - y * f)),
+    ("Min(Max(x, -1), 1)", sp.Min(sp.Max(x, -1), 1)),
+    ("log(x, 2)", sp.log(x) / sp.log(2)),
+    ("ln(x)", sp.log(x)),
+    ("arctan(x) + atan(x)", 2 * sp.atan(x)),
+    ("softplus(x)", sp.log(1 + sp.exp(x))),
+    ("pi x + e", sp.pi * x + sp.E),
+    ("x²+x⁻¹", x**2 + 1 / x),
+    ("3·x − 2", 3 * x - 2),
+    ("1e-3x", sp.Float("1e-3") * x),
+]
+
+
+@pytest.mark.parametrize("text, expected", READS)
+def test_reads_what_people_type(text, expected):
+    assert sp.simplify(parse(text) - expected) == 0
+
+
+def test_names_are_real_symbols_and_keep_no_sympy_meaning():
+    e = parse("beta*gamma + lambda + S + N + Q + I + E + O + oo + zeta")
+    assert all(isinstance(s, sp.Symbol) and s.is_real for s in e.free_symbols)
+    assert {s.name for s in e.free_symbols} == {"beta", "gamma", "lambda", "S", "N", "Q", "I", "E",
+                                                 "O", "oo", "zeta"}
+    assert not e.has(sp.I, sp.E, sp.oo)
+
+
+def test_lecture_spellings():
+    from symnn.ops.activations import sigmoid
+    z = sp.Symbol("z", real=True)
+    assert parse("σ(z)*(1 - sigma(z))") == sigmoid(z) * (1 - sigmoid(z))
+    assert parse("ŷ - y") == sp.Symbol("yhat", real=True) - y
+    assert parse("w₁ x₁") == sp.Symbol("w_1", real=True) * sp.Symbol("x_1", real=True)
+    assert parse("sigma^2") == sp.Symbol("sigma", real=True) ** 2   # σ alone is a symbol
+
+
+def test_fixed_symbols_and_indexed_names():
+    z = sp.Symbol("z")
+    assert parse("2z", symbols={"z": z}) == 2 * z
+    i = sp.Symbol("i", integer=True)
+    assert parse("w[i] x[i]", indexed=True) == sp.IndexedBase("w", real=True)[i] * sp.IndexedBase("x", real=True)[i]
+    with pytest.raises(ParseError, match="subscripts"):
+        parse("w[i]")
+
+
+# hostile or malformed text -> a fragment of the one-line message
+REFUSED = [
+    ("__import__('os').system('touch pwned')", "character \"'\""),
+    ("().__class__.__bases__[0].__subclasses__()", "character '.'"),
+    ("exec('1')", "character \"'\""),
+    ("[x, 1]", "lists"),
+    ("(x, 1)", "tuples"),
+    ("x == 1", "comparisons"),
+    ("x < 1", "comparisons"),
+    ("x +", "ends with '+'"),
+    ("x**y**", "ends with '**'"),
+    ("*x", "cannot read"),
+    ("x = 1", "cannot read"),
+    ("x; import os", "character ';'"),
+    ("x @ y", "character '@'"),
+    ("lambda x: x", "character ':'"),
+    ("x if y else 1", "words such as and"),
+    ("not x", "words such as and"),
+    ("x and y", "words such as and"),
+    ("{x}", "character '{'"),
+    ("'s'", "character \"'\""),
+    ("x.real", "character '.'"),
+    ("x[0]", "subscripts"),
+    ("foo(x)", "unknown function 'foo'"),
+    ("sigmoidd(x)", "unknown function 'sigmoidd'"),
+    ("gamma(x)", "unknown function 'gamma'"),
+    ("exp", "exp is a function"),
+    ("sin x", "sin is a function"),
+    ("exp(x, y)", "exp() takes 1 argument"),
+    ("max(x)", "at least 2"),
+    ("exp(x, base=2)", "takes no parameter"),
+    ("1/0", "division by zero"),
+    ("0^-1", "division by zero"),
+    ("2 3", "two numbers"),
+    ("x**(10**10)", "exponent 10000000000 is too large"),
+    ("10**10**10*x", "exponent 10000000000 is too large"),
+    ("x^1e10", "too large"),
+    ("9" * 150, "150 digits"),
+    ("1e99999", "out of range"),
+    ("99999999999^999", "digits"),
+    ("(" * (MAX_DEPTH + 1) + "x" + ")" * (MAX_DEPTH + 1), "nests more than"),
+    ("x" + "+x" * MAX_LENGTH, "characters long"),
+    ("(x", "never closed"),
+    ("x)", "unmatched ')'"),
+    ("", "empty"),
+    ("   ", "empty"),
+    ("f'(x)", "primes"),
+    ("x\x00", "character"),
+    ("x # comment", "character '#'"),
+    ("x\\y", "character '\\\\'"),
+    ("$x$", "character '$'"),
+    ("x!", "character '!'"),
+]
+
+
+@pytest.mark.parametrize("text, fragment", REFUSED)
+def test_refuses_with_one_line(text, fragment):
+    with pytest.raises(ParseError) as info:
+        parse(text)
+    message = str(info.value)
+    assert fragment in message and "\n" not in message and len(message) < 700
+
+
+@pytest.mark.parametrize("value", [None, 5, b"x", ["x"], sp.Symbol("x")])
+def test_refuses_what_is_not_text(value):
+    with pytest.raises(ParseError, match="must be text"):
+        parse(value)
+
+
+def test_long_flat_sums_do_not_recurse():
+    e = parse("+".join(f"x^{k % 9}" for k in range(450)))
+    assert e.subs(x, 1) == 450
+
+
+def test_the_attack_string_runs_nothing(tmp_path):
+    """Through the CLI and the API: the file the payload would create never appears."""
+    target = tmp_path / "pwned"
+    payload = f"__import__('os').system('touch {target}')"
+    r = subprocess.run([sys.executable, "-m", "symnn", "derive", "--expr", payload],
+                       capture_output=True, text=True, env={**os.environ, "PYTHONIOENCODING": "utf-8"})
+    assert r.returncode == 2 and "Traceback" not in r.stderr and r.stderr.count("\n") == 1
+    from symnn import derive
+    with pytest.raises(InputError):
+        derive("expression", expr=payload)
+    assert not target.exists()
+
+
+def test_derive_api_validates_its_inputs():
+    from symnn import derive
+    for bad in (None, 5, 2.5, ["cost"]):
+        with pytest.raises(InputError, match="topic name or a SymPy expression"):
+            derive(bad)
+    for wrt in ("", "2", "x y", "x+1", "sin"):
+        with pytest.raises(InputError):
+            derive("expression", expr="x*y", wrt=wrt)
+    for timeout in (-1, "5", True, float("nan")):
+        with pytest.raises(InputError, match="timeout"):
+            derive("expression", expr="x", timeout=timeout)
+
+
+def test_abs_with_real_symbols_verifies():
+    from symnn import derive
+    d = derive("expression", expr="x/(1+abs(x))")
+    assert sp.simplify(d.result - sp.diff(x / (1 + sp.Abs(x)), x)) == 0
+
+
+def test_time_limit_stops_a_long_derivation():
+    from symnn.limits import TimeLimitExceeded, time_limit
+    import time
+    start = time.monotonic()
+    with pytest.raises(TimeLimitExceeded, match="longer than 0.2 s"):
+        with time_limit(0.2, "the derivation"):
+            while True:
+                sum(range(1000))
+    assert time.monotonic() - start < 2
+
+
+def test_derive_timeout_is_one_line():
+    from symnn import derive
+    with pytest.raises(InputError, match="took longer than"):
+        derive("expression", expr="(" + "+".join(f"x^{k}" for k in range(1, 40)) + ")^40 * exp(x^3)",
+               timeout=0.05)
+
+
+# -- srepr data from the kernel cache ---------------------------------------------------------
+
+def test_srepr_round_trip_of_every_registered_kernel():
+    """Every equation the registry can generate comes back equal from its srepr text."""
+    from symnn.codegen import names
+    from symnn.codegen.registry import factory
+    import symnn.ops.activations  # noqa: F401
+    count = 0
+    for name in names():
+        spec = factory(name)()
+        for eq in spec.equations():
+            assert read_srepr(sp.srepr(eq)) == eq, name
+            count += 1
+    assert count >= 70
+
+
+SREPR_REFUSED = [
+    "Tuple('__import__(\"os\").system(\"x\")')",
+    "Add(Symbol('x'), '1+1')",
+    "__import__('os')",
+    "Symbol('x').__class__",
+    "sympify('1')",
+    "lambdify(Symbol('x'), Symbol('x'))",
+    "Matrix(['x'])",
+    "ImmutableMatrix([['x']])",
+    "Symbol('x', real='yes')",
+    "Symbol(*['x'])",
+    "Symbol(**{'name': 'x'})",
+    "Symbol('x') + 1",
+    "os",
+    "Function('f')('x')",
+    "_sympify('x')",
+    "(lambda: 1)()",
+    "'x'",
+    "Symbol('x'",
+    "Add(" * 300 + ")" * 300,
+]
+
+
+@pytest.mark.parametrize("text", SREPR_REFUSED)
+def test_srepr_refuses_what_is_not_sympy_data(text):
+    with pytest.raises(InputError):
+        read_srepr(text)
+
+
+def test_codegen_show_reads_a_forged_index_entry_without_running_it(tmp_path):
+    """A dynamic index entry whose srepr holds a payload: show prints the kernel, not the payload's effect."""
+    import json
+    cache = tmp_path / "cache"
+    (cache / "index").mkdir(parents=True)
+    target = tmp_path / "pwned"
+    digest = "0123456789abcdef0123"
+    module = cache / f"evil-{digest}.py"
+    from symnn.codegen.cache import HEADER, with_checksum
+    module.write_text(with_checksum(HEADER + "\nKERNEL = 1\n"))
+    entry = {"name": "evil", "dynamic": True, "module": module.name, "hash": digest,
+             "fingerprint": "x", "srepr": [f"Tuple('__import__(\"os\").system(\"touch {target}\")')"]}
+    (cache / "index" / f"dynamic-{digest}.json").write_text(json.dumps(entry))
+    r = subprocess.run([sys.executable, "-m", "symnn", "codegen", "show", "evil"],
+                       capture_output=True, text=True, env={**os.environ, "SYMNN_CACHE_DIR": str(cache)})
+    assert not target.exists()
+    assert "Traceback" not in r.stderr
+    assert "KERNEL = 1" in r.stdout and "cannot be shown" in r.stderr
