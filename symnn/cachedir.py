@@ -8,11 +8,15 @@ from __future__ import annotations
 
 import hashlib
 import os
+import secrets
 import tempfile
 import warnings
 from pathlib import Path
 
 ENV = "SYMNN_CACHE_DIR"
+SUBFOLDERS = ("index", "data", "verified")
+MARKER = ".symnn-folder"       # in a sub-folder symnn created: a random token, listed in the
+                               # cache's manifest under the sub-folder's name
 
 
 class CacheWarning(UserWarning):
@@ -34,21 +38,69 @@ def cache_dir() -> Path:
     if key in _checked:
         return wanted
     try:
-        (wanted / "index").mkdir(parents=True, exist_ok=True)
+        wanted.mkdir(parents=True, exist_ok=True)
         fd, probe = tempfile.mkstemp(dir=wanted, prefix=".probe-")
         os.close(fd)
         os.unlink(probe)
+        _make_subfolders(wanted)
     except OSError as exc:
         return _use_fallback(wanted, exc)
     _checked.add(key)
     return wanted
 
 
+def _make_subfolders(root: Path) -> None:
+    """index/, data/, verified/: a folder symnn creates gets its marker (so `codegen clear` may
+    empty it); one that was there before is left unmarked (only listed files are removed)."""
+    from symnn.outputs import digest, record
+    for name in SUBFOLDERS:
+        sub = root / name
+        try:
+            sub.mkdir()
+        except FileExistsError:
+            if not sub.is_dir():
+                raise NotADirectoryError(20, "Not a directory", str(sub)) from None
+            continue
+        token = secrets.token_hex(16).encode()
+        record(root, name, digest(token))
+        write_file(sub / MARKER, token)
+
+
+def is_marked(sub: Path) -> bool:
+    """True when sub is a sub-folder symnn created (its marker's hash is in the cache's manifest)."""
+    from symnn.outputs import file_digest, read_manifest
+    d = file_digest(sub / MARKER)
+    return d is not None and d in read_manifest(sub.parent).get(sub.name, ())
+
+
+def write_file(path: Path, data: str | bytes) -> Path:
+    """Write a cache file through a temporary file in the same folder and a rename, listing it in
+    the folder's manifest first (so `codegen clear` knows it, even if interrupted)."""
+    from symnn.outputs import digest, record, temp_name
+    payload = data.encode("utf-8") if isinstance(data, str) else data
+    record(path.parent, path.name, digest(payload))
+    tmp = temp_name(path)
+    try:
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(payload)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+    return path
+
+
 def _use_fallback(wanted: Path, exc: OSError) -> Path:
     tmp = _private_temp_dir()
     _fallback[str(wanted)] = tmp
     reason = exc.strerror or type(exc).__name__
-    warnings.warn(f"symnn: cannot write the kernel cache {wanted} ({reason}); using {tmp} "
+    warnings.warn(f"cannot write the kernel cache {wanted} ({reason}); using {tmp} "
                   f"for this session (set {ENV} to a writable folder)", CacheWarning, stacklevel=3)
     return tmp
 
@@ -62,12 +114,12 @@ def _private_temp_dir() -> Path:
         shared.mkdir(mode=0o700, exist_ok=True)
         st = shared.stat()
         if st.st_uid == uid and not st.st_mode & 0o022 and os.access(shared, os.W_OK):
-            (shared / "index").mkdir(exist_ok=True)
+            _make_subfolders(shared)
             return shared
     except OSError:
         pass
     tmp = Path(tempfile.mkdtemp(prefix="symnn-cache-"))
-    (tmp / "index").mkdir()
+    _make_subfolders(tmp)
     return tmp
 
 

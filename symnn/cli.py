@@ -1,14 +1,16 @@
 """The `symnn` command line. Each sub-command lives in symnn/commands/<name>.py and provides
 `add_arguments(parser)` and `run(args) -> int`; this module only dispatches and turns a
-SymnnError into one line on stderr and exit code 2 (Ctrl-C: one line and exit code 130)."""
+SymnnError into one line on stderr and exit code 2 (Ctrl-C: one line and exit code 130; SIGTERM
+and SIGHUP: unwound the same way, exit code 128 + the signal's number).
+
+It imports only os, signal and sys at the top, so the program's signal handlers are in place
+before anything heavy is imported (symnn.errors guards the few imports before this module).
+"""
 from __future__ import annotations
 
-import argparse
-import atexit
-import importlib
 import os
+import signal
 import sys
-import threading
 
 # sub-command name -> (module under symnn.commands, one-line help)
 COMMANDS: dict[str, tuple[str, str]] = {
@@ -19,14 +21,18 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "feature-map": ("feature_map", "the lecture's feature map (Step 1 - Convolution), cell by cell with --steps"),
     "filter": ("filter", "GIMP's convolution-matrix filters (sharpen, blur, edges, emboss) on a photo"),
 }
+_UNWIND = ("SIGTERM", "SIGHUP")     # handled like Ctrl-C: every cleanup runs, children stopped
 
 
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> None:  # one line, exit 2, no usage dump
-        self.exit(2, f"symnn: error: {message} (see `{self.prog} --help`)\n")
+def build_parser():
+    """The argparse parser with every sub-command (imports the command modules)."""
+    import argparse
+    import importlib
 
+    class _Parser(argparse.ArgumentParser):
+        def error(self, message: str) -> None:  # one line, exit 2, no usage dump
+            self.exit(2, f"symnn: error: {one_line(message)} (see `{self.prog} --help`)\n")
 
-def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="symnn", description="symnn: derive neural networks symbolically, "
                      "then run the derived code.")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
@@ -38,14 +44,81 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def one_line(text: object) -> str:
+    """text with line breaks and other control characters shown as escapes: a message about a
+    file named "a\\nb" (or holding a terminal escape) stays one harmless line."""
+    s = str(text)
+    if s.isprintable():
+        return s
+    return "".join(c if c.isprintable() or c == "\t" else repr(c)[1:-1] for c in s)
+
+
+def _raise_terminated(signum: int, frame: object) -> None:
+    from symnn.errors import Terminated
+    for name in _UNWIND:                 # one unwinding at a time: later ones wait for the cleanup
+        if hasattr(signal, name):
+            signal.signal(getattr(signal, name), signal.SIG_IGN)
+    raise Terminated(signum)
+
+
+def _install_handlers() -> dict:
+    """Ctrl-C raises KeyboardInterrupt, SIGTERM/SIGHUP raise Terminated; returns the previous
+    handlers ({} when not in the main thread)."""
+    previous = {}
+    try:
+        if signal.getsignal(signal.SIGINT) is not signal.SIG_IGN:
+            previous[signal.SIGINT] = signal.signal(signal.SIGINT, signal.default_int_handler)
+        for name in _UNWIND:
+            sig = getattr(signal, name, None)
+            if sig is not None and signal.getsignal(sig) is not signal.SIG_IGN:
+                previous[sig] = signal.signal(sig, _raise_terminated)
+    except ValueError:                   # not the main thread
+        pass
+    return previous
+
+
+def _restore_handlers(previous: dict) -> None:
+    for sig, handler in previous.items():
+        try:
+            signal.signal(sig, handler if handler is not None else signal.SIG_DFL)
+        except (ValueError, TypeError):
+            pass
+
+
+def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
+    """A warning as one line, `symnn: warning: ...`, without the Python source line."""
+    text = one_line(message)
+    text = text[len("symnn: "):] if text.startswith("symnn: ") else text
+    try:
+        print(f"symnn: warning: {text}", file=file or sys.stderr)
+    except (OSError, ValueError):
+        pass
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run one command; Ctrl-C at any point (even while the sub-commands are imported) ends with
-    one line, "symnn: interrupted; ...", and exit code 130 (128 + SIGINT), no traceback."""
+    one line, "symnn: interrupted; ...", and exit code 130 (128 + SIGINT), no traceback; SIGTERM
+    unwinds the same way (temporary files removed, pdflatex stopped) and ends with 143."""
+    import warnings
+
+    from symnn.errors import Terminated
+    previous = _install_handlers()
+    shown, warnings.showwarning = warnings.showwarning, _show_warning
     try:
         return _main(argv)
+    except Terminated as exc:
+        try:
+            name = signal.Signals(exc.signum).name
+        except ValueError:
+            name = f"signal {exc.signum}"
+        print(f"symnn: terminated ({name}); no partial output was left behind", file=sys.stderr)
+        return 128 + exc.signum
     except KeyboardInterrupt:
         print("symnn: interrupted; no partial output was left behind", file=sys.stderr)
         return 130
+    finally:
+        warnings.showwarning = shown
+        _restore_handlers(previous)
 
 
 def _main(argv: list[str] | None) -> int:
@@ -59,10 +132,21 @@ def _main(argv: list[str] | None) -> int:
     try:
         return int(args._run(args) or 0)
     except SymnnError as exc:
-        print(f"symnn: error: {exc}", file=sys.stderr)
+        print(f"symnn: error: {one_line(exc)}", file=sys.stderr)
         return 2
     except BrokenPipeError:
         return 0
+
+
+def _safe_streams() -> None:
+    """stdout/stderr that cannot encode a character (PYTHONIOENCODING=cp1252, a C locale) print
+    a replacement instead of raising UnicodeEncodeError."""
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            if stream is not None and getattr(stream, "errors", "strict") == "strict":
+                stream.reconfigure(errors="replace")
+        except (AttributeError, ValueError, OSError):
+            pass
 
 
 def run() -> None:
@@ -72,7 +156,10 @@ def run() -> None:
     frees every SymPy and Numba object one by one (~0.3 s after `symnn train mlp` on a 2-core
     machine) and changes nothing anyone can see, so the process ends right there (the gc.freeze
     recipe). With other threads still running it exits the usual way and waits for them."""
+    _safe_streams()
     code = main()
+    import atexit
+    import threading
     if threading.active_count() > 1:
         raise SystemExit(code)
     atexit._run_exitfuncs()

@@ -231,11 +231,17 @@ def test_atomic_write_interrupted_leaves_the_old_file_and_no_temporary(tmp_path,
     with pytest.raises(KeyboardInterrupt):
         outputs.atomic_write(target, new)
     monkeypatch.undo()
-    assert os.listdir(tmp_path) == (["out.md"] if existing else [])
+    assert _listed(tmp_path) == (["out.md"] if existing else [])
     if existing:
         assert target.read_text() == f"old, {outputs.TAG}\n"
     outputs.atomic_write(target, new)                       # and the next write succeeds
-    assert target.read_text() == new and os.listdir(tmp_path) == ["out.md"]
+    assert target.read_text() == new and _listed(tmp_path) == ["out.md"]
+
+
+def _listed(folder) -> list[str]:
+    """The folder's files, but for symnn's manifest of what it wrote there."""
+    from symnn.outputs import MANIFEST
+    return sorted(n for n in os.listdir(folder) if n != MANIFEST)
 
 
 def _png(path, shape=(800, 1000, 3), seed=0):
@@ -249,8 +255,10 @@ def _assert_only_complete_files(folder) -> list[str]:
     """Every file under folder is whole (PNGs decode to the last row, .tex ends the document, .md
     ends its last line) and none is a temporary file; returns the names."""
     from PIL import Image
+
+    from symnn.outputs import MANIFEST
     names = []
-    for f in sorted(p for p in folder.rglob("*") if p.is_file()):
+    for f in sorted(p for p in folder.rglob("*") if p.is_file() and p.name != MANIFEST):
         assert not f.name.startswith(".") and not f.name.endswith(".tmp"), f"left behind: {f}"
         if f.suffix == ".png":
             with Image.open(f) as im:

@@ -18,8 +18,8 @@ import importlib.util
 import json
 import os
 import platform
+import re
 import sys
-import tempfile
 import types
 from pathlib import Path
 
@@ -90,40 +90,71 @@ def check(text: str) -> str | None:
 
 
 def read_module(path: Path) -> tuple[str | None, str | None]:
-    """(text, None) for an intact module; (None, problem) otherwise ("missing" if absent)."""
+    """(text, None) for an intact module; (None, problem) otherwise ("missing" if absent). A
+    damaged module is moved out of the way with one warning, so it is written again."""
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         return None, "missing"
-    except (OSError, UnicodeDecodeError) as exc:
-        return None, str(exc)
+    except IsADirectoryError:
+        return None, _damaged(path, "it is a folder")
+    except UnicodeDecodeError:
+        return None, _damaged(path, "not UTF-8 text")
+    except OSError as exc:
+        return None, exc.strerror or type(exc).__name__
     problem = check(text)
-    return (None, problem) if problem else (text, None)
+    return (None, _damaged(path, problem)) if problem else (text, None)
+
+
+def _damaged(path: Path, problem: str) -> str:
+    """Warn once and remove the damaged module (a non-empty folder there is renamed aside)."""
+    import warnings
+    note = "rebuilding it"
+    try:
+        if path.is_dir() and not path.is_symlink():
+            try:
+                path.rmdir()
+            except OSError:
+                aside = path.with_name(f".{path.name}.{os.urandom(4).hex()}.damaged")
+                path.rename(aside)
+                note = f"moved it to {aside.name} and rebuilding it"
+        else:
+            path.unlink()
+    except FileNotFoundError:
+        pass
+    except OSError as exc:
+        note = f"cannot remove it ({exc.strerror}); rebuilding it"
+    warnings.warn(f"cached kernel {path.name} is damaged ({problem}); {note}", CacheWarning,
+                  stacklevel=4)
+    return problem
 
 
 def write_atomic(path: Path, text: str) -> Path:
-    """Write text to path through a temporary file in the same folder and a rename."""
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
-    return path
+    """Write text to path through a temporary file in the same folder and a rename (listed in
+    the folder's manifest, so `symnn codegen clear` removes it)."""
+    from symnn.cachedir import write_file
+    return write_file(path, text)
 
 
 def import_module(path: Path, module_name: str) -> types.ModuleType:
     """Import a generated module from its file (registered in sys.modules: Numba's cache
-    re-imports it by name when it loads a compiled kernel)."""
+    re-imports it by name when it loads a compiled kernel). Damaged compiled files next to it
+    (Numba's .nbi/.nbc, Python's .pyc) are removed with one warning, so they are made again."""
     from symnn.codegen.numba_start import numba
     numba()                                   # generated modules import it: the cheap way first
+    _check_compiled(path)
+    try:
+        return _exec(path, module_name)
+    except Exception as exc:                  # noqa: BLE001 - a damaged .pyc: once more from source
+        pycs = list((path.parent / "__pycache__").glob(f"{path.stem}.*.pyc"))
+        if not pycs or not all(_unlink(p) for p in pycs):
+            raise
+        _warn(f"the compiled Python of cached kernel {path.name} is damaged "
+              f"({type(exc).__name__}); made it again")
+        return _exec(path, module_name)
+
+
+def _exec(path: Path, module_name: str) -> types.ModuleType:
     spec = importlib.util.spec_from_file_location(module_name, path)
     module = importlib.util.module_from_spec(spec)
     sys.modules[module_name] = module
@@ -133,6 +164,50 @@ def import_module(path: Path, module_name: str) -> types.ModuleType:
         sys.modules.pop(module_name, None)
         raise
     return module
+
+
+def _warn(message: str) -> None:
+    import warnings
+    warnings.warn(message, CacheWarning, stacklevel=4)
+
+
+def _check_compiled(path: Path) -> None:
+    """Numba's index (.nbi: two pickles) and data (.nbc: one pickle) files of this module must
+    be whole pickles; checked without unpickling (pickletools reads the opcodes only)."""
+    pycache = path.parent / "__pycache__"
+    try:
+        files = [p for p in pycache.iterdir()
+                 if p.name.startswith(path.stem + ".") and p.suffix in (".nbi", ".nbc")]
+    except OSError:
+        return
+    bad = [p for p in files if not _whole_pickles(p, 2 if p.suffix == ".nbi" else 1)]
+    if bad:
+        for p in files:
+            _unlink(p)
+        _warn(f"Numba's compiled code of cached kernel {path.name} is damaged ({bad[0].name}); "
+              "compiling it again")
+
+
+def _whole_pickles(p: Path, count: int) -> bool:
+    """True when p is a regular file holding `count` pickles back to back (the last one may be
+    large: only its first and last bytes are checked)."""
+    import pickletools
+    try:
+        if not p.is_file() or p.is_symlink():
+            return False
+        data = p.read_bytes()
+    except OSError:
+        return False
+    pos = 0
+    try:
+        for _ in range(count - 1):
+            for op, _arg, at in pickletools.genops(data[pos:]):
+                end = at
+            pos += end + 1
+    except Exception:                         # noqa: BLE001 - any malformed opcode stream
+        return False
+    rest = data[pos:]
+    return len(rest) > 3 and rest[0] == 0x80 and 2 <= rest[1] <= 5 and rest.endswith(b".")
 
 
 def module_name(h: str) -> str:
@@ -154,14 +229,52 @@ def index_write(entry: dict) -> None:
         pass   # the index only saves time; the kernel itself is in place
 
 
+_MODULE = re.compile(r"[^/\\\x00-\x1f.][^/\\\x00-\x1f]*-([0-9a-f]{20})\.py")
+
+
+def valid_entry(e: object) -> bool:
+    """An index entry as symnn writes it: a plain module file name in the cache folder whose
+    hash is the entry's, and the fields of the right types."""
+    if not isinstance(e, dict):
+        return False
+    fields = {"name": str, "module": str, "hash": str, "fingerprint": str, "dynamic": bool}
+    if not all(isinstance(e.get(k), t) for k, t in fields.items()):
+        return False
+    m = _MODULE.fullmatch(e["module"])
+    return m is not None and m.group(1) == e["hash"]
+
+
+def _read_entry(path: Path) -> dict | None:
+    """The entry in an index file, or None: a damaged one is removed with one warning."""
+    import warnings
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        problem = "it is a folder" if isinstance(exc, IsADirectoryError) else exc.strerror
+    else:
+        try:
+            e = json.loads(raw.decode("utf-8"))
+            problem = None if valid_entry(e) else "not an index entry (a field is missing or of the wrong type)"
+        except (UnicodeDecodeError, ValueError, RecursionError):
+            problem = "not JSON"
+        if problem is None:
+            return e
+    try:
+        path.rmdir() if path.is_dir() else path.unlink()
+    except OSError:
+        pass
+    warnings.warn(f"kernel cache index file {path.name} is damaged ({problem}); ignoring it, the "
+                  "kernel is rebuilt", CacheWarning, stacklevel=4)
+    return None
+
+
 def index_lookup(name: str) -> dict | None:
     """The index entry of a registered kernel for the current sources, if any."""
     entry = {"name": name, "dynamic": False, "fingerprint": source_fingerprint()}
-    try:
-        found = json.loads(_index_file(entry).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    return found if isinstance(found, dict) and found.get("name") == name else None
+    found = _read_entry(_index_file(entry))
+    return found if found is not None and found["name"] == name else None
 
 
 def index_entries() -> list[dict]:
@@ -171,42 +284,71 @@ def index_entries() -> list[dict]:
     for path in sorted((cache_dir() / "index").glob("*.json")):
         if not path.name.startswith("dynamic-") and not path.stem.endswith("-" + fp[:20]):
             continue  # a registered kernel of other sources (_index_file names it so): skip unread
-        try:
-            e = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            continue
-        if not isinstance(e, dict) or "module" not in e:
-            continue
-        if e.get("dynamic") or e.get("fingerprint") == fp:
+        e = _read_entry(path)
+        if e is not None and (e["dynamic"] or e["fingerprint"] == fp):
             entries.append(e)
     return entries
 
 
 def clear(directory: Path | None = None) -> int:
-    """Delete the cache's files (modules, their compiled code, the index, the digits split, the
-    verification records); return how many. Only files symnn writes are touched."""
+    """Delete the cache's files; return how many. Only files symnn wrote are touched: those its
+    manifests list (modules, index entries, markers, the digits split) and their temporary
+    files, the compiled code of those modules, and the files of the sub-folders symnn created
+    (index/, data/, verified/, marked). A user's file in a shared folder stays."""
+    from symnn.cachedir import SUBFOLDERS, is_marked
     d = directory or cache_dir()
-    if not d.is_dir():
+    if not d.is_dir() or d.is_symlink():
         return 0
-    stems = set()
-    removed = 0
-    for path in d.glob("*.py"):
-        try:
-            with open(path, encoding="utf-8", errors="replace") as fh:
-                ours = fh.read(len(HEADER)) == HEADER
-        except OSError:
-            continue
-        if ours:
-            stems.add(path.stem)
-            removed += _unlink(path)
-    for path in (list(d.glob(".*.tmp")) + list((d / "index").glob("*.json"))
-                 + list((d / "data").glob("digits-*.npz")) + list((d / "data").glob(".*.tmp"))
-                 + list((d / "verified").glob("*.json")) + list((d / "verified").glob(".*.tmp"))):
-        removed += _unlink(path)
+    removed, stems = _clear_listed(d)
+    for name in SUBFOLDERS:
+        sub = d / name
+        if sub.is_dir() and not sub.is_symlink():
+            removed += _clear_listed(sub)[0]
+            if is_marked(sub):
+                removed += _clear_matching(sub, ("*.json", "digits-*.npz", ".*.tmp"))
     pycache = d / "__pycache__"
-    if pycache.is_dir():
+    if pycache.is_dir() and not pycache.is_symlink():
         for path in pycache.iterdir():
-            if path.name.split(".")[0] in stems or path.name.endswith(".tmp"):
+            if path.name.split(".")[0] in stems:
+                removed += _unlink(path)
+    return removed
+
+
+def _clear_listed(folder: Path) -> tuple[int, set[str]]:
+    """Remove the files folder's manifest lists (and their temporary files); (count, the stems
+    of the removed modules)."""
+    from symnn.cachedir import MARKER
+    from symnn.outputs import forget, is_temp_of, read_manifest
+    listed = {n for n in read_manifest(folder) if n and "/" not in n and "\\" not in n
+              and n not in (".", "..", MARKER)}
+    removed, gone, stems = 0, set(), set()
+    for name in listed:
+        path = folder / name
+        if path.is_file() and not path.is_symlink():
+            if _unlink(path):
+                removed += 1
+                gone.add(name)
+                if name.endswith(".py"):
+                    stems.add(path.stem)
+        elif not path.exists() and not path.is_symlink():
+            gone.add(name)
+    try:
+        for path in folder.iterdir():
+            if path.name.endswith(".tmp") and any(is_temp_of(path.name, n) for n in listed):
+                removed += _unlink(path)
+    except OSError:
+        pass
+    if gone:
+        forget(folder, gone)
+    return removed, stems
+
+
+def _clear_matching(folder: Path, patterns: tuple[str, ...]) -> int:
+    """Remove the regular files matching patterns in a folder symnn created."""
+    removed = 0
+    for pattern in patterns:
+        for path in folder.glob(pattern):
+            if path.is_file() and not path.is_symlink():
                 removed += _unlink(path)
     return removed
 

@@ -127,23 +127,25 @@ def _entry(k: Kernel, spec: KernelSpec, dynamic: bool) -> dict:
 
 
 def _load(entry: dict, spec_factory: Callable | None) -> Kernel | None:
-    """A kernel from an index entry, or None (after a warning) if its module is damaged."""
+    """A kernel from an (already checked) index entry, or None (after one warning from
+    cache.read_module) if its module is damaged."""
     path = cache.cache_dir() / entry["module"]
-    text, problem = cache.read_module(path)
+    text, _ = cache.read_module(path)
     if text is None:
-        if problem != "missing":
-            warnings.warn(f"symnn: cached kernel {path.name} is damaged ({problem}); rebuilding it",
-                          cache.CacheWarning, stacklevel=3)
-            path.unlink(missing_ok=True)
         return None
     try:
         module = cache.import_module(path, cache.module_name(entry["hash"]))
         return Kernel(entry["name"], path, module, text, factory=spec_factory,
-                      dynamic=entry.get("dynamic", False))
+                      dynamic=entry["dynamic"])
     except Exception as exc:                       # noqa: BLE001 - any import failure: rebuild
-        warnings.warn(f"symnn: cached kernel {path.name} does not import ({exc}); rebuilding it",
+        warnings.warn(f"cached kernel {path.name} does not import ({_one_line(exc)}); rebuilding it",
                       cache.CacheWarning, stacklevel=3)
         return None
+
+
+def _one_line(exc: BaseException) -> str:
+    text = " ".join(str(exc).split()) or type(exc).__name__
+    return text if len(text) <= 200 else text[:200] + "…"
 
 
 def _build(spec: KernelSpec, name: str) -> Kernel:
@@ -154,10 +156,7 @@ def _build(spec: KernelSpec, name: str) -> Kernel:
         return _LOADED[mem]
     from symnn.codegen.printer import function_name
     path = cache.cache_dir() / f"{cache.stem(spec.name)}-{key_h}.py"
-    text, problem = cache.read_module(path)
-    if text is None and problem != "missing":
-        warnings.warn(f"symnn: cached kernel {path.name} is damaged ({problem}); rebuilding it",
-                      cache.CacheWarning, stacklevel=3)
+    text, _ = cache.read_module(path)             # a damaged one: warned about and removed
     for attempt in range(2):
         if text is None:
             text = generate(spec)
@@ -169,8 +168,9 @@ def _build(spec: KernelSpec, name: str) -> Kernel:
             break
         except Exception as exc:                   # noqa: BLE001
             if attempt:
-                raise CacheError(f"kernel {name}: the generated module {path} does not import: {exc}") from exc
-            warnings.warn(f"symnn: cached kernel {path.name} does not import ({exc}); rebuilding it",
+                raise CacheError(f"kernel {name}: the generated module {path} does not import: "
+                                 f"{_one_line(exc)}") from exc
+            warnings.warn(f"cached kernel {path.name} does not import ({_one_line(exc)}); rebuilding it",
                           cache.CacheWarning, stacklevel=3)
             text = None
     k = Kernel(name, path, module, text, spec=spec, dynamic=False)
