@@ -589,3 +589,50 @@ def relu_topic() -> Derivation:
           "at z = 0 the backward pass passes no error through (relu.backward: δ·(1 if z > 0 else 0))")
     d.goal("ReLU'(z)", relu(z), z, step(z))
     return d
+
+
+def _at(points, expr, var) -> sp.Matrix:
+    """expr at each of the exact points var = p: a check that also covers negative values."""
+    return sp.Matrix([expr.xreplace({var: p}) for p in points])
+
+
+@topic("sigmoid-cross-entropy", "the binary cross-entropy of a sigmoid output, from the logit: "
+       "max(z, 0) − y z + ln(1 + e^(−|z|)) and its gradient σ(z) − y")
+def sigmoid_cross_entropy() -> Derivation:
+    from symnn.ops import costs as op
+    from symnn.ops.activations import sigmoid
+    z, y, a, C = op.zl, op.yl, sp.Symbol("a", real=True), sp.Symbol("C")
+    d = Derivation("The cross-entropy of a sigmoid output, computed from z: finite for every z",
+                   references=[NIELSEN, GOODFELLOW])
+    d.intro = ("With a = σ(z) and the cross-entropy C = −[y ln a + (1 − y) ln(1 − a)], a float64 σ(z) "
+               "rounds to 0 below z ≈ −745 and to 1 above z ≈ 37, and ln 0 = −∞: the loss of a confidently "
+               "wrong output becomes inf, though its true value is about |z|. Written in z itself the loss "
+               "never takes the log of a rounded probability.")
+    d.add(a, sigmoid(z), DEFINITION, "the sigmoid output of the last layer, z its weighted input (the logit)")
+    d.add(C, -(y * sp.log(a) + (1 - y) * sp.log(1 - a)), DEFINITION, "the binary cross-entropy of one output")
+    t = sp.exp(-z)
+    d.section("The loss in terms of z")
+    d.add(sp.log(sigmoid(z)), -sp.log(1 + t), "logarithm of a quotient", "σ(z) = 1/(1 + e^(−z))")
+    d.add(sp.log(1 - sigmoid(z)), -z - sp.log(1 + t), "logarithm of a quotient",
+          "1 − σ(z) = e^(−z)/(1 + e^(−z)), and ln e^(−z) = −z")
+    d.add(C, y * sp.log(1 + t) + (1 - y) * (z + sp.log(1 + t)), "substitution", "put both logs into C")
+    d.add(C, op.softplus_form(z, y), "logarithm of a product",
+          "collect: ln(1 + e^(−z)) + z = ln(e^z (1 + e^(−z))) = ln(1 + e^z), so C = softplus(z) − y z")
+    pts = [sp.Integer(-800), sp.Integer(-3), sp.Rational(-1, 2), sp.Integer(0), sp.Rational(1, 2), sp.Integer(3),
+           sp.Integer(800)]
+    stable = op.stable_form(z, y)
+    d.add(op.softplus_form(z, y), stable, "case analysis",
+          "for z > 0: ln(1 + e^z) = z + ln(1 + e^(−z)); for z ≤ 0 it is ln(1 + e^z) as it stands. Both are "
+          "max(z, 0) + ln(1 + e^(−|z|)): the exponent is never positive, so e^(−|z|) ≤ 1 cannot overflow and "
+          "the log's argument lies in (1, 2]; checked exactly at z = −800, −3, −½, 0, ½, 3, 800. At z = −800, "
+          "y = 1: C = 800 + ln(1 + e^(−800)) ≈ 800, where ln σ(−800) in float64 is ln 0 = −∞").check = (
+        _at(pts, op.softplus_form(z, y), z), _at(pts, stable, z))
+    d.section("Its gradient")
+    value = differentiate(d, op.softplus_form(z, y), z, lhs=D(C, z))
+    d.add(D(C, z), sigmoid(z) - y, "substitution", "e^z/(1 + e^z) = 1/(1 + e^(−z)) = σ(z)").check = (
+        value, sigmoid(z) - y)
+    d.goal("∂C/∂z", -(y * sp.log(sigmoid(z)) + (1 - y) * sp.log(1 - sigmoid(z))), z, sigmoid(z) - y)
+    d.steps[-1].note += (": the prediction minus the target, the σ'(z) of BP1 cancelled. Over a batch of N "
+                         "the mean loss gives (σ(z) − y)/N (kernel sigmoid_cross_entropy.grad, with σ in its "
+                         "stable form); the loss is the kernel sigmoid_cross_entropy.loss")
+    return d

@@ -24,7 +24,7 @@ from __future__ import annotations
 import numpy as np
 
 from symnn.errors import InputError
-from symnn.nn.layers import Layer, WeightedLayer, Workspace, _kernel
+from symnn.nn.layers import Layer, Shape, WeightedLayer, Workspace, _kernel, check_weights_memory, positive_int
 from symnn.nn.losses import Loss
 
 
@@ -41,23 +41,19 @@ def _fast(name: str):
 def _pair(value, what: str) -> tuple[int, int]:
     """An int or a pair of ints, each >= 1."""
     pair = tuple(value) if isinstance(value, (tuple, list)) else (value, value)
+    if len(pair) != 2:
+        raise InputError(f"{what} must be a positive integer or a pair of them (got {value!r})")
     try:
-        if len(pair) != 2 or any(int(v) != v or int(v) < 1 for v in pair):
-            raise ValueError
-    except (TypeError, ValueError):
+        return positive_int(pair[0], what), positive_int(pair[1], what)
+    except InputError:
         raise InputError(f"{what} must be a positive integer or a pair of them (got {value!r})") from None
-    return int(pair[0]), int(pair[1])
 
 
-def _positive(value, what: str, minimum: int = 1) -> int:
-    try:
-        ok = int(value) == value and int(value) >= minimum
-    except (TypeError, ValueError):
-        ok = False
-    if not ok or isinstance(value, bool):
-        kind = "a positive integer" if minimum == 1 else f"an integer >= {minimum}"
-        raise InputError(f"{what} must be {kind} (got {value!r})")
-    return int(value)
+def _images(shape: Shape, what: str) -> tuple[int, int, int]:
+    """(C, H, W) of an image sample, or the InputError of a layer that takes images."""
+    if len(shape) != 3:
+        raise InputError(f"takes a batch of images shaped {what}")
+    return shape
 
 
 def _check_images(layer, x: np.ndarray, channels: int | None = None) -> None:
@@ -71,11 +67,13 @@ class Conv2D(WeightedLayer):
     """Y[t,f,i,j] = Σ_c Σ_m Σ_n X_pad[t,c,s·i+m,s·j+n] K[f,c,m,n] + b[f]; weight (out_ch, in_ch, kh, kw)."""
 
     def __init__(self, in_channels: int, out_channels: int, kernel_size, stride: int = 1, padding: int = 0):
-        self.in_channels = _positive(in_channels, "Conv2D in_channels")
-        self.out_channels = _positive(out_channels, "Conv2D out_channels")
+        self.in_channels = positive_int(in_channels, "Conv2D in_channels")
+        self.out_channels = positive_int(out_channels, "Conv2D out_channels")
         self.kernel_size = _pair(kernel_size, "Conv2D kernel_size")
-        self.stride = _positive(stride, "Conv2D stride")
-        self.padding = _positive(padding, "Conv2D padding", minimum=0)
+        self.stride = positive_int(stride, "Conv2D stride")
+        self.padding = positive_int(padding, "Conv2D padding", minimum=0)
+        check_weights_memory(self.out_channels * (self.in_channels * self.kernel_size[0] * self.kernel_size[1] + 1),
+                             f"Conv2D({in_channels}, {out_channels}, {kernel_size})'s weights")
         self.weight = np.zeros((self.out_channels, self.in_channels, *self.kernel_size))
         self.bias = np.zeros(self.out_channels)
         self.grads = {}
@@ -107,6 +105,20 @@ class Conv2D(WeightedLayer):
     def output_shape(self, h: int, w: int) -> tuple[int, int]:
         (kh, kw), s, P = self.kernel_size, self.stride, self.padding
         return (h + 2 * P - kh) // s + 1, (w + 2 * P - kw) // s + 1
+
+    @property
+    def weight_shape(self) -> Shape:
+        return (self.out_channels, self.in_channels, *self.kernel_size)
+
+    def out_shape(self, shape: Shape) -> Shape:
+        c, h, w = _images(shape, f"(N, C={self.in_channels}, H, W)")
+        if c != self.in_channels:
+            raise InputError(f"takes images with {self.in_channels} channel(s), shaped (N, {self.in_channels}, H, W)")
+        (kh, kw), P = self.kernel_size, self.padding
+        if h + 2 * P < kh or w + 2 * P < kw:
+            pad = f" after the padding of {P}" if P else ""
+            raise InputError(f"needs images of at least {kh} × {kw} pixels{pad}")
+        return (self.out_channels, *self.output_shape(h, w))
 
     def _pad(self, x: np.ndarray) -> np.ndarray:
         """x framed by `padding` rows and columns of zeros (a reused buffer whose border stays 0)."""
@@ -173,7 +185,7 @@ class _Pool(Layer):
 
     def __init__(self, size, stride: int | None = None):
         self.size = _pair(size, f"{type(self).__name__} size")
-        self.stride = self.size[0] if stride is None else _positive(stride, f"{type(self).__name__} stride")
+        self.stride = self.size[0] if stride is None else positive_int(stride, f"{type(self).__name__} stride")
         if stride is None and self.size[0] != self.size[1]:
             raise InputError(f"{type(self).__name__}({size!r}): give stride= for a non-square window")
         self.grads = {}
@@ -198,6 +210,13 @@ class _Pool(Layer):
         if x.shape[2] < self.size[0] or x.shape[3] < self.size[1]:
             raise InputError(f"{self!r}: the input's {x.shape[2]} × {x.shape[3]} maps are smaller than the "
                              f"{self.size[0]} × {self.size[1]} window")
+
+    def out_shape(self, shape: Shape) -> Shape:
+        c, h, w = _images(shape, "(N, C, H, W)")
+        (kh, kw), s = self.size, self.stride
+        if h < kh or w < kw:
+            raise InputError(f"needs maps of at least {kh} × {kw} pixels")
+        return (c, (h - kh) // s + 1, (w - kw) // s + 1)
 
     def _out(self, x):
         (kh, kw), s = self.size, self.stride
@@ -272,6 +291,10 @@ class Flatten(Layer):
         if self._k is None:
             self._k = (_kernel("flatten.forward"), _kernel("flatten.backward"))
         return self._k
+
+    def out_shape(self, shape: Shape) -> Shape:
+        c, h, w = _images(shape, "(N, C, H, W)")
+        return (c * h * w,)
 
     def forward(self, x: np.ndarray) -> np.ndarray:
         _check_images(self, x)

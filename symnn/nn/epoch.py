@@ -187,8 +187,14 @@ def write(model, sample_shape: tuple) -> tuple[str, EpochWriter]:
         shapes.append(shape)
         x, shape = _forward(layer, n, w, x, shape)
     w.buffer("yb", shape)
-    delta = _loss_gradient(model.loss_fn, w, x, shape)
-    for n in range(len(model.layers) - 1, -1, -1):
+    last = len(model.layers) - 1
+    if model.loss_fn.from_logits(model.layers):     # ∂C/∂z = σ(z) − y: from the last layer's input
+        g = w.buffer("grad", shape)
+        w.call(model.loss_fn.logit_kernels[1], _flat(inputs[last]), _flat("yb"), "float(m)", _flat(g))
+        delta, last = g, last - 1
+    else:
+        delta = _loss_gradient(model.loss_fn, w, x, shape)
+    for n in range(last, -1, -1):
         delta = _backward(model.layers[n], n, w, inputs[n], shapes[n], delta, need=n > 0)
     upd = w.kernel(_sgd())
     for p, g in w.updates:
@@ -283,9 +289,24 @@ class CompiledEpoch:
         tail = [np.zeros((rest, *s), dtype) for _, s, batched in w.buffers if batched] if rest else full
         self.buffers = [*fixed, *full, *tail]
         self.batch_size = batch_size
+        self.shapes = model.check_shapes(sample_shape)     # the shape pass, before any kernel runs
+        self.n, self.dtype = n, dtype
+
+    def _check(self, X: np.ndarray, Y: np.ndarray, order: np.ndarray) -> None:
+        """The driver indexes without bounds checks: refuse what it was not built for."""
+        from symnn.errors import InputError
+        want = ((self.n, *self.shapes[0]), (self.n, *self.shapes[-1]))
+        for name, arr, shape in (("X", X, want[0]), ("Y", Y, want[1])):
+            if arr.shape != shape or arr.dtype != self.dtype or not arr.flags.c_contiguous:
+                raise InputError(f"the compiled epoch was built for a C-contiguous {name} shaped {shape} of "
+                                 f"type {self.dtype}; got {arr.shape} {arr.dtype}")
+        if (order.shape != (self.n,) or order.dtype != np.int64
+                or (self.n and (order.min() < 0 or order.max() >= self.n))):
+            raise InputError(f"the compiled epoch's order must be {self.n} int64 sample indices in 0 … {self.n - 1}")
 
     def __call__(self, X: np.ndarray, Y: np.ndarray, order: np.ndarray, lr: float) -> None:
         """Steps 2-7: one call runs the whole epoch."""
+        self._check(X, Y, order)
         self.function(X, Y, order, float(lr), self.batch_size, *self.params, *self.buffers)
         if not self.marked:           # the first epoch compiled it: say so for the next run
             from symnn.codegen import cache

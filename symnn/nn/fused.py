@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import hashlib
 
+import numpy as np
+
 from symnn.errors import InputError
 
 _MODULE_CACHE: dict = {}
@@ -32,6 +34,16 @@ def _formulas(activation: str, cost: str):
         d_phi = d_phi.xreplace({act.phi: a})  # σ' = σ(1 − σ), tanh' = 1 − tanh²: from the output
     d_phi = stable(d_phi)
     return z, a, phi, d_phi, yhat, y, cost_gradient(cost)
+
+
+def _logit_gradient(activation: str, cost: str):
+    """∂C/∂z of the output layer when it is derived in z directly (sigmoid + cross-entropy:
+    σ(z) − y, `symnn derive sigmoid-cross-entropy`), else None (BP1 multiplies ∂C/∂ŷ by φ')."""
+    if (activation, cost) != ("sigmoid", "cross-entropy"):
+        return None
+    from symnn.ops.activations import stable
+    from symnn.ops.costs import _sigmoid_cross_entropy
+    return stable(_sigmoid_cross_entropy().results["∂C/∂z"])
 
 
 def _function(n_layers: int, activation: str, cost: str, fastmath: bool) -> str:
@@ -67,10 +79,16 @@ def epoch_source(n_layers: int, activation: str, cost: str, fastmath: bool = Fal
                 f"                z{l}[j] = acc",
                 f"                a{l}[j] = {P(phi, {z: f'z{l}[j]'})}"]
     last = L - 1
-    out += ["            # BP1: δ^L = ∂C/∂ŷ ⊙ φ'(z^L)",
-            f"            for j in range(W{last}.shape[0]):",
-            f"                d{last}[j] = ({P(dC, {yhat: f'a{last}[j]', y: 'Y[s, j]'})})"
-            f"*({P(d_phi, {z: f'z{last}[j]', a: f'a{last}[j]'})})"]
+    logit = _logit_gradient(activation, cost)
+    if logit is not None:
+        out += ["            # BP1 from the logit: δ^L = ∂C/∂z^L = σ(z) − y (`symnn derive sigmoid-cross-entropy`)",
+                f"            for j in range(W{last}.shape[0]):",
+                f"                d{last}[j] = {P(logit, {z: f'z{last}[j]', y: 'Y[s, j]'})}"]
+    else:
+        out += ["            # BP1: δ^L = ∂C/∂ŷ ⊙ φ'(z^L)",
+                f"            for j in range(W{last}.shape[0]):",
+                f"                d{last}[j] = ({P(dC, {yhat: f'a{last}[j]', y: 'Y[s, j]'})})"
+                f"*({P(d_phi, {z: f'z{last}[j]', a: f'a{last}[j]'})})"]
     for l in range(last - 1, -1, -1):
         out += [f"            # BP2: δ^l = (W^(l+1))ᵀ δ^(l+1) ⊙ φ'(z^l)  (dense.grad_input, then {activation}.backward)",
                 f"            d{l}[:] = 0.0",
@@ -173,6 +191,13 @@ def fusable(model) -> tuple[int, str, str] | None:
 def run_epoch(model, X, Y, order, lr: float, batch_size: int, ws, fastmath: bool = False) -> None:
     """One epoch of mini-batch SGD through the fused generated kernel."""
     n_layers, activation, cost = fusable(model)
+    shapes = model.check_shapes(X.shape[1:])                 # the shape pass: no kernel reads past a buffer
+    order = np.asarray(order)
+    if Y.shape != (len(X), *shapes[-1]) or Y.dtype != X.dtype or not Y.flags.c_contiguous:
+        raise InputError(f"the fused epoch needs C-contiguous targets shaped {(len(X), *shapes[-1])} of type "
+                         f"{X.dtype} (got {Y.shape}, {Y.dtype})")
+    if order.ndim != 1 or order.dtype.kind not in "iu" or (order.size and (order.min() < 0 or order.max() >= len(X))):
+        raise InputError(f"the fused epoch's order must be 1-D sample indices in 0 … {len(X) - 1}")
     kernel = epoch_kernel(n_layers, activation, cost, fastmath)
     dense = model.layers[0::2]
     args = []

@@ -11,6 +11,8 @@ import numpy as np
 
 from symnn.errors import InputError, unknown
 
+Shape = tuple[int, ...]   # the shape of one sample: (features,) or (C, H, W)
+
 
 def _kernel(name: str):
     from symnn.codegen import kernel
@@ -23,6 +25,7 @@ class Workspace(dict):
     def __init__(self, dtype=np.float64):
         super().__init__()
         self.dtype = np.dtype(dtype)
+        self.shapes: list[tuple] | None = None   # the net's per-sample shapes (Sequential.check_shapes)
 
     def get_buffer(self, owner: object, name: str, shape: tuple) -> np.ndarray:
         key = (id(owner), name, shape)
@@ -34,6 +37,30 @@ class Workspace(dict):
 
 def _flat(a: np.ndarray) -> np.ndarray:
     return a.reshape(-1)
+
+
+def positive_int(value, what: str, minimum: int = 1) -> int:
+    """value as an int >= minimum; one InputError line for bools, strings, fractions, NaN and inf."""
+    ok = isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, (bool, np.bool_))
+    try:
+        ok = ok and float(value).is_integer() and int(value) >= minimum
+    except (OverflowError, ValueError):
+        ok = False
+    if not ok:
+        kind = "a positive integer" if minimum == 1 else f"an integer >= {minimum}"
+        raise InputError(f"{what} must be {kind} (got {value!r})")
+    return int(value)
+
+
+def shape_text(shape: Shape) -> str:
+    """(4,) -> '(N, 4)': a sample shape with the batch axis in front."""
+    return "(" + ", ".join(["N", *map(str, shape)]) + ")"
+
+
+def check_weights_memory(count: int, what: str) -> None:
+    """Refuse, before allocating, parameters larger than the memory limit (float64, with grads)."""
+    from symnn.limits import check_memory
+    check_memory(2 * 8 * count, what)
 
 
 class Layer:
@@ -63,6 +90,27 @@ class Layer:
     def backward(self, delta: np.ndarray) -> np.ndarray:
         raise NotImplementedError
 
+    def out_shape(self, shape: Shape) -> Shape:
+        """The shape of one output sample for input samples of `shape`; an InputError saying what
+        the layer takes when it cannot take these. A layer that changes shapes overrides it."""
+        return tuple(shape)
+
+    def check_parameters(self, dtype: np.dtype) -> None:
+        """InputError when a parameter array was replaced by one the kernels cannot use."""
+        for name, arr in self.parameters().items():
+            expected = self.parameter_shapes()[name]
+            if not isinstance(arr, np.ndarray) or arr.shape != expected:
+                got = arr.shape if isinstance(arr, np.ndarray) else type(arr).__name__
+                raise InputError(f"its {name} must be an array of shape {expected} (got {got})")
+            if arr.dtype != dtype or not arr.flags.c_contiguous or not arr.flags.writeable:
+                raise InputError(f"its {name} must be a writeable C-contiguous {dtype} array like the other "
+                                 f"parameters (got {arr.dtype}); use Sequential.astype to change the type")
+            if not np.isfinite(arr).all():
+                raise InputError(f"its {name} holds NaN or inf; only finite parameters train")
+
+    def parameter_shapes(self) -> dict[str, Shape]:
+        return {}
+
     grads: dict[str, np.ndarray]
 
     def __repr__(self) -> str:
@@ -81,15 +129,20 @@ class WeightedLayer(Layer):
     def parameters(self) -> dict[str, np.ndarray]:
         return {"weight": self.weight, "bias": self.bias}
 
+    def parameter_shapes(self) -> dict[str, Shape]:
+        return {"weight": self.weight_shape, "bias": (self.weight_shape[0],)}
+
+    weight_shape: Shape
+
 
 class Dense(WeightedLayer):
     """z = W a + b with W shaped (n_out, n_in); kernels dense.forward / grad_weight / grad_bias /
     grad_input, derived by `symnn derive dense`."""
 
     def __init__(self, n_in: int, n_out: int):
-        if int(n_in) < 1 or int(n_out) < 1:
-            raise InputError(f"Dense({n_in}, {n_out}): sizes must be positive integers")
-        self.n_in, self.n_out = int(n_in), int(n_out)
+        self.n_in = positive_int(n_in, "Dense n_in (the number of inputs)")
+        self.n_out = positive_int(n_out, "Dense n_out (the number of outputs)")
+        check_weights_memory(self.n_in * self.n_out + self.n_out, f"Dense({self.n_in}, {self.n_out})'s weights")
         self.weight = np.zeros((self.n_out, self.n_in))
         self.bias = np.zeros(self.n_out)
         self.grads = {}
@@ -98,6 +151,16 @@ class Dense(WeightedLayer):
     @property
     def fan_in(self) -> int:
         return self.n_in
+
+    @property
+    def weight_shape(self) -> Shape:
+        return (self.n_out, self.n_in)
+
+    def out_shape(self, shape: Shape) -> Shape:
+        if tuple(shape) != (self.n_in,):
+            hint = " (images need Flatten() first)" if len(shape) == 3 else ""
+            raise InputError(f"takes input shaped (N, {self.n_in}){hint}")
+        return (self.n_out,)
 
     @property
     def kernels(self):

@@ -20,9 +20,19 @@ class Loss:
             self._k = (kernel(f"{self.name}.loss"), kernel(f"{self.name}.grad"))
         return self._k
 
+    def check_net(self, layers: list) -> None:
+        """InputError when the net's last layer gives outputs this loss cannot take."""
+
+    def from_logits(self, layers: list) -> bool:
+        """True when the loss and its gradient are computed from the last layer's input z."""
+        return False
+
     def targets(self, y: np.ndarray, n_outputs: int) -> np.ndarray:
         """Integer labels become one-hot rows; real targets become a column when there is one output."""
         y = np.asarray(y)
+        if y.ndim not in (1, 2):
+            raise InputError(f"y must be 1-D (labels, or one target per sample) or 2-D (N, {n_outputs}) "
+                             f"targets; got shape {y.shape}")
         if y.ndim == 1 and n_outputs > 1:
             from symnn.nn.data import one_hot
             return one_hot(y, n_outputs)
@@ -55,8 +65,40 @@ class Quadratic(Loss):
 
 
 class CrossEntropy(Loss):
-    """C = −Σ [y ln ŷ + (1 − y) ln(1 − ŷ)], for sigmoid outputs."""
+    """C = −Σ [y ln ŷ + (1 − y) ln(1 − ŷ)], for sigmoid outputs ŷ = σ(z). A net computes it from z
+    in the stable form max(z, 0) − y z + ln(1 + e^(−|z|)), with the gradient σ(z) − y
+    (`symnn derive sigmoid-cross-entropy`): finite for any z, where ln σ(z) is −inf beyond −745."""
     name = "cross-entropy"
+
+    def check_net(self, layers: list) -> None:
+        from symnn.nn.layers import Sigmoid
+        if not isinstance(layers[-1], Sigmoid):
+            raise InputError(f"the cross-entropy cost needs outputs strictly between 0 and 1: end the net with "
+                             f"Sigmoid() (its last layer is {layers[-1]!r}), or use loss='quadratic'")
+
+    def from_logits(self, layers: list) -> bool:
+        from symnn.nn.layers import Sigmoid
+        return isinstance(layers[-1], Sigmoid)
+
+    @property
+    def logit_kernels(self):
+        if getattr(self, "_lk", None) is None:
+            from symnn.codegen import kernel
+            self._lk = (kernel("sigmoid_cross_entropy.loss"), kernel("sigmoid_cross_entropy.grad"))
+        return self._lk
+
+    def logit_value(self, z: np.ndarray, Y: np.ndarray) -> float:
+        """Mean over the batch of Σ_outputs [max(z, 0) − y z + ln(1 + e^(−|z|))]."""
+        return float(self.logit_kernels[0](z, Y).sum() / len(z))
+
+    def logit_gradient(self, z: np.ndarray, Y: np.ndarray) -> np.ndarray:
+        """∂(mean cost)/∂z = (σ(z) − y)/n."""
+        return self.logit_kernels[1](z, Y, float(len(z)))
+
+    def train_logit_gradient(self, z: np.ndarray, Y: np.ndarray, ws) -> np.ndarray:
+        out = ws.get_buffer(self, "grad", z.shape)
+        self.logit_kernels[1].dispatcher(z.reshape(-1), Y.reshape(-1), float(len(z)), out.reshape(-1))
+        return out
 
 
 LOSSES: dict[str, type[Loss]] = {"quadratic": Quadratic, "cross-entropy": CrossEntropy}

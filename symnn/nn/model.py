@@ -1,11 +1,37 @@
-"""Sequential: layers in a row, a loss, a seed — fit / predict / loss / gradients."""
+"""Sequential: layers in a row, a loss, a seed — fit / predict / loss / gradients.
+
+Every public entry first runs one shape pass through the layer stack (`check_shapes`): each
+layer says which output shape it gives for an input shape, or refuses it. Only then does a
+generated kernel run — Numba does not check bounds, so a mismatch found later would write past
+a buffer instead of raising.
+"""
 from __future__ import annotations
+
+import math
 
 import numpy as np
 
 from symnn.errors import InputError
-from symnn.nn.layers import Layer
+from symnn.nn.layers import Layer, Shape, shape_text
 from symnn.nn.losses import Loss, get_loss
+
+
+def as_numbers(value, what: str) -> np.ndarray:
+    """value as a NumPy array of real numbers (bool, int or float); one InputError line otherwise."""
+    try:
+        arr = np.asarray(value)
+    except (ValueError, TypeError):
+        raise InputError(f"{what} must be an array of real numbers (a ragged or odd object was given)") from None
+    if arr.dtype.kind not in "biuf":
+        raise InputError(f"{what} must hold real numbers (int or float); got dtype {arr.dtype}"
+                         + ("; take .real or abs() of complex data yourself" if arr.dtype.kind == "c" else ""))
+    return arr
+
+
+def check_seed(seed, what: str = "seed") -> int:
+    if isinstance(seed, (bool, np.bool_)) or not isinstance(seed, (int, np.integer)) or seed < 0:
+        raise InputError(f"{what} must be a non-negative integer (got {seed!r})")
+    return int(seed)
 
 
 class Sequential:
@@ -16,15 +42,66 @@ class Sequential:
     """
 
     def __init__(self, layers: list[Layer], loss: "str | Loss" = "quadratic", seed: int = 0):
-        if not layers:
-            raise InputError("Sequential needs at least one layer")
+        if isinstance(layers, (str, bytes, Layer)) or not hasattr(layers, "__iter__"):
+            raise InputError(f"Sequential takes a list of layers, e.g. [Dense(2, 3), Sigmoid()] (got {layers!r})")
         self.layers = list(layers)
+        if not self.layers:
+            raise InputError("Sequential needs at least one layer")
+        self._check_layers()
         self.loss_fn = get_loss(loss)
-        self.seed = seed
-        rng = np.random.default_rng(seed)
+        self.loss_fn.check_net(self.layers)
+        self.seed = check_seed(seed)
+        rng = np.random.default_rng(self.seed)
         for layer in self.layers:
             layer.init(rng)
         self.history: dict[str, list[float]] = {"loss": [], "accuracy": []}
+
+    # --- structure and shapes -----------------------------------------------------------------
+    def _check_layers(self) -> None:
+        seen: dict[int, int] = {}
+        for i, layer in enumerate(self.layers):
+            if not isinstance(layer, Layer):
+                raise InputError(f"layer {i} is {layer!r}, not a layer; give layers such as Dense(2, 3), "
+                                 "Sigmoid(), Conv2D(1, 8, 3), MaxPool2D(2), Flatten()")
+            if id(layer) in seen:
+                raise InputError(f"layer {i} ({layer!r}) is the same object as layer {seen[id(layer)]}; "
+                                 "a layer keeps its own state, so create a new one for each position")
+            seen[id(layer)] = i
+
+    def check_shapes(self, sample_shape: Shape) -> list[Shape]:
+        """The shape of one sample entering each layer, then the output's; one InputError naming
+        the layer (index and kind) and both shapes when a layer cannot take what it is given."""
+        self._check_layers()
+        dtype = self.dtype
+        shapes = [tuple(int(d) for d in sample_shape)]
+        for i, layer in enumerate(self.layers):
+            try:
+                layer.check_parameters(dtype)
+            except InputError as exc:
+                raise InputError(f"layer {i} ({layer!r}): {exc}") from None
+            try:
+                out = tuple(int(d) for d in layer.out_shape(shapes[-1]))
+            except InputError as exc:
+                source = (f"X is shaped {shape_text(shapes[0])}" if i == 0 else
+                          f"layer {i - 1} ({self.layers[i - 1]!r}) gives it {shape_text(shapes[-1])}")
+                raise InputError(f"layer {i} ({layer!r}) {exc}, but {source}") from None
+            shapes.append(out)
+        return shapes
+
+    def output_shape(self, sample_shape: Shape) -> Shape:
+        """The shape of one output sample for input samples of `sample_shape`."""
+        return self.check_shapes(sample_shape)[-1]
+
+    def memory_needed(self, sample_shape: Shape, n: int, batch_size: int = 0) -> int:
+        """About how many bytes a forward pass of n samples (and, with batch_size, training) needs."""
+        shapes = self.check_shapes(sample_shape)
+        item = self.dtype.itemsize
+        values = sum(math.prod(s) for s in shapes)          # the input and every layer's output
+        total = 2 * n * values * item                        # kept for backward, plus padded copies
+        if batch_size:
+            params = sum(arr.size for arr in self.parameters().values())
+            total += 3 * batch_size * values * item + 3 * params * item   # buffers, grads, updates
+        return total
 
     # --- parameters -----------------------------------------------------------------------
     def parameters(self) -> dict[str, np.ndarray]:
@@ -36,7 +113,7 @@ class Sequential:
     def dtype(self) -> np.dtype:
         """The floating type of the parameters (float64 unless astype changed it)."""
         for arr in self.parameters().values():
-            return arr.dtype
+            return getattr(arr, "dtype", np.dtype(np.float64))
         return np.dtype(np.float64)
 
     def astype(self, dtype) -> "Sequential":
@@ -45,9 +122,9 @@ class Sequential:
         doubles the width of BLAS's vectors) at ~7 significant digits instead of ~16."""
         try:
             dt = np.dtype(dtype)
-        except TypeError:
+        except (TypeError, ValueError):
             dt = None
-        if dt not in (np.dtype(np.float32), np.dtype(np.float64)):
+        if dt is None or dt.name not in ("float32", "float64"):   # (None == float64 in NumPy)
             raise InputError(f"dtype must be float32 or float64 (got {dtype!r})")
         for layer in self.layers:
             for name, arr in layer.parameters().items():
@@ -63,51 +140,97 @@ class Sequential:
                 return layer.out_channels
         raise InputError("the network has no layer with outputs")
 
-    # --- forward and backward -------------------------------------------------------------------
+    # --- checked inputs ---------------------------------------------------------------------------
     def _check_X(self, X) -> np.ndarray:
+        X = as_numbers(X, "X")
+        if X.ndim < 2:
+            raise InputError(f"X must be 2-D (N, features) for a dense net or 4-D (N, C, H, W) for a CNN; "
+                             f"got shape {X.shape}" + ("; for one sample use X.reshape(1, -1)" if X.ndim == 1 else ""))
+        if X.size == 0:
+            raise InputError(f"X is empty (shape {X.shape}); give at least one sample")
+        self.check_shapes(X.shape[1:])
         X = np.ascontiguousarray(X, dtype=self.dtype)
-        if X.size == 0 or len(X) == 0:
-            raise InputError("X is empty; give at least one sample")
         if not np.isfinite(X).all():
             raise InputError(f"X contains {int((~np.isfinite(X)).sum())} NaN/inf value(s); only finite numbers are accepted")
         return X
 
-    def forward(self, X: np.ndarray) -> np.ndarray:
-        """The net's outputs ŷ for a batch (step 3: forward propagation)."""
-        a = self._check_X(X)
-        for layer in self.layers:
-            a = layer.forward(a)
-        return a
-
-    def backward(self, yhat: np.ndarray, Y: np.ndarray) -> np.ndarray:
-        """Step 5: back-propagate the error; fills every layer's grads."""
-        delta = self.loss_fn.gradient(yhat, Y)
-        for layer in reversed(self.layers):
-            delta = layer.backward(delta)
-        return delta
+    def _checked(self, X, y=None, batch_size: int = 0) -> tuple[np.ndarray, np.ndarray | None]:
+        """X and the targets, checked against the net before any kernel runs."""
+        from symnn.limits import check_memory
+        X = as_numbers(X, "X")
+        if X.ndim >= 2 and X.size:
+            check_memory(self.memory_needed(X.shape[1:], len(X), batch_size),
+                         f"{'training on' if batch_size else 'a forward pass of'} {len(X)} samples of this net")
+        X = self._check_X(X)
+        Y = None if y is None else self._targets_checked(y, len(X), self.output_shape(X.shape[1:]))
+        return X, Y
 
     def targets(self, y) -> np.ndarray:
         return self.loss_fn.targets(y, self.n_outputs)
 
-    def loss(self, X: np.ndarray, y: np.ndarray) -> float:
-        """Mean over the batch of the per-sample cost (quadratic: Σ over outputs of ½(ŷ − y)²)."""
-        yhat = self.forward(X)
-        return self.loss_fn.value(yhat, self._targets_checked(y, len(yhat)))
-
-    def gradients(self, X: np.ndarray, y: np.ndarray) -> dict[str, np.ndarray]:
-        """∂loss/∂parameter for every parameter, same keys as parameters()."""
-        yhat = self.forward(X)
-        self.backward(yhat, self._targets_checked(y, len(yhat)))
-        return {f"layers.{i}.{name}": g for i, layer in enumerate(self.layers)
-                for name, g in layer.grads.items()}
-
-    def _targets_checked(self, y, n: int) -> np.ndarray:
-        Y = self.targets(y)
+    def _targets_checked(self, y, n: int, out: Shape | None = None) -> np.ndarray:
+        if out is not None and len(out) != 1:
+            raise InputError(f"the net's last layer gives outputs shaped {shape_text(out)}; the losses take "
+                             "outputs shaped (N, outputs): end the net with Flatten() and a Dense layer")
+        y = as_numbers(y, "y")
+        Y = self.loss_fn.targets(y, out[0] if out is not None else self.n_outputs)
         if len(Y) != n:
             raise InputError(f"X has {n} samples but y has {len(Y)}; they must match")
         if not np.isfinite(Y).all():
             raise InputError("y contains NaN/inf; only finite numbers are accepted")
-        return Y.astype(self.dtype, copy=False)
+        return np.ascontiguousarray(Y, dtype=self.dtype)
+
+    # --- forward and backward -------------------------------------------------------------------
+    def _forward(self, X: np.ndarray) -> np.ndarray:
+        a = X
+        for layer in self.layers:
+            a = layer.forward(a)
+        self._last_output = a.shape
+        return a
+
+    def forward(self, X: np.ndarray) -> np.ndarray:
+        """The net's outputs ŷ for a batch (step 3: forward propagation)."""
+        return self._forward(self._checked(X)[0])
+
+    def _logits(self) -> bool:
+        """True when the loss is computed from the last layer's input z (sigmoid + cross-entropy)."""
+        return self.loss_fn.from_logits(self.layers)
+
+    def _value(self, yhat: np.ndarray, Y: np.ndarray) -> float:
+        """The loss of the last forward pass (ŷ = yhat)."""
+        if self._logits():
+            return self.loss_fn.logit_value(self.layers[-1].z, Y)
+        return self.loss_fn.value(yhat, Y)
+
+    def _backward(self, yhat: np.ndarray, Y: np.ndarray) -> np.ndarray:
+        if self._logits():                       # ∂C/∂z = σ(z) − y: the last sigmoid is inside it
+            delta, layers = self.loss_fn.logit_gradient(self.layers[-1].z, Y), self.layers[:-1]
+        else:
+            delta, layers = self.loss_fn.gradient(yhat, Y), self.layers
+        for layer in reversed(layers):
+            delta = layer.backward(delta)
+        return delta
+
+    def backward(self, yhat: np.ndarray, Y: np.ndarray) -> np.ndarray:
+        """Step 5: back-propagate the error of the last forward pass; fills every layer's grads."""
+        last = getattr(self, "_last_output", None)
+        yhat = as_numbers(yhat, "yhat")
+        if last is None or yhat.shape != last:
+            raise InputError(f"backward takes the output of the last forward pass, shaped {last}; got {yhat.shape}")
+        Y = self._targets_checked(Y, len(yhat), last[1:])
+        return self._backward(np.ascontiguousarray(yhat, dtype=self.dtype), Y)
+
+    def loss(self, X: np.ndarray, y: np.ndarray) -> float:
+        """Mean over the batch of the per-sample cost (quadratic: Σ over outputs of ½(ŷ − y)²)."""
+        X, Y = self._checked(X, y)
+        return self._value(self._forward(X), Y)
+
+    def gradients(self, X: np.ndarray, y: np.ndarray) -> dict[str, np.ndarray]:
+        """∂loss/∂parameter for every parameter, same keys as parameters()."""
+        X, Y = self._checked(X, y)
+        self._backward(self._forward(X), Y)
+        return {f"layers.{i}.{name}": g for i, layer in enumerate(self.layers)
+                for name, g in layer.grads.items()}
 
     # --- user API ---------------------------------------------------------------------------
     def predict(self, X: np.ndarray) -> np.ndarray:
@@ -116,13 +239,22 @@ class Sequential:
         return out.argmax(axis=1) if out.ndim == 2 and out.shape[1] > 1 else out.reshape(len(out), -1)[:, 0]
 
     def accuracy(self, X: np.ndarray, y: np.ndarray) -> float:
-        y = np.asarray(y)
+        X = self._check_X(X)
+        y = as_numbers(y, "y")
+        k = self.output_shape(X.shape[1:])
+        if y.ndim not in (1, 2) or len(y) != len(X) or (y.ndim == 2 and y.shape[1:] != k):
+            raise InputError(f"accuracy takes labels shaped (N,) or one-hot targets shaped {shape_text(k)} "
+                             f"for the {len(X)} samples of X; got y shaped {y.shape}")
         labels = y.argmax(axis=1) if y.ndim == 2 else y
         return float((self.predict(X) == labels).mean())
 
     def fit(self, X, y, epochs: int = 30, lr: float = 3.0, batch_size: int = 10, **options) -> "Sequential":
         """Train with mini-batch SGD (batch_size=1: stochastic; batch_size=len(X): batch)."""
-        from symnn.nn.train import fit
+        from symnn.nn.train import OPTIONS, fit
+        unknown = sorted(set(options) - set(OPTIONS))
+        if unknown:
+            raise InputError(f"fit() has no option {unknown[0]!r}; it takes: epochs, lr, batch_size, "
+                             + ", ".join(OPTIONS))
         fit(self, X, y, epochs=epochs, lr=lr, batch_size=batch_size, **options)
         return self
 

@@ -14,8 +14,10 @@ from collections.abc import Callable
 import numpy as np
 
 from symnn.errors import InputError, TrainingError
+from symnn.nn.model import as_numbers
 
 MODES = ("sgd", "batch", "minibatch")
+OPTIONS = ("mode", "seed", "X_test", "y_test", "progress", "explain", "fused", "compiled", "fastmath")
 
 
 def batch_size_for(mode: str, batch_size: int, n: int) -> int:
@@ -29,18 +31,38 @@ def batch_size_for(mode: str, batch_size: int, n: int) -> int:
     return batch_size
 
 
+def _integer(value, what: str) -> int:
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)) or value < 1:
+        raise InputError(f"{what} must be a positive integer (got {value!r})")
+    return int(value)
+
+
+def _rate(lr) -> float:
+    ok = isinstance(lr, (int, float, np.integer, np.floating)) and not isinstance(lr, (bool, np.bool_))
+    if not ok or not np.isfinite(lr) or lr <= 0:
+        raise InputError(f"the learning rate must be a positive number, finite, such as 0.5 (got {lr!r})")
+    return float(lr)
+
+
 def check_options(epochs: int, lr: float, batch_size: int, n: int) -> int:
-    if not isinstance(epochs, (int, np.integer)) or epochs < 1:
-        raise InputError(f"epochs must be a positive integer (got {epochs})")
-    if not np.isfinite(lr) or lr <= 0:
-        raise InputError(f"the learning rate must be a positive number (got {lr})")
-    if not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
-        raise InputError(f"the batch size must be a positive integer (got {batch_size})")
+    _integer(epochs, "epochs")
+    _rate(lr)
+    batch_size = _integer(batch_size, "the batch size")
     if batch_size > n:
         print(f"note: batch size {batch_size} is larger than the {n} training samples; using {n}",
               file=sys.stderr)
         batch_size = n
     return int(batch_size)
+
+
+def _check_flags(explain, fused, compiled, fastmath, progress) -> None:
+    if explain is not None and not callable(explain):
+        raise InputError(f"explain must be a function taking one line of text, e.g. print (got {explain!r})")
+    for name, value, allowed in (("fused", fused, (bool,)), ("fastmath", fastmath, (bool,)),
+                                 ("progress", progress, (bool,)), ("compiled", compiled, (bool, type(None)))):
+        if not isinstance(value, (*allowed, np.bool_)):
+            extra = " or None" if type(None) in allowed else ""
+            raise InputError(f"{name} must be True or False{extra} (got {value!r})")
 
 
 def sgd_step(model, lr: float) -> None:
@@ -57,10 +79,20 @@ def sgd_step(model, lr: float) -> None:
 def train_step(model, xb: np.ndarray, yb: np.ndarray, lr: float, ws) -> None:
     """Steps 3-5 on one batch, through the generated kernels, on reused buffers."""
     a = xb
-    for layer in model.layers:                                      # step 3: forward
+    if ws.shapes is None or ws.shapes[0] != xb.shape[1:]:           # the shape pass, once per fit
+        ws.shapes = model.check_shapes(xb.shape[1:])
+    shapes = ws.shapes
+    for n, layer in enumerate(model.layers):                        # step 3: forward
         a = layer.train_forward(a, ws)
-    delta = model.loss_fn.train_gradient(a, yb, ws)                 # step 4: ∂C/∂ŷ
+        if not isinstance(a, np.ndarray) or a.shape[1:] != shapes[n + 1]:  # a custom layer's output
+            raise InputError(f"layer {n} ({layer!r}) returned {getattr(a, 'shape', type(a).__name__)}; "
+                             f"its out_shape promised (N, {', '.join(map(str, shapes[n + 1]))})")
     last = len(model.layers) - 1
+    if model.loss_fn.from_logits(model.layers):                     # step 4: ∂C/∂z = σ(z) − y
+        delta = model.loss_fn.train_logit_gradient(model.layers[last].z, yb, ws)
+        last -= 1
+    else:                                                           # step 4: ∂C/∂ŷ
+        delta = model.loss_fn.train_gradient(a, yb, ws)
     for n in range(last, -1, -1):                                   # step 5: back-propagate
         delta = model.layers[n].train_backward(delta, ws, need_input_grad=n > 0)
     sgd_step(model, lr)
@@ -78,17 +110,29 @@ def fit(model, X, y, epochs: int = 30, lr: float = 3.0, batch_size: int = 10, mo
     None lets fit decide: when it is already compiled or the run is long). `fastmath` trains
     with the same kernels compiled to reassociate their sums: faster, not bit-reproducible
     against the written order (bench/ measures the accuracy effect)."""
-    X = model._check_X(X)
-    Y = model._targets_checked(y, len(X))
-    n = len(X)
-    batch_size = check_options(epochs, lr, batch_size_for(mode, batch_size, n), n)
-    rng = np.random.default_rng(model.seed if seed is None else seed)
+    _check_flags(explain, fused, compiled, fastmath, progress)
+    if not isinstance(mode, str):
+        from symnn.errors import unknown
+        raise unknown("mode", mode, MODES)
+    X = as_numbers(X, "X")
+    n = len(X) if X.ndim else 0
+    _integer(epochs, "epochs")
+    lr = _rate(lr)
+    batch_size = check_options(epochs, lr, batch_size_for(mode, batch_size, max(n, 1)), max(n, 1))
+    X, Y = model._checked(X, y, batch_size)
+    if (X_test is None) != (y_test is None):
+        raise InputError("give X_test and y_test together (or neither)")
+    if X_test is not None:
+        model.accuracy(X_test, y_test)                               # checked before training starts
+    from symnn.nn.model import check_seed
+    rng = np.random.default_rng(model.seed if seed is None else check_seed(seed))
     classify = Y.shape[1] > 1
     history = model.history
     bar = _progress(epochs, progress)
     from symnn.nn.fused import fusable, run_epoch
     from symnn.nn.layers import Workspace
     ws = Workspace(model.dtype)
+    ws.shapes = model.check_shapes(X.shape[1:])
     fuse = fused and fusable(model) is not None
     for layer in model.layers:                                      # which compilation trains
         if layer.fastmath != fastmath:
@@ -158,10 +202,10 @@ def _explain(model, xb, yb, yhat, lr, say: Callable[[str], None], idx) -> None:
     zs = [layer.z for layer in model.layers if getattr(layer, "z", None) is not None]
     z_text = "; ".join(f"z of layer {i} = {_fmt(z[0])}" for i, z in enumerate(zs, 1))
     say(f"STEP 3: forward propagation: {z_text}; prediction ŷ = {_fmt(yhat[0])}")
-    err = model.loss_fn.value(yhat, yb)
+    err = model._value(yhat, yb)
     say(f"STEP 4: compare with the actual y = {_fmt(yb[0])}: the error (cost) of this batch is {err:.6g}")
     before = {k: v.copy() for k, v in model.parameters().items()}
-    model.backward(yhat, yb)
+    model._backward(yhat, yb)
     deltas = [f"layer {n}: δ = ∂C/∂b = {_fmt(layer.grads['bias'])}"
               for n, layer in reversed(list(enumerate([l_ for l_ in model.layers if "bias" in l_.grads], 1)))]
     say("STEP 5: back-propagation from right to left: " + "; ".join(deltas))
