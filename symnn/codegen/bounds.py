@@ -14,6 +14,7 @@ from __future__ import annotations
 import sympy as sp
 
 from symnn.codegen.lower import LoweredOutput, order_loops
+from symnn.parse import as_expr
 
 Loops = list[tuple[sp.Symbol, sp.Expr, sp.Expr]]
 
@@ -47,7 +48,7 @@ def _walk(expr, loops: Loops, found) -> None:
 
 def bound(e: sp.Expr, loops: Loops, kind: str) -> sp.Expr | None:
     """An upper (kind="upper") or lower bound of e over the loops, or None."""
-    e = sp.sympify(e)
+    e = as_expr(e)
     for v, lo, hi in reversed(loops):
         if e.has(v):
             e = _bound_wrt(_distribute(e), v, lo, hi, kind)

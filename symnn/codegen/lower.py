@@ -28,6 +28,7 @@ import sympy as sp
 from sympy.logic.boolalg import Boolean, BooleanTrue
 
 from symnn.codegen.spec import KernelSpec, Output
+from symnn.parse import as_expr
 
 Cond = Boolean
 Term = tuple[tuple[Cond, ...], sp.Expr]      # (conditions, value): value if all conditions hold else 0
@@ -266,14 +267,14 @@ def scatter(spec: KernelSpec, o: Output) -> LoweredOutput | None:
     if not subs:
         return None
     others = [(v, lo, hi) for v, lo, hi in ranges if v not in subs]
-    loops = others + order_loops([(v, sp.sympify(a), sp.sympify(b)) for v, a, b in expr.limits]) + offsets
+    loops = others + order_loops([(v, as_expr(a), as_expr(b)) for v, a, b in expr.limits]) + offsets
     if len({v for v, _, _ in loops}) != len(loops):
         return None
     unclamped = others + windows
     kept = tuple(c for c in (c_.xreplace(subs) for c_ in conds) if c is not sp.true and not implied(c, unclamped))
     if kept:
         return None
-    target = tuple(sp.sympify(i).xreplace(subs) for i in o.indices)
+    target = tuple(as_expr(i).xreplace(subs) for i in o.indices)
     lowered = LoweredOutput(o, loops, lower_expr(body.xreplace(subs)), (), target, order_loops(ranges))
     return _unclipped(lowered, windows, whole)
 

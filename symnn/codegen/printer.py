@@ -33,6 +33,7 @@ from sympy.printing.pycode import PythonCodePrinter
 
 from symnn.codegen.lower import LoweredOutput, order_loops
 from symnn.codegen.spec import KernelSpec
+from symnn.parse import as_expr
 
 INDENT = "    "
 RESERVED = {"math", "np", "njit", "prange", "range", "out_shapes", "NAME", "FUNCTION", "KIND",
@@ -129,7 +130,7 @@ class NumbaPrinter(PythonCodePrinter):
 
     def statements(self, target: str, expr: sp.Expr, op: str = "=") -> None:
         """Write `target op expr`: Sums become loops, guarded branches `if`s, shared subterms temps."""
-        self.assign_all([(target, sp.sympify(expr))], op)
+        self.assign_all([(target, as_expr(expr))], op)
 
     def assign_all(self, pairs: list[tuple[str, sp.Expr]], op: str = "=") -> None:
         """Several assignments sharing one CSE (an activation and its derivative)."""
@@ -684,7 +685,7 @@ def _scatter_window(lo: LoweredOutput):
         return None
     loops, window = list(lo.loops), []
     while loops and (loops[-1][2] - loops[-1][1] + 1).is_Integer and \
-            any(loops[-1][0] in sp.sympify(i).free_symbols for i in lo.target):
+            any(loops[-1][0] in as_expr(i).free_symbols for i in lo.target):
         window.insert(0, loops.pop())
     size = math.prod(int(b - a + 1) for _, a, b in window) if window else 0
     factors = sp.Mul.make_args(lo.expr)
@@ -715,7 +716,7 @@ def _scatter_window_statements(p: NumbaPrinter, lo: LoweredOutput, window, op: s
     g = p.temp("g")
     p.emit(f"{p.names[g]} = {p._print(x)}")
     for c, sub in zip(coefficients, subs):
-        target = p._print(sp.Indexed(lo.output.base, *[sp.sympify(i).xreplace(sub) for i in lo.target]))
+        target = p._print(sp.Indexed(lo.output.base, *[as_expr(i).xreplace(sub) for i in lo.target]))
         p.emit(f"{target} {op} {p._print(g * c)}")
     p.depth = depth
 
@@ -803,7 +804,7 @@ def _jam(p: NumbaPrinter, lo: LoweredOutput, inner, expr: sp.Expr) -> None:
     accs = [p.temp("acc") for _ in copies]
     p.sum_loops(total, into=[(p.names[a], c) for a, c in zip(accs, copies)])
     for acc, c in zip(accs, copies):
-        lhs = p._print(sp.Indexed(base, *[sp.sympify(i).xreplace(c) for i in indices]))
+        lhs = p._print(sp.Indexed(base, *[as_expr(i).xreplace(c) for i in indices]))
         p.statements(lhs, acc + rest.xreplace(c))
 
 

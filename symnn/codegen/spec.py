@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 import sympy as sp
 
 from symnn.errors import InputError
+from symnn.parse import as_expr
 
 Bound = tuple[sp.Expr, sp.Expr]
 
@@ -28,8 +29,8 @@ class Output:
 
     def __post_init__(self):
         object.__setattr__(self, "indices", tuple(self.indices))
-        object.__setattr__(self, "expr", sp.sympify(self.expr))
-        object.__setattr__(self, "ranges", {v: (sp.sympify(lo), sp.sympify(hi))
+        object.__setattr__(self, "expr", as_expr(self.expr))
+        object.__setattr__(self, "ranges", {v: (as_expr(lo), as_expr(hi))
                                             for v, (lo, hi) in dict(self.ranges).items()})
 
     @property
@@ -70,9 +71,9 @@ class KernelSpec:
     def __post_init__(self):
         self.inputs = list(self.inputs)
         self.outputs = list(self.outputs)
-        self.shapes = {s: (v[0], int(v[1])) if isinstance(v, tuple) else sp.sympify(v)
+        self.shapes = {s: (v[0], int(v[1])) if isinstance(v, tuple) else as_expr(v)
                        for s, v in dict(self.shapes).items()}
-        self.out_shapes = {b: tuple(sp.sympify(e) for e in shape)
+        self.out_shapes = {b: tuple(as_expr(e) for e in shape)
                            for b, shape in dict(self.out_shapes).items()}
         self.validate()
 
@@ -186,7 +187,7 @@ def elementwise(name: str, args: Sequence[sp.Symbol], exprs: Sequence[sp.Expr], 
                 outputs: Sequence[str] | None = None) -> KernelSpec:
     """A spec applying `exprs` (in the scalar symbols `args`) element by element: the kernel takes
     one array (or scalar) per arg, all of one shape, and returns one array per expression."""
-    exprs = [sp.sympify(e) for e in exprs]
+    exprs = [as_expr(e) for e in exprs]
     if outputs is None:
         outputs = ["out"] if len(exprs) == 1 else [f"out{k}" for k in range(len(exprs))]
     if len(outputs) != len(exprs):

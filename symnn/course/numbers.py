@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 
 from symnn.errors import InputError
+from symnn.parse import as_expr
 
 
 @dataclass(frozen=True)
@@ -119,7 +120,7 @@ def lambdify(args, expr):
 
     from symnn.ops.activations import elementary
 
-    plain = elementary(sp.sympify(expr)).replace(sp.DiracDelta, lambda *a: sp.S.Zero)
+    plain = elementary(as_expr(expr)).replace(sp.DiracDelta, lambda *a: sp.S.Zero)
     single = not isinstance(args, (list, tuple))
     flat = [args] if single else list(args)
     if all(isinstance(a, sp.Basic) for a in flat):

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 import sympy as sp
 
 from symnn.errors import DerivationError
+from symnn.parse import as_expr
 
 # Rules a step may cite, printed in the justification column.
 DEFINITION, HEADING = "definition", "heading"
@@ -59,7 +60,7 @@ class Derivation:
 
     # building -----------------------------------------------------------------
     def add(self, lhs, rhs, rule: str, note: str = "") -> Step:
-        step = Step(sp.sympify(lhs), sp.sympify(rhs), rule, note)
+        step = Step(as_expr(lhs), as_expr(rhs), rule, note)
         if step.is_definition and isinstance(step.lhs, (sp.Symbol, sp.Indexed)):
             self.defs[step.lhs] = step.rhs
         step.defs = dict(self.defs)
@@ -364,7 +365,7 @@ def equal(a: sp.Expr, b: sp.Expr, subs: dict, rng: random.Random) -> str | None:
     into exp and Piecewise only for a difference small enough to simplify. A large difference is
     evaluated as it stands, with those functions lambdified from their elementary forms
     (rewriting first would make SymPy build, and re-examine, exp(−u) of every big u)."""
-    diff = sp.sympify(a) - sp.sympify(b)
+    diff = as_expr(a) - as_expr(b)
     diff = instantiate(diff, subs) if subs else unroll(diff)
     if diff == 0:
         return "symbolic"

@@ -5,6 +5,7 @@ import sympy as sp
 
 from symnn.derive import rules as R
 from symnn.errors import DerivationError
+from symnn.parse import as_expr
 
 
 def depends(expr: sp.Expr, var: sp.Expr) -> bool:
@@ -15,7 +16,7 @@ def depends(expr: sp.Expr, var: sp.Expr) -> bool:
 
 def diff_rule(expr: sp.Expr, var: sp.Expr) -> R.Rule:
     """Build the rule tree that differentiates expr with respect to var (a Symbol or Indexed)."""
-    expr = sp.sympify(expr)
+    expr = as_expr(expr)
     if not depends(expr, var):
         return R.ConstantRule(expr, var)
     if expr == var:
