@@ -55,7 +55,7 @@ SLIDE_MAP = _frozen([[0, 1, 0, 0, 0],
                      [0, 0, 1, 2, 1]])
 
 MAX_STEPS = 2500          # most cells steps() writes out
-MAX_STEP_PRODUCTS = 100_000   # most SymPy products the step tables build (cells x window)
+MAX_STEP_PRODUCTS = 50_000    # most SymPy products the step tables build (cells x window)
 MAX_PRINTED = 1_000_000   # most numbers one rendering prints (the whole image at every step)
 
 
@@ -160,10 +160,19 @@ def feature_map(image, kernel, stride: int = 1, padding: int = 0, *,
         if F != 1 or C != 1:
             raise InputError("specialise=True takes one 2-D detector on a 2-D image")
         Y = specialised_kernel(K[0, 0])(X[0], s)
+        _check_finite(Y)
         return Y[np.newaxis] if lead else Y
     from symnn.codegen import kernel as named
     Y = named("conv2d.layer_forward")(X[np.newaxis], K, np.zeros(F), s)[0]
+    _check_finite(Y)
     return Y if lead else Y[0]
+
+
+def _check_finite(Y: np.ndarray) -> None:
+    """Finite inputs whose sums pass float64's range give inf: say so rather than print it."""
+    if not np.all(np.isfinite(Y)):
+        raise InputError("the feature map overflows float64 (a sum beyond ±1.8e308); scale the "
+                         "image or the kernel down")
 
 
 def output_shape(H: int, W: int, kh: int, kw: int, stride: int, padding: int) -> tuple[int, int]:
@@ -341,6 +350,8 @@ def steps(image=None, kernel=None, stride: int = 1, padding: int = 0, *, cells: 
     i, j, m, n, X, K = conv.i, conv.j, conv.m, conv.n, conv.X, conv.K
     kh, kw = k.shape
     kvals = {K[a, b]: _exact(k[a, b]) for a in range(kh) for b in range(kw)}
+    with np.errstate(over="ignore"):
+        atol = 1e-9 * max(1.0, float(np.abs(k).sum()))
     found = []
     for r in range(Y.shape[0]):
         for c in range(Y.shape[1]):
@@ -359,7 +370,7 @@ def steps(image=None, kernel=None, stride: int = 1, padding: int = 0, *, cells: 
                     total += value
                 products.append(row)
             got = float(Y[r, c])
-            if not np.isclose(float(total), got, rtol=1e-9, atol=1e-9 * max(1.0, float(np.abs(k).sum()))):
+            if not np.isclose(float(total), got, rtol=1e-9, atol=atol):
                 raise DerivationError(f"feature map row {r + 1}, column {c + 1}: the products sum to "
                                       f"{total} but the generated kernel gave {got}")
             cell = Cell(r, c, top, left, padded[top:top + kh, left:left + kw].copy(), products, total, got)

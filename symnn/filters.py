@@ -189,6 +189,12 @@ def _brief(text: str) -> str:
     return brief(text, 40)
 
 
+def _is_real(v) -> bool:
+    """A finite real number (not a bool, a string or an array)."""
+    return isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, (bool, np.bool_)) \
+        and bool(np.isfinite(v))
+
+
 def _is_number(s: str) -> bool:
     try:
         float(s)
@@ -208,6 +214,10 @@ def _check_matrix(m: np.ndarray, what: str) -> np.ndarray:
         raise InputError(f"{what} is {m.shape[0]}x{m.shape[1]}; at most {MAX_KERNEL_SIZE} per side")
     if not np.all(np.isfinite(m)):
         raise InputError(f"{what} holds NaN or infinite values; give finite numbers")
+    with np.errstate(over="ignore"):
+        if not np.isfinite(np.abs(m).sum()):
+            raise InputError(f"{what}'s values are so large that their sum overflows float64; "
+                             "scale them down")
     return np.ascontiguousarray(m, dtype=np.float64)
 
 
@@ -477,9 +487,11 @@ def _check_image(image) -> np.ndarray:
         raise InputError(f"the image is empty (shape {img.shape})")
     # one read-only pass: a NaN or an infinity makes the sum non-finite (a finite sum that
     # overflows is told apart by the exact check)
-    if img.dtype.kind == "f" and not np.isfinite(np.add.reduce(img, axis=None)) \
-            and not np.all(np.isfinite(img)):
-        raise InputError("the image holds NaN or infinite values; give finite numbers")
+    if img.dtype.kind == "f":
+        with np.errstate(over="ignore", invalid="ignore"):
+            total = np.add.reduce(img, axis=None)
+        if not np.isfinite(total) and not np.all(np.isfinite(img)):
+            raise InputError("the image holds NaN or infinite values; give finite numbers")
     return img
 
 
@@ -523,11 +535,10 @@ def apply(image, kernel="sharpen", border: str = "extend", *, divisor: float | N
     img = _check_image(image)
     name, k = resolve(kernel)
     auto = normalisation(k)
-    if divisor is not None:
-        if not np.isfinite(divisor) or divisor == 0:
-            raise InputError(f"the divisor must be a non-zero number (got {divisor!r})")
-    if offset is not None and not np.isfinite(offset):
-        raise InputError(f"the offset must be a finite number (got {offset!r})")
+    if divisor is not None and (not _is_real(divisor) or divisor == 0):
+        raise InputError(f"the divisor must be a non-zero number (got {_brief(repr(divisor))})")
+    if offset is not None and not _is_real(offset):
+        raise InputError(f"the offset must be a finite number (got {_brief(repr(offset))})")
     d = float(auto.divisor if divisor is None else divisor)
     off255 = float(auto.offset if offset is None else offset)
     H, W = img.shape[:2]

@@ -34,15 +34,23 @@ _KINDS = ((stat.S_ISFIFO, "a FIFO (named pipe)"), (stat.S_ISCHR, "a character de
           (stat.S_ISBLK, "a block device"), (stat.S_ISSOCK, "a socket"))
 
 
+SHOWN_PATH = 200           # longest path an error message prints whole
+
+
 def shown(path: object) -> str:
-    """A path (or any user text) as one printable line: repr() if it holds control characters."""
+    """A path (or any user text) as one printable line: repr() if it holds control characters,
+    cut short (with its length) past SHOWN_PATH characters."""
     s = os.fspath(path) if isinstance(path, (str, os.PathLike)) else str(path)
     s = s if isinstance(s, str) else os.fsdecode(s)
+    if len(s) > SHOWN_PATH:
+        s = f"{s[:SHOWN_PATH // 2]}...{s[-SHOWN_PATH // 4:]} ({len(s)} characters)"
     return s if s.isprintable() else repr(s)
 
 
 def _stat_file(p: Path) -> os.stat_result:
     """stat() a path that must be an existing regular file; a FileError saying what it is."""
+    if not isinstance(p, (str, os.PathLike)):
+        raise InputError(f"give a file path (text or pathlib.Path); got {type(p).__name__}")
     try:
         st = os.stat(p)                                   # follows symlinks
     except ValueError:                                    # an embedded NUL byte
@@ -69,8 +77,8 @@ def _check_regular(st: os.stat_result, p: Path) -> None:
 
 def _open_checked(path: str | os.PathLike) -> Path:
     """The path of an existing, readable regular file, or a FileError saying what is wrong."""
+    _stat_file(path)
     p = Path(path)
-    _stat_file(p)
     if not os.access(p, os.R_OK):
         raise FileError(f"cannot read {shown(p)}: permission denied")
     return p
@@ -335,12 +343,19 @@ def _read_matrix_file(p: Path) -> np.ndarray:
     with fh:
         try:
             head = fh.read(8)
-            if head.startswith(_PNG_MAGIC) or head.startswith(_JPEG_MAGIC):
-                fh.seek(0)
-                return _gray_matrix(_decode(fh, p), p)
-            data = head + fh.read(text_limit() + 1 - len(head))
+            if not (head.startswith(_PNG_MAGIC) or head.startswith(_JPEG_MAGIC)):
+                data = head + fh.read(text_limit() + 1 - len(head))
         except OSError as exc:
             raise FileError(f"cannot read {shown(p)}: {exc.strerror or exc}") from None
+        if head.startswith(_PNG_MAGIC) or head.startswith(_JPEG_MAGIC):
+            fh.seek(0)
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
+                img = _decode(fh, p)
+                m = _gray_matrix(img, p)                   # a colour image: no alpha warning first
+            for w in caught:
+                warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+            return m
     check_text_size(len(data), shown(p))
     if b"\x00" in data:
         raise FileError(f"{shown(p)} {_NOT_A_MATRIX}")

@@ -72,7 +72,7 @@ def test_non_image_and_non_numeric_files(tmp_path):
         read_image(fake)
     bad = tmp_path / "kernel.txt"
     bad.write_text("0 1 0\n1 x 1\n")
-    with pytest.raises(InputError, match=r"'x' is not a number"):
+    with pytest.raises(InputError, match=r"kernel\.txt: line 2, column 2: the value there is not a number"):
         read_matrix(bad)
 
 
