@@ -39,6 +39,26 @@ DEFAULTS = {  # (epochs, lr, batch size)
 }
 
 
+def check_common(args: argparse.Namespace) -> None:
+    """The numeric options, refused before any data loads or any kernel compiles."""
+    from symnn.errors import InputError
+    seed, lr = getattr(args, "seed", 0), getattr(args, "lr", None)
+    if not 0 <= seed < 2**32:
+        raise InputError(f"--seed must be an integer from 0 to {2**32 - 1} (got {seed})")
+    for name in ("epochs", "batch_size"):
+        value = getattr(args, name, None)
+        if value is not None and value < 1:
+            raise InputError(f"--{name.replace('_', '-')} must be a positive integer (got {value})")
+    if lr is not None and not (lr > 0 and lr != float("inf")):
+        raise InputError(f"--lr must be a positive finite number such as 0.5 (got {lr})")
+    if getattr(args, "net", "cnn") != "cnn":
+        from symnn.nn import activation_layer, get_loss
+        if getattr(args, "activation", None) is not None:
+            activation_layer(args.activation)
+        if getattr(args, "cost", None) is not None:
+            get_loss(args.cost)
+
+
 def _hidden(spec: str | None, default: list[int]) -> list[int]:
     from symnn.errors import InputError
     if spec is None:
@@ -52,13 +72,24 @@ def _hidden(spec: str | None, default: list[int]) -> list[int]:
     return sizes
 
 
-def build_net(kind: str, data, hidden: list[int], activation: str, cost: str, seed: int):
+def check_net_memory(sizes: list[int], n_samples: int, batch: int, what: str) -> None:
+    """Refuse, before allocating anything, a net whose weights and activations exceed the limit:
+    float64 weights with their gradients and update buffers (×4), every layer's z and a for the
+    n samples of a loss evaluation, and a batch's buffers."""
+    from symnn.limits import check_memory
+    weights = sum(a * b + b for a, b in zip(sizes[:-1], sizes[1:]))
+    values = sum(sizes)
+    check_memory(8 * (4 * weights + 4 * (n_samples + batch) * values), what)
+
+
+def build_net(kind: str, data, hidden: list[int], activation: str, cost: str, seed: int, batch: int = 1):
     from symnn.nn import Dense, Sequential, activation_layer
     n_out = data.n_classes if data.task == "classification" else 1
     if kind == "perceptron":
         sizes = [data.n_features, n_out]
     else:
         sizes = [data.n_features, *hidden, n_out]
+    check_net_memory(sizes, len(data.X_train), batch, f"a {'-'.join(map(str, sizes))} net on {len(data.X_train)} samples")
     layers = []
     for n_in, n_out_ in zip(sizes[:-1], sizes[1:]):
         layers += [Dense(n_in, n_out_), activation_layer(activation)]
@@ -76,7 +107,11 @@ def run(args: argparse.Namespace) -> int:
     if getattr(args, "compiled", None) is not None:
         raise InputError(f"--compiled applies to symnn train cnn; the {args.net} already trains "
                          "with one fused generated kernel per epoch")
+    check_common(args)
     dataset = args.dataset or ("study" if args.net == "perceptron" else "digits")
+    _hidden(args.hidden, [])                     # a bad --hidden is refused before the data loads
+    if args.net == "perceptron" and args.hidden is not None:
+        raise InputError("--hidden applies to the mlp; the perceptron has no hidden layer")
     data = load(dataset, seed=args.seed)
     epochs, lr, batch = DEFAULTS[args.net]
     if dataset == "xor":
@@ -96,7 +131,7 @@ def run(args: argparse.Namespace) -> int:
 
     curves = {}
     for mode in modes:
-        net = build_net(args.net, data, hidden, activation, cost, args.seed)
+        net = build_net(args.net, data, hidden, activation, cost, args.seed, min(batch, len(data.X_train)))
         if getattr(args, "float32", False):
             net.astype("float32")
         say = (lambda line: print(line)) if args.explain and mode == modes[0] else None

@@ -25,9 +25,11 @@ def build_cnn(in_shape: tuple[int, int, int] = (1, 8, 8), seed: int = 0, filters
 
 
 def run_cnn(args: argparse.Namespace) -> int:
+    from symnn.commands.train import check_common
     from symnn.errors import InputError
     from symnn.nn.data import load
 
+    check_common(args)
     dataset = args.dataset or "digits"
     if dataset != "digits":
         raise InputError(f"symnn train cnn trains on images; the only bundled image dataset is digits (got {dataset!r})")
