@@ -22,6 +22,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "filter": ("filter", "GIMP's convolution-matrix filters (sharpen, blur, edges, emboss) on a photo"),
 }
 _UNWIND = ("SIGTERM", "SIGHUP")     # handled like Ctrl-C: every cleanup runs, children stopped
+_pending: list[int] = []             # signals whose exception has not reached main() yet
 
 
 def build_parser():
@@ -53,8 +54,14 @@ def one_line(text: object) -> str:
     return "".join(c if c.isprintable() or c == "\t" else repr(c)[1:-1] for c in s)
 
 
+def _raise_interrupt(signum: int, frame: object) -> None:
+    _pending.append(signum)
+    raise KeyboardInterrupt
+
+
 def _raise_terminated(signum: int, frame: object) -> None:
     from symnn.errors import Terminated
+    _pending.append(signum)
     for name in _UNWIND:                 # one unwinding at a time: later ones wait for the cleanup
         if hasattr(signal, name):
             signal.signal(getattr(signal, name), signal.SIG_IGN)
@@ -67,7 +74,7 @@ def _install_handlers() -> dict:
     previous = {}
     try:
         if signal.getsignal(signal.SIGINT) is not signal.SIG_IGN:
-            previous[signal.SIGINT] = signal.signal(signal.SIGINT, signal.default_int_handler)
+            previous[signal.SIGINT] = signal.signal(signal.SIGINT, _raise_interrupt)
         for name in _UNWIND:
             sig = getattr(signal, name, None)
             if sig is not None and signal.getsignal(sig) is not signal.SIG_IGN:
@@ -83,6 +90,15 @@ def _restore_handlers(previous: dict) -> None:
             signal.signal(sig, handler if handler is not None else signal.SIG_DFL)
         except (ValueError, TypeError):
             pass
+
+
+def _unraisable(hook):
+    """sys.unraisablehook: a Ctrl-C that landed in a callback Python cannot raise from (a weakref
+    callback inside an import) stays silent; main() still ends with one line and 130."""
+    def unraisable(info) -> None:
+        if not (isinstance(info.exc_type, type) and issubclass(info.exc_type, KeyboardInterrupt)):
+            hook(info)
+    return unraisable
 
 
 def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
@@ -102,10 +118,15 @@ def main(argv: list[str] | None = None) -> int:
     import warnings
 
     from symnn.errors import Terminated
+    _pending.clear()
     previous = _install_handlers()
     shown, warnings.showwarning = warnings.showwarning, _show_warning
+    hook, sys.unraisablehook = sys.unraisablehook, _unraisable(sys.unraisablehook)
     try:
-        return _main(argv)
+        code = _main(argv)
+        if _pending:                     # a swallowed Ctrl-C: the work is done, say so anyway
+            raise Terminated(_pending[0]) if _pending[0] != signal.SIGINT else KeyboardInterrupt
+        return code
     except Terminated as exc:
         try:
             name = signal.Signals(exc.signum).name
@@ -117,7 +138,7 @@ def main(argv: list[str] | None = None) -> int:
         print("symnn: interrupted; no partial output was left behind", file=sys.stderr)
         return 130
     finally:
-        warnings.showwarning = shown
+        warnings.showwarning, sys.unraisablehook = shown, hook
         _restore_handlers(previous)
 
 

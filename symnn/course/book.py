@@ -284,13 +284,7 @@ def compile_pdf(pdflatex: str, tex: str, figures: Path) -> tuple[bytes, int, int
         (work / "course.tex").write_text(tex, encoding="utf-8")
         shutil.copytree(figures, work / "figures")
         for _ in range(2):
-            try:
-                run = subprocess.run([pdflatex, "-interaction=nonstopmode", "-halt-on-error",
-                                      "-file-line-error", "course.tex"], cwd=work, env=env,
-                                     stdin=subprocess.DEVNULL, capture_output=True, timeout=PDFLATEX_TIMEOUT)
-            except subprocess.TimeoutExpired:
-                raise SymnnError(f"pdflatex took more than {PDFLATEX_TIMEOUT} s on course.tex; "
-                                 "the .tex is written, run pdflatex on it by hand") from None
+            run = _pdflatex(pdflatex, work, env)
             log = _read(work / "course.log") or run.stdout.decode("utf-8", "replace")
             error = latex_error(log)
             if run.returncode != 0 or error:
@@ -302,6 +296,39 @@ def compile_pdf(pdflatex: str, tex: str, figures: Path) -> tuple[bytes, int, int
         m = re.search(r"Output written on course\.pdf \((\d+) pages?", log)
         chapters = len(re.findall(r"\\contentsline \{chapter\}", _read(work / "course.toc")))
         return (work / "course.pdf").read_bytes(), int(m.group(1)) if m else 0, chapters
+
+
+def _pdflatex(pdflatex: str, work: Path, env: dict) -> subprocess.CompletedProcess:
+    """One pdflatex pass in its own process group; whatever ends the wait (the timeout, Ctrl-C,
+    SIGTERM) kills the whole group and waits for it, so no pdflatex outlives the build."""
+    cmd = [pdflatex, "-interaction=nonstopmode", "-halt-on-error", "-file-line-error", "-no-shell-escape",
+           "course.tex"]
+    proc = subprocess.Popen(cmd, cwd=work, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, start_new_session=os.name == "posix")
+    try:
+        out, err = proc.communicate(timeout=PDFLATEX_TIMEOUT)
+    except subprocess.TimeoutExpired:
+        raise SymnnError(f"pdflatex took more than {PDFLATEX_TIMEOUT} s on course.tex; "
+                         "the .tex is written, run pdflatex on it by hand") from None
+    finally:
+        if proc.poll() is None:
+            _kill(proc)
+    return subprocess.CompletedProcess(cmd, proc.returncode, out, err)
+
+
+def _kill(proc: subprocess.Popen) -> None:
+    import signal
+    try:
+        if os.name == "posix":
+            os.killpg(proc.pid, signal.SIGKILL)
+        else:
+            proc.kill()
+    except OSError:
+        pass
+    for stream in (proc.stdout, proc.stderr):
+        if stream:
+            stream.close()
+    proc.wait()
 
 
 def _read(p: Path) -> str:

@@ -129,24 +129,70 @@ def _digits_split(seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.nda
     Importing scikit-learn takes longer than a warm training run, so the split is kept in the
     cache directory (data/digits-<key>.npz, see symnn.cachedir); the key hashes the bundled
     digits file, the scikit-learn code that loads and splits it, and the seed, so it is made
-    again if any of them changes."""
+    again if any of them changes. A damaged cached split is made again with one warning."""
     key = _digits_key(seed)
     path = None
     if key is not None:
         from symnn.cachedir import cache_dir
         path = cache_dir() / "data" / f"digits-{key}.npz"
-        try:
-            with np.load(path) as f:
-                return f["X_train"], f["X_test"], f["y_train"], f["y_test"]
-        except (OSError, ValueError, KeyError, EOFError):
-            pass  # not cached yet, or damaged: make it again
+        split, problem = _read_split(path)
+        if split is not None:
+            return split
+        if problem is not None:
+            _repair(path, problem)
         if _split_in_child(seed, path):  # scikit-learn's ~100 MB stay out of this process
-            try:
-                with np.load(path) as f:
-                    return f["X_train"], f["X_test"], f["y_train"], f["y_test"]
-            except (OSError, ValueError, KeyError, EOFError):
-                pass
+            split, _ = _read_split(path)
+            if split is not None:
+                return split
     return _split_with_sklearn(seed, path)
+
+
+# what a cached split holds: name -> (shape, dtype kind); X in [0, 1], y in 0..9
+_SPLIT = {"X_train": ((1437, 64), "f"), "X_test": ((360, 64), "f"),
+          "y_train": ((1437,), "i"), "y_test": ((360,), "i")}
+
+
+def _read_split(path) -> tuple[tuple | None, str | None]:
+    """(the four arrays, None) from an intact cached split; (None, None) when there is none;
+    (None, what is wrong) when the file is damaged. Never unpickles (allow_pickle=False)."""
+    import zipfile
+    try:
+        with np.load(path, allow_pickle=False) as f:
+            arrays = {k: f[k] for k in _SPLIT}
+    except FileNotFoundError:
+        return None, None
+    except IsADirectoryError:
+        return None, "it is a folder"
+    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile, RuntimeError) as exc:
+        return None, f"not a whole .npz file ({type(exc).__name__})"
+    for k, (shape, kind) in _SPLIT.items():
+        a = arrays[k]
+        if a.shape != shape or a.dtype.kind != kind:
+            return None, f"{k} is shaped {a.shape} of {a.dtype}, not {shape}"
+    ok = all(np.isfinite(arrays[k]).all() and arrays[k].min() >= 0 and arrays[k].max() <= 1
+             for k in ("X_train", "X_test"))
+    if not ok or not all(arrays[k].min() >= 0 and arrays[k].max() <= 9 for k in ("y_train", "y_test")):
+        return None, "values out of range"
+    return tuple(arrays[k] for k in ("X_train", "X_test", "y_train", "y_test")), None
+
+
+def _repair(path, problem: str) -> None:
+    """Remove the damaged split (one warning), so it is made again."""
+    import os
+    import warnings
+
+    from symnn.cachedir import CacheWarning
+    try:
+        if not path.is_dir() or path.is_symlink():
+            path.unlink()
+        elif any(path.iterdir()):           # never delete a folder's contents: move it aside
+            path.rename(path.with_name(f".{path.name}.{os.urandom(4).hex()}.damaged"))
+        else:
+            path.rmdir()
+    except OSError:
+        pass
+    warnings.warn(f"the cached digits split {path.name} is damaged ({problem}); making it again",
+                  CacheWarning, stacklevel=4)
 
 
 def _split_in_child(seed: int, path) -> bool:
@@ -199,19 +245,16 @@ def _digits_key(seed: int) -> str | None:
 
 
 def _save_npz(path, **arrays) -> None:
-    """Write atomically (temporary file, then a rename); a cache that cannot be written is skipped."""
-    import os
-    import tempfile
+    """Write atomically (temporary file, then a rename; listed in the cache's manifest); a cache
+    that cannot be written is skipped."""
+    import io
+
+    from symnn.cachedir import write_file
+    buf = io.BytesIO()
+    np.savez(buf, **arrays)
     try:
         path.parent.mkdir(exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-        try:
-            with os.fdopen(fd, "wb") as fh:
-                np.savez(fh, **arrays)
-            os.replace(tmp, path)
-        except BaseException:
-            os.unlink(tmp)
-            raise
+        write_file(path, buf.getvalue())
     except OSError:
         pass
 
