@@ -30,8 +30,11 @@ Divisor and offset (GIMP's "Normalise", plug-in convolution-matrix.c, check_matr
   If s < 0: divisor = −s, offset = 255: the result is inverted (a flat area v becomes 255 − v).
   If s = 0: divisor = 1, offset = 128 (edge detect, edge enhance: a flat area becomes mid-grey).
 - The offset is in GIMP's 8-bit units and scales with the image's range: offset·max/255, with
-  max = 255 for uint8 (and other integer images), 65535 for uint16, 1.0 for floats (whose valid
-  range is 0..1). So 128 is 128/255 ≈ 0.502 on a float image.
+  max = 255 for uint8 (and other integer images), 65535 for uint16, 127 for int8 (its largest
+  value, so nothing wraps round), 1.0 for floats (whose valid range is 0..1). So 128 is
+  128/255 ≈ 0.502 on a float image. Bool images are refused.
+- Before allocating, apply() checks the memory it needs (SYMNN_MAX_MEMORY) and the number of
+  multiply-adds (SYMNN_MAX_WORK): a compiled loop cannot be interrupted once it runs.
 - `divisor=` and `offset=` (8-bit units) override the automatic values, as unticking
   "Normalise" in GIMP does.
 - The result is clipped to [0, max] inside the generated kernel. Integer images are then

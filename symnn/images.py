@@ -3,6 +3,11 @@
 Images are NumPy arrays shaped (H, W) for grayscale and (H, W, 3) for RGB, as read; the kernels
 and feature maps take channels first, (C, H, W): see to_channels_first / to_channels_last.
 The dtype says the value range: uint8 0..255, uint16 0..65535, float 0..1.
+
+Files are untrusted: only regular files are opened (FIFOs, devices and directories are refused
+before opening), text is read up to SYMNN_MAX_TEXT bytes, an image's declared size is checked
+against SYMNN_MAX_MEMORY and Pillow's decompression-bomb limit before decoding, only the decoders
+in READ_FORMATS are used, and an error about a file names its line and column, never its text.
 """
 from __future__ import annotations
 
