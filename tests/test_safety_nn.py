@@ -319,3 +319,25 @@ def test_softmax_cross_entropy_net_needs_no_sigmoid():
     assert np.isfinite(net.loss(X2, np.array([0, 1, 2, 0, 1, 2])))
     with pytest.raises(SymnnError, match="labels"):
         net.loss(X2, np.array([0, 1, 2, 0, 1, 7]))
+
+
+def test_layer_backward_needs_its_forward_and_the_same_shape():
+    with pytest.raises(InputError, match=r"Dense\(2, 2\).backward needs a forward pass first"):
+        Dense(2, 2).backward(np.zeros((1, 2)))
+    with pytest.raises(InputError, match=r"Sigmoid\(\).backward needs a forward pass first"):
+        Sigmoid().backward(np.zeros((1, 2)))
+    s = Sigmoid()
+    s.forward(X2)
+    with pytest.raises(InputError, match=r"takes δ shaped \(6, 2\), like the output of the last forward pass; got \(1, 2\)"):
+        s.backward(np.zeros((1, 2)))              # NumPy would broadcast it into a wrong gradient
+    c = Conv2D(1, 2, 3, padding=1)
+    c.forward(np.zeros((2, 1, 5, 5)))
+    with pytest.raises(InputError, match=r"takes δ shaped \(2, 2, 5, 5\)"):
+        c.backward(np.zeros((2, 2, 3, 3)))
+    for layer, x, bad in ((MaxPool2D(2), np.zeros((2, 1, 4, 4)), (2, 1, 4, 4)),
+                          (AvgPool2D(2), np.zeros((2, 1, 4, 4)), (2, 1, 1, 1)),
+                          (Flatten(), np.zeros((2, 1, 4, 4)), (2, 3))):
+        out = layer.forward(x)
+        with pytest.raises(InputError, match="like the output of the last forward pass"):
+            layer.backward(np.zeros(bad))
+        assert layer.backward(np.ones_like(out)).shape == x.shape

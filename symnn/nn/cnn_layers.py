@@ -148,6 +148,8 @@ class Conv2D(WeightedLayer):
 
     def backward(self, delta: np.ndarray) -> np.ndarray:
         _, grad_kernel, grad_bias, grad_input = self.kernels
+        n, _, h, w = self._saved("x_shape")
+        delta = self._check_delta(delta, (n, *self.out_shape((self.in_channels, h, w))))
         self.grads = {"weight": grad_kernel(delta, self.x_pad, self.weight, self.stride),
                       "bias": grad_bias(delta)}
         return np.ascontiguousarray(self._crop(grad_input(delta, self.weight, self.x_pad, self.stride)))
@@ -240,6 +242,7 @@ class MaxPool2D(_Pool):
         return y
 
     def backward(self, delta: np.ndarray) -> np.ndarray:
+        delta = self._check_delta(delta, self._saved("switch").shape)
         return self.kernels[1](delta, self.switch, self.x, *self.size, self.stride)
 
     def train_forward(self, x: np.ndarray, ws: Workspace) -> np.ndarray:
@@ -265,6 +268,7 @@ class AvgPool2D(_Pool):
         return self.kernels[0](x, *self.size, self.stride)
 
     def backward(self, delta: np.ndarray) -> np.ndarray:
+        delta = self._check_delta(delta, self._out(self._saved("x")))
         return self.kernels[1](delta, self.x, *self.size, self.stride)
 
     def train_forward(self, x: np.ndarray, ws: Workspace) -> np.ndarray:
@@ -302,6 +306,8 @@ class Flatten(Layer):
         return self.kernels[0](x)
 
     def backward(self, delta: np.ndarray) -> np.ndarray:
+        x = self._saved("x")
+        delta = self._check_delta(delta, (len(x), int(np.prod(x.shape[1:]))))
         return self.kernels[1](delta, self.x)
 
     def train_forward(self, x: np.ndarray, ws: Workspace) -> np.ndarray:

@@ -111,6 +111,21 @@ class Layer:
     def parameter_shapes(self) -> dict[str, Shape]:
         return {}
 
+    def _saved(self, attr: str):
+        """What forward kept for backward; an InputError when backward comes first."""
+        value = getattr(self, attr, None)
+        if value is None:
+            raise InputError(f"{self!r}.backward needs a forward pass first (it uses what forward kept)")
+        return value
+
+    def _check_delta(self, delta, shape: tuple) -> np.ndarray:
+        """δ must have the shape of the last forward pass's output (no broadcasting, no reading past it)."""
+        delta = np.asarray(delta)
+        if delta.shape != tuple(shape):
+            raise InputError(f"{self!r}.backward takes δ shaped {tuple(shape)}, like the output of the last "
+                             f"forward pass; got {delta.shape}")
+        return delta
+
     grads: dict[str, np.ndarray]
 
     def __repr__(self) -> str:
@@ -188,6 +203,7 @@ class Dense(WeightedLayer):
 
     def backward(self, delta: np.ndarray) -> np.ndarray:
         _, grad_weight, grad_bias, grad_input = self.kernels
+        delta = self._check_delta(delta, (len(self._saved("a_prev")), self.n_out))
         self.grads = {"weight": grad_weight(delta, self.a_prev), "bias": grad_bias(delta)}
         return grad_input(delta, self.weight)
 
@@ -234,7 +250,7 @@ class Activation(Layer):
         return self.kernels[0](x)
 
     def backward(self, delta: np.ndarray) -> np.ndarray:
-        return self.kernels[1](delta, self.z)
+        return self.kernels[1](self._check_delta(delta, self._saved("z").shape), self.z)
 
     def train_forward(self, x: np.ndarray, ws: Workspace) -> np.ndarray:
         self.z = x
