@@ -16,7 +16,12 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--expr", help="topic 'expression': the expression to differentiate, e.g. "
                    "'x^2 exp(-x)' (numbers, names, + - * / ^, calls such as exp, log, sin, abs, max, "
                    "sigmoid; never evaluated as code)")
-    p.add_argument("--wrt", help="topic 'expression': the variable to differentiate by")
+    p.add_argument("--wrt", action="append", metavar="VAR",
+                   help="topic 'expression': the variable to differentiate by; x,y gives each "
+                   "partial derivative; repeat it (--wrt x --wrt x) for a second derivative")
+    p.add_argument("--detail", choices=("brief", "normal", "full"), default="normal",
+                   help="how many steps: brief (the rules and the result), normal, full (every "
+                   "elementary step); default: normal")
     p.add_argument("--timeout", type=float, metavar="SECONDS",
                    help="stop a derivation after SECONDS (default: 20 for --expr, none for the "
                    "built-in topics; 0: no limit)")
@@ -46,7 +51,7 @@ def run(args: argparse.Namespace) -> int:
         raise InputError("--standalone applies to --format latex only")
     options = {"activation": args.activation, "cost": args.cost, "layers": args.layers,
                "expr": args.expr, "wrt": args.wrt}
-    d = derive(args.topic, timeout=args.timeout, **options)
+    d = derive(args.topic, timeout=args.timeout, detail=args.detail, **options)
     if args.format == "latex":
         out = d.latex(standalone=args.standalone)
     elif args.format == "markdown":

@@ -42,7 +42,7 @@ class Goal:
     """What a derivation sets out to find: ∂(definition)/∂var, with a name for its result."""
     name: str
     definition: sp.Expr  # the quantity, fully written in the base variables
-    var: sp.Expr
+    var: sp.Expr         # or a tuple of variables: a higher derivative, by each in turn
     result: sp.Expr | None = None
     defs: dict = field(default_factory=dict, repr=False)
 
@@ -139,7 +139,7 @@ class Derivation:
                     out = cls.expand(out, defs, keep=v)
                     if local:
                         out, v = instantiate(out, local), instantiate(v, local)
-                    out = sp.diff(out, v, count)
+                    out = almost_everywhere(sp.diff(out, v, count))
                 return out
             if isinstance(e, sp.Sum):
                 inner = bound | {lim[0] for lim in e.limits}
@@ -190,8 +190,10 @@ class Derivation:
         for goal in self.goals:
             if goal.result is None:
                 raise DerivationError(f"'{self.title}' never reached a result for {goal.name}")
-            reference = sp.diff(goal.definition, goal.var)
-            how = equal(self.evaluate(goal.result, goal.defs), reference, self.check_subs, rng)
+            order = goal.var if isinstance(goal.var, tuple) else (goal.var,)
+            reference = almost_everywhere(sp.diff(goal.definition, *order))
+            how = equal(almost_everywhere(self.evaluate(goal.result, goal.defs)), reference,
+                        self.check_subs, rng)
             if how is None:
                 raise DerivationError(
                     f"the result for {goal.name} in '{self.title}' differs from sympy.diff: "
@@ -355,6 +357,37 @@ def _elementary(expr):
     return elementary(expr)
 
 
+def _at_random_point(f, n: int, rng: random.Random):
+    """f at a random point: first with mixed signs in (−1.5, 1.5) (so |x| ≠ x shows), else, for
+    expressions defined only for positive values (ln, √), in (0.15, 0.85); None if undefined."""
+    import mpmath
+    for attempt in range(6):
+        lo, hi = (-1.5, 1.5) if attempt < 5 else (0.15, 0.85)
+        point = [mpmath.mpf(rng.uniform(lo, hi)) for _ in range(n)]
+        if attempt < 5 and any(abs(v) < 0.05 for v in point):
+            continue                      # away from kinks at 0
+        try:
+            value = f(*point)
+        except (ZeroDivisionError, ValueError, TypeError):
+            continue
+        if isinstance(value, mpmath.mpc):
+            if abs(value.imag) > 1e-20:
+                continue                  # outside the real domain: another point
+            value = value.real
+        if mpmath.isfinite(value):
+            return value
+    return None
+
+
+def almost_everywhere(expr: sp.Expr) -> sp.Expr:
+    """The derivative away from jumps: δ(u) → 0, d floor/ceiling → 0 (as PyTorch's gradients)."""
+    if not expr.has(sp.DiracDelta, sp.Derivative):
+        return expr
+    return expr.replace(sp.DiracDelta, lambda *a: sp.S.Zero).replace(
+        lambda e: isinstance(e, sp.Derivative) and isinstance(e.expr, (sp.floor, sp.ceiling)),
+        lambda e: sp.S.Zero)
+
+
 SIMPLIFY_OPS = 120  # sp.simplify is tried below this many operations; larger differences go numeric
 
 
@@ -395,10 +428,7 @@ def equal(a: sp.Expr, b: sp.Expr, subs: dict, rng: random.Random) -> str | None:
     f = sp.lambdify(names, plain, [dirac, mpmath_functions(), "mpmath"])
     with mpmath.workdps(30):
         for _ in range(4):
-            try:
-                value = f(*[mpmath.mpf(rng.uniform(0.15, 0.85)) for _ in names])
-            except (ZeroDivisionError, ValueError):
-                return None
-            if not mpmath.isfinite(value) or abs(value) > 1e-20:
+            value = _at_random_point(f, len(names), rng)
+            if value is None or abs(value) > 1e-20:
                 return None
     return "numeric (4 random points, 30 digits)"

@@ -26,19 +26,21 @@ def diff_rule(expr: sp.Expr, var: sp.Expr) -> R.Rule:
     if isinstance(expr, sp.Add):
         return R.SumRule(expr, var, [diff_rule(a, var) for a in expr.args])
     if isinstance(expr, sp.Mul):
-        dep = [a for a in expr.args if depends(a, var)]
-        const = sp.Mul(*[a for a in expr.args if not depends(a, var)])
-        if const != 1 or len(dep) == 1:
-            inner = sp.Mul(*dep)
-            return R.ConstantTimesRule(expr, var, [diff_rule(inner, var)], constant=const)
-        first, rest = dep[0], sp.Mul(*dep[1:])
-        return R.ProductRule(expr, var, [diff_rule(first, var), diff_rule(rest, var)])
+        return _product(expr, var)
     if isinstance(expr, sp.Pow):
         base, n = expr.args
         if not depends(n, var):
+            if n == -1 and not isinstance(base, (sp.Symbol, sp.Indexed)):
+                return R.ReciprocalRule(expr, var, [diff_rule(base, var)])
             return R.PowerRule(expr, var, [diff_rule(base, var)])
-        as_exp = sp.exp(n * sp.log(base)) if base != sp.E else sp.exp(n)
-        return R.FunctionRule(as_exp, var, [diff_rule(as_exp.args[0], var)])
+        if not depends(base, var):
+            if base == sp.E:
+                return R.FunctionRule(sp.exp(n), var, [diff_rule(n, var)])
+            return R.ExponentialRule(expr, var, [diff_rule(n, var)])
+        return R.LogDifferentiationRule(expr, var, [diff_rule(n * sp.log(base), var)])
+    if isinstance(expr, (sp.Max, sp.Min)):
+        a, rest = expr.args[0], expr.func(*expr.args[1:])
+        return R.MaxMinRule(expr, var, [diff_rule(a, var), diff_rule(rest, var)])
     if isinstance(expr, sp.Sum):
         return R.IndexSumRule(expr, var, [diff_rule(expr.function, var)])
     if isinstance(expr, sp.Piecewise):
@@ -46,14 +48,40 @@ def diff_rule(expr: sp.Expr, var: sp.Expr) -> R.Rule:
     if isinstance(expr, sp.Function) and len(expr.args) == 1 and _known(expr):
         return R.FunctionRule(expr, var, [diff_rule(expr.args[0], var)])
     raise DerivationError(
-        f"cannot differentiate {sp.sstr(expr)} symbolically with respect to {sp.sstr(var)}: "
-        f"{type(expr).__name__} has no known derivative; accepted: sums, products, powers, "
-        "exp, log, sqrt, tanh and symnn's activations (sigmoid, relu, step, leaky_relu)")
+        f"cannot differentiate {sp.sstr(expr)[:80]} symbolically with respect to {sp.sstr(var)}: "
+        f"{type(expr).__name__} has no known derivative; accepted: sums, products, quotients, "
+        "powers, exp, log, trigonometric and hyperbolic functions and their inverses, abs, sign, "
+        "max, min, floor, ceiling, erf and symnn's activations (sigmoid, relu, step, leaky_relu)")
+
+
+def _product(expr: sp.Mul, var: sp.Expr) -> R.Rule:
+    """Constant multiple, quotient (f/g, g depending on var), reciprocal or product rule."""
+    dep = [a for a in expr.args if depends(a, var)]
+    const = sp.Mul(*[a for a in expr.args if not depends(a, var)])
+    if const != 1 or len(dep) == 1:
+        inner = sp.Mul(*dep)
+        return R.ConstantTimesRule(expr, var, [diff_rule(inner, var)], constant=const)
+    num = [a for a in dep if not _denominator(a)]
+    den = [a for a in dep if _denominator(a)]
+    if den:
+        f, g = sp.Mul(*num), sp.Mul(*[1 / a for a in den])
+        if f == 1:
+            return R.ReciprocalRule(expr, var, [diff_rule(g, var)])
+        return R.QuotientRule(expr, var, [diff_rule(f, var), diff_rule(g, var)])
+    first, rest = dep[0], sp.Mul(*dep[1:])
+    return R.ProductRule(expr, var, [diff_rule(first, var), diff_rule(rest, var)])
+
+
+def _denominator(factor: sp.Expr) -> bool:
+    """A factor written below the fraction bar: g^(−n) with a numeric n > 0 (e^(−x) is not)."""
+    return isinstance(factor, sp.Pow) and factor.exp.is_number and factor.exp.is_negative
 
 
 def _known(expr: sp.Function) -> bool:
     if isinstance(expr, sp.core.function.AppliedUndef):
         return False
+    if expr.func in R.TEXTBOOK:
+        return True
     try:
         d = expr.func(sp.Dummy("u", real=True)).fdiff(1)
     except Exception:  # SymPy raises ArgumentIndexError and friends for unknown derivatives

@@ -77,8 +77,8 @@ class SumRule(Rule):
     title: ClassVar[str] = "sum rule"
     note: ClassVar[str] = "the derivative of a sum is the sum of the derivatives"
 
-    def applied(self):
-        return sp.Add(*[D(c.expr, c.var) for c in self.children])
+    def applied(self):  # constant terms drop out at once: no list of ∂(c)/∂x = 0
+        return sp.Add(*[D(c.expr, c.var) for c in self.children if not isinstance(c, ConstantRule)])
 
 
 @dataclass
@@ -113,7 +113,50 @@ class PowerRule(Rule):
     def describe(self) -> str:
         if self.children and not isinstance(self.children[0], IdentityRule):
             return "power rule, with the chain rule for the inner expression: (u^n)' = n u^(n−1) u'"
-        return self.note
+        return "(x^n)' = n x^(n−1)"
+
+
+@dataclass
+class QuotientRule(Rule):
+    """f/g with g depending on the variable: children are the rules for f and g."""
+    title: ClassVar[str] = "quotient rule"
+    note: ClassVar[str] = "(f/g)' = (f' g − f g')/g²"
+
+    def applied(self):
+        f, g = self.children[0].expr, self.children[1].expr
+        return (D(f, self.var) * g - f * D(g, self.var)) / g**2
+
+
+@dataclass
+class ReciprocalRule(Rule):
+    """1/g: the child is the rule for g."""
+    title: ClassVar[str] = "reciprocal rule"
+    note: ClassVar[str] = "(1/g)' = −g'/g²"
+
+    def applied(self):
+        g = self.children[0].expr
+        return -D(g, self.var) / g**2
+
+
+@dataclass
+class ExponentialRule(Rule):
+    """a^u with a constant base a ≠ e: the child is the rule for u."""
+    title: ClassVar[str] = "exponential rule"
+    note: ClassVar[str] = "(a^u)' = a^u · ln a · u'"
+
+    def applied(self):
+        a, u = self.expr.args
+        return self.expr * sp.log(a) * D(u, self.var)
+
+
+@dataclass
+class LogDifferentiationRule(Rule):
+    """f^g with both f and g depending on the variable: y = f^g, ln y = g ln f."""
+    title: ClassVar[str] = "logarithmic differentiation"
+    note: ClassVar[str] = "y = f^g, so ln y = g·ln f and y' = y·(g·ln f)'"
+
+    def applied(self):
+        return self.expr * D(self.children[0].expr, self.var)
 
 
 @dataclass
@@ -124,17 +167,38 @@ class FunctionRule(Rule):
 
     def applied(self):
         inner = self.expr.args[0]
-        outer = _outer_derivative(self.expr)
+        outer = outer_derivative(self.expr)
         return outer * D(inner, self.var)
 
     def describe(self) -> str:
         name = _func_name(self.expr)
-        d = _outer_derivative(self.expr.func(sp.Symbol("u")))
+        d = outer_derivative(self.expr.func(sp.Symbol("u")))
         from symnn.render.text import show
         text = f"{name}'(u) = {show(d)}"
+        kink = KINKS.get(self.expr.func)
+        text += f" ({kink})" if kink else ""
         if self.children and not isinstance(self.children[0], IdentityRule):
             return f"chain rule with the known derivative {text}"
         return f"known derivative {text}"
+
+
+@dataclass
+class MaxMinRule(Rule):
+    """max(a, b) or min(a, b): the derivative of whichever argument is the larger (smaller)."""
+    title: ClassVar[str] = "max/min rule"
+    note: ClassVar[str] = ("max(a, b)' = H(a − b)·a' + H(b − a)·b', H the unit step; at a tie each "
+                           "argument gets ½, as torch.maximum and torch.minimum do")
+
+    def applied(self):
+        a, b = (c.expr for c in self.children)
+        first, second = (a - b, b - a) if isinstance(self.expr, sp.Max) else (b - a, a - b)
+        return sp.Heaviside(first) * D(a, self.var) + sp.Heaviside(second) * D(b, self.var)
+
+    def describe(self) -> str:
+        if isinstance(self.expr, sp.Min):
+            return ("min(a, b)' = H(b − a)·a' + H(a − b)·b', H the unit step; at a tie each "
+                    "argument gets ½, as torch.minimum does")
+        return self.note
 
 
 @dataclass
@@ -164,9 +228,32 @@ class PiecewiseRule(Rule):
 
 
 def _func_name(expr: sp.Expr) -> str:
-    return {"sigmoid": "σ", "log": "ln", "exp": "exp"}.get(expr.func.__name__, expr.func.__name__)
+    return {"sigmoid": "σ", "log": "ln", "exp": "exp", "Abs": "|·|"}.get(expr.func.__name__, expr.func.__name__)
 
 
-def _outer_derivative(expr: sp.Expr) -> sp.Expr:
+# d/du f(u) as a textbook writes it, where SymPy's own form differs (tan' = 1 + tan²)
+TEXTBOOK: dict = {
+    sp.tan: lambda u: sp.sec(u) ** 2,
+    sp.cot: lambda u: -sp.csc(u) ** 2,
+    sp.coth: lambda u: -sp.csch(u) ** 2,
+    sp.asec: lambda u: 1 / (sp.Abs(u) * sp.sqrt(u**2 - 1)),
+    sp.acsc: lambda u: -1 / (sp.Abs(u) * sp.sqrt(u**2 - 1)),
+    sp.sign: lambda u: sp.S.Zero,
+    sp.floor: lambda u: sp.S.Zero,
+    sp.ceiling: lambda u: sp.S.Zero,
+}
+
+# What the derivative is taken to be where the function has a kink or jump.
+KINKS: dict = {
+    sp.Abs: "at u = 0 the sub-gradient sign(0) = 0, as PyTorch takes",
+    sp.sign: "0 away from u = 0; at the jump symnn takes 0, as PyTorch does",
+    sp.floor: "0 between the integers; at the jumps symnn takes 0, as PyTorch does",
+    sp.ceiling: "0 between the integers; at the jumps symnn takes 0, as PyTorch does",
+}
+
+
+def outer_derivative(expr: sp.Expr) -> sp.Expr:
     """f'(u) evaluated at the function's own argument."""
+    if expr.func in TEXTBOOK:
+        return TEXTBOOK[expr.func](expr.args[0])
     return expr.func(*expr.args).fdiff(1) if hasattr(expr, "fdiff") else sp.diff(expr, expr.args[0])

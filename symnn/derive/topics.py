@@ -8,7 +8,7 @@ import sympy as sp
 from symnn import notation as N
 from symnn.derive.derivation import DEFINITION, Derivation
 from symnn.derive.rules import D
-from symnn.derive.steps import differentiate, tidy
+from symnn.derive.steps import detail_level, differentiate, tidy
 from symnn.errors import DerivationError, InputError, unknown
 from symnn.ops.activations import ACTIVATIONS, get_activation
 from symnn.ops.costs import COSTS, check_compatible, get_cost
@@ -30,12 +30,12 @@ def topic(name: str, summary: str):
 
 
 def derive(topic: "str | sp.Expr", verify: bool = True, timeout: float | None = None,
-           **options) -> "Derivation":
+           detail: str | None = None, **options) -> "Derivation":
     """Derive a topic step by step (see `symnn derive --list`) and check every step with SymPy.
 
     `topic` may also be a SymPy expression: `derive(x**2 * sp.sin(x), wrt=x)`. A derivation of
     a user's expression (`expr=`) stops after `timeout` seconds (default 20; 0 or None for the
-    built-in topics: no limit)."""
+    built-in topics: no limit). `detail` is "brief", "normal" (default) or "full"."""
     from symnn.limits import DEFAULT_TIMEOUT, time_limit
     if isinstance(topic, sp.Basic):
         options["expr"], topic = topic, "expression"
@@ -52,7 +52,7 @@ def derive(topic: "str | sp.Expr", verify: bool = True, timeout: float | None = 
     if timeout is None and user:
         timeout = DEFAULT_TIMEOUT
     _check_timeout(timeout)
-    with time_limit(timeout, "the derivation"):
+    with time_limit(timeout, "the derivation"), detail_level(detail):
         try:
             d = func(**options)
         except TypeError as exc:
@@ -268,8 +268,11 @@ def cost_functions(cost: str | None = None) -> Derivation:
     return d
 
 
-@topic("expression", "any expression you give: --expr 'x**2*exp(-x)' --wrt x")
-def expression(expr: "str | sp.Expr" = None, wrt: "str | sp.Symbol | None" = None) -> Derivation:
+@topic("expression", "any expression you give: --expr 'x^2 exp(-x)' --wrt x (x,y: each partial; "
+       "--wrt x --wrt x: the second derivative)")
+def expression(expr: "str | sp.Expr" = None, wrt=None) -> Derivation:
+    """d/dx of a user's expression. `wrt`: a name; "x,y" for each partial derivative; a list
+    ["x", "x"] for a higher derivative, by each variable in turn."""
     from symnn.parse import parse
     if expr is None:
         raise InputError("topic 'expression' needs an expression (--expr 'x**2*exp(-x)')")
@@ -278,13 +281,61 @@ def expression(expr: "str | sp.Expr" = None, wrt: "str | sp.Symbol | None" = Non
     elif not isinstance(expr, sp.Expr):
         raise InputError(f"the expression must be text or a SymPy expression, not {type(expr).__name__}")
     free = sorted(expr.free_symbols, key=str)
-    var = _variable(wrt, free)
-    d = Derivation(f"The derivative of {sp.sstr(expr)} with respect to {sp.sstr(var)}")
-    f = sp.Function("f")
-    d.add(f(var), expr, DEFINITION, "the expression to differentiate")
-    value = differentiate(d, expr, var)
-    d.goal(f"d/d{sp.sstr(var)}", expr, var, value)
+    partials, order = _variables(wrt, free)
+    name = next(n for n in ("f", "g", "h", "F", "G", "f_0") if n not in {s.name for s in free})
+    f = sp.Function(name)(*(free or partials))
+    held = [s for s in free if s not in (*partials, *order)]
+    d = Derivation(_title(expr, partials or order, held, len(order)))
+    d.add(f, expr, DEFINITION, "the expression to differentiate"
+          + (f"; {', '.join(map(sp.sstr, held))} held constant" if held else ""))
+    if order:
+        current = expr
+        for n, var in enumerate(order, 1):
+            if len(order) > 1:
+                d.section(f"derivative {n}: by {sp.sstr(var)}")
+            current = differentiate(d, current, var)
+        d.goal(_order_name(name, order), expr, tuple(order), current)
+        return d
+    for var in partials:
+        d.section(f"∂{name}/∂{sp.sstr(var)}")
+        d.goal(f"∂{name}/∂{sp.sstr(var)}", expr, var, differentiate(d, expr, var))
     return d
+
+
+def _order_name(name: str, order: list) -> str:
+    """df/dx, d^2f/dx^2, or ∂^2f/∂x∂y."""
+    n = len(order)
+    if n == 1:
+        return f"d{name}/d{sp.sstr(order[0])}"
+    if len(set(order)) == 1:
+        return f"d^{n}{name}/d{sp.sstr(order[0])}^{n}"
+    return f"∂^{n}{name}/" + "".join(f"∂{sp.sstr(v)}" for v in reversed(order))
+
+
+def _title(expr, variables, held, order: int) -> str:
+    what = "derivative" if not held and len(variables) == 1 else "partial derivative"
+    what = {2: "second ", 3: "third "}.get(order, f"{order}th " if order > 3 else "") + what
+    by = ", ".join(map(sp.sstr, variables))
+    many = "s" if len(variables) > 1 and not order else ""
+    return f"The {what}{many} of {sp.sstr(expr)} with respect to {by}"
+
+
+def _variables(wrt, free: list) -> tuple[list, list]:
+    """(partials, order): "x,y" -> each partial; ["x", "x"] -> the second derivative."""
+    if isinstance(wrt, (list, tuple)) and len(wrt) == 1:
+        wrt = wrt[0]
+    if isinstance(wrt, (list, tuple)):
+        if not wrt or len(wrt) > 4:
+            raise InputError("give 1 to 4 variables for a higher derivative (--wrt x --wrt x)")
+        return [], [_variable(w, free) for w in wrt]
+    if isinstance(wrt, str) and "," in wrt:
+        names = [w.strip() for w in wrt.split(",")]
+        variables = [_variable(w, free) for w in names]
+        if len(set(variables)) != len(variables):
+            raise InputError(f"--wrt {wrt!r} names a variable twice; for a second derivative give "
+                             "--wrt x --wrt x")
+        return variables, []
+    return [], [_variable(wrt, free)]
 
 
 def _variable(wrt: "str | sp.Symbol | None", free: list) -> sp.Symbol:
@@ -298,4 +349,8 @@ def _variable(wrt: "str | sp.Symbol | None", free: list) -> sp.Symbol:
     var = parse(wrt, what="variable (--wrt)") if isinstance(wrt, str) else wrt
     if not isinstance(var, sp.Symbol):
         raise InputError(f"--wrt must be one variable name such as x, not {sp.sstr(var)[:40]!r}")
-    return next((s for s in free if s.name == var.name), var)
+    match = next((s for s in free if s.name == var.name), None)
+    if match is None:
+        raise InputError(f"the expression does not contain {var.name}; it has "
+                         + (", ".join(map(str, free)) or "no variables") + " (--wrt names one of them)")
+    return match

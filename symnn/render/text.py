@@ -13,8 +13,10 @@ _SUB = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
 
 
 def positive_first(terms: list) -> list:
-    """Order a sum's terms so that subtracted terms come last: ŷ − y rather than −y + ŷ."""
-    return sorted(terms, key=lambda t: t.could_extract_minus_sign())
+    """A sum starts with an added term, ŷ − y rather than −y + ŷ; otherwise SymPy's order
+    (descending powers) stays: t³ − 8t² + 12."""
+    first = next((n for n, t in enumerate(terms) if not t.could_extract_minus_sign()), 0)
+    return [terms[first], *terms[:first], *terms[first + 1:]]
 
 
 def _name(name: str) -> str:
@@ -105,6 +107,9 @@ class TextPrinter(StrPrinter):
 
     def _print_Heaviside(self, expr):
         return f"H({self._print(expr.args[0])})"
+
+    def _print_Abs(self, expr):
+        return f"|{self._print(expr.args[0])}|"
 
     def _print_exp(self, expr):
         return f"e^({self._print(expr.args[0])})"
