@@ -75,9 +75,17 @@ class LessonFile:
 
 
 def lessons_dir() -> Path:
-    """The lessons shipped inside the package (symnn/lessons, a link to the repository's
-    lessons/ folder in a source checkout)."""
-    return Path(__file__).resolve().parent.parent / "lessons"
+    """The lessons shipped with the package: the package symnn.lessons, which pyproject.toml
+    installs from the repository's top-level lessons/ folder (wheel, sdist and editable installs
+    alike); in a source checkout that is not installed, that folder itself."""
+    try:
+        from importlib.resources import files
+        shipped = Path(str(files("symnn.lessons")))
+        if shipped.is_dir():
+            return shipped
+    except (ImportError, OSError, TypeError, ValueError):
+        pass
+    return Path(__file__).resolve().parent.parent.parent / "lessons"
 
 
 def available_lessons(folder: Path | None = None) -> list[LessonFile]:
