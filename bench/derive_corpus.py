@@ -42,7 +42,8 @@ from symnn.parse import parse  # noqa: E402
 CORPUS = ROOT / "tests" / "corpus" / "derivatives.json"
 CLASSES = ("ok", "refused", "wrong", "crash", "timeout")
 N_POINTS = 5
-MAX_TRIES = 60
+MAX_TRIES = 80
+RANGES = ((-3, 3), (0.05, 3), (-10, 10), (0.05, 10))  # where random points are drawn
 # Problems whose sympy.diff keeps an unevaluated Derivative (floor, ceiling): reference uses 0 for it.
 NO_CLOSED_SYMPY_DIFF = {"sympy-floor", "sympy-ceiling", "sympy-floor-x2"}
 
@@ -110,9 +111,8 @@ def compare(result: sp.Expr, ref: sp.Expr, rng: random.Random) -> str | None:
     names = sorted(set(nr) | set(ns))
     good = 0
     for _ in range(MAX_TRIES):
-        point = {n: mpmath.mpf(rng.uniform(-3, 3)) for n in names}
-        if rng.random() < 0.5:  # also try positive points (logs, roots, powers)
-            point = {n: mpmath.mpf(rng.uniform(0.05, 3)) for n in names}
+        lo, hi = RANGES[rng.randrange(len(RANGES))]  # mixed signs, positive (logs, roots), wider
+        point = {n: mpmath.mpf(rng.uniform(lo, hi)) for n in names}
         a, b = _value(fr, nr, point), _value(fs, ns, point)
         if a is None or b is None:
             continue
