@@ -164,7 +164,7 @@ def fit(model, X, y, epochs: int = 30, lr: float = 3.0, batch_size: int = 10, mo
                 if narrate and start == 0:
                     _explain(model, xb, yb, model.forward(xb), lr, explain, idx)
                 train_step(model, xb, yb, lr, ws)                    # steps 3-6
-        loss = model.loss(X, Y)
+        loss = model._value(model._forward(X), Y)                   # X, Y checked above
         if not np.isfinite(loss):
             raise TrainingError(f"training diverged at epoch {epoch}: the loss became {loss}; "
                                 f"try a smaller learning rate than {lr}")
