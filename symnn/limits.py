@@ -74,30 +74,39 @@ class TimeLimitExceeded(InputError):
     """Work on untrusted input that ran past its time limit."""
 
 
+class _Expired(BaseException):
+    """Raised by the alarm: not an Exception, so no `except Exception` in SymPy swallows it."""
+
+
 @contextmanager
 def time_limit(seconds: float | None, what: str) -> Iterator[None]:
     """Raise TimeLimitExceeded if the block runs longer than `seconds` (None or <= 0: no limit).
 
     Uses SIGALRM, so it applies in the main thread of a POSIX process; elsewhere the block
-    runs unlimited. An enclosing limit is restored afterwards."""
+    runs unlimited. The alarm raises a BaseException (which SymPy's `except Exception` blocks
+    let through), turned into TimeLimitExceeded at the block's end; it repeats every 0.1 s
+    until the block has ended, in case a bare `except:` swallowed one."""
     usable = seconds and seconds > 0 and hasattr(signal, "setitimer") \
         and threading.current_thread() is threading.main_thread()
     if not usable:
         yield
         return
+    active = [True]
 
     def expired(signum, frame):
-        raise TimeLimitExceeded(f"{what} took longer than {seconds:g} s and was stopped; "
-                                "simplify it or allow more time with --timeout SECONDS")
+        if active[0]:
+            raise _Expired
     previous = signal.signal(signal.SIGALRM, expired)
-    outer, _ = signal.setitimer(signal.ITIMER_REAL, seconds)
+    signal.setitimer(signal.ITIMER_REAL, seconds, 0.1)
     try:
         yield
+    except _Expired:
+        raise TimeLimitExceeded(f"{what} took longer than {seconds:g} s and was stopped; "
+                                "simplify it or allow more time with --timeout SECONDS") from None
     finally:
+        active[0] = False
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, previous)
-        if outer:
-            signal.setitimer(signal.ITIMER_REAL, outer)
 
 
 WORK_ENV = "SYMNN_MAX_WORK"

@@ -260,3 +260,97 @@ def test_codegen_show_reads_a_forged_index_entry_without_running_it(tmp_path):
     assert not target.exists()
     assert "Traceback" not in r.stderr
     assert "KERNEL = 1" in r.stdout and "cannot be shown" in r.stderr
+
+
+def test_time_limit_is_not_swallowed_by_except_exception():
+    """SymPy's simplify wraps work in `except Exception`; the limit still stops the block."""
+    import time
+    from symnn.limits import TimeLimitExceeded, time_limit
+    start = time.monotonic()
+    with pytest.raises(TimeLimitExceeded):
+        with time_limit(0.2, "the derivation"):
+            while True:
+                try:
+                    sum(range(10000))
+                except Exception:      # noqa: BLE001 - what the limit must get through
+                    pass
+    assert time.monotonic() - start < 2
+
+
+DETAIL_CASES = ["sqrt(1+exp(-x))", "x/(1+abs(x))", "(w^3+3)/(2w^2+1)", "x^x", "2^x*sin(x)",
+                "tan(x)^2", "max(0, 1 - 3x)", "Min(Max(x, -1), 1)", "log(x, 3)", "floor(x) + x^2",
+                "exp(x)/(1+exp(x))", "x*sigmoid(2x)", "asin(x)*acos(x)", "sinh(x)/cosh(x)^2"]
+
+
+@pytest.mark.parametrize("text", DETAIL_CASES)
+def test_every_detail_level_verifies_and_agrees(text):
+    from symnn import derive
+    from symnn.derive.derivation import almost_everywhere
+    expr = parse(text)
+    var = sorted(expr.free_symbols, key=str)[0]
+    reference = almost_everywhere(sp.diff(expr, var))
+    lengths = {}
+    for detail in ("brief", "normal", "full"):
+        d = derive("expression", expr=text, wrt=var.name, detail=detail)
+        assert d.verified
+        for point in (-0.7, 0.3, 0.9):
+            got, want = d.result.subs(var, point).evalf(), reference.subs(var, point).evalf()
+            assert abs(complex(got) - complex(want)) < 1e-9 * (1 + abs(complex(want)))
+        lengths[detail] = len(d.equations)
+    assert lengths["brief"] <= lengths["normal"] <= lengths["full"]
+
+
+def test_the_chain_rule_names_the_inner_function():
+    from symnn import derive
+    d = derive("expression", expr="sqrt(1+exp(-x))")
+    u = sp.Symbol("u", real=True)
+    definitions = [s for s in d.steps if s.is_definition and s.lhs == u]
+    assert definitions and definitions[0].rhs == 1 + sp.exp(-x)
+    assert any(s.rule == "chain rule" and s.rhs.has(u) for s in d.steps)
+    assert not d.result.has(u)                       # u is put back
+
+
+def test_quotient_rule_and_no_step_that_changes_nothing():
+    from symnn import derive
+    from symnn.render.text import show
+    for text in DETAIL_CASES:
+        d = derive("expression", expr=text)
+        shown = [(show(s.lhs), show(s.rhs)) for s in d.equations]
+        assert all(a != b for a, b in zip(shown, shown[1:])), text       # no repeated line
+        assert all(not s.rhs.has(sp.Derivative) or s.rule != "substitution" for s in d.equations)
+    d = derive("expression", expr="(w^3+3)/(2w^2+1)")
+    assert "quotient rule" in {s.rule for s in d.steps}
+    w = sp.Symbol("w", real=True)
+    assert sp.expand(sp.fraction(sp.together(d.result))[0]) == 2 * w**4 + 3 * w**2 - 12 * w
+
+
+def test_a_sub_derivative_is_cited_not_derived_twice():
+    from symnn import derive
+    d = derive("expression", expr="x^3 e^x", wrt=["x", "x"])
+    derived = [(s.lhs) for s in d.equations if s.rule not in ("substitution", "simplification", "definition", "found before")]
+    assert len(derived) == len(set(derived))
+    assert any("found before" in s.note or s.rule == "found before" for s in d.steps)
+
+
+def test_kinks_are_stated():
+    from symnn import derive
+    text = derive("expression", expr="abs(x) + max(x, 2x)").text()
+    assert "sign(0) = 0" in text and "torch.maximum" in text
+
+
+@pytest.mark.parametrize("wrt, fragment", [("q", "does not contain q"), ("x,x", "twice"),
+                                           (["x"] * 5, "1 to 4"), ("", "empty"), ("2", "one variable")])
+def test_wrt_is_validated(wrt, fragment):
+    from symnn import derive
+    with pytest.raises(InputError, match=fragment):
+        derive("expression", expr="x*y", wrt=wrt)
+
+
+def test_partials_and_second_derivative():
+    from symnn import derive
+    d = derive("expression", expr="x^2 y + sin(x y)", wrt="x,y")
+    assert set(d.results) == {"∂f/∂x", "∂f/∂y"}
+    d2 = derive("expression", expr="x^3", wrt=["x", "x"])
+    assert d2.result == 6 * x and "d^2f/dx^2" in d2.results
+    d3 = derive("expression", expr="f*x^2", wrt="x")     # f is a symbol: the function is g
+    assert d3.steps[0].lhs.func.__name__ == "g" and "f held constant" in d3.steps[0].note
