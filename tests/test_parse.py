@@ -354,3 +354,13 @@ def test_partials_and_second_derivative():
     assert d2.result == 6 * x and "d^2f/dx^2" in d2.results
     d3 = derive("expression", expr="f*x^2", wrt="x")     # f is a symbol: the function is g
     assert d3.steps[0].lhs.func.__name__ == "g" and "f held constant" in d3.steps[0].note
+
+
+def test_results_in_network_form():
+    from symnn import derive
+    from symnn.ops.activations import sigmoid
+    f_, y_ = sp.symbols("f y", real=True)
+    assert derive("expression", expr="log(1+exp(x))").result == sigmoid(x)
+    assert derive("expression", expr="log(1+exp(-y*f))", wrt="f").result == -y_ * sigmoid(-f_ * y_)
+    assert derive("expression", expr="x/(1+abs(x))").result == 1 / (1 + sp.Abs(x)) ** 2
+    assert not derive("expression", expr="sqrt(1+exp(-x))").result.has(sigmoid)   # calculus stays calculus

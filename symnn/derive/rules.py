@@ -192,7 +192,9 @@ class MaxMinRule(Rule):
     def applied(self):
         a, b = (c.expr for c in self.children)
         first, second = (a - b, b - a) if isinstance(self.expr, sp.Max) else (b - a, a - b)
-        return sp.Heaviside(first) * D(a, self.var) + sp.Heaviside(second) * D(b, self.var)
+        terms = [sp.Heaviside(h) * D(c.expr, self.var) for h, c in zip((first, second), self.children)
+                 if not isinstance(c, ConstantRule)]     # max(0, u): no H(−u)·∂0 term
+        return sp.Add(*terms)
 
     def describe(self) -> str:
         if isinstance(self.expr, sp.Min):

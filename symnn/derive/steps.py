@@ -44,11 +44,25 @@ def tidy(expr: sp.Expr) -> sp.Expr:
     if expr.has(sp.Piecewise):  # fold nested guards, never across a Σ (its index is in them)
         expr = expr.replace(lambda e: isinstance(e, (sp.Mul, sp.Piecewise)) and e.has(sp.Piecewise)
                             and not e.has(sp.Sum), sp.piecewise_fold)
+    expr = _identities(expr)
     if _polynomial(expr):
         return sp.expand(expr)            # 3t² − 16t, in descending powers
     out = sp.factor_terms(expr)
     out = out if sp.count_ops(out) <= sp.count_ops(expr) else expr
     return _one_fraction(out)
+
+
+def _identities(expr: sp.Expr) -> sp.Expr:
+    """u·sign(u) = |u| for real u."""
+    if not expr.has(sp.sign):
+        return expr
+    def fold(m: sp.Mul) -> sp.Expr:
+        for f in m.args:
+            if isinstance(f, sp.sign) and f.args[0] in m.args and f.args[0].is_real:
+                u = f.args[0]
+                return sp.Abs(u) * m / (u * f)
+        return m
+    return expr.replace(lambda e: isinstance(e, sp.Mul) and e.has(sp.sign), fold)
 
 
 def _polynomial(expr: sp.Expr) -> bool:
@@ -134,10 +148,10 @@ class _Writer:
         u = self.fresh_name()
         outer = rule.applied().xreplace({R.D(inner.expr, rule.var): sp.S.One})
         self.add(u, inner.expr, DEFINITION, "name the inner function")
+        formula = rule.describe().replace("chain rule with the ", "").replace(
+            "power rule, with the chain rule for the inner expression: ", "power rule ")
         self.add(lhs, outer.xreplace({inner.expr: u}) * R.D(u, rule.var), "chain rule",
-                 f"d/d{sp.sstr(rule.var)} f(u) = f'(u)·du/d{sp.sstr(rule.var)}, with "
-                 + rule.describe().replace("chain rule with the ", "").replace(
-                     "power rule, with the chain rule for the inner expression: ", "power rule "))
+                 f"the outer derivative at u, times du/d{sp.sstr(rule.var)}; {formula}")
         cited: list[int] = []
         du = self.part(inner, cited) if self.direct(inner, inline=True) or (inner.expr, inner.var) in self.found \
             else self.emit(inner, R.D(u, rule.var))
@@ -242,3 +256,33 @@ def _walk(rule: R.Rule):
 def _show(expr: sp.Expr) -> str:
     from symnn.render.text import show
     return show(expr)
+
+
+def sigmoid_form(value: sp.Expr, expr: sp.Expr) -> sp.Expr:
+    """e^u/(1 + e^u) → σ(u) and 1/(1 + e^u) → σ(−u), for expressions of the sigmoid family
+    (they hold σ, or ln(1 + e^…) as the logistic and softplus losses do)."""
+    from symnn.ops.activations import sigmoid
+    family = expr.has(sigmoid) or any(isinstance(g.args[0], sp.Add) and g.args[0].has(sp.exp)
+                                      for g in expr.atoms(sp.log))
+    if not family:
+        return value
+
+    def logistic(e) -> sp.Expr | None:
+        if isinstance(e, sp.Pow) and e.exp == -1 and isinstance(e.base, sp.Add) and len(e.base.args) == 2 \
+                and sp.S.One in e.base.args:
+            other = next(a for a in e.base.args if a != 1)
+            if isinstance(other, sp.exp):
+                return other.args[0]
+        return None
+
+    def fold(e: sp.Expr) -> sp.Expr:          # from the top: e^u/(1 + e^u) before 1/(1 + e^u)
+        if isinstance(e, sp.Mul):
+            for f in e.args:
+                u = logistic(f)
+                if u is not None and sp.exp(u) in e.args:
+                    return fold(e / (f * sp.exp(u))) * sigmoid(u)
+        u = logistic(e)
+        if u is not None:
+            return sigmoid(-u)
+        return e.func(*[fold(a) for a in e.args]) if e.args else e
+    return fold(value)

@@ -108,6 +108,12 @@ class TextPrinter(StrPrinter):
     def _print_Heaviside(self, expr):
         return f"H({self._print(expr.args[0])})"
 
+    def _print_Pow(self, expr, rational=False):
+        base, n = expr.args
+        if n.is_Rational and n.is_negative and n != -1:
+            return f"1/{self._print(sp.Pow(base, -n, evaluate=False))}"
+        return super()._print_Pow(expr, rational)
+
     def _print_Abs(self, expr):
         return f"|{self._print(expr.args[0])}|"
 
