@@ -23,6 +23,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
 }
 _UNWIND = ("SIGTERM", "SIGHUP")     # handled like Ctrl-C: every cleanup runs, children stopped
 _pending: list[int] = []             # signals whose exception has not reached main() yet
+_program: list[bool] = []            # set by run(): this process ends when main() returns
 
 
 def build_parser():
@@ -56,16 +57,23 @@ def one_line(text: object) -> str:
 
 def _raise_interrupt(signum: int, frame: object) -> None:
     _pending.append(signum)
+    _hold_signals()
     raise KeyboardInterrupt
 
 
 def _raise_terminated(signum: int, frame: object) -> None:
     from symnn.errors import Terminated
     _pending.append(signum)
-    for name in _UNWIND:                 # one unwinding at a time: later ones wait for the cleanup
+    _hold_signals()
+    raise Terminated(signum)
+
+
+def _hold_signals() -> None:
+    """One unwinding at a time: a second Ctrl-C or SIGTERM would cut the cleanup (a temporary
+    file left); it is ignored until main() returns."""
+    for name in ("SIGINT", *_UNWIND):
         if hasattr(signal, name):
             signal.signal(getattr(signal, name), signal.SIG_IGN)
-    raise Terminated(signum)
 
 
 def _install_handlers() -> dict:
@@ -139,7 +147,8 @@ def main(argv: list[str] | None = None) -> int:
         return 130
     finally:
         warnings.showwarning, sys.unraisablehook = shown, hook
-        _restore_handlers(previous)
+        if not (_program and _pending):  # the program, once signalled, ends without a 2nd line
+            _restore_handlers(previous)
 
 
 def _main(argv: list[str] | None) -> int:
@@ -162,9 +171,13 @@ def _main(argv: list[str] | None) -> int:
 def _safe_streams() -> None:
     """stdout/stderr that cannot encode a character (PYTHONIOENCODING=cp1252, a C locale) print
     a replacement instead of raising UnicodeEncodeError."""
-    for stream in (sys.stdout, sys.stderr):
+    for name in ("stdout", "stderr"):
+        stream = getattr(sys, name)
+        if stream is None:               # started with that descriptor closed: say nothing there
+            setattr(sys, name, open(os.devnull, "w", encoding="utf-8"))
+            continue
         try:
-            if stream is not None and getattr(stream, "errors", "strict") == "strict":
+            if getattr(stream, "errors", "strict") == "strict":
                 stream.reconfigure(errors="replace")
         except (AttributeError, ValueError, OSError):
             pass
@@ -178,6 +191,7 @@ def run() -> None:
     machine) and changes nothing anyone can see, so the process ends right there (the gc.freeze
     recipe). With other threads still running it exits the usual way and waits for them."""
     _safe_streams()
+    _program.append(True)
     code = main()
     import atexit
     import threading

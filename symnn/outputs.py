@@ -156,15 +156,18 @@ def _short(p: os.PathLike | str, n: int = 80) -> str:
 def _os_problem(p: Path, exc: OSError) -> FileError:
     """One line for an OSError about p (never its contents)."""
     if exc.errno == errno.ENAMETOOLONG:
-        return FileError(f"cannot write {_short(p)}: the file name is too long "
-                         f"({len(os.fsencode(p.name))} bytes; file systems allow at most 255); "
-                         "choose a shorter name")
+        n = len(os.fsencode(p.name))
+        what = (f"the file name is too long ({n} bytes; file systems allow at most 255)" if n > 255
+                else f"the path is too long ({len(os.fsencode(str(p)))} bytes)")
+        return FileError(f"cannot write {_short(p)}: {what}; choose a shorter name")
     return FileError(f"cannot write {_short(p)}: {exc.strerror or type(exc).__name__}")
 
 
 def _prepare(path: str | os.PathLike, force: bool) -> tuple[Path, str | None]:
     """check_writable's work, plus the hash of the file being replaced when it is symnn's."""
     p = Path(path)
+    if "\0" in str(p):
+        raise FileError(f"{_short(repr(str(p)))} holds a NUL character; give a file name without one")
     if p.name == MANIFEST or p.name in ("", ".", ".."):
         raise FileError(f"{_short(p)} is not a file name symnn writes to; choose another name")
     try:
@@ -179,6 +182,9 @@ def _prepare(path: str | os.PathLike, force: bool) -> tuple[Path, str | None]:
     if st is not None:
         if stat.S_ISDIR(st.st_mode):
             raise FileError(f"{_short(p)} is a directory; give a file name to write to")
+        if not (stat.S_ISREG(st.st_mode) or stat.S_ISLNK(st.st_mode)):   # even with force
+            raise FileError(f"{_short(p)} is a device, pipe or socket, not a file; symnn never "
+                            "replaces one; give a file name to write to")
         current = file_digest(p) if stat.S_ISREG(st.st_mode) else None
         ours = current is not None and current in read_manifest(_parent(p)).get(p.name, ())
         if not ours and not force:

@@ -297,7 +297,7 @@ def clear(directory: Path | None = None) -> int:
     (index/, data/, verified/, marked). A user's file in a shared folder stays."""
     from symnn.cachedir import SUBFOLDERS, is_marked
     d = directory or cache_dir()
-    if not d.is_dir() or d.is_symlink():
+    if not d.is_dir():
         return 0
     removed, stems = _clear_listed(d)
     for name in SUBFOLDERS:

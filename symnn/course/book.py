@@ -222,6 +222,9 @@ def prepare_out(out: Path, names: list[str], force: bool) -> Path:
     out = Path(out)
     if out.exists() and not out.is_dir():
         raise FileError(f"--out {out} is a file, not a folder; give a folder to write the course into")
+    if (out / "figures").exists() and not (out / "figures").is_dir():
+        raise FileError(f"{out / 'figures'} is a file, not a folder; the course's figures go there "
+                        "(move it, or choose another --out)")
     try:
         (out / "figures").mkdir(parents=True, exist_ok=True)
     except OSError as exc:
