@@ -175,6 +175,29 @@ def test_bad_output_names_are_one_line(tmp_path, name, message):
     assert (tmp_path / "afile").read_text() == "a file"
 
 
+def test_a_pipe_or_device_is_never_replaced_even_with_force(tmp_path):
+    fifo = tmp_path / "out.md"
+    os.mkfifo(fifo)
+    for force in (False, True):
+        with pytest.raises(FileError, match="a device, pipe or socket"):
+            outputs.atomic_write(fifo, "x", force=force)
+    assert fifo.is_fifo()
+
+
+def test_a_path_too_long_and_a_nul_are_one_line(tmp_path):
+    deep = tmp_path.joinpath(*["d" * 200] * 25, "x.md")
+    with pytest.raises(FileError, match=r"the path is too long \(\d+ bytes\)"):
+        outputs.atomic_write(deep, "x")
+    with pytest.raises(FileError, match="NUL character"):
+        outputs.atomic_write(tmp_path / "a\0b.md", "x")
+
+
+def test_a_closed_stdout_is_not_a_traceback():
+    r = subprocess.run(["sh", "-c", f"'{sys.executable}' -m symnn derive cost >&-"], capture_output=True,
+                       text=True, env=_env(), timeout=600)
+    assert r.returncode == 0 and r.stderr == "", r.stderr
+
+
 def test_a_long_but_legal_name_is_written(tmp_path):
     f = tmp_path / ("y" * 250 + ".md")                   # its temporary name must stay legal too
     outputs.atomic_write(f, "x")
