@@ -338,7 +338,13 @@ def test_kinks_are_stated():
     assert "sign(0) = 0" in text and "torch.maximum" in text
 
 
-@pytest.mark.parametrize("wrt, fragment", [("q", "does not contain q"), ("x,x", "twice"),
+def test_a_constant_has_derivative_zero():
+    from symnn import derive
+    assert derive("expression", expr="pi + 1/3", wrt="x").result == 0
+    assert derive("expression", expr="x*y", wrt="q").result == 0
+
+
+@pytest.mark.parametrize("wrt, fragment", [("x,x", "twice"),
                                            (["x"] * 5, "1 to 4"), ("", "empty"), ("2", "one variable")])
 def test_wrt_is_validated(wrt, fragment):
     from symnn import derive

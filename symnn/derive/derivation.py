@@ -358,7 +358,7 @@ def _elementary(expr):
 
 
 def _at_random_point(f, n: int, rng: random.Random):
-    """f at a random point: first with mixed signs in (−1.5, 1.5) (so |x| ≠ x shows), else, for
+    """f's values at a random point: first with mixed signs in (−1.5, 1.5) (so |x| ≠ x shows), else, for
     expressions defined only for positive values (ln, √), in (0.15, 0.85); None if undefined."""
     import mpmath
     for attempt in range(6):
@@ -367,16 +367,21 @@ def _at_random_point(f, n: int, rng: random.Random):
         if attempt < 5 and any(abs(v) < 0.05 for v in point):
             continue                      # away from kinks at 0
         try:
-            value = f(*point)
+            values = [_real(v) for v in f(*point)]
         except (ZeroDivisionError, ValueError, TypeError):
             continue
-        if isinstance(value, mpmath.mpc):
-            if abs(value.imag) > 1e-20:
-                continue                  # outside the real domain: another point
-            value = value.real
-        if mpmath.isfinite(value):
-            return value
+        if all(v is not None and mpmath.isfinite(v) for v in values):
+            return values
     return None
+
+
+def _real(v):
+    """v as a real mpf, or None outside the real domain."""
+    import mpmath
+    v = mpmath.mpmathify(v)
+    if isinstance(v, mpmath.mpc):
+        return v.real if abs(v.imag) <= 1e-20 * max(1, abs(v.real)) else None
+    return v
 
 
 def almost_everywhere(expr: sp.Expr) -> sp.Expr:
@@ -388,7 +393,10 @@ def almost_everywhere(expr: sp.Expr) -> sp.Expr:
         lambda e: sp.S.Zero)
 
 
-SIMPLIFY_OPS = 120  # sp.simplify is tried below this many operations; larger differences go numeric
+SIMPLIFY_OPS = 120
+_SLOW_TO_SIMPLIFY = (sp.functions.elementary.trigonometric.TrigonometricFunction,
+                     sp.functions.elementary.trigonometric.InverseTrigonometricFunction,
+                     sp.functions.elementary.hyperbolic.HyperbolicFunction)  # sp.simplify is tried below this many operations; larger differences go numeric
 
 
 def equal(a: sp.Expr, b: sp.Expr, subs: dict, rng: random.Random) -> str | None:
@@ -408,7 +416,11 @@ def equal(a: sp.Expr, b: sp.Expr, subs: dict, rng: random.Random) -> str | None:
             return "symbolic"
         if sp.count_ops(diff) < SIMPLIFY_OPS:
             try:
-                if sp.simplify(diff) == 0:
+                if sp.cancel(sp.expand(diff)) == 0:
+                    return "symbolic (simplify)"
+                # simplify can take minutes on trigonometric identities (sec² = 1 + tan²):
+                # those go to the numeric check
+                if not diff.has(*_SLOW_TO_SIMPLIFY) and sp.simplify(diff) == 0:
                     return "symbolic (simplify)"
             except Exception:  # simplify may give up on exotic forms; the numeric check decides
                 pass
@@ -425,10 +437,12 @@ def equal(a: sp.Expr, b: sp.Expr, subs: dict, rng: random.Random) -> str | None:
 
     from symnn.ops.activations import mpmath_functions
     dirac = {"DiracDelta": lambda x: mpmath.inf if x == 0 else mpmath.mpf(0)}
-    f = sp.lambdify(names, plain, [dirac, mpmath_functions(), "mpmath"])
+    # the size of the terms, so a difference is judged relative to them (e^tan(2x) is huge)
+    scale = sp.Add(*[sp.Abs(t) for t in sp.Add.make_args(plain)])
+    f = sp.lambdify(names, (plain, scale), [dirac, mpmath_functions(), "mpmath"])
     with mpmath.workdps(30):
         for _ in range(4):
             value = _at_random_point(f, len(names), rng)
-            if value is None or abs(value) > 1e-20:
+            if value is None or abs(value[0]) > 1e-20 * max(1, value[1]):
                 return None
     return "numeric (4 random points, 30 digits)"

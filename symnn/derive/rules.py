@@ -66,7 +66,7 @@ class IdentityRule(Rule):
 @dataclass
 class IndexedRule(Rule):
     title: ClassVar[str] = "Kronecker delta"
-    note: ClassVar[str] = "∂a_j/∂a_k is 1 when j = k and 0 otherwise: the Kronecker delta δ_jk"
+    note: ClassVar[str] = "`∂a_j/∂a_k` is 1 when j = k and 0 otherwise: the Kronecker delta `δ_jk`"
 
     def applied(self):
         return sp.Mul(*[sp.KroneckerDelta(a, b) for a, b in zip(self.expr.indices, self.var.indices)])
@@ -94,7 +94,7 @@ class ConstantTimesRule(Rule):
 @dataclass
 class ProductRule(Rule):
     title: ClassVar[str] = "product rule"
-    note: ClassVar[str] = "(f g)' = f' g + f g'"
+    note: ClassVar[str] = "`(f g)' = f' g + f g'`"
 
     def applied(self):
         f, g = self.children[0].expr, self.children[1].expr
@@ -104,7 +104,7 @@ class ProductRule(Rule):
 @dataclass
 class PowerRule(Rule):
     title: ClassVar[str] = "power rule"
-    note: ClassVar[str] = "(u^n)' = n u^(n−1) u'"
+    note: ClassVar[str] = "`(u^n)' = n u^(n−1) u'`"
 
     def applied(self):
         base, n = self.expr.args
@@ -112,15 +112,15 @@ class PowerRule(Rule):
 
     def describe(self) -> str:
         if self.children and not isinstance(self.children[0], IdentityRule):
-            return "power rule, with the chain rule for the inner expression: (u^n)' = n u^(n−1) u'"
-        return "(x^n)' = n x^(n−1)"
+            return "power rule, with the chain rule for the inner expression: `(u^n)' = n u^(n−1) u'`"
+        return "`(x^n)' = n x^(n−1)`"
 
 
 @dataclass
 class QuotientRule(Rule):
     """f/g with g depending on the variable: children are the rules for f and g."""
     title: ClassVar[str] = "quotient rule"
-    note: ClassVar[str] = "(f/g)' = (f' g − f g')/g²"
+    note: ClassVar[str] = "`(f/g)' = (f' g − f g')/g²`"
 
     def applied(self):
         f, g = self.children[0].expr, self.children[1].expr
@@ -131,7 +131,7 @@ class QuotientRule(Rule):
 class ReciprocalRule(Rule):
     """1/g: the child is the rule for g."""
     title: ClassVar[str] = "reciprocal rule"
-    note: ClassVar[str] = "(1/g)' = −g'/g²"
+    note: ClassVar[str] = "`(1/g)' = −g'/g²`"
 
     def applied(self):
         g = self.children[0].expr
@@ -142,7 +142,7 @@ class ReciprocalRule(Rule):
 class ExponentialRule(Rule):
     """a^u with a constant base a ≠ e: the child is the rule for u."""
     title: ClassVar[str] = "exponential rule"
-    note: ClassVar[str] = "(a^u)' = a^u · ln a · u'"
+    note: ClassVar[str] = "`(a^u)' = a^u · ln a · u'`"
 
     def applied(self):
         a, u = self.expr.args
@@ -153,7 +153,7 @@ class ExponentialRule(Rule):
 class LogDifferentiationRule(Rule):
     """f^g with both f and g depending on the variable: y = f^g, ln y = g ln f."""
     title: ClassVar[str] = "logarithmic differentiation"
-    note: ClassVar[str] = "y = f^g, so ln y = g·ln f and y' = y·(g·ln f)'"
+    note: ClassVar[str] = "`y = f^g`, so `ln y = g·ln f` and `y' = y·(g·ln f)'`"
 
     def applied(self):
         return self.expr * D(self.children[0].expr, self.var)
@@ -174,7 +174,7 @@ class FunctionRule(Rule):
         name = _func_name(self.expr)
         d = outer_derivative(self.expr.func(sp.Symbol("u")))
         from symnn.render.text import show
-        text = f"{name}'(u) = {show(d)}"
+        text = f"`{name}'(u) = {show(d)}`"
         kink = KINKS.get(self.expr.func)
         text += f" ({kink})" if kink else ""
         if self.children and not isinstance(self.children[0], IdentityRule):
@@ -186,7 +186,7 @@ class FunctionRule(Rule):
 class MaxMinRule(Rule):
     """max(a, b) or min(a, b): the derivative of whichever argument is the larger (smaller)."""
     title: ClassVar[str] = "max/min rule"
-    note: ClassVar[str] = ("max(a, b)' = H(a − b)·a' + H(b − a)·b', H the unit step; at a tie each "
+    note: ClassVar[str] = ("`max(a, b)' = H(a − b)·a' + H(b − a)·b'`, H the unit step; at a tie each "
                            "argument gets ½, as torch.maximum and torch.minimum do")
 
     def applied(self):
@@ -198,7 +198,7 @@ class MaxMinRule(Rule):
 
     def describe(self) -> str:
         if isinstance(self.expr, sp.Min):
-            return ("min(a, b)' = H(b − a)·a' + H(a − b)·b', H the unit step; at a tie each "
+            return ("`min(a, b)' = H(b − a)·a' + H(a − b)·b'`, H the unit step; at a tie each "
                     "argument gets ½, as torch.minimum does")
         return self.note
 
@@ -247,7 +247,7 @@ TEXTBOOK: dict = {
 
 # What the derivative is taken to be where the function has a kink or jump.
 KINKS: dict = {
-    sp.Abs: "at u = 0 the sub-gradient sign(0) = 0, as PyTorch takes",
+    sp.Abs: "at `u = 0` the sub-gradient `sign(0) = 0`, as PyTorch takes",
     sp.sign: "0 away from u = 0; at the jump symnn takes 0, as PyTorch does",
     sp.floor: "0 between the integers; at the jumps symnn takes 0, as PyTorch does",
     sp.ceiling: "0 between the integers; at the jumps symnn takes 0, as PyTorch does",

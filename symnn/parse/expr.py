@@ -95,11 +95,23 @@ def _subscripted(name: str) -> str:
 def implicit_products(tokens: list[Token], functions) -> list[Token]:
     """Insert `*` where a reader sees a product: 2x, x y, 2(x+1), (x)(y), x(y+1) for one-letter x."""
     out: list[Token] = []
-    for tok in tokens:
+    for n, tok in enumerate(tokens):
+        if out and _function_of_a_name(out[-1], tokens[n:], functions):
+            prev, arg = out[-1], tokens[n + 1]
+            raise ParseError(f"{prev.text}({arg.text}) at column {prev.col} reads as an unknown function "
+                             f"of {arg.text}, which symnn cannot differentiate; write the function "
+                             f"itself, or {prev.text}*({arg.text}) for a product")
         if out and _juxtaposed(out[-1], tok, functions):
             out.append(Token("op", "*", tok.col))
         out.append(tok)
     return out
+
+
+def _function_of_a_name(prev: Token, rest: list[Token], functions) -> bool:
+    """f(x), y(t): one letter written right against (name) — an undefined function, not a product."""
+    return (prev.kind == "name" and len(prev.text) == 1 and prev.text not in functions
+            and len(rest) >= 3 and rest[0].text == "(" and rest[0].col == prev.col + 1
+            and rest[1].kind == "name" and rest[2].text == ")")
 
 
 def _juxtaposed(prev: Token, tok: Token, functions) -> bool:

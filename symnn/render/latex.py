@@ -24,6 +24,19 @@ _TEXT_MAP = {
     "é": r"\'e", "ö": r"\"o", "ü": r"\"u", "…": r"\ldots{}", "°": r"\ensuremath{^\circ}",
     "±": r"\ensuremath{\pm}", "§": r"\S{}", "✓": "ok", "✗": "x", "√": r"\ensuremath{\surd}", "ℓ": r"\ensuremath{\ell}",
     "₁": r"\ensuremath{_1}", "₂": r"\ensuremath{_2}", "₃": r"\ensuremath{_3}", "ᵗ": "t",
+    "½": r"\ensuremath{\tfrac{1}{2}}", "⌊": r"\ensuremath{\lfloor}", "⌋": r"\ensuremath{\rfloor}",
+    "⌈": r"\ensuremath{\lceil}", "⌉": r"\ensuremath{\rceil}", "ϕ": r"\ensuremath{\varphi}",
+    "∈": r"\ensuremath{\in}", "∑": r"\ensuremath{\Sigma}", "∏": r"\ensuremath{\Pi}", "≡": r"\ensuremath{\equiv}",
+    "⇒": r"\ensuremath{\Rightarrow}", "″": "''", "‖": r"\ensuremath{\|}", "∣": r"\ensuremath{|}",
+    "∓": r"\ensuremath{\mp}", "∝": r"\ensuremath{\propto}", "∼": r"\ensuremath{\sim}", "↦": r"\ensuremath{\mapsto}",
+    "⟨": r"\ensuremath{\langle}", "⟩": r"\ensuremath{\rangle}", "∀": r"\ensuremath{\forall}",
+    "∃": r"\ensuremath{\exists}", "ℝ": r"\ensuremath{\mathbb{R}}", "ℕ": r"\ensuremath{\mathbb{N}}",
+    "∅": r"\ensuremath{\emptyset}", "∧": r"\ensuremath{\wedge}", "∨": r"\ensuremath{\vee}",
+    "¬": r"\ensuremath{\neg}", "‘": "`", "’": "'", "•": r"\ensuremath{\bullet}", "⋅": r"\ensuremath{\cdot}",
+    "\u00a0": "~", "ʹ": "'", "⁰": r"\ensuremath{^0}", "⁴": r"\ensuremath{^4}", "⁵": r"\ensuremath{^5}",
+    "⁶": r"\ensuremath{^6}", "⁷": r"\ensuremath{^7}", "⁸": r"\ensuremath{^8}", "⁹": r"\ensuremath{^9}",
+    "ⁿ": r"\ensuremath{^n}", "ₙ": r"\ensuremath{_n}", "ₘ": r"\ensuremath{_m}", "ₚ": r"\ensuremath{_p}",
+    "ₜ": r"\ensuremath{_t}", "ᵣ": r"\ensuremath{_r}", "ᴸ": r"\ensuremath{^L}", "ˡ": r"\ensuremath{^l}",
 }
 _SPECIAL = {"\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#", "_": r"\_",
             "{": r"\{", "}": r"\}", "~": r"\textasciitilde{}", "^": r"\textasciicircum{}"}
@@ -42,8 +55,35 @@ def latex_text(s: str) -> str:
         elif ord(ch) < 128:
             out.append(ch)
         else:
-            out.append("?")
+            out.append(_unicode_tex(ch))
     return "".join(out)
+
+
+def _unicode_tex(ch: str) -> str:
+    """Greek letters, letters with accents and sub/superscript digits; anything else is an error
+    naming the character (never a silent '?')."""
+    import unicodedata
+
+    from symnn.errors import InputError
+    name = unicodedata.name(ch, "")
+    greek = re.fullmatch(r"GREEK (SMALL|CAPITAL) LETTER ([A-Z]+)", name)
+    if greek:
+        letter = greek.group(2).lower()
+        letter = {"lamda": "lambda", "omicron": "o"}.get(letter, letter)
+        if greek.group(1) == "CAPITAL":
+            letter = letter.capitalize()
+            if letter in ("Alpha", "Beta", "Epsilon", "Zeta", "Eta", "Iota", "Kappa", "Mu", "Nu",
+                          "O", "Rho", "Tau", "Chi"):
+                return {"Alpha": "A", "Beta": "B", "Epsilon": "E", "Zeta": "Z", "Eta": "H", "Iota": "I",
+                        "Kappa": "K", "Mu": "M", "Nu": "N", "O": "O", "Rho": "P", "Tau": "T",
+                        "Chi": "X"}[letter]
+        return rf"\ensuremath{{\{letter}}}" if letter != "o" else "o"
+    base = unicodedata.normalize("NFD", ch)
+    accents = {"\u0301": "'", "\u0300": "`", "\u0308": '"', "\u0302": "^", "\u0303": "~", "\u0327": "c"}
+    if len(base) == 2 and base[0].isascii() and base[1] in accents:
+        return rf"\{accents[base[1]]}{{{base[0]}}}"
+    raise InputError(f"cannot typeset the character {ch!r} (U+{ord(ch):04X} {name or 'unnamed'}) in "
+                     "LaTeX; write it in ASCII or as a LaTeX command")
 
 
 class LatexPrinter(_SympyLatex):
@@ -120,7 +160,13 @@ def _steps_by_section(d):
 
 def _justification(step) -> str:
     note = f"{step.rule}: {step.note}" if step.note else step.rule
-    return latex_text(note)
+    return note_tex(note)
+
+
+def note_tex(note: str) -> str:
+    """A note in LaTeX text mode, its backticked mathematics typeset as math."""
+    from symnn.render.notes import math_tex, pieces
+    return "".join(rf"\({math_tex(t)}\)" if is_math else latex_text(t) for is_math, t in pieces(note))
 
 
 def render_body(d) -> str:

@@ -7,6 +7,12 @@ from symnn.render.latex import tex
 from symnn.render.text import verification_summary
 
 
+def note_markdown(note: str) -> str:
+    """A note with its backticked mathematics as inline $...$."""
+    from symnn.render.notes import math_tex, pieces
+    return "".join(f"${math_tex(t)}$" if is_math else t for is_math, t in pieces(note))
+
+
 def render(d) -> str:
     out = [f"<!-- {TAG} -->", f"## {d.title}", ""]
     if d.intro:
@@ -17,7 +23,7 @@ def render(d) -> str:
             out += [f"### {step.note}", ""]
             continue
         number += 1
-        note = f" — {step.note}" if step.note else ""
+        note = f" — {note_markdown(step.note)}" if step.note else ""
         out += [f"**({number}) {step.rule}**{note}", "", f"$$\n{tex(step.lhs)} = {tex(step.rhs)}\n$$", ""]
     out += [f"*{verification_summary(d)}*", ""]
     if d.references:

@@ -7,6 +7,8 @@ import textwrap
 import sympy as sp
 from sympy.printing.str import StrPrinter
 
+from symnn.render.notes import plain
+
 _GREEK = {"yhat": "ŷ", "eta": "η", "tau": "τ", "delta": "δ", "sigma": "σ", "phi": "φ",
           "alpha": "α", "epsilon": "ε", "lambda": "λ"}
 _SUB = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
@@ -152,7 +154,7 @@ def render(d, width: int = 80) -> str:
             continue
         number += 1
         out += wrap_eq.wrap(f"({number:>2}) {show(step.lhs)} = {show(step.rhs)}")
-        note = f"[{step.rule}]" + (f" {step.note}" if step.note else "")
+        note = f"[{step.rule}]" + (f" {plain(step.note)}" if step.note else "")
         out += wrap_note.wrap(note)
     if d.goals:
         out += ["", "Results:"]
