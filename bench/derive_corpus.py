@@ -143,7 +143,10 @@ def run(problem: dict, timeout: float, rng: random.Random) -> dict:
         t0 = time.perf_counter()
         d = symnn.derive("expression", expr=problem["expr"], wrt=problem["wrt"], timeout=timeout)
         row["time"] = time.perf_counter() - t0
-        row["steps"] = len(d.steps)
+        row["steps"] = _lines(d)
+        if problem.get("textbook_lines") is not None:
+            row["brief"] = _lines(symnn.derive("expression", expr=problem["expr"], wrt=problem["wrt"],
+                                               timeout=timeout, detail="brief"))
         diff = compare(d.result, _reference(expr, var), rng)
         row.update(cls="ok" if diff is None else "wrong", reason=diff or "")
     except Guard:
@@ -163,6 +166,11 @@ def run(problem: dict, timeout: float, rng: random.Random) -> dict:
         if not row["time"]:
             row["time"] = time.perf_counter() - t0
     return row
+
+
+def _lines(d) -> int:
+    """The lines of the solution: every equation but the definitions."""
+    return sum(not s.is_definition for s in d.equations)
 
 
 def table(rows, headers) -> str:
@@ -220,9 +228,15 @@ def main(argv=None) -> int:
                                      for r in slow], ["id", "seconds", "class", "steps"]))
     tb = [r for r in rows if r["textbook_lines"] is not None]
     if tb:
-        print("\ntextbook worked solutions: lines shown vs symnn steps\n" + table(
-            [[r["id"], r["textbook_lines"], r["steps"] if r["steps"] is not None else "-", r["cls"]] for r in tb],
-            ["id", "textbook lines", "symnn steps", "class"]))
+        print("\ntextbook worked solutions: lines shown vs symnn lines (normal, brief)\n" + table(
+            [[r["id"], r["textbook_lines"], r["steps"] if r["steps"] is not None else "-",
+              r.get("brief", "-"), r["cls"]] for r in tb],
+            ["id", "textbook lines", "symnn normal", "symnn brief", "class"]))
+        briefs = [(r["textbook_lines"], r["brief"]) for r in tb if r.get("brief") is not None]
+        if briefs:
+            over = [r["id"] for r in tb if r.get("brief") is not None and r["brief"] > 1.5 * r["textbook_lines"]]
+            print(f"brief within 1.5x of the textbook: {len(briefs) - len(over)} of {len(briefs)}"
+                  + (f"; over: {', '.join(over)}" if over else ""))
         both = [(r["textbook_lines"], r["steps"]) for r in tb if r["steps"] is not None]
         if both:
             print(f"sum: textbook {sum(a for a, _ in both)} lines, symnn {sum(b for _, b in both)} steps; "
