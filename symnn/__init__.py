@@ -6,10 +6,11 @@ feature maps. Importing symnn is light: nothing is compiled until first use.
 """
 from __future__ import annotations
 
-from typing import Any
-
-from symnn.errors import (CacheError, DerivationError, FileError, InputError, SymnnError,
+# symnn.errors first: its opening lines make an early Ctrl-C end the symnn program cleanly
+from symnn.errors import (CacheError, DerivationError, FileError, InputError, SymnnError,  # isort: skip
                           TrainingError, UnknownNameError)
+
+from typing import Any  # noqa: E402
 
 __version__ = "0.1.0"
 

@@ -50,7 +50,7 @@ API_CASES = [
     ("NaN in inputs", lambda: _fit(X=np.array([[np.nan, 0], [0, 1], [1, 0], [1, 1]])), InputError, r"NaN"),
     ("inf in inputs", lambda: _fit(X=np.array([[np.inf, 0], [0, 1], [1, 0], [1, 1]])), InputError, r"inf"),
     ("labels out of range", lambda: _fit(y=np.array([0, 1, 2, 1])), InputError, r"label 2 .* out of range"),
-    ("wrong input width", lambda: _net(3, 2).predict(np.zeros((2, 2))), InputError, r"expects input shaped \(N, 3\)"),
+    ("wrong input width", lambda: _net(3, 2).predict(np.zeros((2, 2))), InputError, r"layer 0 \(Dense\(3, 2\)\) takes input shaped \(N, 3\), but X is shaped \(N, 2\)"),
     ("missing file", lambda: __import__("symnn.images", fromlist=["read_image"]).read_image("/no/such.png"), FileError, r"no such file"),
     ("directory where a file is expected", lambda: __import__("symnn.images", fromlist=["read_image"]).read_image("/tmp"), FileError, r"is a directory"),
 ]

@@ -12,7 +12,7 @@ from symnn import images
 from symnn.errors import FileError, InputError
 from symnn.images import (default_image, read_image, read_matrix, to_channels_first,
                           to_channels_last, write_image)
-from symnn.outputs import _looks_ours
+from symnn.outputs import is_ours
 
 
 @pytest.fixture
@@ -31,7 +31,7 @@ def test_png_round_trip_uint8(tmp_path, rgb):
 def test_written_png_is_tagged_and_replaceable(tmp_path, rgb):
     p = write_image(tmp_path / "a.png", rgb)
     head = p.read_bytes()[:4096]
-    assert b"Software\x00symnn" in head and _looks_ours(p)
+    assert b"Software\x00symnn" in head and is_ours(p)
     with Image.open(p) as im:
         assert im.info.get("Software") == "symnn"
     write_image(p, rgb[::-1])  # ours: replaced without force
@@ -43,7 +43,7 @@ def test_refuses_to_overwrite_foreign_file(tmp_path, rgb):
     foreign = tmp_path / "photo.png"
     Image.fromarray(rgb).save(foreign)
     before = foreign.read_bytes()
-    with pytest.raises(FileError, match="not written by symnn; refusing to overwrite"):
+    with pytest.raises(FileError, match="not written by symnn \(or was changed since\)"):
         write_image(foreign, rgb[:, :, 0])
     assert foreign.read_bytes() == before
     write_image(foreign, rgb[:, :, 0], force=True)
@@ -73,7 +73,7 @@ def test_integer_and_16_bit(tmp_path):
 def test_jpeg_written_tagged(tmp_path, rgb):
     big = np.repeat(np.repeat(rgb, 8, axis=0), 8, axis=1)
     p = write_image(tmp_path / "a.jpg", big)
-    assert _looks_ours(p)
+    assert is_ours(p)
     back = read_image(p)
     assert back.shape == big.shape and back.dtype == np.uint8
     assert np.abs(back.astype(int) - big).mean() < 20  # lossy, but close

@@ -61,7 +61,8 @@ def run(args: argparse.Namespace) -> int:
     if args.output:
         from symnn.outputs import atomic_write
         path = atomic_write(args.output, out, force=args.force)
-        print(f"wrote {path}", file=sys.stderr)
+        from symnn.cli import one_line
+        print(f"wrote {one_line(path)}", file=sys.stderr)
     else:
         sys.stdout.write(out)
     return 0

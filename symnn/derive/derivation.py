@@ -306,21 +306,14 @@ def _read_record(key: str) -> list | None:
 
 def _write_record(key: str, d: Derivation) -> None:
     import json
-    import os
-    import tempfile
+
+    from symnn.cachedir import write_file
     hows = [s.verified_by for s in d.steps]
     _RECORDS[key] = hows
     try:
         path = _record_path(key)
         path.parent.mkdir(exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as fh:
-                json.dump({"title": d.title, "verified_by": hows}, fh, ensure_ascii=False, indent=0)
-            os.replace(tmp, path)
-        except BaseException:
-            os.unlink(tmp)
-            raise
+        write_file(path, json.dumps({"title": d.title, "verified_by": hows}, ensure_ascii=False, indent=0))
     except OSError:
         pass  # the record only saves time
 

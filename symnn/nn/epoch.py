@@ -274,7 +274,7 @@ class CompiledEpoch:
         self.marker = path.with_suffix(".compiled")
         self.marked = self.marker.exists()
         if _MODULES.get(h) is None:
-            if not path.exists() or cache.check(path.read_text(encoding="utf-8")) is not None:
+            if cache.read_module(path)[0] is None:    # absent or damaged (repaired with a warning)
                 cache.write_atomic(path, text)
             _MODULES[h] = cache.import_module(path, cache.module_name(h))
             cache.index_write({"name": self.name, "dynamic": True, "module": path.name, "hash": h,

@@ -135,7 +135,7 @@ def epoch_kernel(n_layers: int, activation: str, cost: str, fastmath: bool = Fal
     text = cache.with_checksum(text)
     h = hashlib.sha256((text + cache.versions()).encode()).hexdigest()[:20]
     path = cache.cache_dir() / f"{fn}-{h}.py"
-    if not path.exists() or cache.check(path.read_text(encoding="utf-8")) is not None:
+    if cache.read_module(path)[0] is None:    # absent or damaged (repaired with a warning)
         cache.write_atomic(path, text)
     module = cache.import_module(path, cache.module_name(h))
     import sympy as sp
