@@ -44,16 +44,14 @@ class Loss:
 
     def value(self, yhat: np.ndarray, Y: np.ndarray) -> float:
         """Mean over the batch of Σ_outputs c(ŷ, y)."""
-        return float(self.kernels[0](yhat, Y).sum() / len(yhat))
+        return _mean(self.kernels, yhat, Y)
 
     def gradient(self, yhat: np.ndarray, Y: np.ndarray) -> np.ndarray:
         """∂(mean cost)/∂ŷ: the derived ∂C/∂ŷ divided by the batch size."""
         return self.kernels[1](yhat, Y, float(len(yhat)))
 
     def train_gradient(self, yhat: np.ndarray, Y: np.ndarray, ws) -> np.ndarray:
-        out = ws.get_buffer(self, "grad", yhat.shape)
-        self.kernels[1].dispatcher(yhat.reshape(-1), Y.reshape(-1), float(len(yhat)), out.reshape(-1))
-        return out
+        return _into_buffer(self, self.kernels, yhat, Y, ws)
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}()"
@@ -89,16 +87,14 @@ class CrossEntropy(Loss):
 
     def logit_value(self, z: np.ndarray, Y: np.ndarray) -> float:
         """Mean over the batch of Σ_outputs [max(z, 0) − y z + ln(1 + e^(−|z|))]."""
-        return float(self.logit_kernels[0](z, Y).sum() / len(z))
+        return _mean(self.logit_kernels, z, Y)
 
     def logit_gradient(self, z: np.ndarray, Y: np.ndarray) -> np.ndarray:
         """∂(mean cost)/∂z = (σ(z) − y)/n."""
         return self.logit_kernels[1](z, Y, float(len(z)))
 
     def train_logit_gradient(self, z: np.ndarray, Y: np.ndarray, ws) -> np.ndarray:
-        out = ws.get_buffer(self, "grad", z.shape)
-        self.logit_kernels[1].dispatcher(z.reshape(-1), Y.reshape(-1), float(len(z)), out.reshape(-1))
-        return out
+        return _into_buffer(self, self.logit_kernels, z, Y, ws)
 
 
 LOSSES: dict[str, type[Loss]] = {"quadratic": Quadratic, "cross-entropy": CrossEntropy}
@@ -115,3 +111,15 @@ def get_loss(loss: "str | Loss") -> Loss:
     if key not in LOSSES:
         raise unknown("loss", loss, [*LOSSES, "softmax-cross-entropy"])
     return LOSSES[key]()
+
+
+def _mean(kernels, a: np.ndarray, Y: np.ndarray) -> float:
+    """Mean over the batch of the loss kernel's per-output values."""
+    return float(kernels[0](a, Y).sum() / len(a))
+
+
+def _into_buffer(owner, kernels, a: np.ndarray, Y: np.ndarray, ws) -> np.ndarray:
+    """The gradient kernel's (∂C/∂a)/n written into the workspace's buffer (training path)."""
+    out = ws.get_buffer(owner, "grad", a.shape)
+    kernels[1].dispatcher(a.reshape(-1), Y.reshape(-1), float(len(a)), out.reshape(-1))
+    return out
