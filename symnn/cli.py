@@ -37,6 +37,8 @@ def build_parser():
 
     parser = _Parser(prog="symnn", description="symnn: derive neural networks symbolically, "
                      "then run the derived code.")
+    from symnn import __version__
+    parser.add_argument("--version", action="version", version=f"symnn {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     for name, (module, help_text) in COMMANDS.items():
         cmd = importlib.import_module(f"symnn.commands.{module}")

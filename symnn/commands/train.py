@@ -143,7 +143,8 @@ def run(args: argparse.Namespace) -> int:
         curves[mode] = net.history["loss"]
         label = f"[{mode}] " if len(modes) > 1 else ""
         print(f"{label}{net!r}")
-        print(f"{label}trained {epochs} epochs on {dataset} ({len(data.X_train)} samples) in {seconds:.2f} s; "
+        from symnn.wording import plural
+        print(f"{label}trained {plural(epochs, 'epoch')} on {dataset} ({len(data.X_train)} samples) in {seconds:.2f} s; "
               f"final loss {net.history['loss'][-1]:.6f}")
         if data.task == "classification":
             print(f"{label}test accuracy: {net.accuracy(data.X_test, data.y_test):.4f}")

@@ -137,8 +137,11 @@ def verification_summary(d) -> str:
         return "Not verified: call verify() to check every step with SymPy."
     numeric = sum(1 for s in eqs if s.verified_by and s.verified_by.startswith("numeric"))
     how = f"{len(eqs) - numeric} symbolically" + (f", {numeric} numerically at random points" if numeric else "")
-    goals = f"; each of the {len(d.goals)} results equals sympy.diff of its definition" if d.goals else ""
-    return f"Verified: all {len(eqs)} steps checked by SymPy ({how}){goals}."
+    n = len(d.goals)
+    goals = ("; the result equals sympy.diff of its definition" if n == 1 else
+             f"; each of the {n} results equals sympy.diff of its definition") if n else ""
+    every = "the 1 step" if len(eqs) == 1 else f"all {len(eqs)} steps"
+    return f"Verified: {every} checked by SymPy ({how}){goals}."
 
 
 def render(d, width: int = 80) -> str:
