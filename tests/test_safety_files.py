@@ -496,8 +496,7 @@ def test_a_signal_in_the_first_milliseconds_gives_one_line_not_a_traceback(tmp_p
     ends the process as the OS does (no output; a shell shows 130); from then on one line and
     128 + the signal. Run with -S and the site folder on PYTHONPATH, so that this machine's .pth
     start-up hooks (outside symnn) do not take the first 100 ms."""
-    import sysconfig
-    site = sysconfig.get_paths()["purelib"]
+    site = os.pathsep.join(p for p in sys.path if p.endswith(("site-packages", "dist-packages")))
     if how == "-m symnn":
         cmd = [sys.executable, "-S", "-m", "symnn", "derive", "cost"]
     else:

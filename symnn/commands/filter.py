@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import sys
 from pathlib import Path
 
 BORDERS = ("extend", "wrap", "crop", "zero")
@@ -85,10 +84,10 @@ def run(args: argparse.Namespace) -> int:
         if _same_file(path, source):
             raise FileError(f"{path} is the input image; refusing to overwrite it (choose another --out)")
         check_writable(path, args.force)
-    from tqdm import tqdm
+    from symnn.progress import progress
     results, written = [], []
-    bar = tqdm(targets, desc="filters", unit="filter", file=sys.stderr, leave=False,
-               disable=args.quiet or len(targets) < 2)
+    bar = progress(targets, desc="filters", unit="filter", leave=False,
+                   enabled=not (args.quiet or len(targets) < 2))
     for name, k, path in bar:
         bar.set_postfix_str(name)
         out = filters.apply(image, k, args.border)

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import argparse
-import sys
 import time
 
 NETS = ("perceptron", "mlp", "cnn")
@@ -22,6 +21,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--seed", type=int, default=0, help="random seed (weights, order, split)")
     p.add_argument("--explain", action="store_true", help="narrate the lecture's seven steps with real numbers")
     p.add_argument("--plot", metavar="FILE", help="write the loss curve(s) as PNG")
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress (bar or lines)")
     p.add_argument("--force", action="store_true", help="replace --plot FILE even if symnn did not write it")
     p.add_argument("--compiled", action=argparse.BooleanOptionalAction, default=None,
                    help="cnn: run each epoch in the compiled epoch driver (compiled once per architecture, "
@@ -137,7 +137,7 @@ def run(args: argparse.Namespace) -> int:
         say = (lambda line: print(line)) if args.explain and mode == modes[0] else None
         t0 = time.perf_counter()
         net.fit(data.X_train, data.y_train, epochs=epochs, lr=lr, batch_size=batch, mode=mode,
-                X_test=data.X_test, y_test=data.y_test, progress=sys.stderr.isatty() or epochs >= 20,
+                X_test=data.X_test, y_test=data.y_test, progress=not args.quiet,
                 explain=say, fastmath=args.fastmath)
         seconds = time.perf_counter() - t0
         curves[mode] = net.history["loss"]

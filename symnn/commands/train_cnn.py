@@ -54,7 +54,7 @@ def run_cnn(args: argparse.Namespace) -> int:
         net.astype("float32")
     t0 = time.perf_counter()
     net.fit(data.X_train, data.y_train, epochs=epochs, lr=lr, batch_size=batch,
-            X_test=data.X_test, y_test=data.y_test, progress=sys.stderr.isatty() or epochs >= 5,
+            X_test=data.X_test, y_test=data.y_test, progress=not getattr(args, "quiet", False),
             compiled=getattr(args, "compiled", None), fastmath=getattr(args, "fastmath", False))
     seconds = time.perf_counter() - t0
     print(f"{net!r}")

@@ -240,7 +240,7 @@ def prepare_out(out: Path, names: list[str], force: bool) -> Path:
 def build(out: str | os.PathLike = "course", lessons: str | None = None, pdf: bool | None = None,
           force: bool = False, progress: bool = True, folder: str | os.PathLike | None = None) -> BuildResult:
     """Build the course: pdf=None makes the PDF when pdflatex is on the PATH, True requires it."""
-    from tqdm import tqdm
+    from symnn.progress import progress as show_progress
 
     from symnn.outputs import atomic_write
     t0 = time.perf_counter()
@@ -251,8 +251,8 @@ def build(out: str | os.PathLike = "course", lessons: str | None = None, pdf: bo
     out = prepare_out(Path(out), ["course.tex", "course.pdf", *(f"{lf.stem}.md" for lf in chosen)], force)
     result = BuildResult(out=out)
     _quiet_matplotlib()
-    bar = tqdm(chosen, unit="lesson", file=sys.stderr, disable=not progress,
-               bar_format="{n_fmt}/{total_fmt} {bar:20} {elapsed} {desc}")
+    bar = show_progress(chosen, desc="lessons", unit="lesson", enabled=progress,
+                        bar_format="{n_fmt}/{total_fmt} {bar:20} {elapsed} {desc}")
     for lf in bar:
         bar.set_description_str(f"{lf.stem}.py")
         lesson = run_lesson(lf, out / "figures", force)

@@ -183,8 +183,8 @@ def fit(model, X, y, epochs: int = 30, lr: float = 3.0, batch_size: int = 10, mo
 def _progress(epochs: int, enabled: bool):
     if not enabled:
         return None
-    from tqdm import tqdm
-    return tqdm(total=epochs, desc="epochs", unit="epoch", file=sys.stderr, leave=False)
+    from symnn.progress import progress
+    return progress(total=epochs, desc="epochs", unit="epoch", leave=False)
 
 
 def _fmt(a: np.ndarray, limit: int = 6) -> str:
