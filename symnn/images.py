@@ -109,6 +109,10 @@ def open_regular(path: str | os.PathLike) -> tuple[Path, BinaryIO]:
     return p, os.fdopen(fd, "rb")
 
 
+def _format(im, path: Path) -> str:
+    return (getattr(im, "format", None) or path.suffix.lstrip(".")).upper()
+
+
 def _pil_to_array(im, path: Path) -> np.ndarray:
     """Pillow image -> (H, W) or (H, W, 3) array; alpha is dropped with a warning."""
     from PIL import Image
@@ -125,8 +129,8 @@ def _pil_to_array(im, path: Path) -> np.ndarray:
         im = im.convert("RGB")
     elif im.mode in ("CMYK", "YCbCr", "LAB", "HSV"):
         im = im.convert("RGB")
-    elif im.mode.startswith("I;16"):
-        return np.asarray(im).astype(np.uint16)
+    elif im.mode.startswith("I;16") or (im.mode == "I" and _format(im, path) == "PNG"):
+        return np.asarray(im).astype(np.uint16)     # 16-bit grey (Pillow < 10 reads it as mode I)
     elif im.mode not in ("L", "RGB", "I", "F"):
         im = im.convert("RGB")
     if not isinstance(im, Image.Image):  # pragma: no cover - Pillow always returns images
