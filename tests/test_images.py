@@ -43,7 +43,7 @@ def test_refuses_to_overwrite_foreign_file(tmp_path, rgb):
     foreign = tmp_path / "photo.png"
     Image.fromarray(rgb).save(foreign)
     before = foreign.read_bytes()
-    with pytest.raises(FileError, match="not written by symnn \(or was changed since\)"):
+    with pytest.raises(FileError, match=r"not written by symnn \(or was changed since\)"):
         write_image(foreign, rgb[:, :, 0])
     assert foreign.read_bytes() == before
     write_image(foreign, rgb[:, :, 0], force=True)

@@ -131,7 +131,9 @@ def test_a_wheel_install_runs(dists, tmp_path):
     _run([sys.executable, "-m", "venv", "--system-site-packages", str(venv)], cwd=tmp_path)
     bindir = venv / ("Scripts" if os.name == "nt" else "bin")
     python = bindir / ("python.exe" if os.name == "nt" else "python")
-    _run([str(python), "-m", "pip", "install", "-q", "--no-deps", "--no-index", str(wheel)], cwd=tmp_path)
+    # --ignore-installed: CI has symnn in the base site-packages too, which pip would keep
+    _run([str(python), "-m", "pip", "install", "-q", "--no-deps", "--no-index", "--ignore-installed",
+          str(wheel)], cwd=tmp_path)
     symnn = str(bindir / "symnn")
     where = _run([str(python), "-c", "import symnn, symnn.course.book as b; print(symnn.__file__); "
                   "print(b.lessons_dir())"], cwd=tmp_path).splitlines()
