@@ -37,6 +37,8 @@ PROVIDERS: list[str] = [
     "symnn.ops.flatten",
     "symnn.filters",
     "symnn.feature_maps",
+    "symnn.vision.filters",
+    "symnn.vision.feature_maps",
 ]
 
 Factory = Callable[[], "KernelSpec"]
