@@ -111,7 +111,7 @@ def conv_case(n: int, c: int, f: int, h: int, k: int, threads: int | None, torch
         dXr = cnn_numpy.col2im(g @ K.reshape(f, -1), X.shape, k, k)
         return Yr, dKr, dbr, dXr
 
-    from symnn.ops.conv import specialised
+    from symnn.codegen.specialise import specialised
     sfw, sgk, sgi = (specialised(f"conv2d.layer_{x}", k_h=k, k_w=k, s=1)
                      for x in ("forward", "grad_kernel", "grad_input"))
 

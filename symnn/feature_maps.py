@@ -9,7 +9,7 @@ as convolutional layers compute it):
     Y[f, i, j] = Σ_c Σ_m Σ_n X[c, s·i + m, s·j + n] K[f, c, m, n]
 
 over the image framed by `padding` rows and columns of zeros. Every number comes from the
-kernel `conv2d.layer_forward` that symnn generated from that sum (symnn.ops.conv), or, with
+kernel `conv2d.layer_forward` that symnn generated from that sum (symnn/ops/conv2d.py), or, with
 `specialise=True` and one 2-D detector, from a kernel with the detector's numbers folded in.
 
 The lecture's worked example is kept with the slides' printed map: the slides show 1 at row 3,
@@ -316,8 +316,8 @@ def is_lecture_example(image, kernel, stride: int = 1, padding: int = 0) -> bool
 
 
 def _summand():
-    """X[i + m, j + n]·K[m, n], the summand of the cross-correlation (symnn.ops.conv)."""
-    from symnn.ops import conv
+    """X[i + m, j + n]·K[m, n], the summand of the cross-correlation (symnn/ops/conv2d.py)."""
+    from symnn.ops import conv2d as conv
     return conv.forward_expr().function, conv
 
 

@@ -275,17 +275,17 @@ def test_one_epoch_matches_the_numpy_reference_from_the_same_init():
 
 def test_new_topics_verify():
     from symnn.derive import derive
-    from symnn.ops import conv, flatten, pool, softmax
-    cached = [conv.layer_derivation(), pool.derivation("maxpool"), pool.derivation("avgpool"),
-              flatten.derivation(), softmax.derivation(), derive("relu")]
+    from symnn.kernels import derived
+    cached = [derived("conv2d-layer"), derived("maxpool"), derived("avgpool"),
+              derived("flatten"), derived("softmax-cross-entropy"), derive("relu")]
     for d in cached:
         assert d.verified and d.goals and all(s.verified_by for s in d.equations if not s.is_definition)
     from symnn.derive.topics_nn import softmax_symbols
     z, yhat, y, i = softmax_symbols()
-    assert softmax.derivation().results["∂ℓ/∂z[i]"] == yhat[i] - y[i]
+    assert derived("softmax-cross-entropy").results["dz"] == yhat[i] - y[i]
     relu = cached[-1]
     assert "sub-gradient" in relu.text() and "step" in str(relu.result)
-    text = pool.derivation("maxpool").text()
+    text = derived("maxpool").text()
     assert "first maximum" in text and "Heaviside(0) = 1/2" in text
 
 

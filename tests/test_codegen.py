@@ -372,7 +372,7 @@ def test_scalar_output_nested_sums_and_fastmath():
 
 
 def test_simplified_piecewise_form_gives_the_same_loops(conv):
-    from symnn.ops import conv as conv_op
+    from symnn.ops import conv2d as conv_op
     simplified = sp.simplify(conv_op.grad_wrt_input())          # Sum(Piecewise((G*K, guards), (0, True)))
     assert simplified.has(sp.Piecewise)
     spec = conv["grad_input"].spec

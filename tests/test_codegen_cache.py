@@ -28,7 +28,7 @@ y = k(np.arange(9.0).reshape(3, 3), np.array([[0.0, 1.0], [2.0, 3.0]]))
 st = k.dispatcher.stats
 print(json.dumps({"y": y.tolist(), "hits": sum(st.cache_hits.values()),
                   "misses": sum(st.cache_misses.values()), "path": str(k.path),
-                  "factory_module_imported": "symnn.ops.conv" in sys.modules,
+                  "factory_module_imported": "symnn.kernels.conv2d" in sys.modules,
                   "sympy_imported": "sympy" in sys.modules,
                   "fingerprint": cache.source_fingerprint()}))
 """

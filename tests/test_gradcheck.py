@@ -21,7 +21,7 @@ from conftest import central_differences
 
 from symnn.codegen import kernel
 from symnn.ops.activations import ACTIVATIONS
-from symnn.ops.elementwise import TRAINABLE_COSTS
+from symnn.kernels.costs import TRAINABLE_COSTS
 
 SETTINGS = settings(max_examples=100, deadline=None)
 SMOOTH = [a for a in ACTIVATIONS if a != "threshold"]
@@ -123,7 +123,7 @@ _small = st.integers(1, 3)
 
 
 def _conv_kernels():
-    from symnn.ops.conv import specialised
+    from symnn.codegen.specialise import specialised
     generic = [kernel(f"conv2d.layer_{n}") for n in ("forward", "grad_kernel", "grad_bias", "grad_input")]
     kh, kw, s = CONV_SPECIALISED
     return generic + [specialised(f"conv2d.layer_{n}", k_h=kh, k_w=kw, s=s)
@@ -196,7 +196,7 @@ def pool_cases(draw):
 def test_pool_gradients_equal_finite_differences(kind):
     from symnn.nn import AvgPool2D, MaxPool2D
     from symnn.nn.layers import Workspace
-    from symnn.ops.conv import specialised
+    from symnn.codegen.specialise import specialised
     cls, name = (MaxPool2D, "maxpool") if kind == "max" else (AvgPool2D, "avgpool")
     kernels = [kernel(f"{name}.forward"), kernel(f"{name}.backward")] + [
         specialised(f"{name}.{n}", k_h=POOL_SPECIALISED[0], k_w=POOL_SPECIALISED[1], s=POOL_SPECIALISED[2])
@@ -336,8 +336,9 @@ def test_loss_of_a_confident_right_answer_keeps_its_digits():
 
 def test_log_softmax_kernel_is_the_derivations_log_sum_exp_step():
     import sympy as sp
+    from symnn.kernels import derived
     from symnn.ops import softmax as op
-    d = op.derivation()
+    d = derived("softmax-cross-entropy")
     step = next(s for s in d.steps if s.rule == "log-sum-exp")
     zv, m = [0.3, -1.2, 2.0], 2.0
     z_sym = next(a.base for a in step.rhs.atoms(sp.Indexed))

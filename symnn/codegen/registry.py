@@ -29,12 +29,14 @@ if TYPE_CHECKING:
 
 # Modules that register kernels when imported; append yours. Missing ones are skipped.
 PROVIDERS: list[str] = [
-    "symnn.ops.elementwise",
-    "symnn.ops.dense",
-    "symnn.ops.conv",
-    "symnn.ops.pool",
-    "symnn.ops.softmax",
-    "symnn.ops.flatten",
+    "symnn.kernels.activations",
+    "symnn.kernels.costs",
+    "symnn.kernels.dense",
+    "symnn.kernels.conv2d",
+    "symnn.kernels.pool",
+    "symnn.kernels.softmax",
+    "symnn.kernels.flatten",
+    "symnn.kernels.sgd",
     "symnn.filters",
     "symnn.feature_maps",
     "symnn.vision.filters",

@@ -39,12 +39,17 @@ def heading(text: str) -> Step:
 
 @dataclass
 class Goal:
-    """What a derivation sets out to find: ∂(definition)/∂var, with a name for its result."""
+    """What a derivation sets out to find: ∂(definition)/∂var. `name` is its printed form
+    (∂L/∂W[p, q]); `key` is how code asks for its result (results["dW"]), the name when not given."""
     name: str
     definition: sp.Expr  # the quantity, fully written in the base variables
     var: sp.Expr         # or a tuple of variables: a higher derivative, by each in turn
     result: sp.Expr | None = None
     defs: dict = field(default_factory=dict, repr=False)
+    key: str = ""
+
+    def __post_init__(self) -> None:
+        self.key = self.key or self.name
 
 
 @dataclass
@@ -67,8 +72,8 @@ class Derivation:
         self.steps.append(step)
         return step
 
-    def goal(self, name: str, definition: sp.Expr, var: sp.Expr, result: sp.Expr) -> Goal:
-        g = Goal(name, definition, var, result, dict(self.defs))
+    def goal(self, name: str, definition: sp.Expr, var: sp.Expr, result: sp.Expr, key: str = "") -> Goal:
+        g = Goal(name, definition, var, result, dict(self.defs), key)
         self.goals.append(g)
         return g
 
@@ -86,7 +91,8 @@ class Derivation:
 
     @property
     def results(self) -> dict[str, sp.Expr]:
-        return {g.name: g.result for g in self.goals}
+        """Each goal's result by its key."""
+        return {g.key: g.result for g in self.goals}
 
     @property
     def equations(self) -> list[Step]:

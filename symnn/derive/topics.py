@@ -135,7 +135,7 @@ def activation(activation: str | None = None) -> Derivation:
             d.add(D(act.phi, N.z), act.course_derivative, "rewriting", act.note)
         else:
             d.steps[-1].note = (d.steps[-1].note + "; " if d.steps[-1].note else "") + act.note
-        d.goal(f"{name}'", act.phi, N.z, act.course_derivative)
+        d.goal(f"{name}'", act.phi, N.z, act.course_derivative, key=name)
     return d
 
 
@@ -264,7 +264,7 @@ def cost_functions(cost: str | None = None) -> Derivation:
         course = cst.course_gradient
         if course != value:
             d.add(D(C, a[k]), course, "rewriting", "the form the list gives")
-        d.goal(f"∂C/∂a_k ({name})", cst.total(), a[k], course.xreplace({C: cst.total()}))
+        d.goal(f"∂C/∂a_k ({name})", cst.total(), a[k], course.xreplace({C: cst.total()}), key=name)
     return d
 
 

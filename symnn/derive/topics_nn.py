@@ -175,12 +175,13 @@ def dense() -> Derivation:
     d.add(Zs[op.s, op.j], op.forward_expr(), DEFINITION, "the weighted sums of every sample")
     d.add(L, op.loss_expr(), DEFINITION, "the loss seen through the upstream gradient G")
     d.check_subs = {op.N: 2, op.n_in: 3, op.n_out: 2, op.p: 1, op.q: 2, op.t: 1}
-    for title, var, name in (("The weight gradient (BP4, summed over the batch)", op.W[op.p, op.q], "∂L/∂W[p, q]"),
-                             ("The bias gradient (BP3, summed over the batch)", op.b[op.p], "∂L/∂b[p]"),
-                             ("The gradient passed to the layer below (the Wᵀ δ of BP2)", op.A[op.t, op.q], "∂L/∂A[t, q]")):
+    for title, var, name, key in (("The weight gradient (BP4, summed over the batch)", op.W[op.p, op.q], "∂L/∂W[p, q]", "dW"),
+                             ("The bias gradient (BP3, summed over the batch)", op.b[op.p], "∂L/∂b[p]", "db"),
+                             ("The gradient passed to the layer below (the Wᵀ δ of BP2)", op.A[op.t, op.q], "∂L/∂A[t, q]",
+                              "dA")):
         d.section(title)
         value = differentiate(d, op.loss_expr(), var, lhs=D(L, var))
-        d.goal(name, op.loss_expr(), var, value)
+        d.goal(name, op.loss_expr(), var, value, key)
     return d
 
 
@@ -189,7 +190,7 @@ LECUN = "LeCun, Y. et al. (1998). Gradient-Based Learning Applied to Document Re
 
 
 def conv_symbols():
-    """The symbols of the convolution derivations (shared with symnn.ops.conv's kernels)."""
+    """The symbols of the convolution derivations (shared with symnn/kernels/conv2d.py)."""
     ints = sp.symbols("i j m n p q c f", integer=True)
     sizes = sp.symbols("H W k_h k_w C F s P", integer=True, positive=True)
     arrays = {name: sp.IndexedBase(name, real=True) for name in ("X", "K", "G", "Y", "b", "I")}
@@ -240,10 +241,10 @@ def conv2d() -> Derivation:
     loss = sp.Sum(G[i, j] * cross.xreplace({I: X}), (i, 0, H - kh), (j, 0, W - kw))
     d.add(L, loss, DEFINITION, "G[i, j] = ∂L/∂Y[i, j] arrives from the layer above (δ)")
     dK = differentiate(d, loss, K[p, q], lhs=D(L, K[p, q]))
-    d.goal("∂L/∂K[p, q]", loss, K[p, q], dK)
+    d.goal("∂L/∂K[p, q]", loss, K[p, q], dK, "dK")
     d.steps[-1].note += ": the kernel gradient is X ⋆ G, a valid cross-correlation of the input with δ"
     dX = differentiate(d, loss, X[p, q], lhs=D(L, X[p, q]))
-    d.goal("∂L/∂X[p, q]", loss, X[p, q], dX)
+    d.goal("∂L/∂X[p, q]", loss, X[p, q], dX, "dX")
     d.steps[-1].note += ("; the input gradient is a full convolution of δ with K: the kernel rotated "
                          "by 180° slides over δ padded with zeros")
 
@@ -277,7 +278,7 @@ def conv2d() -> Derivation:
 
 @topic("conv2d-layer", "the convolutional layer over a batch: stride, channels, filters, bias; ∂L/∂K, ∂L/∂b, ∂L/∂X")
 def conv2d_layer() -> Derivation:
-    from symnn.ops import conv as op
+    from symnn.ops import conv2d as op
     t, f, c, i, j, m, n, p, q = op.t, op.f, op.c, op.i, op.j, op.m, op.n, op.p, op.q
     X, K, b, G = op.Xb, op.Kb, op.bb, op.Gb
     d = Derivation("The convolutional layer over a batch: forward and the three gradients of its backward pass",
@@ -294,19 +295,19 @@ def conv2d_layer() -> Derivation:
     # small sizes where two windows overlap at X[·, ·, 2, ·] (stride 2, k_h = 3)
     d.check_subs = {op.N: 2, op.C: 2, op.F: 2, op.k_h: 3, op.k_w: 2, op.s: 2, op.H_out: 2, op.W_out: 2,
                     op.H: 6, op.W: 5, op.t_: 1, op.c_: 1, op.f_: 0, p: 2, q: 1}
-    for title, var, name, note in (
+    for title, var, name, key, note in (
             ("The kernel gradient: a strided correlation of the input with δ", K[op.f_, op.c_, p, q],
-             "∂L/∂K[f', c', p, q]", "every sample and every output position where K[f', c', p, q] met an input pixel"),
-            ("The bias gradient: δ summed over the batch and the map", b[op.f_], "∂L/∂b[f']",
+             "∂L/∂K[f', c', p, q]", "dK", "every sample and every output position where K[f', c', p, q] met an input pixel"),
+            ("The bias gradient: δ summed over the batch and the map", b[op.f_], "∂L/∂b[f']", "db",
              "b[f'] is added to every output of filter f'"),
             ("The input gradient: δ spread back through the filters (a full convolution)",
-             X[op.t_, op.c_, p, q], "∂L/∂X[t', c', p, q]",
+             X[op.t_, op.c_, p, q], "∂L/∂X[t', c', p, q]", "dX",
              "only the windows that cover (p, q) contribute: 0 ≤ p − s·i ≤ k_h − 1, 0 ≤ q − s·j ≤ k_w − 1; "
              "the code generator turns these guards into the loop bounds of i and j")):
         d.section(title)
         value = differentiate(d, op.layer_loss_expr(), var, lhs=D(L, var))
         d.steps[-1].note += f": {note}"
-        d.goal(name, op.layer_loss_expr(), var, value)
+        d.goal(name, op.layer_loss_expr(), var, value, key)
     return d
 
 
@@ -434,7 +435,7 @@ def _pool_backward(d: Derivation, op, forward: sp.Expr, note: str) -> None:
     var = op.X[op.t_, op.c_, p, q]
     value = differentiate(d, loss, var, lhs=D(L, var))
     d.steps[-1].note += note
-    d.goal("∂L/∂X[t', c', p, q]", loss, var, value)
+    d.goal("∂L/∂X[t', c', p, q]", loss, var, value, "dX")
 
 
 @topic("avgpool", "average pooling: forward, and the backward pass that shares δ equally over each window")
@@ -471,7 +472,7 @@ def flatten() -> Derivation:
     d.section("The backward pass")
     value = differentiate(d, op.reindexed_loss_expr(), var, lhs=D(L, var))
     d.steps[-1].note += ": the error of X[t', c', h', w'] is the error at its flat position — the inverse index map"
-    d.goal("∂L/∂X[t', c', h', w']", op.loss_expr(), var, value)
+    d.goal("∂L/∂X[t', c', h', w']", op.loss_expr(), var, value, "dX")
     return d
 
 
@@ -531,7 +532,7 @@ def softmax_cross_entropy() -> Derivation:
           "the targets sum to 1 (one-hot, or a probability distribution): ∂ℓ/∂z_i = ŷ_i − y_i, "
           "the prediction minus the target")
     full = ce.xreplace({yh[jj]: softmax})
-    d.goal("∂ℓ/∂z[i]", full, z[i], result)
+    d.goal("∂ℓ/∂z[i]", full, z[i], result, "dz")
 
     d.section("Over a batch")
     tt, Nb = sp.Symbol("t", integer=True), sp.Symbol("N", integer=True, positive=True)
@@ -631,7 +632,8 @@ def sigmoid_cross_entropy() -> Derivation:
     value = differentiate(d, op.softplus_form(z, y), z, lhs=D(C, z))
     d.add(D(C, z), sigmoid(z) - y, "substitution", "e^z/(1 + e^z) = 1/(1 + e^(−z)) = σ(z)").check = (
         value, sigmoid(z) - y)
-    d.goal("∂C/∂z", -(y * sp.log(sigmoid(z)) + (1 - y) * sp.log(1 - sigmoid(z))), z, sigmoid(z) - y)
+    d.goal("∂C/∂z", -(y * sp.log(sigmoid(z)) + (1 - y) * sp.log(1 - sigmoid(z))), z, sigmoid(z) - y,
+           "dz")
     d.steps[-1].note += (": the prediction minus the target, the σ'(z) of BP1 cancelled. Over a batch of N "
                          "the mean loss gives (σ(z) − y)/N (kernel sigmoid_cross_entropy.grad, with σ in its "
                          "stable form); the loss is the kernel sigmoid_cross_entropy.loss")

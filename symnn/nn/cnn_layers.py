@@ -15,7 +15,7 @@ generated from a verified derivation (`symnn codegen list`):
 ReLU() (symnn.nn.layers) works on (N, C, H, W) too: it is element-wise.
 
 The training loop (train_forward / train_backward) calls the same kernels specialised to the
-layer's window size and stride (symnn.ops.conv.specialised: 'conv2d.layer_forward[k_h=3,k_w=3,s=1]'),
+layer's window size and stride (symnn.codegen.specialise.specialised: 'conv2d.layer_forward[k_h=3,k_w=3,s=1]'),
 generated from the same expressions with those numbers put in, which LLVM unrolls; forward() and
 backward() use the shape-generic kernels.
 """
@@ -29,12 +29,12 @@ from symnn.nn.losses import Loss
 
 
 def _specialised(name: str, kh: int, kw: int, s: int, fastmath: bool = False):
-    from symnn.ops.conv import specialised
+    from symnn.codegen.specialise import specialised
     return specialised(name, fastmath, k_h=kh, k_w=kw, s=s)
 
 
 def _fast(name: str):
-    from symnn.ops.conv import specialised
+    from symnn.codegen.specialise import specialised
     return specialised(name, fastmath=True)
 
 

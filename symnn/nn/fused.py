@@ -25,15 +25,16 @@ def _formulas(activation: str, cost: str):
     """φ(z), φ'(z) written with the activation a where possible, ∂C/∂ŷ — all derived."""
     import sympy as sp
     from symnn.ops.activations import ACTIVATIONS, stable
-    from symnn.ops.elementwise import activation_derivative, cost_gradient, g, y, yhat, z
+    from symnn.kernels.activations import derivative, z
+    from symnn.kernels.costs import gradient, y, yhat
     act = ACTIVATIONS[activation]
     a = sp.Symbol("a", real=True)
     phi = stable(act.phi)
-    d_phi = activation_derivative(activation)
+    d_phi = derivative(activation)
     if act.phi.is_Function and act.phi.func.__module__.startswith("symnn") or act.phi.func == sp.tanh:
         d_phi = d_phi.xreplace({act.phi: a})  # σ' = σ(1 − σ), tanh' = 1 − tanh²: from the output
     d_phi = stable(d_phi)
-    return z, a, phi, d_phi, yhat, y, cost_gradient(cost)
+    return z, a, phi, d_phi, yhat, y, gradient(cost)
 
 
 def _logit_gradient(activation: str, cost: str):
@@ -41,9 +42,8 @@ def _logit_gradient(activation: str, cost: str):
     σ(z) − y, `symnn derive sigmoid-cross-entropy`), else None (BP1 multiplies ∂C/∂ŷ by φ')."""
     if (activation, cost) != ("sigmoid", "cross-entropy"):
         return None
-    from symnn.ops.activations import stable
-    from symnn.ops.costs import _sigmoid_cross_entropy
-    return stable(_sigmoid_cross_entropy().results["∂C/∂z"])
+    from symnn.kernels.costs import logit_gradient
+    return logit_gradient()
 
 
 def _function(n_layers: int, activation: str, cost: str, fastmath: bool) -> str:

@@ -189,7 +189,7 @@ class Dense(WeightedLayer):
         if not self.fastmath:
             return self.kernels
         if getattr(self, "_fk", None) is None:
-            from symnn.ops.conv import specialised
+            from symnn.codegen.specialise import specialised
             self._fk = tuple(specialised(f"dense.{n}", fastmath=True)
                              for n in ("forward", "grad_weight", "grad_bias", "grad_input"))
         return self._fk

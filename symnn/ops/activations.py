@@ -200,3 +200,8 @@ def stable(expr: sp.Expr) -> sp.Expr:
                         and len(e.args[0].args) == 2 and sp.S.One in e.args[0].args
                         and any(isinstance(a, sp.exp) for a in e.args[0].args), softplus)
     return elementary(expr)
+
+
+def heaviside_form(expr: sp.Expr) -> sp.Expr:
+    """step(u) -> Heaviside(u, 0), which the code printer writes as a comparison."""
+    return expr.replace(step, lambda a: sp.Heaviside(a, 0))

@@ -117,33 +117,3 @@ def softplus_form(z: sp.Expr, y: sp.Expr) -> sp.Expr:
 def stable_form(z: sp.Expr, y: sp.Expr) -> sp.Expr:
     """The same, never overflowing: max(z, 0) − y z + ln(1 + e^(−|z|))."""
     return sp.Max(z, 0) - y * z + sp.log(1 + sp.exp(-sp.Abs(z)))
-
-
-def _sigmoid_cross_entropy():
-    from symnn.derive import derive
-    return derive("sigmoid-cross-entropy")
-
-
-def _register_logit_kernels() -> None:
-    from symnn.codegen import register
-
-    @register("sigmoid_cross_entropy.loss")
-    def loss():
-        from symnn.codegen import elementwise
-        d = _sigmoid_cross_entropy()
-        expr = next(s.rhs for s in d.steps if s.rule == "case analysis")   # the stable form
-        expr = expr.replace(sp.Max, lambda *args: sp.Piecewise((zl, zl > 0), (0, True)))
-        return elementwise("sigmoid_cross_entropy.loss", args=[zl, yl], exprs=[expr],
-                           doc="c(z, y) = max(z, 0) − y z + ln(1 + e^(−|z|)): the cross-entropy of σ(z), "
-                               "from the logit (`symnn derive sigmoid-cross-entropy`)")
-
-    @register("sigmoid_cross_entropy.grad")
-    def grad():
-        from symnn.codegen import elementwise
-        from symnn.ops.activations import stable
-        expr = stable(_sigmoid_cross_entropy().results["∂C/∂z"]) / n_batch
-        return elementwise("sigmoid_cross_entropy.grad", args=[zl, yl, n_batch], exprs=[expr],
-                           doc="∂C/∂z = (σ(z) − y)/n over a batch of n (`symnn derive sigmoid-cross-entropy`)")
-
-
-_register_logit_kernels()

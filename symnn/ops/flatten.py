@@ -7,15 +7,12 @@ Its derivative is the inverse index map, from the verified derivation `symnn der
 
     ∂L/∂X[t', c', h', w'] = G[t', c'·H·W + h'·W + w']
 
-Kernels: flatten.forward (X) -> Y, flatten.backward (G, X) -> dX (X read for its shape only).
+The kernels are symnn/kernels/flatten.py.
 """
 from __future__ import annotations
 
-from functools import lru_cache
-
 import sympy as sp
 
-from symnn.codegen import KernelSpec, Output, register
 
 t, k, c, h, w = sp.symbols("t k c h w", integer=True)
 t_, c_, h_, w_ = sp.symbols("t' c' h' w'", integer=True)
@@ -43,29 +40,3 @@ def reindexed_loss_expr() -> sp.Expr:
     """The same sum over (c, h, w) instead of k = c·H·W + h·W + w (a one-to-one change of index)."""
     return sp.Sum(G[t, position(c, h, w)] * X[t, c, h, w],
                   (t, 0, N - 1), (c, 0, C - 1), (h, 0, H - 1), (w, 0, W - 1))
-
-
-@lru_cache(maxsize=None)
-def derivation():
-    from symnn.derive import derive
-    return derive("flatten")
-
-
-@register("flatten.forward")
-def _forward() -> KernelSpec:
-    return KernelSpec("flatten.forward", inputs=[X],
-                      outputs=[Output(Y, (t, k), forward_expr())],
-                      shapes={N: (X, 0), C: (X, 1), H: (X, 2), W: (X, 3)},
-                      out_shapes={Y: (N, C * H * W)},
-                      doc="Y[t, k] = X[t, ⌊⌊k/W⌋/H⌋, ⌊k/W⌋ mod H, k mod W]: flatten, row-major")
-
-
-@register("flatten.backward")
-def _backward() -> KernelSpec:
-    expr = derivation().results["∂L/∂X[t', c', h', w']"]
-    return KernelSpec("flatten.backward", inputs=[G, X],
-                      outputs=[Output(dX, (t_, c_, h_, w_), expr)],
-                      shapes={N: (G, 0), C: (X, 1), H: (X, 2), W: (X, 3)},
-                      out_shapes={dX: (N, C, H, W)},
-                      doc="∂L/∂X[t',c',h',w'] = G[t', c'·H·W + h'·W + w']: the inverse index map, derived by "
-                          "`symnn derive flatten` (X is read for its shape only)")

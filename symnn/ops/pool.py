@@ -18,18 +18,14 @@ after it by being >:
 The backward kernels are the results of the verified derivations `maxpool` (with the switches A
 held fixed: the selection's own jumps contribute nothing, as the derivation shows) and `avgpool`.
 
-Kernels: maxpool.forward (X, k_h, k_w, s) -> (Y, A), maxpool.backward (G, A, X, k_h, k_w, s)
--> dX, avgpool.forward (X, k_h, k_w, s) -> Y, avgpool.backward (G, X, k_h, k_w, s) -> dX
-(X in the backward kernels is read for its shape only).
+The kernels are symnn/kernels/pool.py.
 """
 from __future__ import annotations
 
-from functools import lru_cache
-
 import sympy as sp
 
-from symnn.codegen import KernelSpec, Output, register
 from symnn.ops.activations import step
+
 
 class indicator(sp.Function):
     """[a = b], Iverson's bracket: 1 when a equals b, else 0. It is piecewise constant, so its
@@ -135,20 +131,6 @@ def switch_2x2(xs) -> sp.Expr:
     return sp.Piecewise(*[(r, sp.Eq(xs[r], top)) for r in range(3)], (3, True))
 
 
-def _max_2x2(values: dict[str, int], outputs: list[Output]) -> tuple[list[Output], str | None]:
-    """maxpool.forward specialised to a 2 × 2 window: Y = Max(x_0, …, x_3) and A = switch_2x2,
-    equal to the counting form by the derivation, with 3 comparisons per window instead of 16."""
-    if values.get("k_h") != 2 or values.get("k_w") != 2:
-        return outputs, None
-    fixed = {s: sp.Integer(values["s"])} if "s" in values else {}
-    xs = [window(a, b).xreplace(fixed) for a in range(2) for b in range(2)]
-    form = {Y: sp.Max(*xs), A: switch_2x2(xs)}
-    return ([Output(o.base, o.indices, form[o.base], ranges=o.ranges, accumulate=o.accumulate)
-             for o in outputs],
-            "Y = Max(x_0, …, x_3) and A = the first entry equal to it, equal to the counting form by "
-            "`symnn derive maxpool`")
-
-
 def avg_forward_expr() -> sp.Expr:
     return sp.Sum(window(m, n), (m, 0, k_h - 1), (n, 0, k_w - 1)) / (k_h * k_w)
 
@@ -159,65 +141,4 @@ def loss_expr(forward: sp.Expr) -> sp.Expr:
                   (j, 0, W_out - 1))
 
 
-@lru_cache(maxsize=None)
-def derivation(name: str):
-    from symnn.derive import derive
-    return derive(name)
-
-
-def _codegen(expr: sp.Expr) -> sp.Expr:
-    """step(u) -> Heaviside(u, 0), which the printer writes as a comparison."""
-    return expr.replace(step, lambda a: sp.Heaviside(a, 0))
-
-
 GRAD_SHAPES = {N: (G, 0), C: (G, 1), H_out: (G, 2), W_out: (G, 3), H: (X, 2), W: (X, 3)}
-
-
-@register("maxpool.forward")
-def _max_forward() -> KernelSpec:
-    return KernelSpec("maxpool.forward", inputs=[X, k_h, k_w, s],
-                      outputs=[Output(Y, (t, c, i, j), _codegen(max_forward_expr()), ranges=RANGES),
-                               Output(A, (t, c, i, j), _codegen(switch_expr()), ranges=RANGES)],
-                      shapes=X_SHAPES, out_shapes={Y: (N, C, H_o, W_o), A: (N, C, H_o, W_o)},
-                      doc="Y = the maximum of each k_h × k_w window (stride s) and A = the row-major "
-                          "position of its first maximum (the switch), as `symnn derive maxpool` writes them")
-
-
-@register("maxpool.backward")
-def _max_backward() -> KernelSpec:
-    expr = derivation("maxpool").results["∂L/∂X[t', c', p, q]"]
-    return KernelSpec("maxpool.backward", inputs=[G, A, X, k_h, k_w, s],
-                      outputs=[Output(dX, (t_, c_, p, q), expr)],
-                      shapes=GRAD_SHAPES, out_shapes={dX: (N, C, H, W)},
-                      doc="∂L/∂X[t',c',p,q] = Σ_i Σ_j G[t',c',i,j] [(p − s·i)·k_w + q − s·j = A[t',c',i,j]] "
-                          "over the windows that cover (p, q): the gradient goes to the first maximum, "
-                          "derived by `symnn derive maxpool` (X is read for its shape only)")
-
-
-@register("avgpool.forward")
-def _avg_forward() -> KernelSpec:
-    return KernelSpec("avgpool.forward", inputs=[X, k_h, k_w, s],
-                      outputs=[Output(Y, (t, c, i, j), avg_forward_expr(), ranges=RANGES)],
-                      shapes=X_SHAPES, out_shapes={Y: (N, C, H_o, W_o)},
-                      doc="Y = the mean of each k_h × k_w window (stride s)")
-
-
-@register("avgpool.backward")
-def _avg_backward() -> KernelSpec:
-    expr = derivation("avgpool").results["∂L/∂X[t', c', p, q]"]
-    return KernelSpec("avgpool.backward", inputs=[G, X, k_h, k_w, s],
-                      outputs=[Output(dX, (t_, c_, p, q), expr)],
-                      shapes=GRAD_SHAPES, out_shapes={dX: (N, C, H, W)},
-                      doc="∂L/∂X[t',c',p,q] = Σ_i Σ_j G[t',c',i,j]/(k_h k_w) over the windows that cover "
-                          "(p, q), derived by `symnn derive avgpool` (X is read for its shape only)")
-
-
-def _register_digits_pool() -> None:
-    """The digits CNN's 2 × 2 max-pool (symnn train cnn), specialised, listed by `symnn codegen`."""
-    from symnn.ops.conv import SPECIAL_FORMS, register_specialised
-    SPECIAL_FORMS["maxpool.forward"] = _max_2x2
-    for name in ("forward", "backward"):
-        register_specialised(f"maxpool.{name}", k_h=2, k_w=2, s=2)
-
-
-_register_digits_pool()

@@ -18,17 +18,12 @@ the log-softmax, never log ŷ of a rounded ŷ (which is 0 for a logit far below 
 never adds the row maximum only to subtract it again (which would cost |M|·ε of absolute error
 on a loss that may be tiny).
 
-Kernels: softmax.row_max (Z) -> M, softmax.forward (Z, M) -> P, log_softmax.forward (Z, M) -> LS,
-softmax_cross_entropy.loss (LS, Y) -> ℓ per sample, softmax_cross_entropy.grad (ŷ, y, n) ->
-(ŷ − y)/n element-wise.
+The kernels are symnn/kernels/softmax.py.
 """
 from __future__ import annotations
 
-from functools import lru_cache
-
 import sympy as sp
 
-from symnn.codegen import KernelSpec, Output, elementwise, register
 from symnn.ops.activations import step
 from symnn.ops.pool import indicator
 
@@ -85,59 +80,3 @@ def log_softmax_expr() -> sp.Expr:
 def loss_from_log_expr() -> sp.Expr:
     """ℓ[t] = −Σ_j Y[t, j] LS[t, j], LS the log-softmax: the cross-entropy's definition."""
     return -sp.Sum(Y[t, j] * LS[t, j], (j, 0, K - 1))
-
-
-@lru_cache(maxsize=None)
-def derivation():
-    from symnn.derive import derive
-    return derive("softmax-cross-entropy")
-
-
-def _codegen(expr: sp.Expr) -> sp.Expr:
-    return expr.replace(step, lambda a: sp.Heaviside(a, 0))
-
-
-@register("softmax.row_max")
-def _row_max() -> KernelSpec:
-    return KernelSpec("softmax.row_max", inputs=[Z],
-                      outputs=[Output(M, (t,), _codegen(row_max_expr()))],
-                      shapes={N: (Z, 0), K: (Z, 1)}, out_shapes={M: (N,)},
-                      doc="M[t] = max_k Z[t, k], as Σ_k [Z[t,k] is the row's first maximum]·Z[t,k]")
-
-
-@register("softmax.forward")
-def _forward() -> KernelSpec:
-    return KernelSpec("softmax.forward", inputs=[Z, M],
-                      outputs=[Output(P, (t, j), stable_softmax_expr())],
-                      shapes={N: (Z, 0), K: (Z, 1)}, out_shapes={P: (N, K)},
-                      doc="ŷ[t,j] = exp(Z[t,j] − M[t]) / Σ_k exp(Z[t,k] − M[t]): softmax, shifted by the row "
-                          "maximum (`symnn derive softmax-cross-entropy`)")
-
-
-@register("log_softmax.forward")
-def _log_softmax() -> KernelSpec:
-    return KernelSpec("log_softmax.forward", inputs=[Z, M],
-                      outputs=[Output(LS, (t, j), log_softmax_expr())],
-                      shapes={N: (Z, 0), K: (Z, 1)}, out_shapes={LS: (N, K)},
-                      doc="log ŷ[t,j] = Z[t,j] − M[t] − log Σ_k exp(Z[t,k] − M[t]): the log-softmax, shifted by "
-                          "the row maximum M (softmax.row_max): every exponent ≤ 0, the sum ≥ 1, so no overflow "
-                          "and no log 0 (`symnn derive softmax-cross-entropy`)")
-
-
-@register("softmax_cross_entropy.loss")
-def _loss() -> KernelSpec:
-    return KernelSpec("softmax_cross_entropy.loss", inputs=[LS, Y],
-                      outputs=[Output(loss, (t,), loss_from_log_expr())],
-                      shapes={N: (LS, 0), K: (LS, 1)}, out_shapes={loss: (N,)},
-                      doc="ℓ[t] = −Σ_j Y[t,j] LS[t,j]: the cross-entropy of each sample, from the log-softmax "
-                          "LS = log_softmax.forward(Z, M) (`symnn derive softmax-cross-entropy`)")
-
-
-@register("softmax_cross_entropy.grad")
-def _grad() -> KernelSpec:
-    from symnn.derive.topics_nn import softmax_symbols
-    z, yh, yy, i = softmax_symbols()
-    expr = derivation().results["∂ℓ/∂z[i]"].xreplace({yh[i]: yhat, yy[i]: y})
-    return elementwise("softmax_cross_entropy.grad", args=[yhat, y, n], exprs=[expr / n],
-                       doc="∂L/∂Z = (ŷ − y)/n for the mean over a batch of n, from `symnn derive "
-                           "softmax-cross-entropy`")

@@ -1,0 +1,83 @@
+"""Specialisation: a registered kernel with some size symbols fixed to numbers.
+
+    label = register_specialised("conv2d.layer_forward", k_h=3, k_w=3, s=1)
+    # -> 'conv2d.layer_forward[k_h=3,k_w=3,s=1]', a registered name; its factory runs only when built
+    specialised("maxpool.forward", k_h=2, k_w=2, s=2)     # the kernel itself
+
+The loops over a fixed window get constant trip counts, which LLVM unrolls. The signature is
+unchanged (the fixed arguments are then ignored), so call it only with inputs of those sizes.
+`fastmath` compiles with sums reassociated ('name[fastmath,...]'): vectorised, but no longer in
+the written order.
+
+A kernel module may declare another form of its outputs for given sizes, one that a derivation
+proves equal (the 2 × 2 max-pool as Max(x_0, …, x_3)):
+
+    @special_form("maxpool.forward")
+    def max_2x2(values, outputs) -> (outputs, note or None): ...
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from symnn.codegen.registry import factory, kernel, register
+
+if TYPE_CHECKING:
+    from symnn.codegen.kernel import Kernel
+    from symnn.codegen.spec import KernelSpec, Output
+
+Form = Callable[[dict[str, int], list["Output"]], tuple[list["Output"], "str | None"]]
+_FORMS: dict[str, Form] = {}
+
+
+def special_form(name: str) -> Callable[[Form], Form]:
+    """Decorator: declare another form of kernel `name`'s outputs for some fixed sizes."""
+    def deco(form: Form) -> Form:
+        _FORMS[name] = form
+        return form
+    return deco
+
+
+def label(name: str, fastmath: bool = False, **values: int) -> str:
+    """'name[fastmath,k_h=3,...]': the registered name of a specialisation."""
+    tags = (["fastmath"] if fastmath else []) + [f"{k}={int(v)}" for k, v in sorted(values.items())]
+    return f"{name}[{','.join(tags)}]"
+
+
+def register_specialised(name: str, fastmath: bool = False, **values: int) -> str:
+    """Register kernel `name` with the size symbols `values` fixed, under label(...) (returned)."""
+    tag = label(name, fastmath, **values)
+
+    def make() -> KernelSpec:
+        import sympy as sp
+
+        from symnn.codegen.spec import KernelSpec, Output
+        spec = factory(name)()
+        symbols = set().union(*(o.expr.free_symbols for o in spec.outputs), spec.scalars, spec.shapes,
+                              *(e.free_symbols for sh in spec.out_shapes.values() for e in sh))
+        sub = {sym: sp.Integer(values[sym.name]) for sym in symbols
+               if isinstance(sym, sp.Symbol) and sym.name in values}
+        outputs = [Output(o.base, o.indices, o.expr.xreplace(sub),
+                          ranges={v: (lo.xreplace(sub), hi.xreplace(sub)) for v, (lo, hi) in o.ranges.items()},
+                          accumulate=o.accumulate) for o in spec.outputs]
+        notes = []
+        if values:
+            fixed = ", ".join(f"{k} = {int(v)}" for k, v in sorted(values.items()))
+            notes.append(f"specialised to {fixed} (those arguments are ignored)")
+        if name in _FORMS:
+            outputs, note = _FORMS[name](values, outputs)
+            notes += [note] if note else []
+        if fastmath:
+            notes.append("fastmath: sums reassociated")
+        return KernelSpec(tag, inputs=spec.inputs, outputs=outputs, shapes=spec.shapes,
+                          out_shapes={b: tuple(e.xreplace(sub) for e in sh) for b, sh in spec.out_shapes.items()},
+                          parallel=spec.parallel, fastmath=fastmath or spec.fastmath,
+                          doc=" — ".join([spec.doc, *notes]))
+    register(tag)(make)
+    return tag
+
+
+def specialised(name: str, fastmath: bool = False, **values: int) -> Kernel:
+    """The kernel of register_specialised(name, fastmath, **values), built or loaded from the
+    cache (a warm start finds it through the cache index, without SymPy)."""
+    return kernel(register_specialised(name, fastmath, **values))
