@@ -44,7 +44,7 @@ def cache_dir() -> Path:
         os.unlink(probe)
         _make_subfolders(wanted)
     except OSError as exc:
-        return _use_fallback(wanted, exc)
+        return use_fallback(wanted, exc)
     _checked.add(key)
     return wanted
 
@@ -96,7 +96,8 @@ def write_file(path: Path, data: str | bytes) -> Path:
     return path
 
 
-def _use_fallback(wanted: Path, exc: OSError) -> Path:
+def use_fallback(wanted: Path, exc: OSError) -> Path:
+    """Use a private temporary folder instead of `wanted` for this session (one warning)."""
     tmp = _private_temp_dir()
     _fallback[str(wanted)] = tmp
     reason = exc.strerror or type(exc).__name__

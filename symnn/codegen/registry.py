@@ -15,14 +15,13 @@ importing the provider or running its factory.
 from __future__ import annotations
 
 import importlib
-import warnings
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from symnn.codegen import cache
+from symnn.codegen import cache, writer
 from symnn.codegen.kernel import Kernel
-from symnn.errors import CacheError, unknown
+from symnn.errors import unknown
 
 if TYPE_CHECKING:
     from symnn.codegen.spec import KernelSpec
@@ -94,7 +93,7 @@ def kernel(name: str) -> Kernel:
     if k is None:
         spec = factory(name)()
         k = _build(spec, name=name)
-        cache.index_write(_entry(k, spec, dynamic=False))
+        _record(k, spec, dynamic=False)
     _LOADED[key] = k
     return k
 
@@ -105,7 +104,7 @@ def build(spec: KernelSpec) -> Kernel:
     k = _build(spec, name=spec.name)
     if (str(cache.cache_dir()), k.path.name) not in _indexed:
         k.dynamic = True
-        cache.index_write(_entry(k, spec, dynamic=True))
+        _record(k, spec, dynamic=True)
         _indexed.add((str(cache.cache_dir()), k.path.name))
     return k
 
@@ -121,35 +120,18 @@ def cache_dir() -> Path:
     return cache.cache_dir()
 
 
-# -- building and loading ------------------------------------------------------------------------
-def _entry(k: Kernel, spec: KernelSpec, dynamic: bool) -> dict:
+# -- building and loading (the module writer does the files) -------------------------------------
+def _record(k: Kernel, spec: KernelSpec, dynamic: bool) -> None:
     import sympy as sp
-    return {"name": k.name, "dynamic": dynamic, "module": k.path.name,
-            "hash": k.path.stem.rpartition("-")[2], "fingerprint": cache.source_fingerprint(),
-            "equations": [sp.sstr(e) for e in spec.equations()],
-            "srepr": [sp.srepr(e) for e in spec.equations()]}
+    writer.record(k.name, k.path, dynamic=dynamic, equations=[sp.sstr(e) for e in spec.equations()],
+                  srepr=[sp.srepr(e) for e in spec.equations()])
 
 
 def _load(entry: dict, spec_factory: Callable | None) -> Kernel | None:
-    """A kernel from an (already checked) index entry, or None (after one warning from
-    cache.read_module) if its module is damaged."""
-    path = cache.cache_dir() / entry["module"]
-    text, _ = cache.read_module(path)
-    if text is None:
-        return None
-    try:
-        module = cache.import_module(path, cache.module_name(entry["hash"]))
-        return Kernel(entry["name"], path, module, text, factory=spec_factory,
-                      dynamic=entry["dynamic"])
-    except Exception as exc:                       # noqa: BLE001 - any import failure: rebuild
-        warnings.warn(f"cached kernel {path.name} does not import ({_one_line(exc)}); rebuilding it",
-                      cache.CacheWarning, stacklevel=3)
-        return None
-
-
-def _one_line(exc: BaseException) -> str:
-    text = " ".join(str(exc).split()) or type(exc).__name__
-    return text if len(text) <= 200 else text[:200] + "…"
+    """A kernel from an (already checked) index entry, or None (after one warning) if its module
+    is damaged or does not import."""
+    return writer.open_entry(entry, lambda path, text, module: Kernel(
+        entry["name"], path, module, text, factory=spec_factory, dynamic=entry["dynamic"]))
 
 
 def _build(spec: KernelSpec, name: str) -> Kernel:
@@ -158,41 +140,13 @@ def _build(spec: KernelSpec, name: str) -> Kernel:
     mem = (str(cache.cache_dir()), key_h)
     if mem in _LOADED:
         return _LOADED[mem]
-    from symnn.codegen.printer import function_name
-    path = cache.cache_dir() / f"{cache.stem(spec.name)}-{key_h}.py"
-    text, _ = cache.read_module(path)             # a damaged one: warned about and removed
-    for attempt in range(2):
-        if text is None:
-            text = generate(spec)
-            path = _write(path, text)
-        try:
-            module = cache.import_module(path, cache.module_name(key_h))
-            if getattr(module, "FUNCTION", None) != function_name(spec):
-                raise ImportError(f"it lacks {function_name(spec)}")
-            break
-        except Exception as exc:                   # noqa: BLE001
-            if attempt:
-                raise CacheError(f"kernel {name}: the generated module {path} does not import: "
-                                 f"{_one_line(exc)}") from exc
-            warnings.warn(f"cached kernel {path.name} does not import ({_one_line(exc)}); rebuilding it",
-                          cache.CacheWarning, stacklevel=3)
-            text = None
+    path, text, module = writer.build_module(spec.name, key_h, lambda: generate(spec),
+                                             function=writer.function_name(spec), kernel=name)
     k = Kernel(name, path, module, text, spec=spec, dynamic=False)
     _LOADED[mem] = k
     return k
 
 
-def _write(path: Path, text: str) -> Path:
-    try:
-        return cache.write_atomic(path, text)
-    except OSError as exc:                          # the folder went read-only meanwhile
-        fallback = cache._use_fallback(path.parent, exc)
-        return cache.write_atomic(fallback / path.name, text)
-
-
 def generate(spec: KernelSpec) -> str:
     """The full module text for spec, checksum line included."""
-    import symnn
-    from symnn.codegen.lower import lower
-    from symnn.codegen.printer import kernel_module
-    return cache.with_checksum(kernel_module(spec, lower(spec), symnn.__version__))
+    return writer.generate(spec)

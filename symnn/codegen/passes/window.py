@@ -1,0 +1,181 @@
+"""window and scatter-window: a fixed window's coefficients read once, outside the pixel loops.
+
+`window` applies to a plain output Y[outer, inner] = Σ_R Σ_F w[outer, R, F]·x[...] + rest (a
+convolutional layer): R sum indices of run-time length (channels), first, F a window of fixed
+size (3 × 3, at most JAM_LIMIT positions), w an array entry that does not depend on the inner
+output loops (the pixels). The channel loops then run outside the pixel loops: per channel the
+window's coefficients are read once into variables, and each pixel adds its terms to Y in the
+written order. Every element sees the same additions in the same order as
+`acc = 0; acc += ...; Y = acc + rest` (bit for bit).
+
+`scatter-window` applies to a scatter form dX[..., s·i + m, ...] += x·w (lo.unclipped, with a
+clearing pass) whose window loops (m, n) have a fixed size and whose factor w (the kernel
+entry) does not depend on the loops inside the last one it reads: w is read once per window
+position outside those loops, x once per pixel, then one statement per window position.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import sympy as sp
+
+from symnn.codegen.lower import order_loops
+from symnn.codegen.passes import scatter
+from symnn.codegen.passes.base import (
+    JAM_LIMIT,
+    Loop,
+    Pass,
+    Site,
+    positions,
+    read_once,
+    split_sum,
+)
+from symnn.codegen.printer import NumbaPrinter
+from symnn.parse import as_expr
+
+
+@dataclass(frozen=True)
+class WindowPlan:
+    """Y = Σ_runtime Σ_fixed w·x + rest over `outer` then `inner` (pixel) loops."""
+    outer: tuple[Loop, ...]
+    inner: tuple[Loop, ...]
+    runtime: tuple[Loop, ...]       # the Sum's limits of run-time length (channels)
+    fixed: tuple[Loop, ...]         # the Sum's limits of fixed length (the window)
+    w: sp.Indexed                   # the coefficient, free of the inner loops
+    x: sp.Expr                      # the other factor
+    rest: sp.Expr
+
+
+def plan(p: NumbaPrinter, site: Site) -> WindowPlan | None:
+    """The channel-outside form, when the plain output is Σ_R Σ_F w·x + rest as above; else None."""
+    lo, expr = site.lo, site.expr
+    if not site.plain:
+        return None
+    total, rest = split_sum(expr)
+    if total is None or len(lo.loops) < 2:
+        return None
+    limits = list(total.limits)
+    fixed = [(v, a, b) for v, a, b in limits if (b - a + 1).is_Integer]
+    runtime = [lim for lim in limits if lim not in fixed]
+    if not runtime or not fixed or limits[:len(runtime)] != runtime:
+        return None
+    if math.prod(int(b - a + 1) for _, a, b in fixed) > JAM_LIMIT:
+        return None
+    factors = sp.Mul.make_args(total.function)
+    if len(factors) != 2:
+        return None
+    loop_vars = [v for v, _, _ in lo.loops]
+    for n_inner in range(len(loop_vars) - 1, 0, -1):
+        inner = loop_vars[-n_inner:]
+        ws = [f for f in factors if not f.free_symbols & set(inner)]
+        if len(ws) == 1 and isinstance(ws[0], sp.Indexed):
+            w = ws[0]
+            x = factors[1] if factors[0] is w else factors[0]
+            sum_vars = {v for v, _, _ in limits}
+            if (not x.free_symbols & set(inner) or rest.free_symbols & sum_vars
+                    or lo.output.base in expr.atoms(sp.IndexedBase)
+                    or any((a.free_symbols | b.free_symbols) & (sum_vars | set(inner))
+                           for _, a, b in lo.loops[:-n_inner])):
+                return None
+            return WindowPlan(tuple(lo.loops[:-n_inner]), tuple(lo.loops[-n_inner:]), tuple(runtime),
+                              tuple(fixed), w, x, rest)
+    return None
+
+
+def emit(p: NumbaPrinter, site: Site, plan: WindowPlan) -> None:
+    """Y cleared per pixel; per channel the coefficients read once and every pixel's terms added
+    through one accumulator; then the rest added per pixel."""
+    target = site.target
+    depth0, active0 = p.depth, set(p.active)
+    p.open_loops(plan.outer, parallel=site.spec.parallel)
+
+    def pixels(statements):
+        depth = p.depth
+        p.open_loops(plan.inner)
+        statements()
+        p.depth = depth
+    pixels(lambda: p.emit(f"{target} = 0.0"))
+    depth = p.depth
+    p.open_loops(order_loops(list(plan.runtime)))
+    window = positions(list(plan.fixed))
+    coefficients = read_once(p, plan.w, window)
+
+    def accumulate():
+        acc = p.temp("acc")
+        p.emit(f"{p.names[acc]} = {target}")
+        for c, sub in zip(coefficients, window):
+            p.emit(f"{p.names[acc]} += {p.code(c * plan.x.xreplace(sub))}")
+        p.emit(f"{target} = {p.names[acc]}")
+    pixels(accumulate)
+    p.depth = depth
+    if plan.rest != 0:
+        acc = sp.Dummy("acc")
+        p.names[acc] = target
+        pixels(lambda: p.statements(target, acc + plan.rest))
+    p.depth, p.active = depth0, active0
+
+
+@dataclass(frozen=True)
+class ScatterWindowPlan:
+    """Clear over `zero`; over `outer` the window's w read once; over `inner` x once per pixel and
+    one `dX[...] += x·w` per position of the `window` loops."""
+    zero: tuple[Loop, ...]
+    outer: tuple[Loop, ...]
+    inner: tuple[Loop, ...]
+    window: tuple[Loop, ...]
+    w: sp.Indexed
+    x: sp.Expr
+
+
+def scatter_plan(p: NumbaPrinter, site: Site) -> ScatterWindowPlan | None:
+    """The scatter form with its window unrolled, when the output is dX[.., s·i + m, ..] += x·w as
+    above (unclipped, cleared first, a window of at most JAM_LIMIT positions); else None."""
+    lo = site.lo
+    if lo.target is None or not lo.unclipped or not lo.zero:
+        return None
+    loops, window = list(lo.loops), []
+    while loops and (loops[-1][2] - loops[-1][1] + 1).is_Integer and \
+            any(loops[-1][0] in as_expr(i).free_symbols for i in lo.target):
+        window.insert(0, loops.pop())
+    size = math.prod(int(b - a + 1) for _, a, b in window) if window else 0
+    factors = sp.Mul.make_args(lo.expr)
+    if not window or size > JAM_LIMIT or len(factors) != 2:
+        return None
+    w_vars = [v for v, _, _ in window]
+    for w in factors:
+        x = factors[1] if w is factors[0] else factors[0]
+        if not isinstance(w, sp.Indexed) or x.free_symbols & set(w_vars):
+            continue
+        used = [k for k, (v, _, _) in enumerate(loops) if v in w.free_symbols]
+        last = max(used, default=-1)
+        if last < len(loops) - 1 and not any((a.free_symbols | b.free_symbols) & set(w_vars)
+                                             for _, a, b in loops):
+            return ScatterWindowPlan(tuple(lo.zero), tuple(loops[:last + 1]), tuple(loops[last + 1:]),
+                                     tuple(window), w, x)
+    return None
+
+
+def scatter_emit(p: NumbaPrinter, site: Site, plan: ScatterWindowPlan) -> None:
+    """The clearing pass; the window's kernel entries read once into variables outside the pixel
+    loops, the pixel's own factor once per pixel, then one statement per window position, in the
+    loops' order: the same additions in the same order as the loops over the window (bit for bit)."""
+    lo = site.lo
+    depth0, active0 = p.depth, set(p.active)
+    scatter.clear(p, site, plan.zero)
+    p.open_loops(plan.outer)
+    subs = positions(list(plan.window))
+    coefficients = read_once(p, plan.w, subs)
+    depth = p.depth
+    p.open_loops(plan.inner)
+    g = p.temp("g")
+    p.emit(f"{p.names[g]} = {p.code(plan.x)}")
+    for c, sub in zip(coefficients, subs):
+        target = p.code(sp.Indexed(lo.output.base, *[as_expr(i).xreplace(sub) for i in lo.target]))
+        p.emit(f"{target} += {p.code(g * c)}")
+    p.depth = depth
+    p.depth, p.active = depth0, active0
+
+
+WINDOW = Pass("window", plan, emit)
+SCATTER_WINDOW = Pass("scatter-window", scatter_plan, scatter_emit)
