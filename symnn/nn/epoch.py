@@ -11,7 +11,6 @@ epoch.<layers>.<loss>`. Dense/activation stacks use the faster per-sample fused 
 """
 from __future__ import annotations
 
-import hashlib
 import re
 
 import numpy as np
@@ -243,18 +242,18 @@ AUTO_BATCHES = 20_000   # fit() compiles the driver unasked when a run has at le
 
 
 def _source(model, sample_shape: tuple):
-    from symnn.codegen import cache
+    """(name, module text with its checksum line, the EpochWriter, the module's writer.Address)."""
+    from symnn.codegen import writer
     name = kernel_name(model, sample_shape)
     text, w = write(model, sample_shape)
-    text = cache.with_checksum(text)
-    h = hashlib.sha256((text + cache.versions()).encode()).hexdigest()[:20]
-    return name, text, w, h, cache.cache_dir() / f"{cache.stem(name)[:60]}-{h}.py"
+    where = writer.address(name, text)
+    return name, where.text, w, where
 
 
 def is_compiled(model, sample_shape: tuple) -> bool:
     """True when this model's driver has been compiled into the cache before (no compile wait)."""
-    *_, path = _source(model, sample_shape)
-    return path.with_suffix(".compiled").exists()
+    *_, where = _source(model, sample_shape)
+    return where.path.with_suffix(".compiled").exists()
 
 
 def worth_it(model, sample_shape: tuple, epochs: int, batches_per_epoch: int) -> bool:
@@ -269,19 +268,15 @@ class CompiledEpoch:
     """The imported driver for one model, input shape and batch size, with its buffers."""
 
     def __init__(self, model, sample_shape: tuple, batch_size: int, n: int):
-        from symnn.codegen import cache
-        self.name, text, w, h, path = _source(model, sample_shape)
-        self.marker = path.with_suffix(".compiled")
+        from symnn.codegen import writer
+        self.name, _, w, where = _source(model, sample_shape)
+        self.marker = where.path.with_suffix(".compiled")
         self.marked = self.marker.exists()
-        if _MODULES.get(h) is None:
-            if cache.read_module(path)[0] is None:    # absent or damaged (repaired with a warning)
-                cache.write_atomic(path, text)
-            _MODULES[h] = cache.import_module(path, cache.module_name(h))
-            cache.index_write({"name": self.name, "dynamic": True, "module": path.name, "hash": h,
-                               "fingerprint": cache.source_fingerprint(), "equations": [], "srepr": [],
-                               "doc": "the compiled epoch: it calls the generated kernels imported "
-                                      "at its top, on buffers allocated once per fit"})
-        self.function = _MODULES[h].epoch
+        if _MODULES.get(where.hash) is None:
+            _, _MODULES[where.hash] = writer.publish(
+                where, dynamic=True, doc="the compiled epoch: it calls the generated kernels imported "
+                                         "at its top, on buffers allocated once per fit")
+        self.function = _MODULES[where.hash].epoch
         self.params = [a for _, a in w.params]
         rest, dtype = n % batch_size, model.dtype
         fixed = [np.zeros(s, dtype) for _, s, batched in w.buffers if not batched]
@@ -309,11 +304,8 @@ class CompiledEpoch:
         self._check(X, Y, order)
         self.function(X, Y, order, float(lr), self.batch_size, *self.params, *self.buffers)
         if not self.marked:           # the first epoch compiled it: say so for the next run
-            from symnn.codegen import cache
-            try:
-                cache.write_atomic(self.marker, self.name + "\n")
-            except OSError:
-                pass                  # a read-only cache: the next run decides again
+            from symnn.codegen import writer
+            writer.mark(self.marker, self.name + "\n")   # a read-only cache: the next run decides again
             self.marked = True
 
 

@@ -12,8 +12,6 @@ mlp.epoch.sigmoid.quadratic.2` prints the source that trained the digits MLP.
 """
 from __future__ import annotations
 
-import hashlib
-
 import numpy as np
 
 from symnn.errors import InputError
@@ -126,43 +124,30 @@ def epoch_kernel(n_layers: int, activation: str, cost: str, fastmath: bool = Fal
     key = (n_layers, activation, cost, fastmath)
     if key in _MODULE_CACHE:
         return _MODULE_CACHE[key]
-    from symnn.codegen import cache
+    from symnn.codegen import writer
     warm = _from_index(n_layers, activation, cost, fastmath)  # a second process: no SymPy at all
     if warm is not None:
         _MODULE_CACHE[key] = warm
         return warm
     text, fn = epoch_source(n_layers, activation, cost, fastmath)
-    text = cache.with_checksum(text)
-    h = hashlib.sha256((text + cache.versions()).encode()).hexdigest()[:20]
-    path = cache.cache_dir() / f"{fn}-{h}.py"
-    if cache.read_module(path)[0] is None:    # absent or damaged (repaired with a warning)
-        cache.write_atomic(path, text)
-    module = cache.import_module(path, cache.module_name(h))
     import sympy as sp
     z, a, phi, d_phi, yhat, y, dC = _formulas(activation, cost)
     equations = [sp.Eq(sp.Symbol("a"), phi), sp.Eq(sp.Symbol("phi'"), d_phi),
                  sp.Eq(sp.Symbol("dC/dyhat"), dC)]
-    cache.index_write({"name": kernel_name(n_layers, activation, cost, fastmath), "dynamic": True,
-                       "module": path.name, "hash": h, "fingerprint": cache.source_fingerprint(),
-                       "equations": [sp.sstr(e) for e in equations],
-                       "srepr": [sp.srepr(e) for e in equations]})
+    _, module = writer.publish(writer.address(kernel_name(n_layers, activation, cost, fastmath), text),
+                               dynamic=True, equations=[sp.sstr(e) for e in equations],
+                               srepr=[sp.srepr(e) for e in equations])
     _MODULE_CACHE[key] = getattr(module, fn)
     return _MODULE_CACHE[key]
 
 
 def _from_index(n_layers: int, activation: str, cost: str, fastmath: bool):
-    from symnn.codegen import cache
-    name, fp = kernel_name(n_layers, activation, cost, fastmath), cache.source_fingerprint()
-    for entry in cache.index_entries():
-        if entry.get("name") != name or entry.get("fingerprint") != fp:
-            continue
-        path = cache.cache_dir() / entry["module"]
-        text, _ = cache.read_module(path)
-        if text is None:
-            return None
-        module = cache.import_module(path, cache.module_name(entry["hash"]))
-        return getattr(module, _function(n_layers, activation, cost, fastmath), None)
-    return None
+    from symnn.codegen import writer
+    entry = writer.find(kernel_name(n_layers, activation, cost, fastmath))
+    if entry is None:
+        return None
+    fn = _function(n_layers, activation, cost, fastmath)
+    return writer.open_entry(entry, lambda path, text, module: getattr(module, fn, None))
 
 
 FUSE_MAX_WEIGHTS = 20_000   # above this the per-sample loops lose to the batched BLAS path
