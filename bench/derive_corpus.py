@@ -80,7 +80,7 @@ def _reference(expr: sp.Expr, var: sp.Symbol) -> sp.Expr:
 
 def _numeric(expr: sp.Expr):
     """An mpmath function of the expression's free symbols (sorted by name)."""
-    from symnn.ops.activations import elementary
+    from symnn.ops.functions import elementary
     e = elementary(expr)
     e = e.replace(lambda a: isinstance(a, sp.DiracDelta), lambda a: sp.S.Zero)  # 0 off the kink
     e = e.rewrite(sp.Piecewise) if e.has(sp.Heaviside) else e

@@ -16,7 +16,8 @@ from matplotlib.figure import Figure
 import symnn
 from symnn.course import Lesson, lambdify
 from symnn.nn.data import load
-from symnn.ops.activations import ACTIVATIONS, elementary
+from symnn.ops.activations import ACTIVATIONS
+from symnn.ops.functions import elementary
 
 lesson = Lesson(1, "How do neural networks work?", reading=["nielsen"])
 LECTURE_ACTIVATIONS = ("threshold", "sigmoid", "relu", "tanh")  # the four on the slides

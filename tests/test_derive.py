@@ -13,7 +13,8 @@ import sympy as sp
 from symnn import DerivationError, InputError, UnknownNameError, derive
 from symnn.derive.derivation import DEFINITION, Derivation
 from symnn.derive.rules import D
-from symnn.ops.activations import ACTIVATIONS, elementary
+from symnn.ops.activations import ACTIVATIONS
+from symnn.ops.functions import elementary
 from symnn.ops.costs import COSTS, E, a, compatible, k, n, tau
 
 TOPICS = ["neuron", "activation", "cost", "gradient-descent", "cost-functions", "conv2d"]
@@ -158,7 +159,7 @@ def test_steps_come_from_rules_not_one_diff_call():
 
 
 def test_sigmoid_derivative_is_in_course_form():
-    from symnn.ops.activations import sigmoid
+    from symnn.ops.functions import sigmoid
     z = sp.Symbol("z", real=True)
     d = derive("activation", activation="sigmoid")
     assert d.goals[0].result == sigmoid(z) * (1 - sigmoid(z))
@@ -197,7 +198,7 @@ def test_user_expression_and_free_function():
 def test_unknown_names_are_one_clear_line():
     with pytest.raises(UnknownNameError, match="unknown topic 'nope'; choose one of: .*cost"):
         derive("nope")
-    with pytest.raises(UnknownNameError, match="unknown activation 'foo'; choose one of: leaky_relu"):
+    with pytest.raises(UnknownNameError, match="unknown activation 'foo'; choose one of: gelu, leaky_relu"):
         derive("cost", activation="foo")
     with pytest.raises(UnknownNameError, match="unknown cost 'bar'"):
         derive("cost", cost="bar")

@@ -56,7 +56,7 @@ def test_names_are_real_symbols_and_keep_no_sympy_meaning():
 
 
 def test_lecture_spellings():
-    from symnn.ops.activations import sigmoid
+    from symnn.ops.functions import sigmoid
     z = sp.Symbol("z", real=True)
     assert parse("σ(z)*(1 - sigma(z))") == sigmoid(z) * (1 - sigmoid(z))
     assert parse("ŷ - y") == sp.Symbol("yhat", real=True) - y
@@ -203,7 +203,7 @@ def test_srepr_round_trip_of_every_registered_kernel():
     """Every equation the registry can generate comes back equal from its srepr text."""
     from symnn.codegen import names
     from symnn.codegen.registry import factory
-    import symnn.ops.activations  # noqa: F401
+    import symnn.ops.functions  # noqa: F401
     count = 0
     from symnn import filters
     for name in names():
@@ -367,7 +367,7 @@ def test_partials_and_second_derivative():
 
 def test_results_in_network_form():
     from symnn import derive
-    from symnn.ops.activations import sigmoid
+    from symnn.ops.functions import sigmoid
     f_, y_ = sp.symbols("f y", real=True)
     assert derive("expression", expr="log(1+exp(x))").result == sigmoid(x)
     assert derive("expression", expr="log(1+exp(-y*f))", wrt="f").result == -y_ * sigmoid(-f_ * y_)

@@ -303,7 +303,7 @@ def test_sigmoid_cross_entropy_derivation_is_verified(derived):
     assert d.verified and all(s.verified_by for s in d.equations if not s.is_definition)
     import sympy as sp
 
-    from symnn.ops.activations import sigmoid
+    from symnn.ops.functions import sigmoid
     from symnn.ops.costs import yl, zl
     assert sp.simplify(d.results["dz"] - (sigmoid(zl) - yl)) == 0
     from symnn.codegen import kernel

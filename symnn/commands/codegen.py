@@ -104,8 +104,7 @@ def _stored_equations(entry: dict) -> list:
 
     from symnn.errors import InputError
     from symnn.parse import read_srepr
-    import symnn.ops.activations  # noqa: F401 - symnn's functions, found by name
-    import symnn.ops.pool  # noqa: F401
+    import symnn.ops.functions  # noqa: F401 - symnn's functions, found by name
     texts = entry.get("srepr")
     try:
         if not isinstance(texts, list):

@@ -16,7 +16,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--batch-size", type=int, help="samples per update (minibatch mode)")
     p.add_argument("--lr", type=float, help="learning rate η")
     p.add_argument("--hidden", default=None, help="hidden layer sizes, e.g. 30 or 30,20 (mlp)")
-    p.add_argument("--activation", default=None, help="hidden/output activation (default: sigmoid)")
+    from symnn.nn.layers import activation_names
+    p.add_argument("--activation", default=None,
+                   help=f"hidden/output activation: {' | '.join(activation_names())} (default: sigmoid)")
     p.add_argument("--cost", default=None, help="quadratic | cross-entropy (default: quadratic)")
     p.add_argument("--seed", type=int, default=0, help="random seed (weights, order, split)")
     p.add_argument("--explain", action="store_true", help="narrate the lecture's seven steps with real numbers")

@@ -115,10 +115,10 @@ def on_rows(expr, columns: dict, index=None):
 
 def lambdify(args, expr):
     """sympy.lambdify for derived expressions: symnn's σ, ReLU and step become plain NumPy
-    (through symnn.ops.activations.elementary); a Dirac delta counts as 0 away from its spike."""
+    (through symnn.ops.functions.elementary); a Dirac delta counts as 0 away from its spike."""
     import sympy as sp
 
-    from symnn.ops.activations import elementary
+    from symnn.ops.functions import elementary
 
     plain = elementary(as_expr(expr)).replace(sp.DiracDelta, lambda *a: sp.S.Zero)
     single = not isinstance(args, (list, tuple))

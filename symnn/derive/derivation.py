@@ -352,7 +352,7 @@ def unroll(expr: sp.Expr) -> sp.Expr:
 
 
 def _elementary(expr):
-    from symnn.ops.activations import elementary
+    from symnn.ops.functions import elementary
     return elementary(expr)
 
 
@@ -434,7 +434,7 @@ def equal(a: sp.Expr, b: sp.Expr, subs: dict, rng: random.Random) -> str | None:
         return None
     import mpmath
 
-    from symnn.ops.activations import mpmath_functions
+    from symnn.ops.functions import mpmath_functions
     dirac = {"DiracDelta": lambda x: mpmath.inf if x == 0 else mpmath.mpf(0)}
     # the size of the terms, so a difference is judged relative to them (e^tan(2x) is huge)
     scale = sp.Add(*[sp.Abs(t) for t in sp.Add.make_args(plain)])

@@ -261,7 +261,7 @@ def _show(expr: sp.Expr) -> str:
 def sigmoid_form(value: sp.Expr, expr: sp.Expr) -> sp.Expr:
     """e^u/(1 + e^u) → σ(u) and 1/(1 + e^u) → σ(−u), for expressions of the sigmoid family
     (they hold σ, or ln(1 + e^…) as the logistic and softplus losses do)."""
-    from symnn.ops.activations import sigmoid
+    from symnn.ops.functions import sigmoid
     family = expr.has(sigmoid) or any(isinstance(g.args[0], sp.Add) and g.args[0].has(sp.exp)
                                       for g in expr.atoms(sp.log))
     if not family:

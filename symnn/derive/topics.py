@@ -141,7 +141,7 @@ def activation(activation: str | None = None) -> Derivation:
 
 def _derive_activation(d: Derivation, act) -> sp.Expr:
     """Differentiate φ as the course does: by its definition in elementary functions."""
-    from symnn.ops.activations import elementary, sigmoid
+    from symnn.ops.functions import elementary, sigmoid
     if act.phi.func is sigmoid:
         d.add(D(act.phi, N.z), D(1 / (1 + sp.exp(-N.z)), N.z), "definition", "σ(z) = 1/(1 + e^(−z))")
         value = differentiate(d, 1 / (1 + sp.exp(-N.z)), N.z, lhs=D(act.phi, N.z))

@@ -323,7 +323,7 @@ PYTORCH_POOL = "PyTorch documentation, torch.nn.MaxPool2d and its backward (max_
 @topic("maxpool", "max pooling: the first maximum as a product of steps; its derivative routes δ to the arg-max (ties: first, as PyTorch)")
 def maxpool() -> Derivation:
     from symnn.ops import pool as op
-    from symnn.ops.activations import step
+    from symnn.ops.functions import step
     t, c, i, j = op.t, op.c, op.i, op.j
     d = Derivation("Max pooling: forward, and the backward pass that routes δ to the first maximum",
                    references=[LECUN, PYTORCH_POOL])
@@ -487,8 +487,8 @@ def softmax_symbols():
 
 @topic("softmax-cross-entropy", "softmax with cross-entropy: ∂L/∂z_i = ŷ_i − y_i through the softmax Jacobian; the stable forward")
 def softmax_cross_entropy() -> Derivation:
-    from symnn.ops.activations import step
-    from symnn.ops.pool import indicator
+    from symnn.ops.functions import step
+    from symnn.ops.functions import indicator
     z, yh, y, i = softmax_symbols()
     jj, kk = sp.symbols("j k", integer=True)
     n = sp.Symbol("n", integer=True, positive=True)
@@ -563,7 +563,7 @@ def softmax_cross_entropy() -> Derivation:
 
 @topic("relu", "the rectifier ReLU(z) = max(0, z): its derivative, and the sub-gradient 0 taken at z = 0")
 def relu_topic() -> Derivation:
-    from symnn.ops.activations import relu, step
+    from symnn.ops.functions import relu, step
     z, h = sp.Symbol("z", real=True), sp.Symbol("h", real=True)
     d = Derivation("The rectifier (ReLU) and its derivative", references=[NIELSEN])
     d.intro = ("A ReLU layer (step 1(b) of the CNN plan) applies ReLU(z) = max(0, z) to every value of the "
@@ -601,7 +601,7 @@ def _at(points, expr, var) -> sp.Matrix:
        "max(z, 0) − y z + ln(1 + e^(−|z|)) and its gradient σ(z) − y")
 def sigmoid_cross_entropy() -> Derivation:
     from symnn.ops import costs as op
-    from symnn.ops.activations import sigmoid
+    from symnn.ops.functions import sigmoid
     z, y, a, C = op.zl, op.yl, sp.Symbol("a", real=True), sp.Symbol("C")
     d = Derivation("The cross-entropy of a sigmoid output, computed from z: finite for every z",
                    references=[NIELSEN, GOODFELLOW])

@@ -1,4 +1,4 @@
-"""Element-wise kernels of each activation φ (symnn/ops/activations.py):
+"""Element-wise kernels of each activation φ (the records in symnn/ops/activations/):
 
     <name>.forward   a = φ(z)                  (the overflow-safe form, ops.activations.stable)
     <name>.backward  δ_in = δ_out · φ'(z)      (φ' as `symnn derive activation` found it)
@@ -9,7 +9,8 @@ import sympy as sp
 
 from symnn.codegen import KernelSpec, elementwise, register
 from symnn.kernels import derived
-from symnn.ops.activations import ACTIVATIONS, stable
+from symnn.ops.activations import ACTIVATIONS
+from symnn.ops.functions import stable
 
 z, g = sp.symbols("z g", real=True)
 

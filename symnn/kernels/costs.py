@@ -11,7 +11,7 @@ import sympy as sp
 
 from symnn.codegen import KernelSpec, elementwise, register
 from symnn.kernels import derived
-from symnn.ops.activations import stable
+from symnn.ops.functions import stable
 from symnn.ops.costs import COSTS, E, a, k, n_batch, yl, zl
 
 yhat, y = sp.symbols("yhat y", real=True)

@@ -22,7 +22,8 @@ _MODULE_CACHE: dict = {}
 def _formulas(activation: str, cost: str):
     """φ(z), φ'(z) written with the activation a where possible, ∂C/∂ŷ — all derived."""
     import sympy as sp
-    from symnn.ops.activations import ACTIVATIONS, stable
+    from symnn.ops.activations import ACTIVATIONS
+    from symnn.ops.functions import stable
     from symnn.kernels.activations import derivative, z
     from symnn.kernels.costs import gradient, y, yhat
     act = ACTIVATIONS[activation]

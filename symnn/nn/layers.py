@@ -7,6 +7,9 @@ error for the layer below — Nielsen's δ.
 """
 from __future__ import annotations
 
+import importlib.util
+import pkgutil
+
 import numpy as np
 
 from symnn.errors import InputError, unknown
@@ -231,13 +234,22 @@ class Dense(WeightedLayer):
 
 
 class Activation(Layer):
-    """a = φ(z) element-wise; backward δ_in = δ_out ⊙ φ'(z) (BP1/BP2's Hadamard factor)."""
+    """a = φ(z) element-wise; backward δ_in = δ_out ⊙ φ'(z) (BP1/BP2's Hadamard factor).
+    `Activation("silu")` is the layer of any activation in symnn/ops/activations/."""
 
     name = ""
 
-    def __init__(self):
+    def __init__(self, name: str | None = None):
+        if name is not None:
+            self.name = activation_name(name)
+        elif not self.name:
+            raise InputError(f"Activation needs the activation's name, one of: {', '.join(activation_names())}")
         self.grads = {}
         self._k = None
+
+    def __repr__(self) -> str:
+        cls = type(self)
+        return f"{cls.__name__}()" if cls is not Activation else f"{layer_class(self.name).__name__}()"
 
     @property
     def kernels(self):
@@ -294,8 +306,32 @@ ACTIVATION_LAYERS: dict[str, type[Activation]] = {
     cls.name: cls for cls in (Sigmoid, Tanh, ReLU, LeakyReLU, Softplus, Threshold)}
 
 
-def activation_layer(name: str) -> Activation:
-    key = name.lower().replace("-", "_")
+def activation_names() -> list[str]:
+    """The activations symnn has: the record files of symnn/ops/activations/, listed without
+    importing them (no SymPy on a warm start)."""
+    spec = importlib.util.find_spec("symnn.ops.activations")
+    return sorted(m.name for m in pkgutil.iter_modules(spec.submodule_search_locations or []))
+
+
+def activation_name(name: str) -> str:
+    key = name.lower().replace("-", "_") if isinstance(name, str) else name
+    names = activation_names()
+    if key not in names:
+        raise unknown("activation", name, names)
+    return key
+
+
+def layer_class(name: str) -> type[Activation]:
+    """The layer class of an activation: Sigmoid ... Threshold above, the others made from their
+    record (its `layer` name: SiLU, GELU, ...)."""
+    key = activation_name(name)
     if key not in ACTIVATION_LAYERS:
-        raise unknown("activation", name, ACTIVATION_LAYERS)
-    return ACTIVATION_LAYERS[key]()
+        from symnn.ops.activations import ACTIVATIONS
+        record = ACTIVATIONS[key]
+        ACTIVATION_LAYERS[key] = type(record.layer, (Activation,), {
+            "name": key, "__module__": __name__, "__doc__": f"{record.title}: a = φ(z), δ_in = δ_out ⊙ φ'(z)."})
+    return ACTIVATION_LAYERS[key]
+
+
+def activation_layer(name: str) -> Activation:
+    return layer_class(name)()

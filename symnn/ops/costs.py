@@ -82,25 +82,25 @@ def get_cost(name: str) -> Cost:
     return COSTS[key]
 
 
-# Where each activation's outputs lie, in the terms of Cost.domain.
-_OUTPUT_RANGE = {"sigmoid": "unit", "softplus": "positive", "threshold": "{0, 1}",
-                 "relu": "[0, ∞)", "tanh": "(−1, 1)", "leaky_relu": "real"}
-_ACCEPTS = {"real": {"unit", "positive", "{0, 1}", "[0, ∞)", "(−1, 1)", "real"},
-            "positive": {"unit", "positive"}, "unit": {"unit"}}
+# The activation output ranges (Activation.outputs) each cost domain accepts; "real" takes any.
+_ACCEPTS = {"positive": {"unit", "positive"}, "unit": {"unit"}}
 _DOMAIN_TEXT = {"unit": "strictly between 0 and 1", "positive": "strictly positive", "real": "real"}
 
 
 def compatible(activation: str, cost: str) -> bool:
     """Can this activation's output feed this cost (no log(0), no √ of a negative)?"""
-    return _OUTPUT_RANGE[activation] in _ACCEPTS[COSTS[cost].domain]
+    from symnn.ops.activations import ACTIVATIONS
+    domain = COSTS[cost].domain
+    return domain == "real" or ACTIVATIONS[activation].outputs in _ACCEPTS[domain]
 
 
 def check_compatible(activation: str, cost: str) -> None:
     from symnn.errors import InputError
+    from symnn.ops.activations import ACTIVATIONS
     if not compatible(activation, cost):
-        ok = sorted(a for a in _OUTPUT_RANGE if compatible(a, cost))
+        ok = sorted(a for a in ACTIVATIONS if compatible(a, cost))
         raise InputError(f"the {cost} cost needs outputs {_DOMAIN_TEXT[COSTS[cost].domain]}, but "
-                         f"{activation} gives values in {_OUTPUT_RANGE[activation]}; with {cost} "
+                         f"{activation} gives values in {ACTIVATIONS[activation].outputs}; with {cost} "
                          f"use one of: {', '.join(ok)}")
 
 

@@ -24,42 +24,7 @@ from __future__ import annotations
 
 import sympy as sp
 
-from symnn.ops.activations import step
-
-
-class indicator(sp.Function):
-    """[a = b], Iverson's bracket: 1 when a equals b, else 0. It is piecewise constant, so its
-    derivative is 0 wherever it has one; symnn holds it fixed when differentiating (the pooling
-    derivation shows why that is right for the max-pool switch). Not a KroneckerDelta on purpose:
-    it compares a stored value with an index expression and must not be summed out."""
-
-    @classmethod
-    def eval(cls, a, b):
-        if (a - b).is_Number:
-            return sp.S.One if a == b else sp.S.Zero
-
-    def fdiff(self, argindex=1):
-        return sp.S.Zero
-
-    def _eval_rewrite_as_Piecewise(self, a, b, **kwargs):
-        return sp.Piecewise((1, sp.Eq(a, b)), (0, True))
-
-    def _sympystr(self, printer):
-        return f"[{printer._print(self.args[0])} = {printer._print(self.args[1])}]"
-
-    def _latex(self, printer, exp=None):
-        s = rf"\left[{printer._print(self.args[0])} = {printer._print(self.args[1])}\right]"
-        return s if exp is None else rf"{s}^{{{exp}}}"
-
-    def _numbacode(self, printer):                     # symnn's NumbaPrinter
-        a, b = (printer._print(x) for x in self.args)
-        return f"(1.0 if {a} == {b} else 0.0)"
-
-    def _mpmathcode(self, printer):                    # lambdify(..., "mpmath") in the checks
-        a, b = (printer._print(x) for x in self.args)
-        return f"(1 if {a} == {b} else 0)"
-
-    _lambdacode = _numpycode = _pythoncode = _mpmathcode
+from symnn.ops.functions import indicator, step
 
 
 t, c, i, j, m, n, u, v, p, q = sp.symbols("t c i j m n u v p q", integer=True)

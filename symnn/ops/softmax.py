@@ -24,8 +24,8 @@ from __future__ import annotations
 
 import sympy as sp
 
-from symnn.ops.activations import step
-from symnn.ops.pool import indicator
+from symnn.ops.functions import step
+from symnn.ops.functions import indicator
 
 t, j, k, u = sp.symbols("t j k u", integer=True)
 N, K = sp.symbols("N K", integer=True, positive=True)

@@ -21,8 +21,8 @@ class Func:
 def _ops(name: str) -> Callable[..., sp.Expr]:
     """symnn's named activations, imported on first use."""
     def build(*args):
-        from symnn.ops import activations
-        return getattr(activations, name)(*args)
+        from symnn.ops import functions
+        return getattr(functions, name)(*args)
     return build
 
 
@@ -35,7 +35,7 @@ def _softplus(x):
 
 
 def _step(x):
-    from symnn.ops.activations import step
+    from symnn.ops.functions import step
     return step(x)
 
 

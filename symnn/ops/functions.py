@@ -1,18 +1,13 @@
-"""Activation functions of the lecture (threshold, sigmoid, rectifier, tanh) and two more
-(leaky ReLU, softplus), each as a SymPy expression with the derivative a course writes.
+"""symnn's named SymPy functions: σ (sigmoid), step, ReLU, leaky ReLU and Iverson's [a = b].
 
-sigmoid, relu and leaky_relu are SymPy Functions so that they print as σ(z), ReLU(z) and keep
-their derivative in course form (σ' = σ(1 − σ), ReLU' = step); `.rewrite(sp.exp)` / `elementary()`
-gives the plain expression SymPy checks against and the code generator compiles.
+They print as the course writes them (σ(z), ReLU(z)) and keep their derivative in course form
+(σ' = σ(1 − σ), ReLU' = step); `elementary()` rewrites them into plain SymPy (exp, Piecewise),
+which SymPy checks against, and `stable()` into forms that never overflow, which the code
+generator compiles. The activations built from them are the records in ops/activations/.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import sympy as sp
-
-from symnn.errors import unknown
-from symnn.notation import z
 
 
 class _Named(sp.Function):
@@ -113,6 +108,41 @@ class leaky_relu(_Named):
     text_name = "LeakyReLU"
 
 
+class indicator(sp.Function):
+    """[a = b], Iverson's bracket: 1 when a equals b, else 0. It is piecewise constant, so its
+    derivative is 0 wherever it has one; symnn holds it fixed when differentiating (the pooling
+    derivation shows why that is right for the max-pool switch). Not a KroneckerDelta on purpose:
+    it compares a stored value with an index expression and must not be summed out."""
+
+    @classmethod
+    def eval(cls, a, b):
+        if (a - b).is_Number:
+            return sp.S.One if a == b else sp.S.Zero
+
+    def fdiff(self, argindex=1):
+        return sp.S.Zero
+
+    def _eval_rewrite_as_Piecewise(self, a, b, **kwargs):
+        return sp.Piecewise((1, sp.Eq(a, b)), (0, True))
+
+    def _sympystr(self, printer):
+        return f"[{printer._print(self.args[0])} = {printer._print(self.args[1])}]"
+
+    def _latex(self, printer, exp=None):
+        s = rf"\left[{printer._print(self.args[0])} = {printer._print(self.args[1])}\right]"
+        return s if exp is None else rf"{s}^{{{exp}}}"
+
+    def _numbacode(self, printer):                     # symnn's NumbaPrinter
+        a, b = (printer._print(x) for x in self.args)
+        return f"(1.0 if {a} == {b} else 0.0)"
+
+    def _mpmathcode(self, printer):                    # lambdify(..., "mpmath") in the checks
+        a, b = (printer._print(x) for x in self.args)
+        return f"(1 if {a} == {b} else 0)"
+
+    _lambdacode = _numpycode = _pythoncode = _mpmathcode
+
+
 _ELEMENTARY = {
     sigmoid: lambda a: 1 / (1 + sp.exp(-a)),
     step: lambda a: sp.Piecewise((1, a > 0), (0, True)),
@@ -140,46 +170,6 @@ def mpmath_functions() -> dict:
         for func, f in _ELEMENTARY.items():
             _MPMATH[func.__name__] = sp.lambdify([x], f(x), "mpmath")
     return _MPMATH
-
-
-@dataclass(frozen=True)
-class Activation:
-    name: str
-    title: str
-    phi: sp.Expr          # φ(z)
-    course_derivative: sp.Expr  # φ'(z) as a course writes it
-    note: str
-
-
-def _act(name, title, phi, course, note) -> Activation:
-    return Activation(name, title, phi, course, note)
-
-
-ACTIVATIONS: dict[str, Activation] = {
-    a.name: a for a in [
-        _act("threshold", "Threshold function", step(z), sp.DiracDelta(z),
-             "the step jumps at 0 and is flat elsewhere: its derivative is the Dirac delta, 0 for every z ≠ 0, "
-             "so gradient descent gets no signal through it"),
-        _act("sigmoid", "Sigmoid function", sigmoid(z), sigmoid(z) * (1 - sigmoid(z)),
-             "σ' = σ(1 − σ): the derivative is built from the output itself"),
-        _act("relu", "Rectifier function", relu(z), step(z),
-             "ReLU' = step: 1 for z > 0, 0 for z < 0; at z = 0 we take the sub-gradient 0, as PyTorch does"),
-        _act("tanh", "Hyperbolic tangent", sp.tanh(z), 1 - sp.tanh(z) ** 2,
-             "tanh' = 1 − tanh²"),
-        _act("leaky_relu", "Leaky rectifier", leaky_relu(z),
-             step(z) + LEAKY_SLOPE * (1 - step(z)),
-             "slope 1 for z > 0 and 0.01 otherwise, so a unit never dies completely"),
-        _act("softplus", "Softplus", sp.log(1 + sp.exp(z)), sigmoid(z),
-             "softplus(z) = ln(1 + e^z) is a smooth ReLU; its derivative is the sigmoid"),
-    ]
-}
-
-
-def get_activation(name: str) -> Activation:
-    key = name.replace("-", "_").lower()
-    if key not in ACTIVATIONS:
-        raise unknown("activation", name, ACTIVATIONS)
-    return ACTIVATIONS[key]
 
 
 def stable(expr: sp.Expr) -> sp.Expr:
