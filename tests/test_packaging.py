@@ -170,3 +170,13 @@ def test_the_floors_are_the_pins_that_ci_tests():
     assert "mpmath" in floors  # imported directly by symnn.derive
     assert "bash .ci/lowest.sh" in (ROOT / ".ci" / "run").read_text(encoding="utf-8")
     assert project["project"]["license"] == "MIT" and project["project"]["license-files"] == ["LICENSE"]
+
+
+def test_every_package_folder_is_declared():
+    """pyproject lists the packages by hand (lessons/ maps to symnn.lessons): a new folder under
+    symnn/ with an __init__.py must be in that list, or the wheel ships without it."""
+    declared = set(_pyproject()["tool"]["setuptools"]["packages"])
+    found = {".".join(p.parent.relative_to(ROOT).parts) for p in (ROOT / "symnn").rglob("__init__.py")
+             if "__pycache__" not in p.parts}
+    assert found <= declared, sorted(found - declared)
+    assert declared - {"symnn.lessons"} <= found, sorted(declared - found)

@@ -343,11 +343,3 @@ class NumbaPrinter(PythonCodePrinter):
                 out.extend(["+", s])
         sign = out.pop(0)
         return ("-" if sign == "-" else "") + " ".join(out)
-
-
-def __getattr__(name: str):
-    # BLAS_MIN moved to symnn.codegen.passes.blas; the old import path still answers
-    if name == "BLAS_MIN":
-        from symnn.codegen.passes.blas import BLAS_MIN
-        return BLAS_MIN
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

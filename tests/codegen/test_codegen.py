@@ -427,7 +427,7 @@ def test_integer_division_by_a_product_is_parenthesised():
 def test_dense_products_go_to_blas_above_a_size_and_stay_loops_below():
     """Σ_k A[s,k] W[j,k] over whole axes is a matrix product: one np.dot inside the generated
     kernel when N·n_in·n_out >= BLAS_MIN, the written loops below (the digits MLP's batches)."""
-    from symnn.codegen.printer import BLAS_MIN
+    from symnn.codegen.passes.blas import BLAS_MIN
     from symnn.nn.fused import fusable
     from symnn.nn import Sequential, Sigmoid
     from symnn.nn import Dense as DenseLayer

@@ -17,7 +17,7 @@ from symnn.codegen import CacheWarning, build, cache_dir, elementwise, kernel, r
 from symnn.codegen import cache as kcache
 
 z = sp.Symbol("z", real=True)
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 WARM = """
 import json, sys
