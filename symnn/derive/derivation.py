@@ -62,6 +62,8 @@ class Derivation:
     intro: str = ""
     references: list[str] = field(default_factory=list)
     verified: bool = False
+    # (expr, var) -> (equation number, value): each sub-derivative found, cited when it recurs
+    found: dict = field(default_factory=dict, repr=False, compare=False)
 
     # building -----------------------------------------------------------------
     def add(self, lhs, rhs, rule: str, note: str = "") -> Step:

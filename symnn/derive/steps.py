@@ -89,11 +89,11 @@ def differentiate(d: Derivation, expr: sp.Expr, var: sp.Expr, lhs: sp.Expr | Non
 
 
 class _Writer:
-    """Emits the steps of one rule tree into d; what was found is remembered on d."""
+    """Emits the steps of one rule tree into d; what was found is remembered on d (d.found)."""
 
     def __init__(self, d: Derivation, detail: str):
         self.d, self.detail = d, detail
-        self.found: dict = d.__dict__.setdefault("_found", {})   # (expr, var) -> (number, value)
+        self.found = d.found      # (expr, var) -> (number, value), kept on d across calls
 
     # -- the pieces ---------------------------------------------------------------------------
     def emit(self, rule: R.Rule, lhs: sp.Expr | None) -> sp.Expr:
@@ -101,11 +101,11 @@ class _Writer:
         key = (rule.expr, rule.var)
         if key in self.found:
             number, value = self.found[key]
-            self.add(lhs, value, "found before", f"by ({number})")
+            self.d.add(lhs, value, "found before", f"by ({number})")
             return value
         if self.direct(rule):
             value = tidy(rule.eval())
-            self.add(lhs, value, *self.justify_direct(rule))
+            self.d.add(lhs, value, *self.justify_direct(rule))
         elif self.detail == "brief":
             value = self.brief(rule, lhs)
         else:
@@ -121,18 +121,19 @@ class _Writer:
                 return self.emit(moving[0], lhs)
         if isinstance(rule, _CHAINED) and self.chained(rule):
             return self.chain(rule, lhs)
-        self.add(lhs, rule.applied(), rule.title, rule.describe())
+        self.d.add(lhs, rule.applied(), rule.title, rule.describe())
         cited: list[int] = []
         parts = [self.part(c, cited) for c in rule.children]
         value = rule.combine(parts)
         note = "put the derivatives found above into the formula"
         if cited:
             note += "; " + ", ".join(f"({n})" for n in cited) + " found before"
-        self.add(lhs, value, "substitution", note)
+        self.d.add(lhs, value, "substitution", note)
         return self.simplified(lhs, value)
 
-    def part(self, child: R.Rule, cited: list[int]) -> sp.Expr:
-        """A child's value: read off, cited from an earlier step, or derived in steps of its own."""
+    def part(self, child: R.Rule, cited: list[int], lhs: sp.Expr | None = None) -> sp.Expr:
+        """A child's value: read off, cited from an earlier step (its number goes to cited), or
+        derived in steps of its own, whose left-hand side is lhs (default ∂child/∂x)."""
         if self.direct(child, inline=True):
             return child.eval()
         key = (child.expr, child.var)
@@ -140,37 +141,36 @@ class _Writer:
             number, value = self.found[key]
             cited.append(number)
             return value
-        return self.emit(child, None)
+        return self.emit(child, lhs)
 
     def chain(self, rule: R.Rule, lhs: sp.Expr) -> sp.Expr:
         """f(g(x)): name u = g(x), write f'(u)·du/dx, derive du/dx, put u back."""
         inner = rule.children[0]
         u = self.fresh_name()
         outer = rule.applied().xreplace({R.D(inner.expr, rule.var): sp.S.One})
-        self.add(u, inner.expr, DEFINITION, "name the inner function")
+        self.d.add(u, inner.expr, DEFINITION, "name the inner function")
         formula = rule.describe().replace("chain rule with the ", "").replace(
             "power rule, with the chain rule for the inner expression: ", "power rule ")
-        self.add(lhs, outer.xreplace({inner.expr: u}) * R.D(u, rule.var), "chain rule",
-                 f"the outer derivative at u, times du/d{sp.sstr(rule.var)}; {formula}")
+        self.d.add(lhs, outer.xreplace({inner.expr: u}) * R.D(u, rule.var), "chain rule",
+                   f"the outer derivative at u, times du/d{sp.sstr(rule.var)}; {formula}")
         cited: list[int] = []
-        du = self.part(inner, cited) if self.direct(inner, inline=True) or (inner.expr, inner.var) in self.found \
-            else self.emit(inner, R.D(u, rule.var))
+        du = self.part(inner, cited, lhs=R.D(u, rule.var))
         value = outer * du
         note = f"put u = {_show(inner.expr)} back" + (f"; du/d{sp.sstr(rule.var)} by ({cited[0]})" if cited else "")
-        self.add(lhs, value, "substitution", note)
+        self.d.add(lhs, value, "substitution", note)
         return self.simplified(lhs, value)
 
     def brief(self, rule: R.Rule, lhs: sp.Expr) -> sp.Expr:
         """One line with every sub-derivative already in place, then the tidy result."""
         value = rule.eval()
         titles = _titles(rule)
-        self.add(lhs, value, ", ".join(titles), rule.describe())
+        self.d.add(lhs, value, ", ".join(titles), rule.describe())
         return self.simplified(lhs, value)
 
     def simplified(self, lhs: sp.Expr, value: sp.Expr) -> sp.Expr:
         tidied = tidy(value)
         if _show(tidied) != _show(value):
-            self.add(lhs, tidied, "simplification", "collect common factors")
+            self.d.add(lhs, tidied, "simplification", "collect common factors")
         return tidied
 
     def collapse(self, lhs: sp.Expr, value: sp.Expr, var: sp.Expr) -> sp.Expr:
@@ -178,8 +178,8 @@ class _Writer:
                 and not (isinstance(value, sp.Sum) and value.has(sp.KroneckerDelta)):
             return value
         collapsed = tidy(collapse_deltas(value, var))
-        self.add(lhs, collapsed, "Kronecker-delta collapse",
-                 "only the term whose index equals the variable's index survives the sum")
+        self.d.add(lhs, collapsed, "Kronecker-delta collapse",
+                   "only the term whose index equals the variable's index survives the sum")
         return collapsed
 
     # -- judgements ---------------------------------------------------------------------------
@@ -214,9 +214,6 @@ class _Writer:
         return main, ("term by term, " + note if isinstance(rule, R.SumRule) else note)
 
     # -- writing ------------------------------------------------------------------------------
-    def add(self, lhs, rhs, rule: str, note: str) -> None:
-        self.d.add(lhs, rhs, rule, note)
-
     @property
     def number(self) -> int:
         return len(self.d.equations)
