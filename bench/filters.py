@@ -4,7 +4,7 @@ Mpixel/s of a same-size 2-D cross-correlation with border "extend" (scipy mode "
 float64 images, 512x512 and 2048x2048, for a 3x3 kernel (emboss) and a 5x5 kernel (GIMP's blur:
 the 3x3 box in a zero frame), all measured in one run:
 
-  symnn specialised   filters.apply(image, name): the generated kernel filter.<name>, the
+  symnn specialised   convolve.apply(image, name): the generated kernel filter.<name>, the
                       coefficients and divisor folded in, zero terms gone (serial, and prange)
   symnn generic       the generated kernel filter.generic, K read at run time (serial, prange)
   scipy.ndimage       ndimage.correlate(image, K, mode="nearest")
@@ -72,17 +72,17 @@ def torch_rows(image, k):
 
 
 def run(size: int, name: str, repeats: int, with_torch: bool) -> list[tuple[str, float]]:
-    from symnn import filters
+    from symnn.vision import convolve, filters
     k = np.array(filters.KERNELS[name])
     image = np.random.default_rng(0).random((size, size))
     ref = conv_refs.correlate_scipy(image, k / filters.normalisation(k).divisor)
-    got = filters.apply(image, name, parallel=False)
+    got = convolve.apply(image, name, parallel=False)
     assert np.allclose(got, np.clip(ref, 0, 1), atol=1e-12), "symnn and scipy disagree"
     rows = [
-        ("symnn specialised, serial", lambda: filters.apply(image, name, parallel=False)),
-        ("symnn specialised, prange", lambda: filters.apply(image, name, parallel=True)),
-        ("symnn generic, serial", lambda: filters.apply(image, name, parallel=False, specialise=False)),
-        ("symnn generic, prange", lambda: filters.apply(image, name, parallel=True, specialise=False)),
+        ("symnn specialised, serial", lambda: convolve.apply(image, name, parallel=False)),
+        ("symnn specialised, prange", lambda: convolve.apply(image, name, parallel=True)),
+        ("symnn generic, serial", lambda: convolve.apply(image, name, parallel=False, specialise=False)),
+        ("symnn generic, prange", lambda: convolve.apply(image, name, parallel=True, specialise=False)),
         ("scipy.ndimage.correlate", lambda: conv_refs.correlate_scipy(image, k)),
         ("hand Numba generic", lambda: conv_refs.correlate_numba(image, k)),
     ]
@@ -119,7 +119,7 @@ def main(argv: list[str] | None = None) -> int:
     summary = {}
     for size in sizes:
         for name in ("emboss", "blur"):
-            from symnn import filters
+            from symnn.vision import filters
             shape = "x".join(map(str, filters.KERNELS[name].shape))
             rows = run(size, name, max(3, repeats // (5 if size > 1000 else 1)), not args.no_torch)
             scipy_t = dict(rows)["scipy.ndimage.correlate"]

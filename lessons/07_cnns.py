@@ -11,9 +11,9 @@ import numpy as np
 import sympy as sp
 from matplotlib.figure import Figure
 
-from symnn import feature_maps
 from symnn.course import Lesson
-from symnn.images import default_image, default_image_path, to_channels_first
+from symnn.vision import feature_maps
+from symnn.vision.images import default_image, default_image_path, to_channels_first
 
 lesson = Lesson(7, "CNNs: what they are", reading=["lecun"])
 

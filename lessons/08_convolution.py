@@ -17,11 +17,11 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 
 import symnn
-from symnn import feature_maps, filters
 from symnn.course import Lesson
-from symnn.images import default_image, default_image_path
 from symnn.render.latex import tex
 from symnn.render.text import show
+from symnn.vision import convolve, feature_maps, filters, step_tables
+from symnn.vision.images import default_image, default_image_path
 
 lesson = Lesson(8, "Step 1 - Convolution", reading=["wu"])
 
@@ -62,7 +62,7 @@ lesson.markdown(
 # next cell, and at the end of a row it goes back to the left, one pixel lower.
 
 # %%
-table = feature_maps.steps()  # the lecture's example: every cell checked against the generated kernel
+table = step_tables.steps()  # the lecture's example: every cell checked against the generated kernel
 image, detector, fmap = table.image, table.kernel, table.feature_map
 H, W = image.shape
 kh, kw = detector.shape
@@ -289,14 +289,14 @@ for name in NAMES:
     rows.append([TITLES[name], matrix(k), fmt(k.sum()), fmt(norm.divisor), fmt(norm.offset)])
 lesson.table(["filter", "kernel $K$", r"$\sum K$", "divisor", "offset"], rows,
              caption="The lecture's GIMP kernels (docs.gimp.org, Convolution Matrix) and the "
-                     "divisor and offset GIMP's \"Normalise\" gives them, from `symnn.filters`.")
+                     "divisor and offset GIMP's \"Normalise\" gives them, from `symnn.vision.filters`.")
 
 # %%
 photo = default_image()
-out = {name: filters.apply(photo, name, border="extend", specialise=False, parallel=False)
+out = {name: convolve.apply(photo, name, border="extend", specialise=False, parallel=False)
        for name in NAMES}
 lesson.markdown(
-    f"symnn's `filters.apply` runs them on its bundled photograph, `{default_image_path().name}` "
+    f"symnn's `convolve.apply` runs them on its bundled photograph, `{default_image_path().name}` "
     f"({photo.shape[0]} x {photo.shape[1]} pixels, three colour channels, each filtered on its "
     "own), with generated kernels; pixels beyond the border repeat the edge pixels (GIMP's "
     "\"extend\").")

@@ -15,10 +15,10 @@ from matplotlib.colors import TwoSlopeNorm
 from matplotlib.figure import Figure
 
 import symnn
-from symnn import feature_maps, filters
 from symnn.course import Lesson
-from symnn.images import default_image
 from symnn.nn import ReLU
+from symnn.vision import feature_maps, filters
+from symnn.vision.images import default_image
 
 lesson = Lesson(9, "Step 1(b) - ReLU layer", reading=["wu"])
 

@@ -14,10 +14,10 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 
 import symnn
-from symnn import feature_maps, filters
 from symnn.course import Lesson
-from symnn.images import default_image
 from symnn.nn import MaxPool2D, ReLU
+from symnn.vision import feature_maps, filters
+from symnn.vision.images import default_image
 
 lesson = Lesson(10, "Step 2 - Max pooling", reading=["wu"])
 

@@ -13,9 +13,9 @@ import sympy as sp
 from matplotlib.figure import Figure
 
 import symnn
-from symnn import feature_maps
 from symnn.course import Lesson
 from symnn.nn import Flatten, MaxPool2D, ReLU
+from symnn.vision import feature_maps
 
 lesson = Lesson(11, "Step 3 - Flattening", reading=["lecun"])
 

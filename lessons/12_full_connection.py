@@ -15,9 +15,9 @@ from matplotlib.colors import TwoSlopeNorm
 from matplotlib.figure import Figure
 
 import symnn
-from symnn import feature_maps
 from symnn.course import Lesson
 from symnn.nn import Conv2D, Dense, Flatten, MaxPool2D, ReLU, SoftmaxCrossEntropy
+from symnn.vision import feature_maps
 
 lesson = Lesson(12, "Step 4 - Full connection", reading=["nielsen", "lecun"])
 

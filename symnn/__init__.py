@@ -19,7 +19,7 @@ _LAZY = {
     "derive": ("symnn.derive.topics", "derive"),
     "Derivation": ("symnn.derive.derivation", "Derivation"),
     "Step": ("symnn.derive.derivation", "Step"),
-    "feature_map": ("symnn.feature_maps", "feature_map"),
+    "feature_map": ("symnn.vision.feature_maps", "feature_map"),
 }
 
 __all__ = ["__version__", "SymnnError", "UnknownNameError", "InputError", "FileError",

@@ -51,8 +51,8 @@ API_CASES = [
     ("inf in inputs", lambda: _fit(X=np.array([[np.inf, 0], [0, 1], [1, 0], [1, 1]])), InputError, r"inf"),
     ("labels out of range", lambda: _fit(y=np.array([0, 1, 2, 1])), InputError, r"label 2 .* out of range"),
     ("wrong input width", lambda: _net(3, 2).predict(np.zeros((2, 2))), InputError, r"layer 0 \(Dense\(3, 2\)\) takes input shaped \(N, 3\), but X is shaped \(N, 2\)"),
-    ("missing file", lambda: __import__("symnn.images", fromlist=["read_image"]).read_image("/no/such.png"), FileError, r"no such file"),
-    ("directory where a file is expected", lambda: __import__("symnn.images", fromlist=["read_image"]).read_image("/tmp"), FileError, r"is a directory"),
+    ("missing file", lambda: __import__("symnn.vision.images", fromlist=["read_image"]).read_image("/no/such.png"), FileError, r"no such file"),
+    ("directory where a file is expected", lambda: __import__("symnn.vision.images", fromlist=["read_image"]).read_image("/tmp"), FileError, r"is a directory"),
 ]
 
 
@@ -65,7 +65,8 @@ def test_api_errors(what, call, error, message):
 
 
 def test_non_image_and_non_numeric_files(tmp_path):
-    from symnn.images import read_image, read_matrix
+    from symnn.vision.images import read_image
+    from symnn.vision.matrices import read_matrix
     fake = tmp_path / "photo.png"
     fake.write_text("not a picture\n")
     with pytest.raises(FileError, match="not an image symnn can read"):

@@ -205,7 +205,7 @@ def test_srepr_round_trip_of_every_registered_kernel():
     from symnn.codegen.registry import factory
     import symnn.ops.functions  # noqa: F401
     count = 0
-    from symnn import filters
+    from symnn.vision import filters
     for name in names():
         if name.startswith("filter.") and name.split(".")[1] not in (*filters.KERNELS, "generic"):
             continue                 # a filter another test added and removed again

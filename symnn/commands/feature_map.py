@@ -12,7 +12,7 @@ def _integer(text: str) -> int:
     try:
         return int(text)
     except ValueError:
-        from symnn.images import brief
+        from symnn.vision.files import brief
         raise argparse.ArgumentTypeError(f"{brief(text)} is not an integer") from None
 
 
@@ -39,7 +39,7 @@ def _not_an_input(output: str, *inputs: str | None) -> None:
 
     from symnn.commands.filter import _same_file
     from symnn.errors import FileError
-    from symnn.images import shown
+    from symnn.vision.files import shown
     for given in inputs:
         if given is not None and _same_file(Path(output), Path(given.strip())):
             raise FileError(f"-o {shown(output)} is an input file; refusing to overwrite it "
@@ -47,20 +47,22 @@ def _not_an_input(output: str, *inputs: str | None) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from symnn import feature_maps as fm
-    from symnn.images import read_matrix
     from symnn.outputs import check_writable
+    from symnn.vision import feature_maps as fm
+    from symnn.vision import step_render
+    from symnn.vision.matrices import read_matrix
+    from symnn.vision.step_tables import steps
     if args.output:
         _not_an_input(args.output, args.image, args.kernel)
         check_writable(args.output, args.force)           # fail before computing anything
     image = read_matrix(args.image) if args.image is not None else fm.LECTURE_IMAGE
     kernel = read_matrix(args.kernel) if args.kernel is not None else fm.LECTURE_DETECTOR
-    table = fm.steps(image, kernel, args.stride, args.padding, cells=args.steps)
+    table = steps(image, kernel, args.stride, args.padding, cells=args.steps)
     if args.steps:
         text = table.render(args.format, compact=args.compact)
     else:
-        text = {"text": fm.summary_text, "latex": fm.summary_latex,
-                "markdown": fm.summary_markdown}[args.format](table)
+        text = {"text": step_render.summary_text, "latex": step_render.summary_latex,
+                "markdown": step_render.summary_markdown}[args.format](table)
     if args.output:
         from symnn.outputs import atomic_write
         path = atomic_write(args.output, text, force=args.force)

@@ -25,7 +25,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def _kernels(spec: str) -> list[tuple[str, object]]:
-    from symnn import filters
+    from symnn.vision import filters
     if spec == "all":
         return [(name, name) for name in filters.KERNELS]
     parts = [s.strip() for s in spec.split(",")]
@@ -33,7 +33,7 @@ def _kernels(spec: str) -> list[tuple[str, object]]:
         for s in parts:                                   # a list of names: each must be known
             if s not in filters.KERNELS:
                 from symnn.errors import UnknownNameError
-                from symnn.images import brief
+                from symnn.vision.files import brief
                 raise UnknownNameError(f"unknown kernel {brief(s, 40)} in --kernel {brief(spec, 60)}; "
                                        f"choose names from: {', '.join(filters.KERNELS)} (or all, "
                                        "a kernel file, or an inline matrix)")
@@ -44,8 +44,8 @@ def _kernels(spec: str) -> list[tuple[str, object]]:
 
 def _name_like(part: str) -> bool:
     """A word a kernel name could be (letters, digits, - and _), not a number such as 1e3."""
-    from symnn.filters import _is_number
-    return bool(part) and all(c.isalnum() or c in "-_" for c in part) and not _is_number(part)
+    from symnn.vision.filters import is_number
+    return bool(part) and all(c.isalnum() or c in "-_" for c in part) and not is_number(part)
 
 
 def _same_file(a: Path, b: Path) -> bool:
@@ -57,19 +57,19 @@ def _same_file(a: Path, b: Path) -> bool:
 
 def _check_memory(image, kernels: list[tuple[str, object]]) -> None:
     """All the filtered images are kept for the contact sheet: refuse before computing them."""
-    from symnn import filters
     from symnn.limits import check_memory
+    from symnn.vision import convolve, filters
     biggest = max((filters.resolve(k)[1].shape for _, k in kernels), key=lambda s: s[0] * s[1])
-    need = filters.memory_needed(image.shape, image.dtype, biggest) + len(kernels) * image.nbytes
+    need = convolve.memory_needed(image.shape, image.dtype, biggest) + len(kernels) * image.nbytes
     h, w = image.shape[:2]
     check_memory(need, f"{len(kernels)} filter(s) of the {w}x{h} image")
 
 
 def run(args: argparse.Namespace) -> int:
-    from symnn import filters
     from symnn.errors import FileError
-    from symnn.images import default_image_path, read_image, write_image
     from symnn.outputs import check_writable
+    from symnn.vision import convolve, filters
+    from symnn.vision.images import default_image_path, read_image, write_image
     source = Path(args.image) if args.image else default_image_path()
     kernels = _kernels(args.kernel)                       # cheap checks before decoding
     image = read_image(source)
@@ -90,7 +90,7 @@ def run(args: argparse.Namespace) -> int:
                    enabled=not (args.quiet or len(targets) < 2))
     for name, k, path in bar:
         bar.set_postfix_str(name)
-        out = filters.apply(image, k, args.border)
+        out = convolve.apply(image, k, args.border)
         written.append(write_image(path, out, force=args.force))
         results.append((name, k, out))
     bar.close()
@@ -103,7 +103,7 @@ def run(args: argparse.Namespace) -> int:
           f"wrote {len(written)} file{'s' if len(written) != 1 else ''}:")
     for (name, k, out), path in zip(results, written):
         norm = filters.normalisation(filters.resolve(k)[1])
-        print(f"  {path}  {name} (divisor {filters._num(norm.divisor)}, offset {filters._num(norm.offset)}"
+        print(f"  {path}  {name} (divisor {filters.number_text(norm.divisor)}, offset {filters.number_text(norm.offset)}"
               f"{', ' + str(out.shape[1]) + 'x' + str(out.shape[0]) if out.shape[:2] != (h, w) else ''})")
     if sheet:
         print(f"  {written[-1]}  contact sheet: the original and {len(results)} filters")
@@ -129,8 +129,8 @@ def contact_sheet(original, results, path, title: str = "", force: bool = False)
     import numpy as np
     from matplotlib.figure import Figure
 
-    from symnn import filters
     from symnn.outputs import save_figure
+    from symnn.vision import convolve, filters
     panels = [("original", None, original)] + list(results)
     cols = min(SHEET_COLUMNS, len(panels))
     rows = -(-len(panels) // cols)
@@ -139,7 +139,7 @@ def contact_sheet(original, results, path, title: str = "", force: bool = False)
         ax = fig.add_subplot(rows, cols, k + 1)
         step = max(1, max(img.shape[:2]) // SHEET_MAX_SIDE)
         img = img[::step, ::step]                         # a panel shows ~300 pixels a side
-        vmax = filters.value_range(img.dtype)
+        vmax = convolve.value_range(img.dtype)
         shown = img.astype(float) / vmax if img.dtype.kind in "ui" else img
         if img.ndim == 2:
             ax.imshow(shown, cmap="gray", vmin=0, vmax=1)
@@ -148,7 +148,7 @@ def contact_sheet(original, results, path, title: str = "", force: bool = False)
         label = name
         if kernel is not None:
             norm = filters.normalisation(filters.resolve(kernel)[1])
-            label += f"\ndivisor {filters._num(norm.divisor)}, offset {filters._num(norm.offset)}"
+            label += f"\ndivisor {filters.number_text(norm.divisor)}, offset {filters.number_text(norm.offset)}"
         ax.set_title(label, fontsize=9)
         ax.set_axis_off()
     if title:

@@ -17,11 +17,12 @@ import pytest
 from PIL import Image
 
 import symnn
-from symnn import feature_maps as fm
-from symnn import filters
 from symnn.cli import main
 from symnn.errors import FileError, InputError, SymnnError, UnknownNameError
-from symnn.images import read_image, read_matrix
+from symnn.vision import convolve
+from symnn.vision.images import read_image
+from symnn.vision.matrices import read_matrix
+from symnn.vision.step_tables import steps
 
 RNG = np.random.default_rng(7)
 CAP = 1 << 30                     # address space of the subprocesses that could eat memory
@@ -190,11 +191,11 @@ def test_filter_memory_limit(monkeypatch):
     monkeypatch.setenv("SYMNN_MAX_MEMORY", "2M")
     with pytest.raises(InputError, match=r"filtering the 200x300 image \(3 channel\(s\)\) with a 5x5 "
                                          r"kernel would need about .* MB, more than the limit of 2\.0 MB"):
-        filters.apply(img, "blur")
+        convolve.apply(img, "blur")
     huge = np.broadcast_to(np.uint8(1), (40000, 40000))   # 1.6 GB as float64 planes: refused
     monkeypatch.setenv("SYMNN_MAX_MEMORY", "4G")
     with pytest.raises(InputError, match=r"40000x40000 .* would need about 59\.6 GB"):
-        filters.apply(huge, "blur")
+        convolve.apply(huge, "blur")
 
 
 # -- dtypes: clipped to the range, never wrapped round ----------------------------------------
@@ -207,8 +208,8 @@ def test_edge_detect_clips_every_dtype(dtype, vmax):
     the range (v + o), the rest to the offset 128 in the dtype's units."""
     img = np.zeros((5, 5), dtype)
     img[2, 2] = vmax
-    out = filters.apply(img, "edge-detect")
-    assert out.dtype == np.dtype(dtype) and filters.value_range(np.dtype(dtype)) == vmax
+    out = convolve.apply(img, "edge-detect")
+    assert out.dtype == np.dtype(dtype) and convolve.value_range(np.dtype(dtype)) == vmax
     o = 128 * vmax / 255
     offset = np.rint(o) if np.dtype(dtype).kind in "ui" else o
     assert out[2, 2] == 0
@@ -219,15 +220,15 @@ def test_edge_detect_clips_every_dtype(dtype, vmax):
 
 def test_int8_does_not_wrap():
     flat = np.full((4, 4), 127, np.int8)
-    np.testing.assert_array_equal(filters.apply(flat, "edge-detect"), 64)   # 128·127/255 rounded
-    np.testing.assert_array_equal(filters.apply(flat, "sharpen"), 127)
+    np.testing.assert_array_equal(convolve.apply(flat, "edge-detect"), 64)   # 128·127/255 rounded
+    np.testing.assert_array_equal(convolve.apply(flat, "sharpen"), 127)
     neg = np.full((4, 4), -128, np.int8)
-    np.testing.assert_array_equal(filters.apply(neg, "blur"), 0)            # clipped, not 128
+    np.testing.assert_array_equal(convolve.apply(neg, "blur"), 0)            # clipped, not 128
 
 
 def test_bool_images_are_refused_by_the_filter():
     with pytest.raises(InputError, match="got dtype bool"):
-        filters.apply(np.ones((4, 4), bool), "blur")
+        convolve.apply(np.ones((4, 4), bool), "blur")
     np.testing.assert_array_equal(symnn.feature_map(np.eye(3, dtype=bool), np.ones((2, 2))), [[2, 1], [1, 2]])
 
 
@@ -235,9 +236,9 @@ def test_overflow_and_huge_values():
     with pytest.raises(InputError, match="the feature map overflows float64"):
         symnn.feature_map(np.full((3, 3), 1e308), np.full((3, 3), 1e308))
     with pytest.raises(InputError, match="so large that their sum overflows"):
-        filters.apply(np.zeros((4, 4)), np.full((3, 3), 1e308))
+        convolve.apply(np.zeros((4, 4)), np.full((3, 3), 1e308))
     x = np.full((40, 40), 60000, np.float16)               # its sum overflows float16: no warning
-    assert filters.apply(x, "blur").max() == 1.0
+    assert convolve.apply(x, "blur").max() == 1.0
 
 
 # -- messages: names, secrets, brevity ----------------------------------------------------------
@@ -277,7 +278,7 @@ def test_inline_text_is_quoted_briefly():
     with pytest.raises(InputError, match=r"^row 1, column 1: 'abcdefghijklmnopqrst\.\.\.' is not a number"):
         read_matrix("abcdefghijklmnopqrstuvwxyz" * 100 + " 1")
     with pytest.raises(UnknownNameError) as info:
-        filters.apply(np.zeros((3, 3)), "x" * 10000)
+        convolve.apply(np.zeros((3, 3)), "x" * 10000)
     assert len(str(info.value)) < 250
 
 
@@ -323,21 +324,21 @@ HOSTILE = [
     ("stride 10**30", lambda: symnn.feature_map(I5, K3, stride=10**30), InputError, "about 31 digits"),
     ("int64 padding", lambda: symnn.feature_map(I5, K3, padding=np.int64(2**62)), InputError, "about 19 digits"),
     ("kernel bigger", lambda: symnn.feature_map(I5, np.ones((6, 6))), InputError, "larger than the 5x5"),
-    ("steps: too many products", lambda: fm.steps(np.ones((60, 60)), np.ones((30, 30))), InputError, "products"),
-    ("steps: too much text", lambda: fm.steps(np.ones((1100, 1100)), np.ones((1000, 1000)), cells=False), InputError, "print"),
-    ("filter: ragged image", lambda: filters.apply([[1, 2], [3]]), InputError, "rows of equal length"),
-    ("filter: complex", lambda: filters.apply(np.ones((4, 4), complex)), InputError, "complex128"),
-    ("filter: ragged kernel", lambda: filters.apply(I5, [[1, 2], [3]]), InputError, "equal length"),
-    ("filter: string kernel", lambda: filters.apply(I5, [["a", "b"]]), InputError, "real numbers"),
-    ("filter: complex kernel", lambda: filters.apply(I5, np.ones((3, 3), complex)), InputError, "real numbers"),
-    ("filter: 3-D kernel", lambda: filters.apply(I5, np.ones((3, 3, 3))), InputError, "2-D"),
-    ("filter: None kernel", lambda: filters.apply(I5, None), InputError, "got NoneType"),
-    ("filter: divisor text", lambda: filters.apply(I5, "blur", divisor="2"), InputError, "divisor must be"),
-    ("filter: offset inf", lambda: filters.apply(I5, "blur", offset=float("inf")), InputError, "offset must be"),
-    ("filter: border None", lambda: filters.apply(I5, "blur", border=None), UnknownNameError, "unknown border"),
-    ("filter: (H, W, 5)", lambda: filters.apply(np.ones((6, 6, 5))), InputError, r"\(6, 6, 5\)"),
-    ("filter: 1 MB inline", lambda: filters.apply(I5, "1 " * (1 << 20)), InputError, "larger than 1.0 MB"),
-    ("filter: NUL path", lambda: filters.apply(I5, "a\x00b.txt"), FileError, "no such file"),
+    ("steps: too many products", lambda: steps(np.ones((60, 60)), np.ones((30, 30))), InputError, "products"),
+    ("steps: too much text", lambda: steps(np.ones((1100, 1100)), np.ones((1000, 1000)), cells=False), InputError, "print"),
+    ("filter: ragged image", lambda: convolve.apply([[1, 2], [3]]), InputError, "rows of equal length"),
+    ("filter: complex", lambda: convolve.apply(np.ones((4, 4), complex)), InputError, "complex128"),
+    ("filter: ragged kernel", lambda: convolve.apply(I5, [[1, 2], [3]]), InputError, "equal length"),
+    ("filter: string kernel", lambda: convolve.apply(I5, [["a", "b"]]), InputError, "real numbers"),
+    ("filter: complex kernel", lambda: convolve.apply(I5, np.ones((3, 3), complex)), InputError, "real numbers"),
+    ("filter: 3-D kernel", lambda: convolve.apply(I5, np.ones((3, 3, 3))), InputError, "2-D"),
+    ("filter: None kernel", lambda: convolve.apply(I5, None), InputError, "got NoneType"),
+    ("filter: divisor text", lambda: convolve.apply(I5, "blur", divisor="2"), InputError, "divisor must be"),
+    ("filter: offset inf", lambda: convolve.apply(I5, "blur", offset=float("inf")), InputError, "offset must be"),
+    ("filter: border None", lambda: convolve.apply(I5, "blur", border=None), UnknownNameError, "unknown border"),
+    ("filter: (H, W, 5)", lambda: convolve.apply(np.ones((6, 6, 5))), InputError, r"\(6, 6, 5\)"),
+    ("filter: 1 MB inline", lambda: convolve.apply(I5, "1 " * (1 << 20)), InputError, "larger than 1.0 MB"),
+    ("filter: NUL path", lambda: convolve.apply(I5, "a\x00b.txt"), FileError, "no such file"),
     ("matrix: bytes", lambda: read_matrix(b"1 2"), InputError, "got bytes"),
     ("matrix: 1e999", lambda: read_matrix("1e999"), InputError, "not a finite number"),
     ("matrix: object", lambda: read_matrix(np.array([[None]], object)), InputError, "dtype object"),

@@ -1,18 +1,20 @@
-"""symnn.feature_map and the lecture's Step 1 step tables (symnn.feature_maps), `symnn feature-map`."""
+"""symnn.feature_map and the lecture's Step 1 step tables (symnn.vision.feature_maps, step_tables), `symnn feature-map`."""
 from __future__ import annotations
 
 import subprocess
 
 import numpy as np
 import pytest
+from conftest import pdflatex_or_skip
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import symnn
-from symnn import feature_maps as fm
 from symnn.cli import main
 from symnn.errors import InputError
-from conftest import pdflatex_or_skip
+from symnn.vision import feature_maps as fm
+from symnn.vision.step_render import summary_text
+from symnn.vision.step_tables import steps
 
 LECTURE_MAP = [[0, 1, 0, 0, 0], [0, 1, 1, 1, 0], [1, 0, 0, 2, 1], [1, 4, 2, 1, 0], [0, 0, 1, 2, 1]]
 
@@ -55,21 +57,21 @@ def test_lecture_example_specialised_kernel_folds_the_detector():
 
 
 def test_steps_flag_row_3_column_3():
-    t = fm.steps()
+    t = steps()
     assert t.lecture and len(t.cells) == 25
     assert [(c.row, c.col) for c in t.disagreements()] == [(2, 2)]
     cell = t.disagreements()[0]
     assert cell.slide == 1 and cell.value == 0 and cell.total == 0
     assert cell.window.tolist() == [[0, 0, 0], [0, 1, 0], [0, 0, 0]]
     assert "a single 1, at its centre, where the detector has 0" in cell.why
-    for text in (t.text(), t.text(compact=True), t.markdown(), t.latex(), fm.summary_text(fm.steps(cells=False))):
+    for text in (t.text(), t.text(compact=True), t.markdown(), t.latex(), summary_text(steps(cells=False))):
         assert "The slide shows 1" in text and "row 3, column 3" in text and "symnn computes 0" in text
     assert "24 of 25 cells agree" in t.text()
 
 
 def test_steps_products_come_from_the_sympy_summand_and_sum_to_the_kernel_output():
     import sympy as sp
-    t = fm.steps()
+    t = steps()
     for cell in t.cells:
         assert all(isinstance(p, sp.Basic) for row in cell.products for p in row)
         prods = np.array([[float(p) for p in row] for row in cell.products])
@@ -84,7 +86,7 @@ def test_steps_products_come_from_the_sympy_summand_and_sum_to_the_kernel_output
 def test_steps_with_stride_padding_and_fractions():
     img = np.arange(12, dtype=float).reshape(3, 4) / 2
     k = [[1, -1], [0.25, 2]]
-    t = fm.steps(img, k, stride=2, padding=1)
+    t = steps(img, k, stride=2, padding=1)
     assert not t.lecture and t.notes == []
     np.testing.assert_allclose(t.feature_map, reference(img, k, 2, 1))
     assert t.image.shape == (5, 6) and len(t.cells) == t.feature_map.size
@@ -93,9 +95,9 @@ def test_steps_with_stride_padding_and_fractions():
 
 def test_steps_refuse_channels_and_huge_maps():
     with pytest.raises(InputError, match="2-D image and a 2-D kernel"):
-        fm.steps(np.zeros((2, 4, 4)), np.zeros((2, 3, 3)))
+        steps(np.zeros((2, 4, 4)), np.zeros((2, 3, 3)))
     with pytest.raises(InputError, match="at most"):
-        fm.steps(np.zeros((60, 60)), np.ones((1, 1)))
+        steps(np.zeros((60, 60)), np.ones((1, 1)))
 
 
 # -- against a NumPy loop ------------------------------------------------------------------------

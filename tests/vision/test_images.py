@@ -1,4 +1,4 @@
-"""Reading and writing images and small matrices (symnn.images)."""
+"""Reading and writing images and small matrices (symnn.vision.images, symnn.vision.matrices)."""
 from __future__ import annotations
 
 import os
@@ -8,11 +8,12 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from symnn import images
 from symnn.errors import FileError, InputError
-from symnn.images import (default_image, read_image, read_matrix, to_channels_first,
-                          to_channels_last, write_image)
 from symnn.outputs import is_ours
+from symnn.vision import images
+from symnn.vision.images import (default_image, read_image, to_channels_first, to_channels_last,
+                                 write_image)
+from symnn.vision.matrices import read_matrix
 
 
 @pytest.fixture

@@ -1,4 +1,4 @@
-"""symnn.filters (GIMP's convolution-matrix kernels from generated kernels) and `symnn filter`."""
+"""symnn.vision.filters and convolve (GIMP's convolution-matrix kernels from generated kernels) and `symnn filter`."""
 from __future__ import annotations
 
 import os
@@ -8,10 +8,10 @@ import pytest
 from PIL import Image
 from scipy import ndimage
 
-from symnn import filters
 from symnn.cli import main
 from symnn.codegen import kernel
 from symnn.errors import FileError, InputError, UnknownNameError
+from symnn.vision import convolve, filters
 
 SCIPY_MODE = {"extend": "nearest", "wrap": "wrap", "zero": "constant"}
 NAMES = list(filters.KERNELS)[:5]
@@ -25,7 +25,7 @@ def reference(image, k, border, divisor=None, offset=None):
     k = np.asarray(k, dtype=float)
     norm = filters.normalisation(k)
     d = norm.divisor if divisor is None else divisor
-    vmax = filters.value_range(img.dtype)
+    vmax = convolve.value_range(img.dtype)
     o = (norm.offset if offset is None else offset) * vmax / 255
     planes = [img] if img.ndim == 2 else [img[:, :, c] for c in range(img.shape[2])]
     out = []
@@ -91,9 +91,9 @@ def test_named_kernels_are_specialised():
 def test_named_filter_matches_scipy_grayscale_and_rgb(name, border):
     k = filters.KERNELS[name]
     gray = RNG.random((13, 11))
-    check(filters.apply(gray, name, border), reference(gray, k, border))
+    check(convolve.apply(gray, name, border), reference(gray, k, border))
     rgb = RNG.integers(0, 256, (9, 12, 3), dtype=np.uint8)
-    check(filters.apply(rgb, name, border), reference(rgb, k, border))
+    check(convolve.apply(rgb, name, border), reference(rgb, k, border))
 
 
 @pytest.mark.parametrize("shape", [(1, 1), (1, 6), (2, 3), (4, 4), (3, 1)])
@@ -101,23 +101,23 @@ def test_named_filter_matches_scipy_grayscale_and_rgb(name, border):
 def test_tiny_images_smaller_than_the_kernel(shape, border):
     x = RNG.random(shape)
     for name in ("blur", "emboss"):
-        check(filters.apply(x, name, border), reference(x, filters.KERNELS[name], border))
+        check(convolve.apply(x, name, border), reference(x, filters.KERNELS[name], border))
 
 
 def test_parallel_variant_matches():
     for shape in [(1, 1), (3, 2), (40, 37)]:
         x = RNG.random(shape)
         for border in ("extend", "wrap", "zero"):
-            check(filters.apply(x, "sharpen", border, parallel=True), reference(x, filters.KERNELS["sharpen"], border))
+            check(convolve.apply(x, "sharpen", border, parallel=True), reference(x, filters.KERNELS["sharpen"], border))
     src = kernel("filter.sharpen.parallel").source
     assert src.count("prange(") == 1 and "Y_top" not in src       # one parallel loop: the interior
 
 
 def test_uint16_and_float32_keep_their_dtype_and_range():
     x16 = RNG.integers(0, 65536, (10, 9), dtype=np.uint16)
-    check(filters.apply(x16, "edge-detect"), reference(x16, filters.KERNELS["edge-detect"], "extend"))
+    check(convolve.apply(x16, "edge-detect"), reference(x16, filters.KERNELS["edge-detect"], "extend"))
     x32 = RNG.random((10, 9)).astype(np.float32)
-    got = filters.apply(x32, "sharpen")
+    got = convolve.apply(x32, "sharpen")
     assert got.dtype == np.float32 and got.min() >= 0 and got.max() <= 1
     np.testing.assert_allclose(got, reference(x32.astype(float), filters.KERNELS["sharpen"], "extend"), atol=1e-6)
 
@@ -128,23 +128,23 @@ def test_generic_path_user_kernels(tmp_path):
         k = RNG.integers(-3, 4, (kh, kw)).astype(float)
         border = ["extend", "wrap", "zero", "crop"][trial % 4]
         x = RNG.random((int(RNG.integers(kh, 12)), int(RNG.integers(kw, 12))))
-        check(filters.apply(x, k, border), reference(x, k, border))
+        check(convolve.apply(x, k, border), reference(x, k, border))
     f = tmp_path / "my_kernel.txt"
     f.write_text("# a vertical edge\n1 0 -1\n2 0 -2\n1 0 -1\n")
     x = RNG.integers(0, 256, (8, 8, 3), dtype=np.uint8)
     sobel = [[1, 0, -1], [2, 0, -2], [1, 0, -1]]
-    check(filters.apply(x, str(f)), reference(x, sobel, "extend"))
-    check(filters.apply(x, "1 0 -1; 2 0 -2; 1 0 -1", "zero"), reference(x, sobel, "zero"))
+    check(convolve.apply(x, str(f)), reference(x, sobel, "extend"))
+    check(convolve.apply(x, "1 0 -1; 2 0 -2; 1 0 -1", "zero"), reference(x, sobel, "zero"))
     assert filters.resolve(str(f))[0] == "my_kernel"
     # a kernel summing to a negative number is inverted (offset 255)
     inv = [[0, -1, 0], [-1, -2, -1], [0, -1, 0]]
     flat = np.full((5, 5), 100, np.uint8)
-    assert np.all(filters.apply(flat, inv) == 155)
-    check(filters.apply(x, inv, "wrap"), reference(x, inv, "wrap"))
+    assert np.all(convolve.apply(flat, inv) == 155)
+    check(convolve.apply(x, inv, "wrap"), reference(x, inv, "wrap"))
     # explicit divisor and offset (GIMP with "Normalise" off)
-    check(filters.apply(x, "blur", divisor=4, offset=10), reference(x, filters.KERNELS["blur"], "extend", 4, 10))
+    check(convolve.apply(x, "blur", divisor=4, offset=10), reference(x, filters.KERNELS["blur"], "extend", 4, 10))
     # a user kernel specialised on request (a dynamic generated kernel)
-    check(filters.apply(x, sobel, specialise=True), reference(x, sobel, "extend"))
+    check(convolve.apply(x, sobel, specialise=True), reference(x, sobel, "extend"))
 
 
 def test_add_kernel_is_specialised_and_listed():
@@ -154,7 +154,7 @@ def test_add_kernel_is_specialised_and_listed():
         k = filters.generated_kernel("ridge")
         assert k.specialised and k.interior.name == "filter.ridge" and k.ring.name == "filter.ridge.ring"
         x = RNG.random((7, 6))
-        check(filters.apply(x, "ridge"), reference(x, filters.KERNELS["ridge"], "extend"))
+        check(convolve.apply(x, "ridge"), reference(x, filters.KERNELS["ridge"], "extend"))
     finally:
         filters.KERNELS.pop("ridge", None)
         filters.DESCRIPTIONS.pop("ridge", None)
@@ -163,39 +163,39 @@ def test_add_kernel_is_specialised_and_listed():
 def test_large_kernels_use_the_generic_path():
     k = np.ones((17, 17))
     x = RNG.random((20, 23))
-    check(filters.apply(x, k), reference(x, k, "extend"))
+    check(convolve.apply(x, k), reference(x, k, "extend"))
     with pytest.raises(InputError, match="unrolls at most 256 coefficients"):
-        filters.apply(x, k, specialise=True)
+        convolve.apply(x, k, specialise=True)
 
 
 # -- properties ----------------------------------------------------------------------------------
 @pytest.mark.parametrize("border", ["extend", "wrap", "zero", "crop"])
 def test_identity_returns_the_image(border):
     img = RNG.integers(0, 256, (7, 9, 3), dtype=np.uint8)
-    got = filters.apply(img, filters.IDENTITY, border)
+    got = convolve.apply(img, filters.IDENTITY, border)
     want = img[1:-1, 1:-1] if border == "crop" else img
     np.testing.assert_array_equal(got, want)
     f = RNG.random((6, 5))
-    np.testing.assert_array_equal(filters.apply(f, filters.IDENTITY, border), f[1:-1, 1:-1] if border == "crop" else f)
+    np.testing.assert_array_equal(convolve.apply(f, filters.IDENTITY, border), f[1:-1, 1:-1] if border == "crop" else f)
 
 
 def test_blur_of_a_constant_is_the_constant_and_edge_detect_is_the_offset():
     for border in ("extend", "wrap", "crop"):
         c8 = np.full((9, 8, 3), 77, np.uint8)
-        assert np.all(filters.apply(c8, "blur", border) == 77)
-        assert np.all(filters.apply(c8, "edge-detect", border) == 128)
+        assert np.all(convolve.apply(c8, "blur", border) == 77)
+        assert np.all(convolve.apply(c8, "edge-detect", border) == 128)
         cf = np.full((9, 8), 0.3)
-        np.testing.assert_allclose(filters.apply(cf, "blur", border), 0.3, rtol=1e-14)
-        np.testing.assert_allclose(filters.apply(cf, "edge-detect", border), 128 / 255, rtol=1e-14)
+        np.testing.assert_allclose(convolve.apply(cf, "blur", border), 0.3, rtol=1e-14)
+        np.testing.assert_allclose(convolve.apply(cf, "edge-detect", border), 128 / 255, rtol=1e-14)
     # with zero borders the frame darkens: the window there sees zeros
-    got = filters.apply(np.full((6, 6), 90, np.uint8), "blur", "zero")
+    got = convolve.apply(np.full((6, 6), 90, np.uint8), "blur", "zero")
     assert got[0, 0] == 40 and got[3, 3] == 90
 
 
 def test_output_is_clipped_to_the_range():
     x = np.zeros((5, 5))
     x[2, 2] = 1.0
-    y = filters.apply(x, "sharpen")
+    y = convolve.apply(x, "sharpen")
     assert y[2, 2] == 1.0 and y[1, 2] == 0.0          # 5 clipped to 1, −1 clipped to 0
 
 
@@ -213,7 +213,7 @@ def test_output_is_clipped_to_the_range():
 ])
 def test_errors(image, kwargs, error, match):
     with pytest.raises(error, match=match) as info:
-        filters.apply(image, **kwargs)
+        convolve.apply(image, **kwargs)
     assert "\n" not in str(info.value)
 
 
@@ -227,12 +227,12 @@ def _listed(folder) -> list[str]:
 @pytest.fixture
 def serial(monkeypatch):
     """The CLI on the default photo uses the serial kernels (the parallel ones are tested above)."""
-    monkeypatch.setattr(filters, "PARALLEL_MIN_PIXELS", 10**9)
+    monkeypatch.setattr(convolve, "PARALLEL_MIN_PIXELS", 10**9)
 
 
 def test_cli_all_on_the_default_photo(tmp_path, capsys, serial):
     from symnn.commands.filter import sheet_size
-    from symnn.images import default_image, read_image
+    from symnn.vision.images import default_image, read_image
     assert main(["filter", "--out", str(tmp_path), "--quiet"]) == 0
     out = capsys.readouterr().out
     names = [f"grace_hopper-{n}.png" for n in NAMES] + ["grace_hopper-filters.png"]
@@ -240,7 +240,7 @@ def test_cli_all_on_the_default_photo(tmp_path, capsys, serial):
     assert "wrote 6 files" in out and all(n in out for n in names)
     photo = default_image()
     sharpened = read_image(tmp_path / "grace_hopper-sharpen.png")
-    np.testing.assert_array_equal(sharpened, filters.apply(photo, "sharpen"))
+    np.testing.assert_array_equal(sharpened, convolve.apply(photo, "sharpen"))
     assert read_image(tmp_path / "grace_hopper-edge-detect.png").shape == photo.shape
     sheet = np.asarray(Image.open(tmp_path / "grace_hopper-filters.png").convert("RGB"))
     assert (sheet.shape[1], sheet.shape[0]) == sheet_size(6)
