@@ -14,6 +14,7 @@ from __future__ import annotations
 import sympy as sp
 
 from symnn.codegen.lower import LoweredOutput, order_loops
+from symnn.codegen.spec import KernelSpec
 from symnn.parse import as_expr
 
 Loops = list[tuple[sp.Symbol, sp.Expr, sp.Expr]]
@@ -120,7 +121,7 @@ def _distribute(e):
     return e
 
 
-def reads(spec, lowered: list[LoweredOutput]) -> list[tuple[sp.IndexedBase, int, sp.Expr, sp.Expr]]:
+def reads(spec: KernelSpec, lowered: list[LoweredOutput]) -> list[tuple[sp.IndexedBase, int, sp.Expr, sp.Expr]]:
     """(array, axis, lowest, highest) for the reads not already implied by the shapes (an axis
     whose extent is the shape symbol read from it, read from 0 to that symbol − 1), then the
     writes of unclipped windows (`writes`)."""
@@ -139,15 +140,21 @@ def reads(spec, lowered: list[LoweredOutput]) -> list[tuple[sp.IndexedBase, int,
     return out + writes(spec, lowered, derived)
 
 
-def writes(spec, lowered: list[LoweredOutput], derived: dict) -> list[tuple[sp.IndexedBase, int, sp.Expr, sp.Expr]]:
+def writes(spec: KernelSpec, lowered: list[LoweredOutput],
+           derived: dict) -> list[tuple[sp.IndexedBase, int, sp.Expr, sp.Expr]]:
     """(output, axis, lowest, highest) for the unclipped windows of a scatter form
     (lower._unclipped) that the shapes alone do not keep inside the output."""
     out = []
     for lo in lowered:
+        if not lo.unclipped:
+            continue
+        target = lo.target
+        if target is None:
+            raise ValueError(f"{lo.output.base}: unclipped windows need the scatter form's output indices (target)")
         size = spec.out_shapes.get(lo.output.base, ())
         for axis in lo.unclipped:
-            low = sp.ceiling(bound(lo.target[axis], lo.loops, "lower"))
-            high = sp.floor(bound(lo.target[axis], lo.loops, "upper"))
+            low = sp.ceiling(bound(target[axis], lo.loops, "lower"))
+            high = sp.floor(bound(target[axis], lo.loops, "upper"))
             if _provable(_subs(low, derived) >= 0) and _provable(_subs(high - size[axis] + 1, derived) <= 0):
                 continue
             out.append((lo.output.base, axis, low, high))

@@ -157,10 +157,13 @@ def import_module(path: Path, module_name: str) -> types.ModuleType:
 
 def _exec(path: Path, module_name: str) -> types.ModuleType:
     spec = importlib.util.spec_from_file_location(module_name, path)
+    if spec is None or spec.loader is None:
+        raise ImportError(f"cannot import {path} as module {module_name}: no loader for it")
+    loader = spec.loader
     module = importlib.util.module_from_spec(spec)
     sys.modules[module_name] = module
     try:
-        spec.loader.exec_module(module)
+        loader.exec_module(module)
     except BaseException:
         sys.modules.pop(module_name, None)
         raise
@@ -202,8 +205,11 @@ def _whole_pickles(p: Path, count: int) -> bool:
     pos = 0
     try:
         for _ in range(count - 1):
-            for op, _arg, at in pickletools.genops(data[pos:]):
+            end = None
+            for _op, _arg, at in pickletools.genops(data[pos:]):
                 end = at
+            if end is None:                   # no opcode position: not a pickle read from bytes
+                return False
             pos += end + 1
     except Exception:                         # noqa: BLE001 - any malformed opcode stream
         return False

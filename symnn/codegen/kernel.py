@@ -11,11 +11,16 @@ import math
 import types
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from symnn.errors import InputError
+
+if TYPE_CHECKING:                      # SymPy loads lazily: a cached kernel runs without it
+    import sympy as sp
+
+    from symnn.codegen.spec import KernelSpec
 
 
 class Kernel:
@@ -23,7 +28,8 @@ class Kernel:
     (a tuple for several outputs). `out=` (an array, or a tuple of them) reuses buffers."""
 
     def __init__(self, name: str, path: Path, module: types.ModuleType, source: str,
-                 spec=None, factory: Callable[[], Any] | None = None, dynamic: bool = False):
+                 spec: KernelSpec | None = None, factory: Callable[[], Any] | None = None,
+                 dynamic: bool = False) -> None:
         self.name = name
         self.path = Path(path)
         self.module = module
@@ -40,7 +46,7 @@ class Kernel:
 
     # -- the SymPy side (lazy) ------------------------------------------------------------------
     @property
-    def spec(self):
+    def spec(self) -> KernelSpec:
         """The KernelSpec it was generated from (runs the registered factory if needed)."""
         if self._spec is None:
             if self._factory is None:
@@ -50,7 +56,7 @@ class Kernel:
         return self._spec
 
     @property
-    def expr(self):
+    def expr(self) -> sp.Expr | list[sp.Expr]:
         """The SymPy expression it computes (a list when it has several outputs)."""
         exprs = self.spec.exprs
         return exprs[0] if len(exprs) == 1 else exprs
@@ -137,6 +143,8 @@ class Kernel:
     def _check_reads(self, values, out_shapes: list[tuple]) -> None:
         """Refuse arrays the kernel would read past, and inputs that would make it write past its
         output (Numba does not check bounds)."""
+        if self._reads is None:
+            raise ValueError(f"kernel {self.name}: its module defines no reads() to check the inputs with")
         arrays = {n: v for (n, _, _), v in zip(self.inputs, values)}
         outputs = {n: shape for (n, _, _), shape in zip(self.outputs, out_shapes)}
         for name, axis, low, high in self._reads(*values):

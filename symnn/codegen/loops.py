@@ -46,9 +46,10 @@ def output_loops(p: NumbaPrinter, spec: KernelSpec, lo: LoweredOutput, names: di
         plan = rewrite.plan(p, site)
         if plan is not None:
             applied.append((rewrite.name, plan))
-            site = rewrite.emit(p, site, plan)
-            if site is None:
+            after = rewrite.emit(p, site, plan)
+            if after is None:
                 break
+            site = after
     else:
         expr = open_hoisting(p, site, site.loops)
         expr = sp.Piecewise((expr, sp.And(*lo.guard)), (0, True)) if lo.guard else expr

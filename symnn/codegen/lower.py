@@ -22,7 +22,9 @@ CSE happens in the printer, per statement, once Sums and guarded branches are ho
 """
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import TypeAlias
 
 import sympy as sp
 from sympy.logic.boolalg import Boolean, BooleanTrue
@@ -30,8 +32,9 @@ from sympy.logic.boolalg import Boolean, BooleanTrue
 from symnn.codegen.spec import KernelSpec, Output
 from symnn.parse import as_expr
 
-Cond = Boolean
-Term = tuple[tuple[Cond, ...], sp.Expr]      # (conditions, value): value if all conditions hold else 0
+Cond: TypeAlias = Boolean
+Term: TypeAlias = tuple[tuple[Cond, ...], sp.Expr]      # (conditions, value): value if all conditions hold else 0
+Loop: TypeAlias = tuple[sp.Symbol, sp.Expr, sp.Expr]    # (variable, first, last): the variable runs first..last
 
 UNROLL_LIMIT = 256                           # most terms a specialised Sum is unrolled into
 
@@ -177,8 +180,8 @@ def linear_bound(cond: Cond, v: sp.Symbol) -> list[tuple[str, sp.Expr]] | None:
     if d is None:
         return None
     if isinstance(d, tuple):                       # an equation: v = solution
-        eq = linear_bound(sp.Ge(d[0], 0), v), linear_bound(sp.Le(d[0], 0), v)
-        return None if None in eq else eq[0] + eq[1]
+        lo, hi = linear_bound(sp.Ge(d[0], 0), v), linear_bound(sp.Le(d[0], 0), v)
+        return None if lo is None or hi is None else lo + hi
     c = d.coeff(v)
     r = sp.expand(d - c * v)
     if c == 0 or r.has(v) or c.has(v) or not (c.is_integer and r.is_integer):
@@ -190,7 +193,7 @@ def linear_bound(cond: Cond, v: sp.Symbol) -> list[tuple[str, sp.Expr]] | None:
     return None
 
 
-def _as_nonneg(cond: Cond):
+def _as_nonneg(cond: Cond) -> sp.Expr | tuple[sp.Expr] | None:
     """An integer relational as d with d ≥ 0, or (d,) for d = 0; None if not of that kind."""
     if not isinstance(cond, sp.core.relational.Relational):
         return None
@@ -248,7 +251,7 @@ def scatter(spec: KernelSpec, o: Output) -> LoweredOutput | None:
     shape = spec.out_shapes.get(o.base, ())
     subs, offsets, windows, whole = {}, [], [], {}
     for axis, (v, v_lo, v_hi) in enumerate(ranges):
-        found = {}
+        found: dict[str, sp.Expr] = {}
         for c in conds:
             b = linear_bound(c, v) if c.has(v) else None
             if b is not None and len(b) == 1 and b[0][1].has(*sum_vars):
@@ -279,17 +282,21 @@ def scatter(spec: KernelSpec, o: Output) -> LoweredOutput | None:
     return _unclipped(lowered, windows, whole)
 
 
-def _unclipped(lowered: LoweredOutput, windows, whole: dict[int, int]) -> LoweredOutput:
+def _unclipped(lowered: LoweredOutput, windows: list[Loop], whole: dict[int, int]) -> LoweredOutput:
     """Run each window over its whole width where the window spans a whole output axis and its
     first and last index can be bounded: the clipping max(0, −start) .. min(width, end − start)
     then goes, so LLVM unrolls the window loops, and the kernel refuses inputs whose windows would
     reach past the output (bounds.writes) instead of silently dropping those terms. For inputs
     that fit (every forward pass's shapes), the terms and their order are unchanged."""
     from symnn.codegen.bounds import bound
-    loops, axes = list(lowered.loops), []
+    target = lowered.target
+    if target is None:
+        raise ValueError("_unclipped needs the scatter form's output index expressions (target is None)")
+    loops = list(lowered.loops)
+    axes: list[int] = []
     for k, axis in whole.items():
         m = windows[k][0]
-        idx = lowered.target[axis]
+        idx = target[axis]
         wide = [windows[k] if v == m else (v, lo, hi) for v, lo, hi in loops]
         if bound(idx, wide, "lower") is None or bound(idx, wide, "upper") is None:
             continue
@@ -311,7 +318,8 @@ def delinearize(spec: KernelSpec, o: Output) -> LoweredOutput | None:
     for axis, (k, lo, hi) in enumerate(ranges):
         if lo != 0 or not _digit_ops(o.expr, k):
             continue
-        expr, var, digits, size = o.expr, k, [], sp.S.One
+        digits: list[tuple[sp.Symbol, sp.Expr]] = []
+        expr, var, size = o.expr, k, sp.S.One
         while True:
             ops = _digit_ops(expr, var)
             bases = {d for _, d in ops}
@@ -363,7 +371,7 @@ def _fresh(name: str, expr: sp.Expr) -> sp.Symbol:
 
 
 # -- helpers -------------------------------------------------------------------------------------
-def order_loops(loops):
+def order_loops(loops: Iterable[Loop]) -> list[Loop]:
     """Keep the written order, but put a loop after the loops its bounds depend on."""
     pending, done, names = list(loops), [], set()
     while pending:

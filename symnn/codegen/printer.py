@@ -15,14 +15,15 @@ from __future__ import annotations
 import builtins
 import keyword
 import unicodedata
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
+from typing import Any
 
 import sympy as sp
 from sympy.printing.precedence import PRECEDENCE
 from sympy.printing.pycode import PythonCodePrinter
 
-from symnn.codegen.lower import order_loops
+from symnn.codegen.lower import Loop, order_loops
 from symnn.parse import as_expr
 
 INDENT = "    "
@@ -55,7 +56,7 @@ class NumbaPrinter(PythonCodePrinter):
     printmethod = "_numbacode"
     language = "Python (Numba)"
 
-    def __init__(self, settings=None, names: dict | None = None):
+    def __init__(self, settings: dict | None = None, names: dict | None = None) -> None:
         super().__init__(settings)
         self.names: dict[sp.Basic, str] = dict(names or {})
         self.taken: set[str] = set(RESERVED) | set(self.names.values())
@@ -95,14 +96,14 @@ class NumbaPrinter(PythonCodePrinter):
         self.lines.append(INDENT * self.depth + line)
 
     @contextmanager
-    def indented(self, levels: int = 1):
+    def indented(self, levels: int = 1) -> Iterator[None]:
         self.depth += levels
         try:
             yield
         finally:
             self.depth -= levels
 
-    def open_loops(self, loops, parallel: bool = False) -> None:
+    def open_loops(self, loops: Iterable[Loop], parallel: bool = False) -> None:
         """`for v in range(lo, hi + 1):` for each (v, lo, hi), nested, the first one a prange when
         `parallel`; the caller closes them by restoring `depth` (and `active`)."""
         for k, (v, a, b) in enumerate(loops):
@@ -224,7 +225,8 @@ class NumbaPrinter(PythonCodePrinter):
         """Write the loops of a Sum, accumulating into a new variable, which is returned. With
         `into` = [(name, substitution), ...] the loops accumulate several copies of the body at
         once, each into its own named variable (unroll-and-jam)."""
-        body, limits = expr.function, []
+        body = expr.function
+        limits: list[Loop] = []
         for v, a, b in expr.limits:
             if v in self.active or any(v == w for w, _, _ in limits):
                 w = sp.Dummy(v.name, integer=True)
@@ -321,11 +323,12 @@ class NumbaPrinter(PythonCodePrinter):
         num, den = q
         return f"-({self.parenthesize(-num, PRECEDENCE['Mul'])}//{self.parenthesize(den, PRECEDENCE['Mul'])})"
 
-    def parenthesize(self, item, level, strict=False) -> str:
+    def parenthesize(self, item: Any, level: int, strict: bool = False) -> str:
         # an integer division binds like `*`: inside a product it needs parentheses
         if isinstance(item, (sp.floor, sp.ceiling)) and self._quotient(item) is not None:
             s = self._print(item)
-            return f"({s})" if level >= PRECEDENCE["Mul"] or item.func is sp.ceiling and level > PRECEDENCE["Add"] else s
+            wrap = level >= PRECEDENCE["Mul"] or item.func is sp.ceiling and level > PRECEDENCE["Add"]
+            return f"({s})" if wrap else s
         return super().parenthesize(item, level, strict)
 
     def _print_Add(self, expr, order=None) -> str:

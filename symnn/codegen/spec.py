@@ -27,7 +27,7 @@ class Output:
     ranges: Mapping[sp.Symbol, Bound] = field(default_factory=dict)
     accumulate: bool = False
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         object.__setattr__(self, "indices", tuple(self.indices))
         object.__setattr__(self, "expr", as_expr(self.expr))
         object.__setattr__(self, "ranges", {v: (as_expr(lo), as_expr(hi))
@@ -68,7 +68,7 @@ class KernelSpec:
     elementwise: bool = False
     fastmath: bool = False
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         self.inputs = list(self.inputs)
         self.outputs = list(self.outputs)
         self.shapes = {s: (v[0], int(v[1])) if isinstance(v, tuple) else as_expr(v)

@@ -305,7 +305,6 @@ def build_module(stem: str, h: str, make_text: Callable[[], str], *, function: s
             module = load(path, h)
             if getattr(module, "FUNCTION", None) != function:
                 raise ImportError(f"it lacks {function}")
-            break
         except Exception as exc:
             if attempt:
                 raise CacheError(f"kernel {kernel}: the generated module {path} does not import: "
@@ -313,7 +312,9 @@ def build_module(stem: str, h: str, make_text: Callable[[], str], *, function: s
             warnings.warn(f"cached kernel {path.name} does not import ({one_line(exc)}); rebuilding it",
                           cache.CacheWarning, stacklevel=4)
             text = None
-    return path, text, module
+            continue
+        return path, text, module
+    raise AssertionError("not reached: the second failed import raised CacheError")
 
 
 def load(path: Path, h: str) -> types.ModuleType:

@@ -14,13 +14,11 @@ from typing import Any
 
 import sympy as sp
 
-from symnn.codegen.lower import LoweredOutput
+from symnn.codegen.lower import Loop, LoweredOutput
 from symnn.codegen.printer import NumbaPrinter
 from symnn.codegen.spec import KernelSpec
 
 JAM_LIMIT = 16       # most elements jammed (or window positions unrolled) for loops of fixed length
-
-Loop = tuple[sp.Symbol, sp.Expr, sp.Expr]
 
 
 @dataclass(frozen=True)

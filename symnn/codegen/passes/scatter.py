@@ -44,6 +44,8 @@ def clear(p: NumbaPrinter, site: Site, zero: tuple[Loop, ...]) -> None:
 def emit(p: NumbaPrinter, site: Site, plan: ScatterPlan) -> None:
     """Clear the output, then add every term where it belongs."""
     lo = site.lo
+    if lo.target is None:
+        raise ValueError(f"{lo.output.base}: the scatter pass needs the scatter form's output indices (target)")
     depth, active = p.depth, set(p.active)
     clear(p, site, plan.zero)
     p.open_loops(plan.loops)

@@ -134,7 +134,8 @@ def scatter_plan(p: NumbaPrinter, site: Site) -> ScatterWindowPlan | None:
     lo = site.lo
     if lo.target is None or not lo.unclipped or not lo.zero:
         return None
-    loops, window = list(lo.loops), []
+    loops = list(lo.loops)
+    window: list[Loop] = []
     while loops and (loops[-1][2] - loops[-1][1] + 1).is_Integer and \
             any(loops[-1][0] in as_expr(i).free_symbols for i in lo.target):
         window.insert(0, loops.pop())
@@ -161,6 +162,8 @@ def scatter_emit(p: NumbaPrinter, site: Site, plan: ScatterWindowPlan) -> None:
     loops, the pixel's own factor once per pixel, then one statement per window position, in the
     loops' order: the same additions in the same order as the loops over the window (bit for bit)."""
     lo = site.lo
+    if lo.target is None:
+        raise ValueError(f"{lo.output.base}: the scatter-window pass needs the scatter form's output indices (target)")
     depth0, active0 = p.depth, set(p.active)
     scatter.clear(p, site, plan.zero)
     p.open_loops(plan.outer)
