@@ -1,11 +1,13 @@
 """The errors symnn raises. Every user-facing failure is a SymnnError with a one-line message."""
 from __future__ import annotations
 
+
 # -- the first lines of the `symnn` program ------------------------------------------------------
 # symnn/__init__.py imports this module first and these are its first lines, so when this process
 # is the `symnn` program (the console script or `python -m symnn`), a Ctrl-C or SIGTERM during the
-# imports that follow ends it with one line and exit code 130 / 143 instead of a traceback. Nothing is written yet at that
-# point, so exiting at once is safe; symnn.cli.main() replaces these handlers before any work.
+# imports that follow ends it with one line and exit code 130 / 143 instead of a traceback. Nothing
+# is written yet at that point, so exiting at once is safe; symnn.cli.main() replaces these handlers
+# before any work.
 def _is_symnn_program() -> bool:
     import os
     import sys
@@ -30,7 +32,7 @@ def _exit_at_once(signum: int, frame: object) -> None:
 
 
 def _guard_start() -> None:
-    import _signal                    # the C module: `signal` would import enum first
+    import _signal  # the C module: `signal` would import enum first
     try:
         for name in ("SIGINT", "SIGTERM", "SIGHUP"):
             sig = getattr(_signal, name, None)
@@ -44,7 +46,7 @@ if _is_symnn_program():
     _guard_start()
 
 
-from collections.abc import Iterable
+from collections.abc import Iterable  # noqa: E402 - after the guard above, which must run before any import
 
 
 class SymnnError(Exception):

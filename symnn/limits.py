@@ -88,7 +88,7 @@ def time_limit(seconds: float | None, what: str) -> Iterator[None]:
     until the block has ended, in case a bare `except:` swallowed one."""
     usable = seconds and seconds > 0 and hasattr(signal, "setitimer") \
         and threading.current_thread() is threading.main_thread()
-    if not usable:
+    if not usable or seconds is None:
         yield
         return
     active = [True]

@@ -19,6 +19,7 @@ import stat
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 from symnn.errors import FileError
 
@@ -245,7 +246,7 @@ def atomic_write(path: str | os.PathLike, data: str | bytes, force: bool = False
     return p
 
 
-def save_figure(fig, path: str | os.PathLike, force: bool = False, dpi: int = 100) -> Path:
+def save_figure(fig: Any, path: str | os.PathLike, force: bool = False, dpi: int = 100) -> Path:
     """Save a matplotlib figure atomically as PNG (listed in the folder's manifest)."""
     import io
 

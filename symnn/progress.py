@@ -4,17 +4,18 @@ from __future__ import annotations
 
 import sys
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator, Sized
+from typing import Any, TextIO
 
 EVERY = 5.0       # seconds between two plain lines, at most
 AT_LEAST = 1.0    # seconds between two plain lines, at least
 
 
 def progress(iterable: Iterable | None = None, total: int | None = None, desc: str = "",
-             unit: str = "it", enabled: bool = True, stream=None, **bar_options):
+             unit: str = "it", enabled: bool = True, stream: TextIO | None = None, **bar_options: Any) -> Any:
     """A tqdm bar when `stream` (stderr) is a terminal, else a PlainProgress; disabled: silent."""
     stream = stream or sys.stderr
-    total = total if total is not None else (len(iterable) if hasattr(iterable, "__len__") else None)
+    total = total if total is not None else (len(iterable) if isinstance(iterable, Sized) else None)
     if enabled and _is_terminal(stream):
         from tqdm import tqdm
         return tqdm(iterable, total=total, desc=desc, unit=unit, file=stream, **bar_options)
@@ -32,12 +33,15 @@ class PlainProgress:
     """The same calls as a tqdm bar (iterate, update, set_postfix_str, set_description_str,
     close), printing 'epochs: 40/200 (20%), 3.1 s, loss 0.25' lines instead of redraws."""
 
-    def __init__(self, iterable, total, desc: str, unit: str, stream):
+    def __init__(self, iterable: Iterable | None, total: int | None, desc: str, unit: str,
+                 stream: TextIO | None) -> None:
         self.iterable, self.total, self.desc, self.unit, self.stream = iterable, total, desc, unit, stream
         self.n, self.postfix, self.start = 0, "", time.monotonic()
         self.last_time, self.last_tenth, self.shown = self.start, 0, -1
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator:
+        if self.iterable is None:
+            raise TypeError("this progress was made without an iterable: call update() instead")
         for item in self.iterable:
             yield item
             self.update(1)

@@ -14,7 +14,7 @@ when a kernel has to be generated or the names are listed.
 """
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -24,7 +24,7 @@ MODULES = tuple(f"symnn.kernels.{name}" for name in
                 ("activations", "costs", "dense", "conv2d", "pool", "softmax", "flatten", "sgd"))
 
 
-@lru_cache(maxsize=None)
+@cache
 def derived(topic: str, **options: Any) -> Derivation:
     """The verified derivation `symnn derive TOPIC`, made once per process (kernels share it)."""
     from symnn.derive import derive

@@ -11,8 +11,8 @@ import sympy as sp
 
 from symnn.codegen import KernelSpec, elementwise, register
 from symnn.kernels import derived
-from symnn.ops.functions import stable
 from symnn.ops.costs import COSTS, E, a, k, n_batch, yl, zl
+from symnn.ops.functions import stable
 
 yhat, y = sp.symbols("yhat y", real=True)
 n = sp.Symbol("n", positive=True)

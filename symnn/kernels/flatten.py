@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from symnn.codegen import KernelSpec, Output, register
 from symnn.kernels import derived
-from symnn.ops.flatten import C, G, H, N, W, X, Y, dX, forward_expr, c_, h_, k, t, t_, w_
+from symnn.ops.flatten import C, G, H, N, W, X, Y, c_, dX, forward_expr, h_, k, t, t_, w_
 
 
 @register("flatten.forward")

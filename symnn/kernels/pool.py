@@ -16,8 +16,38 @@ from symnn.codegen import KernelSpec, Output, register
 from symnn.codegen.specialise import register_specialised, special_form
 from symnn.kernels import derived
 from symnn.ops.functions import heaviside_form
-from symnn.ops.pool import (GRAD_SHAPES, RANGES, X_SHAPES, A, C, G, H, H_o, N, W, W_o, X, Y, c, c_, dX, i, j, k_h, k_w,
-                            max_forward_expr, avg_forward_expr, p, q, s, switch_2x2, switch_expr, t, t_, window)
+from symnn.ops.pool import (
+    GRAD_SHAPES,
+    RANGES,
+    X_SHAPES,
+    A,
+    C,
+    G,
+    H,
+    H_o,
+    N,
+    W,
+    W_o,
+    X,
+    Y,
+    avg_forward_expr,
+    c,
+    c_,
+    dX,
+    i,
+    j,
+    k_h,
+    k_w,
+    max_forward_expr,
+    p,
+    q,
+    s,
+    switch_2x2,
+    switch_expr,
+    t,
+    t_,
+    window,
+)
 
 
 @special_form("maxpool.forward")

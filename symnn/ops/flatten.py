@@ -13,14 +13,13 @@ from __future__ import annotations
 
 import sympy as sp
 
-
 t, k, c, h, w = sp.symbols("t k c h w", integer=True)
 t_, c_, h_, w_ = sp.symbols("t' c' h' w'", integer=True)
 N, C, H, W = sp.symbols("N C H W", integer=True, positive=True)
 X, G, Y, dX = (sp.IndexedBase(name, real=True) for name in ("X", "G", "Y", "dX"))
 
 
-def position(c_, h_, w_) -> sp.Expr:
+def position(c_: sp.Expr, h_: sp.Expr, w_: sp.Expr) -> sp.Expr:
     """The flat position of (c, h, w)."""
     return c_ * H * W + h_ * W + w_
 

@@ -26,11 +26,12 @@ class sigmoid(_Named):
     """σ(z) = 1 / (1 + e^(−z))."""
 
     @classmethod
-    def eval(cls, arg):
+    def eval(cls, arg: sp.Expr) -> sp.Expr | None:
         if arg.is_Number:
             return 1 / (1 + sp.exp(-arg))
+        return None                         # unevaluated: SymPy keeps the call
 
-    def fdiff(self, argindex=1):
+    def fdiff(self, argindex: int = 1) -> sp.Expr:
         s = sigmoid(self.args[0])
         return s * (1 - s)
 
@@ -48,11 +49,12 @@ class step(_Named):
     """The threshold (Heaviside step) with step(0) = 0: the sub-gradient PyTorch uses for ReLU."""
 
     @classmethod
-    def eval(cls, arg):
+    def eval(cls, arg: sp.Expr) -> sp.Expr | None:
         if arg.is_Number:
             return sp.S.One if arg > 0 else sp.S.Zero
+        return None                         # unevaluated: SymPy keeps the call
 
-    def fdiff(self, argindex=1):
+    def fdiff(self, argindex: int = 1) -> sp.Expr:
         return sp.DiracDelta(self.args[0])
 
     def _eval_rewrite_as_Heaviside(self, arg, **kwargs):
@@ -69,11 +71,12 @@ class relu(_Named):
     """ReLU(z) = max(0, z); its derivative is step(z) (0 at z = 0, as PyTorch)."""
 
     @classmethod
-    def eval(cls, arg):
+    def eval(cls, arg: sp.Expr) -> sp.Expr | None:
         if arg.is_Number:
             return sp.Max(0, arg)
+        return None                         # unevaluated: SymPy keeps the call
 
-    def fdiff(self, argindex=1):
+    def fdiff(self, argindex: int = 1) -> sp.Expr:
         return step(self.args[0])
 
     def _eval_rewrite_as_Max(self, arg, **kwargs):
@@ -93,11 +96,12 @@ class leaky_relu(_Named):
     """Leaky ReLU: z for z > 0, 0.01 z otherwise."""
 
     @classmethod
-    def eval(cls, arg):
+    def eval(cls, arg: sp.Expr) -> sp.Expr | None:
         if arg.is_Number:
             return arg if arg > 0 else LEAKY_SLOPE * arg
+        return None                         # unevaluated: SymPy keeps the call
 
-    def fdiff(self, argindex=1):
+    def fdiff(self, argindex: int = 1) -> sp.Expr:
         a = self.args[0]
         return step(a) + LEAKY_SLOPE * (1 - step(a))
 
@@ -115,11 +119,12 @@ class indicator(sp.Function):
     it compares a stored value with an index expression and must not be summed out."""
 
     @classmethod
-    def eval(cls, a, b):
+    def eval(cls, a: sp.Expr, b: sp.Expr) -> sp.Expr | None:
         if (a - b).is_Number:
             return sp.S.One if a == b else sp.S.Zero
+        return None                         # unevaluated: SymPy keeps the call
 
-    def fdiff(self, argindex=1):
+    def fdiff(self, argindex: int = 1) -> sp.Expr:
         return sp.S.Zero
 
     def _eval_rewrite_as_Piecewise(self, a, b, **kwargs):

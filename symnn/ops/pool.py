@@ -22,10 +22,11 @@ The kernels are symnn/kernels/pool.py.
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import sympy as sp
 
 from symnn.ops.functions import indicator, step
-
 
 t, c, i, j, m, n, u, v, p, q = sp.symbols("t c i j m n u v p q", integer=True)
 t_, c_ = sp.symbols("t' c'", integer=True)
@@ -46,12 +47,12 @@ def window(a: sp.Expr, b: sp.Expr) -> sp.Indexed:
     return X[t, c, s * i + a, s * j + b]
 
 
-def before(a, b, a2, b2) -> sp.Expr:
+def before(a: sp.Expr, b: sp.Expr, a2: sp.Expr, b2: sp.Expr) -> sp.Expr:
     """1 if (a, b) comes before (a2, b2) in row-major order, else 0."""
     return step((a2 * k_w + b2) - (a * k_w + b))
 
 
-def beats(a, b, a2, b2) -> sp.Expr:
+def beats(a: sp.Expr, b: sp.Expr, a2: sp.Expr, b2: sp.Expr) -> sp.Expr:
     """1 when entry (a, b) of the window keeps (a2, b2) from being the first maximum: an entry
     before it by being ≥ (1 − step(y − x)), an entry after it by being > (step(x − y))."""
     x, y = window(a, b), window(a2, b2)
@@ -59,12 +60,12 @@ def beats(a, b, a2, b2) -> sp.Expr:
     return first * (1 - step(y - x)) + (1 - first) * step(x - y)
 
 
-def count_expr(a=m, b=n) -> sp.Expr:
+def count_expr(a: sp.Expr = m, b: sp.Expr = n) -> sp.Expr:
     """How many entries of the window beat entry (a, b)."""
     return sp.Sum(beats(u, v, a, b), (u, 0, k_h - 1), (v, 0, k_w - 1))
 
 
-def first_expr(a=m, b=n) -> sp.Expr:
+def first_expr(a: sp.Expr = m, b: sp.Expr = n) -> sp.Expr:
     """1 if entry (a, b) is the first maximum of its window, else 0."""
     return indicator(count_expr(a, b), 0)
 
@@ -79,7 +80,7 @@ def switch_expr() -> sp.Expr:
     return sp.Sum((m * k_w + n) * first_expr(), (m, 0, k_h - 1), (n, 0, k_w - 1))
 
 
-def selected(a=m, b=n) -> sp.Expr:
+def selected(a: sp.Expr = m, b: sp.Expr = n) -> sp.Expr:
     """[a·k_w + b = A[t, c, i, j]]: the switch, as the backward pass sees it."""
     return indicator(A[t, c, i, j], a * k_w + b)
 
@@ -89,7 +90,7 @@ def max_select_expr() -> sp.Expr:
     return sp.Sum(selected() * window(m, n), (m, 0, k_h - 1), (n, 0, k_w - 1))
 
 
-def switch_2x2(xs) -> sp.Expr:
+def switch_2x2(xs: Sequence[sp.Expr]) -> sp.Expr:
     """The switch of a 2 × 2 window x_0..x_3 (row-major) without counting: the first entry equal
     to the maximum. `symnn derive maxpool` shows it equals Σ_r r·π_r."""
     top = sp.Max(*xs)

@@ -24,8 +24,7 @@ from __future__ import annotations
 
 import sympy as sp
 
-from symnn.ops.functions import step
-from symnn.ops.functions import indicator
+from symnn.ops.functions import indicator, step
 
 t, j, k, u = sp.symbols("t j k u", integer=True)
 N, K = sp.symbols("N K", integer=True, positive=True)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import ast
 import keyword
 import re
+from collections.abc import Collection
 from dataclasses import dataclass, field
 
 import sympy as sp
@@ -65,6 +66,8 @@ def tokenize(text: str) -> list[Token]:
             raise ParseError(f"cannot read character {text[pos]!r} at column {pos + 1}; expressions use "
                              "numbers, names, + - * / ^ ( ) and function calls such as exp(x)")
         kind, value = m.lastgroup, m.group()
+        if kind is None:                      # every alternative of _TOKEN is a named group
+            raise ParseError(f"cannot read {value!r} at column {pos + 1}")
         if kind == "super":
             tokens += [Token("op", "**", pos + 1), *_superscript(value, pos + 1)]
         elif kind == "name":
@@ -92,7 +95,7 @@ def _subscripted(name: str) -> str:
     return head + "_" + name[len(head):].translate(_SUBSCRIPTS) if head != name else name
 
 
-def implicit_products(tokens: list[Token], functions) -> list[Token]:
+def implicit_products(tokens: list[Token], functions: Collection[str]) -> list[Token]:
     """Insert `*` where a reader sees a product: 2x, x y, 2(x+1), (x)(y), x(y+1) for one-letter x."""
     out: list[Token] = []
     for n, tok in enumerate(tokens):
@@ -217,7 +220,7 @@ _REFUSED = {ast.List: "lists", ast.Tuple: "tuples", ast.Compare: "comparisons (=
 class _Builder:
     """Walks the whitelisted ast and builds SymPy objects; anything else is refused."""
 
-    def __init__(self, opts: Options, table: dict[str, Token], tokens, text: str):
+    def __init__(self, opts: Options, table: dict[str, Token], tokens: list[Token], text: str) -> None:
         self.opts, self.table, self.text = opts, table, text
 
     def build(self, node: ast.AST) -> sp.Expr:
@@ -253,11 +256,12 @@ class _Builder:
         """a + b - c + ... and a * b / c ... built without recursion along the chain."""
         additive = isinstance(node.op, (ast.Add, ast.Sub))
         kinds = (ast.Add, ast.Sub) if additive else (ast.Mult, ast.Div)
-        terms = []
-        while isinstance(node, ast.BinOp) and isinstance(node.op, kinds):
-            terms.append((node.op, node.right))
-            node = node.left
-        value = self.build(node)
+        terms: list[tuple[ast.operator, ast.expr]] = []
+        left: ast.expr = node
+        while isinstance(left, ast.BinOp) and isinstance(left.op, kinds):
+            terms.append((left.op, left.right))
+            left = left.left
+        value = self.build(left)
         parts = [value]
         for op, right in reversed(terms):
             term = self.build(right)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ast
 from collections.abc import Mapping
+from typing import TypeGuard
 
 import sympy as sp
 
@@ -44,7 +45,7 @@ class _Reader:
         if isinstance(node, ast.Constant) and isinstance(node.value, (int, float, bool, type(None))):
             return node.value
         if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub) \
-                and isinstance(node.operand, ast.Constant) and type(node.operand.value) in (int, float):
+                and isinstance(node.operand, ast.Constant) and _is_number(node.operand.value):
             return -node.operand.value
         if isinstance(node, (ast.Tuple, ast.List)):
             return tuple(self.build(e) for e in node.elts)
@@ -93,6 +94,11 @@ class _Reader:
 
 
 _CLASSES: dict[str, type] = {}
+
+
+def _is_number(value: object) -> TypeGuard[int | float]:
+    """An int or float literal (not a bool, which is an int too)."""
+    return type(value) in (int, float)
 
 
 def _basic_classes() -> dict[str, type]:
