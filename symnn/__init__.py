@@ -14,6 +14,10 @@ from typing import Any  # noqa: E402
 
 __version__ = "0.1.0"
 
+# The stages that register kernels; each lists its modules in MODULES (codegen imports them when
+# a kernel name is listed or not yet known, and names no op itself).
+KERNEL_PROVIDERS = ("symnn.kernels", "symnn.vision")
+
 # name -> (module, attribute); resolved on first access so `import symnn` stays light.
 _LAZY = {
     "derive": ("symnn.derive.topics", "derive"),

@@ -16,13 +16,13 @@ from typing import Any
 
 from symnn.codegen.cache import CacheWarning
 from symnn.codegen.kernel import Kernel
-from symnn.codegen.registry import PROVIDERS, build, cache_dir, clear_cache, kernel, names, register
+from symnn.codegen.registry import build, cache_dir, clear_cache, kernel, names, register
 
 _LAZY = {"KernelSpec": "symnn.codegen.spec", "Output": "symnn.codegen.spec",
          "elementwise": "symnn.codegen.spec", "NumbaPrinter": "symnn.codegen.printer"}
 
 __all__ = ["KernelSpec", "Output", "elementwise", "build", "kernel", "register", "names",
-           "clear_cache", "cache_dir", "Kernel", "PROVIDERS", "CacheWarning", "NumbaPrinter"]
+           "clear_cache", "cache_dir", "Kernel", "CacheWarning", "NumbaPrinter"]
 
 
 def __getattr__(name: str) -> Any:

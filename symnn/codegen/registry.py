@@ -7,8 +7,8 @@
                                          #    else run the factory, generate, compile, cache
     build(spec)                          # -> Kernel for a spec made on the fly (not registered)
 
-Factories live in provider modules (PROVIDERS), imported when the names are listed or an
-unknown name is asked for. A warm start (a second process) finds a registered kernel through
+Factories live in the modules of the stages that own kernels (symnn.KERNEL_PROVIDERS: the
+kernels and vision stages), imported when the names are listed or an unknown name is asked for. A warm start (a second process) finds a registered kernel through
 the cache index, keyed by the name and a fingerprint of every symnn source file, without
 importing the provider or running its factory.
 """
@@ -26,22 +26,6 @@ from symnn.errors import unknown
 if TYPE_CHECKING:
     from symnn.codegen.spec import KernelSpec
 
-# Modules that register kernels when imported; append yours. Missing ones are skipped.
-PROVIDERS: list[str] = [
-    "symnn.kernels.activations",
-    "symnn.kernels.costs",
-    "symnn.kernels.dense",
-    "symnn.kernels.conv2d",
-    "symnn.kernels.pool",
-    "symnn.kernels.softmax",
-    "symnn.kernels.flatten",
-    "symnn.kernels.sgd",
-    "symnn.filters",
-    "symnn.feature_maps",
-    "symnn.vision.filters",
-    "symnn.vision.feature_maps",
-]
-
 Factory = Callable[[], "KernelSpec"]
 _FACTORIES: dict[str, Factory] = {}
 _LOADED: dict[tuple[str, str], Kernel] = {}        # (cache dir, name or hash) -> kernel
@@ -58,15 +42,15 @@ def register(name: str) -> Callable[[Factory], Factory]:
 
 
 def _import_providers() -> None:
-    for module in PROVIDERS:
-        if module in _imported:
-            continue
-        try:
-            importlib.import_module(module)
-        except ModuleNotFoundError as exc:
-            if exc.name is None or not module.startswith(exc.name):   # a provider not written yet
-                raise
-        _imported.add(module)
+    """Import every module that registers kernels. codegen names none of them: the stages that
+    own kernels are listed by the top package (symnn.KERNEL_PROVIDERS), each listing its
+    modules in MODULES."""
+    import symnn
+    for package in symnn.KERNEL_PROVIDERS:
+        for module in importlib.import_module(package).MODULES:
+            if module not in _imported:
+                importlib.import_module(module)
+                _imported.add(module)
 
 
 def names() -> list[str]:

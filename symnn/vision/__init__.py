@@ -33,6 +33,9 @@ _LAZY = {
 
 __all__ = list(_LAZY)
 
+# the modules that register kernels (filter.*, feature_map.lecture), for symnn.codegen.registry
+MODULES = ("symnn.vision.filters", "symnn.vision.feature_maps")
+
 
 def __getattr__(name: str) -> Any:
     if name in _LAZY:
