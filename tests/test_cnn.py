@@ -280,7 +280,7 @@ def test_new_topics_verify():
               derived("flatten"), derived("softmax-cross-entropy"), derive("relu")]
     for d in cached:
         assert d.verified and d.goals and all(s.verified_by for s in d.equations if not s.is_definition)
-    from symnn.derive.topics_nn import softmax_symbols
+    from symnn.derive.topics.softmax import softmax_symbols
     z, yhat, y, i = softmax_symbols()
     assert derived("softmax-cross-entropy").results["dz"] == yhat[i] - y[i]
     relu = cached[-1]

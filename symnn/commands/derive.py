@@ -32,11 +32,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from symnn.derive.topics import TOPICS, _ensure_topics, derive
+    from symnn.derive.topics import TOPICS, derive
     from symnn.errors import InputError
 
     if args.list:
-        _ensure_topics()
         width = max(len(t) for t in TOPICS)
         for name, (_, summary) in TOPICS.items():
             print(f"{name:<{width}}  {summary}")
@@ -44,7 +43,6 @@ def run(args: argparse.Namespace) -> int:
     if not args.topic and args.expr:
         args.topic = "expression"
     if not args.topic:
-        _ensure_topics()
         raise InputError("give a topic to derive; choose one of: " + ", ".join(sorted(TOPICS))
                          + " (or --list)")
     if args.standalone and args.format != "latex":

@@ -9,7 +9,7 @@
 from __future__ import annotations
 
 from symnn.codegen import KernelSpec, Output, elementwise, register
-from symnn.derive.topics_nn import softmax_symbols
+from symnn.derive.topics.softmax import softmax_symbols
 from symnn.kernels import derived
 from symnn.ops.functions import heaviside_form
 from symnn.ops.softmax import (LS, K, M, N, P, Y, Z, j, log_softmax_expr, loss, loss_from_log_expr, n,

@@ -13,7 +13,7 @@ generator collapses them and turns the range guards into loop bounds:
                   over max(0, p − k_h + 1) ≤ i ≤ min(p, H − k_h) (and likewise j)
 
 Stride, padding and channels extend these definitions (the layer below). The derivations are
-`symnn derive conv2d` and `conv2d-layer` (derive/topics_nn.py); the kernels symnn/kernels/conv2d.py.
+`symnn derive conv2d` and `conv2d-layer` (derive/topics/conv2d.py); the kernels symnn/kernels/conv2d.py.
 """
 from __future__ import annotations
 
@@ -55,7 +55,7 @@ def grad_wrt_input() -> sp.Expr:
 #     Y[t, f, i, j] = Σ_c Σ_m Σ_n X[t, c, s·i + m, s·j + n] K[f, c, m, n] + b[f]
 #
 # with i ∈ [0, ⌊(H − k_h)/s⌋], j ∈ [0, ⌊(W − k_w)/s⌋]. The gradients are the results of the
-# verified derivation `symnn derive conv2d-layer` (symnn/derive/topics_nn.py).
+# verified derivation `symnn derive conv2d-layer` (symnn/derive/topics/conv2d.py).
 t, c, f = sp.symbols("t c f", integer=True)
 t_, c_, f_ = sp.symbols("t' c' f'", integer=True)      # the element a gradient is taken at
 N, C, F = sp.symbols("N C F", integer=True, positive=True)

@@ -9,7 +9,7 @@ b[p] and A[t, q]; the Kronecker deltas collapse into
     ∂L/∂W[p, q] = Σ_s G[s, p] A[s, q]   (BP4)     ∂L/∂b[p] = Σ_s G[s, p]   (BP3)
     ∂L/∂A[t, q] = Σ_j G[t, j] W[j, q]   (the (w)ᵀ δ of BP2)
 
-The derivation is `symnn derive dense` (derive/topics_nn.py); its kernels are symnn/kernels/dense.py.
+The derivation is `symnn derive dense` (derive/topics/dense.py); its kernels are symnn/kernels/dense.py.
 """
 from __future__ import annotations
 

@@ -1,0 +1,95 @@
+"""The registry behind `symnn derive TOPIC`: each topic builds a Derivation step by step.
+
+One module per op or topic, named as the op is named at every stage (symnn/ops/dense.py,
+derive/topics/dense.py, symnn/kernels/dense.py): neuron, activations, costs, gradient_descent,
+expression, backprop, dense, conv2d, pool, flatten, softmax. A module registers its topics with
+`@topic(name, summary)`; importing this package imports every module, so TOPICS is complete."""
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import sympy as sp
+
+from symnn.derive.derivation import Derivation
+from symnn.derive.steps import detail_level
+from symnn.errors import DerivationError, InputError, unknown
+
+TOPICS: dict[str, tuple[Callable[..., Derivation], str]] = {}
+
+
+def topic(name: str, summary: str):
+    def register(func):
+        TOPICS[name] = (func, summary)
+        return func
+    return register
+
+
+def named(text: str, latex: str, **assumptions) -> sp.Symbol:
+    """A symbol that prints as `text` (unicode, e.g. π_0) and as `latex` in LaTeX (\\pi_{0})."""
+    cls = type("NamedSymbol", (sp.Symbol,), {"_latex": lambda self, printer, tex=latex: tex})
+    return cls(text, **assumptions)
+
+
+def derive(topic: "str | sp.Expr", verify: bool = True, timeout: float | None = None,
+           detail: str | None = None, **options) -> "Derivation":
+    """Derive a topic step by step (see `symnn derive --list`) and check every step with SymPy.
+
+    `topic` may also be a SymPy expression: `derive(x**2 * sp.sin(x), wrt=x)`. A derivation of
+    a user's expression (`expr=`) stops after `timeout` seconds (default 20; 0 or None for the
+    built-in topics: no limit). `detail` is "brief", "normal" (default) or "full"."""
+    from symnn.limits import DEFAULT_TIMEOUT, time_limit
+    if isinstance(topic, sp.Basic):
+        options["expr"], topic = topic, "expression"
+    if not isinstance(topic, str):
+        raise InputError(f"derive() takes a topic name or a SymPy expression, not "
+                         f"{type(topic).__name__}; topics: " + ", ".join(sorted(TOPICS)))
+    key = topic.lower().replace("_", "-")
+    if key not in TOPICS:
+        raise unknown("topic", topic, TOPICS)
+    func = TOPICS[key][0]
+    options = {k: v for k, v in options.items() if v is not None}
+    user = "expr" in options
+    if timeout is None and user:
+        timeout = DEFAULT_TIMEOUT
+    _check_timeout(timeout)
+    with time_limit(timeout, "the derivation"), detail_level(detail):
+        try:
+            d = func(**options)
+        except TypeError as exc:
+            if not user or "argument" in str(exc):
+                raise InputError(f"topic {key!r} does not take these options: {exc}") from None
+            raise _unreadable(exc) from None
+        except (ValueError, NotImplementedError, RecursionError, ZeroDivisionError, OverflowError,
+                AttributeError) as exc:
+            if not user or isinstance(exc, InputError):
+                raise
+            raise _unreadable(exc) from None
+        return d.verify() if verify else d
+
+
+def _check_timeout(timeout) -> None:
+    if timeout is not None and (isinstance(timeout, bool) or not isinstance(timeout, (int, float))
+                                or not timeout >= 0 or timeout == float("inf")):
+        raise InputError(f"timeout must be a number of seconds >= 0 (0: no limit), not {timeout!r}")
+
+
+def _unreadable(exc: Exception) -> DerivationError:
+    """SymPy failing on a user's expression: one line, the reason's first line."""
+    reason = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:120]
+    if isinstance(exc, RecursionError):
+        reason = "it nests too deeply"
+    return DerivationError(f"symnn cannot derive this expression: {reason}")
+
+
+# Every topic module registers its topics on import (after topic, named and derive: they use them).
+from symnn.derive.topics import (activations, backprop, conv2d, costs, dense, expression,  # noqa: E402, F401, I001
+                                 flatten, gradient_descent, neuron, pool, softmax)
+
+# `symnn derive --list` shows the topics in this order; a topic not named here comes after them.
+LISTING = ("neuron", "activation", "cost", "gradient-descent", "cost-functions", "expression", "backprop",
+           "dense", "conv2d", "conv2d-layer", "maxpool", "avgpool", "flatten", "softmax-cross-entropy", "relu",
+           "sigmoid-cross-entropy")
+_listed = sorted(TOPICS.items(), key=lambda item: LISTING.index(item[0]) if item[0] in LISTING else len(LISTING))
+TOPICS.clear()
+TOPICS.update(_listed)
+del _listed
