@@ -12,8 +12,25 @@ from symnn.codegen import KernelSpec, Output, elementwise, register
 from symnn.derive.topics.softmax import softmax_symbols
 from symnn.kernels import derived
 from symnn.ops.functions import heaviside_form
-from symnn.ops.softmax import (LS, K, M, N, P, Y, Z, j, log_softmax_expr, loss, loss_from_log_expr, n,
-                               row_max_expr, stable_softmax_expr, t, y, yhat)
+from symnn.ops.softmax import (
+    LS,
+    K,
+    M,
+    N,
+    P,
+    Y,
+    Z,
+    j,
+    log_softmax_expr,
+    loss,
+    loss_from_log_expr,
+    n,
+    row_max_expr,
+    stable_softmax_expr,
+    t,
+    y,
+    yhat,
+)
 
 
 @register("softmax.row_max")
