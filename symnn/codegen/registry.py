@@ -8,9 +8,10 @@
     build(spec)                          # -> Kernel for a spec made on the fly (not registered)
 
 Factories live in the modules of the stages that own kernels (symnn.KERNEL_PROVIDERS: the
-kernels and vision stages), imported when the names are listed or an unknown name is asked for. A warm start (a second process) finds a registered kernel through
-the cache index, keyed by the name and a fingerprint of every symnn source file, without
-importing the provider or running its factory.
+kernels and vision stages), imported when the names are listed or an unknown name is asked
+for. A warm start (a second process) finds a registered kernel through the cache index, keyed
+by the name and a fingerprint of every symnn source file, without importing the provider or
+running its factory.
 """
 from __future__ import annotations
 
