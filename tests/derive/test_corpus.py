@@ -13,7 +13,7 @@ import pytest
 
 from symnn.errors import SymnnError
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 PROBLEMS = json.loads((ROOT / "tests" / "corpus" / "derivatives.json").read_text(encoding="utf-8"))
 
 
