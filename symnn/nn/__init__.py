@@ -3,9 +3,9 @@ from typing import Any
 
 from symnn.nn.layers import (ACTIVATION_LAYERS, Activation, Dense, LeakyReLU, ReLU, Sigmoid, Softplus, Tanh,
                              Threshold, activation_layer, activation_names, layer_class)
-from symnn.nn.losses import CrossEntropy, Quadratic, get_loss
+from symnn.nn.losses import CrossEntropy, Quadratic, SoftmaxCrossEntropy, get_loss
 from symnn.nn.model import Sequential
-from symnn.nn.cnn_layers import AvgPool2D, Conv2D, Flatten, MaxPool2D, SoftmaxCrossEntropy  # noqa: E402
+from symnn.nn.cnn_layers import AvgPool2D, Conv2D, Flatten, MaxPool2D  # noqa: E402
 
 __all__ = ["Sequential", "Dense", "Sigmoid", "Tanh", "ReLU", "LeakyReLU", "Softplus", "Threshold",
            "Activation", "activation_layer", "activation_names", "ACTIVATION_LAYERS", "Quadratic", "CrossEntropy", "get_loss",

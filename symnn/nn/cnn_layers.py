@@ -1,4 +1,4 @@
-"""Layers of a convolutional network, and the softmax/cross-entropy loss, on generated kernels.
+"""Layers of a convolutional network on generated kernels.
 
 Inputs are batches shaped (N, C, H, W). Every forward and backward number comes from a kernel
 generated from a verified derivation (`symnn codegen list`):
@@ -9,10 +9,9 @@ generated from a verified derivation (`symnn codegen list`):
     MaxPool2D           maxpool.forward (values and switches) / maxpool.backward (`symnn derive maxpool`)
     AvgPool2D           avgpool.forward / avgpool.backward (`symnn derive avgpool`)
     Flatten             flatten.forward / flatten.backward (`symnn derive flatten`)
-    SoftmaxCrossEntropy softmax.row_max, softmax.forward, log_softmax.forward,
-                        softmax_cross_entropy.loss / .grad (`symnn derive softmax-cross-entropy`)
 
-ReLU() (symnn.nn.layers) works on (N, C, H, W) too: it is element-wise.
+ReLU() (symnn.nn.layers) works on (N, C, H, W) too: it is element-wise. The softmax/cross-entropy
+loss is symnn.nn.losses.SoftmaxCrossEntropy.
 
 The training loop (train_forward / train_backward) calls the same kernels specialised to the
 layer's window size and stride (symnn.codegen.specialise.specialised: 'conv2d.layer_forward[k_h=3,k_w=3,s=1]'),
@@ -24,8 +23,8 @@ from __future__ import annotations
 import numpy as np
 
 from symnn.errors import InputError
-from symnn.nn.layers import Layer, Shape, WeightedLayer, Workspace, _kernel, check_weights_memory, positive_int
-from symnn.nn.losses import Loss
+from symnn.nn.layers import Layer, Shape, WeightedLayer, Workspace, check_weights_memory, generated_kernel, positive_int
+from symnn.nn.losses import SoftmaxCrossEntropy  # noqa: F401  (its home before symnn.nn.losses)
 
 
 def _specialised(name: str, kh: int, kw: int, s: int, fastmath: bool = False):
@@ -76,9 +75,13 @@ class Conv2D(WeightedLayer):
                              f"Conv2D({in_channels}, {out_channels}, {kernel_size})'s weights")
         self.weight = np.zeros((self.out_channels, self.in_channels, *self.kernel_size))
         self.bias = np.zeros(self.out_channels)
+        self.reset()
+
+    def reset(self) -> None:
         self.grads = {}
         self._k = self._tk = None
         self._padded: dict[tuple, np.ndarray] = {}
+        self.x_shape = self.x_pad = None
 
     @property
     def fan_in(self) -> int:
@@ -87,7 +90,7 @@ class Conv2D(WeightedLayer):
     @property
     def kernels(self):
         if self._k is None:
-            self._k = tuple(_kernel(f"conv2d.layer_{n}")
+            self._k = tuple(generated_kernel(f"conv2d.layer_{n}")
                             for n in ("forward", "grad_kernel", "grad_bias", "grad_input"))
         return self._k
 
@@ -148,8 +151,8 @@ class Conv2D(WeightedLayer):
 
     def backward(self, delta: np.ndarray) -> np.ndarray:
         _, grad_kernel, grad_bias, grad_input = self.kernels
-        n, _, h, w = self._saved("x_shape")
-        delta = self._check_delta(delta, (n, *self.out_shape((self.in_channels, h, w))))
+        n, _, h, w = self.saved("x_shape")
+        delta = self.check_delta(delta, (n, *self.out_shape((self.in_channels, h, w))))
         self.grads = {"weight": grad_kernel(delta, self.x_pad, self.weight, self.stride),
                       "bias": grad_bias(delta)}
         return np.ascontiguousarray(self._crop(grad_input(delta, self.weight, self.x_pad, self.stride)))
@@ -175,6 +178,36 @@ class Conv2D(WeightedLayer):
         grad_input.dispatcher(delta, self.weight, self.x_pad, self.stride, dx_pad)
         return self._crop(dx_pad) if self.padding == 0 else np.ascontiguousarray(self._crop(dx_pad))
 
+    def epoch_forward(self, w, n: int, x: str, shape: Shape) -> tuple[str, Shape]:
+        K, b = w.param(self.weight, f"K{n}"), w.param(self.bias, f"b{n}")
+        P, (c, h, wd) = self.padding, shape
+        src = x
+        if P:
+            src = w.buffer(f"xpad{n}", (c, h + 2 * P, wd + 2 * P))
+            w.emit(f"{src}[:, :, {P}:{P + h}, {P}:{P + wd}] = {x}  # the zero frame (padding {P})")
+        ho, wo = self.output_shape(h, wd)
+        y = w.buffer(f"y{n}", (self.out_channels, ho, wo))
+        w.call(self.train_kernels[0], src, K, b, self.stride, y)
+        return y, (self.out_channels, ho, wo)
+
+    def epoch_backward(self, w, n: int, x: str, shape: Shape, delta: str, need: bool) -> str | None:
+        _, grad_kernel, grad_bias, grad_input = self.train_kernels
+        P, (c, h, wd) = self.padding, shape
+        src = f"xpad{n}" if P else x
+        dK, db = w.buffer(f"dK{n}", self.weight.shape, False), w.buffer(f"db{n}", self.bias.shape, False)
+        w.call(grad_kernel, delta, src, f"K{n}", self.stride, dK)
+        w.call(grad_bias, delta, db)
+        w.updates += [(f"K{n}", dK), (f"b{n}", db)]
+        if not need:
+            return None
+        dxpad = w.buffer(f"dxpad{n}", (c, h + 2 * P, wd + 2 * P))
+        w.call(grad_input, delta, f"K{n}", src, self.stride, dxpad)
+        if not P:
+            return dxpad
+        dx = w.buffer(f"dx{n}", shape)
+        w.emit(f"{dx}[:, :, :, :] = {dxpad}[:, :, {P}:{P + h}, {P}:{P + wd}]  # crop the frame off")
+        return dx
+
     def __repr__(self) -> str:
         k = self.kernel_size[0] if self.kernel_size[0] == self.kernel_size[1] else self.kernel_size
         extra = (f", stride={self.stride}" if self.stride != 1 else "") + \
@@ -190,13 +223,17 @@ class _Pool(Layer):
         self.stride = self.size[0] if stride is None else positive_int(stride, f"{type(self).__name__} stride")
         if stride is None and self.size[0] != self.size[1]:
             raise InputError(f"{type(self).__name__}({size!r}): give stride= for a non-square window")
+        self.reset()
+
+    def reset(self) -> None:
         self.grads = {}
         self._k = self._tk = None
+        self.x = None
 
     @property
     def kernels(self):
         if self._k is None:
-            self._k = (_kernel(f"{self.kind}.forward"), _kernel(f"{self.kind}.backward"))
+            self._k = (generated_kernel(f"{self.kind}.forward"), generated_kernel(f"{self.kind}.backward"))
         return self._k
 
     @property
@@ -242,7 +279,7 @@ class MaxPool2D(_Pool):
         return y
 
     def backward(self, delta: np.ndarray) -> np.ndarray:
-        delta = self._check_delta(delta, self._saved("switch").shape)
+        delta = self.check_delta(delta, self.saved("switch").shape)
         return self.kernels[1](delta, self.switch, self.x, *self.size, self.stride)
 
     def train_forward(self, x: np.ndarray, ws: Workspace) -> np.ndarray:
@@ -257,6 +294,21 @@ class MaxPool2D(_Pool):
         self.train_kernels[1].dispatcher(delta, self.switch, self.x, *self.size, self.stride, dx)
         return dx
 
+    def reset(self) -> None:
+        super().reset()
+        self.switch = None
+
+    def epoch_forward(self, w, n: int, x: str, shape: Shape) -> tuple[str, Shape]:
+        out = self.out_shape(shape)
+        y, switch = w.buffer(f"y{n}", out), w.buffer(f"switch{n}", out)
+        w.call(self.train_kernels[0], x, *self.size, self.stride, y, switch)
+        return y, out
+
+    def epoch_backward(self, w, n: int, x: str, shape: Shape, delta: str, need: bool) -> str:
+        dx = w.buffer(f"dx{n}", shape)
+        w.call(self.train_kernels[1], delta, f"switch{n}", x, *self.size, self.stride, dx)
+        return dx
+
 
 class AvgPool2D(_Pool):
     """The mean of each window; the backward pass shares δ equally over it."""
@@ -268,7 +320,7 @@ class AvgPool2D(_Pool):
         return self.kernels[0](x, *self.size, self.stride)
 
     def backward(self, delta: np.ndarray) -> np.ndarray:
-        delta = self._check_delta(delta, self._out(self._saved("x")))
+        delta = self.check_delta(delta, self._out(self.saved("x")))
         return self.kernels[1](delta, self.x, *self.size, self.stride)
 
     def train_forward(self, x: np.ndarray, ws: Workspace) -> np.ndarray:
@@ -282,18 +334,33 @@ class AvgPool2D(_Pool):
         self.train_kernels[1].dispatcher(delta, self.x, *self.size, self.stride, dx)
         return dx
 
+    def epoch_forward(self, w, n: int, x: str, shape: Shape) -> tuple[str, Shape]:
+        out = self.out_shape(shape)
+        y = w.buffer(f"y{n}", out)
+        w.call(self.train_kernels[0], x, *self.size, self.stride, y)
+        return y, out
+
+    def epoch_backward(self, w, n: int, x: str, shape: Shape, delta: str, need: bool) -> str:
+        dx = w.buffer(f"dx{n}", shape)
+        w.call(self.train_kernels[1], delta, x, *self.size, self.stride, dx)
+        return dx
+
 
 class Flatten(Layer):
     """(N, C, H, W) -> (N, C·H·W), row-major; backward: the inverse index map."""
 
     def __init__(self):
+        self.reset()
+
+    def reset(self) -> None:
         self.grads = {}
         self._k = None
+        self.x = None
 
     @property
     def kernels(self):
         if self._k is None:
-            self._k = (_kernel("flatten.forward"), _kernel("flatten.backward"))
+            self._k = (generated_kernel("flatten.forward"), generated_kernel("flatten.backward"))
         return self._k
 
     def out_shape(self, shape: Shape) -> Shape:
@@ -306,8 +373,8 @@ class Flatten(Layer):
         return self.kernels[0](x)
 
     def backward(self, delta: np.ndarray) -> np.ndarray:
-        x = self._saved("x")
-        delta = self._check_delta(delta, (len(x), int(np.prod(x.shape[1:]))))
+        x = self.saved("x")
+        delta = self.check_delta(delta, (len(x), int(np.prod(x.shape[1:]))))
         return self.kernels[1](delta, self.x)
 
     def train_forward(self, x: np.ndarray, ws: Workspace) -> np.ndarray:
@@ -321,41 +388,12 @@ class Flatten(Layer):
         self.kernels[1].dispatcher(delta, self.x, dx)
         return dx
 
+    def epoch_forward(self, w, n: int, x: str, shape: Shape) -> tuple[str, Shape]:
+        y = w.buffer(f"y{n}", (int(np.prod(shape)),))
+        w.call(self.kernels[0], x, y)
+        return y, (int(np.prod(shape)),)
 
-class SoftmaxCrossEntropy(Loss):
-    """Mean over the batch of −Σ_j y_j log softmax(z)_j, on the logits z of the last layer;
-    integer labels become one-hot rows. Its gradient is (softmax(z) − y)/N."""
-    name = "softmax-cross-entropy"
-
-    @property
-    def kernels(self):
-        if self._k is None:
-            self._k = tuple(_kernel(n) for n in ("softmax.row_max", "softmax.forward",
-                                                 "softmax_cross_entropy.loss", "softmax_cross_entropy.grad",
-                                                 "log_softmax.forward"))
-        return self._k
-
-    def probabilities(self, z: np.ndarray) -> np.ndarray:
-        row_max, softmax = self.kernels[:2]
-        return softmax(z, row_max(z))
-
-    def log_probabilities(self, z: np.ndarray) -> np.ndarray:
-        """log softmax(z), computed directly (finite even where softmax(z) rounds to 0)."""
-        return self.kernels[4](z, self.kernels[0](z))
-
-    def value(self, z: np.ndarray, Y: np.ndarray) -> float:
-        """Mean over the batch of −Σ_j Y_j log softmax(z)_j, from the log-softmax kernel."""
-        return float(self.kernels[2](self.log_probabilities(z), Y).sum() / len(z))
-
-    def gradient(self, z: np.ndarray, Y: np.ndarray) -> np.ndarray:
-        return self.kernels[3](self.probabilities(z), Y, float(len(z)))
-
-    def train_gradient(self, z: np.ndarray, Y: np.ndarray, ws) -> np.ndarray:
-        row_max, softmax, _, grad, _ = self.kernels
-        m = ws.get_buffer(self, "max", (len(z),))
-        p = ws.get_buffer(self, "p", z.shape)
-        out = ws.get_buffer(self, "grad", z.shape)
-        row_max.dispatcher(z, m)
-        softmax.dispatcher(z, m, p)
-        grad.dispatcher(p.reshape(-1), Y.reshape(-1), float(len(z)), out.reshape(-1))
-        return out
+    def epoch_backward(self, w, n: int, x: str, shape: Shape, delta: str, need: bool) -> str:
+        dx = w.buffer(f"dx{n}", shape)
+        w.call(self.kernels[1], delta, x, dx)
+        return dx

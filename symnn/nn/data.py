@@ -140,11 +140,11 @@ def _digits_split(seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.nda
             return split
         if problem is not None:
             _repair(path, problem)
-        if _split_in_child(seed, path):  # scikit-learn's ~100 MB stay out of this process
+        if _split_in_child(seed, path):  # scikit-learn stays out of this process
             split, _ = _read_split(path)
             if split is not None:
                 return split
-    return _split_with_sklearn(seed, path)
+    return split_with_sklearn(seed, path)
 
 
 # what a cached split holds: name -> (shape, dtype kind); X in [0, 1], y in 0..9
@@ -203,7 +203,7 @@ def _split_in_child(seed: int, path) -> bool:
     from pathlib import Path
     root = str(Path(__file__).resolve().parents[2])
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [root, os.environ.get("PYTHONPATH")]))}
-    code = "import sys; from symnn.nn.data import _split_with_sklearn; _split_with_sklearn(int(sys.argv[1]), sys.argv[2])"
+    code = "import sys; from symnn.nn.data import split_with_sklearn; split_with_sklearn(int(sys.argv[1]), sys.argv[2])"
     try:
         run = subprocess.run([sys.executable, "-c", code, str(seed), str(path)], env=env,
                              capture_output=True, timeout=300)
@@ -212,8 +212,9 @@ def _split_in_child(seed: int, path) -> bool:
     return run.returncode == 0 and Path(path).exists()
 
 
-def _split_with_sklearn(seed: int, path=None):
-    """The split itself (scikit-learn), saved to `path` when given."""
+def split_with_sklearn(seed: int, path=None):
+    """The digits split itself, by scikit-learn (the child process of the cached split runs
+    it); saved to `path` when given."""
     from pathlib import Path
     from sklearn.datasets import load_digits
     from sklearn.model_selection import train_test_split

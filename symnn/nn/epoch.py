@@ -2,12 +2,13 @@
 the same generated kernels that `train_step` calls from Python — forward, ∂C/∂ŷ, backward and
 the SGD update — on buffers allocated once per fit.
 
-For small nets the Python between kernel calls (a few microseconds per call, ~30 calls per
-batch for the digits CNN) costs as much as the kernels. The driver written here holds no
-arithmetic of its own: it gathers the batch, frames padded inputs with zeros and calls kernels
+It takes the Python out from between the kernel calls of a batch. The driver written here holds
+no arithmetic of its own: it gathers the batch, frames padded inputs with zeros and calls kernels
 whose sources `symnn codegen show NAME` prints; its own source is `symnn codegen show
-epoch.<layers>.<loss>`. Dense/activation stacks use the faster per-sample fused kernel
-(symnn.nn.fused) instead.
+epoch.<layers>.<loss>`. Each layer writes its own lines (`epoch_forward`, `epoch_backward`,
+see symnn.nn.layers) and the loss writes its gradient's (`epoch_gradient`); a net with a layer
+that writes none is not compilable. Small Dense/activation stacks use the per-sample fused
+kernel (symnn.nn.fused) instead.
 """
 from __future__ import annotations
 
@@ -47,126 +48,20 @@ class EpochWriter:
     def call(self, k, *args) -> None:
         self.emit(f"{self.kernel(k)}({', '.join(map(str, args))})  # {k.name}")
 
-
-def _flat(name: str) -> str:
-    return f"{name}.reshape(-1)"
-
-
-# -- what each layer writes: forward returns (output variable, per-sample shape) ------------------
-def _forward(layer, n: int, w: EpochWriter, x: str, shape: tuple) -> tuple[str, tuple]:
-    from symnn.nn.cnn_layers import AvgPool2D, Conv2D, Flatten, MaxPool2D
-    from symnn.nn.layers import Activation, Dense
-    if isinstance(layer, Dense):
-        W, b = w.param(layer.weight, f"W{n}"), w.param(layer.bias, f"b{n}")
-        z = w.buffer(f"z{n}", (layer.n_out,))
-        w.call(layer.train_kernels[0], x, W, b, z)
-        return z, (layer.n_out,)
-    if isinstance(layer, Activation):
-        a = w.buffer(f"a{n}", shape)
-        w.call(layer.kernels[0], _flat(x), _flat(a))
-        return a, shape
-    if isinstance(layer, Conv2D):
-        K, b = w.param(layer.weight, f"K{n}"), w.param(layer.bias, f"b{n}")
-        P, (c, h, wd) = layer.padding, shape
-        src = x
-        if P:
-            src = w.buffer(f"xpad{n}", (c, h + 2 * P, wd + 2 * P))
-            w.emit(f"{src}[:, :, {P}:{P + h}, {P}:{P + wd}] = {x}  # the zero frame (padding {P})")
-        ho, wo = layer.output_shape(h, wd)
-        y = w.buffer(f"y{n}", (layer.out_channels, ho, wo))
-        w.call(layer.train_kernels[0], src, K, b, layer.stride, y)
-        return y, (layer.out_channels, ho, wo)
-    if isinstance(layer, (MaxPool2D, AvgPool2D)):
-        c, h, wd = shape
-        (kh, kw), s = layer.size, layer.stride
-        out = (c, (h - kh) // s + 1, (wd - kw) // s + 1)
-        y = w.buffer(f"y{n}", out)
-        if isinstance(layer, MaxPool2D):
-            w.call(layer.train_kernels[0], x, kh, kw, s, y, w.buffer(f"switch{n}", out))
-        else:
-            w.call(layer.train_kernels[0], x, kh, kw, s, y)
-        return y, out
-    if isinstance(layer, Flatten):
-        y = w.buffer(f"y{n}", (int(np.prod(shape)),))
-        w.call(layer.kernels[0], x, y)
-        return y, (int(np.prod(shape)),)
-    raise TypeError(type(layer).__name__)
-
-
-def _backward(layer, n: int, w: EpochWriter, x: str, shape: tuple, delta: str, need: bool) -> str | None:
-    """Fill the layer's gradients; return ∂C/∂(its input) when `need`."""
-    from symnn.nn.cnn_layers import AvgPool2D, Conv2D, Flatten, MaxPool2D
-    from symnn.nn.layers import Activation, Dense
-    if isinstance(layer, Dense):
-        _, grad_weight, grad_bias, grad_input = layer.train_kernels
-        dW, db = w.buffer(f"dW{n}", layer.weight.shape, False), w.buffer(f"db{n}", layer.bias.shape, False)
-        w.call(grad_weight, delta, x, dW)
-        w.call(grad_bias, delta, db)
-        w.updates += [(f"W{n}", dW), (f"b{n}", db)]
-        if not need:
-            return None
-        dA = w.buffer(f"dA{n}", shape)
-        w.call(grad_input, delta, f"W{n}", dA)
-        return dA
-    if isinstance(layer, Activation):
-        out = w.buffer(f"delta{n}", shape)
-        w.call(layer.kernels[1], _flat(delta), _flat(x), _flat(out))
-        return out
-    if isinstance(layer, Conv2D):
-        _, grad_kernel, grad_bias, grad_input = layer.train_kernels
-        P, (c, h, wd) = layer.padding, shape
-        src = f"xpad{n}" if P else x
-        dK, db = w.buffer(f"dK{n}", layer.weight.shape, False), w.buffer(f"db{n}", layer.bias.shape, False)
-        w.call(grad_kernel, delta, src, f"K{n}", layer.stride, dK)
-        w.call(grad_bias, delta, db)
-        w.updates += [(f"K{n}", dK), (f"b{n}", db)]
-        if not need:
-            return None
-        dxpad = w.buffer(f"dxpad{n}", (c, h + 2 * P, wd + 2 * P))
-        w.call(grad_input, delta, f"K{n}", src, layer.stride, dxpad)
-        if not P:
-            return dxpad
-        dx = w.buffer(f"dx{n}", shape)
-        w.emit(f"{dx}[:, :, :, :] = {dxpad}[:, :, {P}:{P + h}, {P}:{P + wd}]  # crop the frame off")
-        return dx
-    if isinstance(layer, (MaxPool2D, AvgPool2D)):
-        (kh, kw), s = layer.size, layer.stride
-        dx = w.buffer(f"dx{n}", shape)
-        if isinstance(layer, MaxPool2D):
-            w.call(layer.train_kernels[1], delta, f"switch{n}", x, kh, kw, s, dx)
-        else:
-            w.call(layer.train_kernels[1], delta, x, kh, kw, s, dx)
-        return dx
-    if isinstance(layer, Flatten):
-        dx = w.buffer(f"dx{n}", shape)
-        w.call(layer.kernels[1], delta, x, dx)
-        return dx
-    raise TypeError(type(layer).__name__)
-
-
-def _loss_gradient(loss, w: EpochWriter, yhat: str, shape: tuple) -> str:
-    from symnn.nn.cnn_layers import SoftmaxCrossEntropy
-    g = w.buffer("grad", shape)
-    if isinstance(loss, SoftmaxCrossEntropy):
-        row_max, softmax, _, grad = loss.kernels[:4]
-        mx, p = w.buffer("row_max", ()), w.buffer("p", shape)
-        w.call(row_max, yhat, mx)
-        w.call(softmax, yhat, mx, p)
-        w.call(grad, _flat(p), _flat("yb"), "float(m)", _flat(g))
-    else:
-        w.call(loss.kernels[1], _flat(yhat), _flat("yb"), "float(m)", _flat(g))
-    return g
+    @staticmethod
+    def flat(name: str) -> str:
+        """The expression for buffer `name` seen as one flat vector."""
+        return f"{name}.reshape(-1)"
 
 
 # -- the module -----------------------------------------------------------------------------------
 def compilable(model) -> bool:
-    """True when every layer and the loss are ones the driver knows how to call."""
-    from symnn.nn.cnn_layers import AvgPool2D, Conv2D, Flatten, MaxPool2D, SoftmaxCrossEntropy
-    from symnn.nn.layers import Activation, Dense
-    from symnn.nn.losses import LOSSES
-    known = (Dense, Activation, Conv2D, MaxPool2D, AvgPool2D, Flatten)
-    return (all(isinstance(layer, known) for layer in model.layers)
-            and (isinstance(model.loss_fn, SoftmaxCrossEntropy) or model.loss_fn.name in LOSSES))
+    """True when every layer writes its own lines (epoch_forward, epoch_backward) and so does the
+    loss (epoch_gradient, or epoch_logit_gradient when it is computed from the logits)."""
+    layers = all(callable(getattr(layer, "epoch_forward", None)) and callable(getattr(layer, "epoch_backward", None))
+                 for layer in model.layers)
+    loss = "epoch_logit_gradient" if model.loss_fn.from_logits(model.layers) else "epoch_gradient"
+    return layers and callable(getattr(model.loss_fn, loss, None))
 
 
 def kernel_name(model, sample_shape: tuple) -> str:
@@ -184,20 +79,18 @@ def write(model, sample_shape: tuple) -> tuple[str, EpochWriter]:
     for n, layer in enumerate(model.layers):
         inputs.append(x)
         shapes.append(shape)
-        x, shape = _forward(layer, n, w, x, shape)
+        x, shape = layer.epoch_forward(w, n, x, shape)
     w.buffer("yb", shape)
     last = len(model.layers) - 1
     if model.loss_fn.from_logits(model.layers):     # ∂C/∂z = σ(z) − y: from the last layer's input
-        g = w.buffer("grad", shape)
-        w.call(model.loss_fn.logit_kernels[1], _flat(inputs[last]), _flat("yb"), "float(m)", _flat(g))
-        delta, last = g, last - 1
+        delta, last = model.loss_fn.epoch_logit_gradient(w, inputs[last], shape), last - 1
     else:
-        delta = _loss_gradient(model.loss_fn, w, x, shape)
+        delta = model.loss_fn.epoch_gradient(w, x, shape)
     for n in range(last, -1, -1):
-        delta = _backward(model.layers[n], n, w, inputs[n], shapes[n], delta, need=n > 0)
-    upd = w.kernel(_sgd())
+        delta = model.layers[n].epoch_backward(w, n, inputs[n], shapes[n], delta, need=n > 0)
+    upd, flat = w.kernel(_sgd()), w.flat
     for p, g in w.updates:
-        w.emit(f"{upd}({_flat(p)}, {_flat(g)}, eta, {_flat(p)})  # sgd.update: w ← w − η ∂C/∂w")
+        w.emit(f"{upd}({flat(p)}, {flat(g)}, eta, {flat(p)})  # sgd.update: w ← w − η ∂C/∂w")
     return _module_text(model, sample_shape, w), w
 
 
@@ -257,9 +150,9 @@ def is_compiled(model, sample_shape: tuple) -> bool:
 
 
 def worth_it(model, sample_shape: tuple, epochs: int, batches_per_epoch: int) -> bool:
-    """fit()'s choice when not told: the driver when it is already compiled, or when the run is
-    long enough to repay the one-time compilation (Numba links and optimises the ~20 kernels
-    into one function: ~10 s on a 2-core machine; it saves ~0.2 ms of Python per batch)."""
+    """fit()'s choice when not told: the driver when it is already compiled, or when the run has
+    at least AUTO_BATCHES batches, enough to repay the one-time compilation (Numba links and
+    optimises the kernels it calls into one function)."""
     return compilable(model) and (epochs * batches_per_epoch >= AUTO_BATCHES
                                   or is_compiled(model, sample_shape))
 

@@ -1,12 +1,12 @@
 """One generated kernel for a whole epoch of mini-batch SGD on a dense net (BP1–BP4 fused).
 
-Calling a kernel per layer per batch costs a few microseconds of dispatch each time; for the
-small nets people teach with that overhead is most of an epoch. This module prints one Numba
-function that runs the epoch: per sample, forward (z = W a + b, a = φ(z)), BP1 (δ^L = ∂C/∂a ⊙
-φ'(z^L)), BP2 (δ^l = (Wᵀ δ^(l+1)) ⊙ φ'(z^l)), BP3/BP4 accumulated over the mini-batch, then the
-update w ← w − η ∂C/∂w. The loop skeleton is the four equations of `symnn derive backprop`; every
-formula in it — φ, φ' (in course form, from the stored activation where the course writes it so),
-∂C/∂ŷ and the update — is printed from the same verified derivations as the per-layer kernels.
+Calling a kernel per layer per batch goes through Python's dispatch each time; this module
+instead prints one Numba function that runs the epoch: per sample, forward (z = W a + b,
+a = φ(z)), BP1 (δ^L = ∂C/∂a ⊙ φ'(z^L)), BP2 (δ^l = (Wᵀ δ^(l+1)) ⊙ φ'(z^l)), BP3/BP4 accumulated
+over the mini-batch, then the update w ← w − η ∂C/∂w. The loop skeleton is the four equations
+of `symnn derive backprop`; every formula in it — φ, φ' (in course form, from the stored
+activation where the course writes it so), ∂C/∂ŷ and the update — is printed from the same
+verified derivations as the per-layer kernels.
 The module lands in the kernel cache like every other kernel: `symnn codegen show
 mlp.epoch.sigmoid.quadratic.2` prints the source that trained the digits MLP.
 """
@@ -151,13 +151,12 @@ def _from_index(n_layers: int, activation: str, cost: str, fastmath: bool):
     return writer.open_entry(entry, lambda path, text, module: getattr(module, fn, None))
 
 
-FUSE_MAX_WEIGHTS = 20_000   # above this the per-sample loops lose to the batched BLAS path
+FUSE_MAX_WEIGHTS = 20_000   # larger nets train batch by batch, their matrix products through BLAS
 
 
 def fusable(model) -> tuple[int, str, str] | None:
-    """(layers, activation, cost) when the model is Dense/activation pairs with one activation,
-    small enough that per-sample loops beat matrix products (the digits MLP's 2,220 weights; an
-    MNIST-shaped 784-100-10 has 79,400 and trains faster batch by batch through BLAS)."""
+    """(layers, activation, cost) when the model is Dense/activation pairs with one activation
+    and at most FUSE_MAX_WEIGHTS weights (the digits MLP has 2,220); else None."""
     from symnn.nn.layers import Activation, Dense
     from symnn.nn.losses import LOSSES
     layers = model.layers

@@ -3,7 +3,14 @@
 A layer never differentiates anything at run time: it asks the kernel registry for the kernels
 its operation's derivation produced (`symnn codegen list`) and calls them. `forward` keeps what
 `backward` needs (the layer's input, or z); `backward(delta)` fills `grads` and returns the
-error for the layer below — Nielsen's δ.
+error for the layer below — Nielsen's δ. `reset()` drops what a layer cached.
+
+A layer the compiled epoch (symnn.nn.epoch) can call writes its own lines there:
+`epoch_forward(w, n, x, shape)` returns the name and per-sample shape of its output,
+`epoch_backward(w, n, x, shape, delta, need)` fills its gradient buffers and returns the name of
+∂C/∂(its input) (or None when `need` is False). `w` is the EpochWriter, `n` the layer's index,
+`x` the name of its input buffer and `shape` its per-sample shape. A layer without these methods
+trains through its per-layer kernels only.
 """
 from __future__ import annotations
 
@@ -17,7 +24,8 @@ from symnn.errors import InputError, unknown
 Shape = tuple[int, ...]   # the shape of one sample: (features,) or (C, H, W)
 
 
-def _kernel(name: str):
+def generated_kernel(name: str):
+    """The registered generated kernel called `name` (symnn.codegen is imported on first use)."""
     from symnn.codegen import kernel
     return kernel(name)
 
@@ -84,6 +92,10 @@ class Layer:
     def parameters(self) -> dict[str, np.ndarray]:
         return {}
 
+    def reset(self) -> None:
+        """Drop cached kernels, buffers, what forward kept for backward and the gradients; the
+        parameters stay. The base class caches nothing."""
+
     def init(self, rng: np.random.Generator) -> None:
         """Draw the initial parameters (lecture step 1: small, close to 0 but not 0)."""
 
@@ -114,14 +126,14 @@ class Layer:
     def parameter_shapes(self) -> dict[str, Shape]:
         return {}
 
-    def _saved(self, attr: str):
+    def saved(self, attr: str):
         """What forward kept for backward; an InputError when backward comes first."""
         value = getattr(self, attr, None)
         if value is None:
             raise InputError(f"{self!r}.backward needs a forward pass first (it uses what forward kept)")
         return value
 
-    def _check_delta(self, delta, shape: tuple) -> np.ndarray:
+    def check_delta(self, delta, shape: tuple) -> np.ndarray:
         """δ must have the shape of the last forward pass's output (no broadcasting, no reading past it)."""
         delta = np.asarray(delta)
         if delta.shape != tuple(shape):
@@ -163,8 +175,12 @@ class Dense(WeightedLayer):
         check_weights_memory(self.n_in * self.n_out + self.n_out, f"Dense({self.n_in}, {self.n_out})'s weights")
         self.weight = np.zeros((self.n_out, self.n_in))
         self.bias = np.zeros(self.n_out)
+        self.reset()
+
+    def reset(self) -> None:
         self.grads = {}
-        self._k = None
+        self._k = self._fk = None
+        self.a_prev = None
 
     @property
     def fan_in(self) -> int:
@@ -183,7 +199,8 @@ class Dense(WeightedLayer):
     @property
     def kernels(self):
         if self._k is None:
-            self._k = tuple(_kernel(f"dense.{n}") for n in ("forward", "grad_weight", "grad_bias", "grad_input"))
+            self._k = tuple(generated_kernel(f"dense.{n}")
+                            for n in ("forward", "grad_weight", "grad_bias", "grad_input"))
         return self._k
 
     @property
@@ -191,7 +208,7 @@ class Dense(WeightedLayer):
         """The training path's kernels: the same, or their fastmath compilation."""
         if not self.fastmath:
             return self.kernels
-        if getattr(self, "_fk", None) is None:
+        if self._fk is None:
             from symnn.codegen.specialise import specialised
             self._fk = tuple(specialised(f"dense.{n}", fastmath=True)
                              for n in ("forward", "grad_weight", "grad_bias", "grad_input"))
@@ -206,7 +223,7 @@ class Dense(WeightedLayer):
 
     def backward(self, delta: np.ndarray) -> np.ndarray:
         _, grad_weight, grad_bias, grad_input = self.kernels
-        delta = self._check_delta(delta, (len(self._saved("a_prev")), self.n_out))
+        delta = self.check_delta(delta, (len(self.saved("a_prev")), self.n_out))
         self.grads = {"weight": grad_weight(delta, self.a_prev), "bias": grad_bias(delta)}
         return grad_input(delta, self.weight)
 
@@ -229,6 +246,24 @@ class Dense(WeightedLayer):
         grad_input.dispatcher(delta, self.weight, dA)
         return dA
 
+    def epoch_forward(self, w, n: int, x: str, shape: Shape) -> tuple[str, Shape]:
+        W, b = w.param(self.weight, f"W{n}"), w.param(self.bias, f"b{n}")
+        z = w.buffer(f"z{n}", (self.n_out,))
+        w.call(self.train_kernels[0], x, W, b, z)
+        return z, (self.n_out,)
+
+    def epoch_backward(self, w, n: int, x: str, shape: Shape, delta: str, need: bool) -> str | None:
+        _, grad_weight, grad_bias, grad_input = self.train_kernels
+        dW, db = w.buffer(f"dW{n}", self.weight.shape, False), w.buffer(f"db{n}", self.bias.shape, False)
+        w.call(grad_weight, delta, x, dW)
+        w.call(grad_bias, delta, db)
+        w.updates += [(f"W{n}", dW), (f"b{n}", db)]
+        if not need:
+            return None
+        dA = w.buffer(f"dA{n}", shape)
+        w.call(grad_input, delta, f"W{n}", dA)
+        return dA
+
     def __repr__(self) -> str:
         return f"Dense({self.n_in}, {self.n_out})"
 
@@ -244,8 +279,12 @@ class Activation(Layer):
             self.name = activation_name(name)
         elif not self.name:
             raise InputError(f"Activation needs the activation's name, one of: {', '.join(activation_names())}")
+        self.reset()
+
+    def reset(self) -> None:
         self.grads = {}
         self._k = None
+        self.z = None
 
     def __repr__(self) -> str:
         cls = type(self)
@@ -254,7 +293,7 @@ class Activation(Layer):
     @property
     def kernels(self):
         if self._k is None:
-            self._k = (_kernel(f"{self.name}.forward"), _kernel(f"{self.name}.backward"))
+            self._k = (generated_kernel(f"{self.name}.forward"), generated_kernel(f"{self.name}.backward"))
         return self._k
 
     def forward(self, x: np.ndarray) -> np.ndarray:
@@ -262,7 +301,7 @@ class Activation(Layer):
         return self.kernels[0](x)
 
     def backward(self, delta: np.ndarray) -> np.ndarray:
-        return self.kernels[1](self._check_delta(delta, self._saved("z").shape), self.z)
+        return self.kernels[1](self.check_delta(delta, self.saved("z").shape), self.z)
 
     def train_forward(self, x: np.ndarray, ws: Workspace) -> np.ndarray:
         self.z = x
@@ -273,6 +312,16 @@ class Activation(Layer):
     def train_backward(self, delta: np.ndarray, ws: Workspace, need_input_grad: bool = True):
         out = ws.get_buffer(self, "delta", delta.shape)
         self.kernels[1].dispatcher(_flat(delta), _flat(self.z), _flat(out))
+        return out
+
+    def epoch_forward(self, w, n: int, x: str, shape: Shape) -> tuple[str, Shape]:
+        a = w.buffer(f"a{n}", shape)
+        w.call(self.kernels[0], w.flat(x), w.flat(a))
+        return a, shape
+
+    def epoch_backward(self, w, n: int, x: str, shape: Shape, delta: str, need: bool) -> str:
+        out = w.buffer(f"delta{n}", shape)
+        w.call(self.kernels[1], w.flat(delta), w.flat(x), w.flat(out))
         return out
 
 

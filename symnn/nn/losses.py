@@ -1,23 +1,39 @@
 """Losses: the mean over the batch of the per-sample cost, and its gradient — both kernels
-generated from the cost's derivation (`symnn derive cost-functions`)."""
+generated from the cost's derivation (`symnn derive cost-functions`).
+
+    Quadratic           quadratic.loss / .grad
+    CrossEntropy        cross-entropy.loss / .grad; from the logits sigmoid_cross_entropy.loss / .grad
+                        (`symnn derive sigmoid-cross-entropy`)
+    SoftmaxCrossEntropy softmax.row_max, softmax.forward, log_softmax.forward,
+                        softmax_cross_entropy.loss / .grad (`symnn derive softmax-cross-entropy`)
+
+A loss the compiled epoch (symnn.nn.epoch) can call writes its gradient's lines there itself
+(`epoch_gradient`, and `epoch_logit_gradient` when it is computed from the logits).
+"""
 from __future__ import annotations
 
 import numpy as np
 
 from symnn.errors import InputError, unknown
+from symnn.nn.layers import generated_kernel
 
 
 class Loss:
+    """Base class: the `<name>.loss` and `<name>.grad` kernels, applied output by output."""
+
     name = ""
 
     def __init__(self):
         self._k = None
 
+    def reset(self) -> None:
+        """Drop the cached kernels; they are looked up again on next use."""
+        self._k = None
+
     @property
     def kernels(self):
         if self._k is None:
-            from symnn.codegen import kernel
-            self._k = (kernel(f"{self.name}.loss"), kernel(f"{self.name}.grad"))
+            self._k = (generated_kernel(f"{self.name}.loss"), generated_kernel(f"{self.name}.grad"))
         return self._k
 
     def check_net(self, layers: list) -> None:
@@ -61,6 +77,10 @@ class Quadratic(Loss):
     """C = Σ ½(ŷ − y)², the lecture's cost."""
     name = "quadratic"
 
+    def epoch_gradient(self, w, yhat: str, shape: tuple) -> str:
+        """Write the compiled epoch's ∂(mean cost)/∂ŷ into a buffer `grad`; return its name."""
+        return _epoch_gradient(w, self.kernels, yhat, shape)
+
 
 class CrossEntropy(Loss):
     """C = −Σ [y ln ŷ + (1 − y) ln(1 − ŷ)], for sigmoid outputs ŷ = σ(z). A net computes it from z
@@ -78,12 +98,24 @@ class CrossEntropy(Loss):
         from symnn.nn.layers import Sigmoid
         return isinstance(layers[-1], Sigmoid)
 
+    def reset(self) -> None:
+        super().reset()
+        self._lk = None
+
     @property
     def logit_kernels(self):
         if getattr(self, "_lk", None) is None:
-            from symnn.codegen import kernel
-            self._lk = (kernel("sigmoid_cross_entropy.loss"), kernel("sigmoid_cross_entropy.grad"))
+            self._lk = (generated_kernel("sigmoid_cross_entropy.loss"), generated_kernel("sigmoid_cross_entropy.grad"))
         return self._lk
+
+    def epoch_gradient(self, w, yhat: str, shape: tuple) -> str:
+        """Write the compiled epoch's ∂(mean cost)/∂ŷ into a buffer `grad`; return its name."""
+        return _epoch_gradient(w, self.kernels, yhat, shape)
+
+    def epoch_logit_gradient(self, w, z: str, shape: tuple) -> str:
+        """Write the compiled epoch's ∂(mean cost)/∂z = (σ(z) − y)/m into a buffer `grad`, from the
+        last layer's input z; return its name."""
+        return _epoch_gradient(w, self.logit_kernels, z, shape)
 
     def logit_value(self, z: np.ndarray, Y: np.ndarray) -> float:
         """Mean over the batch of Σ_outputs [max(z, 0) − y z + ln(1 + e^(−|z|))]."""
@@ -97,6 +129,56 @@ class CrossEntropy(Loss):
         return _into_buffer(self, self.logit_kernels, z, Y, ws)
 
 
+class SoftmaxCrossEntropy(Loss):
+    """Mean over the batch of −Σ_j y_j log softmax(z)_j, on the logits z of the last layer;
+    integer labels become one-hot rows. Its gradient is (softmax(z) − y)/N."""
+    name = "softmax-cross-entropy"
+
+    @property
+    def kernels(self):
+        if self._k is None:
+            self._k = tuple(generated_kernel(n) for n in ("softmax.row_max", "softmax.forward",
+                                                          "softmax_cross_entropy.loss", "softmax_cross_entropy.grad",
+                                                          "log_softmax.forward"))
+        return self._k
+
+    def probabilities(self, z: np.ndarray) -> np.ndarray:
+        row_max, softmax = self.kernels[:2]
+        return softmax(z, row_max(z))
+
+    def log_probabilities(self, z: np.ndarray) -> np.ndarray:
+        """log softmax(z), computed directly (finite even where softmax(z) rounds to 0)."""
+        return self.kernels[4](z, self.kernels[0](z))
+
+    def value(self, z: np.ndarray, Y: np.ndarray) -> float:
+        """Mean over the batch of −Σ_j Y_j log softmax(z)_j, from the log-softmax kernel."""
+        return float(self.kernels[2](self.log_probabilities(z), Y).sum() / len(z))
+
+    def gradient(self, z: np.ndarray, Y: np.ndarray) -> np.ndarray:
+        return self.kernels[3](self.probabilities(z), Y, float(len(z)))
+
+    def train_gradient(self, z: np.ndarray, Y: np.ndarray, ws) -> np.ndarray:
+        row_max, softmax, _, grad, _ = self.kernels
+        m = ws.get_buffer(self, "max", (len(z),))
+        p = ws.get_buffer(self, "p", z.shape)
+        out = ws.get_buffer(self, "grad", z.shape)
+        row_max.dispatcher(z, m)
+        softmax.dispatcher(z, m, p)
+        grad.dispatcher(p.reshape(-1), Y.reshape(-1), float(len(z)), out.reshape(-1))
+        return out
+
+    def epoch_gradient(self, w, z: str, shape: tuple) -> str:
+        """Write the compiled epoch's lines for p = softmax(z) and (p − y)/m into a buffer `grad`;
+        return its name."""
+        g = w.buffer("grad", shape)
+        row_max, softmax, _, grad = self.kernels[:4]
+        mx, p = w.buffer("row_max", ()), w.buffer("p", shape)
+        w.call(row_max, z, mx)
+        w.call(softmax, z, mx, p)
+        w.call(grad, w.flat(p), w.flat("yb"), "float(m)", w.flat(g))
+        return g
+
+
 LOSSES: dict[str, type[Loss]] = {"quadratic": Quadratic, "cross-entropy": CrossEntropy}
 
 
@@ -106,7 +188,6 @@ def get_loss(loss: "str | Loss") -> Loss:
     key = str(loss).lower().replace("_", "-")
     key = {"mse": "quadratic", "bce": "cross-entropy"}.get(key, key)
     if key == "softmax-cross-entropy":
-        from symnn.nn.cnn_layers import SoftmaxCrossEntropy
         return SoftmaxCrossEntropy()
     if key not in LOSSES:
         raise unknown("loss", loss, [*LOSSES, "softmax-cross-entropy"])
@@ -116,6 +197,13 @@ def get_loss(loss: "str | Loss") -> Loss:
 def _mean(kernels, a: np.ndarray, Y: np.ndarray) -> float:
     """Mean over the batch of the loss kernel's per-output values."""
     return float(kernels[0](a, Y).sum() / len(a))
+
+
+def _epoch_gradient(w, kernels, a: str, shape: tuple) -> str:
+    """The compiled epoch's call of the gradient kernel, (∂C/∂a)/m into a buffer `grad`."""
+    g = w.buffer("grad", shape)
+    w.call(kernels[1], w.flat(a), w.flat("yb"), "float(m)", w.flat(g))
+    return g
 
 
 def _into_buffer(owner, kernels, a: np.ndarray, Y: np.ndarray, ws) -> np.ndarray:

@@ -140,6 +140,14 @@ class Sequential:
                 return layer.out_channels
         raise InputError("the network has no layer with outputs")
 
+    def reset(self) -> None:
+        """Drop what every layer and the loss cached (kernels, buffers, saved activations); the
+        parameters and the history stay."""
+        for layer in self.layers:
+            layer.reset()
+        self.loss_fn.reset()
+        self._last_output = None
+
     # --- checked inputs ---------------------------------------------------------------------------
     def _check_X(self, X) -> np.ndarray:
         X = as_numbers(X, "X")
@@ -154,7 +162,7 @@ class Sequential:
             raise InputError(f"X contains {int((~np.isfinite(X)).sum())} NaN/inf value(s); only finite numbers are accepted")
         return X
 
-    def _checked(self, X, y=None, batch_size: int = 0) -> tuple[np.ndarray, np.ndarray | None]:
+    def checked(self, X, y=None, batch_size: int = 0) -> tuple[np.ndarray, np.ndarray | None]:
         """X and the targets, checked against the net before any kernel runs."""
         from symnn.limits import check_memory
         X = as_numbers(X, "X")
@@ -181,7 +189,8 @@ class Sequential:
         return np.ascontiguousarray(Y, dtype=self.dtype)
 
     # --- forward and backward -------------------------------------------------------------------
-    def _forward(self, X: np.ndarray) -> np.ndarray:
+    def run_forward(self, X: np.ndarray) -> np.ndarray:
+        """The outputs for an X that `checked` returned (no checks of its own)."""
         a = X
         for layer in self.layers:
             a = layer.forward(a)
@@ -190,19 +199,20 @@ class Sequential:
 
     def forward(self, X: np.ndarray) -> np.ndarray:
         """The net's outputs ŷ for a batch (step 3: forward propagation)."""
-        return self._forward(self._checked(X)[0])
+        return self.run_forward(self.checked(X)[0])
 
     def _logits(self) -> bool:
         """True when the loss is computed from the last layer's input z (sigmoid + cross-entropy)."""
         return self.loss_fn.from_logits(self.layers)
 
-    def _value(self, yhat: np.ndarray, Y: np.ndarray) -> float:
-        """The loss of the last forward pass (ŷ = yhat)."""
+    def output_loss(self, yhat: np.ndarray, Y: np.ndarray) -> float:
+        """The loss of the last forward pass, whose outputs are yhat (Y checked by `checked`)."""
         if self._logits():
             return self.loss_fn.logit_value(self.layers[-1].z, Y)
         return self.loss_fn.value(yhat, Y)
 
-    def _backward(self, yhat: np.ndarray, Y: np.ndarray) -> np.ndarray:
+    def run_backward(self, yhat: np.ndarray, Y: np.ndarray) -> np.ndarray:
+        """Back-propagate the last forward pass's error (no checks of its own); fills every layer's grads."""
         if self._logits():                       # ∂C/∂z = σ(z) − y: the last sigmoid is inside it
             delta, layers = self.loss_fn.logit_gradient(self.layers[-1].z, Y), self.layers[:-1]
         else:
@@ -218,17 +228,17 @@ class Sequential:
         if last is None or yhat.shape != last:
             raise InputError(f"backward takes the output of the last forward pass, shaped {last}; got {yhat.shape}")
         Y = self._targets_checked(Y, len(yhat), last[1:])
-        return self._backward(np.ascontiguousarray(yhat, dtype=self.dtype), Y)
+        return self.run_backward(np.ascontiguousarray(yhat, dtype=self.dtype), Y)
 
     def loss(self, X: np.ndarray, y: np.ndarray) -> float:
         """Mean over the batch of the per-sample cost (quadratic: Σ over outputs of ½(ŷ − y)²)."""
-        X, Y = self._checked(X, y)
-        return self._value(self._forward(X), Y)
+        X, Y = self.checked(X, y)
+        return self.output_loss(self.run_forward(X), Y)
 
     def gradients(self, X: np.ndarray, y: np.ndarray) -> dict[str, np.ndarray]:
         """∂loss/∂parameter for every parameter, same keys as parameters()."""
-        X, Y = self._checked(X, y)
-        self._backward(self._forward(X), Y)
+        X, Y = self.checked(X, y)
+        self.run_backward(self.run_forward(X), Y)
         return {f"layers.{i}.{name}": g for i, layer in enumerate(self.layers)
                 for name, g in layer.grads.items()}
 

@@ -106,10 +106,10 @@ def fit(model, X, y, epochs: int = 30, lr: float = 3.0, batch_size: int = 10, mo
 
     Dense/activation stacks run each epoch in one fused generated kernel (`fused`); other nets
     call the layers' kernels batch by batch, from Python or — `compiled` — from the compiled
-    epoch driver (symnn.nn.epoch: compiled once per architecture, then ~2x faster epochs;
-    None lets fit decide: when it is already compiled or the run is long). `fastmath` trains
-    with the same kernels compiled to reassociate their sums: faster, not bit-reproducible
-    against the written order (bench/ measures the accuracy effect)."""
+    epoch driver (symnn.nn.epoch: compiled once per architecture, then reused; None lets fit
+    decide: when it is already compiled or the run is long). `fastmath` trains with the same
+    kernels compiled to reassociate their sums: not bit-reproducible against the written order
+    (bench/ measures the accuracy effect)."""
     _check_flags(explain, fused, compiled, fastmath, progress)
     if not isinstance(mode, str):
         from symnn.errors import unknown
@@ -119,7 +119,7 @@ def fit(model, X, y, epochs: int = 30, lr: float = 3.0, batch_size: int = 10, mo
     _integer(epochs, "epochs")
     lr = _rate(lr)
     batch_size = check_options(epochs, lr, batch_size_for(mode, batch_size, max(n, 1)), max(n, 1))
-    X, Y = model._checked(X, y, batch_size)
+    X, Y = model.checked(X, y, batch_size)
     if (X_test is None) != (y_test is None):
         raise InputError("give X_test and y_test together (or neither)")
     if X_test is not None:
@@ -137,16 +137,15 @@ def fit(model, X, y, epochs: int = 30, lr: float = 3.0, batch_size: int = 10, mo
     for layer in model.layers:                                      # which compilation trains
         if layer.fastmath != fastmath:
             layer.fastmath = fastmath
-            for attr in ("_tk", "_fk"):
-                if hasattr(layer, attr):
-                    setattr(layer, attr, None)
+            layer.reset()                                            # its kernels were the other ones
     driver = None
     if not fuse and compiled is not False:
         from symnn.nn import epoch as compiled_epoch
         n_batches = -(-n // batch_size)
         if compiled and not compiled_epoch.compilable(model):
-            raise InputError(f"compiled=True: the compiled epoch knows Dense, activations, Conv2D, "
-                             f"pooling and Flatten layers; this model has {model.layers}")
+            raise InputError(f"compiled=True: the compiled epoch knows layers that write their lines into it "
+                             f"(Dense, activations, Conv2D, pooling, Flatten) and their losses; this model has "
+                             f"{model.layers}, loss {model.loss_fn!r}")
         if compiled or compiled_epoch.worth_it(model, X.shape[1:], epochs, n_batches):
             driver = compiled_epoch.CompiledEpoch(model, X.shape[1:], batch_size, n)
             X, Y = np.ascontiguousarray(X, dtype=model.dtype), np.ascontiguousarray(Y, dtype=model.dtype)
@@ -164,7 +163,7 @@ def fit(model, X, y, epochs: int = 30, lr: float = 3.0, batch_size: int = 10, mo
                 if narrate and start == 0:
                     _explain(model, xb, yb, model.forward(xb), lr, explain, idx)
                 train_step(model, xb, yb, lr, ws)                    # steps 3-6
-        loss = model._value(model._forward(X), Y)                   # X, Y checked above
+        loss = model.output_loss(model.run_forward(X), Y)           # X, Y checked above
         if not np.isfinite(loss):
             raise TrainingError(f"training diverged at epoch {epoch}: the loss became {loss}; "
                                 f"try a smaller learning rate than {lr}")
@@ -202,10 +201,10 @@ def _explain(model, xb, yb, yhat, lr, say: Callable[[str], None], idx) -> None:
     zs = [layer.z for layer in model.layers if getattr(layer, "z", None) is not None]
     z_text = "; ".join(f"z of layer {i} = {_fmt(z[0])}" for i, z in enumerate(zs, 1))
     say(f"STEP 3: forward propagation: {z_text}; prediction ŷ = {_fmt(yhat[0])}")
-    err = model._value(yhat, yb)
+    err = model.output_loss(yhat, yb)
     say(f"STEP 4: compare with the actual y = {_fmt(yb[0])}: the error (cost) of this batch is {err:.6g}")
     before = {k: v.copy() for k, v in model.parameters().items()}
-    model._backward(yhat, yb)
+    model.run_backward(yhat, yb)
     deltas = [f"layer {n}: δ = ∂C/∂b = {_fmt(layer.grads['bias'])}"
               for n, layer in reversed(list(enumerate([l_ for l_ in model.layers if "bias" in l_.grads], 1)))]
     say("STEP 5: back-propagation from right to left: " + "; ".join(deltas))
