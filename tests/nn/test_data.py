@@ -128,7 +128,7 @@ def test_digits_loads_never_import_sklearn_into_the_process(tmp_path):
     import sys
     code = ("import sys; from symnn.nn.data import load; d = load('digits'); "
             "print('sklearn' in sys.modules, d.X_train.sum(), d.y_test.sum())")
-    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
     env = {**os.environ, "SYMNN_CACHE_DIR": str(tmp_path), "PYTHONPATH": root}
     runs = [subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
                            timeout=300) for _ in range(2)]

@@ -18,7 +18,7 @@ from symnn.codegen import kernel
 from symnn.nn import (AvgPool2D, Conv2D, Dense, Flatten, MaxPool2D, ReLU, Sequential,
                       SoftmaxCrossEntropy)
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 RTOL, ATOL, H = 1e-6, 1e-9, 1e-5
 
