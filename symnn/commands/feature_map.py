@@ -37,11 +37,11 @@ def _not_an_input(output: str, *inputs: str | None) -> None:
     """-o never names the --image or --kernel file, even with --force: it would be lost."""
     from pathlib import Path
 
-    from symnn.commands.filter import _same_file
+    from symnn.commands.filter import same_file
     from symnn.errors import FileError
     from symnn.vision.files import shown
     for given in inputs:
-        if given is not None and _same_file(Path(output), Path(given.strip())):
+        if given is not None and same_file(Path(output), Path(given.strip())):
             raise FileError(f"-o {shown(output)} is an input file; refusing to overwrite it "
                             "(choose another name)")
 

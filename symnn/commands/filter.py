@@ -48,7 +48,7 @@ def _name_like(part: str) -> bool:
     return bool(part) and all(c.isalnum() or c in "-_" for c in part) and not is_number(part)
 
 
-def _same_file(a: Path, b: Path) -> bool:
+def same_file(a: Path, b: Path) -> bool:
     try:
         return a.resolve() == b.resolve() or (a.exists() and b.exists() and a.samefile(b))
     except (OSError, ValueError, RuntimeError):     # a NUL byte, a symlink loop
@@ -81,7 +81,7 @@ def run(args: argparse.Namespace) -> int:
     targets = [(name, k, out_dir / f"{stem}-{name}.png") for name, k in kernels]
     sheet = out_dir / f"{stem}-filters.png" if len(kernels) > 1 else None
     for path in [t[2] for t in targets] + ([sheet] if sheet else []):
-        if _same_file(path, source):
+        if same_file(path, source):
             raise FileError(f"{path} is the input image; refusing to overwrite it (choose another --out)")
         check_writable(path, args.force)
     from symnn.progress import progress
