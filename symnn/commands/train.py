@@ -16,7 +16,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--batch-size", type=int, help="samples per update (minibatch mode)")
     p.add_argument("--lr", type=float, help="learning rate η")
     p.add_argument("--hidden", default=None, help="hidden layer sizes, e.g. 30 or 30,20 (mlp)")
-    from symnn.nn.layers import activation_names
+    from symnn.ops import activation_names
     p.add_argument("--activation", default=None,
                    help=f"hidden/output activation: {' | '.join(activation_names())} (default: sigmoid)")
     p.add_argument("--cost", default=None, help="quadratic | cross-entropy (default: quadratic)")

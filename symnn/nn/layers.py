@@ -14,12 +14,10 @@ trains through its per-layer kernels only.
 """
 from __future__ import annotations
 
-import importlib.util
-import pkgutil
-
 import numpy as np
 
 from symnn.errors import InputError, unknown
+from symnn.ops import activation_names
 
 Shape = tuple[int, ...]   # the shape of one sample: (features,) or (C, H, W)
 
@@ -353,13 +351,6 @@ class Threshold(Activation):
 
 ACTIVATION_LAYERS: dict[str, type[Activation]] = {
     cls.name: cls for cls in (Sigmoid, Tanh, ReLU, LeakyReLU, Softplus, Threshold)}
-
-
-def activation_names() -> list[str]:
-    """The activations symnn has: the record files of symnn/ops/activations/, listed without
-    importing them (no SymPy on a warm start)."""
-    spec = importlib.util.find_spec("symnn.ops.activations")
-    return sorted(m.name for m in pkgutil.iter_modules(spec.submodule_search_locations or []))
 
 
 def activation_name(name: str) -> str:
