@@ -14,8 +14,8 @@ from symnn.kernels import derived
 from symnn.ops.costs import COSTS, E, a, k, n_batch, yl, zl
 from symnn.ops.functions import stable
 
-yhat, y = sp.symbols("yhat y", real=True)
-n = sp.Symbol("n", positive=True)
+yhat = sp.Symbol("yhat", real=True)
+y, n = yl, n_batch                 # the target and the batch size, the same Symbols as the logit kernels'
 TRAINABLE_COSTS = tuple(c for c in COSTS if c not in ("exponential",))
 
 

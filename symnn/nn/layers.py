@@ -17,7 +17,7 @@ from __future__ import annotations
 import numpy as np
 
 from symnn.errors import InputError, unknown
-from symnn.ops import activation_names
+from symnn.ops import activation_key, activation_names
 
 Shape = tuple[int, ...]   # the shape of one sample: (features,) or (C, H, W)
 
@@ -354,7 +354,7 @@ ACTIVATION_LAYERS: dict[str, type[Activation]] = {
 
 
 def activation_name(name: str) -> str:
-    key = name.lower().replace("-", "_") if isinstance(name, str) else name
+    key = activation_key(name)
     names = activation_names()
     if key not in names:
         raise unknown("activation", name, names)

@@ -11,3 +11,8 @@ def activation_names() -> list[str]:
     spec = importlib.util.find_spec("symnn.ops.activations")
     locations = spec.submodule_search_locations if spec is not None else None
     return sorted(m.name for m in pkgutil.iter_modules(list(locations or [])))
+
+
+def activation_key(name: object) -> object:
+    """How an activation's name is looked up: lower case, '-' as '_' (leaky-ReLU -> leaky_relu)."""
+    return name.lower().replace("-", "_") if isinstance(name, str) else name

@@ -12,7 +12,8 @@ from dataclasses import dataclass
 
 import sympy as sp
 
-from symnn.errors import unknown
+from symnn.errors import InputError, unknown
+from symnn.ops.activations import ACTIVATIONS
 
 tau = sp.Symbol("tau", positive=True)
 a, E = sp.IndexedBase("a", positive=True), sp.IndexedBase("E", positive=True)
@@ -89,14 +90,11 @@ _DOMAIN_TEXT = {"unit": "strictly between 0 and 1", "positive": "strictly positi
 
 def compatible(activation: str, cost: str) -> bool:
     """Can this activation's output feed this cost (no log(0), no √ of a negative)?"""
-    from symnn.ops.activations import ACTIVATIONS
     domain = COSTS[cost].domain
     return domain == "real" or ACTIVATIONS[activation].outputs in _ACCEPTS[domain]
 
 
 def check_compatible(activation: str, cost: str) -> None:
-    from symnn.errors import InputError
-    from symnn.ops.activations import ACTIVATIONS
     if not compatible(activation, cost):
         ok = sorted(a for a in ACTIVATIONS if compatible(a, cost))
         raise InputError(f"the {cost} cost needs outputs {_DOMAIN_TEXT[COSTS[cost].domain]}, but "

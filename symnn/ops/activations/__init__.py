@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import sympy as sp
 
 from symnn.errors import unknown
+from symnn.ops import activation_key
 
 # Where outputs lie, in the words of Cost.domain: "unit" (0, 1), "positive" (0, ∞), "real", or a
 # text for any other range (shown in messages).
@@ -48,7 +49,7 @@ ACTIVATIONS: dict[str, Activation] = _records()
 
 
 def get_activation(name: str) -> Activation:
-    key = name.replace("-", "_").lower()
+    key = activation_key(name)
     if key not in ACTIVATIONS:
         raise unknown("activation", name, ACTIVATIONS)
     return ACTIVATIONS[key]
