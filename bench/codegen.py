@@ -8,6 +8,7 @@ Per kernel:
 Cold and warm are measured inside the subprocess, from just before `kernel(name)` (numpy and
 numba already imported) to the end of the first call.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -26,15 +27,19 @@ from numpy.lib.stride_tricks import sliding_window_view
 ROOT = Path(__file__).resolve().parents[1]
 
 # name -> (how the subprocess gets the kernel, inputs as Python source, NumPy reference)
-DYNAMIC_SIGMOID = ("import sympy as sp; from symnn.codegen import build, elementwise; "
-                   "z = sp.Symbol('z'); s = 1/(1 + sp.exp(-z)); "
-                   "k = build(elementwise('bench.sigmoid_and_grad', [z], [s, sp.diff(s, z)]))")
+DYNAMIC_SIGMOID = (
+    "import sympy as sp; from symnn.codegen import build, elementwise; "
+    "z = sp.Symbol('z'); s = 1/(1 + sp.exp(-z)); "
+    "k = build(elementwise('bench.sigmoid_and_grad', [z], [s, sp.diff(s, z)]))"
+)
 
 
-DENSE_FASTMATH = ("from symnn.codegen import KernelSpec, Output, build; from symnn.ops import dense as d; "
-                  "k = build(KernelSpec('bench.dense_fastmath', [d.A, d.W, d.b], "
-                  "[Output(d.Z, (d.s, d.j), d.forward_expr())], shapes=d.SHAPES, "
-                  "out_shapes={d.Z: (d.N, d.n_out)}, fastmath=True))")
+DENSE_FASTMATH = (
+    "from symnn.codegen import KernelSpec, Output, build; from symnn.ops import dense as d; "
+    "k = build(KernelSpec('bench.dense_fastmath', [d.A, d.W, d.b], "
+    "[Output(d.Z, (d.s, d.j), d.forward_expr())], shapes=d.SHAPES, "
+    "out_shapes={d.Z: (d.N, d.n_out)}, fastmath=True))"
+)
 
 
 def corr_valid(x, k):
@@ -53,20 +58,28 @@ def sigmoid_and_grad(z):
 
 
 CASES = {
-    "conv2d.forward": ("k = kernel('conv2d.forward')",
-                       "rng.normal(size=(S, S)), rng.normal(size=(5, 5))", corr_valid),
-    "conv2d.grad_kernel": ("k = kernel('conv2d.grad_kernel')",
-                           "rng.normal(size=(S, S)), rng.normal(size=(S - 4, S - 4))", corr_valid),
-    "conv2d.grad_input": ("k = kernel('conv2d.grad_input')",
-                          "rng.normal(size=(S - 4, S - 4)), rng.normal(size=(5, 5))", conv_full),
-    "dense.forward": ("k = kernel('dense.forward')",
-                      "rng.normal(size=(S, 784)), rng.normal(size=(30, 784)), rng.normal(size=30)",
-                      lambda a, w, b: a @ w.T + b),
-    "dense.forward fastmath": (DENSE_FASTMATH,
-                               "rng.normal(size=(S, 784)), rng.normal(size=(30, 784)), rng.normal(size=30)",
-                               lambda a, w, b: a @ w.T + b),
-    "sigmoid.forward": ("k = kernel('sigmoid.forward')", "rng.normal(size=S * S) * 5,",
-                        lambda z: 1 / (1 + np.exp(-z))),
+    "conv2d.forward": ("k = kernel('conv2d.forward')", "rng.normal(size=(S, S)), rng.normal(size=(5, 5))", corr_valid),
+    "conv2d.grad_kernel": (
+        "k = kernel('conv2d.grad_kernel')",
+        "rng.normal(size=(S, S)), rng.normal(size=(S - 4, S - 4))",
+        corr_valid,
+    ),
+    "conv2d.grad_input": (
+        "k = kernel('conv2d.grad_input')",
+        "rng.normal(size=(S - 4, S - 4)), rng.normal(size=(5, 5))",
+        conv_full,
+    ),
+    "dense.forward": (
+        "k = kernel('dense.forward')",
+        "rng.normal(size=(S, 784)), rng.normal(size=(30, 784)), rng.normal(size=30)",
+        lambda a, w, b: a @ w.T + b,
+    ),
+    "dense.forward fastmath": (
+        DENSE_FASTMATH,
+        "rng.normal(size=(S, 784)), rng.normal(size=(30, 784)), rng.normal(size=30)",
+        lambda a, w, b: a @ w.T + b,
+    ),
+    "sigmoid.forward": ("k = kernel('sigmoid.forward')", "rng.normal(size=S * S) * 5,", lambda z: 1 / (1 + np.exp(-z))),
     "sigmoid+grad (dynamic)": (DYNAMIC_SIGMOID, "rng.normal(size=S * S) * 5,", sigmoid_and_grad),
 }
 
@@ -89,8 +102,14 @@ print(json.dumps({{"seconds": t1 - t0, "hits": sum(st.cache_hits.values()),
 
 def probe(get: str, inputs: str, cache: str) -> dict:
     env = {**os.environ, "SYMNN_CACHE_DIR": cache, "PYTHONPATH": str(ROOT)}
-    proc = subprocess.run([sys.executable, "-c", PROBE.format(get=get, inputs=inputs)], env=env,
-                          cwd=ROOT, capture_output=True, text=True, timeout=600)
+    proc = subprocess.run(
+        [sys.executable, "-c", PROBE.format(get=get, inputs=inputs)],
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     if proc.returncode:
         last = (proc.stderr.strip().splitlines() or ["?"])[-1]
         raise RuntimeError(last)
@@ -110,12 +129,14 @@ print(time.perf_counter() - t0)
 def numba_baseline(folder: str) -> float:
     """First call of a trivial cached njit function in a fresh process (its cache warm): the
     start-up every warm load pays to Numba whatever the kernel."""
-    Path(folder, "trivial.py").write_text("from numba import njit\n\n\n@njit(cache=True)\n"
-                                          "def f(x):\n    return x + 1\n")
+    Path(folder, "trivial.py").write_text(
+        "from numba import njit\n\n\n@njit(cache=True)\ndef f(x):\n    return x + 1\n"
+    )
     times = []
     for _ in range(2):
-        proc = subprocess.run([sys.executable, "-c", BASELINE.format(folder=folder)],
-                              capture_output=True, text=True, timeout=300)
+        proc = subprocess.run(
+            [sys.executable, "-c", BASELINE.format(folder=folder)], capture_output=True, text=True, timeout=300
+        )
         times.append(float(proc.stdout.strip().splitlines()[-1]))
     return times[-1]
 
@@ -123,7 +144,7 @@ def numba_baseline(folder: str) -> float:
 def per_call(f, args, repeats: int) -> float:
     f(*args)
     loops, t = 1, 0.0
-    while True:                        # enough calls per repeat to measure above timer noise
+    while True:  # enough calls per repeat to measure above timer noise
         t0 = time.perf_counter()
         for _ in range(loops):
             f(*args)
@@ -167,19 +188,26 @@ def main() -> int:
             t_sym = per_call(k, data, args.repeats)
             t_ref = per_call(ref, data, args.repeats)
         note = "" if warm["misses"] == 0 else f"  (warm run compiled {warm['misses']}x!)"
-        print(f"{name:<24}{cold['seconds']:>10.2f}{warm['seconds']:>10.3f}{t_sym * 1e3:>12.3f}"
-              f"{t_ref * 1e3:>12.3f}{t_sym / t_ref:>8.2f}{note}")
+        print(
+            f"{name:<24}{cold['seconds']:>10.2f}{warm['seconds']:>10.3f}{t_sym * 1e3:>12.3f}"
+            f"{t_ref * 1e3:>12.3f}{t_sym / t_ref:>8.2f}{note}"
+        )
     with tempfile.TemporaryDirectory(prefix="symnn-bench-") as folder:
         base = numba_baseline(folder)
-    print(f"warm includes Numba's own start-up: the first call of a trivial cached function in a "
-          f"fresh process takes {base:.3f} s here")
-    print(f"sizes: conv {args.size}x{args.size} with a 5x5 kernel; dense ({args.size}, 784) x (30, 784)ᵀ; "
-          f"elementwise {args.size ** 2} values; medians of {args.repeats} repeats")
+    print(
+        f"warm includes Numba's own start-up: the first call of a trivial cached function in a "
+        f"fresh process takes {base:.3f} s here"
+    )
+    print(
+        f"sizes: conv {args.size}x{args.size} with a 5x5 kernel; dense ({args.size}, 784) x (30, 784)ᵀ; "
+        f"elementwise {args.size**2} values; medians of {args.repeats} repeats"
+    )
     return 0
 
 
 def _kernel():
     from symnn.codegen import kernel
+
     return kernel
 
 

@@ -18,6 +18,7 @@ SymPy cannot differentiate floor/ceiling (sympy.diff leaves Derivative(floor(x),
 problems the reference replaces that unevaluated Derivative by 0, the derivative almost
 everywhere (see `_reference`). Every other "derive" problem has a closed sympy.diff.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -73,14 +74,16 @@ def _variable(expr: sp.Expr, wrt: str) -> sp.Symbol:
 def _reference(expr: sp.Expr, var: sp.Symbol) -> sp.Expr:
     ref = sp.diff(expr, var)
     if ref.has(sp.Derivative):  # floor/ceiling: derivative 0 almost everywhere
-        ref = ref.replace(lambda e: isinstance(e, sp.Derivative) and e.expr.func in (sp.floor, sp.ceiling),
-                          lambda e: sp.S.Zero)
+        ref = ref.replace(
+            lambda e: isinstance(e, sp.Derivative) and e.expr.func in (sp.floor, sp.ceiling), lambda e: sp.S.Zero
+        )
     return ref
 
 
 def _numeric(expr: sp.Expr):
     """An mpmath function of the expression's free symbols (sorted by name)."""
     from symnn.ops.functions import elementary
+
     e = elementary(expr)
     e = e.replace(lambda a: isinstance(a, sp.DiracDelta), lambda a: sp.S.Zero)  # 0 off the kink
     e = e.rewrite(sp.Piecewise) if e.has(sp.Heaviside) else e
@@ -127,8 +130,15 @@ def compare(result: sp.Expr, ref: sp.Expr, rng: random.Random) -> str | None:
 
 def run(problem: dict, timeout: float, rng: random.Random) -> dict:
     import symnn
-    row = {"id": problem["id"], "kind": problem["kind"], "expected": problem["expected"],
-           "textbook_lines": problem.get("textbook_lines"), "steps": None, "time": 0.0}
+
+    row = {
+        "id": problem["id"],
+        "kind": problem["kind"],
+        "expected": problem["expected"],
+        "textbook_lines": problem.get("textbook_lines"),
+        "steps": None,
+        "time": 0.0,
+    }
     signal.signal(signal.SIGPROF, _alarm)
     signal.setitimer(signal.ITIMER_PROF, timeout + 10, 0.5)
     t0 = time.perf_counter()
@@ -145,20 +155,26 @@ def run(problem: dict, timeout: float, rng: random.Random) -> dict:
         row["time"] = time.perf_counter() - t0
         row["steps"] = _lines(d)
         if problem.get("textbook_lines") is not None:
-            row["brief"] = _lines(symnn.derive("expression", expr=problem["expr"], wrt=problem["wrt"],
-                                               timeout=timeout, detail="brief"))
+            row["brief"] = _lines(
+                symnn.derive("expression", expr=problem["expr"], wrt=problem["wrt"], timeout=timeout, detail="brief")
+            )
         diff = compare(d.result, _reference(expr, var), rng)
         row.update(cls="ok" if diff is None else "wrong", reason=diff or "")
     except Guard:
-        row.update(cls="timeout", reason=f"symnn's {timeout:g} s limit did not stop it; the bench's guard "
-                                         f"did after {timeout + 10:g} s of CPU")
+        row.update(
+            cls="timeout",
+            reason=f"symnn's {timeout:g} s limit did not stop it; the bench's guard "
+            f"did after {timeout + 10:g} s of CPU",
+        )
     except SymnnError as exc:
         msg = str(exc).strip()
         if "took longer than" in msg:
             row.update(cls="timeout", reason=one_line(exc))
         else:
-            row.update(cls="refused" if "\n" not in msg else "wrong",
-                       reason=one_line(exc) + ("" if "\n" not in msg else " (message has several lines)"))
+            row.update(
+                cls="refused" if "\n" not in msg else "wrong",
+                reason=one_line(exc) + ("" if "\n" not in msg else " (message has several lines)"),
+            )
     except Exception as exc:  # noqa: BLE001 - a crash is what we measure
         row.update(cls="crash", reason=f"{type(exc).__name__}: {one_line(exc)}")
     finally:
@@ -174,8 +190,7 @@ def _lines(d) -> int:
 
 
 def table(rows, headers) -> str:
-    widths = [max(len(str(h)), *(len(str(r[i])) for r in rows)) if rows else len(str(h))
-              for i, h in enumerate(headers)]
+    widths = [max(len(str(h)), *(len(str(r[i])) for r in rows)) if rows else len(str(h)) for i, h in enumerate(headers)]
     line = lambda cells: "  ".join(str(c).ljust(w) for c, w in zip(cells, widths))  # noqa: E731
     return "\n".join([line(headers), line(["-" * w for w in widths]), *(line(r) for r in rows)])
 
@@ -186,13 +201,17 @@ def main(argv=None) -> int:
     ap.add_argument("--only", default=None, help="run the problems whose id contains this text")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--json", default=None, help="also write the per-problem rows to this file")
-    ap.add_argument("--warm", action="store_true",
-                    help="use the normal symnn cache (default: a fresh temporary SYMNN_CACHE_DIR, so "
-                         "every step is verified again and times are comparable between runs)")
+    ap.add_argument(
+        "--warm",
+        action="store_true",
+        help="use the normal symnn cache (default: a fresh temporary SYMNN_CACHE_DIR, so "
+        "every step is verified again and times are comparable between runs)",
+    )
     args = ap.parse_args(argv)
     if not args.warm:
         import os
         import tempfile
+
         tmp = tempfile.TemporaryDirectory(prefix="symnn-bench-")
         os.environ["SYMNN_CACHE_DIR"] = tmp.name
     problems = json.loads(CORPUS.read_text(encoding="utf-8"))
@@ -212,39 +231,69 @@ def main(argv=None) -> int:
     per = defaultdict(Counter)
     for r in rows:
         per[r["kind"]][r["cls"]] += 1
-    print("\n" + table([[k, *(per[k].get(c, 0) for c in CLASSES), sum(per[k].values())] for k in kinds],
-                       ["kind", *CLASSES, "total"]))
+    print(
+        "\n"
+        + table(
+            [[k, *(per[k].get(c, 0) for c in CLASSES), sum(per[k].values())] for k in kinds],
+            ["kind", *CLASSES, "total"],
+        )
+    )
     exp = Counter((r["expected"], "derived" if r["cls"] in ("ok", "wrong") else r["cls"]) for r in rows)
     print("\n" + table([[e, o, c] for (e, o), c in sorted(exp.items())], ["expected", "outcome", "count"]))
     times = [r["time"] for r in rows if r["steps"] is not None or r["cls"] in ("timeout", "crash")]
     if times:
-        print(f"\ntime per derivation: median {statistics.median(times):.2f} s, max {max(times):.2f} s "
-              f"(over {len(times)} problems that reached derive)")
+        print(
+            f"\ntime per derivation: median {statistics.median(times):.2f} s, max {max(times):.2f} s "
+            f"(over {len(times)} problems that reached derive)"
+        )
     steps = [r["steps"] for r in rows if r["steps"] is not None]
     if steps:
         print(f"derivation steps: median {statistics.median(steps)}, max {max(steps)}, total {sum(steps)}")
     slow = sorted(rows, key=lambda r: -r["time"])[:10]
-    print("\n10 slowest:\n" + table([[r["id"], f"{r['time']:.2f}", r["cls"], r["steps"] if r["steps"] is not None else "-"]
-                                     for r in slow], ["id", "seconds", "class", "steps"]))
+    print(
+        "\n10 slowest:\n"
+        + table(
+            [[r["id"], f"{r['time']:.2f}", r["cls"], r["steps"] if r["steps"] is not None else "-"] for r in slow],
+            ["id", "seconds", "class", "steps"],
+        )
+    )
     tb = [r for r in rows if r["textbook_lines"] is not None]
     if tb:
-        print("\ntextbook worked solutions: lines shown vs symnn lines (normal, brief)\n" + table(
-            [[r["id"], r["textbook_lines"], r["steps"] if r["steps"] is not None else "-",
-              r.get("brief", "-"), r["cls"]] for r in tb],
-            ["id", "textbook lines", "symnn normal", "symnn brief", "class"]))
+        print(
+            "\ntextbook worked solutions: lines shown vs symnn lines (normal, brief)\n"
+            + table(
+                [
+                    [
+                        r["id"],
+                        r["textbook_lines"],
+                        r["steps"] if r["steps"] is not None else "-",
+                        r.get("brief", "-"),
+                        r["cls"],
+                    ]
+                    for r in tb
+                ],
+                ["id", "textbook lines", "symnn normal", "symnn brief", "class"],
+            )
+        )
         briefs = [(r["textbook_lines"], r["brief"]) for r in tb if r.get("brief") is not None]
         if briefs:
             over = [r["id"] for r in tb if r.get("brief") is not None and r["brief"] > 1.5 * r["textbook_lines"]]
-            print(f"brief within 1.5x of the textbook: {len(briefs) - len(over)} of {len(briefs)}"
-                  + (f"; over: {', '.join(over)}" if over else ""))
+            print(
+                f"brief within 1.5x of the textbook: {len(briefs) - len(over)} of {len(briefs)}"
+                + (f"; over: {', '.join(over)}" if over else "")
+            )
         both = [(r["textbook_lines"], r["steps"]) for r in tb if r["steps"] is not None]
         if both:
-            print(f"sum: textbook {sum(a for a, _ in both)} lines, symnn {sum(b for _, b in both)} steps; "
-                  f"median ratio steps/lines {statistics.median(b / a for a, b in both):.2f}")
+            print(
+                f"sum: textbook {sum(a for a, _ in both)} lines, symnn {sum(b for _, b in both)} steps; "
+                f"median ratio steps/lines {statistics.median(b / a for a, b in both):.2f}"
+            )
     print("\nsteps per problem:\n" + " ".join(f"{r['id']}={r['steps']}" for r in rows if r["steps"] is not None))
     bad = [r for r in rows if r["cls"] != "ok"]
-    print(f"\nnot ok ({len(bad)}):\n" + table([[r["id"], r["cls"], r["expected"], r["reason"]] for r in bad],
-                                             ["id", "class", "expected", "reason"]))
+    print(
+        f"\nnot ok ({len(bad)}):\n"
+        + table([[r["id"], r["cls"], r["expected"], r["reason"]] for r in bad], ["id", "class", "expected", "reason"])
+    )
     if args.json:
         Path(args.json).write_text(json.dumps(rows, indent=1, ensure_ascii=False), encoding="utf-8")
     return 0

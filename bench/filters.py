@@ -24,6 +24,7 @@ cores are busy with other work, OpenMP's spinning worker threads make every pran
 (x20 measured on a loaded 2-core machine); OMP_WAIT_POLICY=passive or
 NUMBA_THREADING_LAYER=workqueue avoids that.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -38,18 +39,18 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from references import conv_refs  # noqa: E402
 
-TARGETS = {"specialised": 8.0, "generic": 1.3}      # x ndimage at 512x512 3x3 (issue 8)
+TARGETS = {"specialised": 8.0, "generic": 1.3}  # x ndimage at 512x512 3x3 (issue 8)
 
 
 def interleaved(rows, repeats: int) -> list[tuple[str, float]]:
     """Median seconds per call of each (label, function), timed round-robin (one untimed and one
     timed call of each row per round) so that the machine's load changes hit every row alike."""
     for _, f in rows:
-        f()                                     # compile / warm up
+        f()  # compile / warm up
     times: dict[str, list[float]] = {label: [] for label, _ in rows}
     for _ in range(repeats):
         for label, f in rows:
-            f()                                 # the caches as this row left them, not the last row
+            f()  # the caches as this row left them, not the last row
             t0 = time.perf_counter()
             f()
             times[label].append(time.perf_counter() - t0)
@@ -64,15 +65,18 @@ def torch_rows(image, k):
     default = torch.get_num_threads()
     rows = []
     for threads in sorted({1, default}):
+
         def call(threads=threads):
             torch.set_num_threads(threads)
             return conv_refs.correlate_torch(image, k)
+
         rows.append((f"torch conv2d f64, {threads} thread{'s' if threads > 1 else ''}", call))
     return rows
 
 
 def run(size: int, name: str, repeats: int, with_torch: bool) -> list[tuple[str, float]]:
     from symnn.vision import convolve, filters
+
     k = np.array(filters.KERNELS[name])
     image = np.random.default_rng(0).random((size, size))
     ref = conv_refs.correlate_scipy(image, k / filters.normalisation(k).divisor)
@@ -88,8 +92,10 @@ def run(size: int, name: str, repeats: int, with_torch: bool) -> list[tuple[str,
     ]
     if k.shape == (3, 3):
         serial, par = conv_refs.folded_3x3(k), conv_refs.folded_3x3(k, parallel=True)
-        rows += [("hand Numba folded 3x3, serial", lambda: serial(image)),
-                 ("hand Numba folded 3x3, prange", lambda: par(image))]
+        rows += [
+            ("hand Numba folded 3x3, serial", lambda: serial(image)),
+            ("hand Numba folded 3x3, prange", lambda: par(image)),
+        ]
     dst = np.empty_like(image)
     rows.append(("memory copy (np.copyto)", lambda: np.copyto(dst, image)))
     if with_torch:
@@ -109,17 +115,21 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--no-torch", action="store_true", help="leave out the PyTorch rows")
     args = p.parse_args(argv)
     import numba
+
     sizes = [512] if args.quick else [512, 2048]
     repeats = 7 if args.quick else args.repeats
     bandwidth = conv_refs.memcopy_bandwidth()
-    print(f"memory-copy bandwidth {bandwidth:.2f} GB/s = {bandwidth * 1e3 / 8:.0f} Mpixel/s of float64 "
-          f"(the ceiling of a filter that reads and writes each pixel once); numba threads "
-          f"{numba.get_num_threads()} (threading layer {numba.config.THREADING_LAYER}, "
-          f"OMP_WAIT_POLICY={os.environ.get('OMP_WAIT_POLICY', 'unset')}), load {os.getloadavg()[0]:.2f}")
+    print(
+        f"memory-copy bandwidth {bandwidth:.2f} GB/s = {bandwidth * 1e3 / 8:.0f} Mpixel/s of float64 "
+        f"(the ceiling of a filter that reads and writes each pixel once); numba threads "
+        f"{numba.get_num_threads()} (threading layer {numba.config.THREADING_LAYER}, "
+        f"OMP_WAIT_POLICY={os.environ.get('OMP_WAIT_POLICY', 'unset')}), load {os.getloadavg()[0]:.2f}"
+    )
     summary = {}
     for size in sizes:
         for name in ("emboss", "blur"):
             from symnn.vision import filters
+
             shape = "x".join(map(str, filters.KERNELS[name].shape))
             rows = run(size, name, max(3, repeats // (5 if size > 1000 else 1)), not args.no_torch)
             scipy_t = dict(rows)["scipy.ndimage.correlate"]
@@ -128,16 +138,20 @@ def main(argv: list[str] | None = None) -> int:
             print(f"  {'':34}{'ms':>9}{'Mpixel/s':>10}{'x ndimage':>11}{'% of copy':>11}")
             copy_rate = mpix / dict(rows)["memory copy (np.copyto)"]
             for label, t in rows:
-                print(f"  {label:34}{t * 1e3:9.3f}{mpix / t:10.0f}{scipy_t / t:11.2f}{100 * mpix / t / copy_rate:10.0f}%")
+                print(
+                    f"  {label:34}{t * 1e3:9.3f}{mpix / t:10.0f}{scipy_t / t:11.2f}{100 * mpix / t / copy_rate:10.0f}%"
+                )
             summary[(size, shape)] = {label: scipy_t / t for label, t in rows}
     s = summary.get((512, "3x3"))
     if s:
         best_spec = max(s["symnn specialised, serial"], s["symnn specialised, prange"])
         best_gen = max(s["symnn generic, serial"], s["symnn generic, prange"])
-        print(f"\ntargets at 512x512 3x3 (issue 8): specialised {best_spec:.1f}x ndimage (>= "
-              f"{TARGETS['specialised']:g}: {'met' if best_spec >= TARGETS['specialised'] else 'NOT met'}), "
-              f"generic {best_gen:.1f}x (>= {TARGETS['generic']:g}: "
-              f"{'met' if best_gen >= TARGETS['generic'] else 'NOT met'})")
+        print(
+            f"\ntargets at 512x512 3x3 (issue 8): specialised {best_spec:.1f}x ndimage (>= "
+            f"{TARGETS['specialised']:g}: {'met' if best_spec >= TARGETS['specialised'] else 'NOT met'}), "
+            f"generic {best_gen:.1f}x (>= {TARGETS['generic']:g}: "
+            f"{'met' if best_gen >= TARGETS['generic'] else 'NOT met'})"
+        )
     return 0
 
 

@@ -1,6 +1,7 @@
 """python bench/memory.py: peak resident memory (RSS) of `symnn train cnn` as a whole process —
 with a warm kernel cache (what a user sees from the second run on) and with an empty one (the
 first run: SymPy derives, Numba compiles ~25 kernels) — against issue 8's 300 MB."""
+
 from __future__ import annotations
 
 import os
@@ -29,9 +30,11 @@ def main() -> None:
         cold, rc1 = peak_rss_mb(["train", "cnn", "--epochs", "2"], env)
         rows.append(("symnn train cnn, empty kernel cache (first run)", cold, rc1))
     # ru_maxrss of children is a maximum over all of them: measure the warm case in a new process
-    code = ("import sys; sys.path.insert(0, %r); import memory, os; "
-            "print(memory.peak_rss_mb(['train', 'cnn', '--epochs', '2'], dict(os.environ))[0])"
-            % os.path.dirname(os.path.abspath(__file__)))
+    here = os.path.dirname(os.path.abspath(__file__))
+    code = (
+        f"import sys; sys.path.insert(0, {here!r}); import memory, os; "
+        "print(memory.peak_rss_mb(['train', 'cnn', '--epochs', '2'], dict(os.environ))[0])"
+    )
     subprocess.run([sys.executable, "-m", "symnn", "train", "cnn", "--epochs", "1"], capture_output=True)
     warm = float(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True).stdout.split()[-1])
     rows.append(("symnn train cnn, warm kernel cache", warm, 0))

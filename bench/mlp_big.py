@@ -3,6 +3,7 @@
 784 Gaussian features labelled by a random linear teacher), trained by symnn's generated
 kernels — the dense products lowered to one BLAS call each (np.dot inside the generated kernel)
 — beside vectorised NumPy and PyTorch CPU, same init, same epoch order, timed in the same run."""
+
 from __future__ import annotations
 
 import argparse
@@ -11,7 +12,7 @@ import platform
 import sys
 
 for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
-    os.environ.setdefault(_var, "1")   # one BLAS thread everywhere: NumPy's, SciPy's (Numba) and torch's
+    os.environ.setdefault(_var, "1")  # one BLAS thread everywhere: NumPy's, SciPy's (Numba) and torch's
 import numpy as np  # noqa: E402
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -38,8 +39,10 @@ def synthetic(n: int, n_test: int = 2000, seed: int = 0):
 def symnn_compiled(name: str, dtype: str = "float64") -> Reference:
     """symnn's per-layer kernels called from the compiled epoch driver (fit(compiled=True))."""
     from references.common import epoch_order
-    from symnn.nn.epoch import run_epoch
     from symnn_nets import as_model_dtype
+
+    from symnn.nn.epoch import run_epoch
+
     base = mlp(SIZES, name=name, dtype=dtype)
 
     def train_epoch(net, X, Y, lr, batch_size, rng):
@@ -52,12 +55,17 @@ def symnn_compiled(name: str, dtype: str = "float64") -> Reference:
 
 def run(epochs: int = 3, samples: int = 20000, threads: int | None = 1, torch: bool = True) -> list[dict]:
     X, Y, X_test, y_test = synthetic(samples)
-    refs = [mlp(SIZES, name="symnn, one kernel call per layer, BLAS products (default)"),
-            symnn_compiled("symnn, compiled epoch, BLAS products"),
-            mlp(SIZES, name="symnn, one kernel call per layer, BLAS products, float32", dtype="float32"),
-            symnn_compiled("symnn, compiled epoch, BLAS products, float32", dtype="float32")]
-    refs += [r for r in mlp_references(SIZES, torch=torch, threads=threads)
-             if "per-sample" not in r.name or "Numba" in r.name and "fastmath" not in r.name]
+    refs = [
+        mlp(SIZES, name="symnn, one kernel call per layer, BLAS products (default)"),
+        symnn_compiled("symnn, compiled epoch, BLAS products"),
+        mlp(SIZES, name="symnn, one kernel call per layer, BLAS products, float32", dtype="float32"),
+        symnn_compiled("symnn, compiled epoch, BLAS products, float32", dtype="float32"),
+    ]
+    refs += [
+        r
+        for r in mlp_references(SIZES, torch=torch, threads=threads)
+        if "per-sample" not in r.name or "Numba" in r.name and "fastmath" not in r.name
+    ]
     rows = []
     for ref in refs:
         t = time_training(ref, X, Y, X_test, y_test, epochs, LR, BATCH)
@@ -72,12 +80,20 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--threads", type=int, default=1, help="torch.set_num_threads (BLAS: 1 thread)")
     p.add_argument("--no-torch", action="store_true")
     args = p.parse_args(argv)
-    print(f"# {platform.machine()}, {os.cpu_count()} cores, python {platform.python_version()}, "
-          f"load {os.getloadavg()[0]:.2f}; {args.epochs} epochs, first left out of the median; "
-          f"1 BLAS thread, torch threads {args.threads}")
+    print(
+        f"# {platform.machine()}, {os.cpu_count()} cores, python {platform.python_version()}, "
+        f"load {os.getloadavg()[0]:.2f}; {args.epochs} epochs, first left out of the median; "
+        f"1 BLAS thread, torch threads {args.threads}"
+    )
     rows = run(args.epochs, args.samples, args.threads, not args.no_torch)
-    print(ratio_table(rows, f"\nMNIST-shaped MLP 784-100-10 on {args.samples} synthetic samples, sigmoid, "
-                      f"quadratic, mini-batch {BATCH}, eta {LR}", "ms/epoch (median)"))
+    print(
+        ratio_table(
+            rows,
+            f"\nMNIST-shaped MLP 784-100-10 on {args.samples} synthetic samples, sigmoid, "
+            f"quadratic, mini-batch {BATCH}, eta {LR}",
+            "ms/epoch (median)",
+        )
+    )
     for note in dict.fromkeys(skipped):
         print(f"note: {note}")
 

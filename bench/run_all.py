@@ -5,8 +5,10 @@ Runs: codegen (compile / warm-load / run time per kernel), mlp (digits MLP vs ne
 hand Numba, PyTorch), cnn (digits CNN vs im2col NumPy, PyTorch), mlp_big (784-100-10 on 20,000
 synthetic samples: BLAS-lowered products vs NumPy, PyTorch), filters (feature maps vs
 scipy.ndimage, PyTorch, memory-copy bandwidth), startup (whole-process times against the
-targets, the course build from an empty cache), memory (peak RSS of `symnn train cnn`). PyTorch rows appear only when torch imports.
+targets, the course build from an empty cache), memory (peak RSS of `symnn train cnn`).
+PyTorch rows appear only when torch imports.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -18,19 +20,30 @@ import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-SCRIPTS = {"codegen": [], "mlp": ["--threads", "1"], "cnn": ["--threads", "1"], "mlp_big": [], "filters": [],
-           "startup": ["--course"], "memory": []}
+SCRIPTS = {
+    "codegen": [],
+    "mlp": ["--threads", "1"],
+    "cnn": ["--threads", "1"],
+    "mlp_big": [],
+    "filters": [],
+    "startup": ["--course"],
+    "memory": [],
+}
 QUICK = {"mlp": ["--epochs", "4"], "startup": ["--repeat", "3", "--cold-repeat", "1"]}
 
 
 def machine() -> str:
     try:
-        model = next((line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo")
-                      if line.startswith("model name")), platform.processor())
+        model = next(
+            (line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name")),
+            platform.processor(),
+        )
     except OSError:
         model = platform.processor()
-    return (f"{model or platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
-            f"{platform.system()} {platform.release()}")
+    return (
+        f"{model or platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
+        f"{platform.system()} {platform.release()}"
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -38,8 +51,10 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--quick", action="store_true", help="fewer epochs and repeats")
     p.add_argument("--only", nargs="*", choices=sorted(SCRIPTS), help="run only these")
     args = p.parse_args(argv)
-    sections = [f"# symnn benchmarks\n\nMachine: {machine()}. Load before the run: "
-                f"{os.getloadavg()[0]:.2f}. Date: {time.strftime('%Y-%m-%d')}.\n"]
+    sections = [
+        f"# symnn benchmarks\n\nMachine: {machine()}. Load before the run: "
+        f"{os.getloadavg()[0]:.2f}. Date: {time.strftime('%Y-%m-%d')}.\n"
+    ]
     for name, extra in SCRIPTS.items():
         if args.only and name not in args.only:
             continue

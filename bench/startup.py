@@ -27,6 +27,7 @@ From Python (bench/run_all.py): with bench/ on sys.path, `import startup; rows =
 startup.run(repeat=3)`; each row is a dict with what, target, median, min, runs and ok, and
 `startup.table(rows)` prints them.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -62,20 +63,28 @@ from numba import njit
 def f(x):
     return x + 1.0
 """
-FLOOR_SYMNN = """\
+FLOOR_SYMNN = (
+    """\
 import os
 from symnn.codegen.numba_start import numba
 numba()
-""" + FLOOR + """\
+"""
+    + FLOOR
+    + """\
 def done():
     os._exit(0)
 """
+)
 
 
 def _env(cache: Path, pycache: Path) -> dict:
-    env = dict(os.environ, SYMNN_CACHE_DIR=str(cache), PYTHONPYCACHEPREFIX=str(pycache),
-               PYTHONPATH=os.pathsep.join([str(ROOT), *filter(None, [os.environ.get("PYTHONPATH")])]),
-               MPLBACKEND="Agg")
+    env = dict(
+        os.environ,
+        SYMNN_CACHE_DIR=str(cache),
+        PYTHONPYCACHEPREFIX=str(pycache),
+        PYTHONPATH=os.pathsep.join([str(ROOT), *filter(None, [os.environ.get("PYTHONPATH")])]),
+        MPLBACKEND="Agg",
+    )
     env.pop("PYTHONDONTWRITEBYTECODE", None)
     return env
 
@@ -98,8 +107,14 @@ def timed(args: list[str], env: dict, cwd: Path) -> float:
 def _row(what: str, runs: list[float]) -> dict:
     target = TARGETS.get(what)
     median = statistics.median(runs)
-    return {"what": what, "target": target, "median": median, "min": min(runs), "runs": runs,
-            "ok": None if target is None else median <= target}
+    return {
+        "what": what,
+        "target": target,
+        "median": median,
+        "min": min(runs),
+        "runs": runs,
+        "ok": None if target is None else median <= target,
+    }
 
 
 def run(repeat: int = 5, cold_repeat: int = 3, course: bool = False, say=None) -> list[dict]:
@@ -109,7 +124,7 @@ def run(repeat: int = 5, cold_repeat: int = 3, course: bool = False, say=None) -
     with tempfile.TemporaryDirectory(prefix="symnn-startup-") as tmp:
         tmp = Path(tmp)
         pycache = tmp / "pycache"
-        prime = _env(tmp / "prime", pycache)   # compile symnn's bytecode once, as pip install does
+        prime = _env(tmp / "prime", pycache)  # compile symnn's bytecode once, as pip install does
         timed(["derive", "cost"], prime, tmp)
         timed(["train", "mlp", "--epochs", "1"], prime, tmp)
 
@@ -146,8 +161,10 @@ def run(repeat: int = 5, cold_repeat: int = 3, course: bool = False, say=None) -
 
         # the floor under (b)
         (tmp / "floor").mkdir()
-        for what, module, text, end in [("floor: python, numba call", "floor_kernel", FLOOR, ""),
-                                         ("floor: symnn's way", "floor_symnn", FLOOR_SYMNN, "; floor_symnn.done()")]:
+        for what, module, text, end in [
+            ("floor: python, numba call", "floor_kernel", FLOOR, ""),
+            ("floor: symnn's way", "floor_symnn", FLOOR_SYMNN, "; floor_symnn.done()"),
+        ]:
             (tmp / "floor" / f"{module}.py").write_text(text)
             floor = [sys.executable, "-c", f"import {module}; {module}.f(1.0){end}"]
             env = _env(tmp / f"{module}-cache", pycache)
@@ -160,8 +177,9 @@ def run(repeat: int = 5, cold_repeat: int = 3, course: bool = False, say=None) -
         if course:
             env = fresh("course")
             out = tmp / "course-out"
-            rows.append(_row("course build, empty cache",
-                             [timed(["course", "build", "--out", str(out), "--quiet"], env, tmp)]))
+            rows.append(
+                _row("course build, empty cache", [timed(["course", "build", "--out", str(out), "--quiet"], env, tmp)])
+            )
             say(_line(rows[-1]))
     return rows
 
@@ -185,8 +203,11 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--course", action="store_true", help="also build the course from an empty cache (~1.5 min)")
     args = p.parse_args(argv)
     cores = os.cpu_count()
-    print(f"symnn start-up (issue #8): whole processes, {cores} cores, Python {sys.version.split()[0]}, "
-          f"load average before {os.getloadavg()[0]:.2f}", flush=True)
+    print(
+        f"symnn start-up (issue #8): whole processes, {cores} cores, Python {sys.version.split()[0]}, "
+        f"load average before {os.getloadavg()[0]:.2f}",
+        flush=True,
+    )
     rows = run(args.repeat, args.cold_repeat, args.course, say=lambda line: print("  " + line, flush=True))
     print()
     print(table(rows))

@@ -1,14 +1,13 @@
 """symnn's own nets wrapped as bench References: same init rule, same epoch order, timed by
 references.common.time_training side by side with the hand-written implementations."""
+
 from __future__ import annotations
 
 import numpy as np
-
 from references.common import Reference, epoch_order
 
 
-def mlp(sizes: list[int], name: str = "symnn, one kernel per layer and batch",
-        dtype: str = "float64") -> Reference:
+def mlp(sizes: list[int], name: str = "symnn, one kernel per layer and batch", dtype: str = "float64") -> Reference:
     from symnn.nn import Dense, Sequential, Sigmoid
     from symnn.nn.layers import Workspace
 
@@ -40,10 +39,11 @@ def as_model_dtype(net, *arrays):
 def train_batches(net, X, Y, lr, batch_size, rng):
     """One epoch through the per-layer kernels, in the references' sample order."""
     from symnn.nn.train import train_step
+
     X, Y = as_model_dtype(net, X, Y)
     order = epoch_order(rng, len(X))
     for start in range(0, len(X), batch_size):
-        idx = order[start:start + batch_size]
+        idx = order[start : start + batch_size]
         train_step(net, X[idx], Y[idx], lr, net._ws)
     return net
 
@@ -51,6 +51,7 @@ def train_batches(net, X, Y, lr, batch_size, rng):
 def check_same_init(sizes: list[int], seed: int = 0) -> float:
     """Largest difference between symnn's initial weights and the references' (should be 0)."""
     from references.common import init_mlp
+
     ref = init_mlp(sizes, seed)
     net = mlp(sizes).init(seed)
     ours = [net.parameters()[f"layers.{2 * i}.weight"] for i in range(len(sizes) - 1)]
@@ -61,8 +62,13 @@ def mlp_fused(sizes: list[int], fastmath: bool = False, dtype: str = "float64") 
     """symnn's default training path: the whole epoch in one generated kernel (`fastmath`: the
     same kernel compiled to reassociate its sums, fit(fastmath=True); dtype: net.astype)."""
     from symnn.nn.fused import run_epoch
-    name = "symnn, fused epoch kernel" + (", fastmath" if fastmath else "") + \
-        (f", {dtype}" if dtype != "float64" else "") + (" (default)" if not fastmath and dtype == "float64" else "")
+
+    name = (
+        "symnn, fused epoch kernel"
+        + (", fastmath" if fastmath else "")
+        + (f", {dtype}" if dtype != "float64" else "")
+        + (" (default)" if not fastmath and dtype == "float64" else "")
+    )
     base = mlp(sizes, name=name, dtype=dtype)
 
     def train_epoch(net, X, Y, lr, batch_size, rng):

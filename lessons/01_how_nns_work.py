@@ -54,13 +54,15 @@ lesson.markdown(
     f"Inputs $x = ({x_row[0]:.4f}, {x_row[1]:.4f}, {x_row[2]:.4f})$ (Study Hrs, Sleep Hrs and Quiz "
     f"of row 1, each divided by its column's maximum), weights $w = ({w[0]:.4f}, {w[1]:.4f}, "
     f"{w[2]:.4f})$ and bias $b = {b:.4f}$ (drawn with seed 1) give the weighted sum "
-    f"$z = {z_value:.4f}$.")
+    f"$z = {z_value:.4f}$."
+)
 z = sp.Symbol("z", real=True)
 
 
 def output_range(phi):
     """The set of values phi takes on the real line, as SymPy computes it."""
     from sympy.calculus.util import function_range
+
     try:
         return function_range(elementary(phi), z, sp.S.Reals)
     except (NotImplementedError, ValueError):
@@ -73,9 +75,11 @@ for name in LECTURE_ACTIVATIONS:
     yhat = neuron if name == "sigmoid" else symnn.derive("neuron", activation=name)
     value = float(lambdify(z_args, yhat.result)(*x_row, *w, b))
     rows.append([act.title, act.phi, f"{value:.4f}", f"${sp.latex(output_range(act.phi))}$"])
-lesson.table(["activation", r"$\varphi(z)$", rf"$\hat{{y}}$ at $z = {z_value:.4f}$",
-              "possible outputs"], rows,
-             caption="One weighted sum through the lecture's four activation functions.")
+lesson.table(
+    ["activation", r"$\varphi(z)$", rf"$\hat{{y}}$ at $z = {z_value:.4f}$", "possible outputs"],
+    rows,
+    caption="One weighted sum through the lecture's four activation functions.",
+)
 
 # %% [markdown]
 # ## The four activation functions
@@ -101,15 +105,15 @@ for n, name in enumerate(LECTURE_ACTIVATIONS):
     ax.plot(zs, phi, lw=2, label=r"$\varphi(z)$")
     ax.plot(zs, dphi, "--", lw=1.5, label=r"$\varphi'(z)$")
     if act.course_derivative.has(sp.DiracDelta):
-        ax.annotate(r"$\delta(z)$: a spike at 0", xy=(0, 1.05), xytext=(0.6, 0.55),
-                    arrowprops={"arrowstyle": "->"})
+        ax.annotate(r"$\delta(z)$: a spike at 0", xy=(0, 1.05), xytext=(0.6, 0.55), arrowprops={"arrowstyle": "->"})
     ax.set_title(f"{act.title}: ${sp.latex(act.phi).replace('operatorname', 'mathrm')}$")
     ax.axhline(0, color="0.8", lw=0.8)
     ax.axvline(0, color="0.8", lw=0.8)
     ax.set_xlabel("$z$")
     ax.legend(loc="upper left")
-lesson.figure(fig, "activations", "The four activation functions of the lecture (solid) and "
-              "their derivatives (dashed).")
+lesson.figure(
+    fig, "activations", "The four activation functions of the lecture (solid) and their derivatives (dashed)."
+)
 
 # %% [markdown]
 # ## Their derivatives, step by step
@@ -121,14 +125,22 @@ lesson.figure(fig, "activations", "The four activation functions of the lecture 
 # %%
 for name in LECTURE_ACTIVATIONS:
     act = ACTIVATIONS[name]
-    lesson.derivation(symnn.derive("activation", activation=name),
-                      title=f"{act.title} and its derivative")
+    lesson.derivation(symnn.derive("activation", activation=name), title=f"{act.title} and its derivative")
 
-rows = [[ACTIVATIONS[n].title, ACTIVATIONS[n].phi, ACTIVATIONS[n].course_derivative,
-         ACTIVATIONS[n].course_derivative.subs(z, 0) if n != "threshold" else "no value (a spike)"]
-        for n in LECTURE_ACTIVATIONS]
-lesson.table(["activation", r"$\varphi(z)$", r"$\varphi'(z)$", r"$\varphi'(0)$"], rows,
-             caption="The derivatives symnn derived, and their value at $z = 0$.")
+rows = [
+    [
+        ACTIVATIONS[n].title,
+        ACTIVATIONS[n].phi,
+        ACTIVATIONS[n].course_derivative,
+        ACTIVATIONS[n].course_derivative.subs(z, 0) if n != "threshold" else "no value (a spike)",
+    ]
+    for n in LECTURE_ACTIVATIONS
+]
+lesson.table(
+    ["activation", r"$\varphi(z)$", r"$\varphi'(z)$", r"$\varphi'(0)$"],
+    rows,
+    caption="The derivatives symnn derived, and their value at $z = 0$.",
+)
 sig0 = ACTIVATIONS["sigmoid"].course_derivative.subs(z, 0)
 tanh0 = ACTIVATIONS["tanh"].course_derivative.subs(z, 0)
 lesson.note(
@@ -136,4 +148,5 @@ lesson.note(
     f"$\\tanh'(0) = {sp.latex(tanh0)}$: a signal passing back through many sigmoid layers shrinks "
     f"by a factor of at least {1 / sig0} at each, one reason deep networks prefer ReLU in their hidden "
     "layers. The threshold's derivative is 0 everywhere except at 0, so gradient descent gets no "
-    "signal through it: that is why the lecture moves on to the sigmoid.")
+    "signal through it: that is why the lecture moves on to the sigmoid."
+)

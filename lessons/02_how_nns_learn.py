@@ -22,10 +22,14 @@ lesson = Lesson(2, "How do neural networks learn?", reading=["crossvalidated"])
 
 # %%
 table = study_table(1)
-lesson.table(["Row ID", "Study Hrs", "Sleep Hrs", "Quiz", "Exam"],
-             [[r["row_id"], f"{r['study_hrs']:g}", f"{r['sleep_hrs']:g}", f"{100 * r['quiz']:g}%",
-               f"{100 * r['exam']:g}%"] for r in table.rows],
-             caption="The lecture's table (as on the slides \"How do Neural Networks learn?\").")
+lesson.table(
+    ["Row ID", "Study Hrs", "Sleep Hrs", "Quiz", "Exam"],
+    [
+        [r["row_id"], f"{r['study_hrs']:g}", f"{r['sleep_hrs']:g}", f"{100 * r['quiz']:g}%", f"{100 * r['exam']:g}%"]
+        for r in table.rows
+    ],
+    caption="The lecture's table (as on the slides \"How do Neural Networks learn?\").",
+)
 
 data = load("study")  # the same rows, each input column divided by its maximum
 col_max = table.X.max(axis=0)
@@ -34,7 +38,8 @@ lesson.markdown(
     "and its target $y$ is the Exam mark as a fraction. Inputs of very different sizes make "
     "learning slow, so each input column is divided by its largest value "
     f"({col_max[0]:g} hours of study, {col_max[1]:g} hours of sleep, a quiz mark of "
-    f"{100 * col_max[2]:g}%): every input then lies between 0 and 1.")
+    f"{100 * col_max[2]:g}%): every input then lies between 0 and 1."
+)
 
 # %% [markdown]
 # ## The perceptron's prediction $\hat{y}$, row by row
@@ -57,12 +62,26 @@ yhat = predict(X[:, 0], X[:, 1], X[:, 2], *weights)
 row_cost = 0.5 * (yhat - y) ** 2
 lesson.markdown(
     f"Starting weights (normal, standard deviation {SPREAD:g}, seed {SEED}): "
-    + ", ".join(f"${n} = {v:.4f}$" for n, v in zip(("w_1", "w_2", "w_3", "b"), weights)) + ".")
-predictions = lesson.table(["Row", "$x_1$", "$x_2$", "$x_3$", r"$\hat{y}$", "$y$", r"$\hat{y} - y$",
-              r"$\frac{1}{2}(\hat{y} - y)^2$"],
-             [[r + 1, f"{X[r, 0]:.4f}", f"{X[r, 1]:.4f}", f"{X[r, 2]:.2f}", f"{yhat[r]:.4f}",
-               f"{y[r]:.2f}", f"{yhat[r] - y[r]:.4f}", f"{row_cost[r]:.4f}"] for r in range(len(y))],
-             caption="Prediction and error of the untrained perceptron on each row.")
+    + ", ".join(f"${n} = {v:.4f}$" for n, v in zip(("w_1", "w_2", "w_3", "b"), weights))
+    + "."
+)
+predictions = lesson.table(
+    ["Row", "$x_1$", "$x_2$", "$x_3$", r"$\hat{y}$", "$y$", r"$\hat{y} - y$", r"$\frac{1}{2}(\hat{y} - y)^2$"],
+    [
+        [
+            r + 1,
+            f"{X[r, 0]:.4f}",
+            f"{X[r, 1]:.4f}",
+            f"{X[r, 2]:.2f}",
+            f"{yhat[r]:.4f}",
+            f"{y[r]:.2f}",
+            f"{yhat[r] - y[r]:.4f}",
+            f"{row_cost[r]:.4f}",
+        ]
+        for r in range(len(y))
+    ],
+    caption="Prediction and error of the untrained perceptron on each row.",
+)
 
 # %% [markdown]
 # ## The cost: one number for the whole table
@@ -83,7 +102,8 @@ lesson.markdown(
     f"With the starting weights the cost is $C = {C_value:.4f}$: the sum of the last column "
     f"of {predictions}. The largest share comes from row {int(np.argmax(row_cost)) + 1}, whose "
     f"prediction {yhat[np.argmax(row_cost)]:.4f} is furthest from its target "
-    f"{y[np.argmax(row_cost)]:.2f}.")
+    f"{y[np.argmax(row_cost)]:.2f}."
+)
 
 # %% [markdown]
 # ## Adjust $w_1$, $w_2$, $w_3$
@@ -101,9 +121,8 @@ lesson.derivation(cost)
 
 # %%
 grads = []
-for name, goal in zip(W_NAMES, cost.goals[:4]):
-    per_row = lambdify([s[n] for n in X_NAMES] + [sp.Symbol("y", real=True)]
-                       + [s[n] for n in W_NAMES], goal.result)
+for goal in cost.goals[:4]:
+    per_row = lambdify([s[n] for n in X_NAMES] + [sp.Symbol("y", real=True)] + [s[n] for n in W_NAMES], goal.result)
     grads.append(float(np.sum(per_row(X[:, 0], X[:, 1], X[:, 2], y, *weights))))
 grads = np.array(grads)
 ETA = 1.0
@@ -111,19 +130,31 @@ new_weights = weights - ETA * grads
 C_new = float(lambdify(w_symbols, C_of_weights)(*new_weights))
 assert C_new < C_value, "one gradient step should lower the cost"
 names_tex = ["$w_1$", "$w_2$", "$w_3$", "$b$"]
-lesson.table(["weight", "now", r"$\partial C / \partial w$ (all rows)", "move",
-              rf"after one step, $\eta = {ETA:g}$"],
-             [[names_tex[i], f"{weights[i]:.4f}", f"{grads[i]:.4f}",
-               "up" if grads[i] < 0 else "down", f"{new_weights[i]:.4f}"] for i in range(4)],
-             caption="The gradient of the cost at the starting weights, and one step of gradient "
-                     "descent.")
+lesson.table(
+    ["weight", "now", r"$\partial C / \partial w$ (all rows)", "move", rf"after one step, $\eta = {ETA:g}$"],
+    [
+        [
+            names_tex[i],
+            f"{weights[i]:.4f}",
+            f"{grads[i]:.4f}",
+            "up" if grads[i] < 0 else "down",
+            f"{new_weights[i]:.4f}",
+        ]
+        for i in range(4)
+    ],
+    caption="The gradient of the cost at the starting weights, and one step of gradient descent.",
+)
 too_low = int(np.sum(yhat < y))
-why = (f"The untrained perceptron predicts too little on {too_low} of the {len(y)} rows, so the "
-       "cost falls when $\\hat{y}$ rises: " + ("every" if np.all(grads < 0) else "most") +
-       " gradient is negative and the step raises " + ("every weight." if np.all(grads < 0) else
-                                                      "the weights whose gradient is negative."))
-lesson.markdown(f"The cost falls from {C_value:.4f} to {C_new:.4f}. {why} Repeating such steps "
-                "is gradient descent: lesson 3.")
+why = (
+    f"The untrained perceptron predicts too little on {too_low} of the {len(y)} rows, so the "
+    "cost falls when $\\hat{y}$ rises: "
+    + ("every" if np.all(grads < 0) else "most")
+    + " gradient is negative and the step raises "
+    + ("every weight." if np.all(grads < 0) else "the weights whose gradient is negative.")
+)
+lesson.markdown(
+    f"The cost falls from {C_value:.4f} to {C_new:.4f}. {why} Repeating such steps is gradient descent: lesson 3."
+)
 
 # %% [markdown]
 # ## Other cost functions
@@ -137,8 +168,11 @@ lesson.markdown(f"The cost falls from {C_value:.4f} to {C_new:.4f}. {why} Repeat
 cost_functions = symnn.derive("cost-functions")
 rows = []
 for goal in cost_functions.goals:
-    key = goal.name[goal.name.index("(") + 1:-1]
+    key = goal.name[goal.name.index("(") + 1 : -1]
     rows.append([COSTS[key].title, goal.definition, COSTS[key].course_gradient])
-lesson.table(["cost", "$C$", r"$\partial C / \partial a_k$"], rows,
-             caption="Cost functions and their gradients, derived by symnn (CrossValidated, 2015).")
+lesson.table(
+    ["cost", "$C$", r"$\partial C / \partial a_k$"],
+    rows,
+    caption="Cost functions and their gradients, derived by symnn (CrossValidated, 2015).",
+)
 lesson.derivation(cost_functions)

@@ -24,18 +24,18 @@ lesson = Lesson(3, "Gradient descent", reading=["nielsen", "trask"])
 # exactly (SymPy integers and fractions, no floating point) and rounds only at the end.
 
 # %%
-VALUES, WEIGHTS = 1000, 25        # the slide's example: 1,000 values for each of 25 weights
-PFLOPS = 93                       # Sunway TaihuLight, the fastest computer when the slides were made
-DAY = 24 * 60 * 60                # seconds
+VALUES, WEIGHTS = 1000, 25  # the slide's example: 1,000 values for each of 25 weights
+PFLOPS = 93  # Sunway TaihuLight, the fastest computer when the slides were made
+DAY = 24 * 60 * 60  # seconds
 YEAR_DAYS = sp.Rational(36525, 100)  # a Julian year, 365.25 days
-COMMON_YEAR_DAYS = sp.Integer(365)    # the other candidate for the slide's year
+COMMON_YEAR_DAYS = sp.Integer(365)  # the other candidate for the slide's year
 SLIDE = {"seconds": "1.08 × 10^58", "years": "3.42 × 10^50"}  # as printed on the slide, to check
 
 combinations = sp.Integer(VALUES) ** WEIGHTS
 power = sp.log(combinations, 10)
 assert power.is_Integer and sp.Integer(10) ** power == combinations
 flops = PFLOPS * sp.Integer(10) ** 15
-seconds = combinations / flops    # an exact fraction
+seconds = combinations / flops  # an exact fraction
 year = YEAR_DAYS * DAY
 years = seconds / year
 
@@ -53,32 +53,41 @@ def text_int(n) -> str:
 
 v = tex_int(VALUES)
 lesson.markdown(f"The lecture's example takes {grouped(VALUES)} values for each of {WEIGHTS} weights:")
-lesson.math(rf"\underbrace{{{v} \times {v} \times \dots \times {v}}}_{{{WEIGHTS}\ \text{{weights}}}}"
-            rf" = {v}^{{{WEIGHTS}}} = 10^{{{power}}} \text{{ combinations}}",
-            text=f"{grouped(VALUES)} × ... × {grouped(VALUES)} ({WEIGHTS} weights) = "
-                 f"{grouped(VALUES)}^{WEIGHTS} = 10^{power} combinations")
+lesson.math(
+    rf"\underbrace{{{v} \times {v} \times \dots \times {v}}}_{{{WEIGHTS}\ \text{{weights}}}}"
+    rf" = {v}^{{{WEIGHTS}}} = 10^{{{power}}} \text{{ combinations}}",
+    text=f"{grouped(VALUES)} × ... × {grouped(VALUES)} ({WEIGHTS} weights) = "
+    f"{grouped(VALUES)}^{WEIGHTS} = 10^{power} combinations",
+)
 s_sci, y_sci = sci(seconds), sci(years)
 lesson.markdown(
     f"Sunway TaihuLight, the world's fastest supercomputer when the lecture was written, does "
     f"{PFLOPS} PFLOPS: ${PFLOPS} \\times 10^{{15}}$ floating-point operations per second. Even if "
-    f"it could test one combination per operation, trying all $10^{{{power}}}$ would take")
-lesson.math(rf"\frac{{10^{{{power}}}}}{{{PFLOPS} \times 10^{{15}}}} = "
-            rf"\frac{{{tex_int(seconds.p)}}}{{{tex_int(seconds.q)}}}\ \text{{s}} "
-            rf"= {sci(seconds, 8).latex}\ldots\ \text{{s}} \approx {s_sci.latex} \text{{ seconds}}",
-            text=f"10^{power} / ({PFLOPS} × 10^15) = {text_int(seconds.p)}/{text_int(seconds.q)} s "
-                 f"= {sci(seconds, 8)}... s ≈ {s_sci} seconds")
+    f"it could test one combination per operation, trying all $10^{{{power}}}$ would take"
+)
+lesson.math(
+    rf"\frac{{10^{{{power}}}}}{{{PFLOPS} \times 10^{{15}}}} = "
+    rf"\frac{{{tex_int(seconds.p)}}}{{{tex_int(seconds.q)}}}\ \text{{s}} "
+    rf"= {sci(seconds, 8).latex}\ldots\ \text{{s}} \approx {s_sci.latex} \text{{ seconds}}",
+    text=f"10^{power} / ({PFLOPS} × 10^15) = {text_int(seconds.p)}/{text_int(seconds.q)} s "
+    f"= {sci(seconds, 8)}... s ≈ {s_sci} seconds",
+)
 lesson.markdown(f"and with a year of {float(YEAR_DAYS):g} days ({grouped(int(year))} seconds):")
-lesson.math(rf"\frac{{{tex_int(seconds.p)}}}{{{tex_int(seconds.q)} \times {tex_int(int(year))}}}"
-            rf"\ \text{{years}} = {sci(years, 8).latex}\ldots \approx {y_sci.latex} \text{{ years}}",
-            text=f"{text_int(seconds.p)}/{text_int(seconds.q)} / {grouped(int(year))} years = "
-                 f"{sci(years, 8)}... ≈ {y_sci} years")
+lesson.math(
+    rf"\frac{{{tex_int(seconds.p)}}}{{{tex_int(seconds.q)} \times {tex_int(int(year))}}}"
+    rf"\ \text{{years}} = {sci(years, 8).latex}\ldots \approx {y_sci.latex} \text{{ years}}",
+    text=f"{text_int(seconds.p)}/{text_int(seconds.q)} / {grouped(int(year))} years = "
+    f"{sci(years, 8)}... ≈ {y_sci} years",
+)
 
 # %%
 YEARS_365 = COMMON_YEAR_DAYS * DAY
 rounded_seconds = sp.Rational(s_sci.value.numerator, s_sci.value.denominator)
 rows, results = [], {}
-for label, secs in ((f"exact: $\\frac{{{tex_int(seconds.p)}}}{{{tex_int(seconds.q)}}}$ s", seconds),
-                    (f"rounded first: ${s_sci.latex}$ s", rounded_seconds)):
+for label, secs in (
+    (f"exact: $\\frac{{{tex_int(seconds.p)}}}{{{tex_int(seconds.q)}}}$ s", seconds),
+    (f"rounded first: ${s_sci.latex}$ s", rounded_seconds),
+):
     for days, length in ((YEAR_DAYS, year), (COMMON_YEAR_DAYS, YEARS_365)):
         value = secs / length
         results[(secs is seconds, days)] = sci(value)
@@ -89,9 +98,13 @@ assert slide.text == SLIDE["years"], "rounding twice does not reproduce the slid
 lesson.markdown(
     f"The slide agrees on ${s_sci.latex}$ seconds but gives ${slide.latex}$ years, not "
     f"${y_sci.latex}$. Which year length did it use, and where does its last digit come from? "
-    "symnn redoes the division four ways:")
-lesson.table(["seconds", "year", "years (6 figures)", "years (3 figures)"], rows,
-             caption="The number of years, from the exact and from the rounded number of seconds.")
+    "symnn redoes the division four ways:"
+)
+lesson.table(
+    ["seconds", "year", "years (6 figures)", "years (3 figures)"],
+    rows,
+    caption="The number of years, from the exact and from the rounded number of seconds.",
+)
 exact = {results[(True, d)].text for d in (YEAR_DAYS, COMMON_YEAR_DAYS)}
 twice = {results[(False, d)].text for d in (YEAR_DAYS, COMMON_YEAR_DAYS)}
 assert exact == {y_sci.text} and twice == {SLIDE["years"]} != exact
@@ -102,7 +115,8 @@ lesson.note(
     f"{float(YEAR_DAYS):g} or {COMMON_YEAR_DAYS} days. The slide's {slide.mantissa} comes "
     f"from dividing the already rounded ${s_sci.latex}$ seconds (which is "
     f"{float((rounded_seconds - seconds) / seconds) * 100:.2f}% too large): rounding twice moved "
-    "the last digit. Either way the conclusion stands: brute force is hopeless.")
+    "the last digit. Either way the conclusion stands: brute force is hopeless."
+)
 
 # %% [markdown]
 # ## Gradient descent
@@ -115,8 +129,8 @@ lesson.note(
 # %%
 gd = symnn.derive("gradient-descent")
 lesson.derivation(gd)
-update = gd.steps[-1]   # w_1' = w_1 - eta * (the batch gradient)
-batch = gd.goals[-1]    # its definition is the cost C summed over the table
+update = gd.steps[-1]  # w_1' = w_1 - eta * (the batch gradient)
+batch = gd.goals[-1]  # its definition is the cost C summed over the table
 
 # %% [markdown]
 # ## Rolling down a convex cost
@@ -128,8 +142,7 @@ batch = gd.goals[-1]    # its definition is the cost C summed over the table
 
 # %%
 data = load("study2")
-columns = {"x_1": data.X_train[:, 0], "x_2": data.X_train[:, 1], "x_3": data.X_train[:, 2],
-           "y": data.y_train}
+columns = {"x_1": data.X_train[:, 0], "x_2": data.X_train[:, 1], "x_3": data.X_train[:, 2], "y": data.y_train}
 cost_table = on_rows(batch.definition, columns)
 rule_table = on_rows(update.rhs, columns)
 sym = {v.name: v for v in rule_table.free_symbols}
@@ -151,7 +164,7 @@ while lo > 0 and c2[lo - 1] > 0:
 while hi < len(grid) - 1 and c2[hi + 1] > 0:
     hi += 1
 w_lo, w_hi = float(grid[lo]), float(grid[hi])
-L = float(c2[lo:hi + 1].max())
+L = float(c2[lo : hi + 1].max())
 ETA = 1.0 / L
 w_best = float(sp.nsolve(sp.diff(C_of_w1, w1), w1, float(grid[np.argmin(cost(grid))])))
 
@@ -169,14 +182,15 @@ lesson.markdown(
     f"$\\partial C / \\partial w_1 = 0$). Outside that interval the sigmoid flattens and the curve "
     f"bends the other way. Gradient descent starts at the interval's left end, $w_1 = {w_lo:.2f}$, "
     f"with $\\eta = 1 / \\max C'' = {ETA:.4f}$: a step that size can never overshoot the minimum "
-    "of a convex curve.")
+    "of a convex curve."
+)
 
 shown = list(range(min(6, len(path)))) + [len(path) - 1]
-lesson.table(["step", "$w_1$", r"$\partial C / \partial w_1$", "$C$"],
-             [[k, f"{path[k]:.4f}", f"{(path[k] - step(path[k], ETA)) / ETA:.3g}",
-               f"{cost(path[k]):.5f}"] for k in shown],
-             caption=f"Batch gradient descent on $w_1$ ($\\eta = {ETA:.4f}$): the first steps and "
-                     "the last.")
+lesson.table(
+    ["step", "$w_1$", r"$\partial C / \partial w_1$", "$C$"],
+    [[k, f"{path[k]:.4f}", f"{(path[k] - step(path[k], ETA)) / ETA:.3g}", f"{cost(path[k]):.5f}"] for k in shown],
+    caption=f"Batch gradient descent on $w_1$ ($\\eta = {ETA:.4f}$): the first steps and the last.",
+)
 
 fig = Figure(figsize=(10, 4), layout="constrained")
 ax = fig.add_subplot(1, 2, 1)
@@ -197,12 +211,17 @@ ax2.set_yscale("log")
 ax2.set_xlabel("step")
 ax2.set_ylabel("$C - C_{min}$")
 ax2.set_title("Distance to the lowest cost")
-figure = lesson.figure(fig, "descent", "Gradient descent on the convex cost $C(w_1)$ of the "
-                       "lecture's table: every step goes downhill, and the steps shrink as the "
-                       "slope flattens.")
+figure = lesson.figure(
+    fig,
+    "descent",
+    "Gradient descent on the convex cost $C(w_1)$ of the "
+    "lecture's table: every step goes downhill, and the steps shrink as the "
+    "slope flattens.",
+)
 lesson.markdown(
     f"After {len(path) - 1} steps $w_1$ moves by less than ${sci(TOL, 1).latex}$ per step and "
     f"stops at {path[-1]:.4f}, {abs(path[-1] - w_best):.1e} from the minimum found by `nsolve`. "
     f"{figure} shows the path: big steps where the curve is steep, ever smaller ones as it "
     "flattens near the bottom — which is also why the last digits take so many steps. With all "
-    "four parameters moving at once the picture has more dimensions but the rule is the same.")
+    "four parameters moving at once the picture has more dimensions but the rule is the same."
+)

@@ -27,17 +27,22 @@ lesson = Lesson(4, "Stochastic gradient descent", reading=["trask", "nielsen"])
 # %%
 first, table = study_table(1), study_table(2)
 changed = [r2["row_id"] for r1, r2 in zip(first.rows, table.rows) if r1 != r2]
-lesson.table(["Row ID", "Study Hrs", "Sleep Hrs", "Quiz", "Exam"],
-             [[r["row_id"], f"{r['study_hrs']:g}", f"{r['sleep_hrs']:g}", f"{100 * r['quiz']:g}%",
-               f"{100 * r['exam']:g}%"] for r in table.rows],
-             caption="The table on the \"Stochastic Gradient Descent\" slides.")
+lesson.table(
+    ["Row ID", "Study Hrs", "Sleep Hrs", "Quiz", "Exam"],
+    [
+        [r["row_id"], f"{r['study_hrs']:g}", f"{r['sleep_hrs']:g}", f"{100 * r['quiz']:g}%", f"{100 * r['exam']:g}%"]
+        for r in table.rows
+    ],
+    caption="The table on the \"Stochastic Gradient Descent\" slides.",
+)
 data = load("study2")  # the same rows, each input column divided by its maximum (lesson 2)
 X, y = data.X_train, data.y_train
 N = len(y)
 lesson.markdown(
     f"It differs from the table of lesson 2 in rows {', '.join(map(str, changed[:-1]))} and "
     f"{changed[-1]}. As before, each input column is divided by its largest value, so all "
-    f"inputs lie between 0 and 1, and the target $y$ is the exam mark as a fraction.")
+    f"inputs lie between 0 and 1, and the target $y$ is the exam mark as a fraction."
+)
 
 # %% [markdown]
 # ## Batch and stochastic updates
@@ -74,29 +79,31 @@ net.fit(X, y, epochs={EPOCHS}, lr={ETA:g}, batch_size={MINI}, mode=mode)
 # mode is "batch", "minibatch" or "sgd"
 """)
 checkpoints = [1, 10, 50, EPOCHS]
-lesson.table(["mode", "updates per epoch"] + [f"$C$ after {e} epoch{'s' * (e > 1)}" for e in checkpoints],
-             [[label, updates[m]] + [f"{curves[m][e - 1]:.4f}" for e in checkpoints]
-              for m, label in MODES.items()],
-             caption=f"The cost $C = \\sum \\frac{{1}}{{2}}(\\hat{{y}} - y)^2$ over the table "
-                     f"while training the perceptron three ways ($\\eta = {ETA:g}$, seed {SEED}).")
+lesson.table(
+    ["mode", "updates per epoch"] + [f"$C$ after {e} epoch{'s' * (e > 1)}" for e in checkpoints],
+    [[label, updates[m]] + [f"{curves[m][e - 1]:.4f}" for e in checkpoints] for m, label in MODES.items()],
+    caption=f"The cost $C = \\sum \\frac{{1}}{{2}}(\\hat{{y}} - y)^2$ over the table "
+    f"while training the perceptron three ways ($\\eta = {ETA:g}$, seed {SEED}).",
+)
 
 # %%
 target = curves["sgd"][49]
-catch_up = {m: int(np.argmax(curves[m] <= target)) + 1 if np.any(curves[m] <= target) else None
-            for m in ("batch", "minibatch")}
+catch_up = {
+    m: int(np.argmax(curves[m] <= target)) + 1 if np.any(curves[m] <= target) else None for m in ("batch", "minibatch")
+}
 
 
 def catch_text(m):
     e = catch_up[m]
-    return (f"{e} epochs" if e else
-            f"more than the {EPOCHS} epochs trained (its cost is still {curves[m][-1]:.4f})")
+    return f"{e} epochs" if e else f"more than the {EPOCHS} epochs trained (its cost is still {curves[m][-1]:.4f})"
 
 
 lesson.markdown(
     f"Per epoch, the stochastic version learns fastest: it makes {updates['sgd']} updates for "
     f"batch gradient descent's one. After 50 epochs it has brought the cost down to "
     f"{target:.4f}; mini-batch gradient descent needs {catch_text('minibatch')} to get there, "
-    f"batch gradient descent {catch_text('batch')}.")
+    f"batch gradient descent {catch_text('batch')}."
+)
 
 fig = Figure(figsize=(10, 4), layout="constrained")
 ax1, ax2 = fig.subplots(1, 2)
@@ -114,9 +121,14 @@ for ax in (ax1, ax2):
     ax.legend()
 ax1.set_title("Per epoch")
 ax2.set_title(f"Per update (the first {EPOCHS})")
-curves_fig = lesson.figure(fig, "modes", f"The cost while training the lecture's perceptron by "
-                           f"batch, mini-batch and stochastic gradient descent ($\\eta = {ETA:g}$, "
-                           "same starting weights).", width=0.95)
+curves_fig = lesson.figure(
+    fig,
+    "modes",
+    f"The cost while training the lecture's perceptron by "
+    f"batch, mini-batch and stochastic gradient descent ($\\eta = {ETA:g}$, "
+    "same starting weights).",
+    width=0.95,
+)
 
 # %%
 U = EPOCHS  # compare after the same number of updates: batch's last epoch
@@ -126,12 +138,18 @@ ups = {m: int(np.sum(np.diff(curves[m]) > 0)) for m in MODES}
 smooth = [{"batch": "batch", "minibatch": "mini-batch", "sgd": "stochastic"}[m] for m in MODES if ups[m] == 0]
 assert max(at_u.values()) < 1.05 * min(at_u.values()), "per update, the three should be close"
 
-lesson.table(["mode", "rows read per update", f"$C$ after {U} updates", "epochs this took",
-              f"epochs in which $C$ rose (of {EPOCHS})"],
-             [[label, rows_per_update[m], f"{at_u[m]:.4f}", U // updates[m], ups[m]]
-              for m, label in MODES.items()],
-             caption=f"The three methods after the same number of updates, and how often the "
-                     f"cost went up from one epoch to the next.")
+lesson.table(
+    [
+        "mode",
+        "rows read per update",
+        f"$C$ after {U} updates",
+        "epochs this took",
+        f"epochs in which $C$ rose (of {EPOCHS})",
+    ],
+    [[label, rows_per_update[m], f"{at_u[m]:.4f}", U // updates[m], ups[m]] for m, label in MODES.items()],
+    caption="The three methods after the same number of updates, and how often the "
+    "cost went up from one epoch to the next.",
+)
 lesson.markdown(
     f"Counted per update ({curves_fig}, right) the three curves almost coincide: after {U} "
     f"updates the costs are {at_u['batch']:.4f} (batch), {at_u['minibatch']:.4f} (mini-batch) "
@@ -139,11 +157,15 @@ lesson.markdown(
     f"as a step computed from all {N}, and it costs 1/{N} of the work. The price is noise: "
     "a single row is only an estimate of the whole table's slope, and a step that helps one "
     "row can hurt the others. "
-    + (f"The cost of {' and '.join(smooth)} gradient descent never went up from one epoch to "
-       f"the next; the stochastic cost went up in {ups['sgd']} of its {EPOCHS} epochs."
-       if smooth else "")
+    + (
+        f"The cost of {' and '.join(smooth)} gradient descent never went up from one epoch to "
+        f"the next; the stochastic cost went up in {ups['sgd']} of its {EPOCHS} epochs."
+        if smooth
+        else ""
+    )
     + " On a data set with thousands of rows, waiting for all of them before every step is a "
-    "high price, and mini-batches of tens of rows are the usual compromise (lesson 6 uses 10).")
+    "high price, and mini-batches of tens of rows are the usual compromise (lesson 6 uses 10)."
+)
 
 # %% [markdown]
 # ## Why stochastic: a cost with two valleys
@@ -185,15 +207,16 @@ critical = critical_points(a_bar)
 minima = [c for c in critical if curv(c) > 0]
 w_global, w_local = sorted(minima, key=lambda c: cost_of(c, a_bar))
 w_hump = next(c for c in critical if curv(c) < 0)
-C_at = {name: float(cost_of(c, a_bar)) for name, c in
-        (("global", w_global), ("local", w_local), ("hump", w_hump))}
+C_at = {name: float(cost_of(c, a_bar)) for name, c in (("global", w_global), ("local", w_local), ("hump", w_hump))}
 disc = sp.discriminant(sp.Poly(row_cost.result, w))  # > 0: three critical points, two valleys
 only_left = [r + 1 for r in range(N) if float(disc.subs(a, tilts[r])) < 0 and critical_points(tilts[r])[0] < 0]
 only_right = [r + 1 for r in range(N) if float(disc.subs(a, tilts[r])) < 0 and critical_points(tilts[r])[0] > 0]
-lesson.table(["row $r$"] + [str(r + 1) for r in range(N)],
-             [["tilt $a_r$"] + [f"{t:.3f}" for t in tilts]],
-             caption=f"The rows' tilts (normal, standard deviation {SPREAD:g}, seed {TILT_SEED}, "
-                     f"shifted to average exactly {TILT:g}).")
+lesson.table(
+    ["row $r$"] + [str(r + 1) for r in range(N)],
+    [["tilt $a_r$"] + [f"{t:.3f}" for t in tilts]],
+    caption=f"The rows' tilts (normal, standard deviation {SPREAD:g}, seed {TILT_SEED}, "
+    f"shifted to average exactly {TILT:g}).",
+)
 
 
 def rows_text(rows):
@@ -208,12 +231,13 @@ lesson.markdown(
     f"($C = {C_at['local']:.4f}$). The rows disagree. A row's cost has two valleys only when the "
     f"discriminant of its slope, ${sp.latex(sp.factor(disc))}$, is positive; the tilts of "
     f"{rows_text(only_left)} are too steep for that and leave only the valley on the left, those "
-    f"of {rows_text(only_right)} only the valley on the right.")
+    f"of {rows_text(only_right)} only the valley on the right."
+)
 
 # %%
 W0, STEP, ROUNDS, RUNS = 1.8, 0.2, 60, 40
 batch_path = [W0]
-for _ in range(ROUNDS):                     # one update per epoch, with the table's slope
+for _ in range(ROUNDS):  # one update per epoch, with the table's slope
     batch_path.append(batch_path[-1] - STEP * float(slope_of(batch_path[-1], a_bar)))
 batch_path = np.array(batch_path)
 
@@ -240,11 +264,15 @@ lesson.markdown(
     f"descent follows the table's slope and after {ROUNDS} epochs sits at "
     f"$w = {batch_path[-1]:.4f}$, the bottom of the shallow valley: the slope there is 0, so it "
     f"stays for good. Stochastic gradient descent (rows shuffled with seed {SHOWN}) "
-    + (f"goes over the hump for the last time at update {for_good} (epoch "
-       f"{(for_good - 1) // N + 1}) and spends the rest of its {ROUNDS} epochs in the deep valley, "
-       f"between $w = {last_epoch.min():.3f}$ and ${last_epoch.max():.3f}$ during the last one."
-       if for_good else "stays in the shallow valley too.")
-    + f" Of {RUNS} runs with seeds 0 to {RUNS - 1}, {len(escaped)} ended in the deep valley.")
+    + (
+        f"goes over the hump for the last time at update {for_good} (epoch "
+        f"{(for_good - 1) // N + 1}) and spends the rest of its {ROUNDS} epochs in the deep valley, "
+        f"between $w = {last_epoch.min():.3f}$ and ${last_epoch.max():.3f}$ during the last one."
+        if for_good
+        else "stays in the shallow valley too."
+    )
+    + f" Of {RUNS} runs with seeds 0 to {RUNS - 1}, {len(escaped)} ended in the deep valley."
+)
 
 fig = Figure(figsize=(10, 4), layout="constrained")
 ax1, ax2 = fig.subplots(1, 2)
@@ -252,8 +280,7 @@ ws = np.linspace(-1.8, 2.0, 500)
 for r in range(N):
     ax1.plot(ws, cost_of(ws, tilts[r]), color="0.8", lw=0.8, label="one row's cost $c_r$" if r == 0 else None)
 ax1.plot(ws, cost_of(ws, a_bar), color="k", lw=2, label="the table's cost $C$")
-ax1.plot(sgd_path, cost_of(sgd_path, a_bar), ".", color="tab:red", ms=3, alpha=0.6,
-         label=f"stochastic (seed {SHOWN})")
+ax1.plot(sgd_path, cost_of(sgd_path, a_bar), ".", color="tab:red", ms=3, alpha=0.6, label=f"stochastic (seed {SHOWN})")
 ax1.plot(batch_path, cost_of(batch_path, a_bar), "o", color="tab:blue", ms=5, label="batch")
 ax1.set_ylim(-1.0, 2.0)
 ax1.set_xlabel("$w$")
@@ -261,19 +288,30 @@ ax1.set_ylabel("cost")
 ax1.legend(loc="upper center", fontsize=8)
 ax1.set_title("Two valleys")
 ax2.plot(np.arange(len(batch_path)), batch_path, "o-", color="tab:blue", ms=3, label="batch")
-ax2.plot(np.arange(len(sgd_path)) / N, sgd_path, "-", color="tab:red", lw=0.8,
-         label=f"stochastic (seed {SHOWN})")
+ax2.plot(np.arange(len(sgd_path)) / N, sgd_path, "-", color="tab:red", lw=0.8, label=f"stochastic (seed {SHOWN})")
 for c, name, dy in ((w_local, "shallow valley", -12), (w_hump, "hump", 3), (w_global, "deep valley", 3)):
     ax2.axhline(c, color="0.4", ls=":", lw=1)
-    ax2.annotate(name, (ROUNDS, c), textcoords="offset points", xytext=(-4, dy), ha="right",
-                 fontsize=8, bbox={"facecolor": "white", "alpha": 0.8, "linewidth": 0})
+    ax2.annotate(
+        name,
+        (ROUNDS, c),
+        textcoords="offset points",
+        xytext=(-4, dy),
+        ha="right",
+        fontsize=8,
+        bbox={"facecolor": "white", "alpha": 0.8, "linewidth": 0},
+    )
 ax2.set_xlabel("epoch")
 ax2.set_ylabel("$w$")
 ax2.legend(loc="upper right")
 ax2.set_title("Where $w$ goes")
-valley_fig = lesson.figure(fig, "two_valleys", "Batch gradient descent settles in the shallow "
-                           "valley; the row-by-row steps of stochastic gradient descent carry $w$ "
-                           "over the hump into the deep valley, where it keeps jiggling.", width=0.95)
+valley_fig = lesson.figure(
+    fig,
+    "two_valleys",
+    "Batch gradient descent settles in the shallow "
+    "valley; the row-by-row steps of stochastic gradient descent carry $w$ "
+    "over the hump into the deep valley, where it keeps jiggling.",
+    width=0.95,
+)
 lesson.markdown(
     f"{valley_fig} shows why. At the bottom of the shallow valley the table's slope is 0, but "
     f"no single row's slope is: the rows with a steep positive tilt ({rows_text(only_left)}) "
@@ -281,9 +319,11 @@ lesson.markdown(
     f"over. The way back is harder: from the deep valley the hump is "
     f"{C_at['hump'] - C_at['global']:.4f} higher, from the shallow one only "
     f"{C_at['hump'] - C_at['local']:.4f}. The same noise makes the stochastic path jiggle at "
-    "the bottom instead of settling; making $\\eta$ smaller as training goes on calms it.")
+    "the bottom instead of settling; making $\\eta$ smaller as training goes on calms it."
+)
 lesson.note(
     "Stochastic gradient descent does not *guarantee* the global minimum: here "
     f"{RUNS - len(escaped)} of the {RUNS} seeded runs did not end there. It makes getting stuck "
     "less likely, and each of its steps is cheap. Both are reasons why networks are trained with "
-    "stochastic or mini-batch updates (Trask, 2015; Nielsen, 2015).")
+    "stochastic or mini-batch updates (Trask, 2015; Nielsen, 2015)."
+)

@@ -22,17 +22,26 @@ lesson = Lesson(5, "Backpropagation", reading=["nielsen"])
 # In matrix form ($\odot$ multiplies vectors element by element):
 
 # %%
-bp = symnn.derive("backprop")   # about 40 s: every step, and a whole net, checked by SymPy
+bp = symnn.derive("backprop")  # about 40 s: every step, and a whole net, checked by SymPy
 matrix_form = [s for s in bp.steps if s.rule.endswith("(matrix form)")]
 meaning = dict(s.note.split(": ", 1) for s in bp.steps if s.is_heading and s.note.startswith("BP"))
-lesson.table(["", "equation", "what it gives"],
-             [[s.rule.removesuffix(" (matrix form)"), f"${tex(s.lhs)} = {tex(s.rhs)}$",
-               meaning[s.rule.removesuffix(" (matrix form)")]] for s in matrix_form],
-             caption="The four equations of back-propagation, as derived below.")
+lesson.table(
+    ["", "equation", "what it gives"],
+    [
+        [
+            s.rule.removesuffix(" (matrix form)"),
+            f"${tex(s.lhs)} = {tex(s.rhs)}$",
+            meaning[s.rule.removesuffix(" (matrix form)")],
+        ]
+        for s in matrix_form
+    ],
+    caption="The four equations of back-propagation, as derived below.",
+)
 lesson.markdown(
     "BP1 gives the error of the output layer from the cost; BP2 passes it back through the "
     "transposed weights, one layer at a time; BP3 and BP4 turn the errors into the gradients of "
-    "the biases and weights. One forward pass and one backward pass give every gradient.")
+    "the biases and weights. One forward pass and one backward pass give every gradient."
+)
 
 # %% [markdown]
 # ## The derivation
@@ -75,14 +84,19 @@ for g in goals:
     worst = max(worst, abs(by_backprop - by_difference))
     rows.append([f"${tex(g.var)}$", f"{values[g.var]:.4f}", f"{by_backprop:.6f}", f"{by_difference:.6f}"])
 given = ", ".join(f"${tex(v)} = {values[v]:.3f}$" for v in others)
-lesson.markdown(f"Inputs and targets (uniform in [0, 1], seed {SEED}): {given}. The cost there is "
-                f"$C = {cost(*point):.6f}$.")
-lesson.table(["parameter", "value", "back-propagation", "finite difference"], rows,
-             caption=f"Every gradient of the small network: the derived expressions against "
-                     f"central differences with step ${H:g}$.")
+lesson.markdown(
+    f"Inputs and targets (uniform in [0, 1], seed {SEED}): {given}. The cost there is $C = {cost(*point):.6f}$."
+)
+lesson.table(
+    ["parameter", "value", "back-propagation", "finite difference"],
+    rows,
+    caption=f"Every gradient of the small network: the derived expressions against "
+    f"central differences with step ${H:g}$.",
+)
 assert worst < 1e-6, "back-propagation and finite differences disagree"
 lesson.markdown(
     f"The two columns agree to {worst:.1e} or better (the finite differences carry rounding "
     f"errors of that size). Back-propagation needs one backward pass for all {len(goals)} "
     f"gradients; the finite differences needed {2 * len(goals)} evaluations of the cost — "
-    "and a real network has millions of weights.")
+    "and a real network has millions of weights."
+)

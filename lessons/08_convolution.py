@@ -42,15 +42,21 @@ backward_at = next(n for n in heads if conv.steps[n].note.startswith("Backward p
 
 
 definitions = dataclasses.replace(  # its first sections, verified by SymPy like a whole derivation
-    conv, title="Convolution and cross-correlation", steps=conv.steps[:backward_at], goals=[],
+    conv,
+    title="Convolution and cross-correlation",
+    steps=conv.steps[:backward_at],
+    goals=[],
     intro="Mathematicians convolve with a flipped kernel; convolutional layers compute the "
-          "cross-correlation, which does not flip it.", verified=False).verify()
+    "cross-correlation, which does not flip it.",
+    verified=False,
+).verify()
 lesson.derivation(definitions)
 lesson.markdown(
     "The last line is the whole difference: a cross-correlation with a detector is a "
     "convolution with the detector turned by 180°. From here on, \"convolution\" means what "
     "the layers compute, the cross-correlation $(I \\star K)[i, j] = \\sum_m \\sum_n "
-    "I[i + m, j + n]\\, K[m, n]$.")
+    "I[i + m, j + n]\\, K[m, n]$."
+)
 
 # %% [markdown]
 # ## The lecture's feature map, cell by cell
@@ -73,8 +79,10 @@ def matrix(a) -> sp.ImmutableMatrix:
     return sp.ImmutableMatrix(np.asarray(a).astype(int))
 
 
-lesson.math(rf"{sp.latex(matrix(image))} \star {sp.latex(matrix(detector))} = {sp.latex(matrix(fmap))}",
-            text=f"{H}x{W} image ⋆ {kh}x{kw} detector = {Ho}x{Wo} feature map {np.asarray(fmap).astype(int).tolist()}")
+lesson.math(
+    rf"{sp.latex(matrix(image))} \star {sp.latex(matrix(detector))} = {sp.latex(matrix(fmap))}",
+    text=f"{H}x{W} image ⋆ {kh}x{kw} detector = {Ho}x{Wo} feature map {np.asarray(fmap).astype(int).tolist()}",
+)
 lesson.markdown(
     f"A {kh} x {kw} detector fits in {H - kh + 1} positions across a {W}-pixel row and "
     f"{H - kh + 1} down a {H}-pixel column, so the feature map is {Ho} x {Wo}: a "
@@ -82,7 +90,8 @@ lesson.markdown(
     "*padding*). Every cell below is the sum of the nine products of a window of the image with "
     "the detector; symnn evaluates each product from SymPy's summand "
     "$I[i + m, j + n]\\, K[m, n]$ and checks the sum against the generated kernel "
-    "`conv2d.layer_forward`, which computed the map.")
+    "`conv2d.layer_forward`, which computed the map."
+)
 
 
 def fmt(v) -> str:
@@ -94,19 +103,30 @@ rows = []
 for k, cell in enumerate(table.cells, 1):
     terms = " + ".join(fmt(p) for row in cell.products for p in row)
     slide = fmt(feature_maps.SLIDE_MAP[cell.row, cell.col])
-    rows.append([k, f"({cell.row + 1}, {cell.col + 1})", terms, fmt(cell.total),
-                 f"**{slide}** (wrong)" if cell.slide is not None else slide])
-steps_table = lesson.table(["step", "cell (row, column)", "the nine products", "sum",
-                            "the slides"], rows,
-                           caption="The feature map, cell by cell: the products of each window "
-                                   "with the detector, row by row, their sum, and the value the "
-                                   "slides print.")
+    rows.append(
+        [
+            k,
+            f"({cell.row + 1}, {cell.col + 1})",
+            terms,
+            fmt(cell.total),
+            f"**{slide}** (wrong)" if cell.slide is not None else slide,
+        ]
+    )
+steps_table = lesson.table(
+    ["step", "cell (row, column)", "the nine products", "sum", "the slides"],
+    rows,
+    caption="The feature map, cell by cell: the products of each window "
+    "with the detector, row by row, their sum, and the value the "
+    "slides print.",
+)
 
 # %%
 wrong = table.disagreements()
 biggest = max(table.cells, key=lambda c: c.total)
-shown = sorted({(c.row, c.col): c for c in [table.cells[0], table.cells[1], biggest, *wrong]}.values(),
-               key=lambda c: (c.row, c.col))
+shown = sorted(
+    {(c.row, c.col): c for c in [table.cells[0], table.cells[1], biggest, *wrong]}.values(),
+    key=lambda c: (c.row, c.col),
+)
 
 
 def draw_grid(ax, a, window=None, upto=None, flag=None, title="", shade=False):
@@ -117,10 +137,17 @@ def draw_grid(ax, a, window=None, upto=None, flag=None, title="", shade=False):
     ax.imshow(a if shade else np.zeros_like(a, dtype=float), cmap="Blues", vmin=0, vmax=top_value)
     for (r, c), v in np.ndenumerate(a):
         hidden = upto is not None and r * cols_ + c > upto
-        colour = ("tab:red" if flag == (r, c) else "white" if shade and v > 0.6 * top_value
-                  else "black" if v else "0.55")
-        ax.text(c, r, "" if hidden else fmt(v), ha="center", va="center", fontsize=9, color=colour,
-                fontweight="bold" if flag == (r, c) else "normal")
+        colour = "tab:red" if flag == (r, c) else "white" if shade and v > 0.6 * top_value else "black" if v else "0.55"
+        ax.text(
+            c,
+            r,
+            "" if hidden else fmt(v),
+            ha="center",
+            va="center",
+            fontsize=9,
+            color=colour,
+            fontweight="bold" if flag == (r, c) else "normal",
+        )
     for x in range(cols_ + 1):
         ax.axvline(x - 0.5, color="0.85", lw=0.6)
     for y in range(rows_ + 1):
@@ -141,14 +168,22 @@ axes = fig.subplots(2, len(shown))
 for n, cell in enumerate(shown):
     k = cell.row * Wo + cell.col + 1
     draw_grid(axes[0, n], image, window=(cell.top, cell.left), title=f"step {k}: the window")
-    draw_grid(axes[1, n], fmap, upto=cell.row * Wo + cell.col,
-              flag=(cell.row, cell.col) if cell.slide is not None else None,
-              title=f"{fmt(cell.total)} at ({cell.row + 1}, {cell.col + 1})"
-                    + (f"; the slides: {fmt(cell.slide)}" if cell.slide is not None else ""))
-slides_fig = lesson.figure(fig, "steps", f"{len(shown)} of the {len(table.cells)} steps: the window "
-                           "under the detector (top, in red) and the feature map filled in so far "
-                           "(bottom; the slides' wrong cell in red).",
-                           width=0.95)
+    draw_grid(
+        axes[1, n],
+        fmap,
+        upto=cell.row * Wo + cell.col,
+        flag=(cell.row, cell.col) if cell.slide is not None else None,
+        title=f"{fmt(cell.total)} at ({cell.row + 1}, {cell.col + 1})"
+        + (f"; the slides: {fmt(cell.slide)}" if cell.slide is not None else ""),
+    )
+slides_fig = lesson.figure(
+    fig,
+    "steps",
+    f"{len(shown)} of the {len(table.cells)} steps: the window "
+    "under the detector (top, in red) and the feature map filled in so far "
+    "(bottom; the slides' wrong cell in red).",
+    width=0.95,
+)
 n_ones = int(detector.sum())
 match = int(np.sum((biggest.window == 1) & (detector == 1)))
 lesson.markdown(
@@ -156,7 +191,8 @@ lesson.markdown(
     f"{fmt(biggest.total)}, is at row {biggest.row + 1}, column {biggest.col + 1}: the detector has "
     f"{n_ones} ones, and in that window {match} of them lie on ones of the image — the pattern "
     "the detector describes is there exactly. That is what a feature map records: *where*, and "
-    "how strongly, the image contains the detector's feature.")
+    "how strongly, the image contains the detector's feature."
+)
 
 # %% [markdown]
 # ## A wrong cell on the slides
@@ -169,20 +205,26 @@ agree = fmap.size - len(wrong)
 lesson.markdown(
     f"Comparing the computed map with the slides, {agree} of the {fmap.size} cells agree. At "
     f"row {bad.row + 1}, column {bad.col + 1} the slides print {fmt(bad.slide)}, but symnn "
-    f"computes {fmt(bad.value)}. The window there, the detector and their products:")
-lesson.math(rf"{sp.latex(matrix(bad.window))} \odot {sp.latex(matrix(detector))} = "
-            rf"{sp.latex(matrix(bad_products))}, \qquad "
-            rf"\text{{sum}} = {' + '.join(fmt(p) for p in bad_products.ravel())} = {fmt(bad.total)}",
-            text=f"window {bad.window.astype(int).tolist()} ⊙ detector = products "
-                 f"{bad_products.astype(int).tolist()}, sum = {fmt(bad.total)}")
-lesson.note(f"The slides are wrong at row {bad.row + 1}, column {bad.col + 1} of the feature map: "
-            f"{bad.why}. The slides' own image and detector give {fmt(bad.value)}, not "
-            f"{fmt(bad.slide)}.")
+    f"computes {fmt(bad.value)}. The window there, the detector and their products:"
+)
+lesson.math(
+    rf"{sp.latex(matrix(bad.window))} \odot {sp.latex(matrix(detector))} = "
+    rf"{sp.latex(matrix(bad_products))}, \qquad "
+    rf"\text{{sum}} = {' + '.join(fmt(p) for p in bad_products.ravel())} = {fmt(bad.total)}",
+    text=f"window {bad.window.astype(int).tolist()} ⊙ detector = products "
+    f"{bad_products.astype(int).tolist()}, sum = {fmt(bad.total)}",
+)
+lesson.note(
+    f"The slides are wrong at row {bad.row + 1}, column {bad.col + 1} of the feature map: "
+    f"{bad.why}. The slides' own image and detector give {fmt(bad.value)}, not "
+    f"{fmt(bad.slide)}."
+)
 flipped = symnn.feature_map(image, np.rot90(detector, 2))  # a true convolution: the detector flipped
 lesson.markdown(
     f"The slides did use the cross-correlation: with the detector flipped (a true convolution) "
     f"the map would differ from the slides in {int(np.sum(flipped != feature_maps.SLIDE_MAP))} of "
-    f"its {fmap.size} cells, not in {len(wrong)}.")
+    f"its {fmap.size} cells, not in {len(wrong)}."
+)
 
 # %% [markdown]
 # ## Several feature maps make a convolutional layer
@@ -206,18 +248,28 @@ for n, t in enumerate(TURNS):
     draw_grid(axes[0, n], detectors[n, 0], title=f"detector turned {90 * t}°", shade=True)
     peak = np.unravel_index(int(np.argmax(layer[n])), layer[n].shape)
     best.append((float(layer[n].max()), peak))
-    draw_grid(axes[1, n], layer[n], title=f"its map: largest {fmt(layer[n].max())} at "
-              f"({peak[0] + 1}, {peak[1] + 1})", shade=True)
-layer_fig = lesson.figure(fig, "layer", "A convolutional layer of four detectors (top): the "
-                          "lecture's and its quarter turns. Each gives a feature map (bottom); "
-                          "together they are the layer's four-channel output.", width=0.95)
+    draw_grid(
+        axes[1, n],
+        layer[n],
+        title=f"its map: largest {fmt(layer[n].max())} at ({peak[0] + 1}, {peak[1] + 1})",
+        shade=True,
+    )
+layer_fig = lesson.figure(
+    fig,
+    "layer",
+    "A convolutional layer of four detectors (top): the "
+    "lecture's and its quarter turns. Each gives a feature map (bottom); "
+    "together they are the layer's four-channel output.",
+    width=0.95,
+)
 lesson.markdown(
     f"{layer_fig}: the layer's output has shape {layer.shape} — {layer.shape[0]} maps of "
     f"{layer.shape[1]} x {layer.shape[2]}. The largest values are "
     + ", ".join(f"{fmt(v)} ({90 * t}°)" for (v, _), t in zip(best, TURNS))
     + f": only the detector in its original orientation finds its whole pattern of {n_ones} "
     "ones. In a trained network the detectors are not chosen by hand; they are weights, learned "
-    "by back-propagation like any other.")
+    "by back-propagation like any other."
+)
 
 # %% [markdown]
 # ## How a network learns its detectors
@@ -226,47 +278,56 @@ lesson.markdown(
 # convolution is a sum of products; differentiating it with respect to one detector entry
 # $K[p, q]$, the Kronecker deltas of lesson 5 collapse the sum, and what is left is two more
 # cross-correlations. Wu (2017) derives the same gradients with matrices and Kronecker
-# products; the equation on the lecture's slide is one step of his derivation. With $G[i, j] = \partial L / \partial Y[i, j]$
-# the error arriving from the layer above ($\delta$), `symnn derive conv2d` finds, step by
-# step:
+# products; the equation on the lecture's slide is one step of his derivation. With
+# $G[i, j] = \partial L / \partial Y[i, j]$ the error arriving from the layer above ($\delta$),
+# `symnn derive conv2d` finds, step by step:
 
 # %%
 for goal in conv.goals[:2]:
-    lesson.math(rf"\frac{{\partial L}}{{\partial {tex(goal.var)}}} = {tex(goal.result)}",
-                text=f"{goal.name} = {show(goal.result)}")
+    lesson.math(
+        rf"\frac{{\partial L}}{{\partial {tex(goal.var)}}} = {tex(goal.result)}",
+        text=f"{goal.name} = {show(goal.result)}",
+    )
 lesson.markdown(
     "The first is the gradient of the detector: the input image cross-correlated with the "
     "error. The second sends the error on to the layer below: each input pixel collects the "
-    "errors of the windows it was part of, weighted by the detector.")
+    "errors of the windows it was part of, weighted by the detector."
+)
 
 # %%
 SEED = 0
 G = np.random.default_rng(SEED).normal(size=fmap.shape)  # an error δ from above, for the check
-by_formula = symnn.feature_map(image, G)                 # ∂L/∂K = X ⋆ G: a feature map too
+by_formula = symnn.feature_map(image, G)  # ∂L/∂K = X ⋆ G: a feature map too
 EPS = 1e-6
 by_difference = np.zeros_like(detector)
 for (m, n), _ in np.ndenumerate(detector):
     up, down = detector.copy(), detector.copy()
     up[m, n] += EPS
     down[m, n] -= EPS
-    by_difference[m, n] = (np.sum(G * symnn.feature_map(image, up))
-                           - np.sum(G * symnn.feature_map(image, down))) / (2 * EPS)
+    by_difference[m, n] = (np.sum(G * symnn.feature_map(image, up)) - np.sum(G * symnn.feature_map(image, down))) / (
+        2 * EPS
+    )
 gap = float(np.max(np.abs(by_formula - by_difference)))
 assert gap < 1e-6
 lesson.markdown(
     f"A check with numbers: take a random error $G$ (normal, seed {SEED}) of the feature map's "
     f"size, {Ho} x {Wo}, and $L = \\sum_{{i,j}} G[i, j]\\, Y[i, j]$. The derived "
     f"$\\partial L / \\partial K = X \\star G$ is itself a feature map — of the image under the "
-    f"{Ho} x {Wo} \"detector\" $G$ — so `symnn.feature_map(image, G)` computes it:")
-lesson.table(["$m$"] + [f"$n = {n + 1}$: $X \\star G$" for n in range(kw)]
-             + [f"$n = {n + 1}$: difference" for n in range(kw)],
-             [[m + 1] + [f"{by_formula[m, n]:.6f}" for n in range(kw)]
-              + [f"{by_difference[m, n]:.6f}" for n in range(kw)] for m in range(kh)],
-             caption=f"$\\partial L / \\partial K[m, n]$ for the lecture's image: the derived "
-                     f"formula against central differences of $L$ (step {EPS:g}).")
+    f"{Ho} x {Wo} \"detector\" $G$ — so `symnn.feature_map(image, G)` computes it:"
+)
+lesson.table(
+    ["$m$"] + [f"$n = {n + 1}$: $X \\star G$" for n in range(kw)] + [f"$n = {n + 1}$: difference" for n in range(kw)],
+    [
+        [m + 1] + [f"{by_formula[m, n]:.6f}" for n in range(kw)] + [f"{by_difference[m, n]:.6f}" for n in range(kw)]
+        for m in range(kh)
+    ],
+    caption=f"$\\partial L / \\partial K[m, n]$ for the lecture's image: the derived "
+    f"formula against central differences of $L$ (step {EPS:g}).",
+)
 lesson.markdown(
     f"They agree to {gap:.1e}. The detector's gradient is large where the image has ones under "
-    "large errors: training moves each detector towards the patterns that reduce the cost.")
+    "large errors: training moves each detector towards the patterns that reduce the cost."
+)
 
 # %% [markdown]
 # ## The same operation on a photograph: GIMP's filters
@@ -280,26 +341,34 @@ lesson.markdown(
 
 # %%
 NAMES = ("sharpen", "blur", "edge-enhance", "edge-detect", "emboss")
-TITLES = {"sharpen": "Sharpen", "blur": "Blur", "edge-enhance": "Edge enhance",
-          "edge-detect": "Edge detect", "emboss": "Emboss"}
+TITLES = {
+    "sharpen": "Sharpen",
+    "blur": "Blur",
+    "edge-enhance": "Edge enhance",
+    "edge-detect": "Edge detect",
+    "emboss": "Emboss",
+}
 rows = []
 for name in NAMES:
     k = filters.KERNELS[name]
     norm = filters.normalisation(k)
     rows.append([TITLES[name], matrix(k), fmt(k.sum()), fmt(norm.divisor), fmt(norm.offset)])
-lesson.table(["filter", "kernel $K$", r"$\sum K$", "divisor", "offset"], rows,
-             caption="The lecture's GIMP kernels (docs.gimp.org, Convolution Matrix) and the "
-                     "divisor and offset GIMP's \"Normalise\" gives them, from `symnn.vision.filters`.")
+lesson.table(
+    ["filter", "kernel $K$", r"$\sum K$", "divisor", "offset"],
+    rows,
+    caption="The lecture's GIMP kernels (docs.gimp.org, Convolution Matrix) and the "
+    "divisor and offset GIMP's \"Normalise\" gives them, from `symnn.vision.filters`.",
+)
 
 # %%
 photo = default_image()
-out = {name: convolve.apply(photo, name, border="extend", specialise=False, parallel=False)
-       for name in NAMES}
+out = {name: convolve.apply(photo, name, border="extend", specialise=False, parallel=False) for name in NAMES}
 lesson.markdown(
     f"symnn's `convolve.apply` runs them on its bundled photograph, `{default_image_path().name}` "
     f"({photo.shape[0]} x {photo.shape[1]} pixels, three colour channels, each filtered on its "
     "own), with generated kernels; pixels beyond the border repeat the edge pixels (GIMP's "
-    "\"extend\").")
+    "\"extend\")."
+)
 fig = Figure(figsize=(10, 7.6), layout="constrained")
 axes = fig.subplots(2, 3)
 for ax, (title, img) in zip(axes.ravel(), [("Original", photo)] + [(TITLES[n], out[n]) for n in NAMES]):
@@ -307,22 +376,27 @@ for ax, (title, img) in zip(axes.ravel(), [("Original", photo)] + [(TITLES[n], o
     ax.set_title(title)
     ax.set_xticks([])
     ax.set_yticks([])
-photo_fig = lesson.figure(fig, "gimp_filters", "The lecture's five GIMP filters on the bundled "
-                          "photograph, computed by symnn.", width=0.9)
+photo_fig = lesson.figure(
+    fig, "gimp_filters", "The lecture's five GIMP filters on the bundled photograph, computed by symnn.", width=0.9
+)
 TOP, LEFT, SIZE = 170, 180, 160  # a close-up: the eyes and glasses
 fig = Figure(figsize=(10, 2.2), layout="constrained")
 axes = fig.subplots(1, 6)
 for ax, (title, img) in zip(axes, [("Original", photo)] + [(TITLES[n], out[n]) for n in NAMES]):
-    ax.imshow(img[TOP:TOP + SIZE, LEFT:LEFT + SIZE], interpolation="nearest")
+    ax.imshow(img[TOP : TOP + SIZE, LEFT : LEFT + SIZE], interpolation="nearest")
     ax.set_title(title, fontsize=9)
     ax.set_xticks([])
     ax.set_yticks([])
-zoom_fig = lesson.figure(fig, "gimp_zoom", f"A close-up ({SIZE} x {SIZE} pixels from row "
-                         f"{TOP + 1}, column {LEFT + 1}) of each image above.", width=0.95)
+zoom_fig = lesson.figure(
+    fig,
+    "gimp_zoom",
+    f"A close-up ({SIZE} x {SIZE} pixels from row {TOP + 1}, column {LEFT + 1}) of each image above.",
+    width=0.95,
+)
 
 # %%
 r, c, ch = TOP + SIZE // 2, LEFT + SIZE // 2, 0  # one pixel of the red channel, worked by hand
-block = photo[r - 1:r + 2, c - 1:c + 2, ch].astype(int)
+block = photo[r - 1 : r + 2, c - 1 : c + 2, ch].astype(int)
 blur_k = filters.KERNELS["blur"]
 divisor = filters.normalisation(blur_k).divisor
 by_hand = block.sum() / divisor
@@ -331,12 +405,16 @@ lesson.markdown(
     "with its neighbours, sharpen does the opposite (the pixel, minus its neighbours' "
     "excess), edge detect keeps only the changes — flat areas become the offset's mid-grey — "
     "and emboss lights the edges from one side. One blurred pixel worked out: the red values "
-    f"around row {r + 1}, column {c + 1} are")
-lesson.math(rf"{sp.latex(matrix(block))},\qquad \frac{{{' + '.join(map(str, block.ravel()))}}}"
-            rf"{{{fmt(divisor)}}} = \frac{{{block.sum()}}}{{{fmt(divisor)}}} = {by_hand:.4f}",
-            text=f"{block.tolist()}: sum {block.sum()} / {fmt(divisor)} = {by_hand:.4f}")
+    f"around row {r + 1}, column {c + 1} are"
+)
+lesson.math(
+    rf"{sp.latex(matrix(block))},\qquad \frac{{{' + '.join(map(str, block.ravel()))}}}"
+    rf"{{{fmt(divisor)}}} = \frac{{{block.sum()}}}{{{fmt(divisor)}}} = {by_hand:.4f}",
+    text=f"{block.tolist()}: sum {block.sum()} / {fmt(divisor)} = {by_hand:.4f}",
+)
 assert out["blur"][r, c, ch] == np.rint(by_hand)
 lesson.markdown(
     f"which rounds to {int(np.rint(by_hand))}, the value symnn's blurred image holds there. A "
     "filter in an image editor and a feature detector in a network are the same operation; "
-    "the difference is that a network learns its kernels.")
+    "the difference is that a network learns its kernels."
+)

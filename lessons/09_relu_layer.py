@@ -44,7 +44,7 @@ lesson.derivation(symnn.derive("relu"))
 image = feature_maps.LECTURE_IMAGE
 detector = filters.KERNELS["edge-detect"]
 fmap = symnn.feature_map(image, detector)
-relu = ReLU()                                      # the layer: generated kernels relu.forward / .backward
+relu = ReLU()  # the layer: generated kernels relu.forward / .backward
 rectified = relu.forward(fmap[np.newaxis, np.newaxis])[0, 0]
 passed = relu.backward(np.ones((1, 1, *fmap.shape)))[0, 0]  # ∂ReLU/∂z, one per cell
 
@@ -53,16 +53,23 @@ def M(a):
     return sp.ImmutableMatrix(np.asarray(a).astype(int))
 
 
-lesson.math(rf"{sp.latex(M(image))} \star {sp.latex(M(detector))} = {sp.latex(M(fmap))}",
-            text=f"image ⋆ edge detector = {fmap.astype(int).tolist()}")
-lesson.math(rf"\mathrm{{ReLU}}\left({sp.latex(M(fmap))}\right) = {sp.latex(M(rectified))}",
-            text=f"ReLU(feature map) = {rectified.astype(int).tolist()}")
+lesson.math(
+    rf"{sp.latex(M(image))} \star {sp.latex(M(detector))} = {sp.latex(M(fmap))}",
+    text=f"image ⋆ edge detector = {fmap.astype(int).tolist()}",
+)
+lesson.math(
+    rf"\mathrm{{ReLU}}\left({sp.latex(M(fmap))}\right) = {sp.latex(M(rectified))}",
+    text=f"ReLU(feature map) = {rectified.astype(int).tolist()}",
+)
 negative, zero, positive = int(np.sum(fmap < 0)), int(np.sum(fmap == 0)), int(np.sum(fmap > 0))
 ch, cw = detector.shape[0] // 2, detector.shape[1] // 2
 lowest = [(r, c) for r, c in zip(*np.nonzero(fmap == fmap.min()))]
-lone = all(image[r + ch, c + cw] == 1 and image[r + ch - 1, c + cw] + image[r + ch + 1, c + cw]
-           + image[r + ch, c + cw - 1] + image[r + ch, c + cw + 1] == 0
-           for r, c in lowest)  # the window's centre is a 1, with 0 above, below, left and right
+lone = all(
+    image[r + ch, c + cw] == 1
+    and image[r + ch - 1, c + cw] + image[r + ch + 1, c + cw] + image[r + ch, c + cw - 1] + image[r + ch, c + cw + 1]
+    == 0
+    for r, c in lowest
+)  # the window's centre is a 1, with 0 above, below, left and right
 assert lone
 lesson.markdown(
     f"Of the {fmap.size} values, {negative} are negative and become 0, {zero} are 0 already, and "
@@ -70,20 +77,25 @@ lesson.markdown(
     f"appears {len(lowest)} times, "
     "each time on a window centred on a 1 of the face with 0 above, below, left and right of "
     "it — the eyes, the nose and the corners of the mouth; the positive values sit around the "
-    "ones. After ReLU only those are left.")
+    "ones. After ReLU only those are left."
+)
 
 # %%
 lesson.markdown(
     "The backward pass multiplies the error coming from above by ReLU's derivative, cell by "
-    "cell. With an error of 1 everywhere, the layer passes back:")
-lesson.math(rf"\mathrm{{ReLU}}'\left({sp.latex(M(fmap))}\right) = {sp.latex(M(passed))}",
-            text=f"ReLU'(feature map) = {passed.astype(int).tolist()}")
+    "cell. With an error of 1 everywhere, the layer passes back:"
+)
+lesson.math(
+    rf"\mathrm{{ReLU}}'\left({sp.latex(M(fmap))}\right) = {sp.latex(M(passed))}",
+    text=f"ReLU'(feature map) = {passed.astype(int).tolist()}",
+)
 assert np.array_equal(passed, (fmap > 0).astype(float))
 lesson.markdown(
     f"1 where the feature map was positive, 0 elsewhere — including the {zero} cells where it "
     "was exactly 0: that is the choice ReLU'(0) = 0 made in the derivation, taken by the "
     "generated kernel `relu.backward`. A feature the detector did not find receives no error, "
-    "and the detector's weights learn nothing from that spot.")
+    "and the detector's weights learn nothing from that spot."
+)
 
 # %% [markdown]
 # ## On a photograph
@@ -95,7 +107,7 @@ lesson.markdown(
 
 # %%
 photo = default_image()
-grey = photo.mean(axis=2) / 255.0                  # brightness from 0 (black) to 1 (white)
+grey = photo.mean(axis=2) / 255.0  # brightness from 0 (black) to 1 (white)
 edge = filters.KERNELS["edge-enhance"]
 photo_map = symnn.feature_map(grey, edge)
 photo_relu = relu.forward(photo_map[np.newaxis, np.newaxis])[0, 0]
@@ -113,13 +125,19 @@ for ax in axes:
     ax.set_xticks([])
     ax.set_yticks([])
 fig.colorbar(im, ax=axes[1:], shrink=0.8)
-photo_fig = lesson.figure(fig, "photo", "A feature map of the photograph (the edge-enhance "
-                          "kernel as detector) before and after the ReLU layer; the colours "
-                          "saturate at the 99th percentile of the values' size.", width=0.95)
+photo_fig = lesson.figure(
+    fig,
+    "photo",
+    "A feature map of the photograph (the edge-enhance "
+    "kernel as detector) before and after the ReLU layer; the colours "
+    "saturate at the 99th percentile of the values' size.",
+    width=0.95,
+)
 lesson.markdown(
     f"{photo_fig}: the feature map is {photo_map.shape[0]} x {photo_map.shape[1]} (a 3 x 3 "
     f"detector on a {grey.shape[0]} x {grey.shape[1]} image), its values run from "
     f"{photo_map.min():.3f} to {photo_map.max():.3f}, and {100 * share:.1f}% of them are "
     "negative. After ReLU those are 0, and only the edges where the image gets brighter from "
     "left to right remain. A detector followed by ReLU answers one question: is my feature "
-    "here, and how strongly?")
+    "here, and how strongly?"
+)

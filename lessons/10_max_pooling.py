@@ -48,21 +48,24 @@ SIZE = 2
 fmap = symnn.feature_map(feature_maps.LECTURE_IMAGE, feature_maps.LECTURE_DETECTOR)
 rectified = ReLU().forward(fmap[np.newaxis, np.newaxis])[0, 0]
 assert np.array_equal(rectified, fmap)
-extra = (-np.array(fmap.shape)) % SIZE          # rows and columns to add for whole windows
+extra = (-np.array(fmap.shape)) % SIZE  # rows and columns to add for whole windows
 framed = np.pad(rectified, ((0, extra[0]), (0, extra[1])))
-pool = MaxPool2D(SIZE)                           # generated kernels maxpool.forward / maxpool.backward
+pool = MaxPool2D(SIZE)  # generated kernels maxpool.forward / maxpool.backward
 pooled = pool.forward(framed[np.newaxis, np.newaxis])[0, 0]
 whole = MaxPool2D(SIZE).forward(rectified[np.newaxis, np.newaxis])[0, 0]
-lesson.math(rf"\mathrm{{maxpool}}_{{{SIZE} \times {SIZE}}}\left({sp.latex(M(framed))}\right) = "
-            rf"{sp.latex(M(pooled))}",
-            text=f"maxpool {SIZE}x{SIZE} of {framed.astype(int).tolist()} = {pooled.astype(int).tolist()}")
+lesson.math(
+    rf"\mathrm{{maxpool}}_{{{SIZE} \times {SIZE}}}\left({sp.latex(M(framed))}\right) = "
+    rf"{sp.latex(M(pooled))}",
+    text=f"maxpool {SIZE}x{SIZE} of {framed.astype(int).tolist()} = {pooled.astype(int).tolist()}",
+)
 lesson.markdown(
     f"The framed map is {framed.shape[0]} x {framed.shape[1]}, so the pooled map is "
     f"{pooled.shape[0]} x {pooled.shape[1]}: {pooled.size} values instead of {fmap.size}. Without the "
     f"frame the layer would pool only the top-left {SIZE * whole.shape[0]} x {SIZE * whole.shape[1]} "
     f"block, into rows {rows_of(whole)}, and drop the last row and column. The largest value, "
     f"{fmt(pooled.max())}, survives pooling: the place where the detector found its whole "
-    "pattern is still marked, one pooled cell standing for a 2 x 2 window.")
+    "pattern is still marked, one pooled cell standing for a 2 x 2 window."
+)
 
 # %%
 slide_framed = np.pad(feature_maps.SLIDE_MAP, ((0, extra[0]), (0, extra[1])))
@@ -73,10 +76,10 @@ top, left = window[0] * SIZE, window[1] * SIZE
 lesson.markdown(
     f"The slides' wrong cell (row {bad[0] + 1}, column {bad[1] + 1}: {fmt(feature_maps.SLIDE_MAP[bad])} "
     f"instead of {fmt(fmap[bad])}) does not matter here: it falls in the window with rows "
-    f"{rows_of(fmap[top:top + SIZE, left:left + SIZE])}, whose maximum is {fmt(pooled[window])} "
+    f"{rows_of(fmap[top : top + SIZE, left : left + SIZE])}, whose maximum is {fmt(pooled[window])} "
     "either way, and pooling the slides' map gives "
-    + ("the same pooled map." if np.array_equal(slide_pooled, pooled) else
-       f"rows {rows_of(slide_pooled)}."))
+    + ("the same pooled map." if np.array_equal(slide_pooled, pooled) else f"rows {rows_of(slide_pooled)}.")
+)
 
 # %% [markdown]
 # ## The derivative of a maximum
@@ -100,13 +103,15 @@ lesson.derivation(symnn.derive("maxpool"))
 # %%
 delta = np.arange(1, pooled.size + 1, dtype=float).reshape(pooled.shape)
 routed = pool.backward(delta[np.newaxis, np.newaxis])[0, 0]
-lesson.math(rf"\delta = {sp.latex(M(delta))} \quad\longrightarrow\quad {sp.latex(M(routed))}",
-            text=f"δ = {delta.astype(int).tolist()} -> {routed.astype(int).tolist()}")
+lesson.math(
+    rf"\delta = {sp.latex(M(delta))} \quad\longrightarrow\quad {sp.latex(M(routed))}",
+    text=f"δ = {delta.astype(int).tolist()} -> {routed.astype(int).tolist()}",
+)
 ties = []
 for (i, j), _ in np.ndenumerate(pooled):
-    win = framed[i * SIZE:(i + 1) * SIZE, j * SIZE:(j + 1) * SIZE]
+    win = framed[i * SIZE : (i + 1) * SIZE, j * SIZE : (j + 1) * SIZE]
     n_max = int(np.sum(win == win.max()))
-    got = np.argwhere(routed[i * SIZE:(i + 1) * SIZE, j * SIZE:(j + 1) * SIZE] == delta[i, j])
+    got = np.argwhere(routed[i * SIZE : (i + 1) * SIZE, j * SIZE : (j + 1) * SIZE] == delta[i, j])
     assert len(got) == 1 and win[tuple(got[0])] == win.max()
     if n_max > 1:
         ties.append((i, j, n_max, tuple(got[0]), win))
@@ -119,11 +124,21 @@ lesson.markdown(
     f"windows hold a tie; the first, window ({first[0] + 1}, {first[1] + 1}) with rows "
     f"{rows_of(first[4])}, has {first[2]} equal maxima, and the whole error "
     f"{fmt(delta[first[0], first[1]])} goes to the first of them in reading order (row "
-    f"{first[3][0] + 1}, column {first[3][1] + 1} of the window), as the derivation says.")
+    f"{first[3][0] + 1}, column {first[3][1] + 1} of the window), as the derivation says."
+)
 
 
-COLOURS = ["tab:blue", "tab:orange", "tab:green", "tab:red", "tab:purple", "tab:brown", "tab:pink",
-           "tab:olive", "tab:cyan"]
+COLOURS = [
+    "tab:blue",
+    "tab:orange",
+    "tab:green",
+    "tab:red",
+    "tab:purple",
+    "tab:brown",
+    "tab:pink",
+    "tab:olive",
+    "tab:cyan",
+]
 
 
 def draw(ax, a, title, box=SIZE):
@@ -133,8 +148,11 @@ def draw(ax, a, title, box=SIZE):
     for (r, c), v in np.ndenumerate(a):
         ax.text(c, r, fmt(v), ha="center", va="center", fontsize=10, color="black" if v else "0.6")
     for n, ((i, j), _) in enumerate(np.ndenumerate(pooled)):
-        ax.add_patch(Rectangle((j * box - 0.45, i * box - 0.45), box - 0.1, box - 0.1, fill=False,
-                               ec=COLOURS[n % len(COLOURS)], lw=2))
+        ax.add_patch(
+            Rectangle(
+                (j * box - 0.45, i * box - 0.45), box - 0.1, box - 0.1, fill=False, ec=COLOURS[n % len(COLOURS)], lw=2
+            )
+        )
     ax.set_xticks([])
     ax.set_yticks([])
     ax.set_title(title, fontsize=10)
@@ -146,9 +164,13 @@ draw(axes[0], framed, "feature map, framed, in 2 x 2 windows")
 draw(axes[1], pooled, "pooled map", box=1)
 draw(axes[2], delta, "errors arriving", box=1)
 draw(axes[3], routed, "errors sent back")
-pool_fig = lesson.figure(fig, "pooling", "Max pooling of the lecture's feature map (left), and "
-                         "its backward pass: each error returns to its window's maximum (right).",
-                         width=0.95)
+pool_fig = lesson.figure(
+    fig,
+    "pooling",
+    "Max pooling of the lecture's feature map (left), and "
+    "its backward pass: each error returns to its window's maximum (right).",
+    width=0.95,
+)
 lesson.markdown(f"{pool_fig} puts the forward and the backward pass side by side.")
 
 # %% [markdown]
@@ -164,16 +186,22 @@ twice = MaxPool2D(SIZE).forward(once)
 lim = float(np.quantile(photo_map, 0.99))
 fig = Figure(figsize=(10, 3.9), layout="constrained")
 axes = fig.subplots(1, 3)
-for ax, (title, a) in zip(axes, [("feature map after ReLU", photo_map), ("pooled once", once),
-                                 ("pooled twice", twice)]):
+for ax, (title, a) in zip(
+    axes, [("feature map after ReLU", photo_map), ("pooled once", once), ("pooled twice", twice)]
+):
     ax.imshow(a[0, 0], cmap="Blues", vmin=0, vmax=lim)
     ax.set_title(f"{title}: {a.shape[2]} x {a.shape[3]}", fontsize=10)
     ax.set_xticks([])
     ax.set_yticks([])
-photo_fig = lesson.figure(fig, "photo", "A feature map of the photograph, max-pooled 2 x 2 once "
-                          "and twice (each shown at the same size).", width=0.95)
+photo_fig = lesson.figure(
+    fig,
+    "photo",
+    "A feature map of the photograph, max-pooled 2 x 2 once and twice (each shown at the same size).",
+    width=0.95,
+)
 lesson.markdown(
     f"{photo_fig}: each pooling keeps about a quarter of the values — {photo_map[0, 0].size:,} become "
     f"{once[0, 0].size:,}, then {twice[0, 0].size:,} — and the edges are still there, even "
     f"stronger to the eye: the mean value rises from {photo_map.mean():.4f} to {once.mean():.4f} "
-    f"and {twice.mean():.4f}, because each pooled value is the strongest response of its window.")
+    f"and {twice.mean():.4f}, because each pooled value is the strongest response of its window."
+)

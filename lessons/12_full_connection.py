@@ -51,15 +51,15 @@ lesson.derivation(symnn.derive("dense"))
 
 # %%
 SIZE, TURNS, SEED, CLASSES = 2, (0, 1, 2, 3), 0, 2
-image = feature_maps.LECTURE_IMAGE[np.newaxis, np.newaxis]          # a batch of one 1-channel image
+image = feature_maps.LECTURE_IMAGE[np.newaxis, np.newaxis]  # a batch of one 1-channel image
 conv, relu, pool, flatten = Conv2D(1, len(TURNS), 3), ReLU(), MaxPool2D(SIZE), Flatten()
 conv.weight[:, 0] = np.stack([np.rot90(feature_maps.LECTURE_DETECTOR, t) for t in TURNS])
 maps_shape = conv.output_shape(*image.shape[2:])
-extra = (-np.array(maps_shape)) % SIZE                                 # frame with zeros, as in lesson 10
+extra = (-np.array(maps_shape)) % SIZE  # frame with zeros, as in lesson 10
 dense = Dense(len(TURNS) * int(np.prod((np.array(maps_shape) + extra) // SIZE)), CLASSES)
 dense.init(np.random.default_rng(SEED))
 loss = SoftmaxCrossEntropy()
-target = np.array([[1.0, 0.0]])                                         # the image is of class 1
+target = np.array([[1.0, 0.0]])  # the image is of class 1
 
 
 def forward(x):
@@ -71,18 +71,21 @@ def forward(x):
 z = forward(image)
 probs = loss.probabilities(z)
 cost = loss.value(z, target)
-lesson.math(rf"z = W a + b = \begin{{pmatrix}} {z[0, 0]:.4f} \\ {z[0, 1]:.4f} \end{{pmatrix}},\qquad "
-            rf"\hat{{y}} = \mathrm{{softmax}}(z) = \begin{{pmatrix}} {probs[0, 0]:.4f} \\ {probs[0, 1]:.4f} "
-            rf"\end{{pmatrix}},\qquad L = -\ln \hat{{y}}_1 = {cost:.4f}",
-            text=f"z = W a + b = ({z[0, 0]:.4f}, {z[0, 1]:.4f}), ŷ = softmax(z) = ({probs[0, 0]:.4f}, "
-                 f"{probs[0, 1]:.4f}), L = -ln ŷ_1 = {cost:.4f}")
+lesson.math(
+    rf"z = W a + b = \begin{{pmatrix}} {z[0, 0]:.4f} \\ {z[0, 1]:.4f} \end{{pmatrix}},\qquad "
+    rf"\hat{{y}} = \mathrm{{softmax}}(z) = \begin{{pmatrix}} {probs[0, 0]:.4f} \\ {probs[0, 1]:.4f} "
+    rf"\end{{pmatrix}},\qquad L = -\ln \hat{{y}}_1 = {cost:.4f}",
+    text=f"z = W a + b = ({z[0, 0]:.4f}, {z[0, 1]:.4f}), ŷ = softmax(z) = ({probs[0, 0]:.4f}, "
+    f"{probs[0, 1]:.4f}), L = -ln ŷ_1 = {cost:.4f}",
+)
 guess = int(np.argmax(z[0])) + 1
 lesson.markdown(
     f"The dense layer has {dense.weight.size} weights ({dense.weight.shape[0]} x "
     f"{dense.weight.shape[1]}) and {dense.bias.size} biases. Its two outputs $z$ are turned into "
     "probabilities by the softmax function and scored by the cross-entropy $L$, both the subject "
     f"of lesson 14. The untrained network says class {guess}, with probability "
-    f"{probs[0, guess - 1]:.4f}; the cost is {cost:.4f}.")
+    f"{probs[0, guess - 1]:.4f}; the cost is {cost:.4f}."
+)
 
 # %% [markdown]
 # ## The error flows back to the detectors
@@ -99,13 +102,21 @@ delta_z = loss.gradient(z, target)
 delta_v = dense.backward(delta_z)
 delta_p = flatten.backward(delta_v)
 delta_framed = pool.backward(delta_p)
-delta_a = np.ascontiguousarray(delta_framed[:, :, :maps_shape[0], :maps_shape[1]])
+delta_a = np.ascontiguousarray(delta_framed[:, :, : maps_shape[0], : maps_shape[1]])
 delta_y = relu.backward(delta_a)
 conv.backward(delta_y)
-grads = {"dense weight": dense.grads["weight"], "dense bias": dense.grads["bias"],
-         "detectors": conv.grads["weight"], "detector biases": conv.grads["bias"]}
-outer = np.outer(delta_z[0], flatten.forward(pool.forward(np.pad(
-    relu.forward(conv.forward(image)), ((0, 0), (0, 0), (0, extra[0]), (0, extra[1]))))))
+grads = {
+    "dense weight": dense.grads["weight"],
+    "dense bias": dense.grads["bias"],
+    "detectors": conv.grads["weight"],
+    "detector biases": conv.grads["bias"],
+}
+outer = np.outer(
+    delta_z[0],
+    flatten.forward(
+        pool.forward(np.pad(relu.forward(conv.forward(image)), ((0, 0), (0, 0), (0, extra[0]), (0, extra[1]))))
+    ),
+)
 assert np.allclose(grads["dense weight"], outer)  # BP4: ∂L/∂W = δ aᵀ for one sample
 assert np.allclose(delta_z, probs - target)
 
@@ -123,9 +134,13 @@ def backprop_all():
     """Every gradient, by the layers' backward kernels (as above)."""
     zz = forward(image)
     d = pool.backward(flatten.backward(dense.backward(loss.gradient(zz, target))))
-    conv.backward(relu.backward(np.ascontiguousarray(d[:, :, :maps_shape[0], :maps_shape[1]])))
-    return {"dense weight": dense.grads["weight"].copy(), "dense bias": dense.grads["bias"].copy(),
-            "detectors": conv.grads["weight"].copy(), "detector biases": conv.grads["bias"].copy()}
+    conv.backward(relu.backward(np.ascontiguousarray(d[:, :, : maps_shape[0], : maps_shape[1]])))
+    return {
+        "dense weight": dense.grads["weight"].copy(),
+        "dense bias": dense.grads["bias"].copy(),
+        "detectors": conv.grads["weight"].copy(),
+        "detector biases": conv.grads["bias"].copy(),
+    }
 
 
 def differences(g):
@@ -154,24 +169,49 @@ conv.weight[...] = detectors_as_given
 forward(image)  # leave the layers holding the real forward pass
 worst = {name: float(gaps.max()) for name, gaps in at_generic.items()}
 corners = {name: int(np.sum(gaps > 1e-5)) for name, gaps in at_lecture.items()}
-lesson.table(["what goes back", "shape", "largest magnitude", "checked against finite differences"],
-             [["error at the outputs, $\\hat{y} - y$", str(delta_z.shape[1:]), f"{np.abs(delta_z).max():.4f}", "(lesson 14)"],
-              ["gradient of the dense weights", str(grads["dense weight"].shape), f"{np.abs(grads['dense weight']).max():.4f}",
-               f"agree to {worst['dense weight']:.0e}"],
-              ["gradient of the dense biases", str(grads["dense bias"].shape), f"{np.abs(grads['dense bias']).max():.4f}",
-               f"agree to {worst['dense bias']:.0e}"],
-              ["error on the flattened vector", str(delta_v.shape[1:]), f"{np.abs(delta_v).max():.4f}", ""],
-              ["error on the pooled maps", str(delta_p.shape[1:]), f"{np.abs(delta_p).max():.4f}", ""],
-              ["error on the feature maps (after pooling's routing)", str(delta_a.shape[1:]), f"{np.abs(delta_a).max():.4f}", ""],
-              ["error through ReLU", str(delta_y.shape[1:]), f"{np.abs(delta_y).max():.4f}", ""],
-              ["gradient of the detectors", str(grads["detectors"].shape), f"{np.abs(grads['detectors']).max():.4f}",
-               f"agree to {worst['detectors']:.0e}"],
-              ["gradient of the detectors' biases", str(grads["detector biases"].shape),
-               f"{np.abs(grads['detector biases']).max():.4f}", f"agree to {worst['detector biases']:.0e}"]],
-             caption="Back-propagation through the whole network, layer by layer, for the "
-                     "lecture's image: the shapes, the largest magnitude of each, and how closely "
-                     "every gradient agrees with central differences of the cost (step "
-                     f"$10^{{-6}}$; detectors moved by a random $10^{{-2}}$, see below).")
+lesson.table(
+    ["what goes back", "shape", "largest magnitude", "checked against finite differences"],
+    [
+        ["error at the outputs, $\\hat{y} - y$", str(delta_z.shape[1:]), f"{np.abs(delta_z).max():.4f}", "(lesson 14)"],
+        [
+            "gradient of the dense weights",
+            str(grads["dense weight"].shape),
+            f"{np.abs(grads['dense weight']).max():.4f}",
+            f"agree to {worst['dense weight']:.0e}",
+        ],
+        [
+            "gradient of the dense biases",
+            str(grads["dense bias"].shape),
+            f"{np.abs(grads['dense bias']).max():.4f}",
+            f"agree to {worst['dense bias']:.0e}",
+        ],
+        ["error on the flattened vector", str(delta_v.shape[1:]), f"{np.abs(delta_v).max():.4f}", ""],
+        ["error on the pooled maps", str(delta_p.shape[1:]), f"{np.abs(delta_p).max():.4f}", ""],
+        [
+            "error on the feature maps (after pooling's routing)",
+            str(delta_a.shape[1:]),
+            f"{np.abs(delta_a).max():.4f}",
+            "",
+        ],
+        ["error through ReLU", str(delta_y.shape[1:]), f"{np.abs(delta_y).max():.4f}", ""],
+        [
+            "gradient of the detectors",
+            str(grads["detectors"].shape),
+            f"{np.abs(grads['detectors']).max():.4f}",
+            f"agree to {worst['detectors']:.0e}",
+        ],
+        [
+            "gradient of the detectors' biases",
+            str(grads["detector biases"].shape),
+            f"{np.abs(grads['detector biases']).max():.4f}",
+            f"agree to {worst['detector biases']:.0e}",
+        ],
+    ],
+    caption="Back-propagation through the whole network, layer by layer, for the "
+    "lecture's image: the shapes, the largest magnitude of each, and how closely "
+    "every gradient agrees with central differences of the cost (step "
+    "$10^{-6}$; detectors moved by a random $10^{-2}$, see below).",
+)
 n_params = sum(p.size for p in (dense.weight, dense.bias, conv.weight, conv.bias))
 n_corner = sum(corners.values())
 lesson.markdown(
@@ -185,14 +225,18 @@ lesson.markdown(
     f"maximum). Moving every detector entry by a small random amount (normal, standard "
     f"deviation {JITTER:g}, seed {JITTER_SEED}) leaves the corners, and there all {n_params} "
     "gradients agree, as the table shows. The gradient of the lecture's detector (the first of "
-    "the four), at the lecture's numbers:")
-lesson.math(rf"\frac{{\partial L}}{{\partial K_1}} = {sp.latex(M(grads['detectors'][0, 0], 4))}",
-            text=f"∂L/∂K_1 = {np.round(grads['detectors'][0, 0], 4).tolist()}")
+    "the four), at the lecture's numbers:"
+)
+lesson.math(
+    rf"\frac{{\partial L}}{{\partial K_1}} = {sp.latex(M(grads['detectors'][0, 0], 4))}",
+    text=f"∂L/∂K_1 = {np.round(grads['detectors'][0, 0], 4).tolist()}",
+)
 nonzero = int(np.count_nonzero(delta_y[0, 0]))
 lesson.markdown(
     f"Of the 25 cells of the first feature map, only {nonzero} receive an error: pooling passed "
     "each window's error to one cell, and ReLU blocked those where the map was 0. The detector "
-    "learns only from the places that won.")
+    "learns only from the places that won."
+)
 
 # %%
 ETA = 0.01
@@ -205,11 +249,16 @@ lesson.markdown(
     f"weights and detectors together — lowers the cost from {cost:.4f} to {after:.4f}, and the "
     f"probability of the right class rises from {probs[0, 0]:.4f} to "
     f"{loss.probabilities(forward(image))[0, 0]:.4f}. Training a CNN is this step, repeated over "
-    "many images: lesson 13.")
+    "many images: lesson 13."
+)
 
 fig = Figure(figsize=(10, 2.9), layout="constrained")
-panels = [("error on $P_1$", delta_p[0, 0]), ("after pooling's routing", delta_a[0, 0]),
-          ("after ReLU", delta_y[0, 0]), (r"$\partial L / \partial K_1$", grads["detectors"][0, 0])]
+panels = [
+    ("error on $P_1$", delta_p[0, 0]),
+    ("after pooling's routing", delta_a[0, 0]),
+    ("after ReLU", delta_y[0, 0]),
+    (r"$\partial L / \partial K_1$", grads["detectors"][0, 0]),
+]
 axes = fig.subplots(1, len(panels))
 for ax, (title, a) in zip(axes, panels):
     lim = max(float(np.abs(a).max()), 1e-12)
@@ -219,7 +268,12 @@ for ax, (title, a) in zip(axes, panels):
     ax.set_title(title, fontsize=10)
     ax.set_xticks([])
     ax.set_yticks([])
-back_fig = lesson.figure(fig, "backward", "The error on the first map on its way back: on the "
-                         "pooled map, routed to the windows' maxima, through ReLU, and the "
-                         "gradient of the lecture's detector it produces.", width=0.95)
+back_fig = lesson.figure(
+    fig,
+    "backward",
+    "The error on the first map on its way back: on the "
+    "pooled map, routed to the windows' maxima, through ReLU, and the "
+    "gradient of the lecture's detector it produces.",
+    width=0.95,
+)
 lesson.markdown(f"{back_fig} follows the error of the first map on its way back.")

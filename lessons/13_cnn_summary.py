@@ -26,36 +26,46 @@ lesson = Lesson(13, "Summary - the whole CNN", reading=["lecun", "nielsen"])
 # generated from its derivation (lessons 8 to 12 and 14).
 
 # %%
-digits = load("digits", images=True)             # (N, 1, 8, 8) images, the split of lesson 6
+digits = load("digits", images=True)  # (N, 1, 8, 8) images, the split of lesson 6
 _, channels, height, width = digits.X_train.shape
 FILTERS, KERNEL, POOL, CLASSES, SEED = 8, 3, 2, 10, 0
 conv = Conv2D(channels, FILTERS, KERNEL)
 maps_h, maps_w = conv.output_shape(height, width)
 flat = FILTERS * (maps_h // POOL) * (maps_w // POOL)
-net = Sequential([conv, ReLU(), MaxPool2D(POOL), Flatten(), Dense(flat, CLASSES)],
-                 loss="softmax-cross-entropy", seed=SEED)
+net = Sequential(
+    [conv, ReLU(), MaxPool2D(POOL), Flatten(), Dense(flat, CLASSES)], loss="softmax-cross-entropy", seed=SEED
+)
 lesson.code(f"""net = Sequential([Conv2D({channels}, {FILTERS}, {KERNEL}), ReLU(), MaxPool2D({POOL}), Flatten(),
                  Dense({flat}, {CLASSES})], loss="softmax-cross-entropy", seed={SEED})""")
 
 rows, a = [], digits.X_test[:1]
-names = ["convolution (step 1)", "ReLU (step 1(b))", "max pooling (step 2)", "flattening (step 3)",
-         "full connection (step 4)"]
+names = [
+    "convolution (step 1)",
+    "ReLU (step 1(b))",
+    "max pooling (step 2)",
+    "flattening (step 3)",
+    "full connection (step 4)",
+]
 for name, layer in zip(names, net.layers):
     a = layer.forward(a)
     count = sum(p.size for p in layer.parameters().values())
     rows.append([name, repr(layer), " x ".join(map(str, a.shape[1:])), count])
 total = sum(r[-1] for r in rows)
 rows.append(["softmax and cross-entropy (lesson 14)", "", f"{CLASSES} probabilities", 0])
-lesson.table(["step", "layer", "output of one image", "weights and biases"], rows,
-             caption=f"The layers, the shape of what each hands on for one {height} x {width} "
-                     f"image, and the number of parameters: {total:,} in all.")
+lesson.table(
+    ["step", "layer", "output of one image", "weights and biases"],
+    rows,
+    caption=f"The layers, the shape of what each hands on for one {height} x {width} "
+    f"image, and the number of parameters: {total:,} in all.",
+)
 mlp = Sequential([Dense(height * width, 30), Sigmoid(), Dense(30, CLASSES), Sigmoid()], seed=SEED)
 mlp_total = sum(p.size for p in mlp.parameters().values())
 lesson.markdown(
     f"The network has {total:,} parameters, {sum(p.size for p in conv.parameters().values())} of "
     f"them in the detectors. Lesson 6's fully connected network for the same images, "
     f"{height * width}-30-{CLASSES}, has {mlp_total:,}: the convolutional layer uses each "
-    "detector's nine weights at every position of the image instead of a weight per pixel.")
+    "detector's nine weights at every position of the image instead of a weight per pixel."
+)
 
 # %% [markdown]
 # ## Training
@@ -65,11 +75,12 @@ lesson.markdown(
 
 # %%
 EPOCHS, BATCH, ETA = 20, 32, 0.5
-start = conv.weight.copy()                       # the random detectors, before training
+start = conv.weight.copy()  # the random detectors, before training
 start_maps = net.layers[1].forward(conv.forward(digits.X_train))
 start_active = (start_maps.reshape(len(start_maps), FILTERS, -1).max(axis=2) > 0).mean(axis=0)
-net.fit(digits.X_train, digits.y_train, epochs=EPOCHS, lr=ETA, batch_size=BATCH,
-        X_test=digits.X_test, y_test=digits.y_test)
+net.fit(
+    digits.X_train, digits.y_train, epochs=EPOCHS, lr=ETA, batch_size=BATCH, X_test=digits.X_test, y_test=digits.y_test
+)
 acc = np.array(net.history["accuracy"])
 loss = np.array(net.history["loss"])
 guess = net.predict(digits.X_test)
@@ -80,12 +91,17 @@ lesson.markdown(
     f"{EPOCHS} epochs its **test accuracy is {final:.4f}**: {right} of the {len(guess)} test "
     f"images right. Its best epoch was epoch {int(np.argmax(acc)) + 1}, at {acc.max():.4f}. The "
     f"training cost, the mean cross-entropy over the {len(digits.X_train)} training images, fell "
-    f"from {loss[0]:.4f} to {loss[-1]:.4f}.")
+    f"from {loss[0]:.4f} to {loss[-1]:.4f}."
+)
 
 fig = learning_curves(acc, loss, len(guess), len(digits.X_train), "cross-entropy", integer_epochs=True)
-curve = lesson.figure(fig, "learning_curve", f"The CNN learning: test accuracy and training cost "
-                      f"after each epoch (mini-batches of {BATCH}, $\\eta = {ETA:g}$, seed {SEED}).",
-                      width=0.95)
+curve = lesson.figure(
+    fig,
+    "learning_curve",
+    f"The CNN learning: test accuracy and training cost "
+    f"after each epoch (mini-batches of {BATCH}, $\\eta = {ETA:g}$, seed {SEED}).",
+    width=0.95,
+)
 lesson.markdown(f"{curve} is its learning curve.")
 
 # %% [markdown]
@@ -98,16 +114,15 @@ lesson.markdown(f"{curve} is its learning curve.")
 
 # %%
 SAMPLE = 0
-x = digits.X_test[SAMPLE:SAMPLE + 1]
-maps = net.layers[1].forward(net.layers[0].forward(x))       # conv2d.layer_forward, relu.forward
+x = digits.X_test[SAMPLE : SAMPLE + 1]
+maps = net.layers[1].forward(net.layers[0].forward(x))  # conv2d.layer_forward, relu.forward
 pooled = net.layers[2].forward(maps)
 probs = net.loss_fn.probabilities(net.forward(x))[0]
 label, predicted = int(digits.y_test[SAMPLE]), int(np.argmax(probs))
 detectors = net.layers[0].weight[:, 0]
 
 fig = Figure(figsize=(10, 6.6))
-grid = fig.add_gridspec(4, FILTERS + 2, left=0.02, right=0.99, top=0.95, bottom=0.08, hspace=0.45,
-                        wspace=0.25)
+grid = fig.add_gridspec(4, FILTERS + 2, left=0.02, right=0.99, top=0.95, bottom=0.08, hspace=0.45, wspace=0.25)
 ax = fig.add_subplot(grid[1:3, 0:2])
 ax.imshow(x[0, 0], cmap="Greys", vmin=0, vmax=1)
 ax.set_title(f"test image {SAMPLE + 1}: a {label}", fontsize=10)
@@ -116,10 +131,13 @@ ax.set_yticks([])
 lim = float(np.abs(detectors).max())
 top = float(maps.max())
 for f in range(FILTERS):
-    for row, (img, cmap, vmin, vmax, title) in enumerate([
+    for row, (img, cmap, vmin, vmax, title) in enumerate(
+        [
             (detectors[f], "RdBu", -lim, lim, f"detector {f + 1}"),
             (maps[0, f], "Blues", 0, top, "map"),
-            (pooled[0, f], "Blues", 0, top, "pooled")]):
+            (pooled[0, f], "Blues", 0, top, "pooled"),
+        ]
+    ):
         ax = fig.add_subplot(grid[row, f + 2])
         ax.imshow(img, cmap=cmap, vmin=vmin, vmax=vmax)
         ax.set_title(title, fontsize=8)
@@ -131,10 +149,15 @@ ax.set_xticks(np.arange(CLASSES))
 ax.set_xlabel("digit")
 ax.set_ylabel("probability")
 ax.set_ylim(0, 1)
-inside = lesson.figure(fig, "inside", f"Inside the trained CNN: the eight learned detectors (red "
-                       f"negative, blue positive), the feature maps of test image {SAMPLE + 1} after "
-                       "convolution and ReLU, after max pooling, and the probabilities of the "
-                       "ten digits.", width=0.95)
+inside = lesson.figure(
+    fig,
+    "inside",
+    f"Inside the trained CNN: the eight learned detectors (red "
+    f"negative, blue positive), the feature maps of test image {SAMPLE + 1} after "
+    "convolution and ReLU, after max pooling, and the probabilities of the "
+    "ten digits.",
+    width=0.95,
+)
 strongest = int(np.argmax(pooled[0].reshape(FILTERS, -1).max(axis=1)))
 silent = [f + 1 for f in range(FILTERS) if maps[0, f].max() == 0]
 all_maps = net.layers[1].forward(net.layers[0].forward(digits.X_test))
@@ -147,11 +170,16 @@ lesson.markdown(
     f"{float(np.abs(start).mean()):.3f}; each is now a small pattern of positive (blue) and "
     "negative (red) weights, and each map shows where its pattern is found in this digit. "
     f"Detector {strongest + 1} responds most strongly here, "
-    + (f"and detector{'s' * (len(silent) > 1)} {', '.join(map(str, silent))} not at all: ReLU "
-       "zeroed the whole map, so for this image nothing passes on from "
-       f"{'them' if len(silent) > 1 else 'it'}. " if silent else "and every detector finds something. ")
+    + (
+        f"and detector{'s' * (len(silent) > 1)} {', '.join(map(str, silent))} not at all: ReLU "
+        "zeroed the whole map, so for this image nothing passes on from "
+        f"{'them' if len(silent) > 1 else 'it'}. "
+        if silent
+        else "and every detector finds something. "
+    )
     + f"The pooled maps, {pooled.shape[2]} x {pooled.shape[3]} each, are what the full "
-    f"connection reads: {flat} numbers, from which it votes for one of {CLASSES} digits.")
+    f"connection reads: {flat} numbers, from which it votes for one of {CLASSES} digits."
+)
 
 dead = [f for f in range(FILTERS) if active[f] == 0]
 alive = [f for f in range(FILTERS) if active[f] > 0]
@@ -167,7 +195,8 @@ if dead:
             f"{100 * start_active[f]:.1f}% of the training images before training. Its first "
             "updates pushed it further down, and once its map is nowhere positive it learns "
             f"nothing more: its weights moved by {float(per_detector[f]):.1e} on average in all of training, "
-            f"against {float(per_detector[alive].mean()):.3f} for the others.")
+            f"against {float(per_detector[alive].mean()):.3f} for the others."
+        )
     lesson.markdown(
         f"Over all {len(digits.X_test)} test images, detector{'s' * (len(dead) > 1)} "
         f"{', '.join(str(f + 1) for f in dead)} respond{'s' * (len(dead) == 1)} nowhere, while the "
@@ -176,20 +205,26 @@ if dead:
         + f"{'These are' if len(dead) > 1 else 'This is a'} *dead* detector{'s' * (len(dead) > 1)}: "
         "no value of the map is positive before ReLU, so ReLU gives 0 everywhere — and, as lesson "
         "9 showed, ReLU passes no error back where its input is not positive, so no gradient "
-        "reaches the detector to revive it. " + " ".join(stories)
+        "reaches the detector to revive it. "
+        + " ".join(stories)
         + f" The network did its work with the other {len(alive)}. A ReLU with a small slope for "
-        "negative inputs (leaky ReLU), or another random start, avoids such dead detectors.")
+        "negative inputs (leaky ReLU), or another random start, avoids such dead detectors."
+    )
 
 # %%
 wrong = np.flatnonzero(guess != digits.y_test)
-per_digit = [(int(np.sum(digits.y_test == d)), int(np.sum((digits.y_test == d) & (guess == d))))
-             for d in range(CLASSES)]
-lesson.table(["digit"] + [str(d) for d in range(CLASSES)],
-             [["test images"] + [t for t, _ in per_digit], ["recognised"] + [c for _, c in per_digit]],
-             caption=f"The CNN's test results digit by digit after {EPOCHS} epochs.")
+per_digit = [
+    (int(np.sum(digits.y_test == d)), int(np.sum((digits.y_test == d) & (guess == d)))) for d in range(CLASSES)
+]
+lesson.table(
+    ["digit"] + [str(d) for d in range(CLASSES)],
+    [["test images"] + [t for t, _ in per_digit], ["recognised"] + [c for _, c in per_digit]],
+    caption=f"The CNN's test results digit by digit after {EPOCHS} epochs.",
+)
 lesson.markdown(
     f"It gets {len(wrong)} of the {len(guess)} test images wrong. That is the whole plan of the "
     "lecture, working: convolution finds features, ReLU keeps the ones that are there, pooling "
     "keeps the strongest and makes the maps small, flattening lines them up, and the fully "
     "connected layer, trained by back-propagation together with the detectors, turns them into "
-    "an answer.")
+    "an answer."
+)

@@ -30,8 +30,9 @@ lesson = Lesson(14, "Extra - Softmax and cross-entropy", reading=["nielsen"])
 # %%
 derivation = symnn.derive("softmax-cross-entropy")
 # its references write "§" for "section", which pdflatex's text map lacks: spell it out
-lesson.derivation(dataclasses.replace(derivation, references=[
-    r.replace("§", "section ") for r in derivation.references]))
+lesson.derivation(
+    dataclasses.replace(derivation, references=[r.replace("§", "section ") for r in derivation.references])
+)
 
 # %% [markdown]
 # ## With numbers
@@ -43,27 +44,48 @@ lesson.derivation(dataclasses.replace(derivation, references=[
 
 # %%
 CLASSES = ("dog", "cat")
-z = np.array([[2.0, 0.5]])                  # the two output neurons' values for one picture
-y = np.array([[1.0, 0.0]])                  # it is a dog
+z = np.array([[2.0, 0.5]])  # the two output neurons' values for one picture
+y = np.array([[1.0, 0.0]])  # it is a dog
 layer = SoftmaxCrossEntropy()
 p = layer.probabilities(z)
 L = layer.value(z, y)
-g = layer.gradient(z, y)                    # the batch holds one picture, so no division
+g = layer.gradient(z, y)  # the batch holds one picture, so no division
 EPS = 1e-6
-numeric = np.array([(layer.value(z + EPS * e, y) - layer.value(z - EPS * e, y)) / (2 * EPS)
-                    for e in np.eye(len(CLASSES))])
+numeric = np.array(
+    [(layer.value(z + EPS * e, y) - layer.value(z - EPS * e, y)) / (2 * EPS) for e in np.eye(len(CLASSES))]
+)
 assert np.allclose(g[0], p[0] - y[0]) and np.allclose(g[0], numeric, atol=1e-8)
-lesson.table(["", "$z$", r"$e^{z}$", r"$\hat{y} = e^{z} / \sum e^{z}$", "$y$",
-              r"$\partial L / \partial z = \hat{y} - y$", "finite difference"],
-             [[name, f"{z[0, j]:g}", f"{np.exp(z[0, j]):.4f}", f"{p[0, j]:.4f}", f"{y[0, j]:g}",
-               f"{g[0, j]:.4f}", f"{numeric[j]:.4f}"] for j, name in enumerate(CLASSES)],
-             caption="Softmax, cross-entropy and its gradient for one picture of a dog.")
+lesson.table(
+    [
+        "",
+        "$z$",
+        r"$e^{z}$",
+        r"$\hat{y} = e^{z} / \sum e^{z}$",
+        "$y$",
+        r"$\partial L / \partial z = \hat{y} - y$",
+        "finite difference",
+    ],
+    [
+        [
+            name,
+            f"{z[0, j]:g}",
+            f"{np.exp(z[0, j]):.4f}",
+            f"{p[0, j]:.4f}",
+            f"{y[0, j]:g}",
+            f"{g[0, j]:.4f}",
+            f"{numeric[j]:.4f}",
+        ]
+        for j, name in enumerate(CLASSES)
+    ],
+    caption="Softmax, cross-entropy and its gradient for one picture of a dog.",
+)
 lesson.markdown(
     f"The softmax gives the dog a probability of {p[0, 0]:.4f} and the cat {p[0, 1]:.4f}; they add "
     f"up to {p[0].sum():g}. The loss is $L = -\\ln {p[0, 0]:.4f} = {L:.4f}$. The gradient is the "
     f"prediction minus the target, ${p[0, 0]:.4f} - 1 = {g[0, 0]:.4f}$ for the dog and "
     f"${p[0, 1]:.4f} - 0 = {g[0, 1]:.4f}$ for the cat: gradient descent raises $z_{{\\text{{dog}}}}$ and "
-    "lowers $z_{\\text{cat}}$. The finite differences of the loss agree.")
+    "lowers $z_{\\text{cat}}$. The finite differences of the loss agree."
+)
 
 # %% [markdown]
 # ## Large outputs: why the kernel subtracts the largest $z$
@@ -84,7 +106,8 @@ lesson.markdown(
     f"With $M = {BIG.max():g}$ subtracted, the exponents are ${BIG[0, 0] - BIG.max():g}$ and "
     f"${BIG[0, 1] - BIG.max():g}$, and symnn's kernels give $\\hat{{y}} = ({p_big[0, 0]:.4f}, "
     f"{p_big[0, 1]:.4f})$ and $L = {L_big:.4f}$ — the same as for $z = ({BIG[0, 0] - BIG.max():g}, "
-    f"{BIG[0, 1] - BIG.max():g})$, since only the differences between the outputs matter.")
+    f"{BIG[0, 1] - BIG.max():g})$, since only the differences between the outputs matter."
+)
 
 # %% [markdown]
 # ## Why cross-entropy, and not the quadratic cost?
@@ -116,13 +139,17 @@ def in_probabilities(expr):
 
 
 ce_p, quad_p = in_probabilities(ce.result), in_probabilities(quad.result)
+
+
 def plain(expr) -> str:
-    return (str(expr).replace("\\hat{y}", "ŷ").replace("**", "^").replace("*", "·"))
+    return str(expr).replace("\\hat{y}", "ŷ").replace("**", "^").replace("*", "·")
 
 
-lesson.math(rf"\frac{{\partial L}}{{\partial z_1}} = {sp.latex(ce_p)}, \qquad "
-            rf"\frac{{\partial C}}{{\partial z_1}} = {sp.latex(quad_p)}",
-            text=f"∂L/∂z_1 = {plain(ce_p)},   ∂C/∂z_1 = {plain(quad_p)}")
+lesson.math(
+    rf"\frac{{\partial L}}{{\partial z_1}} = {sp.latex(ce_p)}, \qquad "
+    rf"\frac{{\partial C}}{{\partial z_1}} = {sp.latex(quad_p)}",
+    text=f"∂L/∂z_1 = {plain(ce_p)},   ∂C/∂z_1 = {plain(quad_p)}",
+)
 peak_p = [r for r in sp.solve(sp.diff(quad_p.subs(y2, 1 - y1), y1), y1) if 0 < r < 1]
 peak = sp.Abs(quad_p.subs(y2, 1 - y1).subs(y1, peak_p[0]))
 lesson.markdown(
@@ -131,10 +158,11 @@ lesson.markdown(
     "from the right answer, the harder it is pushed. The quadratic cost's slope carries the extra "
     f"factor $\\hat{{y}}_1 \\hat{{y}}_2$ of the softmax Jacobian: it is never steeper than "
     f"${sp.latex(peak)} \\approx {float(peak):.4f}$ (reached at $\\hat{{y}}_1 = {sp.latex(peak_p[0])}$, "
-    "SymPy's `solve`), and it goes to 0 as the probability of the right class goes to 0.")
+    "SymPy's `solve`), and it goes to 0 as the probability of the right class goes to 0."
+)
 
 # %%
-d = np.linspace(-6.0, 10.0, 801)        # z_2 - z_1: how strongly the network prefers the wrong class
+d = np.linspace(-6.0, 10.0, 801)  # z_2 - z_1: how strongly the network prefers the wrong class
 slope_ce = lambdify([sym["z_1"], sym["z_2"]], ce.result)(0.0, d)
 slope_quad = lambdify([sym["z_1"], sym["z_2"]], quad.result)(0.0, d)
 prob_right = layer.probabilities(np.stack([np.zeros_like(d), d], axis=1))[:, 0]  # the softmax kernel
@@ -153,16 +181,22 @@ ax2.plot(d, prob_right, color="tab:green", lw=2)
 ax2.set_xlabel(r"$z_2 - z_1$")
 ax2.set_ylabel(r"$\hat{y}_1$, probability of the right class")
 ax2.set_title("How wrong the network is")
-slope_fig = lesson.figure(fig, "slopes", "The slope of each cost with respect to the right "
-                          "class's output, as the network grows more confidently wrong (left), "
-                          "and the probability it gives the right class (right).", width=0.95)
+slope_fig = lesson.figure(
+    fig,
+    "slopes",
+    "The slope of each cost with respect to the right "
+    "class's output, as the network grows more confidently wrong (left), "
+    "and the probability it gives the right class (right).",
+    width=0.95,
+)
 lesson.markdown(
     f"{slope_fig}: when the network prefers the wrong class by $z_2 - z_1 = {WRONG:g}$, it gives "
     f"the right class a probability of {prob_right[at]:.4f}. The cross-entropy then pushes with "
     f"a slope of size {abs(slope_ce[at]):.4f}, the quadratic cost with {abs(slope_quad[at]):.4f}, "
     f"{abs(slope_ce[at]) / abs(slope_quad[at]):.0f} times less: with the quadratic cost a badly "
     "wrong network learns slowest exactly when it most needs to learn. That is why classifiers "
-    "put softmax and cross-entropy at the end (Nielsen, 2015, chapter 3).")
+    "put softmax and cross-entropy at the end (Nielsen, 2015, chapter 3)."
+)
 
 # %% [markdown]
 # ## Comparing networks
@@ -171,8 +205,10 @@ lesson.markdown(
 # networks answer:
 
 # %%
-Z = {"network A": np.array([[3.0, 0.0], [0.4, 0.0], [-0.4, 0.0]]),
-     "network B": np.array([[0.4, 0.0], [0.4, 0.0], [-3.0, 0.0]])}
+Z = {
+    "network A": np.array([[3.0, 0.0], [0.4, 0.0], [-0.4, 0.0]]),
+    "network B": np.array([[0.4, 0.0], [0.4, 0.0], [-3.0, 0.0]]),
+}
 Y = np.tile(y, (3, 1))
 rows, costs = [], {}
 for name, zz in Z.items():
@@ -180,15 +216,25 @@ for name, zz in Z.items():
     wrong = int(np.sum(pp.argmax(axis=1) != 0))
     quad_cost = float(np.mean(0.5 * np.sum((pp - Y) ** 2, axis=1)))
     costs[name] = (quad_cost, layer.value(zz, Y))
-    rows.append([name, ", ".join(f"{v:.2f}" for v in pp[:, 0]), f"{wrong} of {len(zz)}",
-                 f"{quad_cost:.4f}", f"{costs[name][1]:.4f}"])
-lesson.table(["", r"$\hat{y}_{dog}$ for the three pictures", "mistakes",
-              "quadratic cost (mean)", "cross-entropy (mean)"], rows,
-             caption="Two networks with the same number of mistakes, and their costs.")
+    rows.append(
+        [
+            name,
+            ", ".join(f"{v:.2f}" for v in pp[:, 0]),
+            f"{wrong} of {len(zz)}",
+            f"{quad_cost:.4f}",
+            f"{costs[name][1]:.4f}",
+        ]
+    )
+lesson.table(
+    ["", r"$\hat{y}_{dog}$ for the three pictures", "mistakes", "quadratic cost (mean)", "cross-entropy (mean)"],
+    rows,
+    caption="Two networks with the same number of mistakes, and their costs.",
+)
 lesson.markdown(
     "Both networks get one picture wrong, so counting mistakes cannot tell them apart. Network A "
     "is sure where it is right and only slightly wrong on its mistake; network B is unsure where "
     "it is right and confidently wrong on its mistake. Both costs prefer network A; the "
     "cross-entropy, with its $-\\ln$, makes B's cost "
     f"{costs['network B'][1] / costs['network A'][1]:.1f} times A's, the quadratic cost "
-    f"{costs['network B'][0] / costs['network A'][0]:.1f} times.")
+    f"{costs['network B'][0] / costs['network A'][0]:.1f} times."
+)

@@ -4,13 +4,13 @@ SymPy derives every gradient step by step; symnn renders the steps (text, LaTeX,
 and generates Numba kernels from the derived expressions, which train nets and compute
 feature maps. Importing symnn is light: nothing is compiled until first use.
 """
+
 from __future__ import annotations
 
 # symnn.errors first: its opening lines make an early Ctrl-C end the symnn program cleanly
-from symnn.errors import (CacheError, DerivationError, FileError, InputError, SymnnError,  # isort: skip
-                          TrainingError, UnknownNameError)
+from symnn.errors import CacheError, DerivationError, FileError, InputError, SymnnError, TrainingError, UnknownNameError
 
-from typing import Any  # noqa: E402
+from typing import Any
 
 __version__ = "0.1.0"
 
@@ -26,8 +26,17 @@ _LAZY = {
     "feature_map": ("symnn.vision.feature_maps", "feature_map"),
 }
 
-__all__ = ["__version__", "SymnnError", "UnknownNameError", "InputError", "FileError",
-           "DerivationError", "CacheError", "TrainingError", *_LAZY]
+__all__ = [
+    "__version__",
+    "SymnnError",
+    "UnknownNameError",
+    "InputError",
+    "FileError",
+    "DerivationError",
+    "CacheError",
+    "TrainingError",
+    *_LAZY,
+]
 
 
 def __getattr__(name: str) -> Any:

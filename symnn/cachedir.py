@@ -4,6 +4,7 @@ SYMNN_CACHE_DIR), with a temporary fallback when it cannot be written.
 Kept apart from symnn.codegen (which imports NumPy) so that `symnn derive` can read and write
 its verification records (symnn.derive.derivation) without loading the code generator.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -15,8 +16,8 @@ from pathlib import Path
 
 ENV = "SYMNN_CACHE_DIR"
 SUBFOLDERS = ("index", "data", "verified")
-MARKER = ".symnn-folder"       # in a sub-folder symnn created: a random token, listed in the
-                               # cache's manifest under the sub-folder's name
+MARKER = ".symnn-folder"  # in a sub-folder symnn created: a random token, listed in the
+# cache's manifest under the sub-folder's name
 
 
 class CacheWarning(UserWarning):
@@ -53,6 +54,7 @@ def _make_subfolders(root: Path) -> None:
     """index/, data/, verified/: a folder symnn creates gets its marker (so `codegen clear` may
     empty it); one that was there before is left unmarked (only listed files are removed)."""
     from symnn.outputs import digest, record
+
     for name in SUBFOLDERS:
         sub = root / name
         try:
@@ -69,6 +71,7 @@ def _make_subfolders(root: Path) -> None:
 def is_marked(sub: Path) -> bool:
     """True when sub is a sub-folder symnn created (its marker's hash is in the cache's manifest)."""
     from symnn.outputs import file_digest, read_manifest
+
     d = file_digest(sub / MARKER)
     return d is not None and d in read_manifest(sub.parent).get(sub.name, ())
 
@@ -77,6 +80,7 @@ def write_file(path: Path, data: str | bytes) -> Path:
     """Write a cache file through a temporary file in the same folder and a rename, listing it in
     the folder's manifest first (so `codegen clear` knows it, even if interrupted)."""
     from symnn.outputs import digest, record, temp_name
+
     payload = data.encode("utf-8") if isinstance(data, str) else data
     record(path.parent, path.name, digest(payload))
     tmp = temp_name(path)
@@ -101,8 +105,12 @@ def use_fallback(wanted: Path, exc: OSError) -> Path:
     tmp = _private_temp_dir()
     _fallback[str(wanted)] = tmp
     reason = exc.strerror or type(exc).__name__
-    warnings.warn(f"cannot write the kernel cache {wanted} ({reason}); using {tmp} "
-                  f"for this session (set {ENV} to a writable folder)", CacheWarning, stacklevel=3)
+    warnings.warn(
+        f"cannot write the kernel cache {wanted} ({reason}); using {tmp} "
+        f"for this session (set {ENV} to a writable folder)",
+        CacheWarning,
+        stacklevel=3,
+    )
     return tmp
 
 

@@ -6,6 +6,7 @@ and SIGHUP: unwound the same way, exit code 128 + the signal's number).
 It imports only os, signal and sys at the top, so the program's signal handlers are in place
 before anything heavy is imported (symnn.errors guards the few imports before this module).
 """
+
 from __future__ import annotations
 
 import os
@@ -21,9 +22,9 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "feature-map": ("feature_map", "the lecture's feature map (Step 1 - Convolution), cell by cell with --steps"),
     "filter": ("filter", "GIMP's convolution-matrix filters (sharpen, blur, edges, emboss) on a photo"),
 }
-_UNWIND = ("SIGTERM", "SIGHUP")     # handled like Ctrl-C: every cleanup runs, children stopped
-_pending: list[int] = []             # signals whose exception has not reached main() yet
-_program: list[bool] = []            # set by run(): this process ends when main() returns
+_UNWIND = ("SIGTERM", "SIGHUP")  # handled like Ctrl-C: every cleanup runs, children stopped
+_pending: list[int] = []  # signals whose exception has not reached main() yet
+_program: list[bool] = []  # set by run(): this process ends when main() returns
 
 
 def build_parser():
@@ -35,9 +36,9 @@ def build_parser():
         def error(self, message: str) -> None:  # one line, exit 2, no usage dump
             self.exit(2, f"symnn: error: {one_line(message)} (see `{self.prog} --help`)\n")
 
-    parser = _Parser(prog="symnn", description="symnn: derive neural networks symbolically, "
-                     "then run the derived code.")
+    parser = _Parser(prog="symnn", description="symnn: derive neural networks symbolically, then run the derived code.")
     from symnn import __version__
+
     parser.add_argument("--version", action="version", version=f"symnn {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     for name, (module, help_text) in COMMANDS.items():
@@ -65,6 +66,7 @@ def _raise_interrupt(signum: int, frame: object) -> None:
 
 def _raise_terminated(signum: int, frame: object) -> None:
     from symnn.errors import Terminated
+
     _pending.append(signum)
     _hold_signals()
     raise Terminated(signum)
@@ -89,7 +91,7 @@ def _install_handlers() -> dict:
             sig = getattr(signal, name, None)
             if sig is not None and signal.getsignal(sig) is not signal.SIG_IGN:
                 previous[sig] = signal.signal(sig, _raise_terminated)
-    except ValueError:                   # not the main thread
+    except ValueError:  # not the main thread
         pass
     return previous
 
@@ -105,16 +107,18 @@ def _restore_handlers(previous: dict) -> None:
 def _unraisable(hook):
     """sys.unraisablehook: a Ctrl-C that landed in a callback Python cannot raise from (a weakref
     callback inside an import) stays silent; main() still ends with one line and 130."""
+
     def unraisable(info) -> None:
         if not (isinstance(info.exc_type, type) and issubclass(info.exc_type, KeyboardInterrupt)):
             hook(info)
+
     return unraisable
 
 
 def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
     """A warning as one line, `symnn: warning: ...`, without the Python source line."""
     text = one_line(message)
-    text = text[len("symnn: "):] if text.startswith("symnn: ") else text
+    text = text[len("symnn: ") :] if text.startswith("symnn: ") else text
     try:
         print(f"symnn: warning: {text}", file=file or sys.stderr)
     except (OSError, ValueError):
@@ -128,13 +132,14 @@ def main(argv: list[str] | None = None) -> int:
     import warnings
 
     from symnn.errors import Terminated
+
     _pending.clear()
     previous = _install_handlers()
     shown, warnings.showwarning = warnings.showwarning, _show_warning
     hook, sys.unraisablehook = sys.unraisablehook, _unraisable(sys.unraisablehook)
     try:
         code = _main(argv)
-        if _pending:                     # a swallowed Ctrl-C: the work is done, say so anyway
+        if _pending:  # a swallowed Ctrl-C: the work is done, say so anyway
             raise Terminated(_pending[0]) if _pending[0] != signal.SIGINT else KeyboardInterrupt
         return code
     except Terminated as exc:
@@ -175,7 +180,7 @@ def _safe_streams() -> None:
     a replacement instead of raising UnicodeEncodeError."""
     for name in ("stdout", "stderr"):
         stream = getattr(sys, name)
-        if stream is None:               # started with that descriptor closed: say nothing there
+        if stream is None:  # started with that descriptor closed: say nothing there
             setattr(sys, name, open(os.devnull, "w", encoding="utf-8"))
             continue
         try:
@@ -197,6 +202,7 @@ def run() -> None:
     code = main()
     import atexit
     import threading
+
     if threading.active_count() > 1:
         raise SystemExit(code)
     atexit._run_exitfuncs()
@@ -204,7 +210,7 @@ def run() -> None:
         try:
             stream.flush()
         except (OSError, ValueError, AttributeError):
-            pass                   # a closed pipe or no stream: nothing left to deliver
+            pass  # a closed pipe or no stream: nothing left to deliver
     os._exit(code)
 
 

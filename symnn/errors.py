@@ -1,4 +1,5 @@
 """The errors symnn raises. Every user-facing failure is a SymnnError with a one-line message."""
+
 from __future__ import annotations
 
 
@@ -11,8 +12,9 @@ from __future__ import annotations
 def _is_symnn_program() -> bool:
     import os
     import sys
+
     argv = list(getattr(sys, "orig_argv", []))[1:]
-    while argv:                              # the interpreter's own options, up to -m / -c / a script
+    while argv:  # the interpreter's own options, up to -m / -c / a script
         a = argv.pop(0)
         if a in ("-X", "-W", "--check-hash-based-pycs"):
             argv = argv[1:]
@@ -26,6 +28,7 @@ def _is_symnn_program() -> bool:
 
 def _exit_at_once(signum: int, frame: object) -> None:
     import os
+
     what = "interrupted" if signum == 2 else "terminated"
     os.write(2, f"symnn: {what}; no partial output was left behind\n".encode())
     os._exit(128 + signum)
@@ -33,12 +36,13 @@ def _exit_at_once(signum: int, frame: object) -> None:
 
 def _guard_start() -> None:
     import _signal  # the C module: `signal` would import enum first
+
     try:
         for name in ("SIGINT", "SIGTERM", "SIGHUP"):
             sig = getattr(_signal, name, None)
             if sig is not None and _signal.getsignal(sig) is not _signal.SIG_IGN:
                 _signal.signal(sig, _exit_at_once)
-    except (ValueError, OSError):     # not the main thread: leave the handlers alone
+    except (ValueError, OSError):  # not the main thread: leave the handlers alone
         pass
 
 

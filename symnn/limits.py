@@ -7,6 +7,7 @@ Limits (environment variables raise or lower them):
   SYMNN_MAX_TEXT     bytes of a text input read from a file (default 1M)
 Derivations of user expressions stop after DEFAULT_TIMEOUT seconds (`--timeout`).
 """
+
 from __future__ import annotations
 
 import os
@@ -59,15 +60,16 @@ def check_memory(nbytes: float, what: str) -> None:
     """Refuse a request that would allocate more than the memory limit, before allocating."""
     limit = memory_limit()
     if nbytes > limit:
-        raise InputError(f"{what} would need about {human(nbytes)}, more than the limit of "
-                         f"{human(limit)}; make it smaller or raise {MEMORY_ENV} (e.g. {MEMORY_ENV}=16G)")
+        raise InputError(
+            f"{what} would need about {human(nbytes)}, more than the limit of "
+            f"{human(limit)}; make it smaller or raise {MEMORY_ENV} (e.g. {MEMORY_ENV}=16G)"
+        )
 
 
 def check_text_size(nbytes: int, what: str) -> None:
     limit = text_limit()
     if nbytes > limit:
-        raise InputError(f"{what} is larger than {human(limit)}; give a smaller file or raise "
-                         f"{TEXT_ENV}")
+        raise InputError(f"{what} is larger than {human(limit)}; give a smaller file or raise {TEXT_ENV}")
 
 
 class TimeLimitExceeded(InputError):
@@ -86,8 +88,12 @@ def time_limit(seconds: float | None, what: str) -> Iterator[None]:
     runs unlimited. The alarm raises a BaseException (which SymPy's `except Exception` blocks
     let through), turned into TimeLimitExceeded at the block's end; it repeats every 0.1 s
     until the block has ended, in case a bare `except:` swallowed one."""
-    usable = seconds and seconds > 0 and hasattr(signal, "setitimer") \
+    usable = (
+        seconds
+        and seconds > 0
+        and hasattr(signal, "setitimer")
         and threading.current_thread() is threading.main_thread()
+    )
     if not usable or seconds is None:
         yield
         return
@@ -96,13 +102,16 @@ def time_limit(seconds: float | None, what: str) -> Iterator[None]:
     def expired(signum, frame):
         if active[0]:
             raise _Expired
+
     previous = signal.signal(signal.SIGALRM, expired)
     signal.setitimer(signal.ITIMER_REAL, seconds, 0.1)
     try:
         yield
     except _Expired:
-        raise TimeLimitExceeded(f"{what} took longer than {seconds:g} s and was stopped; "
-                                "simplify it or allow more time with --timeout SECONDS") from None
+        raise TimeLimitExceeded(
+            f"{what} took longer than {seconds:g} s and was stopped; "
+            "simplify it or allow more time with --timeout SECONDS"
+        ) from None
     finally:
         active[0] = False
         signal.setitimer(signal.ITIMER_REAL, 0)
@@ -110,7 +119,7 @@ def time_limit(seconds: float | None, what: str) -> Iterator[None]:
 
 
 WORK_ENV = "SYMNN_MAX_WORK"
-DEFAULT_WORK = 10**11          # multiply-adds: a few minutes of the generated kernels
+DEFAULT_WORK = 10**11  # multiply-adds: a few minutes of the generated kernels
 
 
 def work_limit() -> int:
@@ -122,5 +131,7 @@ def check_work(n_ops: float, what: str) -> None:
     compiled loop cannot be interrupted once it runs."""
     limit = work_limit()
     if n_ops > limit:
-        raise InputError(f"{what} would take about {n_ops:.3g} multiply-adds, more than the limit "
-                         f"of {limit:.3g}; make it smaller or raise {WORK_ENV} (e.g. {WORK_ENV}=1T)")
+        raise InputError(
+            f"{what} would take about {n_ops:.3g} multiply-adds, more than the limit "
+            f"of {limit:.3g}; make it smaller or raise {WORK_ENV} (e.g. {WORK_ENV}=1T)"
+        )

@@ -3,6 +3,7 @@
 SymPy already prints `yhat` as \\hat{y} (ŷ), `w_1` as w_{1}, `eta` as \\eta and `delta` as \\delta;
 these helpers just make sure every module uses the same Symbol objects.
 """
+
 from __future__ import annotations
 
 import sympy as sp

@@ -1,5 +1,6 @@
 """Progress for long work: tqdm's bar on a terminal; elsewhere (a log file, a pipe, CI) a plain
 line at most every few seconds and at each tenth of the way, never redraws."""
+
 from __future__ import annotations
 
 import sys
@@ -7,17 +8,25 @@ import time
 from collections.abc import Iterable, Iterator, Sized
 from typing import Any, TextIO
 
-EVERY = 5.0       # seconds between two plain lines, at most
-AT_LEAST = 1.0    # seconds between two plain lines, at least
+EVERY = 5.0  # seconds between two plain lines, at most
+AT_LEAST = 1.0  # seconds between two plain lines, at least
 
 
-def progress(iterable: Iterable | None = None, total: int | None = None, desc: str = "",
-             unit: str = "it", enabled: bool = True, stream: TextIO | None = None, **bar_options: Any) -> Any:
+def progress(
+    iterable: Iterable | None = None,
+    total: int | None = None,
+    desc: str = "",
+    unit: str = "it",
+    enabled: bool = True,
+    stream: TextIO | None = None,
+    **bar_options: Any,
+) -> Any:
     """A tqdm bar when `stream` (stderr) is a terminal, else a PlainProgress; disabled: silent."""
     stream = stream or sys.stderr
     total = total if total is not None else (len(iterable) if isinstance(iterable, Sized) else None)
     if enabled and _is_terminal(stream):
         from tqdm import tqdm
+
         return tqdm(iterable, total=total, desc=desc, unit=unit, file=stream, **bar_options)
     return PlainProgress(iterable, total, desc, unit, stream if enabled else None)
 
@@ -33,8 +42,9 @@ class PlainProgress:
     """The same calls as a tqdm bar (iterate, update, set_postfix_str, set_description_str,
     close), printing 'epochs: 40/200 (20%), 3.1 s, loss 0.25' lines instead of redraws."""
 
-    def __init__(self, iterable: Iterable | None, total: int | None, desc: str, unit: str,
-                 stream: TextIO | None) -> None:
+    def __init__(
+        self, iterable: Iterable | None, total: int | None, desc: str, unit: str, stream: TextIO | None
+    ) -> None:
         self.iterable, self.total, self.desc, self.unit, self.stream = iterable, total, desc, unit, stream
         self.n, self.postfix, self.start = 0, "", time.monotonic()
         self.last_time, self.last_tenth, self.shown = self.start, 0, -1
@@ -61,8 +71,11 @@ class PlainProgress:
             self.last_tenth = tenth
 
     def close(self) -> None:
-        if self.shown != self.n and self.n and (self.total is None or self.n < self.total
-                                                 or time.monotonic() - self.start >= AT_LEAST):
+        if (
+            self.shown != self.n
+            and self.n
+            and (self.total is None or self.n < self.total or time.monotonic() - self.start >= AT_LEAST)
+        ):
             self._line(time.monotonic())
 
     def _line(self, now: float) -> None:
@@ -72,7 +85,8 @@ class PlainProgress:
         of = f"/{self.total} ({100 * self.n // self.total}%)" if self.total else f" {self.unit}"
         extra = f", {self.postfix}" if self.postfix else ""
         try:
-            print(f"{self.desc or self.unit}: {self.n}{of}, {now - self.start:.1f} s{extra}",
-                  file=self.stream, flush=True)
+            print(
+                f"{self.desc or self.unit}: {self.n}{of}, {now - self.start:.1f} s{extra}", file=self.stream, flush=True
+            )
         except (OSError, ValueError):
-            self.stream = None                # a closed stream: stop printing
+            self.stream = None  # a closed stream: stop printing

@@ -1,4 +1,5 @@
 """Small helpers for the words symnn prints (no SymPy, no NumPy: the CLI's warm path uses them)."""
+
 from __future__ import annotations
 
 

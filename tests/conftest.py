@@ -1,4 +1,5 @@
 """Shared test set-up: one kernel cache per test session, so every Numba kernel compiles once."""
+
 from __future__ import annotations
 
 import os
@@ -47,6 +48,7 @@ def derived():
         if key not in _DERIVED:
             _DERIVED[key] = derive(topic, **options)
         return _DERIVED[key]
+
     return get
 
 
@@ -54,6 +56,7 @@ def central_differences(f, arr, h: float = 1e-6):
     """∂f()/∂arr by central differences, perturbing arr in place (each entry put back exactly):
     the oracle of every gradient test."""
     import numpy as np
+
     g = np.zeros_like(arr)
     for idx in np.ndindex(arr.shape):
         old = arr[idx]
@@ -68,5 +71,4 @@ def central_differences(f, arr, h: float = 1e-6):
 
 def finite_difference_gradients(net, X, y, h: float = 1e-6) -> dict:
     """Central differences of net.loss(X, y) for every parameter."""
-    return {name: central_differences(lambda: net.loss(X, y), param, h)
-            for name, param in net.parameters().items()}
+    return {name: central_differences(lambda: net.loss(X, y), param, h) for name, param in net.parameters().items()}

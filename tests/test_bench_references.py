@@ -1,5 +1,6 @@
 """The hand-written benchmark references agree with each other, with SciPy and with finite
 differences, so the ratios bench/ reports compare like with like."""
+
 from __future__ import annotations
 
 import sys
@@ -13,9 +14,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from conftest import central_differences  # noqa: E402
 
-from bench.references import cnn_numpy, common, conv_refs, mlp_numba, mlp_numpy  # noqa: E402
-from bench.references import cnn_references, mlp_references  # noqa: E402
-
+from bench.references import cnn_numpy, cnn_references, common, conv_refs, mlp_numba, mlp_numpy, mlp_references  # noqa: E402  # noqa: E402
 
 
 def _max_diff(a: common.MLP, b: common.MLP) -> float:
@@ -48,21 +47,18 @@ def test_numba_epoch_equals_numpy(digits, numpy_epoch):
     net = mlp_numba.init([64, 30, 10], 0)
     mlp_numba.train_epoch(net, digits.X_train, digits.Y_train, 3.0, 10, np.random.default_rng(0))
     assert _max_diff(net, numpy_epoch) < 1e-10
-    np.testing.assert_array_equal(mlp_numba.predict(net, digits.X_test),
-                                  mlp_numpy.predict(numpy_epoch, digits.X_test))
+    np.testing.assert_array_equal(mlp_numba.predict(net, digits.X_test), mlp_numpy.predict(numpy_epoch, digits.X_test))
 
 
 def test_numba_fastmath_close(digits, numpy_epoch):
     net = mlp_numba.init([64, 30, 10], 0)
-    mlp_numba.train_epoch(net, digits.X_train, digits.Y_train, 3.0, 10, np.random.default_rng(0),
-                          fastmath=True)
+    mlp_numba.train_epoch(net, digits.X_train, digits.Y_train, 3.0, 10, np.random.default_rng(0), fastmath=True)
     assert _max_diff(net, numpy_epoch) < 1e-8
 
 
 def test_vectorised_epoch_equals_per_sample(digits, numpy_epoch):
     net = mlp_numpy.init([64, 30, 10], 0)
-    mlp_numpy.train_epoch_vectorised(net, digits.X_train, digits.Y_train, 3.0, 10,
-                                     np.random.default_rng(0))
+    mlp_numpy.train_epoch_vectorised(net, digits.X_train, digits.Y_train, 3.0, 10, np.random.default_rng(0))
     assert _max_diff(net, numpy_epoch) < 1e-10
 
 
@@ -106,6 +102,7 @@ def test_mlp_learns_xor_and_digits_accuracy_is_plausible(digits):
 
 # ---- CNN ------------------------------------------------------------------------------------
 
+
 def test_im2col_conv_matches_scipy():
     rng = np.random.default_rng(0)
     X = rng.random((3, 2, 7, 6))
@@ -119,13 +116,23 @@ def test_im2col_conv_matches_scipy():
 
 
 def test_lecture_feature_map_through_im2col():
-    image = np.array([[0, 0, 0, 0, 0, 0, 0], [0, 1, 0, 0, 0, 1, 0], [0, 0, 0, 0, 0, 0, 0],
-                      [0, 0, 0, 1, 0, 0, 0], [0, 1, 0, 0, 0, 1, 0], [0, 0, 1, 1, 1, 0, 0],
-                      [0, 0, 0, 0, 0, 0, 0]], dtype=float)
+    image = np.array(
+        [
+            [0, 0, 0, 0, 0, 0, 0],
+            [0, 1, 0, 0, 0, 1, 0],
+            [0, 0, 0, 0, 0, 0, 0],
+            [0, 0, 0, 1, 0, 0, 0],
+            [0, 1, 0, 0, 0, 1, 0],
+            [0, 0, 1, 1, 1, 0, 0],
+            [0, 0, 0, 0, 0, 0, 0],
+        ],
+        dtype=float,
+    )
     detector = np.array([[0, 0, 1], [1, 0, 0], [0, 1, 1]], dtype=float)
     fmap = (cnn_numpy.im2col(image[None, None], 3, 3) @ detector.ravel()).reshape(5, 5)
-    np.testing.assert_array_equal(fmap, [[0, 1, 0, 0, 0], [0, 1, 1, 1, 0], [1, 0, 0, 2, 1],
-                                         [1, 4, 2, 1, 0], [0, 0, 1, 2, 1]])
+    np.testing.assert_array_equal(
+        fmap, [[0, 1, 0, 0, 0], [0, 1, 1, 1, 0], [1, 0, 0, 2, 1], [1, 4, 2, 1, 0], [0, 0, 1, 2, 1]]
+    )
 
 
 def test_cnn_backward_matches_finite_differences():
@@ -180,8 +187,9 @@ def test_generic_numba_matches_scipy_nearest(shape):
     image = rng.random(shape)
     for kshape in ((3, 3), (5, 5), (1, 3), (3, 1), (7, 5)):
         kernel = rng.normal(size=kshape)
-        np.testing.assert_allclose(conv_refs.correlate_numba(image, kernel),
-                                   ndimage.correlate(image, kernel, mode="nearest"), atol=1e-12)
+        np.testing.assert_allclose(
+            conv_refs.correlate_numba(image, kernel), ndimage.correlate(image, kernel, mode="nearest"), atol=1e-12
+        )
 
 
 @pytest.fixture(scope="module")
@@ -213,17 +221,20 @@ def test_memcopy_bandwidth_is_a_positive_rate():
 
 # ---- registry and timing ---------------------------------------------------------------------
 
+
 def test_registry_and_timer(digits):
     names = [r.name for r in mlp_references(torch=False)]
     assert names == [mlp_numpy.NAME, mlp_numpy.NAME_VECTORISED, mlp_numba.NAME, mlp_numba.NAME_FASTMATH]
     assert [r.name for r in cnn_references(torch=False)] == [cnn_numpy.NAME]
     ref = mlp_references(torch=False)[1]
-    t = common.time_training(ref, digits.X_train, digits.Y_train, digits.X_test, digits.y_test,
-                             epochs=2, lr=3.0, batch_size=10)
+    t = common.time_training(
+        ref, digits.X_train, digits.Y_train, digits.X_test, digits.y_test, epochs=2, lr=3.0, batch_size=10
+    )
     assert len(t.epoch_seconds) == 2 and t.median > 0 and 0.5 < t.accuracy <= 1.0
 
 
 # ---- PyTorch (optional) ------------------------------------------------------------------------
+
 
 @pytest.fixture
 def torch_one_thread():
@@ -243,8 +254,7 @@ def test_torch_mlp_float64_equals_numpy(digits, torch_one_thread):
     state = mlp_torch.init([64, 30, 10], 0, dtype="float64")
     mlp_torch.train_epoch(state, X, Y, 3.0, 10, np.random.default_rng(0))
     assert _max_diff(mlp_torch.to_mlp(state), net) < 1e-10
-    np.testing.assert_array_equal(mlp_torch.predict(state, digits.X_test),
-                                  mlp_numpy.predict(net, digits.X_test))
+    np.testing.assert_array_equal(mlp_torch.predict(state, digits.X_test), mlp_numpy.predict(net, digits.X_test))
 
 
 def test_torch_cnn_float64_equals_numpy(torch_one_thread):
@@ -253,8 +263,7 @@ def test_torch_cnn_float64_equals_numpy(torch_one_thread):
     d = common.digits(images=True)
     X, y = d.X_train[:320], d.y_train[:320]
     net = cnn_numpy.train_epoch(cnn_numpy.init(0), X, y, 0.5, 32, np.random.default_rng(0))
-    state = cnn_torch.train_epoch(cnn_torch.init(0, dtype="float64"), X, y, 0.5, 32,
-                                  np.random.default_rng(0))
+    state = cnn_torch.train_epoch(cnn_torch.init(0, dtype="float64"), X, y, 0.5, 32, np.random.default_rng(0))
     other = cnn_torch.to_cnn(state)
     for name in ("conv_w", "conv_b", "dense_w", "dense_b"):
         np.testing.assert_allclose(getattr(other, name), getattr(net, name), atol=1e-10)
@@ -263,5 +272,6 @@ def test_torch_cnn_float64_equals_numpy(torch_one_thread):
 def test_torch_correlate_matches_scipy(torch_one_thread):
     rng = np.random.default_rng(2)
     image, kernel = rng.random((9, 11)), rng.normal(size=(5, 3))
-    np.testing.assert_allclose(conv_refs.correlate_torch(image, kernel),
-                               ndimage.correlate(image, kernel, mode="nearest"), atol=1e-12)
+    np.testing.assert_allclose(
+        conv_refs.correlate_torch(image, kernel), ndimage.correlate(image, kernel, mode="nearest"), atol=1e-12
+    )

@@ -4,6 +4,7 @@ numbers computed; two builds are identical; bad requests fail in one line.
 
 The slow part (two whole builds, each lesson as a script) runs once per module, two processes
 at a time, in the background while the quick tests run."""
+
 from __future__ import annotations
 
 import os
@@ -16,8 +17,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
 from conftest import pdflatex_or_skip
+
 from symnn.cli import main
 from symnn.course import book, sci
 from symnn.errors import FileError, InputError, SymnnError
@@ -28,8 +29,14 @@ NUMBERS = [int(p.name[:2]) for p in LESSONS]
 
 
 def _run(args, cwd, env=None):
-    return subprocess.run([sys.executable, *args], cwd=cwd, capture_output=True, text=True,
-                          timeout=600, env={**os.environ, "MPLBACKEND": "Agg", **(env or {})})
+    return subprocess.run(
+        [sys.executable, *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env={**os.environ, "MPLBACKEND": "Agg", **(env or {})},
+    )
 
 
 SLOW = {5}  # lesson 5 derives back-propagation (about 40 s): the rebuild leaves it out
@@ -48,8 +55,11 @@ def runs(tmp_path_factory):
     for n, p in enumerate(scripts):
         if n == 1:
             spec = ",".join(map(str, REBUILT))
-            jobs["rebuild"] = pool.submit(_run, ["-m", "symnn", "course", "build", "--out", "second",
-                                                 "--quiet", "--no-pdf", "--lessons", spec], base)
+            jobs["rebuild"] = pool.submit(
+                _run,
+                ["-m", "symnn", "course", "build", "--out", "second", "--quiet", "--no-pdf", "--lessons", spec],
+                base,
+            )
         cwd = base / f"script_{p.stem}"
         cwd.mkdir()
         jobs[p.stem] = pool.submit(_run, [str(p)], cwd, {"SYMNN_LESSON_OUT": "figs"})
@@ -65,6 +75,7 @@ def _ok(job):
 
 # ---- every lesson runs as a script ---------------------------------------------------------
 
+
 @pytest.mark.parametrize("path", LESSONS, ids=[p.stem for p in LESSONS])
 def test_lesson_runs_as_script(path, runs):
     base, jobs = runs
@@ -79,6 +90,7 @@ def test_lesson_runs_as_script(path, runs):
 
 
 # ---- the build -------------------------------------------------------------------------------
+
 
 def test_build_writes_tex_markdown_and_figures(runs):
     base, jobs = runs
@@ -118,8 +130,9 @@ def test_two_builds_are_identical(runs):
     _ok(jobs["rebuild"])
     first, second = base / "first", base / "second"
     names = [f"{p.stem}.md" for p in LESSONS if int(p.name[:2]) in REBUILT]
-    names += [f"figures/{f.name}" for f in sorted((second / "figures").iterdir())
-              if not f.name.startswith(".")]        # symnn's manifest of the files it wrote
+    names += [
+        f"figures/{f.name}" for f in sorted((second / "figures").iterdir()) if not f.name.startswith(".")
+    ]  # symnn's manifest of the files it wrote
     assert len(names) > len(REBUILT)
     for name in names:
         assert (first / name).read_bytes() == (second / name).read_bytes(), name
@@ -131,6 +144,7 @@ def test_two_builds_are_identical(runs):
 
 
 # ---- the lecture's numbers, computed --------------------------------------------------------
+
 
 def _exact_sci(q: Fraction, digits: int = 3) -> str:
     """An independent rounding (decimal strings), to check symnn's."""
@@ -144,9 +158,9 @@ def test_lesson3_curse_of_dimensionality(runs):
     _ok(jobs["build"])
     md = (base / "first" / "03_gradient_descent.md").read_text()
     tex = (base / "first" / "course.tex").read_text()
-    seconds = Fraction(1000 ** 25, 93 * 10 ** 15)
+    seconds = Fraction(1000**25, 93 * 10**15)
     years = seconds / (Fraction(36525, 100) * 86400)
-    twice = Fraction(108, 100) * 10 ** 58 / (Fraction(36525, 100) * 86400)
+    twice = Fraction(108, 100) * 10**58 / (Fraction(36525, 100) * 86400)
     assert _exact_sci(seconds) == r"1.08 \times 10^{58}"
     assert _exact_sci(years) == r"3.41 \times 10^{50}" and _exact_sci(twice) == r"3.42 \times 10^{50}"
     for text in (md, tex):
@@ -158,6 +172,7 @@ def test_lesson3_curse_of_dimensionality(runs):
 
 def test_lesson2_table_and_cost(runs):
     from symnn.nn.data import load
+
     base, jobs = runs
     _ok(jobs["build"])
     md = (base / "first" / "02_how_nns_learn.md").read_text()
@@ -174,6 +189,7 @@ def test_lesson2_table_and_cost(runs):
 def test_lesson4_three_modes_and_two_valleys(runs):
     from symnn.nn import Dense, Sequential, Sigmoid
     from symnn.nn.data import load
+
     base, jobs = runs
     _ok(jobs["build"])
     md = (base / "first" / "04_stochastic_gradient_descent.md").read_text()
@@ -195,6 +211,7 @@ def test_lesson4_three_modes_and_two_valleys(runs):
 def test_lesson6_seven_steps_and_digits(runs):
     from symnn.nn import Dense, Sequential, Sigmoid
     from symnn.nn.data import load
+
     base, jobs = runs
     _ok(jobs["build"])
     md = (base / "first" / "06_training_the_ann.md").read_text()
@@ -214,14 +231,22 @@ def test_lesson8_feature_map_and_the_slides_wrong_cell(runs):
     base, jobs = runs
     _ok(jobs["build"])
     md = (base / "first" / "08_convolution.md").read_text()
-    image = np.array([[0, 0, 0, 0, 0, 0, 0], [0, 1, 0, 0, 0, 1, 0], [0, 0, 0, 0, 0, 0, 0],
-                      [0, 0, 0, 1, 0, 0, 0], [0, 1, 0, 0, 0, 1, 0], [0, 0, 1, 1, 1, 0, 0],
-                      [0, 0, 0, 0, 0, 0, 0]])      # the slides' input image and detector
+    image = np.array(
+        [
+            [0, 0, 0, 0, 0, 0, 0],
+            [0, 1, 0, 0, 0, 1, 0],
+            [0, 0, 0, 0, 0, 0, 0],
+            [0, 0, 0, 1, 0, 0, 0],
+            [0, 1, 0, 0, 0, 1, 0],
+            [0, 0, 1, 1, 1, 0, 0],
+            [0, 0, 0, 0, 0, 0, 0],
+        ]
+    )  # the slides' input image and detector
     detector = np.array([[0, 0, 1], [1, 0, 0], [0, 1, 1]])
-    fmap = np.array([[np.sum(image[i:i + 3, j:j + 3] * detector) for j in range(5)] for i in range(5)])
-    for i in range(5):                      # every cell of Table 8.1: its products and sum
+    fmap = np.array([[np.sum(image[i : i + 3, j : j + 3] * detector) for j in range(5)] for i in range(5)])
+    for i in range(5):  # every cell of Table 8.1: its products and sum
         for j in range(5):
-            products = " + ".join(str(v) for v in (image[i:i + 3, j:j + 3] * detector).ravel())
+            products = " + ".join(str(v) for v in (image[i : i + 3, j : j + 3] * detector).ravel())
             flagged = "**1** (wrong)" if (i, j) == (2, 2) else str(fmap[i, j])
             row = f"| {5 * i + j + 1} | ({i + 1}, {j + 1}) | {products} | {fmap[i, j]} | {flagged} |"
             assert row in md, row
@@ -238,22 +263,32 @@ def test_lessons_9_to_12_the_running_example(runs):
     """ReLU, pooling, flattening and the full connection on the lecture's image, computed."""
     base, jobs = runs
     _ok(jobs["build"])
-    md = {n: (base / "first" / f"{stem}.md").read_text() for n, stem in
-          ((9, "09_relu_layer"), (10, "10_max_pooling"), (11, "11_flattening"), (12, "12_full_connection"))}
-    image = np.array([[0, 0, 0, 0, 0, 0, 0], [0, 1, 0, 0, 0, 1, 0], [0, 0, 0, 0, 0, 0, 0],
-                      [0, 0, 0, 1, 0, 0, 0], [0, 1, 0, 0, 0, 1, 0], [0, 0, 1, 1, 1, 0, 0],
-                      [0, 0, 0, 0, 0, 0, 0]])
+    md = {
+        n: (base / "first" / f"{stem}.md").read_text()
+        for n, stem in ((9, "09_relu_layer"), (10, "10_max_pooling"), (11, "11_flattening"), (12, "12_full_connection"))
+    }
+    image = np.array(
+        [
+            [0, 0, 0, 0, 0, 0, 0],
+            [0, 1, 0, 0, 0, 1, 0],
+            [0, 0, 0, 0, 0, 0, 0],
+            [0, 0, 0, 1, 0, 0, 0],
+            [0, 1, 0, 0, 0, 1, 0],
+            [0, 0, 1, 1, 1, 0, 0],
+            [0, 0, 0, 0, 0, 0, 0],
+        ]
+    )
     laplace = np.array([[0, 1, 0], [1, -4, 1], [0, 1, 0]])
-    edges = np.array([[np.sum(image[i:i + 3, j:j + 3] * laplace) for j in range(5)] for i in range(5)])
+    edges = np.array([[np.sum(image[i : i + 3, j : j + 3] * laplace) for j in range(5)] for i in range(5)])
     relu = np.maximum(edges, 0)
     tex = r"\\".join(" & ".join(str(v) for v in row) for row in relu)
     assert tex in md[9] and "8 are negative and become 0, 3 are 0 already" in md[9]
     assert r"1 & 1 & 0\\4 & 2 & 1\\0 & 2 & 1" in md[10] and "gives the same pooled map" in md[10]
     assert "the whole error 1 goes to the first of them" in md[10]
     detector = np.array([[0, 0, 1], [1, 0, 0], [0, 1, 1]])
-    for turn in range(4):                    # lesson 11's four pooled maps, flattened
+    for turn in range(4):  # lesson 11's four pooled maps, flattened
         k = np.rot90(detector, turn)
-        fmap = np.pad([[np.sum(image[i:i + 3, j:j + 3] * k) for j in range(5)] for i in range(5)], ((0, 1), (0, 1)))
+        fmap = np.pad([[np.sum(image[i : i + 3, j : j + 3] * k) for j in range(5)] for i in range(5)], ((0, 1), (0, 1)))
         pooled = fmap.reshape(3, 2, 3, 2).max(axis=(1, 3))
         assert "\\underbrace{" + ", ".join(map(str, pooled.ravel())) + "}_{P_{" + str(turn + 1) + "}}" in md[11]
     agree = [float(v) for v in re.findall(r"agree to (\d\.?\d*e-\d+)", md[12])]
@@ -277,8 +312,17 @@ def test_lesson13_cnn_and_lesson14_softmax(runs):
 
 # ---- bad requests: one line, exit 2 -----------------------------------------------------
 
-@pytest.mark.parametrize("spec, says", [("1,x", "bad --lessons spec"), ("3-1", "bad --lessons spec"),
-                                        ("15", "no lesson 15"), ("1,99", "no lesson 99"), ("", "bad")])
+
+@pytest.mark.parametrize(
+    "spec, says",
+    [
+        ("1,x", "bad --lessons spec"),
+        ("3-1", "bad --lessons spec"),
+        ("15", "no lesson 15"),
+        ("1,99", "no lesson 99"),
+        ("", "bad"),
+    ],
+)
 def test_bad_lessons_spec(spec, says, capsys, tmp_path):
     assert main(["course", "build", "--lessons", spec, "--out", str(tmp_path / "o")]) == 2
     err = capsys.readouterr().err
@@ -364,9 +408,18 @@ def test_lesson_blocks_markdown_cells_in_order(tmp_path):
     (tmp_path / "out" / "figures").mkdir(parents=True)
     lesson = book.run_lesson(book.available_lessons(folder)[0], tmp_path / "out" / "figures")
     md = lesson.to_markdown()
-    order = ["## Before", "First **block**", "Between the cells.", "| a | b |", "$$\nx = 2\n$$",
-             "> **Note.** Table 9.1 is the table", "![A line.](figures/09_line.png)",
-             "```python", "## Additional reading", "Wu, J. (2017)"]
+    order = [
+        "## Before",
+        "First **block**",
+        "Between the cells.",
+        "| a | b |",
+        "$$\nx = 2\n$$",
+        "> **Note.** Table 9.1 is the table",
+        "![A line.](figures/09_line.png)",
+        "```python",
+        "## Additional reading",
+        "Wu, J. (2017)",
+    ]
     positions = [md.index(s) for s in order]
     assert positions == sorted(positions)
     tex = lesson.to_latex()
@@ -377,12 +430,12 @@ def test_lesson_blocks_markdown_cells_in_order(tmp_path):
 
 
 def test_lesson_errors_name_the_lesson(tmp_path):
-    folder = _lesson_folder(tmp_path, "from symnn.course import Lesson\nlesson = Lesson(9, 'T')\n"
-                            "lesson.markdown('a \\u2603 snowman')\n")
+    folder = _lesson_folder(
+        tmp_path, "from symnn.course import Lesson\nlesson = Lesson(9, 'T')\nlesson.markdown('a \\u2603 snowman')\n"
+    )
     with pytest.raises(InputError, match=r"09_test.py at line 3: lesson 9: the character '☃'"):
         book.run_lesson(book.available_lessons(folder)[0], tmp_path)
-    folder = _lesson_folder(tmp_path, "from symnn.course import Lesson\nlesson = Lesson(9, 'T')\n"
-                            "1 / 0\n")
+    folder = _lesson_folder(tmp_path, "from symnn.course import Lesson\nlesson = Lesson(9, 'T')\n1 / 0\n")
     with pytest.raises(SymnnError, match="09_test.py failed at line 3: ZeroDivisionError"):
         book.run_lesson(book.available_lessons(folder)[0], tmp_path)
     folder = _lesson_folder(tmp_path, "from symnn.course import Lesson\nlesson = Lesson(8, 'T')\n")
@@ -414,10 +467,11 @@ def test_latex_errors_are_reported(tmp_path):
 
 # ---- numbers and packaging ---------------------------------------------------------------------
 
+
 def test_sci_rounds_exactly():
-    assert sci(Fraction(10 ** 60, 93)).text == "1.08 × 10^58"
-    assert sci(Fraction(10 ** 60, 93) / 31557600).text == "3.41 × 10^50"
-    assert sci(sci(Fraction(10 ** 60, 93)).value / 31557600).text == "3.42 × 10^50"
+    assert sci(Fraction(10**60, 93)).text == "1.08 × 10^58"
+    assert sci(Fraction(10**60, 93) / 31557600).text == "3.41 × 10^50"
+    assert sci(sci(Fraction(10**60, 93)).value / 31557600).text == "3.42 × 10^50"
     assert sci(999.96).text == "1.00 × 10^3" and sci(0.000123456, 2).text == "1.2 × 10^-4"
     assert sci(Fraction(1, 8), 2).text == "1.3 × 10^-1"  # halves round away from zero
     with pytest.raises(InputError):
@@ -425,7 +479,7 @@ def test_sci_rounds_exactly():
 
 
 def test_lessons_ship_with_the_package():
-    shipped = book.lessons_dir()    # how they are packaged: tests/test_packaging.py
+    shipped = book.lessons_dir()  # how they are packaged: tests/test_packaging.py
     assert sorted(p.name for p in shipped.glob("[0-9][0-9]_*.py")) == [p.name for p in LESSONS]
     for p in LESSONS:
         assert (shipped / p.name).read_bytes() == p.read_bytes()

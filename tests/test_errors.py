@@ -1,6 +1,7 @@
 """Bad input, table-driven: each case is answered by one line saying what is wrong and what is
 accepted — a documented symnn error in Python, exit code 2 and no traceback from the CLI — and
 nothing the user owns is overwritten."""
+
 from __future__ import annotations
 
 import os
@@ -17,11 +18,13 @@ from symnn import DerivationError, FileError, InputError, SymnnError, UnknownNam
 
 def _xor():
     from symnn.nn.data import load
+
     return load("xor")
 
 
 def _net(n_in=2, n_out=2):
     from symnn.nn import Dense, Sequential, Sigmoid
+
     return Sequential([Dense(n_in, n_out), Sigmoid()], seed=0)
 
 
@@ -34,14 +37,54 @@ def _fit(**kw):
 x = sp.Symbol("x")
 API_CASES = [
     ("unknown topic", lambda: symnn.derive("nope"), UnknownNameError, r"unknown topic 'nope'; choose one of: .*cost"),
-    ("unknown activation", lambda: symnn.derive("cost", activation="swish"), UnknownNameError, r"unknown activation 'swish'; choose one of"),
-    ("unknown cost", lambda: symnn.derive("cost", cost="hinge"), UnknownNameError, r"unknown cost 'hinge'; choose one of"),
-    ("unknown dataset", lambda: __import__("symnn.nn.data", fromlist=["load"]).load("mnist"), UnknownNameError, r"unknown dataset 'mnist'"),
-    ("unknown layer/activation name", lambda: __import__("symnn.nn", fromlist=["activation_layer"]).activation_layer("swish"), UnknownNameError, r"unknown activation 'swish'"),
-    ("unknown loss", lambda: __import__("symnn.nn", fromlist=["Sequential"]).Sequential(_net().layers, loss="hinge"), UnknownNameError, r"unknown loss 'hinge'; choose one of"),
-    ("no layers", lambda: __import__("symnn.nn", fromlist=["Sequential"]).Sequential([]), InputError, r"at least one layer"),
-    ("unknown kernel", lambda: __import__("symnn.codegen", fromlist=["kernel"]).kernel("no.such"), UnknownNameError, r"unknown kernel 'no.such'; choose one of"),
-    ("free function given to derive", lambda: symnn.derive(sp.Function("f")(x) * x, wrt=x), DerivationError, r"cannot differentiate f\(x\) symbolically"),
+    (
+        "unknown activation",
+        lambda: symnn.derive("cost", activation="swish"),
+        UnknownNameError,
+        r"unknown activation 'swish'; choose one of",
+    ),
+    (
+        "unknown cost",
+        lambda: symnn.derive("cost", cost="hinge"),
+        UnknownNameError,
+        r"unknown cost 'hinge'; choose one of",
+    ),
+    (
+        "unknown dataset",
+        lambda: __import__("symnn.nn.data", fromlist=["load"]).load("mnist"),
+        UnknownNameError,
+        r"unknown dataset 'mnist'",
+    ),
+    (
+        "unknown layer/activation name",
+        lambda: __import__("symnn.nn", fromlist=["activation_layer"]).activation_layer("swish"),
+        UnknownNameError,
+        r"unknown activation 'swish'",
+    ),
+    (
+        "unknown loss",
+        lambda: __import__("symnn.nn", fromlist=["Sequential"]).Sequential(_net().layers, loss="hinge"),
+        UnknownNameError,
+        r"unknown loss 'hinge'; choose one of",
+    ),
+    (
+        "no layers",
+        lambda: __import__("symnn.nn", fromlist=["Sequential"]).Sequential([]),
+        InputError,
+        r"at least one layer",
+    ),
+    (
+        "unknown kernel",
+        lambda: __import__("symnn.codegen", fromlist=["kernel"]).kernel("no.such"),
+        UnknownNameError,
+        r"unknown kernel 'no.such'; choose one of",
+    ),
+    (
+        "free function given to derive",
+        lambda: symnn.derive(sp.Function("f")(x) * x, wrt=x),
+        DerivationError,
+        r"cannot differentiate f\(x\) symbolically",
+    ),
     ("learning rate <= 0", lambda: _fit(lr=0), InputError, r"learning rate must be a positive number"),
     ("epochs 0", lambda: _fit(epochs=0), InputError, r"epochs must be a positive integer"),
     ("batch size 0", lambda: _fit(batch_size=0), InputError, r"batch size must be a positive integer"),
@@ -50,9 +93,24 @@ API_CASES = [
     ("NaN in inputs", lambda: _fit(X=np.array([[np.nan, 0], [0, 1], [1, 0], [1, 1]])), InputError, r"NaN"),
     ("inf in inputs", lambda: _fit(X=np.array([[np.inf, 0], [0, 1], [1, 0], [1, 1]])), InputError, r"inf"),
     ("labels out of range", lambda: _fit(y=np.array([0, 1, 2, 1])), InputError, r"label 2 .* out of range"),
-    ("wrong input width", lambda: _net(3, 2).predict(np.zeros((2, 2))), InputError, r"layer 0 \(Dense\(3, 2\)\) takes input shaped \(N, 3\), but X is shaped \(N, 2\)"),
-    ("missing file", lambda: __import__("symnn.vision.images", fromlist=["read_image"]).read_image("/no/such.png"), FileError, r"no such file"),
-    ("directory where a file is expected", lambda: __import__("symnn.vision.images", fromlist=["read_image"]).read_image("/tmp"), FileError, r"is a directory"),
+    (
+        "wrong input width",
+        lambda: _net(3, 2).predict(np.zeros((2, 2))),
+        InputError,
+        r"layer 0 \(Dense\(3, 2\)\) takes input shaped \(N, 3\), but X is shaped \(N, 2\)",
+    ),
+    (
+        "missing file",
+        lambda: __import__("symnn.vision.images", fromlist=["read_image"]).read_image("/no/such.png"),
+        FileError,
+        r"no such file",
+    ),
+    (
+        "directory where a file is expected",
+        lambda: __import__("symnn.vision.images", fromlist=["read_image"]).read_image("/tmp"),
+        FileError,
+        r"is a directory",
+    ),
 ]
 
 
@@ -67,6 +125,7 @@ def test_api_errors(what, call, error, message):
 def test_non_image_and_non_numeric_files(tmp_path):
     from symnn.vision.images import read_image
     from symnn.vision.matrices import read_matrix
+
     fake = tmp_path / "photo.png"
     fake.write_text("not a picture\n")
     with pytest.raises(FileError, match="not an image symnn can read"):
@@ -102,8 +161,7 @@ def test_batch_size_larger_than_the_dataset_is_clamped_with_a_note(capsys):
 
 def _cli(*args, cwd=None):
     env = {**os.environ, "COLUMNS": "80"}
-    return subprocess.run([sys.executable, "-m", "symnn", *args], capture_output=True, text=True,
-                          cwd=cwd, env=env)
+    return subprocess.run([sys.executable, "-m", "symnn", *args], capture_output=True, text=True, cwd=cwd, env=env)
 
 
 CLI_CASES = [
@@ -207,7 +265,7 @@ def _interrupt_at(stage: str, after: int = 0):
         def write(self, data):
             if not due():
                 return self.fh.write(data)
-            self.fh.write(data[:len(data) // 2])
+            self.fh.write(data[: len(data) // 2])
             self.fh.flush()
             raise KeyboardInterrupt
 
@@ -216,14 +274,18 @@ def _interrupt_at(stage: str, after: int = 0):
             raise KeyboardInterrupt
         return os.replace(src, dst)
 
-    return {"open": {"open": open_}, "write": {"fdopen": lambda fd, mode: HalfWriter(os.fdopen(fd, mode))},
-            "replace": {"replace": replace}}[stage]
+    return {
+        "open": {"open": open_},
+        "write": {"fdopen": lambda fd, mode: HalfWriter(os.fdopen(fd, mode))},
+        "replace": {"replace": replace},
+    }[stage]
 
 
 @pytest.mark.parametrize("stage", ["open", "write", "replace"])
 @pytest.mark.parametrize("existing", [True, False], ids=["over an old file", "new file"])
 def test_atomic_write_interrupted_leaves_the_old_file_and_no_temporary(tmp_path, monkeypatch, stage, existing):
     import symnn.outputs as outputs
+
     target = tmp_path / "out.md"
     if existing:
         outputs.atomic_write(target, f"old, {outputs.TAG}\n")
@@ -235,18 +297,20 @@ def test_atomic_write_interrupted_leaves_the_old_file_and_no_temporary(tmp_path,
     assert _listed(tmp_path) == (["out.md"] if existing else [])
     if existing:
         assert target.read_text() == f"old, {outputs.TAG}\n"
-    outputs.atomic_write(target, new)                       # and the next write succeeds
+    outputs.atomic_write(target, new)  # and the next write succeeds
     assert target.read_text() == new and _listed(tmp_path) == ["out.md"]
 
 
 def _listed(folder) -> list[str]:
     """The folder's files, but for symnn's manifest of what it wrote there."""
     from symnn.outputs import MANIFEST
+
     return sorted(n for n in os.listdir(folder) if n != MANIFEST)
 
 
 def _png(path, shape=(800, 1000, 3), seed=0):
     from PIL import Image
+
     rng = np.random.default_rng(seed)
     Image.fromarray(rng.integers(0, 256, shape, dtype=np.uint8)).save(path)
     return path
@@ -258,12 +322,13 @@ def _assert_only_complete_files(folder) -> list[str]:
     from PIL import Image
 
     from symnn.outputs import MANIFEST
+
     names = []
     for f in sorted(p for p in folder.rglob("*") if p.is_file() and p.name != MANIFEST):
         assert not f.name.startswith(".") and not f.name.endswith(".tmp"), f"left behind: {f}"
         if f.suffix == ".png":
             with Image.open(f) as im:
-                im.load()                                  # raises on a truncated PNG
+                im.load()  # raises on a truncated PNG
         elif f.suffix == ".tex":
             assert f.read_text().rstrip().endswith(r"\end{document}"), f
         elif f.suffix == ".md":
@@ -279,6 +344,7 @@ def test_cli_filter_interrupted_mid_write_in_process(tmp_path, monkeypatch, caps
     there, no temporary file; the CLI says one line and returns 130."""
     import symnn.outputs as outputs
     from symnn.cli import main
+
     src = _png(tmp_path / "photo.png", (40, 60, 3))
     out = tmp_path / "out"
     monkeypatch.setattr(outputs, "os", _OsWith(**_interrupt_at("write", after=2)))
@@ -293,8 +359,15 @@ def _interrupt_when(args, folder, ready, cwd, timeout=120.0):
     timeout), and return (returncode, stderr, what the poll saw)."""
     import signal
     import time
-    proc = subprocess.Popen([sys.executable, "-m", "symnn", *args], cwd=cwd, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True, env={**os.environ, "COLUMNS": "80"})
+
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "symnn", *args],
+        cwd=cwd,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "COLUMNS": "80"},
+    )
     start, seen = time.monotonic(), []
     try:
         while proc.poll() is None and time.monotonic() - start < timeout:
@@ -316,16 +389,18 @@ def test_ctrl_c_during_symnn_filter_leaves_only_complete_pngs(tmp_path):
     """SIGINT to `symnn filter` on a 1000×800 photo: the first time while a PNG's temporary file
     exists (mid-write, if the poll catches it), then right after the first PNG is complete."""
     src = _png(tmp_path / "photo.png")
-    for n, ready in enumerate([lambda names: any(s.endswith(".tmp") for s in names),
-                               lambda names: any(s.endswith(".png") for s in names)]):
+    for n, ready in enumerate(
+        [lambda names: any(s.endswith(".tmp") for s in names), lambda names: any(s.endswith(".png") for s in names)]
+    ):
         out = tmp_path / f"out{n}"
-        code, err, seen = _interrupt_when(["filter", str(src), "--kernel", "all", "--out", str(out), "--quiet"],
-                                          out, ready, tmp_path)
+        code, err, seen = _interrupt_when(
+            ["filter", str(src), "--kernel", "all", "--out", str(out), "--quiet"], out, ready, tmp_path
+        )
         assert code == 130, err
         assert "Traceback" not in err
         assert err.strip().splitlines() == ["symnn: interrupted; no partial output was left behind"]
         written = _assert_only_complete_files(out) if out.exists() else []
-        assert len(written) < 6                           # it was interrupted before the end
+        assert len(written) < 6  # it was interrupted before the end
         assert all(name.startswith("photo-") for name in written)
 
 
@@ -333,6 +408,7 @@ def test_ctrl_c_during_course_build_leaves_only_complete_files(tmp_path):
     """SIGINT to `symnn course build` a second after its first figure: whole figures only (the
     .tex and Markdown come last, so none), no temporary file, one line and exit code 130."""
     import time
+
     out = tmp_path / "course"
     first: list[float] = []
 
@@ -340,9 +416,10 @@ def test_ctrl_c_during_course_build_leaves_only_complete_files(tmp_path):
         if any(s.endswith(".png") for s in names) and not first:
             first.append(time.monotonic())
         return bool(first) and time.monotonic() - first[0] > 1.0
+
     code, err, seen = _interrupt_when(["course", "build", "--out", str(out), "--no-pdf"], out, ready, tmp_path)
     assert code == 130, err
     assert "Traceback" not in err
     assert err.strip().splitlines()[-1] == "symnn: interrupted; no partial output was left behind"
     written = _assert_only_complete_files(out)
-    assert written and all(name.endswith(".png") for name in written)      # figures, nothing else yet
+    assert written and all(name.endswith(".png") for name in written)  # figures, nothing else yet

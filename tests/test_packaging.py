@@ -6,6 +6,7 @@ The builds call setuptools' backend directly (no network): setuptools >= 77 (PEP
 `license = "MIT"`) comes with the test extra. Marked `packaging` (~1 min): `-m "not packaging"`
 leaves these out of a quick local run; CI runs them.
 """
+
 from __future__ import annotations
 
 import os
@@ -22,8 +23,18 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 LESSONS = sorted(p.name for p in (ROOT / "lessons").glob("[0-9][0-9]_*.py"))
-_JUNK = shutil.ignore_patterns(".git", "build", "dist", "*.egg-info", "__pycache__", "*.pyc",
-                               ".pytest_cache", ".hypothesis", ".benchmarks", "lesson_output")
+_JUNK = shutil.ignore_patterns(
+    ".git",
+    "build",
+    "dist",
+    "*.egg-info",
+    "__pycache__",
+    "*.pyc",
+    ".pytest_cache",
+    ".hypothesis",
+    ".benchmarks",
+    "lesson_output",
+)
 _TOP_JUNK = {"course", "out", ".venv", "venv"}  # outputs of the README's commands at the top level
 
 
@@ -61,17 +72,28 @@ def dists(tmp_path_factory):
         if os.environ.get("CI"):
             pytest.fail("setuptools >= 77 is required in CI (pip install '.[test]' brings it)")
         backend = tmp / "backend"
-        proc = subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--target", str(backend),
-                               "setuptools>=77"], capture_output=True, text=True, timeout=300)
+        proc = subprocess.run(
+            [sys.executable, "-m", "pip", "install", "-q", "--target", str(backend), "setuptools>=77"],
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
         if proc.returncode != 0:
             pytest.skip("setuptools >= 77 is not installed and could not be fetched (pip install '.[test]')")
         env["PYTHONPATH"] = str(backend)
     src = tmp / "src"
     shutil.copytree(ROOT, src, ignore=NOT_SOURCE, symlinks=True)
     out = tmp / "dist"  # (read from sys.argv once: the backend rewrites sys.argv)
-    _run([sys.executable, "-c",
-          "import sys, setuptools.build_meta as b; out = sys.argv[1]; b.build_sdist(out); b.build_wheel(out)",
-          str(out)], cwd=src, env=env)
+    _run(
+        [
+            sys.executable,
+            "-c",
+            "import sys, setuptools.build_meta as b; out = sys.argv[1]; b.build_sdist(out); b.build_wheel(out)",
+            str(out),
+        ],
+        cwd=src,
+        env=env,
+    )
     (wheel,) = out.glob("symnn-*.whl")
     (sdist,) = out.glob("symnn-*.tar.gz")
     return wheel, sdist
@@ -82,6 +104,7 @@ def test_the_checkout_has_no_symlinked_lessons():
     assert not (ROOT / "symnn" / "lessons").is_symlink()
     assert not [p for d in ("symnn", "lessons") for p in (ROOT / d).rglob("*") if p.is_symlink()]
     from symnn.course import book
+
     found = book.lessons_dir()
     assert sorted(p.name for p in found.glob("[0-9][0-9]_*.py")) == LESSONS
     for name in LESSONS:
@@ -97,8 +120,9 @@ def test_the_wheel_has_the_lessons_every_module_and_the_license(dists):
         for name in LESSONS:
             assert z.read(f"symnn/lessons/{name}") == (ROOT / "lessons" / name).read_bytes()
         # every module of the source tree (the package list of pyproject.toml is explicit)
-        modules = {p.relative_to(ROOT).as_posix() for p in (ROOT / "symnn").rglob("*.py")
-                   if "__pycache__" not in p.parts}
+        modules = {
+            p.relative_to(ROOT).as_posix() for p in (ROOT / "symnn").rglob("*.py") if "__pycache__" not in p.parts
+        }
         assert modules <= names, sorted(modules - names)
         info = next(n for n in names if n.endswith(".dist-info/METADATA"))
         metadata = z.read(info).decode()
@@ -115,12 +139,21 @@ def test_the_sdist_can_run_the_tests_and_benchmarks(dists):
         members = t.getmembers()
     assert not [m.name for m in members if m.issym() or m.islnk()]
     top = members[0].name.split("/")[0]
-    names = {m.name[len(top) + 1:] for m in members if m.isfile()}
-    wanted = {"LICENSE", "README.md", "pyproject.toml", "tests/conftest.py", "tests/test_packaging.py",
-              ".ci/run", ".ci/lowest.txt", ".ci/lowest.sh", "bench/run_all.py", "bench/results.md"}
+    names = {m.name[len(top) + 1 :] for m in members if m.isfile()}
+    wanted = {
+        "LICENSE",
+        "README.md",
+        "pyproject.toml",
+        "tests/conftest.py",
+        "tests/test_packaging.py",
+        ".ci/run",
+        ".ci/lowest.txt",
+        ".ci/lowest.sh",
+        "bench/run_all.py",
+        "bench/results.md",
+    }
     wanted |= {f"lessons/{name}" for name in LESSONS}
-    wanted |= {p.relative_to(ROOT).as_posix() for p in (ROOT / "bench").rglob("*.py")
-               if "__pycache__" not in p.parts}
+    wanted |= {p.relative_to(ROOT).as_posix() for p in (ROOT / "bench").rglob("*.py") if "__pycache__" not in p.parts}
     assert wanted <= names, sorted(wanted - names)
     assert not [n for n in names if "__pycache__" in n or n.endswith(".pyc")]
 
@@ -132,11 +165,15 @@ def test_a_wheel_install_runs(dists, tmp_path):
     bindir = venv / ("Scripts" if os.name == "nt" else "bin")
     python = bindir / ("python.exe" if os.name == "nt" else "python")
     # --ignore-installed: CI has symnn in the base site-packages too, which pip would keep
-    _run([str(python), "-m", "pip", "install", "-q", "--no-deps", "--no-index", "--ignore-installed",
-          str(wheel)], cwd=tmp_path)
+    _run(
+        [str(python), "-m", "pip", "install", "-q", "--no-deps", "--no-index", "--ignore-installed", str(wheel)],
+        cwd=tmp_path,
+    )
     symnn = str(bindir / "symnn")
-    where = _run([str(python), "-c", "import symnn, symnn.course.book as b; print(symnn.__file__); "
-                  "print(b.lessons_dir())"], cwd=tmp_path).splitlines()
+    where = _run(
+        [str(python), "-c", "import symnn, symnn.course.book as b; print(symnn.__file__); print(b.lessons_dir())"],
+        cwd=tmp_path,
+    ).splitlines()
     assert all(Path(w).resolve().is_relative_to(venv.resolve()) for w in where), where  # not the checkout
     assert "course" in _run([symnn, "--help"], cwd=tmp_path)
     listed = _run([symnn, "course", "list"], cwd=tmp_path)
@@ -176,7 +213,10 @@ def test_every_package_folder_is_declared():
     """pyproject lists the packages by hand (lessons/ maps to symnn.lessons): a new folder under
     symnn/ with an __init__.py must be in that list, or the wheel ships without it."""
     declared = set(_pyproject()["tool"]["setuptools"]["packages"])
-    found = {".".join(p.parent.relative_to(ROOT).parts) for p in (ROOT / "symnn").rglob("__init__.py")
-             if "__pycache__" not in p.parts}
+    found = {
+        ".".join(p.parent.relative_to(ROOT).parts)
+        for p in (ROOT / "symnn").rglob("__init__.py")
+        if "__pycache__" not in p.parts
+    }
     assert found <= declared, sorted(found - declared)
     assert declared - {"symnn.lessons"} <= found, sorted(declared - found)

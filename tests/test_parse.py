@@ -1,4 +1,5 @@
 """The safe parser: untrusted text becomes SymPy objects without eval, within limits."""
+
 from __future__ import annotations
 
 import os
@@ -25,7 +26,7 @@ READS = [
     ("x(x+1)", x * (x + 1)),
     ("-x^2", -(x**2)),
     ("2^-1", sp.Rational(1, 2)),
-    ("x^y^2", x**(y**2)),
+    ("x^y^2", x ** (y**2)),
     ("1/2x", x / 2),
     ("abs(x)", sp.Abs(x)),
     ("Abs(x) + sign(x)", sp.Abs(x) + sp.sign(x)),
@@ -50,18 +51,18 @@ def test_reads_what_people_type(text, expected):
 def test_names_are_real_symbols_and_keep_no_sympy_meaning():
     e = parse("beta*gamma + lambda + S + N + Q + I + E + O + oo + zeta")
     assert all(isinstance(s, sp.Symbol) and s.is_real for s in e.free_symbols)
-    assert {s.name for s in e.free_symbols} == {"beta", "gamma", "lambda", "S", "N", "Q", "I", "E",
-                                                 "O", "oo", "zeta"}
+    assert {s.name for s in e.free_symbols} == {"beta", "gamma", "lambda", "S", "N", "Q", "I", "E", "O", "oo", "zeta"}
     assert not e.has(sp.I, sp.E, sp.oo)
 
 
 def test_lecture_spellings():
     from symnn.ops.functions import sigmoid
+
     z = sp.Symbol("z", real=True)
     assert parse("σ(z)*(1 - sigma(z))") == sigmoid(z) * (1 - sigmoid(z))
     assert parse("ŷ - y") == sp.Symbol("yhat", real=True) - y
     assert parse("w₁ x₁") == sp.Symbol("w_1", real=True) * sp.Symbol("x_1", real=True)
-    assert parse("sigma^2") == sp.Symbol("sigma", real=True) ** 2   # σ alone is a symbol
+    assert parse("sigma^2") == sp.Symbol("sigma", real=True) ** 2  # σ alone is a symbol
 
 
 def test_fixed_symbols_and_indexed_names():
@@ -151,10 +152,15 @@ def test_the_attack_string_runs_nothing(tmp_path):
     """Through the CLI and the API: the file the payload would create never appears."""
     target = tmp_path / "pwned"
     payload = f"__import__('os').system('touch {target}')"
-    r = subprocess.run([sys.executable, "-m", "symnn", "derive", "--expr", payload],
-                       capture_output=True, text=True, env={**os.environ, "PYTHONIOENCODING": "utf-8"})
+    r = subprocess.run(
+        [sys.executable, "-m", "symnn", "derive", "--expr", payload],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONIOENCODING": "utf-8"},
+    )
     assert r.returncode == 2 and "Traceback" not in r.stderr and r.stderr.count("\n") == 1
     from symnn import derive
+
     with pytest.raises(InputError):
         derive("expression", expr=payload)
     assert not target.exists()
@@ -162,6 +168,7 @@ def test_the_attack_string_runs_nothing(tmp_path):
 
 def test_derive_api_validates_its_inputs():
     from symnn import derive
+
     for bad in (None, 5, 2.5, ["cost"]):
         with pytest.raises(InputError, match="topic name or a SymPy expression"):
             derive(bad)
@@ -175,13 +182,16 @@ def test_derive_api_validates_its_inputs():
 
 def test_abs_with_real_symbols_verifies():
     from symnn import derive
+
     d = derive("expression", expr="x/(1+abs(x))")
     assert sp.simplify(d.result - sp.diff(x / (1 + sp.Abs(x)), x)) == 0
 
 
 def test_time_limit_stops_a_long_derivation():
-    from symnn.limits import TimeLimitExceeded, time_limit
     import time
+
+    from symnn.limits import TimeLimitExceeded, time_limit
+
     start = time.monotonic()
     with pytest.raises(TimeLimitExceeded, match="longer than 0.2 s"):
         with time_limit(0.2, "the derivation"):
@@ -192,23 +202,26 @@ def test_time_limit_stops_a_long_derivation():
 
 def test_derive_timeout_is_one_line():
     from symnn import derive
+
     with pytest.raises(InputError, match="took longer than"):
-        derive("expression", expr="(" + "+".join(f"x^{k}" for k in range(1, 40)) + ")^40 * exp(x^3)",
-               timeout=0.05)
+        derive("expression", expr="(" + "+".join(f"x^{k}" for k in range(1, 40)) + ")^40 * exp(x^3)", timeout=0.05)
 
 
 # -- srepr data from the kernel cache ---------------------------------------------------------
 
+
 def test_srepr_round_trip_of_every_registered_kernel():
     """Every equation the registry can generate comes back equal from its srepr text."""
+    import symnn.ops.functions  # noqa: F401
     from symnn.codegen import names
     from symnn.codegen.registry import factory
-    import symnn.ops.functions  # noqa: F401
+
     count = 0
     from symnn.vision import filters
+
     for name in names():
         if name.startswith("filter.") and name.split(".")[1] not in (*filters.KERNELS, "generic"):
-            continue                 # a filter another test added and removed again
+            continue  # a filter another test added and removed again
         spec = factory(name)()
         for eq in spec.equations():
             assert read_srepr(sp.srepr(eq)) == eq, name
@@ -248,18 +261,30 @@ def test_srepr_refuses_what_is_not_sympy_data(text):
 def test_codegen_show_reads_a_forged_index_entry_without_running_it(tmp_path):
     """A dynamic index entry whose srepr holds a payload: show prints the kernel, not the payload's effect."""
     import json
+
     cache = tmp_path / "cache"
     (cache / "index").mkdir(parents=True)
     target = tmp_path / "pwned"
     digest = "0123456789abcdef0123"
     module = cache / f"evil-{digest}.py"
     from symnn.codegen.cache import HEADER, with_checksum
+
     module.write_text(with_checksum(HEADER + "\nKERNEL = 1\n"))
-    entry = {"name": "evil", "dynamic": True, "module": module.name, "hash": digest,
-             "fingerprint": "x", "srepr": [f"Tuple('__import__(\"os\").system(\"touch {target}\")')"]}
+    entry = {
+        "name": "evil",
+        "dynamic": True,
+        "module": module.name,
+        "hash": digest,
+        "fingerprint": "x",
+        "srepr": [f"Tuple('__import__(\"os\").system(\"touch {target}\")')"],
+    }
     (cache / "index" / f"dynamic-{digest}.json").write_text(json.dumps(entry))
-    r = subprocess.run([sys.executable, "-m", "symnn", "codegen", "show", "evil"],
-                       capture_output=True, text=True, env={**os.environ, "SYMNN_CACHE_DIR": str(cache)})
+    r = subprocess.run(
+        [sys.executable, "-m", "symnn", "codegen", "show", "evil"],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "SYMNN_CACHE_DIR": str(cache)},
+    )
     assert not target.exists()
     assert "Traceback" not in r.stderr
     assert "KERNEL = 1" in r.stdout and "cannot be shown" in r.stderr
@@ -268,27 +293,43 @@ def test_codegen_show_reads_a_forged_index_entry_without_running_it(tmp_path):
 def test_time_limit_is_not_swallowed_by_except_exception():
     """SymPy's simplify wraps work in `except Exception`; the limit still stops the block."""
     import time
+
     from symnn.limits import TimeLimitExceeded, time_limit
+
     start = time.monotonic()
     with pytest.raises(TimeLimitExceeded):
         with time_limit(0.2, "the derivation"):
             while True:
                 try:
                     sum(range(10000))
-                except Exception:      # noqa: BLE001 - what the limit must get through
+                except Exception:  # noqa: BLE001 - what the limit must get through
                     pass
     assert time.monotonic() - start < 2
 
 
-DETAIL_CASES = ["sqrt(1+exp(-x))", "x/(1+abs(x))", "(w^3+3)/(2w^2+1)", "x^x", "2^x*sin(x)",
-                "tan(x)^2", "max(0, 1 - 3x)", "Min(Max(x, -1), 1)", "log(x, 3)", "floor(x) + x^2",
-                "exp(x)/(1+exp(x))", "x*sigmoid(2x)", "asin(x)*acos(x)", "sinh(x)/cosh(x)^2"]
+DETAIL_CASES = [
+    "sqrt(1+exp(-x))",
+    "x/(1+abs(x))",
+    "(w^3+3)/(2w^2+1)",
+    "x^x",
+    "2^x*sin(x)",
+    "tan(x)^2",
+    "max(0, 1 - 3x)",
+    "Min(Max(x, -1), 1)",
+    "log(x, 3)",
+    "floor(x) + x^2",
+    "exp(x)/(1+exp(x))",
+    "x*sigmoid(2x)",
+    "asin(x)*acos(x)",
+    "sinh(x)/cosh(x)^2",
+]
 
 
 @pytest.mark.parametrize("text", DETAIL_CASES)
 def test_every_detail_level_verifies_and_agrees(text):
     from symnn import derive
     from symnn.derive.derivation import almost_everywhere
+
     expr = parse(text)
     var = sorted(expr.free_symbols, key=str)[0]
     reference = almost_everywhere(sp.diff(expr, var))
@@ -305,21 +346,23 @@ def test_every_detail_level_verifies_and_agrees(text):
 
 def test_the_chain_rule_names_the_inner_function():
     from symnn import derive
+
     d = derive("expression", expr="sqrt(1+exp(-x))")
     u = sp.Symbol("u", real=True)
     definitions = [s for s in d.steps if s.is_definition and s.lhs == u]
     assert definitions and definitions[0].rhs == 1 + sp.exp(-x)
     assert any(s.rule == "chain rule" and s.rhs.has(u) for s in d.steps)
-    assert not d.result.has(u)                       # u is put back
+    assert not d.result.has(u)  # u is put back
 
 
 def test_quotient_rule_and_no_step_that_changes_nothing():
     from symnn import derive
     from symnn.render.text import show
+
     for text in DETAIL_CASES:
         d = derive("expression", expr=text)
         shown = [(show(s.lhs), show(s.rhs)) for s in d.equations]
-        assert all(a != b for a, b in zip(shown, shown[1:])), text       # no repeated line
+        assert all(a != b for a, b in zip(shown, shown[1:])), text  # no repeated line
         assert all(not s.rhs.has(sp.Derivative) or s.rule != "substitution" for s in d.equations)
     d = derive("expression", expr="(w^3+3)/(2w^2+1)")
     assert "quotient rule" in {s.rule for s in d.steps}
@@ -329,47 +372,56 @@ def test_quotient_rule_and_no_step_that_changes_nothing():
 
 def test_a_sub_derivative_is_cited_not_derived_twice():
     from symnn import derive
+
     d = derive("expression", expr="x^3 e^x", wrt=["x", "x"])
-    derived = [(s.lhs) for s in d.equations if s.rule not in ("substitution", "simplification", "definition", "found before")]
+    derived = [
+        (s.lhs) for s in d.equations if s.rule not in ("substitution", "simplification", "definition", "found before")
+    ]
     assert len(derived) == len(set(derived))
     assert any("found before" in s.note or s.rule == "found before" for s in d.steps)
 
 
 def test_kinks_are_stated():
     from symnn import derive
+
     text = derive("expression", expr="abs(x) + max(x, 2x)").text()
     assert "sign(0) = 0" in text and "torch.maximum" in text
 
 
 def test_a_constant_has_derivative_zero():
     from symnn import derive
+
     assert derive("expression", expr="pi + 1/3", wrt="x").result == 0
     assert derive("expression", expr="x*y", wrt="q").result == 0
 
 
-@pytest.mark.parametrize("wrt, fragment", [("x,x", "twice"),
-                                           (["x"] * 5, "1 to 4"), ("", "empty"), ("2", "one variable")])
+@pytest.mark.parametrize(
+    "wrt, fragment", [("x,x", "twice"), (["x"] * 5, "1 to 4"), ("", "empty"), ("2", "one variable")]
+)
 def test_wrt_is_validated(wrt, fragment):
     from symnn import derive
+
     with pytest.raises(InputError, match=fragment):
         derive("expression", expr="x*y", wrt=wrt)
 
 
 def test_partials_and_second_derivative():
     from symnn import derive
+
     d = derive("expression", expr="x^2 y + sin(x y)", wrt="x,y")
     assert set(d.results) == {"∂f/∂x", "∂f/∂y"}
     d2 = derive("expression", expr="x^3", wrt=["x", "x"])
     assert d2.result == 6 * x and "d^2f/dx^2" in d2.results
-    d3 = derive("expression", expr="f*x^2", wrt="x")     # f is a symbol: the function is g
+    d3 = derive("expression", expr="f*x^2", wrt="x")  # f is a symbol: the function is g
     assert d3.steps[0].lhs.func.__name__ == "g" and "f held constant" in d3.steps[0].note
 
 
 def test_results_in_network_form():
     from symnn import derive
     from symnn.ops.functions import sigmoid
+
     f_, y_ = sp.symbols("f y", real=True)
     assert derive("expression", expr="log(1+exp(x))").result == sigmoid(x)
     assert derive("expression", expr="log(1+exp(-y*f))", wrt="f").result == -y_ * sigmoid(-f_ * y_)
     assert derive("expression", expr="x/(1+abs(x))").result == 1 / (1 + sp.Abs(x)) ** 2
-    assert not derive("expression", expr="sqrt(1+exp(-x))").result.has(sigmoid)   # calculus stays calculus
+    assert not derive("expression", expr="sqrt(1+exp(-x))").result.has(sigmoid)  # calculus stays calculus

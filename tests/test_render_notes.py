@@ -1,5 +1,6 @@
 """Justification notes: mathematics between backticks is typeset as mathematics; LaTeX never
 loses a character silently."""
+
 from __future__ import annotations
 
 import pytest
@@ -10,13 +11,16 @@ from symnn.render.markdown import note_markdown
 from symnn.render.notes import math_tex, plain
 
 
-@pytest.mark.parametrize("text, tex", [
-    ("(f/g)' = (f' g − f g')/g²", "(f/g)' = (f' g - f g')/g^{2}"),
-    ("(u^n)' = n u^(n−1) u'", "(u^n)' = n u^{n-1} u'"),
-    ("asin'(u) = 1/sqrt(1 - u^2)", r"\arcsin '(u) = 1/\sqrt{1 - u^2}"),
-    ("∂a_j/∂a_k", r"\partial a_{j}/\partial a_{k}"),
-    ("σ'(u) = σ(u)·(1 − σ(u))", r"\sigma '(u) = \sigma (u) \cdot (1 - \sigma (u))"),
-])
+@pytest.mark.parametrize(
+    "text, tex",
+    [
+        ("(f/g)' = (f' g − f g')/g²", "(f/g)' = (f' g - f g')/g^{2}"),
+        ("(u^n)' = n u^(n−1) u'", "(u^n)' = n u^{n-1} u'"),
+        ("asin'(u) = 1/sqrt(1 - u^2)", r"\arcsin '(u) = 1/\sqrt{1 - u^2}"),
+        ("∂a_j/∂a_k", r"\partial a_{j}/\partial a_{k}"),
+        ("σ'(u) = σ(u)·(1 − σ(u))", r"\sigma '(u) = \sigma (u) \cdot (1 - \sigma (u))"),
+    ],
+)
 def test_math_pieces(text, tex):
     assert math_tex(text) == tex
 
@@ -30,6 +34,7 @@ def test_notes_in_each_format():
 
 def test_derivations_typeset_rule_formulas_as_math():
     from symnn import derive
+
     d = derive("expression", expr="x/(1+abs(x))")
     assert r"\((f/g)' = (f' g - f g')/g^{2}\)" in d.latex()
     assert "$(f/g)' = (f' g - f g')/g^{2}$" in d.markdown()
@@ -37,9 +42,11 @@ def test_derivations_typeset_rule_formulas_as_math():
 
 
 def test_latex_text_maps_or_refuses_every_character():
-    assert latex_text("ω Γ é ½ ⌊x⌋ ϕ") == (r"\ensuremath{\omega} \ensuremath{\Gamma} \'e "
-                                          r"\ensuremath{\tfrac{1}{2}} \ensuremath{\lfloor}x\ensuremath{\rfloor} "
-                                          r"\ensuremath{\varphi}")
+    assert latex_text("ω Γ é ½ ⌊x⌋ ϕ") == (
+        r"\ensuremath{\omega} \ensuremath{\Gamma} \'e "
+        r"\ensuremath{\tfrac{1}{2}} \ensuremath{\lfloor}x\ensuremath{\rfloor} "
+        r"\ensuremath{\varphi}"
+    )
     with pytest.raises(InputError, match=r"U\+2603"):
         latex_text("snow ☃")
     assert "?" not in latex_text("C = Σ ½(ŷ − y)², π_0 = 1, ⌊t/2⌋")

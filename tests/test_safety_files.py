@@ -6,6 +6,7 @@ cache (Numba's files, the digits split, a module, an index entry) is rebuilt wit
 and the same results; SIGTERM unwinds like Ctrl-C (exit 143), even mid-pdflatex; a Ctrl-C in the
 first milliseconds gives one line, not a traceback.
 """
+
 from __future__ import annotations
 
 import json
@@ -32,8 +33,9 @@ def _env(**extra) -> dict:
 
 
 def _cli(*args, cwd=None, **env) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "symnn", *args], capture_output=True, text=True,
-                          cwd=cwd, env=_env(**env), timeout=600)
+    return subprocess.run(
+        [sys.executable, "-m", "symnn", *args], capture_output=True, text=True, cwd=cwd, env=_env(**env), timeout=600
+    )
 
 
 def _listed(folder) -> list[str]:
@@ -57,7 +59,7 @@ def test_a_users_file_with_the_words_generated_by_symnn_is_not_overwritten(tmp_p
 def test_symnn_rewrites_its_own_file_but_not_one_the_user_edited(tmp_path):
     f = tmp_path / "cost.tex"
     outputs.atomic_write(f, "one\n")
-    outputs.atomic_write(f, "two\n")                     # its own: no --force needed
+    outputs.atomic_write(f, "two\n")  # its own: no --force needed
     assert f.read_text() == "two\n" and outputs.is_ours(f)
     with open(f, "a") as fh:
         fh.write("% my remark\n")
@@ -91,14 +93,14 @@ def test_a_symlink_is_never_followed_nor_silently_replaced(tmp_path):
     target.write_text("keep\n")
     link = tmp_path / "out.md"
     link.symlink_to(target)
-    outputs.record(tmp_path, "out.md", outputs.digest(b"keep\n"))   # even a listed name
+    outputs.record(tmp_path, "out.md", outputs.digest(b"keep\n"))  # even a listed name
     with pytest.raises(FileError, match="is a symlink"):
         outputs.atomic_write(link, "new")
     dangling = tmp_path / "gone.md"
     dangling.symlink_to(tmp_path / "nowhere")
     with pytest.raises(FileError, match="is a symlink"):
         outputs.atomic_write(dangling, "new")
-    outputs.atomic_write(link, "new", force=True)        # force replaces the link, not the target
+    outputs.atomic_write(link, "new", force=True)  # force replaces the link, not the target
     assert not link.is_symlink() and link.read_text() == "new" and target.read_text() == "keep\n"
 
 
@@ -119,7 +121,7 @@ def test_a_damaged_manifest_makes_nothing_ours(tmp_path, damage):
     assert outputs.read_manifest(tmp_path) == {}
     with pytest.raises(FileError, match="not written by symnn"):
         outputs.atomic_write(f, "y")
-    outputs.atomic_write(tmp_path / "new.md", "z")       # writing a new file still works
+    outputs.atomic_write(tmp_path / "new.md", "z")  # writing a new file still works
     assert (tmp_path / "new.md").read_text() == "z"
 
 
@@ -134,6 +136,7 @@ def test_interrupted_between_the_record_and_the_rename_keeps_the_file_ours(tmp_p
         @staticmethod
         def replace(src, dst):
             raise KeyboardInterrupt
+
     monkeypatch.setattr(outputs, "os", Os())
     with pytest.raises(KeyboardInterrupt):
         outputs.atomic_write(f, "new")
@@ -147,6 +150,7 @@ def test_concurrent_writers_in_one_folder_are_all_listed(tmp_path):
     def write(t):
         for i in range(15):
             outputs.atomic_write(tmp_path / f"{t}-{i}.txt", f"{t} {i}")
+
     threads = [threading.Thread(target=write, args=(t,)) for t in "abc"]
     for t in threads:
         t.start()
@@ -156,13 +160,16 @@ def test_concurrent_writers_in_one_folder_are_all_listed(tmp_path):
     assert len(files) == 45 and all(outputs.is_ours(tmp_path / n) for n in files)
 
 
-@pytest.mark.parametrize("name, message", [
-    ("x" * 300 + ".md", r"the file name is too long \(303 bytes"),
-    (outputs.MANIFEST, "not a file name symnn writes to"),
-    ("sub", "is a directory"),
-    ("afile/inside.md", "a part of the path is a file"),
-    ("afile/deeper/inside.md", "a part of the path is a file"),
-])
+@pytest.mark.parametrize(
+    "name, message",
+    [
+        ("x" * 300 + ".md", r"the file name is too long \(303 bytes"),
+        (outputs.MANIFEST, "not a file name symnn writes to"),
+        ("sub", "is a directory"),
+        ("afile/inside.md", "a part of the path is a file"),
+        ("afile/deeper/inside.md", "a part of the path is a file"),
+    ],
+)
 def test_bad_output_names_are_one_line(tmp_path, name, message):
     (tmp_path / "sub").mkdir()
     (tmp_path / "afile").write_text("a file")
@@ -193,13 +200,18 @@ def test_a_path_too_long_and_a_nul_are_one_line(tmp_path):
 
 
 def test_a_closed_stdout_is_not_a_traceback():
-    r = subprocess.run(["sh", "-c", f"'{sys.executable}' -m symnn derive cost >&-"], capture_output=True,
-                       text=True, env=_env(), timeout=600)
+    r = subprocess.run(
+        ["sh", "-c", f"'{sys.executable}' -m symnn derive cost >&-"],
+        capture_output=True,
+        text=True,
+        env=_env(),
+        timeout=600,
+    )
     assert r.returncode == 0 and r.stderr == "", r.stderr
 
 
 def test_a_long_but_legal_name_is_written(tmp_path):
-    f = tmp_path / ("y" * 250 + ".md")                   # its temporary name must stay legal too
+    f = tmp_path / ("y" * 250 + ".md")  # its temporary name must stay legal too
     outputs.atomic_write(f, "x")
     assert f.read_text() == "x" and outputs.is_ours(f)
 
@@ -220,10 +232,14 @@ def test_an_error_about_a_file_never_quotes_its_contents(tmp_path):
 
 # -- 1b. codegen clear in a folder shared with the user's files ------------------------------------
 def _users_files(d: Path) -> dict[Path, bytes]:
-    files = {d / "index" / "notes.json": b'{"mine": 1}', d / "data" / "digits-mine.npz": b"mine",
-             d / "verified" / "mine.json": b"{}", d / ".notes.tmp": b"draft",
-             d / "mine.py": b"# generated by symnn 0.1\nprint('mine')\n",
-             d / "__pycache__" / "mine.cpython-311.pyc": b"pyc"}
+    files = {
+        d / "index" / "notes.json": b'{"mine": 1}',
+        d / "data" / "digits-mine.npz": b"mine",
+        d / "verified" / "mine.json": b"{}",
+        d / ".notes.tmp": b"draft",
+        d / "mine.py": b"# generated by symnn 0.1\nprint('mine')\n",
+        d / "__pycache__" / "mine.cpython-311.pyc": b"pyc",
+    }
     for p, data in files.items():
         p.parent.mkdir(parents=True, exist_ok=True)
         p.write_bytes(data)
@@ -242,15 +258,21 @@ print(json.dumps({"module": str(k.path), "removed": clear_cache()}))
 
 
 def _run_code(code: str, cache: Path) -> dict:
-    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=600,
-                       env=_env(SYMNN_CACHE_DIR=str(cache)), cwd=ROOT)
+    r = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env=_env(SYMNN_CACHE_DIR=str(cache)),
+        cwd=ROOT,
+    )
     assert r.returncode == 0, r.stderr
     return json.loads(r.stdout.strip().splitlines()[-1])
 
 
 def test_clear_in_a_folder_shared_with_user_files_removes_only_symnns(tmp_path):
     d = tmp_path / "shared"
-    mine = _users_files(d)                                # the user's, before symnn ever ran
+    mine = _users_files(d)  # the user's, before symnn ever ran
     out = _run_code(CLEAR, d)
     assert out["removed"] >= 2 and not Path(out["module"]).exists()
     for p, data in mine.items():
@@ -263,7 +285,7 @@ def test_clear_empties_the_sub_folders_symnn_created(tmp_path):
     _run_code(CLEAR.replace("clear_cache()", "0"), d)
     for sub in ("index", "data", "verified"):
         assert (d / sub / ".symnn-folder").is_file()
-    record = d / "verified" / "abc.json"                 # written by another part of symnn
+    record = d / "verified" / "abc.json"  # written by another part of symnn
     record.write_text("{}")
     (d / "data" / ".digits-x.npz.123.tmp").write_text("left by a kill -9")
     out = _run_code(CLEAR.replace("clear_cache()", "0") + "print(json.dumps({'removed': clear_cache()}))", d)
@@ -274,6 +296,7 @@ def test_clear_empties_the_sub_folders_symnn_created(tmp_path):
 
 def test_a_copied_marker_does_not_make_a_users_folder_symnns(tmp_path):
     from symnn.cachedir import is_marked
+
     d = tmp_path / "c"
     _run_code(CLEAR.replace("clear_cache()", "0"), d)
     shutil.rmtree(d / "verified")
@@ -301,8 +324,14 @@ finally:
 
 def _train(cache: Path) -> tuple[str, str, str, int]:
     """(the results printed, stderr, the sources' fingerprint, the exit code)."""
-    r = subprocess.run([sys.executable, "-c", RUN, *TRAIN], capture_output=True, text=True,
-                       timeout=600, env=_env(SYMNN_CACHE_DIR=str(cache)), cwd=ROOT)
+    r = subprocess.run(
+        [sys.executable, "-c", RUN, *TRAIN],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env=_env(SYMNN_CACHE_DIR=str(cache)),
+        cwd=ROOT,
+    )
     lines = r.stdout.strip().splitlines()
     tail = json.loads(lines[-1]) if lines and lines[-1].startswith("{") else {"fingerprint": None}
     results = [re.sub(r" in [\d.]+ s", "", line) for line in lines[:-1]]
@@ -355,14 +384,15 @@ def _damage(d: Path, kind: str) -> None:
             p.write_bytes(b"\x00\x01 not json")
         elif kind == "index of the wrong type":
             p.write_text("[1, 2, 3]")
-        else:                                             # a path out of the cache: never imported
+        else:  # a path out of the cache: never imported
             e = json.loads(p.read_text())
             e["module"] = "../evil-" + e["hash"] + ".py"
             (d.parent / e["module"][3:]).write_text(f"open({str(d.parent / 'EVIL')!r}, 'w')\n")
             p.write_text(json.dumps(e))
-    elif kind == "pyc garbage":                            # a valid header, then garbage
+    elif kind == "pyc garbage":  # a valid header, then garbage
         import importlib.util
         import py_compile
+
         module = _one(d, "mlp_epoch*.py")
         p = Path(py_compile.compile(str(module), cfile=importlib.util.cache_from_source(str(module))))
         p.write_bytes(p.read_bytes()[:16] + b"\x00garbage" * 10)
@@ -370,50 +400,74 @@ def _damage(d: Path, kind: str) -> None:
         raise AssertionError(kind)
 
 
-DAMAGE = ["nbi garbage", "nbc garbage", "nbc truncated", "module not UTF-8",
-          "registered module not UTF-8", "module is a folder", "index missing a field",
-          "index not JSON", "index of the wrong type", "index module outside the cache", "pyc garbage"]
+DAMAGE = [
+    "nbi garbage",
+    "nbc garbage",
+    "nbc truncated",
+    "module not UTF-8",
+    "registered module not UTF-8",
+    "module is a folder",
+    "index missing a field",
+    "index not JSON",
+    "index of the wrong type",
+    "index module outside the cache",
+    "pyc garbage",
+]
 
 
 @pytest.mark.parametrize("kind", DAMAGE)
 def test_damaged_cache_is_rebuilt_with_one_warning_and_the_same_results(clean_cache, tmp_path, kind):
     src, clean, fp = clean_cache
-    for attempt in range(3):                  # other sessions may edit symnn sources meanwhile
+    for attempt in range(3):  # other sessions may edit symnn sources meanwhile
         d = tmp_path / f"cache{attempt}"
         shutil.copytree(src, d, symlinks=True)
         _damage(d, kind)
         results, err, now, code = _train(d)
         if now == fp:
             break
-        src = tmp_path / f"clean{attempt}"                # a clean cache of the new sources
+        src = tmp_path / f"clean{attempt}"  # a clean cache of the new sources
         clean, _, fp, _ = _train(src)
     assert code == 0 and "Traceback" not in err, err
     assert results == clean and not (d.parent / "EVIL").exists()
     warnings = re.findall(r"symnn: warning: [^\r\n]*", err)
     assert len(warnings) == 1 and "damaged" in warnings[0], err
     again = _train(d)
-    assert again[0] == clean and "warning" not in again[1]              # and repaired for good
+    assert again[0] == clean and "warning" not in again[1]  # and repaired for good
 
 
 def test_a_damaged_digits_split_is_made_again(tmp_path):
-    code = ("import json, sys\nfrom symnn.nn.data import load\nd = load('digits')\n"
-            "print(json.dumps([d.X_train.shape, float(d.X_train.sum()), int(d.y_test.sum())]))")
+    code = (
+        "import json, sys\nfrom symnn.nn.data import load\nd = load('digits')\n"
+        "print(json.dumps([d.X_train.shape, float(d.X_train.sum()), int(d.y_test.sum())]))"
+    )
     runs = []
     d = tmp_path / "c"
     for damage in [None, b"garbage", "wrong arrays", "a folder"]:
         split = list((d / "data").glob("digits-*.npz")) if d.exists() else []
         if damage == "wrong arrays":
             import numpy as np
+
             with open(split[0], "wb") as fh:
-                np.savez(fh, X_train=np.zeros((3, 64)), X_test=np.zeros((2, 64)),
-                         y_train=np.zeros(3, int), y_test=np.zeros(2, int))
+                np.savez(
+                    fh,
+                    X_train=np.zeros((3, 64)),
+                    X_test=np.zeros((2, 64)),
+                    y_train=np.zeros(3, int),
+                    y_test=np.zeros(2, int),
+                )
         elif damage == "a folder":
             split[0].unlink()
             split[0].mkdir()
         elif damage:
             split[0].write_bytes(damage)
-        r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=600,
-                           env=_env(SYMNN_CACHE_DIR=str(d)), cwd=ROOT)
+        r = subprocess.run(
+            [sys.executable, "-c", code],
+            capture_output=True,
+            text=True,
+            timeout=600,
+            env=_env(SYMNN_CACHE_DIR=str(d)),
+            cwd=ROOT,
+        )
         assert r.returncode == 0, r.stderr
         runs.append(json.loads(r.stdout.strip().splitlines()[-1]))
         warned = [line for line in r.stderr.splitlines() if "digits split" in line]
@@ -425,6 +479,7 @@ def test_a_damaged_digits_split_is_made_again(tmp_path):
 def _png(path, shape=(800, 1000, 3)):
     import numpy as np
     from PIL import Image
+
     Image.fromarray(np.random.default_rng(0).integers(0, 256, shape, dtype=np.uint8)).save(path)
     return path
 
@@ -432,9 +487,14 @@ def _png(path, shape=(800, 1000, 3)):
 def test_sigterm_during_filter_leaves_only_complete_files(tmp_path):
     src = _png(tmp_path / "photo.png")
     out = tmp_path / "out"
-    proc = subprocess.Popen([sys.executable, "-m", "symnn", "filter", str(src), "--kernel", "all",
-                             "--out", str(out), "--quiet"], stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True, env=_env(), cwd=tmp_path)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "symnn", "filter", str(src), "--kernel", "all", "--out", str(out), "--quiet"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=_env(),
+        cwd=tmp_path,
+    )
     start = time.monotonic()
     while proc.poll() is None and time.monotonic() - start < 120:
         if out.exists() and any(p.name.endswith(".tmp") or p.suffix == ".png" for p in out.iterdir()):
@@ -457,17 +517,21 @@ def test_sigterm_during_pdflatex_kills_it_and_removes_the_temp_folder(tmp_path):
     fake = bin_dir / "pdflatex"
     fake.write_text(f"#!/bin/sh\necho $$ > {pidfile}\nexec sleep 300\n")
     fake.chmod(0o755)
-    proc = subprocess.Popen([sys.executable, "-m", "symnn", "course", "build", "--lessons", "1", "--pdf",
-                             "--out", str(out), "--quiet"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True, cwd=tmp_path,
-                            env=_env(PATH=f"{bin_dir}{os.pathsep}{os.environ['PATH']}", TMPDIR=str(tmp)))
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "symnn", "course", "build", "--lessons", "1", "--pdf", "--out", str(out), "--quiet"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=tmp_path,
+        env=_env(PATH=f"{bin_dir}{os.pathsep}{os.environ['PATH']}", TMPDIR=str(tmp)),
+    )
     start = time.monotonic()
     while not pidfile.exists() and proc.poll() is None and time.monotonic() - start < 300:
         time.sleep(0.01)
     assert proc.poll() is None, proc.communicate()
     time.sleep(0.2)
     pid = int(pidfile.read_text())
-    assert list(tmp.glob("symnn-course-*"))              # the scratch folder is there
+    assert list(tmp.glob("symnn-course-*"))  # the scratch folder is there
     proc.send_signal(signal.SIGTERM)
     _, err = proc.communicate(timeout=60)
     assert proc.returncode == 143, err
@@ -500,10 +564,12 @@ def test_a_signal_in_the_first_milliseconds_gives_one_line_not_a_traceback(tmp_p
     if how == "-m symnn":
         cmd = [sys.executable, "-S", "-m", "symnn", "derive", "cost"]
     else:
-        script = tmp_path / "symnn"                       # what pip writes for symnn.cli:run
-        script.write_text("import re\nimport sys\nfrom symnn.cli import run\nif __name__ == '__main__':\n"
-                          "    sys.argv[0] = re.sub(r'(-script\\.pyw|\\.exe)?$', '', sys.argv[0])\n"
-                          "    sys.exit(run())\n")
+        script = tmp_path / "symnn"  # what pip writes for symnn.cli:run
+        script.write_text(
+            "import re\nimport sys\nfrom symnn.cli import run\nif __name__ == '__main__':\n"
+            "    sys.argv[0] = re.sub(r'(-script\\.pyw|\\.exe)?$', '', sys.argv[0])\n"
+            "    sys.exit(run())\n"
+        )
         cmd = [sys.executable, "-S", str(script), "derive", "cost"]
     env = _env(PYTHONPATH=os.pathsep.join([str(ROOT), site]))
     word = "interrupted" if sig == signal.SIGINT else "terminated"
@@ -517,24 +583,28 @@ def test_a_signal_in_the_first_milliseconds_gives_one_line_not_a_traceback(tmp_p
             assert _before_symnn(err), (delay, err)
             continue
         if proc.returncode == 0:
-            assert err == "", (delay, err)                # it was done before the signal came
+            assert err == "", (delay, err)  # it was done before the signal came
         elif proc.returncode == -sig:
-            assert err == "", (delay, err)                # the OS's default: no output at all
+            assert err == "", (delay, err)  # the OS's default: no output at all
         else:
             assert proc.returncode == 128 + sig, (delay, proc.returncode, err)
             assert err.count("\n") == 1 and err.startswith(f"symnn: {word}"), (delay, err)
         seen.add(proc.returncode)
-    assert 128 + sig in seen                              # the guard itself was exercised
+    assert 128 + sig in seen  # the guard itself was exercised
 
 
 def _before_symnn(traceback: str) -> bool:
     """True when a KeyboardInterrupt traceback is from before the guard was in place: Python's
     own start (runpy, the console script's `import re`), symnn/__init__.py up to its import of
     symnn.errors, and symnn/errors.py up to the line that installs the guard."""
+
     def line_of(path: Path, start: str) -> int:
         return next(n for n, line in enumerate(path.read_text().splitlines(), 1) if line.startswith(start))
-    limits = {ROOT / "symnn" / "__init__.py": line_of(ROOT / "symnn" / "__init__.py", "from symnn.errors"),
-              ROOT / "symnn" / "errors.py": line_of(ROOT / "symnn" / "errors.py", "    _guard_start()")}
+
+    limits = {
+        ROOT / "symnn" / "__init__.py": line_of(ROOT / "symnn" / "__init__.py", "from symnn.errors"),
+        ROOT / "symnn" / "errors.py": line_of(ROOT / "symnn" / "errors.py", "    _guard_start()"),
+    }
     for file, line in re.findall(r'File "([^"]+)", line (\d+)', traceback):
         path = Path(file)
         if path in limits:
@@ -564,10 +634,18 @@ def test_a_cache_dir_that_is_a_file_falls_back(tmp_path):
 
 
 def test_a_non_utf8_stdout_never_raises(tmp_path):
-    r = subprocess.run([sys.executable, "-m", "symnn", "derive", "cost"], capture_output=True,
-                       env=_env(PYTHONIOENCODING="cp1252"), timeout=600)
+    r = subprocess.run(
+        [sys.executable, "-m", "symnn", "derive", "cost"],
+        capture_output=True,
+        env=_env(PYTHONIOENCODING="cp1252"),
+        timeout=600,
+    )
     assert r.returncode == 0 and b"Traceback" not in r.stderr, r.stderr
     assert b"gradient of the quadratic cost" in r.stdout
-    r = subprocess.run([sys.executable, "-m", "symnn", "derive", "cost"], capture_output=True,
-                       env=_env(PYTHONIOENCODING="ascii"), timeout=600)
+    r = subprocess.run(
+        [sys.executable, "-m", "symnn", "derive", "cost"],
+        capture_output=True,
+        env=_env(PYTHONIOENCODING="ascii"),
+        timeout=600,
+    )
     assert r.returncode == 0 and b"Traceback" not in r.stderr and r.stdout.isascii()

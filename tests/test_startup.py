@@ -1,6 +1,7 @@
 """The two start-up measures of issue #8, each in a fresh interpreter: Numba's BLAS check
 without scipy.linalg (symnn.codegen.numba_start) and the `symnn` program's exit without the
 interpreter's teardown (symnn.cli.run). bench/startup.py measures what they save."""
+
 from __future__ import annotations
 
 import subprocess
@@ -9,8 +10,9 @@ import textwrap
 
 
 def _python(code: str, *, env: dict | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-c", textwrap.dedent(code)], capture_output=True,
-                          text=True, timeout=300, env=env)
+    return subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(code)], capture_output=True, text=True, timeout=300, env=env
+    )
 
 
 def test_numba_start_leaves_scipy_linalg_unimported_and_blas_working():

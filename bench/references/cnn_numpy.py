@@ -5,6 +5,7 @@ conv (F filters, kh x kw, stride 1, no padding) -> ReLU -> max-pool (size p, str
 Shapes: X (N, C, H, W); conv_w (F, C, kh, kw); dense_w (n_out, F*Hp*Wp) in (F, Hp, Wp) order.
 Max-pool sends each window's gradient to its first maximum (as PyTorch); ReLU'(0) = 0.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -33,7 +34,7 @@ def col2im(dcols: np.ndarray, X_shape: tuple[int, ...], kh: int, kw: int) -> np.
     dX = np.zeros(X_shape)
     for m in range(kh):
         for n in range(kw):
-            dX[:, :, m:m + Ho, n:n + Wo] += d[:, :, :, :, m, n].transpose(0, 3, 1, 2)
+            dX[:, :, m : m + Ho, n : n + Wo] += d[:, :, :, :, m, n].transpose(0, 3, 1, 2)
     return dX
 
 
@@ -42,11 +43,11 @@ class Cache:
     """What the backward pass needs from the forward pass."""
 
     X_shape: tuple[int, ...]
-    cols: np.ndarray     # (N, P, C*kh*kw)
-    z1: np.ndarray       # conv output, (N, P, F)
-    switch: np.ndarray   # arg-max inside each pool window, (N, F, Hp, Wp)
-    flat: np.ndarray     # (N, F*Hp*Wp)
-    probs: np.ndarray    # softmax output, (N, n_out)
+    cols: np.ndarray  # (N, P, C*kh*kw)
+    z1: np.ndarray  # conv output, (N, P, F)
+    switch: np.ndarray  # arg-max inside each pool window, (N, F, Hp, Wp)
+    flat: np.ndarray  # (N, F*Hp*Wp)
+    probs: np.ndarray  # softmax output, (N, n_out)
 
 
 def forward(net: CNN, X: np.ndarray) -> tuple[np.ndarray, Cache]:
@@ -56,11 +57,15 @@ def forward(net: CNN, X: np.ndarray) -> tuple[np.ndarray, Cache]:
     Ho, Wo, p = H - kh + 1, W - kw + 1, net.pool
     Hp, Wp = Ho // p, Wo // p
     cols = im2col(X, kh, kw)
-    z1 = cols @ net.conv_w.reshape(F, -1).T + net.conv_b            # (N, P, F)
+    z1 = cols @ net.conv_w.reshape(F, -1).T + net.conv_b  # (N, P, F)
     a1 = np.maximum(z1, 0.0).transpose(0, 2, 1).reshape(N, F, Ho, Wo)
-    windows = (a1[:, :, :Hp * p, :Wp * p].reshape(N, F, Hp, p, Wp, p)
-               .transpose(0, 1, 2, 4, 3, 5).reshape(N, F, Hp, Wp, p * p))
-    switch = windows.argmax(axis=-1)                                  # first maximum
+    windows = (
+        a1[:, :, : Hp * p, : Wp * p]
+        .reshape(N, F, Hp, p, Wp, p)
+        .transpose(0, 1, 2, 4, 3, 5)
+        .reshape(N, F, Hp, Wp, p * p)
+    )
+    switch = windows.argmax(axis=-1)  # first maximum
     pooled = np.take_along_axis(windows, switch[..., None], axis=-1)[..., 0]
     flat = pooled.reshape(N, -1)
     logits = flat @ net.dense_w.T + net.dense_b
@@ -87,14 +92,15 @@ def backward(net: CNN, cache: Cache, y: np.ndarray, need_dx: bool = False) -> di
     Hp, Wp = Ho // p, Wo // p
     delta = cache.probs.copy()
     delta[np.arange(N), y] -= 1.0
-    delta /= N                                                        # ∂L/∂z for softmax + CE
+    delta /= N  # ∂L/∂z for softmax + CE
     grads = {"dense_w": delta.T @ cache.flat, "dense_b": delta.sum(axis=0)}
     d_pooled = (delta @ net.dense_w).reshape(N, F, Hp, Wp)
     d_windows = np.zeros((N, F, Hp, Wp, p * p))
     np.put_along_axis(d_windows, cache.switch[..., None], d_pooled[..., None], axis=-1)
     d_a1 = np.zeros((N, F, Ho, Wo))
-    d_a1[:, :, :Hp * p, :Wp * p] = (d_windows.reshape(N, F, Hp, Wp, p, p)
-                                    .transpose(0, 1, 2, 4, 3, 5).reshape(N, F, Hp * p, Wp * p))
+    d_a1[:, :, : Hp * p, : Wp * p] = (
+        d_windows.reshape(N, F, Hp, Wp, p, p).transpose(0, 1, 2, 4, 3, 5).reshape(N, F, Hp * p, Wp * p)
+    )
     d_z1 = d_a1.reshape(N, F, Ho * Wo).transpose(0, 2, 1) * (cache.z1 > 0)  # (N, P, F)
     d_z1_2d = d_z1.reshape(N * Ho * Wo, F)
     grads["conv_w"] = (d_z1_2d.T @ cache.cols.reshape(N * Ho * Wo, -1)).reshape(net.conv_w.shape)
@@ -104,17 +110,22 @@ def backward(net: CNN, cache: Cache, y: np.ndarray, need_dx: bool = False) -> di
     return grads
 
 
-def init(seed: int = 0, in_shape: tuple[int, int, int] = (1, 8, 8), n_filters: int = 8,
-         kernel: int = 3, pool: int = 2, n_out: int = 10) -> CNN:
+def init(
+    seed: int = 0,
+    in_shape: tuple[int, int, int] = (1, 8, 8),
+    n_filters: int = 8,
+    kernel: int = 3,
+    pool: int = 2,
+    n_out: int = 10,
+) -> CNN:
     return init_cnn(in_shape, n_filters, kernel, pool, n_out, seed)
 
 
-def train_epoch(net: CNN, X: np.ndarray, y: np.ndarray, lr: float, batch_size: int,
-                rng: np.random.Generator) -> CNN:
+def train_epoch(net: CNN, X: np.ndarray, y: np.ndarray, lr: float, batch_size: int, rng: np.random.Generator) -> CNN:
     """One epoch of mini-batch SGD on integer labels y (the last mini-batch may be smaller)."""
     order = epoch_order(rng, len(X))
     for k in range(0, len(X), batch_size):
-        idx = order[k:k + batch_size]
+        idx = order[k : k + batch_size]
         _, cache = forward(net, X[idx])
         g = backward(net, cache, y[idx])
         net.conv_w -= lr * g["conv_w"]

@@ -1,19 +1,21 @@
 """What every reference shares: the initial parameters, the epoch order, the digits data and a
 timer, so that references run side by side start from the same numbers and can be compared."""
+
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from statistics import median
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
-
 
 # ---- initial parameters --------------------------------------------------------------------
 # One rule for every reference (and for symnn's own nets when they want to be compared):
 # rng = np.random.default_rng(seed); for each layer in order, weight = rng.normal(0, 1/sqrt(fan_in),
 # shape); biases start at 0. Weights close to 0 but not 0 (the lecture's step 1).
+
 
 @dataclass
 class MLP:
@@ -50,12 +52,17 @@ class CNN:
     pool: int = 2
 
     def copy(self) -> "CNN":
-        return CNN(self.conv_w.copy(), self.conv_b.copy(), self.dense_w.copy(), self.dense_b.copy(),
-                   self.pool)
+        return CNN(self.conv_w.copy(), self.conv_b.copy(), self.dense_w.copy(), self.dense_b.copy(), self.pool)
 
 
-def init_cnn(in_shape: tuple[int, int, int] = (1, 8, 8), n_filters: int = 8, kernel: int = 3,
-             pool: int = 2, n_out: int = 10, seed: int = 0) -> CNN:
+def init_cnn(
+    in_shape: tuple[int, int, int] = (1, 8, 8),
+    n_filters: int = 8,
+    kernel: int = 3,
+    pool: int = 2,
+    n_out: int = 10,
+    seed: int = 0,
+) -> CNN:
     C, H, W = in_shape
     Hp, Wp = (H - kernel + 1) // pool, (W - kernel + 1) // pool
     rng = np.random.default_rng(seed)
@@ -71,6 +78,7 @@ def epoch_order(rng: np.random.Generator, n: int) -> np.ndarray:
 
 
 # ---- data ------------------------------------------------------------------------------------
+
 
 @dataclass
 class Digits:
@@ -95,6 +103,7 @@ def accuracy(predicted: np.ndarray, labels: np.ndarray) -> float:
 
 # ---- timing ------------------------------------------------------------------------------------
 
+
 @dataclass
 class Reference:
     """One implementation, ready to time: init(seed) -> state, then train_epoch and predict."""
@@ -118,9 +127,17 @@ class Timing:
         return median(times)
 
 
-def time_training(ref: Reference, X: np.ndarray, Y: np.ndarray, X_test: np.ndarray,
-                  y_test: np.ndarray, epochs: int, lr: float, batch_size: int,
-                  seed: int = 0) -> Timing:
+def time_training(
+    ref: Reference,
+    X: np.ndarray,
+    Y: np.ndarray,
+    X_test: np.ndarray,
+    y_test: np.ndarray,
+    epochs: int,
+    lr: float,
+    batch_size: int,
+    seed: int = 0,
+) -> Timing:
     """Train from init(seed) for `epochs` epochs (epoch order from default_rng(seed)), timing each."""
     state = ref.init(seed)
     rng = np.random.default_rng(seed)

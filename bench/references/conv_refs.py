@@ -12,11 +12,12 @@ the interior, and a clamped loop over the border ring.
 - correlate_torch: torch.nn.functional.conv2d after a replicate pad (needs torch).
 - memcopy_bandwidth(): the machine's memory-copy bandwidth, the physical limit of a 3x3 filter.
 """
+
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from statistics import median
-from typing import Callable
 
 import numpy as np
 from numba import njit, prange
@@ -74,13 +75,13 @@ def _interior_generic(image, kernel, out):
     Ho, Wo = H - kh + 1, W - kw + 1
     ch, cw = kh // 2, kw // 2
     for i in range(Ho):
-        row = out[i + ch, cw:cw + Wo]
+        row = out[i + ch, cw : cw + Wo]
         row[:] = 0.0
         for m in range(kh):
             src = image[i + m]
             for n in range(kw):
                 kv = kernel[m, n]
-                shifted = src[n:n + Wo]
+                shifted = src[n : n + Wo]
                 for j in range(Wo):
                     row[j] += kv * shifted[j]
 
@@ -117,11 +118,19 @@ def folded_3x3(kernel: np.ndarray, parallel: bool = False) -> Callable[[np.ndarr
         H, W = x.shape
         for i in prange(H - 2):
             r0, r1, r2 = x[i], x[i + 1], x[i + 2]
-            o = out[i + 1, 1:W - 1]
+            o = out[i + 1, 1 : W - 1]
             for j in range(W - 2):
-                o[j] = (k00 * r0[j] + k01 * r0[j + 1] + k02 * r0[j + 2]
-                        + k10 * r1[j] + k11 * r1[j + 1] + k12 * r1[j + 2]
-                        + k20 * r2[j] + k21 * r2[j + 1] + k22 * r2[j + 2])
+                o[j] = (
+                    k00 * r0[j]
+                    + k01 * r0[j + 1]
+                    + k02 * r0[j + 2]
+                    + k10 * r1[j]
+                    + k11 * r1[j + 1]
+                    + k12 * r1[j + 2]
+                    + k20 * r2[j]
+                    + k21 * r2[j + 1]
+                    + k22 * r2[j + 2]
+                )
 
     kernel_array = np.ascontiguousarray(k)
 

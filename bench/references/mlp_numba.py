@@ -6,6 +6,7 @@ no allocation inside the epoch, weights (out, in) walked row by row so every inn
 contiguous, σ'(z) taken as a(1 − a) from the stored activation. `fastmath=True` selects a second
 compilation that lets LLVM reassociate and vectorise the sums.
 """
+
 from __future__ import annotations
 
 from math import exp
@@ -19,8 +20,9 @@ NAME = "hand Numba per-sample"
 NAME_FASTMATH = "hand Numba per-sample, fastmath"
 
 
-def _epoch(W1, b1, W2, b2, X, Y, order, eta, batch_size, nabla_w1, nabla_b1, nabla_w2, nabla_b2,
-           a1, a2, delta1, delta2):
+def _epoch(
+    W1, b1, W2, b2, X, Y, order, eta, batch_size, nabla_w1, nabla_b1, nabla_w2, nabla_b2, a1, a2, delta1, delta2
+):
     n_in = X.shape[1]
     n_hidden = W1.shape[0]
     n_out = W2.shape[0]
@@ -102,17 +104,40 @@ def init(sizes: list[int], seed: int = 0) -> MLP:
     return init_mlp(sizes, seed)
 
 
-def train_epoch(net: MLP, X: np.ndarray, Y_onehot: np.ndarray, lr: float, batch_size: int,
-                rng: np.random.Generator, fastmath: bool = False) -> MLP:
+def train_epoch(
+    net: MLP,
+    X: np.ndarray,
+    Y_onehot: np.ndarray,
+    lr: float,
+    batch_size: int,
+    rng: np.random.Generator,
+    fastmath: bool = False,
+) -> MLP:
     """One epoch, in place on net's arrays (float64, C-contiguous)."""
     (W1, W2), (b1, b2) = net.weights, net.biases
     X = np.ascontiguousarray(X.reshape(len(X), -1), dtype=np.float64)
     Y = np.ascontiguousarray(Y_onehot, dtype=np.float64)
     order = epoch_order(rng, len(X))
     kernel = _epoch_fast if fastmath else _epoch_strict
-    kernel(W1, b1, W2, b2, X, Y, order, float(lr), int(batch_size),
-           np.empty_like(W1), np.empty_like(b1), np.empty_like(W2), np.empty_like(b2),
-           np.empty(W1.shape[0]), np.empty(W2.shape[0]), np.empty(W1.shape[0]), np.empty(W2.shape[0]))
+    kernel(
+        W1,
+        b1,
+        W2,
+        b2,
+        X,
+        Y,
+        order,
+        float(lr),
+        int(batch_size),
+        np.empty_like(W1),
+        np.empty_like(b1),
+        np.empty_like(W2),
+        np.empty_like(b2),
+        np.empty(W1.shape[0]),
+        np.empty(W2.shape[0]),
+        np.empty(W1.shape[0]),
+        np.empty(W2.shape[0]),
+    )
     return net
 
 

@@ -6,6 +6,7 @@ step w -> w - (eta / m) * nabla_w. Sigmoid activations, quadratic cost C_x = ½�
 Vectors are 1-D here (network.py uses (n, 1) columns); weights are (n_out, n_in).
 `train_epoch_vectorised` does the same mini-batch step with the whole batch as one matrix.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -57,11 +58,11 @@ def backprop(net: MLP, x: np.ndarray, y: np.ndarray) -> tuple[list[np.ndarray], 
         activation = sigmoid(z)
         activations.append(activation)
     delta = cost_derivative(activations[-1], y) * sigmoid_prime(zs[-1])  # BP1
-    nabla_b[-1] = delta                                                   # BP3
-    nabla_w[-1] = np.outer(delta, activations[-2])                        # BP4
+    nabla_b[-1] = delta  # BP3
+    nabla_w[-1] = np.outer(delta, activations[-2])  # BP4
     for l in range(2, len(net.weights) + 1):
         sp = sigmoid_prime(zs[-l])
-        delta = np.dot(net.weights[-l + 1].T, delta) * sp                 # BP2
+        delta = np.dot(net.weights[-l + 1].T, delta) * sp  # BP2
         nabla_b[-l] = delta
         nabla_w[-l] = np.outer(delta, activations[-l - 1])
     return nabla_b, nabla_w
@@ -79,25 +80,27 @@ def update_mini_batch(net: MLP, X: np.ndarray, Y: np.ndarray, eta: float) -> Non
     net.biases = [b - (eta / m) * nb for b, nb in zip(net.biases, nabla_b)]
 
 
-def train_epoch(net: MLP, X: np.ndarray, Y_onehot: np.ndarray, lr: float, batch_size: int,
-                rng: np.random.Generator) -> MLP:
+def train_epoch(
+    net: MLP, X: np.ndarray, Y_onehot: np.ndarray, lr: float, batch_size: int, rng: np.random.Generator
+) -> MLP:
     """One epoch of network.py's SGD (η = lr); the last mini-batch may be smaller."""
     X = X.reshape(len(X), -1)
     order = epoch_order(rng, len(X))
     for k in range(0, len(X), batch_size):
-        idx = order[k:k + batch_size]
+        idx = order[k : k + batch_size]
         update_mini_batch(net, X[idx], Y_onehot[idx], lr)
     return net
 
 
-def train_epoch_vectorised(net: MLP, X: np.ndarray, Y_onehot: np.ndarray, lr: float,
-                           batch_size: int, rng: np.random.Generator) -> MLP:
+def train_epoch_vectorised(
+    net: MLP, X: np.ndarray, Y_onehot: np.ndarray, lr: float, batch_size: int, rng: np.random.Generator
+) -> MLP:
     """The same epoch with each mini-batch as an (m, n) matrix: rows are samples."""
     X = X.reshape(len(X), -1)
     order = epoch_order(rng, len(X))
     L = len(net.weights)
     for k in range(0, len(X), batch_size):
-        idx = order[k:k + batch_size]
+        idx = order[k : k + batch_size]
         activations = [X[idx]]
         for w, b in zip(net.weights, net.biases):
             activations.append(sigmoid(activations[-1] @ w.T + b))

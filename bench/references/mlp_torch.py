@@ -6,6 +6,7 @@ PyTorch's default unless `threads` is given (torch.set_num_threads is process-wi
 machine the default intra-op pool can stall at every barrier: see set_threads.
 Importing this module needs torch.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -46,21 +47,21 @@ def set_threads(threads: int | None) -> None:
         torch.set_num_threads(int(threads))
 
 
-def init(sizes: list[int], seed: int = 0, dtype: str = "float64",
-         threads: int | None = None) -> TorchMLP:
+def init(sizes: list[int], seed: int = 0, dtype: str = "float64", threads: int | None = None) -> TorchMLP:
     set_threads(threads)
     return TorchMLP(init_mlp(sizes, seed), getattr(torch, dtype))
 
 
-def train_epoch(state: TorchMLP, X: np.ndarray, Y_onehot: np.ndarray, lr: float, batch_size: int,
-                rng: np.random.Generator) -> TorchMLP:
+def train_epoch(
+    state: TorchMLP, X: np.ndarray, Y_onehot: np.ndarray, lr: float, batch_size: int, rng: np.random.Generator
+) -> TorchMLP:
     Xt, Yt = state.tensors(X, Y_onehot)
     order = torch.from_numpy(epoch_order(rng, len(X)))
     for group in state.optimizer.param_groups:
         group["lr"] = lr
     model, optimizer = state.model, state.optimizer
     for k in range(0, len(order), batch_size):
-        idx = order[k:k + batch_size]
+        idx = order[k : k + batch_size]
         x, y = Xt[idx], Yt[idx]
         optimizer.zero_grad()
         loss = 0.5 * ((model(x) - y) ** 2).sum() / len(idx)
@@ -77,5 +78,7 @@ def predict(state: TorchMLP, X: np.ndarray) -> np.ndarray:
 
 def to_mlp(state: TorchMLP) -> MLP:
     linears = [m for m in state.model if isinstance(m, torch.nn.Linear)]
-    return MLP([m.weight.detach().double().numpy().copy() for m in linears],
-               [m.bias.detach().double().numpy().copy() for m in linears])
+    return MLP(
+        [m.weight.detach().double().numpy().copy() for m in linears],
+        [m.bias.detach().double().numpy().copy() for m in linears],
+    )

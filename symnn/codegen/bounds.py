@@ -9,6 +9,7 @@ by the loop bound that maximises (or minimises) the expression, sums are pushed 
 quotients are relaxed to the quotient (⌊x/s⌋ ≤ x/s). What cannot be bounded that way (products
 of loop variables, indices under an `if`) is left unchecked.
 """
+
 from __future__ import annotations
 
 import sympy as sp
@@ -42,7 +43,7 @@ def _walk(expr, loops: Loops, found) -> None:
         _walk(expr.function, loops + order_loops(list(expr.limits)), found)
         return
     if isinstance(expr, sp.Piecewise):
-        return                      # reads under an `if`: their guard keeps them in range
+        return  # reads under an `if`: their guard keeps them in range
     for a in expr.args:
         _walk(a, loops, found)
 
@@ -100,7 +101,7 @@ def _distribute(e):
         args = [_distribute(a) for a in e.args]
         for k, a in enumerate(args):
             if isinstance(a, (sp.Max, sp.Min)):
-                rest = sp.Add(*(args[:k] + args[k + 1:]))
+                rest = sp.Add(*(args[:k] + args[k + 1 :]))
                 return a.func(*[_distribute(rest + x) for x in a.args])
         return sp.Add(*args)
     if isinstance(e, sp.Mul):
@@ -133,15 +134,15 @@ def reads(spec: KernelSpec, lowered: list[LoweredOutput]) -> list[tuple[sp.Index
             continue
         low, high = sp.Min(*lows), sp.Max(*highs)
         size = extents.get((arr, axis))
-        if size is not None and _provable(_subs(low, derived) >= 0) \
-                and _provable(_subs(high, derived) <= size - 1):
+        if size is not None and _provable(_subs(low, derived) >= 0) and _provable(_subs(high, derived) <= size - 1):
             continue
         out.append((arr, axis, low, high))
     return out + writes(spec, lowered, derived)
 
 
-def writes(spec: KernelSpec, lowered: list[LoweredOutput],
-           derived: dict) -> list[tuple[sp.IndexedBase, int, sp.Expr, sp.Expr]]:
+def writes(
+    spec: KernelSpec, lowered: list[LoweredOutput], derived: dict
+) -> list[tuple[sp.IndexedBase, int, sp.Expr, sp.Expr]]:
     """(output, axis, lowest, highest) for the unclipped windows of a scatter form
     (lower._unclipped) that the shapes alone do not keep inside the output."""
     out = []

@@ -11,6 +11,7 @@ Writes are atomic (temp file in the same directory, then os.replace). An unwrita
 falls back to a temporary one with one warning; a module that fails its checksum or its import
 is rebuilt with a warning.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -35,6 +36,7 @@ _fingerprints: dict[str, str] = {}
 def versions() -> str:
     import symnn
     from symnn.codegen.numba_start import numba
+
     return f"symnn {symnn.__version__}, numba {numba().__version__}, python {platform.python_version()}"
 
 
@@ -85,7 +87,7 @@ def check(text: str) -> str | None:
         return "no symnn header"
     if not last.startswith(CHECKSUM):
         return "no checksum line (truncated?)"
-    if last[len(CHECKSUM):] != hashlib.sha256((body + sep).encode()).hexdigest():
+    if last[len(CHECKSUM) :] != hashlib.sha256((body + sep).encode()).hexdigest():
         return "checksum mismatch"
     return None
 
@@ -110,6 +112,7 @@ def read_module(path: Path) -> tuple[str | None, str | None]:
 def _damaged(path: Path, problem: str) -> str:
     """Warn once and remove the damaged module (a non-empty folder there is renamed aside)."""
     import warnings
+
     note = "rebuilding it"
     try:
         if path.is_dir() and not path.is_symlink():
@@ -125,8 +128,7 @@ def _damaged(path: Path, problem: str) -> str:
         pass
     except OSError as exc:
         note = f"cannot remove it ({exc.strerror}); rebuilding it"
-    warnings.warn(f"cached kernel {path.name} is damaged ({problem}); {note}", CacheWarning,
-                  stacklevel=4)
+    warnings.warn(f"cached kernel {path.name} is damaged ({problem}); {note}", CacheWarning, stacklevel=4)
     return problem
 
 
@@ -134,6 +136,7 @@ def write_atomic(path: Path, text: str) -> Path:
     """Write text to path through a temporary file in the same folder and a rename (listed in
     the folder's manifest, so `symnn codegen clear` removes it)."""
     from symnn.cachedir import write_file
+
     return write_file(path, text)
 
 
@@ -142,16 +145,16 @@ def import_module(path: Path, module_name: str) -> types.ModuleType:
     re-imports it by name when it loads a compiled kernel). Damaged compiled files next to it
     (Numba's .nbi/.nbc, Python's .pyc) are removed with one warning, so they are made again."""
     from symnn.codegen.numba_start import numba
-    numba()                                   # generated modules import it: the cheap way first
+
+    numba()  # generated modules import it: the cheap way first
     _check_compiled(path)
     try:
         return _exec(path, module_name)
-    except Exception as exc:                  # noqa: BLE001 - a damaged .pyc: once more from source
+    except Exception as exc:  # noqa: BLE001 - a damaged .pyc: once more from source
         pycs = list((path.parent / "__pycache__").glob(f"{path.stem}.*.pyc"))
         if not pycs or not all(_unlink(p) for p in pycs):
             raise
-        _warn(f"the compiled Python of cached kernel {path.name} is damaged "
-              f"({type(exc).__name__}); made it again")
+        _warn(f"the compiled Python of cached kernel {path.name} is damaged ({type(exc).__name__}); made it again")
         return _exec(path, module_name)
 
 
@@ -172,6 +175,7 @@ def _exec(path: Path, module_name: str) -> types.ModuleType:
 
 def _warn(message: str) -> None:
     import warnings
+
     warnings.warn(message, CacheWarning, stacklevel=4)
 
 
@@ -180,22 +184,21 @@ def _check_compiled(path: Path) -> None:
     be whole pickles; checked without unpickling (pickletools reads the opcodes only)."""
     pycache = path.parent / "__pycache__"
     try:
-        files = [p for p in pycache.iterdir()
-                 if p.name.startswith(path.stem + ".") and p.suffix in (".nbi", ".nbc")]
+        files = [p for p in pycache.iterdir() if p.name.startswith(path.stem + ".") and p.suffix in (".nbi", ".nbc")]
     except OSError:
         return
     bad = [p for p in files if not _whole_pickles(p, 2 if p.suffix == ".nbi" else 1)]
     if bad:
         for p in files:
             _unlink(p)
-        _warn(f"Numba's compiled code of cached kernel {path.name} is damaged ({bad[0].name}); "
-              "compiling it again")
+        _warn(f"Numba's compiled code of cached kernel {path.name} is damaged ({bad[0].name}); compiling it again")
 
 
 def _whole_pickles(p: Path, count: int) -> bool:
     """True when p is a regular file holding `count` pickles back to back (the last one may be
     large: only its first and last bytes are checked)."""
     import pickletools
+
     try:
         if not p.is_file() or p.is_symlink():
             return False
@@ -208,10 +211,10 @@ def _whole_pickles(p: Path, count: int) -> bool:
             end = None
             for _op, _arg, at in pickletools.genops(data[pos:]):
                 end = at
-            if end is None:                   # no opcode position: not a pickle read from bytes
+            if end is None:  # no opcode position: not a pickle read from bytes
                 return False
             pos += end + 1
-    except Exception:                         # noqa: BLE001 - any malformed opcode stream
+    except Exception:  # noqa: BLE001 - any malformed opcode stream
         return False
     rest = data[pos:]
     return len(rest) > 3 and rest[0] == 0x80 and 2 <= rest[1] <= 5 and rest.endswith(b".")
@@ -233,7 +236,7 @@ def index_write(entry: dict) -> None:
     try:
         write_atomic(path, json.dumps(entry, indent=1, ensure_ascii=False))
     except OSError:
-        pass   # the index only saves time; the kernel itself is in place
+        pass  # the index only saves time; the kernel itself is in place
 
 
 _MODULE = re.compile(r"[^/\\\x00-\x1f.][^/\\\x00-\x1f]*-([0-9a-f]{20})\.py")
@@ -254,6 +257,7 @@ def valid_entry(e: object) -> bool:
 def _read_entry(path: Path) -> dict | None:
     """The entry in an index file, or None: a damaged one is removed with one warning."""
     import warnings
+
     try:
         raw = path.read_bytes()
     except FileNotFoundError:
@@ -272,8 +276,11 @@ def _read_entry(path: Path) -> dict | None:
         path.rmdir() if path.is_dir() else path.unlink()
     except OSError:
         pass
-    warnings.warn(f"kernel cache index file {path.name} is damaged ({problem}); ignoring it, the "
-                  "kernel is rebuilt", CacheWarning, stacklevel=4)
+    warnings.warn(
+        f"kernel cache index file {path.name} is damaged ({problem}); ignoring it, the kernel is rebuilt",
+        CacheWarning,
+        stacklevel=4,
+    )
     return None
 
 
@@ -303,6 +310,7 @@ def clear(directory: Path | None = None) -> int:
     files, the compiled code of those modules, and the files of the sub-folders symnn created
     (index/, data/, verified/, marked). A user's file in a shared folder stays."""
     from symnn.cachedir import SUBFOLDERS, is_marked
+
     d = directory or cache_dir()
     if not d.is_dir():
         return 0
@@ -326,8 +334,8 @@ def _clear_listed(folder: Path) -> tuple[int, set[str]]:
     of the removed modules)."""
     from symnn.cachedir import MARKER
     from symnn.outputs import forget, is_temp_of, read_manifest
-    listed = {n for n in read_manifest(folder) if n and "/" not in n and "\\" not in n
-              and n not in (".", "..", MARKER)}
+
+    listed = {n for n in read_manifest(folder) if n and "/" not in n and "\\" not in n and n not in (".", "..", MARKER)}
     removed, gone, stems = 0, set(), set()
     for name in listed:
         path = folder / name

@@ -5,6 +5,7 @@ Numba dispatcher of the generated module. Its metadata (INPUTS, OUTPUTS, out_sha
 that module, so a kernel loaded from the cache needs no SymPy at all; `.spec` and `.expr` run
 the registered factory on first access.
 """
+
 from __future__ import annotations
 
 import math
@@ -17,7 +18,7 @@ import numpy as np
 
 from symnn.errors import InputError
 
-if TYPE_CHECKING:                      # SymPy loads lazily: a cached kernel runs without it
+if TYPE_CHECKING:  # SymPy loads lazily: a cached kernel runs without it
     import sympy as sp
 
     from symnn.codegen.spec import KernelSpec
@@ -27,9 +28,16 @@ class Kernel:
     """A generated kernel. Call it with the spec's inputs in order; it returns the output array
     (a tuple for several outputs). `out=` (an array, or a tuple of them) reuses buffers."""
 
-    def __init__(self, name: str, path: Path, module: types.ModuleType, source: str,
-                 spec: KernelSpec | None = None, factory: Callable[[], Any] | None = None,
-                 dynamic: bool = False) -> None:
+    def __init__(
+        self,
+        name: str,
+        path: Path,
+        module: types.ModuleType,
+        source: str,
+        spec: KernelSpec | None = None,
+        factory: Callable[[], Any] | None = None,
+        dynamic: bool = False,
+    ) -> None:
         self.name = name
         self.path = Path(path)
         self.module = module
@@ -50,8 +58,10 @@ class Kernel:
         """The KernelSpec it was generated from (runs the registered factory if needed)."""
         if self._spec is None:
             if self._factory is None:
-                raise InputError(f"kernel {self.name}: its spec is not available in this process; "
-                                 "build it with symnn.codegen.build(spec)")
+                raise InputError(
+                    f"kernel {self.name}: its spec is not available in this process; "
+                    "build it with symnn.codegen.build(spec)"
+                )
             self._spec = self._factory()
         return self._spec
 
@@ -71,12 +81,12 @@ class Kernel:
         return f"<Kernel {self.signature} at {self.path}>"
 
     # -- calling -------------------------------------------------------------------------------
-    def __call__(self, *args: Any, out: np.ndarray | tuple[np.ndarray, ...] | None = None
-                 ) -> np.ndarray | tuple[np.ndarray, ...]:
+    def __call__(
+        self, *args: Any, out: np.ndarray | tuple[np.ndarray, ...] | None = None
+    ) -> np.ndarray | tuple[np.ndarray, ...]:
         if len(args) != len(self.inputs):
             names = ", ".join(n for n, _, _ in self.inputs)
-            raise InputError(f"kernel {self.name} takes {len(self.inputs)} arguments ({names}); "
-                             f"got {len(args)}")
+            raise InputError(f"kernel {self.name} takes {len(self.inputs)} arguments ({names}); got {len(args)}")
         if self.elementwise:
             return self._call_elementwise(args, out)
         return self._call_loops(args, out)
@@ -106,8 +116,9 @@ class Kernel:
         if out is None:
             for n, shape in zip(names, shapes):
                 if any(d < 0 for d in shape):
-                    raise InputError(f"kernel {self.name}: these input shapes give {n} the shape "
-                                     f"{shape}; the inputs are too small")
+                    raise InputError(
+                        f"kernel {self.name}: these input shapes give {n} the shape {shape}; the inputs are too small"
+                    )
             return [np.zeros(shape, dtype) for shape in shapes]
         outs = list(out) if isinstance(out, (tuple, list)) else [out]
         if len(outs) != len(names):
@@ -115,8 +126,9 @@ class Kernel:
         for n, o, shape in zip(names, outs, shapes):
             if not isinstance(o, np.ndarray) or o.shape != tuple(shape) or o.dtype.kind != "f":
                 got = o.shape if isinstance(o, np.ndarray) else type(o).__name__
-                raise InputError(f"kernel {self.name}: out {n} must be a float array of shape "
-                                 f"{tuple(shape)} (got {got})")
+                raise InputError(
+                    f"kernel {self.name}: out {n} must be a float array of shape {tuple(shape)} (got {got})"
+                )
             if not o.flags.writeable:
                 raise InputError(f"kernel {self.name}: out {n} is read-only")
         return outs
@@ -130,9 +142,10 @@ class Kernel:
                 values.append(arr)
             else:
                 values.append(self._scalar(name, kind, a))
-        if not f32:                    # one float type for all arrays (BLAS needs it)
-            values = [v.astype(np.float64) if isinstance(v, np.ndarray) and v.dtype == np.float32 else v
-                      for v in values]
+        if not f32:  # one float type for all arrays (BLAS needs it)
+            values = [
+                v.astype(np.float64) if isinstance(v, np.ndarray) and v.dtype == np.float32 else v for v in values
+            ]
         shapes = [tuple(int(d) for d in s) for s in self._out_shapes(*values)]
         outs = self._outputs(out, shapes, np.float32 if f32 else np.float64)
         if self._reads is not None and all(math.prod(s) > 0 for s in shapes):
@@ -152,12 +165,16 @@ class Kernel:
             if high >= low and (low < 0 or high >= size):
                 given = ", ".join(f"{n} {v.shape}" for n, v in arrays.items() if isinstance(v, np.ndarray))
                 if name in outputs:
-                    raise InputError(f"kernel {self.name}: these inputs do not fit together: with "
-                                     f"{given} it would write {name} up to index {int(high)} along "
-                                     f"axis {axis}, which has size {size}")
-                raise InputError(f"kernel {self.name}: {name} is too small: with these inputs "
-                                 f"({given}) it reads {name} up to index {int(high)} along axis {axis}, "
-                                 f"which has size {size}")
+                    raise InputError(
+                        f"kernel {self.name}: these inputs do not fit together: with "
+                        f"{given} it would write {name} up to index {int(high)} along "
+                        f"axis {axis}, which has size {size}"
+                    )
+                raise InputError(
+                    f"kernel {self.name}: {name} is too small: with these inputs "
+                    f"({given}) it reads {name} up to index {int(high)} along axis {axis}, "
+                    f"which has size {size}"
+                )
 
     def _call_elementwise(self, args, out):
         values, arrays, f32 = [], [], None
@@ -183,7 +200,7 @@ class Kernel:
         else:
             shape = shapes.pop() if shapes else ()
         for k in arrays:
-            values[k] = values[k].reshape(-1)      # a view when contiguous, else a copy
+            values[k] = values[k].reshape(-1)  # a view when contiguous, else a copy
         outs = self._outputs(out, [shape] * len(self.outputs), np.float32 if f32 else np.float64)
         size = math.prod(shape)
         direct = [o.reshape(-1) if o.flags.c_contiguous else np.empty(size, o.dtype) for o in outs]

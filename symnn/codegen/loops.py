@@ -4,6 +4,7 @@ Outputs over the same loops are written in one pass (a max-pool's maximum and it
 other output is offered to each pass of PASSES in order, and written as its loops when no pass
 writes it.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -17,8 +18,13 @@ from symnn.codegen.printer import NumbaPrinter, identifier
 from symnn.codegen.spec import KernelSpec
 
 
-def write_outputs(p: NumbaPrinter, spec: KernelSpec, lowered: list[LoweredOutput],
-                  names: dict[sp.Basic, str], trace: list | None = None) -> None:
+def write_outputs(
+    p: NumbaPrinter,
+    spec: KernelSpec,
+    lowered: list[LoweredOutput],
+    names: dict[sp.Basic, str],
+    trace: list | None = None,
+) -> None:
     """The loop nests of every output, in order; outputs that can share one pass share it. With
     `trace`, each output written alone appends the [(pass name, plan), ...] that wrote it."""
     k = 0
@@ -33,8 +39,9 @@ def write_outputs(p: NumbaPrinter, spec: KernelSpec, lowered: list[LoweredOutput
         k += len(group)
 
 
-def output_loops(p: NumbaPrinter, spec: KernelSpec, lo: LoweredOutput, names: dict[sp.Basic, str],
-                 trace: list | None = None) -> None:
+def output_loops(
+    p: NumbaPrinter, spec: KernelSpec, lo: LoweredOutput, names: dict[sp.Basic, str], trace: list | None = None
+) -> None:
     """The loop nest of one output: each pass in PASSES order; a final one ends the output, else
     the loops as written (Sums hoisted to the loop level they depend on, for a plain output)."""
     depth, active = p.depth, set(p.active)
@@ -61,6 +68,7 @@ def same_loop_outputs(lowered: list[LoweredOutput], k: int) -> list[LoweredOutpu
     """lowered[k] and the outputs right after it over the same loops whose values are Sums
     with the same limits (a max-pool's maximum and its switch), or which are no Sums at all
     (the 2 × 2 max-pool's Max and its switch): they can share one pass."""
+
     def kind(lo):
         """The Sum's limits, "value" for an expression without Sums, None: not shareable."""
         if lo.target is not None or lo.guard or lo.output.accumulate:
@@ -68,10 +76,11 @@ def same_loop_outputs(lowered: list[LoweredOutput], k: int) -> list[LoweredOutpu
         if isinstance(lo.expr, sp.Sum):
             return lo.expr.limits
         return None if lo.expr.has(sp.Sum) else "value"
+
     group, first = [lowered[k]], kind(lowered[k])
     if first is None:
         return group
-    for lo in lowered[k + 1:]:
+    for lo in lowered[k + 1 :]:
         if lo.loops != group[0].loops or kind(lo) != first:
             break
         group.append(lo)
@@ -121,6 +130,7 @@ def trace(spec: KernelSpec) -> list[list[tuple[str, Any]]]:
     ones), [(pass name, plan), ...] in the order applied ([]: its loops as written)."""
     from symnn.codegen.lower import lower
     from symnn.codegen.writer import identifiers
+
     names = identifiers(spec)
     found: list[list[tuple[str, Any]]] = []
     write_outputs(NumbaPrinter(names=names), spec, lower(spec), names, found)

@@ -20,6 +20,7 @@
    as loops over its digits, each element written at k = (q·H + r)·W + j (flatten).
 CSE happens in the printer, per statement, once Sums and guarded branches are hoisted.
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterable
@@ -33,23 +34,24 @@ from symnn.codegen.spec import KernelSpec, Output
 from symnn.parse import as_expr
 
 Cond: TypeAlias = Boolean
-Term: TypeAlias = tuple[tuple[Cond, ...], sp.Expr]      # (conditions, value): value if all conditions hold else 0
-Loop: TypeAlias = tuple[sp.Symbol, sp.Expr, sp.Expr]    # (variable, first, last): the variable runs first..last
+Term: TypeAlias = tuple[tuple[Cond, ...], sp.Expr]  # (conditions, value): value if all conditions hold else 0
+Loop: TypeAlias = tuple[sp.Symbol, sp.Expr, sp.Expr]  # (variable, first, last): the variable runs first..last
 
-UNROLL_LIMIT = 256                           # most terms a specialised Sum is unrolled into
+UNROLL_LIMIT = 256  # most terms a specialised Sum is unrolled into
 
 
 @dataclass
 class LoweredOutput:
     """One output's loop nest: `base[indices] (=|+=) expr` for the index ranges in `loops`, where
     `guard` (if any) holds; elsewhere the output gets 0 (or nothing when accumulating)."""
+
     output: Output
     loops: list[tuple[sp.Symbol, sp.Expr, sp.Expr]]
     expr: sp.Expr
     guard: tuple[Cond, ...] = field(default_factory=tuple)
-    target: tuple[sp.Expr, ...] | None = None     # scatter form: the output index expressions
+    target: tuple[sp.Expr, ...] | None = None  # scatter form: the output index expressions
     zero: list[tuple[sp.Symbol, sp.Expr, sp.Expr]] = field(default_factory=list)  # loops to clear first
-    unclipped: tuple[int, ...] = ()               # scatter form: axes whose windows run unclipped
+    unclipped: tuple[int, ...] = ()  # scatter form: axes whose windows run unclipped
 
 
 def lower(spec: KernelSpec) -> list[LoweredOutput]:
@@ -78,12 +80,14 @@ def lower_expr(expr: sp.Expr) -> sp.Expr:
 # -- 1. constant folding -------------------------------------------------------------------------
 def fold_constants(expr: sp.Expr) -> sp.Expr:
     """Unroll Sums over explicit matrices (numeric limits): zero coefficients vanish."""
+
     def explicit(s: sp.Sum) -> bool:
         elements = s.function.atoms(sp.matrices.expressions.matexpr.MatrixElement)
         if not any(isinstance(e.parent, sp.MatrixBase) for e in elements):
             return False
         sizes = [b - a + 1 for _, a, b in s.limits]
         return all(x.is_Integer for x in sizes) and sp.prod(sizes) <= UNROLL_LIMIT
+
     return expr.replace(lambda e: isinstance(e, sp.Sum) and explicit(e), lambda e: e.doit())
 
 
@@ -93,7 +97,7 @@ def _lower(expr: sp.Expr) -> sp.Expr:
         return expr
     if isinstance(expr, sp.Sum):
         f = _lower(expr.function)
-        for v, a, b in expr.limits:          # first limit innermost
+        for v, a, b in expr.limits:  # first limit innermost
             f = _sum(f, v, a, b)
         return f
     return expr.func(*[_lower(a) for a in expr.args])
@@ -127,7 +131,7 @@ def _sum(f: sp.Expr, v: sp.Symbol, a: sp.Expr, b: sp.Expr) -> sp.Expr:
     for conds, term in guarded_terms(f):
         collapsed = _collapse(conds, term, v, a, b)
         if collapsed is None and _has_delta(term, v) and isinstance(sp.expand(term), sp.Add):
-            done.append((conds, _sum(sp.expand(term), v, a, b)))    # deltas inside a factor
+            done.append((conds, _sum(sp.expand(term), v, a, b)))  # deltas inside a factor
             continue
         if collapsed is not None:
             done.append(collapsed)
@@ -179,16 +183,16 @@ def linear_bound(cond: Cond, v: sp.Symbol) -> list[tuple[str, sp.Expr]] | None:
     d = _as_nonneg(cond)
     if d is None:
         return None
-    if isinstance(d, tuple):                       # an equation: v = solution
+    if isinstance(d, tuple):  # an equation: v = solution
         lo, hi = linear_bound(sp.Ge(d[0], 0), v), linear_bound(sp.Le(d[0], 0), v)
         return None if lo is None or hi is None else lo + hi
     c = d.coeff(v)
     r = sp.expand(d - c * v)
     if c == 0 or r.has(v) or c.has(v) or not (c.is_integer and r.is_integer):
         return None
-    if c.is_positive:                              # c·v ≥ −r
+    if c.is_positive:  # c·v ≥ −r
         return [("lo", -r if c == 1 else sp.ceiling(-r / c))]
-    if c.is_negative:                              # |c|·v ≤ r
+    if c.is_negative:  # |c|·v ≤ r
         return [("hi", r if c == -1 else sp.floor(r / -c))]
     return None
 
@@ -289,6 +293,7 @@ def _unclipped(lowered: LoweredOutput, windows: list[Loop], whole: dict[int, int
     reach past the output (bounds.writes) instead of silently dropping those terms. For inputs
     that fit (every forward pass's shapes), the terms and their order are unchanged."""
     from symnn.codegen.bounds import bound
+
     target = lowered.target
     if target is None:
         raise ValueError("_unclipped needs the scatter form's output index expressions (target is None)")
@@ -303,8 +308,9 @@ def _unclipped(lowered: LoweredOutput, windows: list[Loop], whole: dict[int, int
         loops, axes = wide, axes + [axis]
     if not axes:
         return lowered
-    return LoweredOutput(lowered.output, loops, lowered.expr, lowered.guard, lowered.target,
-                         lowered.zero, tuple(sorted(axes)))
+    return LoweredOutput(
+        lowered.output, loops, lowered.expr, lowered.guard, lowered.target, lowered.zero, tuple(sorted(axes))
+    )
 
 
 # -- 6. delinearisation ---------------------------------------------------------------------------
@@ -391,8 +397,7 @@ def _has_delta(e: sp.Expr, v: sp.Symbol) -> bool:
 
 
 def _is_guard(e) -> bool:
-    return (isinstance(e, sp.Piecewise) and len(e.args) == 2 and e.args[1].cond == sp.true
-            and e.args[1].expr == 0)
+    return isinstance(e, sp.Piecewise) and len(e.args) == 2 and e.args[1].cond == sp.true and e.args[1].expr == 0
 
 
 def _conds(c: Cond) -> tuple[Cond, ...]:

@@ -9,6 +9,7 @@ time imports it by name). So it is loaded here on its own, under its own name, a
 `import scipy.linalg` still runs the real package (which does not import cython_blas itself).
 The one difference: `scipy.linalg.cython_blas` is not set as an attribute of the package.
 """
+
 from __future__ import annotations
 
 import importlib.machinery
@@ -38,15 +39,15 @@ def numba() -> types.ModuleType:
     global _numba
     if _numba is not None:
         return _numba
-    spec = None if "scipy.linalg" in sys.modules or "numba.np.arraymath" in sys.modules \
-        else _cython_blas_spec()
+    spec = None if "scipy.linalg" in sys.modules or "numba.np.arraymath" in sys.modules else _cython_blas_spec()
     if spec is not None:
         module = importlib.util.module_from_spec(spec)
         sys.modules[BLAS] = module
         try:
             spec.loader.exec_module(module)
         except ImportError:
-            del sys.modules[BLAS]      # Numba does its own check later, the usual way
+            del sys.modules[BLAS]  # Numba does its own check later, the usual way
     import numba as _module
+
     _numba = _module
     return _numba

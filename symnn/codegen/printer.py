@@ -10,6 +10,7 @@ Sums and guarded branches, applies sympy.cse and writes the assignments.
 Only printing lives here: the module around a kernel is assembled by symnn.codegen.writer, an
 output's loop nest by symnn.codegen.loops with the rewrites of symnn.codegen.passes.
 """
+
 from __future__ import annotations
 
 import builtins
@@ -27,8 +28,20 @@ from symnn.codegen.lower import Loop, order_loops
 from symnn.parse import as_expr
 
 INDENT = "    "
-RESERVED = {"math", "np", "njit", "prange", "range", "out_shapes", "NAME", "FUNCTION", "KIND",
-            "INPUTS", "OUTPUTS", *dir(builtins)}
+RESERVED = {
+    "math",
+    "np",
+    "njit",
+    "prange",
+    "range",
+    "out_shapes",
+    "NAME",
+    "FUNCTION",
+    "KIND",
+    "INPUTS",
+    "OUTPUTS",
+    *dir(builtins),
+}
 
 
 def identifier(name: str) -> str:
@@ -53,6 +66,7 @@ def identifier(name: str) -> str:
 
 class NumbaPrinter(PythonCodePrinter):
     """Prints expressions for Numba's nopython mode and emits loop statements."""
+
     printmethod = "_numbacode"
     language = "Python (Numba)"
 
@@ -62,7 +76,7 @@ class NumbaPrinter(PythonCodePrinter):
         self.taken: set[str] = set(RESERVED) | set(self.names.values())
         self.lines: list[str] = []
         self.depth = 0
-        self.active: set[sp.Symbol] = set()      # variables of the enclosing loops
+        self.active: set[sp.Symbol] = set()  # variables of the enclosing loops
 
     # -- names -----------------------------------------------------------------------------------
     def name(self, obj: sp.Basic) -> str:
@@ -128,7 +142,7 @@ class NumbaPrinter(PythonCodePrinter):
         if len(pairs) == 1 and isinstance(pairs[0][1], sp.Piecewise):
             self.if_chain(*pairs[0], op)
             return
-        shared: dict = {}                     # a Sum both expressions hold is computed once
+        shared: dict = {}  # a Sum both expressions hold is computed once
         pairs = [(t, self._hoist(e, shared)) for t, e in pairs if not (op == "+=" and e == 0)]
         pairs = [(t, e.xreplace(shared)) for t, e in pairs]
         if not pairs:
@@ -179,7 +193,7 @@ class NumbaPrinter(PythonCodePrinter):
             return pw
         subs, reduced = sp.cse(values, symbols=self._temps(), order="none")
         back: dict = {}
-        for sym, sub in subs:                 # a shared 1/x stays a division: x/y, not x·(1/y)
+        for sym, sub in subs:  # a shared 1/x stays a division: x/y, not x·(1/y)
             sub = sub.xreplace(back)
             if sub.is_Pow and sub.exp.is_negative:
                 back[sym] = sub
@@ -210,6 +224,7 @@ class NumbaPrinter(PythonCodePrinter):
             else:
                 for a in e.args:
                     visit(a)
+
         visit(expr)
         return expr.xreplace(repl) if repl else expr
 
@@ -333,8 +348,9 @@ class NumbaPrinter(PythonCodePrinter):
 
     def _print_Add(self, expr, order=None) -> str:
         # positive terms first, numbers last: p - k_h + 1 (but 1 - y, not -y + 1)
-        terms = sorted(self._as_ordered_terms(expr, order=order),
-                       key=lambda t: (t.is_Number, t.could_extract_minus_sign()))
+        terms = sorted(
+            self._as_ordered_terms(expr, order=order), key=lambda t: (t.is_Number, t.could_extract_minus_sign())
+        )
         if terms[0].could_extract_minus_sign() and terms[-1].is_Number and terms[-1] > 0:
             terms.insert(0, terms.pop())
         out = []

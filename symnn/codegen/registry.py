@@ -13,6 +13,7 @@ for. A warm start (a second process) finds a registered kernel through the cache
 by the name and a fingerprint of every symnn source file, without importing the provider or
 running its factory.
 """
+
 from __future__ import annotations
 
 import importlib
@@ -29,16 +30,18 @@ if TYPE_CHECKING:
 
 Factory = Callable[[], "KernelSpec"]
 _FACTORIES: dict[str, Factory] = {}
-_LOADED: dict[tuple[str, str], Kernel] = {}        # (cache dir, name or hash) -> kernel
+_LOADED: dict[tuple[str, str], Kernel] = {}  # (cache dir, name or hash) -> kernel
 _imported: set[str] = set()
-_indexed: set[tuple[str, str]] = set()               # dynamic kernels already in the index
+_indexed: set[tuple[str, str]] = set()  # dynamic kernels already in the index
 
 
 def register(name: str) -> Callable[[Factory], Factory]:
     """Decorator: make a zero-argument KernelSpec factory available as kernel(name)."""
+
     def deco(factory: Factory) -> Factory:
         _FACTORIES[name] = factory
         return factory
+
     return deco
 
 
@@ -47,6 +50,7 @@ def _import_providers() -> None:
     own kernels are listed by the top package (symnn.KERNEL_PROVIDERS), each listing its
     modules in MODULES."""
     import symnn
+
     for package in symnn.KERNEL_PROVIDERS:
         for module in importlib.import_module(package).MODULES:
             if module not in _imported:
@@ -108,15 +112,25 @@ def cache_dir() -> Path:
 # -- building and loading (the module writer does the files) -------------------------------------
 def _record(k: Kernel, spec: KernelSpec, dynamic: bool) -> None:
     import sympy as sp
-    writer.record(k.name, k.path, dynamic=dynamic, equations=[sp.sstr(e) for e in spec.equations()],
-                  srepr=[sp.srepr(e) for e in spec.equations()])
+
+    writer.record(
+        k.name,
+        k.path,
+        dynamic=dynamic,
+        equations=[sp.sstr(e) for e in spec.equations()],
+        srepr=[sp.srepr(e) for e in spec.equations()],
+    )
 
 
 def _load(entry: dict, spec_factory: Callable | None) -> Kernel | None:
     """A kernel from an (already checked) index entry, or None (after one warning) if its module
     is damaged or does not import."""
-    return writer.open_entry(entry, lambda path, text, module: Kernel(
-        entry["name"], path, module, text, factory=spec_factory, dynamic=entry["dynamic"]))
+    return writer.open_entry(
+        entry,
+        lambda path, text, module: Kernel(
+            entry["name"], path, module, text, factory=spec_factory, dynamic=entry["dynamic"]
+        ),
+    )
 
 
 def _build(spec: KernelSpec, name: str) -> Kernel:
@@ -125,8 +139,9 @@ def _build(spec: KernelSpec, name: str) -> Kernel:
     mem = (str(cache.cache_dir()), key_h)
     if mem in _LOADED:
         return _LOADED[mem]
-    path, text, module = writer.build_module(spec.name, key_h, lambda: generate(spec),
-                                             function=writer.function_name(spec), kernel=name)
+    path, text, module = writer.build_module(
+        spec.name, key_h, lambda: generate(spec), function=writer.function_name(spec), kernel=name
+    )
     k = Kernel(name, path, module, text, spec=spec, dynamic=False)
     _LOADED[mem] = k
     return k

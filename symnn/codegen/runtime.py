@@ -1,4 +1,5 @@
 """Helpers that generated modules import; Numba compiles them into the kernels."""
+
 from __future__ import annotations
 
 from typing import Any

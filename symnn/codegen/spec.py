@@ -4,6 +4,7 @@
 A spec is pure data (SymPy objects, names, flags). `KernelSpec.key()` is its canonical text
 (`srepr` of every part), from which the cache names the generated module.
 """
+
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
@@ -21,6 +22,7 @@ Bound = tuple[sp.Expr, sp.Expr]
 class Output:
     """One output array: `base[indices] = expr` (or `+=` when accumulate) for every index in
     `ranges` (inclusive bounds; an index missing from ranges runs over its output axis)."""
+
     base: sp.IndexedBase
     indices: tuple[sp.Symbol, ...]
     expr: sp.Expr
@@ -30,8 +32,7 @@ class Output:
     def __post_init__(self) -> None:
         object.__setattr__(self, "indices", tuple(self.indices))
         object.__setattr__(self, "expr", as_expr(self.expr))
-        object.__setattr__(self, "ranges", {v: (as_expr(lo), as_expr(hi))
-                                            for v, (lo, hi) in dict(self.ranges).items()})
+        object.__setattr__(self, "ranges", {v: (as_expr(lo), as_expr(hi)) for v, (lo, hi) in dict(self.ranges).items()})
 
     @property
     def name(self) -> str:
@@ -58,6 +59,7 @@ class KernelSpec:
     fastmath    let LLVM reassociate sums (and fuse multiply-adds): reductions vectorise, often
                 ~10x faster on long sums, but the summation order is no longer the written one
     """
+
     name: str
     inputs: Sequence[sp.Basic]
     outputs: Sequence[Output]
@@ -71,10 +73,10 @@ class KernelSpec:
     def __post_init__(self) -> None:
         self.inputs = list(self.inputs)
         self.outputs = list(self.outputs)
-        self.shapes = {s: (v[0], int(v[1])) if isinstance(v, tuple) else as_expr(v)
-                       for s, v in dict(self.shapes).items()}
-        self.out_shapes = {b: tuple(as_expr(e) for e in shape)
-                           for b, shape in dict(self.out_shapes).items()}
+        self.shapes = {
+            s: (v[0], int(v[1])) if isinstance(v, tuple) else as_expr(v) for s, v in dict(self.shapes).items()
+        }
+        self.out_shapes = {b: tuple(as_expr(e) for e in shape) for b, shape in dict(self.out_shapes).items()}
         self.validate()
 
     # -- views -------------------------------------------------------------------------------
@@ -103,14 +105,18 @@ class KernelSpec:
             elif axis < len(shape):
                 ranges.append((v, sp.S.Zero, shape[axis] - 1))
             else:
-                raise InputError(f"kernel {self.name}: output {out.name} index {v} has no range "
-                                 f"and no out_shapes entry; give ranges={{{v}: (lo, hi)}}")
+                raise InputError(
+                    f"kernel {self.name}: output {out.name} index {v} has no range "
+                    f"and no out_shapes entry; give ranges={{{v}: (lo, hi)}}"
+                )
         return ranges
 
     def key(self) -> str:
         """Canonical text of the spec: equal specs give equal keys (the cache hashes it)."""
+
         def s(x):
             return sp.srepr(x)
+
         parts = [
             f"name={self.name!r}",
             f"elementwise={self.elementwise}",
@@ -120,15 +126,26 @@ class KernelSpec:
             "inputs=" + ";".join(s(a) for a in self.inputs),
         ]
         for o in self.outputs:
-            ranges = ",".join(f"{s(v)}:{s(lo)}:{s(hi)}"
-                              for v, (lo, hi) in sorted(o.ranges.items(), key=lambda kv: kv[0].name))
-            parts.append(f"output={s(o.base)}|{';'.join(s(i) for i in o.indices)}|{s(o.expr)}"
-                         f"|{ranges}|acc={o.accumulate}")
-        parts.append("shapes=" + ";".join(
-            f"{s(k)}:{s(v[0])}:{v[1]}" if isinstance(v, tuple) else f"{s(k)}={s(v)}"
-            for k, v in sorted(self.shapes.items(), key=lambda kv: kv[0].name)))
-        parts.append("out_shapes=" + ";".join(f"{s(b)}:{','.join(s(e) for e in sh)}" for b, sh
-                                              in sorted(self.out_shapes.items(), key=lambda kv: str(kv[0]))))
+            ranges = ",".join(
+                f"{s(v)}:{s(lo)}:{s(hi)}" for v, (lo, hi) in sorted(o.ranges.items(), key=lambda kv: kv[0].name)
+            )
+            parts.append(
+                f"output={s(o.base)}|{';'.join(s(i) for i in o.indices)}|{s(o.expr)}|{ranges}|acc={o.accumulate}"
+            )
+        parts.append(
+            "shapes="
+            + ";".join(
+                f"{s(k)}:{s(v[0])}:{v[1]}" if isinstance(v, tuple) else f"{s(k)}={s(v)}"
+                for k, v in sorted(self.shapes.items(), key=lambda kv: kv[0].name)
+            )
+        )
+        parts.append(
+            "out_shapes="
+            + ";".join(
+                f"{s(b)}:{','.join(s(e) for e in sh)}"
+                for b, sh in sorted(self.out_shapes.items(), key=lambda kv: str(kv[0]))
+            )
+        )
         return "\n".join(parts)
 
     # -- checks --------------------------------------------------------------------------------
@@ -147,8 +164,9 @@ class KernelSpec:
         for sym, v in self.shapes.items():
             if not isinstance(v, tuple):
                 if v.free_symbols - set(self.shapes) - set(self.scalars):
-                    raise InputError(f"{where}: shape symbol {sym} = {v} uses symbols that are not "
-                                     "shape symbols or scalar inputs")
+                    raise InputError(
+                        f"{where}: shape symbol {sym} = {v} uses symbols that are not shape symbols or scalar inputs"
+                    )
                 continue
             arr, axis = v
             if arr not in arrays:
@@ -159,8 +177,10 @@ class KernelSpec:
             for o in self.outputs:
                 extra = o.expr.free_symbols - set(self.scalars)
                 if extra:
-                    raise InputError(f"{where}: {o.expr} uses {sorted(map(str, extra))}, "
-                                     f"which are not among the arguments {labels[:len(self.inputs)]}")
+                    raise InputError(
+                        f"{where}: {o.expr} uses {sorted(map(str, extra))}, "
+                        f"which are not among the arguments {labels[: len(self.inputs)]}"
+                    )
             return
         known = set(self.scalars) | set(self.shapes)
         for o in self.outputs:
@@ -169,22 +189,28 @@ class KernelSpec:
             if o.base not in self.out_shapes:
                 raise InputError(f"{where}: output {o.name} needs an out_shapes entry")
             if len(self.out_shapes[o.base]) != len(o.indices):
-                raise InputError(f"{where}: output {o.name} has {len(o.indices)} indices but "
-                                 f"out_shapes gives {len(self.out_shapes[o.base])} axes")
+                raise InputError(
+                    f"{where}: output {o.name} has {len(o.indices)} indices but "
+                    f"out_shapes gives {len(self.out_shapes[o.base])} axes"
+                )
             used = {x.base for x in o.expr.atoms(sp.Indexed)}
             if used - arrays:
-                raise InputError(f"{where}: {o.name} reads {sorted(map(str, used - arrays))}, "
-                                 "which are not input arrays")
+                raise InputError(
+                    f"{where}: {o.name} reads {sorted(map(str, used - arrays))}, which are not input arrays"
+                )
             free = o.expr.free_symbols - set(o.indices) - known
             free = {s for s in free if not isinstance(s, (sp.Indexed, sp.IndexedBase))}
             free -= {b.label for b in used}
             if free:
-                raise InputError(f"{where}: {o.name} uses {sorted(map(str, free))}: each symbol must be "
-                                 "an output index, a Sum index, a shape symbol or a scalar input")
+                raise InputError(
+                    f"{where}: {o.name} uses {sorted(map(str, free))}: each symbol must be "
+                    "an output index, a Sum index, a shape symbol or a scalar input"
+                )
 
 
-def elementwise(name: str, args: Sequence[sp.Symbol], exprs: Sequence[sp.Expr], doc: str = "",
-                outputs: Sequence[str] | None = None) -> KernelSpec:
+def elementwise(
+    name: str, args: Sequence[sp.Symbol], exprs: Sequence[sp.Expr], doc: str = "", outputs: Sequence[str] | None = None
+) -> KernelSpec:
     """A spec applying `exprs` (in the scalar symbols `args`) element by element: the kernel takes
     one array (or scalar) per arg, all of one shape, and returns one array per expression."""
     exprs = [as_expr(e) for e in exprs]

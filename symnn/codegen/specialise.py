@@ -15,6 +15,7 @@ proves equal (the 2 × 2 max-pool as Max(x_0, …, x_3)):
     @special_form("maxpool.forward")
     def max_2x2(values, outputs) -> (outputs, note or None): ...
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -32,9 +33,11 @@ _FORMS: dict[str, Form] = {}
 
 def special_form(name: str) -> Callable[[Form], Form]:
     """Decorator: declare another form of kernel `name`'s outputs for some fixed sizes."""
+
     def deco(form: Form) -> Form:
         _FORMS[name] = form
         return form
+
     return deco
 
 
@@ -52,14 +55,27 @@ def register_specialised(name: str, fastmath: bool = False, **values: int) -> st
         import sympy as sp
 
         from symnn.codegen.spec import KernelSpec, Output
+
         spec = factory(name)()
-        symbols = set().union(*(o.expr.free_symbols for o in spec.outputs), spec.scalars, spec.shapes,
-                              *(e.free_symbols for sh in spec.out_shapes.values() for e in sh))
-        sub = {sym: sp.Integer(values[sym.name]) for sym in symbols
-               if isinstance(sym, sp.Symbol) and sym.name in values}
-        outputs = [Output(o.base, o.indices, o.expr.xreplace(sub),
-                          ranges={v: (lo.xreplace(sub), hi.xreplace(sub)) for v, (lo, hi) in o.ranges.items()},
-                          accumulate=o.accumulate) for o in spec.outputs]
+        symbols = set().union(
+            *(o.expr.free_symbols for o in spec.outputs),
+            spec.scalars,
+            spec.shapes,
+            *(e.free_symbols for sh in spec.out_shapes.values() for e in sh),
+        )
+        sub = {
+            sym: sp.Integer(values[sym.name]) for sym in symbols if isinstance(sym, sp.Symbol) and sym.name in values
+        }
+        outputs = [
+            Output(
+                o.base,
+                o.indices,
+                o.expr.xreplace(sub),
+                ranges={v: (lo.xreplace(sub), hi.xreplace(sub)) for v, (lo, hi) in o.ranges.items()},
+                accumulate=o.accumulate,
+            )
+            for o in spec.outputs
+        ]
         notes = []
         if values:
             fixed = ", ".join(f"{k} = {int(v)}" for k, v in sorted(values.items()))
@@ -69,10 +85,17 @@ def register_specialised(name: str, fastmath: bool = False, **values: int) -> st
             notes += [note] if note else []
         if fastmath:
             notes.append("fastmath: sums reassociated")
-        return KernelSpec(tag, inputs=spec.inputs, outputs=outputs, shapes=spec.shapes,
-                          out_shapes={b: tuple(e.xreplace(sub) for e in sh) for b, sh in spec.out_shapes.items()},
-                          parallel=spec.parallel, fastmath=fastmath or spec.fastmath,
-                          doc=" — ".join([spec.doc, *notes]))
+        return KernelSpec(
+            tag,
+            inputs=spec.inputs,
+            outputs=outputs,
+            shapes=spec.shapes,
+            out_shapes={b: tuple(e.xreplace(sub) for e in sh) for b, sh in spec.out_shapes.items()},
+            parallel=spec.parallel,
+            fastmath=fastmath or spec.fastmath,
+            doc=" — ".join([spec.doc, *notes]),
+        )
+
     register(tag)(make)
     return tag
 

@@ -1,4 +1,5 @@
 """`symnn codegen list | show NAME | clear`: the generated kernels and their cache."""
+
 from __future__ import annotations
 
 import argparse
@@ -8,15 +9,16 @@ FORMATS = ("text", "latex")
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("action", choices=ACTIONS, help="list the kernels, show one's generated source, "
-                   "or clear the cache")
+    p.add_argument("action", choices=ACTIONS, help="list the kernels, show one's generated source, or clear the cache")
     p.add_argument("name", nargs="?", help="show: the kernel name (see `symnn codegen list`)")
-    p.add_argument("--format", choices=FORMATS, default="text",
-                   help="show: how to print the SymPy expression (default: text)")
+    p.add_argument(
+        "--format", choices=FORMATS, default="text", help="show: how to print the SymPy expression (default: text)"
+    )
 
 
 def run(args: argparse.Namespace) -> int:
     from symnn.errors import InputError
+
     if args.action != "show" and args.name:
         raise InputError(f"`codegen {args.action}` takes no NAME (got {args.name!r})")
     if args.action == "list":
@@ -30,6 +32,7 @@ def run(args: argparse.Namespace) -> int:
 
 def _list() -> int:
     from symnn.codegen import cache, names
+
     rows = []
     entries = cache.index_entries()
     built = {e["name"]: e for e in entries if not e.get("dynamic")}
@@ -54,6 +57,7 @@ def _list() -> int:
 
 def _clear() -> int:
     from symnn.codegen import cache_dir, clear_cache
+
     n = clear_cache()
     print(f"removed {n} file{'s' if n != 1 else ''} from {cache_dir()}")
     return 0
@@ -62,6 +66,7 @@ def _clear() -> int:
 def _show(name: str, fmt: str) -> int:
     from symnn.codegen import cache, kernel, names
     from symnn.errors import unknown
+
     dynamic = {e["name"]: e for e in cache.index_entries() if e.get("dynamic")}
     if name in names():
         k = kernel(name)
@@ -102,17 +107,17 @@ def _stored_equations(entry: dict) -> list:
     an entry that cannot be read shows no equations rather than stopping `show`."""
     import warnings
 
+    import symnn.ops.functions  # noqa: F401 - symnn's functions, found by name
     from symnn.errors import InputError
     from symnn.parse import read_srepr
-    import symnn.ops.functions  # noqa: F401 - symnn's functions, found by name
+
     texts = entry.get("srepr")
     try:
         if not isinstance(texts, list):
             raise InputError("the index entry has no list of equations")
         return [read_srepr(t) for t in texts]
     except InputError as exc:
-        warnings.warn(f"kernel {entry.get('name')}: its stored equations cannot be shown ({exc})",
-                      stacklevel=2)
+        warnings.warn(f"kernel {entry.get('name')}: its stored equations cannot be shown ({exc})", stacklevel=2)
         return []
 
 
@@ -120,22 +125,27 @@ def _ranges(spec, out) -> str:
     if spec.elementwise:
         return ""
     import sympy as sp
+
     return "for " + ", ".join(f"{v} in [{sp.sstr(lo)}, {sp.sstr(hi)}]" for v, lo, hi in spec.output_ranges(out))
 
 
 def _text(eq) -> str:
     try:
         from symnn.render.text import show
+
         return f"{show(eq.lhs)} = {show(eq.rhs)}"
-    except Exception:                       # noqa: BLE001 - the plain form is always there
+    except Exception:  # noqa: BLE001 - the plain form is always there
         import sympy as sp
+
         return f"{sp.sstr(eq.lhs)} = {sp.sstr(eq.rhs)}"
 
 
 def _latex(eq) -> str:
     try:
         from symnn.render.latex import tex
+
         return f"\\[ {tex(eq.lhs)} = {tex(eq.rhs)} \\]"
-    except Exception:                       # noqa: BLE001
+    except Exception:  # noqa: BLE001
         import sympy as sp
+
         return f"\\[ {sp.latex(eq.lhs)} = {sp.latex(eq.rhs)} \\]"

@@ -1,17 +1,27 @@
 """`symnn course build|list`: run the lessons and write the course book (LaTeX, PDF, Markdown)."""
+
 from __future__ import annotations
 
 import argparse
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("action", choices=("build", "list"),
-                   help="build: run the lessons and write the book; list: show the lessons")
-    p.add_argument("--out", default="course", metavar="DIR",
-                   help="folder for course.tex, course.pdf, the Markdown files and figures/ (default: ./course)")
+    p.add_argument(
+        "action", choices=("build", "list"), help="build: run the lessons and write the book; list: show the lessons"
+    )
+    p.add_argument(
+        "--out",
+        default="course",
+        metavar="DIR",
+        help="folder for course.tex, course.pdf, the Markdown files and figures/ (default: ./course)",
+    )
     p.add_argument("--lessons", metavar="SPEC", help="which lessons, e.g. 1,3-5 (default: all)")
-    p.add_argument("--pdf", action=argparse.BooleanOptionalAction, default=None,
-                   help="make course.pdf with pdflatex (default: when pdflatex is on the PATH)")
+    p.add_argument(
+        "--pdf",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="make course.pdf with pdflatex (default: when pdflatex is on the PATH)",
+    )
     p.add_argument("--force", action="store_true", help="replace files in DIR that symnn did not write")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
 
@@ -24,7 +34,6 @@ def run(args: argparse.Namespace) -> int:
         for lf in lessons:
             print(f"{lf.number:>2}  {lf.title:<52} {lf.path.name}")
         return 0
-    result = book.build(args.out, lessons=args.lessons, pdf=args.pdf, force=args.force,
-                        progress=not args.quiet)
+    result = book.build(args.out, lessons=args.lessons, pdf=args.pdf, force=args.force, progress=not args.quiet)
     print(result.summary())
     return 0

@@ -1,4 +1,5 @@
 """`symnn derive TOPIC`: print a step-by-step, machine-checked derivation."""
+
 from __future__ import annotations
 
 import argparse
@@ -13,18 +14,31 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--activation", help="activation function (threshold, sigmoid, relu, tanh, leaky_relu, softplus)")
     p.add_argument("--cost", help="cost function (quadratic, cross-entropy, ...; see `derive cost-functions`)")
     p.add_argument("--layers", type=int, help="number of layers (backprop)")
-    p.add_argument("--expr", help="topic 'expression': the expression to differentiate, e.g. "
-                   "'x^2 exp(-x)' (numbers, names, + - * / ^, calls such as exp, log, sin, abs, max, "
-                   "sigmoid; never evaluated as code)")
-    p.add_argument("--wrt", action="append", metavar="VAR",
-                   help="topic 'expression': the variable to differentiate by; x,y gives each "
-                   "partial derivative; repeat it (--wrt x --wrt x) for a second derivative")
-    p.add_argument("--detail", choices=("brief", "normal", "full"), default="normal",
-                   help="how many steps: brief (the rules and the result), normal, full (every "
-                   "elementary step); default: normal")
-    p.add_argument("--timeout", type=float, metavar="SECONDS",
-                   help="stop a derivation after SECONDS (default: 20 for --expr, none for the "
-                   "built-in topics; 0: no limit)")
+    p.add_argument(
+        "--expr",
+        help="topic 'expression': the expression to differentiate, e.g. "
+        "'x^2 exp(-x)' (numbers, names, + - * / ^, calls such as exp, log, sin, abs, max, "
+        "sigmoid; never evaluated as code)",
+    )
+    p.add_argument(
+        "--wrt",
+        action="append",
+        metavar="VAR",
+        help="topic 'expression': the variable to differentiate by; x,y gives each "
+        "partial derivative; repeat it (--wrt x --wrt x) for a second derivative",
+    )
+    p.add_argument(
+        "--detail",
+        choices=("brief", "normal", "full"),
+        default="normal",
+        help="how many steps: brief (the rules and the result), normal, full (every elementary step); default: normal",
+    )
+    p.add_argument(
+        "--timeout",
+        type=float,
+        metavar="SECONDS",
+        help="stop a derivation after SECONDS (default: 20 for --expr, none for the built-in topics; 0: no limit)",
+    )
     p.add_argument("--format", choices=FORMATS, default="text", help="output format (default: text)")
     p.add_argument("--standalone", action="store_true", help="LaTeX: a whole document that compiles with pdflatex")
     p.add_argument("-o", "--output", metavar="FILE", help="write to FILE instead of standard output")
@@ -43,12 +57,16 @@ def run(args: argparse.Namespace) -> int:
     if not args.topic and args.expr:
         args.topic = "expression"
     if not args.topic:
-        raise InputError("give a topic to derive; choose one of: " + ", ".join(sorted(TOPICS))
-                         + " (or --list)")
+        raise InputError("give a topic to derive; choose one of: " + ", ".join(sorted(TOPICS)) + " (or --list)")
     if args.standalone and args.format != "latex":
         raise InputError("--standalone applies to --format latex only")
-    options = {"activation": args.activation, "cost": args.cost, "layers": args.layers,
-               "expr": args.expr, "wrt": args.wrt}
+    options = {
+        "activation": args.activation,
+        "cost": args.cost,
+        "layers": args.layers,
+        "expr": args.expr,
+        "wrt": args.wrt,
+    }
     d = derive(args.topic, timeout=args.timeout, detail=args.detail, **options)
     if args.format == "latex":
         out = d.latex(standalone=args.standalone)
@@ -58,8 +76,10 @@ def run(args: argparse.Namespace) -> int:
         out = d.text()
     if args.output:
         from symnn.outputs import atomic_write
+
         path = atomic_write(args.output, out, force=args.force)
         from symnn.cli import one_line
+
         print(f"wrote {one_line(path)}", file=sys.stderr)
     else:
         sys.stdout.write(out)

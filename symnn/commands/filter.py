@@ -1,5 +1,6 @@
 """`symnn filter [IMAGE] --kernel NAME|FILE|all`: GIMP's convolution-matrix filters on a photo,
 computed by symnn's generated kernels; one PNG per filter and, for several, a contact sheet."""
+
 from __future__ import annotations
 
 import argparse
@@ -10,15 +11,24 @@ BORDERS = ("extend", "wrap", "crop", "zero")
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("image", nargs="?", metavar="IMAGE",
-                   help="a PNG or JPEG (default: matplotlib's bundled photo of Grace Hopper)")
-    p.add_argument("--kernel", default="all", metavar="NAME|FILE|all",
-                   help="a named kernel (sharpen, blur, edge-enhance, edge-detect, emboss), several "
-                        "names separated by commas, a kernel file (CSV/whitespace text), an inline "
-                        'matrix "0 -1 0; -1 5 -1; 0 -1 0", or all (default: all)')
-    p.add_argument("--border", choices=BORDERS, default="extend",
-                   help="pixels beyond the edge: extend (repeat the edge), wrap, zero, or crop "
-                        "(keep only whole windows: a smaller image) (default: extend)")
+    p.add_argument(
+        "image", nargs="?", metavar="IMAGE", help="a PNG or JPEG (default: matplotlib's bundled photo of Grace Hopper)"
+    )
+    p.add_argument(
+        "--kernel",
+        default="all",
+        metavar="NAME|FILE|all",
+        help="a named kernel (sharpen, blur, edge-enhance, edge-detect, emboss), several "
+        "names separated by commas, a kernel file (CSV/whitespace text), an inline "
+        'matrix "0 -1 0; -1 5 -1; 0 -1 0", or all (default: all)',
+    )
+    p.add_argument(
+        "--border",
+        choices=BORDERS,
+        default="extend",
+        help="pixels beyond the edge: extend (repeat the edge), wrap, zero, or crop "
+        "(keep only whole windows: a smaller image) (default: extend)",
+    )
     p.add_argument("--out", default=".", metavar="DIR", help="folder for the PNGs (default: the current folder)")
     p.add_argument("--force", action="store_true", help="replace files symnn did not write (never the input image)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -26,17 +36,21 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 def _kernels(spec: str) -> list[tuple[str, object]]:
     from symnn.vision import filters
+
     if spec == "all":
         return [(name, name) for name in filters.KERNELS]
     parts = [s.strip() for s in spec.split(",")]
     if len(parts) > 1 and not os.path.exists(spec) and any(_name_like(s) for s in parts):
-        for s in parts:                                   # a list of names: each must be known
+        for s in parts:  # a list of names: each must be known
             if s not in filters.KERNELS:
                 from symnn.errors import UnknownNameError
                 from symnn.vision.files import brief
-                raise UnknownNameError(f"unknown kernel {brief(s, 40)} in --kernel {brief(spec, 60)}; "
-                                       f"choose names from: {', '.join(filters.KERNELS)} (or all, "
-                                       "a kernel file, or an inline matrix)")
+
+                raise UnknownNameError(
+                    f"unknown kernel {brief(s, 40)} in --kernel {brief(spec, 60)}; "
+                    f"choose names from: {', '.join(filters.KERNELS)} (or all, "
+                    "a kernel file, or an inline matrix)"
+                )
         return [(s, s) for s in dict.fromkeys(parts)]
     name, matrix = filters.resolve(spec)
     return [(name, name if name in filters.KERNELS and matrix is filters.KERNELS[name] else matrix)]
@@ -45,13 +59,14 @@ def _kernels(spec: str) -> list[tuple[str, object]]:
 def _name_like(part: str) -> bool:
     """A word a kernel name could be (letters, digits, - and _), not a number such as 1e3."""
     from symnn.vision.filters import is_number
+
     return bool(part) and all(c.isalnum() or c in "-_" for c in part) and not is_number(part)
 
 
 def same_file(a: Path, b: Path) -> bool:
     try:
         return a.resolve() == b.resolve() or (a.exists() and b.exists() and a.samefile(b))
-    except (OSError, ValueError, RuntimeError):     # a NUL byte, a symlink loop
+    except (OSError, ValueError, RuntimeError):  # a NUL byte, a symlink loop
         return False
 
 
@@ -59,6 +74,7 @@ def _check_memory(image, kernels: list[tuple[str, object]]) -> None:
     """All the filtered images are kept for the contact sheet: refuse before computing them."""
     from symnn.limits import check_memory
     from symnn.vision import convolve, filters
+
     biggest = max((filters.resolve(k)[1].shape for _, k in kernels), key=lambda s: s[0] * s[1])
     need = convolve.memory_needed(image.shape, image.dtype, biggest) + len(kernels) * image.nbytes
     h, w = image.shape[:2]
@@ -70,8 +86,9 @@ def run(args: argparse.Namespace) -> int:
     from symnn.outputs import check_writable
     from symnn.vision import convolve, filters
     from symnn.vision.images import default_image_path, read_image, write_image
+
     source = Path(args.image) if args.image else default_image_path()
-    kernels = _kernels(args.kernel)                       # cheap checks before decoding
+    kernels = _kernels(args.kernel)  # cheap checks before decoding
     image = read_image(source)
     _check_memory(image, kernels)
     out_dir = Path(args.out)
@@ -85,9 +102,9 @@ def run(args: argparse.Namespace) -> int:
             raise FileError(f"{path} is the input image; refusing to overwrite it (choose another --out)")
         check_writable(path, args.force)
     from symnn.progress import progress
+
     results, written = [], []
-    bar = progress(targets, desc="filters", unit="filter", leave=False,
-                   enabled=not (args.quiet or len(targets) < 2))
+    bar = progress(targets, desc="filters", unit="filter", leave=False, enabled=not (args.quiet or len(targets) < 2))
     for name, k, path in bar:
         bar.set_postfix_str(name)
         out = convolve.apply(image, k, args.border)
@@ -95,25 +112,30 @@ def run(args: argparse.Namespace) -> int:
         results.append((name, k, out))
     bar.close()
     if sheet:
-        written.append(contact_sheet(image, results, sheet, title=f"{source.name}, border {args.border}",
-                                     force=args.force))
+        written.append(
+            contact_sheet(image, results, sheet, title=f"{source.name}, border {args.border}", force=args.force)
+        )
     h, w = image.shape[:2]
     kind = "RGB" if image.ndim == 3 else "grayscale"
-    print(f"{source.name}: {w}x{h} {kind} {image.dtype}, border {args.border}; "
-          f"wrote {len(written)} file{'s' if len(written) != 1 else ''}:")
+    print(
+        f"{source.name}: {w}x{h} {kind} {image.dtype}, border {args.border}; "
+        f"wrote {len(written)} file{'s' if len(written) != 1 else ''}:"
+    )
     for (name, k, out), path in zip(results, written):
         norm = filters.normalisation(filters.resolve(k)[1])
-        print(f"  {path}  {name} (divisor {filters.number_text(norm.divisor)}, offset {filters.number_text(norm.offset)}"
-              f"{', ' + str(out.shape[1]) + 'x' + str(out.shape[0]) if out.shape[:2] != (h, w) else ''})")
+        print(
+            f"  {path}  {name} (divisor {filters.number_text(norm.divisor)}, offset {filters.number_text(norm.offset)}"
+            f"{', ' + str(out.shape[1]) + 'x' + str(out.shape[0]) if out.shape[:2] != (h, w) else ''})"
+        )
     if sheet:
         print(f"  {written[-1]}  contact sheet: the original and {len(results)} filters")
     return 0
 
 
 SHEET_COLUMNS = 3
-PANEL_INCHES = (3.2, 3.6)      # width, height of one labelled panel
+PANEL_INCHES = (3.2, 3.6)  # width, height of one labelled panel
 SHEET_DPI = 100
-SHEET_MAX_SIDE = 1024          # larger images are subsampled for their panel (memory)
+SHEET_MAX_SIDE = 1024  # larger images are subsampled for their panel (memory)
 
 
 def sheet_size(n_panels: int) -> tuple[int, int]:
@@ -131,6 +153,7 @@ def contact_sheet(original, results, path, title: str = "", force: bool = False)
 
     from symnn.outputs import save_figure
     from symnn.vision import convolve, filters
+
     panels = [("original", None, original)] + list(results)
     cols = min(SHEET_COLUMNS, len(panels))
     rows = -(-len(panels) // cols)
@@ -138,7 +161,7 @@ def contact_sheet(original, results, path, title: str = "", force: bool = False)
     for k, (name, kernel, img) in enumerate(panels):
         ax = fig.add_subplot(rows, cols, k + 1)
         step = max(1, max(img.shape[:2]) // SHEET_MAX_SIDE)
-        img = img[::step, ::step]                         # a panel shows ~300 pixels a side
+        img = img[::step, ::step]  # a panel shows ~300 pixels a side
         vmax = convolve.value_range(img.dtype)
         shown = img.astype(float) / vmax if img.dtype.kind in "ui" else img
         if img.ndim == 2:

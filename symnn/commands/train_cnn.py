@@ -5,10 +5,10 @@ with mini-batch SGD (η 0.5, batches of 32, 20 epochs, seed 0 by default). Initi
 the benchmark references' rule (normal(0, 1/√fan_in) per layer in order, biases 0), so the result
 compares with bench/references/cnn_numpy.py (97.8 % on this split).
 """
+
 from __future__ import annotations
 
 import argparse
-import sys
 import time
 
 DEFAULTS = {"epochs": 20, "lr": 0.5, "batch_size": 32}
@@ -18,10 +18,14 @@ FILTERS, KERNEL, POOL, N_CLASSES = 8, 3, 2, 10
 def build_cnn(in_shape: tuple[int, int, int] = (1, 8, 8), seed: int = 0, filters: int = FILTERS):
     """The lecture's CNN for images of in_shape (C, H, W)."""
     from symnn.nn import Conv2D, Dense, Flatten, MaxPool2D, ReLU, Sequential
+
     c, h, w = in_shape
     hp, wp = (h - KERNEL + 1) // POOL, (w - KERNEL + 1) // POOL
-    return Sequential([Conv2D(c, filters, KERNEL), ReLU(), MaxPool2D(POOL), Flatten(),
-                       Dense(filters * hp * wp, N_CLASSES)], loss="softmax-cross-entropy", seed=seed)
+    return Sequential(
+        [Conv2D(c, filters, KERNEL), ReLU(), MaxPool2D(POOL), Flatten(), Dense(filters * hp * wp, N_CLASSES)],
+        loss="softmax-cross-entropy",
+        seed=seed,
+    )
 
 
 def run_cnn(args: argparse.Namespace) -> int:
@@ -32,13 +36,17 @@ def run_cnn(args: argparse.Namespace) -> int:
     check_common(args)
     dataset = args.dataset or "digits"
     if dataset != "digits":
-        raise InputError(f"symnn train cnn trains on images; the only bundled image dataset is digits (got {dataset!r})")
+        raise InputError(
+            f"symnn train cnn trains on images; the only bundled image dataset is digits (got {dataset!r})"
+        )
     if getattr(args, "mode", "minibatch") not in ("minibatch", None):
         raise InputError(f"symnn train cnn trains with mini-batches only (got --mode {args.mode})")
     for option in ("hidden", "activation", "cost"):
         if getattr(args, option, None) is not None:
-            raise InputError(f"--{option} does not apply to symnn train cnn (its layers are fixed: "
-                             "conv 8×3×3 → ReLU → max-pool 2×2 → flatten → dense 10 → softmax/cross-entropy)")
+            raise InputError(
+                f"--{option} does not apply to symnn train cnn (its layers are fixed: "
+                "conv 8×3×3 → ReLU → max-pool 2×2 → flatten → dense 10 → softmax/cross-entropy)"
+            )
     if getattr(args, "explain", False):
         raise InputError("--explain applies to the perceptron and the mlp, not to symnn train cnn")
     epochs = args.epochs if args.epochs is not None else DEFAULTS["epochs"]
@@ -46,6 +54,7 @@ def run_cnn(args: argparse.Namespace) -> int:
     batch = args.batch_size if args.batch_size is not None else DEFAULTS["batch_size"]
     if args.plot:
         from symnn.outputs import check_writable
+
         check_writable(args.plot, args.force)
 
     data = load(dataset, seed=args.seed, images=True)
@@ -53,13 +62,24 @@ def run_cnn(args: argparse.Namespace) -> int:
     if getattr(args, "float32", False):
         net.astype("float32")
     t0 = time.perf_counter()
-    net.fit(data.X_train, data.y_train, epochs=epochs, lr=lr, batch_size=batch,
-            X_test=data.X_test, y_test=data.y_test, progress=not getattr(args, "quiet", False),
-            compiled=getattr(args, "compiled", None), fastmath=getattr(args, "fastmath", False))
+    net.fit(
+        data.X_train,
+        data.y_train,
+        epochs=epochs,
+        lr=lr,
+        batch_size=batch,
+        X_test=data.X_test,
+        y_test=data.y_test,
+        progress=not getattr(args, "quiet", False),
+        compiled=getattr(args, "compiled", None),
+        fastmath=getattr(args, "fastmath", False),
+    )
     seconds = time.perf_counter() - t0
     print(f"{net!r}")
-    print(f"trained {epochs} epochs on {dataset} ({len(data.X_train)} images {data.X_train.shape[1:]}, "
-          f"η = {lr}, batches of {batch}) in {seconds:.2f} s; final loss {net.history['loss'][-1]:.6f}")
+    print(
+        f"trained {epochs} epochs on {dataset} ({len(data.X_train)} images {data.X_train.shape[1:]}, "
+        f"η = {lr}, batches of {batch}) in {seconds:.2f} s; final loss {net.history['loss'][-1]:.6f}"
+    )
     print(f"test accuracy: {net.accuracy(data.X_test, data.y_test):.4f}")
     if args.plot:
         plot_cnn(net, data, args.plot, args.force)
@@ -71,15 +91,17 @@ def plot_cnn(net, data, path: str, force: bool = False, sample: int = 0) -> None
     """One PNG: the loss curve, the learned filters, and the feature maps of one test digit
     (after convolution and ReLU), computed by the same generated kernels."""
     import matplotlib
+
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
     import numpy as np
 
     from symnn.outputs import save_figure
+
     conv = net.layers[0]
     filters = conv.weight[:, 0]
-    x = data.X_test[sample:sample + 1]
-    maps = net.layers[1].forward(conv.forward(x))[0]          # conv2d.layer_forward, then relu.forward
+    x = data.X_test[sample : sample + 1]
+    maps = net.layers[1].forward(conv.forward(x))[0]  # conv2d.layer_forward, then relu.forward
     label, guess = int(data.y_test[sample]), int(net.predict(x)[0])
     n = len(filters)
     fig = plt.figure(figsize=(max(8, 1.3 * (n + 1)), 7.5))

@@ -14,6 +14,7 @@ course builder (`symnn course build`), it collects blocks for the book instead; 
 renders them to LaTeX and Markdown. The file's Jupytext Markdown cells (`# %% [markdown]`) are
 part of the lesson too: they are placed between the blocks of the code cells around them.
 """
+
 from __future__ import annotations
 
 import atexit
@@ -35,12 +36,18 @@ DEFAULT_OUT = "lesson_output"
 _NIELSEN_URL = "http://neuralnetworksanddeeplearning.com/chap2.html"
 READING: dict[str, str] = {
     "nielsen": f"Nielsen, M. (2015). Neural Networks and Deep Learning. {_NIELSEN_URL}",
-    "trask": ("Trask, A. (2015). A Neural Network in 13 lines of Python (Part 2 – Gradient Descent). "
-              "https://iamtrask.github.io/2015/07/27/python-network-part2/"),
-    "crossvalidated": ("CrossValidated (2015). A list of cost functions used in neural networks, "
-                       "alongside applications. http://stats.stackexchange.com/questions/154879"),
-    "lecun": ("LeCun, Y., Bottou, L., Bengio, Y. and Haffner, P. (1998). Gradient-Based Learning "
-              "Applied to Document Recognition. http://yann.lecun.com/exdb/publis/pdf/lecun-01a.pdf"),
+    "trask": (
+        "Trask, A. (2015). A Neural Network in 13 lines of Python (Part 2 – Gradient Descent). "
+        "https://iamtrask.github.io/2015/07/27/python-network-part2/"
+    ),
+    "crossvalidated": (
+        "CrossValidated (2015). A list of cost functions used in neural networks, "
+        "alongside applications. http://stats.stackexchange.com/questions/154879"
+    ),
+    "lecun": (
+        "LeCun, Y., Bottou, L., Bengio, Y. and Haffner, P. (1998). Gradient-Based Learning "
+        "Applied to Document Recognition. http://yann.lecun.com/exdb/publis/pdf/lecun-01a.pdf"
+    ),
     "wu": "Wu, J. (2017). Introduction to Convolutional Neural Networks. http://cs.nju.edu.cn/wujx/paper/CNN.pdf",
 }
 
@@ -50,6 +57,7 @@ _CELL = re.compile(r"^# %%(.*)$")
 
 
 # ---- blocks: each renders itself as terminal text, LaTeX and Markdown -----------------------
+
 
 @dataclass
 class Block:
@@ -101,6 +109,7 @@ class DerivationBlock(Block):
 
     def latex(self):
         from symnn.render.latex import latex_text, render_body
+
         return f"\\section{{{latex_text(self.title)}}}\n{render_body(self.d)}".rstrip("\n")
 
     def markdown(self):
@@ -125,37 +134,49 @@ class Table(Block):
     def text(self):
         cells = self._cells("text")
         widths = [max(len(r[c]) for r in cells) for c in range(len(cells[0]))]
-        fmt = lambda r: "  ".join(v.rjust(w) if _numeric(v) else v.ljust(w)  # noqa: E731
-                                  for v, w in zip(r, widths)).rstrip()
+
+        def fmt(r):
+            return "  ".join(v.rjust(w) if _numeric(v) else v.ljust(w) for v, w in zip(r, widths)).rstrip()
+
         rule = "  ".join("-" * w for w in widths)
-        return "\n".join([f"{self.label}: {prose.inline_text(self.caption)}", fmt(cells[0]), rule,
-                          *map(fmt, cells[1:])])
+        return "\n".join(
+            [f"{self.label}: {prose.inline_text(self.caption)}", fmt(cells[0]), rule, *map(fmt, cells[1:])]
+        )
 
     def latex(self):
         cells = self._cells("latex")
-        align = "".join("r" if all(_numeric(r[c]) for r in self._cells("text")[1:]) else "l"
-                        for c in range(len(cells[0])))
+        align = "".join(
+            "r" if all(_numeric(r[c]) for r in self._cells("text")[1:]) else "l" for c in range(len(cells[0]))
+        )
         body = "\n".join(" & ".join(r) + r" \\" for r in cells[1:])
-        return ("\\begin{table}[!htbp]\n\\centering\\small\n"
-                "\\resizebox{\\ifdim\\width>\\linewidth\\linewidth\\else\\width\\fi}{!}{%\n"
-                f"\\begin{{tabular}}{{{align}}}\n\\toprule\n{' & '.join(cells[0])} \\\\\n\\midrule\n"
-                f"{body}\n\\bottomrule\n\\end{{tabular}}}}\n"
-                f"\\caption{{{prose.inline_latex(self.caption, self.where)}}}\n\\end{{table}}")
+        return (
+            "\\begin{table}[!htbp]\n\\centering\\small\n"
+            "\\resizebox{\\ifdim\\width>\\linewidth\\linewidth\\else\\width\\fi}{!}{%\n"
+            f"\\begin{{tabular}}{{{align}}}\n\\toprule\n{' & '.join(cells[0])} \\\\\n\\midrule\n"
+            f"{body}\n\\bottomrule\n\\end{{tabular}}}}\n"
+            f"\\caption{{{prose.inline_latex(self.caption, self.where)}}}\n\\end{{table}}"
+        )
 
     def markdown(self):
         cells = self._cells("markdown")
         lines = ["| " + " | ".join(r) + " |" for r in cells]
-        lines.insert(1, "|" + "|".join("---:" if all(_numeric(r[c]) for r in self._cells("text")[1:])
-                                       else "---" for c in range(len(cells[0]))) + "|")
+        lines.insert(
+            1,
+            "|"
+            + "|".join(
+                "---:" if all(_numeric(r[c]) for r in self._cells("text")[1:]) else "---" for c in range(len(cells[0]))
+            )
+            + "|",
+        )
         return "\n".join(lines) + f"\n\n*{self.label}: {self.caption}*"
 
 
 @dataclass
 class Figure(Block):
-    path: Path      # where the PNG was saved
-    href: str       # how the book refers to it: figures/NN_name.png
+    path: Path  # where the PNG was saved
+    href: str  # how the book refers to it: figures/NN_name.png
     caption: str
-    label: str      # "Figure 3.1"
+    label: str  # "Figure 3.1"
     width: float
     where: str
 
@@ -163,9 +184,11 @@ class Figure(Block):
         return f"[{self.label}: {prose.inline_text(self.caption)} -> {self.path}]"
 
     def latex(self):
-        return ("\\begin{figure}[!htbp]\n\\centering\n"
-                f"\\includegraphics[width={self.width:g}\\linewidth]{{{self.href}}}\n"
-                f"\\caption{{{prose.inline_latex(self.caption, self.where)}}}\n\\end{{figure}}")
+        return (
+            "\\begin{figure}[!htbp]\n\\centering\n"
+            f"\\includegraphics[width={self.width:g}\\linewidth]{{{self.href}}}\n"
+            f"\\caption{{{prose.inline_latex(self.caption, self.where)}}}\n\\end{{figure}}"
+        )
 
     def markdown(self):
         alt = prose.inline_text(self.caption).replace("[", "(").replace("]", ")")
@@ -200,9 +223,11 @@ class Note(Block):
         return textwrap.indent("NOTE  " + wrapped, "  | ")
 
     def latex(self):
-        return ("\\begin{center}\\fcolorbox{black!50}{black!5}{\\begin{minipage}{0.92\\linewidth}\n"
-                f"\\textbf{{Note.}} {prose.prose_latex(self.body, self.where)}\n"
-                "\\end{minipage}}\\end{center}")
+        return (
+            "\\begin{center}\\fcolorbox{black!50}{black!5}{\\begin{minipage}{0.92\\linewidth}\n"
+            f"\\textbf{{Note.}} {prose.prose_latex(self.body, self.where)}\n"
+            "\\end{minipage}}\\end{center}"
+        )
 
     def markdown(self):
         return textwrap.indent(f"**Note.** {self.body.strip()}", "> ", lambda _: True)
@@ -215,6 +240,7 @@ def _numeric(s: str) -> bool:
 def _cell(v, kind: str, where: str) -> str:
     """One table cell: text (Markdown prose with $math$), a SymPy expression, or a number."""
     import sympy as sp
+
     if hasattr(v, "item") and not isinstance(v, (str, sp.Basic)):
         v = v.item()  # NumPy scalars
     if isinstance(v, numbers.Sci):
@@ -222,6 +248,7 @@ def _cell(v, kind: str, where: str) -> str:
     if isinstance(v, sp.Basic):
         from symnn.render.latex import tex
         from symnn.render.text import show
+
         return show(v) if kind == "text" else f"${tex(v)}$"
     if isinstance(v, bool) or not isinstance(v, (int, float)):
         s = str(v)
@@ -236,10 +263,11 @@ def _cell(v, kind: str, where: str) -> str:
 
 # ---- the lesson --------------------------------------------------------------------------
 
+
 @dataclass
 class Cell:
-    kind: str      # "code" or "markdown"
-    start: int     # first line (1-based), the `# %%` marker
+    kind: str  # "code" or "markdown"
+    start: int  # first line (1-based), the `# %%` marker
     text: str = ""  # a Markdown cell's text, comment marks removed
 
 
@@ -298,7 +326,9 @@ class Lesson:
     def derivation(self, d, title: str | None = None) -> None:
         """A symnn Derivation (from symnn.derive), every step shown with its justification."""
         if not hasattr(d, "steps") or not hasattr(d, "markdown"):
-            raise InputError(f"{self.where}: derivation() takes a Derivation from symnn.derive(); got {type(d).__name__}")
+            raise InputError(
+                f"{self.where}: derivation() takes a Derivation from symnn.derive(); got {type(d).__name__}"
+            )
         for ref in d.references:  # cited once, at the end of the chapter
             if _url_of(ref) not in {_url_of(r) for r in self.reading}:
                 self.reading.append(ref)
@@ -307,15 +337,19 @@ class Lesson:
     def math(self, expr, text: str | None = None) -> None:
         """Display math: a SymPy expression (an Eq for an equation) or a LaTeX string."""
         import sympy as sp
+
         if isinstance(expr, (sp.Basic, sp.MatrixBase)):
             from symnn.render.latex import tex
             from symnn.render.text import show
+
             self._add(Math(tex(expr), text or show(expr)))
         elif isinstance(expr, str):
             prose._math(expr, self.where)
             self._add(Math(expr, text or prose.tex_to_text(expr)))
         else:
-            raise InputError(f"{self.where}: math() takes a SymPy expression or a LaTeX string; got {type(expr).__name__}")
+            raise InputError(
+                f"{self.where}: math() takes a SymPy expression or a LaTeX string; got {type(expr).__name__}"
+            )
 
     def table(self, headers, rows, caption: str) -> str:
         """A table; cells may be text (with $math$), numbers or SymPy expressions.
@@ -331,6 +365,7 @@ class Lesson:
         """Save a matplotlib figure as PNG (figures/NN_name.png) and show it with its caption.
         Returns its label ("Figure 3.1") for the prose to refer to."""
         from symnn.outputs import save_figure
+
         if not hasattr(fig, "savefig"):
             raise InputError(f"{self.where}: figure() takes a matplotlib Figure; got {type(fig).__name__}")
         if not isinstance(name, str) or not _NAME.match(name):
@@ -415,18 +450,24 @@ class Lesson:
 
     def to_latex(self) -> str:
         from symnn.render.latex import latex_text
+
         # the chapter takes the lesson's number, so "Table 3.1" in the prose is LaTeX's Table 3.1
-        parts = [f"\\setcounter{{chapter}}{{{self.number - 1}}}\n"
-                 f"\\chapter{{{latex_text(self.title)}}}\\label{{lesson:{self.number}}}"]
+        parts = [
+            f"\\setcounter{{chapter}}{{{self.number - 1}}}\n"
+            f"\\chapter{{{latex_text(self.title)}}}\\label{{lesson:{self.number}}}"
+        ]
         parts += [b.latex() for b in self.ordered_blocks()]
         if self.reading:
             items = "\n".join(r"  \item " + prose.inline_latex(r, self.where) for r in self.reading)
-            parts.append(f"\\section*{{Additional reading}}\n{{\\raggedright\n\\begin{{itemize}}\n{items}\n"
-                         "\\end{itemize}\n\\par}")
+            parts.append(
+                f"\\section*{{Additional reading}}\n{{\\raggedright\n\\begin{{itemize}}\n{items}\n"
+                "\\end{itemize}\n\\par}"
+            )
         return "\n\n".join(parts) + "\n"
 
     def to_markdown(self) -> str:
         from symnn.outputs import TAG
+
         parts = [f"<!-- {TAG} -->\n# Lesson {self.number}: {self.title}"]
         parts += [b.markdown() for b in self.ordered_blocks()]
         if self.reading:

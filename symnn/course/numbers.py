@@ -1,5 +1,6 @@
 """Numbers for lessons, computed and written the lecture's way: exact rounding to significant
 figures (1.08 × 10^58), and derived expressions evaluated on the rows of a table."""
+
 from __future__ import annotations
 
 import math
@@ -13,6 +14,7 @@ from symnn.parse import as_expr
 @dataclass(frozen=True)
 class Sci:
     """A positive number rounded to `digits` significant figures, as mantissa × 10^exponent."""
+
     mantissa: str
     exponent: int
 
@@ -50,7 +52,7 @@ def sci(x, digits: int = 3) -> Sci:
         e -= 1
     scaled = q / Fraction(10) ** (e - digits + 1)
     m = math.floor(scaled + Fraction(1, 2))
-    if m >= 10 ** digits:
+    if m >= 10**digits:
         m, e = m // 10, e + 1
     s = str(m)
     mantissa = s[0] + ("." + s[1:] if digits > 1 else "")
@@ -66,6 +68,7 @@ def _fraction(x) -> Fraction:
         return Fraction(x)
     try:
         import sympy as sp
+
         r = sp.nsimplify(x) if not isinstance(x, sp.Basic) else x
         if isinstance(r, sp.Rational):
             return Fraction(int(r.p), int(r.q))
@@ -101,6 +104,7 @@ def on_rows(expr, columns: dict, index=None):
         for v, lo, hi in reversed(s.limits):
             terms = [t.xreplace({v: sp.Integer(n)}) for t in terms for n in range(int(lo), int(hi) + 1)]
         return sp.Add(*terms)
+
     expr = expr.replace(lambda e: isinstance(e, sp.Sum), write_out)
 
     def value(e):
@@ -110,6 +114,7 @@ def on_rows(expr, columns: dict, index=None):
             raise InputError(f"on_rows: {e} is outside the {len(col)} rows given")
         v = col[int(r) - 1]
         return sp.Float(float(v)) if not isinstance(v, sp.Basic) else v
+
     return expr.replace(lambda e: isinstance(e, sp.Indexed) and e.base.name in columns, value)
 
 

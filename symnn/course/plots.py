@@ -1,12 +1,12 @@
 """Figures more than one lesson draws."""
+
 from __future__ import annotations
 
 import numpy as np
 from matplotlib.figure import Figure
 
 
-def learning_curves(accuracy, loss, n_test: int, n_train: int, cost_label: str,
-                    integer_epochs: bool = False) -> Figure:
+def learning_curves(accuracy, loss, n_test: int, n_train: int, cost_label: str, integer_epochs: bool = False) -> Figure:
     """Test accuracy (left) and training cost on a log scale (right) after each epoch, the
     final accuracy dotted."""
     accuracy, loss = np.asarray(accuracy), np.asarray(loss)
@@ -25,6 +25,7 @@ def learning_curves(accuracy, loss, n_test: int, n_train: int, cost_label: str,
     ax2.set_title(f"Cost on the {n_train} training images")
     if integer_epochs:
         from matplotlib.ticker import MaxNLocator
+
         for ax in (ax1, ax2):
             ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     return fig

@@ -1,5 +1,6 @@
 """Lesson prose (a small Markdown: paragraphs, headings, lists, **bold**, *italic*, `code`,
 links and `$...$` math) turned into LaTeX."""
+
 from __future__ import annotations
 
 import re
@@ -13,7 +14,8 @@ _INLINE = re.compile(
     r"|(?P<bold>\*\*.+?\*\*)"
     r"|(?P<em>\*[^*\s][^*]*?\*)"
     r"|(?P<link>\[[^\]]+\]\([^)\s]+\))"
-    r"|(?P<url><https?://[^>\s]+>|https?://[^\s<>]*[^\s<>.,;:)])")
+    r"|(?P<url><https?://[^>\s]+>|https?://[^\s<>]*[^\s<>.,;:)])"
+)
 _HEADING = re.compile(r"^(#{1,4})\s+(.*)$")
 _BULLET = re.compile(r"^\s*[-*]\s+(.*)$")
 _NUMBERED = re.compile(r"^\s*\d+[.)]\s+(.*)$")
@@ -24,15 +26,19 @@ def check_typesettable(text: str, where: str) -> None:
     """Every character must have a pdflatex form (ASCII or one latex_text knows)."""
     for ch in text:
         if ord(ch) >= 128 and ch not in _TEXT_MAP:
-            raise InputError(f"{where}: the character {ch!r} (U+{ord(ch):04X}) has no LaTeX form; "
-                             "write it as $...$ math or with one of the symbols symnn.render.latex knows")
+            raise InputError(
+                f"{where}: the character {ch!r} (U+{ord(ch):04X}) has no LaTeX form; "
+                "write it as $...$ math or with one of the symbols symnn.render.latex knows"
+            )
 
 
 def _math(body: str, where: str) -> str:
     if any(ord(ch) >= 128 for ch in body):
         bad = next(ch for ch in body if ord(ch) >= 128)
-        raise InputError(f"{where}: math ${body}$ holds {bad!r}; write LaTeX commands inside $...$ "
-                         r"(\hat{y}, \sigma, \times)")
+        raise InputError(
+            f"{where}: math ${body}$ holds {bad!r}; write LaTeX commands inside $...$ "
+            r"(\hat{y}, \sigma, \times)"
+        )
     return f"${body}$"
 
 
@@ -45,7 +51,7 @@ def inline_latex(text: str, where: str = "lesson text") -> str:
     check_typesettable(re.sub(r"\$[^$]+\$", "", text), where)
     out, pos = [], 0
     for m in _INLINE.finditer(text):
-        out.append(latex_text(text[pos:m.start()]))
+        out.append(latex_text(text[pos : m.start()]))
         token, kind = m.group(), m.lastgroup
         if kind == "math":
             out.append(_math(token[1:-1], where))
@@ -67,12 +73,15 @@ def inline_latex(text: str, where: str = "lesson text") -> str:
 
 def heading_latex(text: str, where: str = "lesson text") -> str:
     """A heading: its math gets a plain-text twin for the PDF's bookmarks."""
+
     def pdf_safe(m: re.Match) -> str:
         plain = re.sub(r"\\[A-Za-z]+|[{}^_\\$]", "", m.group(1)).strip()
         return r"\texorpdfstring{" + _math(m.group(1), where) + "}{" + latex_text(plain) + "}"
+
     parts = re.split(r"(\$[^$]+\$)", text)
-    return "".join(re.sub(r"^\$([^$]+)\$$", pdf_safe, p) if p.startswith("$") else inline_latex(p, where)
-                   for p in parts)
+    return "".join(
+        re.sub(r"^\$([^$]+)\$$", pdf_safe, p) if p.startswith("$") else inline_latex(p, where) for p in parts
+    )
 
 
 def prose_latex(text: str, where: str = "lesson text") -> str:
@@ -99,6 +108,7 @@ def prose_latex(text: str, where: str = "lesson text") -> str:
             if items and not keep_list:
                 blocks.append(_list(env, items, where))
                 items, env = [], None
+
         for ln in lines:
             h, b, n = _HEADING.match(ln), _BULLET.match(ln), _NUMBERED.match(ln)
             if h:
@@ -123,20 +133,65 @@ def _list(env: str, items: list[str], where: str = "lesson text") -> str:
 
 
 _TEX_TO_TEXT = [
-    (r"\\left|\\right|\\,|\\!|\\displaystyle", ""), (r"\^\{([^{}]*)\}", r"^\1"), (r"_\{([^{}]*)\}", r"_\1"),
+    (r"\\left|\\right|\\,|\\!|\\displaystyle", ""),
+    (r"\^\{([^{}]*)\}", r"^\1"),
+    (r"_\{([^{}]*)\}", r"_\1"),
     (r"\\(?:t|d)?frac\{([^{}]*)\}\{([^{}]*)\}", r"\1/\2"),
-    (r"\\tfrac12|\\frac12", "½"), (r"\\hat\{y\}|\\hat y", "ŷ"), (r"\\mathrm\{([^{}]*)\}|\\text\{([^{}]*)\}", r"\1\2"),
-    (r"\\(?:operatorname|mathbf|boldsymbol)\{([^{}]*)\}", r"\1"), (r"\\\{", "{"), (r"\\\}", "}"),
-    (r"\\(?:quad|qquad)", "  "), (r"\\ ", " "), (r"\{,\}", ","),
+    (r"\\tfrac12|\\frac12", "½"),
+    (r"\\hat\{y\}|\\hat y", "ŷ"),
+    (r"\\mathrm\{([^{}]*)\}|\\text\{([^{}]*)\}", r"\1\2"),
+    (r"\\(?:operatorname|mathbf|boldsymbol)\{([^{}]*)\}", r"\1"),
+    (r"\\\{", "{"),
+    (r"\\\}", "}"),
+    (r"\\(?:quad|qquad)", "  "),
+    (r"\\ ", " "),
+    (r"\{,\}", ","),
 ]
 _TEX_SYMBOLS = {
-    "varphi": "φ", "phi": "φ", "sigma": "σ", "eta": "η", "delta": "δ", "tau": "τ", "epsilon": "ε",
-    "lambda": "λ", "alpha": "α", "beta": "β", "theta": "θ", "nabla": "∇", "partial": "∂",
-    "times": "×", "cdot": "·", "odot": "⊙", "star": "⋆", "approx": "≈", "neq": "≠", "ne": "≠",
-    "leq": "≤", "le": "≤", "geq": "≥", "ge": "≥", "to": "→", "rightarrow": "→", "leftarrow": "←",
-    "infty": "∞", "sum": "Σ", "mp": "∓", "pm": "±", "ldots": "…", "dots": "…", "cdots": "⋯",
-    "in": "∈", "max": "max", "min": "min", "tanh": "tanh", "exp": "exp", "ln": "ln", "log": "log",
-    "sqrt": "√", "Sigma": "Σ", "Delta": "Δ",
+    "varphi": "φ",
+    "phi": "φ",
+    "sigma": "σ",
+    "eta": "η",
+    "delta": "δ",
+    "tau": "τ",
+    "epsilon": "ε",
+    "lambda": "λ",
+    "alpha": "α",
+    "beta": "β",
+    "theta": "θ",
+    "nabla": "∇",
+    "partial": "∂",
+    "times": "×",
+    "cdot": "·",
+    "odot": "⊙",
+    "star": "⋆",
+    "approx": "≈",
+    "neq": "≠",
+    "ne": "≠",
+    "leq": "≤",
+    "le": "≤",
+    "geq": "≥",
+    "ge": "≥",
+    "to": "→",
+    "rightarrow": "→",
+    "leftarrow": "←",
+    "infty": "∞",
+    "sum": "Σ",
+    "mp": "∓",
+    "pm": "±",
+    "ldots": "…",
+    "dots": "…",
+    "cdots": "⋯",
+    "in": "∈",
+    "max": "max",
+    "min": "min",
+    "tanh": "tanh",
+    "exp": "exp",
+    "ln": "ln",
+    "log": "log",
+    "sqrt": "√",
+    "Sigma": "Σ",
+    "Delta": "Δ",
 }
 
 
@@ -163,7 +218,9 @@ def markdown_text(text: str, width: int = 92) -> str:
     paras = []
     for para in re.split(r"\n\s*\n", text):
         lines = para.split("\n")
-        plain = not any(_HEADING.match(ln) or _BULLET.match(ln) or _NUMBERED.match(ln)
-                        or ln.startswith(("|", "    ")) for ln in lines)
+        plain = not any(
+            _HEADING.match(ln) or _BULLET.match(ln) or _NUMBERED.match(ln) or ln.startswith(("|", "    "))
+            for ln in lines
+        )
         paras.append(textwrap.fill(" ".join(ln.strip() for ln in lines), width) if plain else para)
     return "\n\n".join(paras)

@@ -2,6 +2,7 @@
 
 `symnn.derive` is both this package and the public function `symnn.derive(topic, ...)`: the
 package module is made callable, so either name works whichever was imported first."""
+
 import sys
 import types
 

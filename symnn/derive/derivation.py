@@ -1,4 +1,5 @@
 """Step, Goal and Derivation: an ordered list of justified equations, each checked by SymPy."""
+
 from __future__ import annotations
 
 import random
@@ -16,6 +17,7 @@ DEFINITION, HEADING = "definition", "heading"
 @dataclass
 class Step:
     """One line of the derivation: lhs = rhs, the rule that justifies it and a plain note."""
+
     lhs: sp.Expr
     rhs: sp.Expr
     rule: str
@@ -41,9 +43,10 @@ def heading(text: str) -> Step:
 class Goal:
     """What a derivation sets out to find: ∂(definition)/∂var. `name` is its printed form
     (∂L/∂W[p, q]); `key` is how code asks for its result (results["dW"]), the name when not given."""
+
     name: str
     definition: sp.Expr  # the quantity, fully written in the base variables
-    var: sp.Expr         # or a tuple of variables: a higher derivative, by each in turn
+    var: sp.Expr  # or a tuple of variables: a higher derivative, by each in turn
     result: sp.Expr | None = None
     defs: dict = field(default_factory=dict, repr=False)
     key: str = ""
@@ -131,6 +134,7 @@ class Derivation:
                 return e
             args = [sub(a, depth) for a in e.args]
             return e.func(*args) if any(a is not b for a, b in zip(args, e.args)) else e
+
         return sub(expr, 0)
 
     @classmethod
@@ -139,6 +143,7 @@ class Derivation:
 
         With `subs` (concrete sizes and indices), sums are written out before differentiating,
         so the referee is plain differentiation of a finite expression."""
+
         def derivatives(e: sp.Expr, bound: frozenset = frozenset()) -> sp.Expr:
             if isinstance(e, sp.Derivative):
                 out = derivatives(e.expr, bound)
@@ -155,6 +160,7 @@ class Derivation:
             if not e.args or not e.has(sp.Derivative):
                 return e
             return e.func(*[derivatives(a, bound) for a in e.args])
+
         for _ in range(len(defs) + 2):
             expr = cls.expand(derivatives(expr), defs)
             if not expr.has(sp.Derivative):
@@ -179,6 +185,7 @@ class Derivation:
             if k not in seen:
                 seen[k] = self.evaluate(expr, defs, self.check_subs)
             return seen[k]
+
         for n, step in enumerate(self.steps, 1):
             if step.is_heading or step.is_definition:
                 continue
@@ -187,25 +194,24 @@ class Derivation:
                 pairs = list(zip(lhs, rhs))
             else:
                 pairs = [(lhs, rhs)]
-            hows = [equal(evaluate(l_, step.defs), evaluate(r_, step.defs), self.check_subs, rng)
-                    for l_, r_ in pairs]
+            hows = [equal(evaluate(l_, step.defs), evaluate(r_, step.defs), self.check_subs, rng) for l_, r_ in pairs]
             how = None if None in hows else max(hows, key=len)
             if how is None:
                 raise DerivationError(
-                    f"step {n} of '{self.title}' does not hold: {sp.sstr(step.lhs)} = "
-                    f"{sp.sstr(step.rhs)} ({step.rule})")
+                    f"step {n} of '{self.title}' does not hold: {sp.sstr(step.lhs)} = {sp.sstr(step.rhs)} ({step.rule})"
+                )
             step.verified_by = how
         for goal in self.goals:
             if goal.result is None:
                 raise DerivationError(f"'{self.title}' never reached a result for {goal.name}")
             order = goal.var if isinstance(goal.var, tuple) else (goal.var,)
             reference = almost_everywhere(sp.diff(goal.definition, *order))
-            how = equal(almost_everywhere(self.evaluate(goal.result, goal.defs)), reference,
-                        self.check_subs, rng)
+            how = equal(almost_everywhere(self.evaluate(goal.result, goal.defs)), reference, self.check_subs, rng)
             if how is None:
                 raise DerivationError(
                     f"the result for {goal.name} in '{self.title}' differs from sympy.diff: "
-                    f"{sp.sstr(goal.result)} vs {sp.sstr(reference)}")
+                    f"{sp.sstr(goal.result)} vs {sp.sstr(reference)}"
+                )
         self.verified = True
         if key is not None:
             _write_record(key, self)
@@ -227,18 +233,22 @@ class Derivation:
     # rendering ----------------------------------------------------------------
     def text(self, width: int = 80) -> str:
         from symnn.render.text import render
+
         return render(self, width)
 
     def latex(self, standalone: bool = False) -> str:
         from symnn.render.latex import render
+
         return render(self, standalone)
 
     def markdown(self) -> str:
         from symnn.render.markdown import render
+
         return render(self)
 
     def _repr_latex_(self) -> str:
         from symnn.render.latex import render_body
+
         return render_body(self)
 
     def _repr_markdown_(self) -> str:
@@ -263,6 +273,7 @@ def _record_key(d: Derivation) -> str | None:
     import mpmath
 
     from symnn.cachedir import sources_digest
+
     memo: dict = {}
 
     def rep(e) -> str:
@@ -276,10 +287,16 @@ def _record_key(d: Derivation) -> str | None:
 
     def defs(ds: dict) -> str:
         return "; ".join(f"{rep(k)} := {rep(v)}" for k, v in ds.items())
+
     try:
-        parts = [f"symnn verification record {RECORD_VERSION}", f"sympy {sp.__version__}",
-                 f"mpmath {mpmath.__version__}", f"symnn sources {sources_digest()}", d.title,
-                 "check " + defs(d.check_subs)]
+        parts = [
+            f"symnn verification record {RECORD_VERSION}",
+            f"sympy {sp.__version__}",
+            f"mpmath {mpmath.__version__}",
+            f"symnn sources {sources_digest()}",
+            d.title,
+            "check " + defs(d.check_subs),
+        ]
         for s in d.steps:
             parts.append(f"step {s.rule} | {rep(s.lhs)} | {rep(s.rhs)} | {rep(s.check)} | {defs(s.defs)}")
         for g in d.goals:
@@ -288,12 +305,15 @@ def _record_key(d: Derivation) -> str | None:
         return None
     text = "\n".join(parts)
     numbers: dict[str, str] = {}
-    text = re.sub(r"dummy_index=(\d+)", lambda m: f"dummy_index={numbers.setdefault(m.group(1), str(len(numbers)))}", text)
+    text = re.sub(
+        r"dummy_index=(\d+)", lambda m: f"dummy_index={numbers.setdefault(m.group(1), str(len(numbers)))}", text
+    )
     return hashlib.sha256(text.encode()).hexdigest()[:32]
 
 
 def _record_path(key: str):
     from symnn.cachedir import cache_dir
+
     return cache_dir() / "verified" / f"{key}.json"
 
 
@@ -301,6 +321,7 @@ def _read_record(key: str) -> list | None:
     if key in _RECORDS:
         return _RECORDS[key]
     import json
+
     try:
         record = json.loads(_record_path(key).read_text(encoding="utf-8"))
     except (OSError, ValueError):
@@ -316,6 +337,7 @@ def _write_record(key: str, d: Derivation) -> None:
     import json
 
     from symnn.cachedir import write_file
+
     hows = [s.verified_by for s in d.steps]
     _RECORDS[key] = hows
     try:
@@ -341,6 +363,7 @@ def instantiate(expr: sp.Expr, subs: dict) -> sp.Expr:
 
 def unroll(expr: sp.Expr) -> sp.Expr:
     """Write out every Σ whose bounds are numbers as a plain sum (much faster than Sum.doit)."""
+
     def concrete(e) -> bool:
         return isinstance(e, sp.Sum) and all(lo.is_Integer and hi.is_Integer for _, lo, hi in e.limits)
 
@@ -349,12 +372,17 @@ def unroll(expr: sp.Expr) -> sp.Expr:
         for v, lo, hi in reversed(s.limits):
             terms = [t.xreplace({v: sp.Integer(n)}) for t in terms for n in range(int(lo), int(hi) + 1)]
         return sp.Add(*terms)
-    return expr.replace(concrete, expand).doit(deep=True) if expr.has(sp.Derivative, sp.Subs, sp.Integral) \
+
+    return (
+        expr.replace(concrete, expand).doit(deep=True)
+        if expr.has(sp.Derivative, sp.Subs, sp.Integral)
         else expr.replace(concrete, expand)
+    )
 
 
 def _elementary(expr):
     from symnn.ops.functions import elementary
+
     return elementary(expr)
 
 
@@ -362,11 +390,12 @@ def _at_random_point(f, n: int, rng: random.Random):
     """f's values at a random point: first with mixed signs in (−1.5, 1.5) (so |x| ≠ x shows), else, for
     expressions defined only for positive values (ln, √), in (0.15, 0.85); None if undefined."""
     import mpmath
+
     for attempt in range(6):
         lo, hi = (-1.5, 1.5) if attempt < 5 else (0.15, 0.85)
         point = [mpmath.mpf(rng.uniform(lo, hi)) for _ in range(n)]
         if attempt < 5 and any(abs(v) < 0.05 for v in point):
-            continue                      # away from kinks at 0
+            continue  # away from kinks at 0
         try:
             values = [_real(v) for v in f(*point)]
         except (ZeroDivisionError, ValueError, TypeError):
@@ -379,6 +408,7 @@ def _at_random_point(f, n: int, rng: random.Random):
 def _real(v):
     """v as a real mpf, or None outside the real domain."""
     import mpmath
+
     v = mpmath.mpmathify(v)
     if isinstance(v, mpmath.mpc):
         return v.real if abs(v.imag) <= 1e-20 * max(1, abs(v.real)) else None
@@ -390,14 +420,16 @@ def almost_everywhere(expr: sp.Expr) -> sp.Expr:
     if not expr.has(sp.DiracDelta, sp.Derivative):
         return expr
     return expr.replace(sp.DiracDelta, lambda *a: sp.S.Zero).replace(
-        lambda e: isinstance(e, sp.Derivative) and isinstance(e.expr, (sp.floor, sp.ceiling)),
-        lambda e: sp.S.Zero)
+        lambda e: isinstance(e, sp.Derivative) and isinstance(e.expr, (sp.floor, sp.ceiling)), lambda e: sp.S.Zero
+    )
 
 
 SIMPLIFY_OPS = 120
-_SLOW_TO_SIMPLIFY = (sp.functions.elementary.trigonometric.TrigonometricFunction,
-                     sp.functions.elementary.trigonometric.InverseTrigonometricFunction,
-                     sp.functions.elementary.hyperbolic.HyperbolicFunction)  # sp.simplify is tried below this many operations; larger differences go numeric
+_SLOW_TO_SIMPLIFY = (
+    sp.functions.elementary.trigonometric.TrigonometricFunction,
+    sp.functions.elementary.trigonometric.InverseTrigonometricFunction,
+    sp.functions.elementary.hyperbolic.HyperbolicFunction,
+)  # sp.simplify is tried below this many operations; larger differences go numeric
 
 
 def equal(a: sp.Expr, b: sp.Expr, subs: dict, rng: random.Random) -> str | None:
@@ -437,6 +469,7 @@ def equal(a: sp.Expr, b: sp.Expr, subs: dict, rng: random.Random) -> str | None:
     import mpmath
 
     from symnn.ops.functions import mpmath_functions
+
     dirac = {"DiracDelta": lambda x: mpmath.inf if x == 0 else mpmath.mpf(0)}
     # the size of the terms, so a difference is judged relative to them (e^tan(2x) is huge)
     scale = sp.Add(*[sp.Abs(t) for t in sp.Add.make_args(plain)])

@@ -1,4 +1,5 @@
 """The walker: dispatch on an expression's type and build the rule tree for ∂expr/∂var."""
+
 from __future__ import annotations
 
 import sympy as sp
@@ -51,7 +52,8 @@ def diff_rule(expr: sp.Expr, var: sp.Expr) -> R.Rule:
         f"cannot differentiate {sp.sstr(expr)[:80]} symbolically with respect to {sp.sstr(var)}: "
         f"{type(expr).__name__} has no known derivative; accepted: sums, products, quotients, "
         "powers, exp, log, trigonometric and hyperbolic functions and their inverses, abs, sign, "
-        "max, min, floor, ceiling, erf and symnn's activations (sigmoid, relu, step, leaky_relu)")
+        "max, min, floor, ceiling, erf and symnn's activations (sigmoid, relu, step, leaky_relu)"
+    )
 
 
 def _product(expr: sp.Mul, var: sp.Expr) -> R.Rule:

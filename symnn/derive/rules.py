@@ -4,6 +4,7 @@ Each rule knows the expression it differentiates, the variable, its sub-rules, t
 applies (`applied`, with the sub-derivatives left unevaluated) and its value (`eval`). The
 engine builds the tree; `Derivation` turns it into checked steps; printers only read steps.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -119,6 +120,7 @@ class PowerRule(Rule):
 @dataclass
 class QuotientRule(Rule):
     """f/g with g depending on the variable: children are the rules for f and g."""
+
     title: ClassVar[str] = "quotient rule"
     note: ClassVar[str] = "`(f/g)' = (f' g − f g')/g²`"
 
@@ -130,6 +132,7 @@ class QuotientRule(Rule):
 @dataclass
 class ReciprocalRule(Rule):
     """1/g: the child is the rule for g."""
+
     title: ClassVar[str] = "reciprocal rule"
     note: ClassVar[str] = "`(1/g)' = −g'/g²`"
 
@@ -141,6 +144,7 @@ class ReciprocalRule(Rule):
 @dataclass
 class ExponentialRule(Rule):
     """a^u with a constant base a ≠ e: the child is the rule for u."""
+
     title: ClassVar[str] = "exponential rule"
     note: ClassVar[str] = "`(a^u)' = a^u · ln a · u'`"
 
@@ -152,6 +156,7 @@ class ExponentialRule(Rule):
 @dataclass
 class LogDifferentiationRule(Rule):
     """f^g with both f and g depending on the variable: y = f^g, ln y = g ln f."""
+
     title: ClassVar[str] = "logarithmic differentiation"
     note: ClassVar[str] = "`y = f^g`, so `ln y = g·ln f` and `y' = y·(g·ln f)'`"
 
@@ -162,6 +167,7 @@ class LogDifferentiationRule(Rule):
 @dataclass
 class FunctionRule(Rule):
     """A known derivative f'(u), times u' by the chain rule when u is not the variable itself."""
+
     title: ClassVar[str] = "known derivative"
     note: ClassVar[str] = "the derivative of a known function, times the inner derivative (chain rule)"
 
@@ -174,6 +180,7 @@ class FunctionRule(Rule):
         name = _func_name(self.expr)
         d = outer_derivative(self.expr.func(sp.Symbol("u")))
         from symnn.render.text import show
+
         text = f"`{name}'(u) = {show(d)}`"
         kink = KINKS.get(self.expr.func)
         text += f" ({kink})" if kink else ""
@@ -185,27 +192,36 @@ class FunctionRule(Rule):
 @dataclass
 class MaxMinRule(Rule):
     """max(a, b) or min(a, b): the derivative of whichever argument is the larger (smaller)."""
+
     title: ClassVar[str] = "max/min rule"
-    note: ClassVar[str] = ("`max(a, b)' = H(a − b)·a' + H(b − a)·b'`, H the unit step; at a tie each "
-                           "argument gets ½, as torch.maximum and torch.minimum do")
+    note: ClassVar[str] = (
+        "`max(a, b)' = H(a − b)·a' + H(b − a)·b'`, H the unit step; at a tie each "
+        "argument gets ½, as torch.maximum and torch.minimum do"
+    )
 
     def applied(self):
         a, b = (c.expr for c in self.children)
         first, second = (a - b, b - a) if isinstance(self.expr, sp.Max) else (b - a, a - b)
-        terms = [sp.Heaviside(h) * D(c.expr, self.var) for h, c in zip((first, second), self.children)
-                 if not isinstance(c, ConstantRule)]     # max(0, u): no H(−u)·∂0 term
+        terms = [
+            sp.Heaviside(h) * D(c.expr, self.var)
+            for h, c in zip((first, second), self.children)
+            if not isinstance(c, ConstantRule)
+        ]  # max(0, u): no H(−u)·∂0 term
         return sp.Add(*terms)
 
     def describe(self) -> str:
         if isinstance(self.expr, sp.Min):
-            return ("`min(a, b)' = H(b − a)·a' + H(a − b)·b'`, H the unit step; at a tie each "
-                    "argument gets ½, as torch.minimum does")
+            return (
+                "`min(a, b)' = H(b − a)·a' + H(a − b)·b'`, H the unit step; at a tie each "
+                "argument gets ½, as torch.minimum does"
+            )
         return self.note
 
 
 @dataclass
 class IndexSumRule(Rule):
     """Σ_j f_j: differentiate term by term under the summation sign."""
+
     title: ClassVar[str] = "linearity of Σ"
     note: ClassVar[str] = "the derivative of a sum over an index is the sum of the term derivatives"
 
@@ -222,8 +238,7 @@ class PiecewiseRule(Rule):
     note: ClassVar[str] = "differentiate each piece on its own interval"
 
     def applied(self):
-        return sp.Piecewise(*[(D(c.expr, self.var), cond)
-                              for c, (_, cond) in zip(self.children, self.expr.args)])
+        return sp.Piecewise(*[(D(c.expr, self.var), cond) for c, (_, cond) in zip(self.children, self.expr.args)])
 
     def combine(self, parts):
         return sp.Piecewise(*[(p, cond) for p, (_, cond) in zip(parts, self.expr.args)])
@@ -236,8 +251,8 @@ def _func_name(expr: sp.Expr) -> str:
 # d/du f(u) as a textbook writes it, where SymPy's own form differs (tan' = 1 + tan²)
 TEXTBOOK: dict = {
     sp.tan: lambda u: sp.sec(u) ** 2,
-    sp.cot: lambda u: -sp.csc(u) ** 2,
-    sp.coth: lambda u: -sp.csch(u) ** 2,
+    sp.cot: lambda u: -(sp.csc(u) ** 2),
+    sp.coth: lambda u: -(sp.csch(u) ** 2),
     sp.asec: lambda u: 1 / (sp.Abs(u) * sp.sqrt(u**2 - 1)),
     sp.acsc: lambda u: -1 / (sp.Abs(u) * sp.sqrt(u**2 - 1)),
     sp.sign: lambda u: sp.S.Zero,

@@ -7,6 +7,7 @@
 Detail levels: "brief" (the rules and the result), "normal" (default), "full" (every
 elementary step). Every level is verified like any other derivation.
 """
+
 from __future__ import annotations
 
 from contextlib import contextmanager
@@ -42,11 +43,13 @@ def detail_level(detail: str | None):
 def tidy(expr: sp.Expr) -> sp.Expr:
     """A light simplification that keeps the course's factored look."""
     if expr.has(sp.Piecewise):  # fold nested guards, never across a Σ (its index is in them)
-        expr = expr.replace(lambda e: isinstance(e, (sp.Mul, sp.Piecewise)) and e.has(sp.Piecewise)
-                            and not e.has(sp.Sum), sp.piecewise_fold)
+        expr = expr.replace(
+            lambda e: isinstance(e, (sp.Mul, sp.Piecewise)) and e.has(sp.Piecewise) and not e.has(sp.Sum),
+            sp.piecewise_fold,
+        )
     expr = _identities(expr)
     if _polynomial(expr):
-        return sp.expand(expr)            # 3t² − 16t, in descending powers
+        return sp.expand(expr)  # 3t² − 16t, in descending powers
     out = sp.factor_terms(expr)
     out = out if sp.count_ops(out) <= sp.count_ops(expr) else expr
     return _one_fraction(out)
@@ -56,19 +59,24 @@ def _identities(expr: sp.Expr) -> sp.Expr:
     """u·sign(u) = |u| for real u."""
     if not expr.has(sp.sign):
         return expr
+
     def fold(m: sp.Mul) -> sp.Expr:
         for f in m.args:
             if isinstance(f, sp.sign) and f.args[0] in m.args and f.args[0].is_real:
                 u = f.args[0]
                 return sp.Abs(u) * m / (u * f)
         return m
+
     return expr.replace(lambda e: isinstance(e, sp.Mul) and e.has(sp.sign), fold)
 
 
 def _polynomial(expr: sp.Expr) -> bool:
     """A polynomial in one variable: written out in descending powers (3t² − 16t)."""
-    return len(expr.free_symbols) == 1 and not expr.has(sp.Sum, sp.Indexed, sp.Derivative, sp.Piecewise) \
+    return (
+        len(expr.free_symbols) == 1
+        and not expr.has(sp.Sum, sp.Indexed, sp.Derivative, sp.Piecewise)
         and expr.is_polynomial()
+    )
 
 
 def _one_fraction(expr: sp.Expr) -> sp.Expr:
@@ -93,7 +101,7 @@ class _Writer:
 
     def __init__(self, d: Derivation, detail: str):
         self.d, self.detail = d, detail
-        self.found = d.found      # (expr, var) -> (number, value), kept on d across calls
+        self.found = d.found  # (expr, var) -> (number, value), kept on d across calls
 
     # -- the pieces ---------------------------------------------------------------------------
     def emit(self, rule: R.Rule, lhs: sp.Expr | None) -> sp.Expr:
@@ -117,7 +125,7 @@ class _Writer:
     def stepwise(self, rule: R.Rule, lhs: sp.Expr) -> sp.Expr:
         if isinstance(rule, R.SumRule) and self.detail != "full":
             moving = [c for c in rule.children if not isinstance(c, R.ConstantRule)]
-            if len(moving) == 1:              # c + f(x): the constant drops out at once
+            if len(moving) == 1:  # c + f(x): the constant drops out at once
                 return self.emit(moving[0], lhs)
         if isinstance(rule, _CHAINED) and self.chained(rule):
             return self.chain(rule, lhs)
@@ -149,10 +157,17 @@ class _Writer:
         u = self.fresh_name()
         outer = rule.applied().xreplace({R.D(inner.expr, rule.var): sp.S.One})
         self.d.add(u, inner.expr, DEFINITION, "name the inner function")
-        formula = rule.describe().replace("chain rule with the ", "").replace(
-            "power rule, with the chain rule for the inner expression: ", "power rule ")
-        self.d.add(lhs, outer.xreplace({inner.expr: u}) * R.D(u, rule.var), "chain rule",
-                   f"the outer derivative at u, times du/d{sp.sstr(rule.var)}; {formula}")
+        formula = (
+            rule.describe()
+            .replace("chain rule with the ", "")
+            .replace("power rule, with the chain rule for the inner expression: ", "power rule ")
+        )
+        self.d.add(
+            lhs,
+            outer.xreplace({inner.expr: u}) * R.D(u, rule.var),
+            "chain rule",
+            f"the outer derivative at u, times du/d{sp.sstr(rule.var)}; {formula}",
+        )
         cited: list[int] = []
         du = self.part(inner, cited, lhs=R.D(u, rule.var))
         value = outer * du
@@ -174,12 +189,17 @@ class _Writer:
         return tidied
 
     def collapse(self, lhs: sp.Expr, value: sp.Expr, var: sp.Expr) -> sp.Expr:
-        if not any(isinstance(s, sp.Sum) and s.has(sp.KroneckerDelta) for s in value.atoms(sp.Sum)) \
-                and not (isinstance(value, sp.Sum) and value.has(sp.KroneckerDelta)):
+        if not any(isinstance(s, sp.Sum) and s.has(sp.KroneckerDelta) for s in value.atoms(sp.Sum)) and not (
+            isinstance(value, sp.Sum) and value.has(sp.KroneckerDelta)
+        ):
             return value
         collapsed = tidy(collapse_deltas(value, var))
-        self.d.add(lhs, collapsed, "Kronecker-delta collapse",
-                   "only the term whose index equals the variable's index survives the sum")
+        self.d.add(
+            lhs,
+            collapsed,
+            "Kronecker-delta collapse",
+            "only the term whose index equals the variable's index survives the sum",
+        )
         return collapsed
 
     # -- judgements ---------------------------------------------------------------------------
@@ -202,7 +222,8 @@ class _Writer:
         """The inner function is worth a name: not the variable, not a plain multiple of it."""
         inner = rule.children[0]
         return not isinstance(inner, _LEAVES) and not (
-            isinstance(inner, R.ConstantTimesRule) and isinstance(inner.children[0], _LEAVES))
+            isinstance(inner, R.ConstantTimesRule) and isinstance(inner.children[0], _LEAVES)
+        )
 
     def justify_direct(self, rule: R.Rule) -> tuple[str, str]:
         """The rule a textbook names for a one-line derivative, and its formula."""
@@ -252,6 +273,7 @@ def _walk(rule: R.Rule):
 
 def _show(expr: sp.Expr) -> str:
     from symnn.render.text import show
+
     return show(expr)
 
 
@@ -259,20 +281,27 @@ def sigmoid_form(value: sp.Expr, expr: sp.Expr) -> sp.Expr:
     """e^u/(1 + e^u) → σ(u) and 1/(1 + e^u) → σ(−u), for expressions of the sigmoid family
     (they hold σ, or ln(1 + e^…) as the logistic and softplus losses do)."""
     from symnn.ops.functions import sigmoid
-    family = expr.has(sigmoid) or any(isinstance(g.args[0], sp.Add) and g.args[0].has(sp.exp)
-                                      for g in expr.atoms(sp.log))
+
+    family = expr.has(sigmoid) or any(
+        isinstance(g.args[0], sp.Add) and g.args[0].has(sp.exp) for g in expr.atoms(sp.log)
+    )
     if not family:
         return value
 
     def logistic(e) -> sp.Expr | None:
-        if isinstance(e, sp.Pow) and e.exp == -1 and isinstance(e.base, sp.Add) and len(e.base.args) == 2 \
-                and sp.S.One in e.base.args:
+        if (
+            isinstance(e, sp.Pow)
+            and e.exp == -1
+            and isinstance(e.base, sp.Add)
+            and len(e.base.args) == 2
+            and sp.S.One in e.base.args
+        ):
             other = next(a for a in e.base.args if a != 1)
             if isinstance(other, sp.exp):
                 return other.args[0]
         return None
 
-    def fold(e: sp.Expr) -> sp.Expr:          # from the top: e^u/(1 + e^u) before 1/(1 + e^u)
+    def fold(e: sp.Expr) -> sp.Expr:  # from the top: e^u/(1 + e^u) before 1/(1 + e^u)
         if isinstance(e, sp.Mul):
             for f in e.args:
                 u = logistic(f)
@@ -282,4 +311,5 @@ def sigmoid_form(value: sp.Expr, expr: sp.Expr) -> sp.Expr:
         if u is not None:
             return sigmoid(-u)
         return e.func(*[fold(a) for a in e.args]) if e.args else e
+
     return fold(value)

@@ -12,6 +12,7 @@ derivation for a result by its key (`derived("dense").results["dW"]`) and wraps 
 KernelSpec. Importing this package is light: the modules are imported (and SymPy with them) only
 when a kernel has to be generated or the names are listed.
 """
+
 from __future__ import annotations
 
 from functools import cache
@@ -20,12 +21,14 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from symnn.derive.derivation import Derivation
 
-MODULES = tuple(f"symnn.kernels.{name}" for name in
-                ("activations", "costs", "dense", "conv2d", "pool", "softmax", "flatten", "sgd"))
+MODULES = tuple(
+    f"symnn.kernels.{name}" for name in ("activations", "costs", "dense", "conv2d", "pool", "softmax", "flatten", "sgd")
+)
 
 
 @cache
 def derived(topic: str, **options: Any) -> Derivation:
     """The verified derivation `symnn derive TOPIC`, made once per process (kernels share it)."""
     from symnn.derive import derive
+
     return derive(topic, **options)

@@ -1,8 +1,9 @@
 """Element-wise kernels of each activation φ (the records in symnn/ops/activations/):
 
-    <name>.forward   a = φ(z)                  (the overflow-safe form, ops.activations.stable)
-    <name>.backward  δ_in = δ_out · φ'(z)      (φ' as `symnn derive activation` found it)
+<name>.forward   a = φ(z)                  (the overflow-safe form, ops.activations.stable)
+<name>.backward  δ_in = δ_out · φ'(z)      (φ' as `symnn derive activation` found it)
 """
+
 from __future__ import annotations
 
 import sympy as sp
@@ -36,8 +37,7 @@ def _register(name: str) -> None:
     @register(f"{name}.backward")
     def backward() -> KernelSpec:
         expr = _threshold_backward() if name == "threshold" else g * stable(derivative(name))
-        return elementwise(f"{name}.backward", args=[g, z], exprs=[expr],
-                           doc=f"δ_in = δ_out · {name}'(z)")
+        return elementwise(f"{name}.backward", args=[g, z], exprs=[expr], doc=f"δ_in = δ_out · {name}'(z)")
 
 
 for _name in ACTIVATIONS:

@@ -15,6 +15,7 @@ The layer over a batch (stride s, channels, filters, bias), from `symnn derive c
 
 and the digits CNN's 3 × 3, stride 1 specialisations of the layer (symnn train cnn).
 """
+
 from __future__ import annotations
 
 from symnn.codegen import KernelSpec, Output, register
@@ -69,69 +70,90 @@ from symnn.ops.conv2d import (
 
 @register("conv2d.forward")
 def forward() -> KernelSpec:
-    return KernelSpec("conv2d.forward", inputs=[X, K],
-                      outputs=[Output(Y, (i, j), forward_expr(), ranges=OUT_RANGES)],
-                      shapes={H: (X, 0), W: (X, 1), k_h: (K, 0), k_w: (K, 1)},
-                      out_shapes={Y: (H - k_h + 1, W - k_w + 1)},
-                      doc="Y = X ⋆ K: the valid 2-D cross-correlation")
+    return KernelSpec(
+        "conv2d.forward",
+        inputs=[X, K],
+        outputs=[Output(Y, (i, j), forward_expr(), ranges=OUT_RANGES)],
+        shapes={H: (X, 0), W: (X, 1), k_h: (K, 0), k_w: (K, 1)},
+        out_shapes={Y: (H - k_h + 1, W - k_w + 1)},
+        doc="Y = X ⋆ K: the valid 2-D cross-correlation",
+    )
 
 
 @register("conv2d.grad_kernel")
 def grad_kernel() -> KernelSpec:
-    return KernelSpec("conv2d.grad_kernel", inputs=[X, G],
-                      outputs=[Output(dK, (p, q), grad_wrt_kernel())],
-                      shapes={H: (X, 0), W: (X, 1), H_out: (G, 0), W_out: (G, 1),
-                              k_h: H - H_out + 1, k_w: W - W_out + 1},
-                      out_shapes={dK: (k_h, k_w)},
-                      doc="∂L/∂K = X ⋆ G, from sp.diff(Σ G·Y, K[p, q])")
+    return KernelSpec(
+        "conv2d.grad_kernel",
+        inputs=[X, G],
+        outputs=[Output(dK, (p, q), grad_wrt_kernel())],
+        shapes={H: (X, 0), W: (X, 1), H_out: (G, 0), W_out: (G, 1), k_h: H - H_out + 1, k_w: W - W_out + 1},
+        out_shapes={dK: (k_h, k_w)},
+        doc="∂L/∂K = X ⋆ G, from sp.diff(Σ G·Y, K[p, q])",
+    )
 
 
 @register("conv2d.grad_input")
 def grad_input() -> KernelSpec:
-    return KernelSpec("conv2d.grad_input", inputs=[G, K],
-                      outputs=[Output(dX, (p, q), grad_wrt_input())],
-                      shapes={H_out: (G, 0), W_out: (G, 1), k_h: (K, 0), k_w: (K, 1),
-                              H: H_out + k_h - 1, W: W_out + k_w - 1},
-                      out_shapes={dX: (H, W)},
-                      doc="∂L/∂X = full convolution of G with K, from sp.diff(Σ G·Y, X[p, q])")
+    return KernelSpec(
+        "conv2d.grad_input",
+        inputs=[G, K],
+        outputs=[Output(dX, (p, q), grad_wrt_input())],
+        shapes={H_out: (G, 0), W_out: (G, 1), k_h: (K, 0), k_w: (K, 1), H: H_out + k_h - 1, W: W_out + k_w - 1},
+        out_shapes={dX: (H, W)},
+        doc="∂L/∂X = full convolution of G with K, from sp.diff(Σ G·Y, X[p, q])",
+    )
 
 
 @register("conv2d.layer_forward")
 def layer_forward() -> KernelSpec:
-    return KernelSpec("conv2d.layer_forward", inputs=[Xb, Kb, bb, s],
-                      outputs=[Output(Yb, (t, f, i, j), layer_forward_expr(), ranges=LAYER_RANGES)],
-                      shapes=LAYER_SHAPES, out_shapes={Yb: (N, F, H_o, W_o)},
-                      doc="Y[t,f,i,j] = Σ_c Σ_m Σ_n X[t,c,s·i+m,s·j+n] K[f,c,m,n] + b[f]: the "
-                          "convolutional layer over a batch (valid; pad X beforehand)")
+    return KernelSpec(
+        "conv2d.layer_forward",
+        inputs=[Xb, Kb, bb, s],
+        outputs=[Output(Yb, (t, f, i, j), layer_forward_expr(), ranges=LAYER_RANGES)],
+        shapes=LAYER_SHAPES,
+        out_shapes={Yb: (N, F, H_o, W_o)},
+        doc="Y[t,f,i,j] = Σ_c Σ_m Σ_n X[t,c,s·i+m,s·j+n] K[f,c,m,n] + b[f]: the "
+        "convolutional layer over a batch (valid; pad X beforehand)",
+    )
 
 
 @register("conv2d.layer_grad_kernel")
 def layer_grad_kernel() -> KernelSpec:
-    return KernelSpec("conv2d.layer_grad_kernel", inputs=[Gb, Xb, Kb, s],
-                      outputs=[Output(dKb, (f_, c_, p, q), derived("conv2d-layer").results["dK"])],
-                      shapes={**GRAD_SHAPES, C: (Xb, 1), k_h: (Kb, 2), k_w: (Kb, 3)},
-                      out_shapes={dKb: (F, C, k_h, k_w)},
-                      doc="∂L/∂K[f',c',p,q] = Σ_t Σ_i Σ_j G[t,f',i,j] X[t,c',s·i+p,s·j+q], derived by "
-                          "`symnn derive conv2d-layer` (K is read for its shape only)")
+    return KernelSpec(
+        "conv2d.layer_grad_kernel",
+        inputs=[Gb, Xb, Kb, s],
+        outputs=[Output(dKb, (f_, c_, p, q), derived("conv2d-layer").results["dK"])],
+        shapes={**GRAD_SHAPES, C: (Xb, 1), k_h: (Kb, 2), k_w: (Kb, 3)},
+        out_shapes={dKb: (F, C, k_h, k_w)},
+        doc="∂L/∂K[f',c',p,q] = Σ_t Σ_i Σ_j G[t,f',i,j] X[t,c',s·i+p,s·j+q], derived by "
+        "`symnn derive conv2d-layer` (K is read for its shape only)",
+    )
 
 
 @register("conv2d.layer_grad_bias")
 def layer_grad_bias() -> KernelSpec:
-    return KernelSpec("conv2d.layer_grad_bias", inputs=[Gb],
-                      outputs=[Output(dbb, (f_,), derived("conv2d-layer").results["db"])],
-                      shapes=GRAD_SHAPES, out_shapes={dbb: (F,)},
-                      doc="∂L/∂b[f'] = Σ_t Σ_i Σ_j G[t,f',i,j], derived by `symnn derive conv2d-layer`")
+    return KernelSpec(
+        "conv2d.layer_grad_bias",
+        inputs=[Gb],
+        outputs=[Output(dbb, (f_,), derived("conv2d-layer").results["db"])],
+        shapes=GRAD_SHAPES,
+        out_shapes={dbb: (F,)},
+        doc="∂L/∂b[f'] = Σ_t Σ_i Σ_j G[t,f',i,j], derived by `symnn derive conv2d-layer`",
+    )
 
 
 @register("conv2d.layer_grad_input")
 def layer_grad_input() -> KernelSpec:
-    return KernelSpec("conv2d.layer_grad_input", inputs=[Gb, Kb, Xb, s],
-                      outputs=[Output(dXb, (t_, c_, p, q), derived("conv2d-layer").results["dX"])],
-                      shapes={**GRAD_SHAPES, C: (Kb, 1), k_h: (Kb, 2), k_w: (Kb, 3), H: (Xb, 2), W: (Xb, 3)},
-                      out_shapes={dXb: (N, C, H, W)},
-                      doc="∂L/∂X[t',c',p,q] = Σ_f Σ_i Σ_j G[t',f,i,j] K[f,c',p−s·i,q−s·j] over the windows "
-                          "that cover (p, q), derived by `symnn derive conv2d-layer` (X, the padded input, "
-                          "is read for its shape only)")
+    return KernelSpec(
+        "conv2d.layer_grad_input",
+        inputs=[Gb, Kb, Xb, s],
+        outputs=[Output(dXb, (t_, c_, p, q), derived("conv2d-layer").results["dX"])],
+        shapes={**GRAD_SHAPES, C: (Kb, 1), k_h: (Kb, 2), k_w: (Kb, 3), H: (Xb, 2), W: (Xb, 3)},
+        out_shapes={dXb: (N, C, H, W)},
+        doc="∂L/∂X[t',c',p,q] = Σ_f Σ_i Σ_j G[t',f,i,j] K[f,c',p−s·i,q−s·j] over the windows "
+        "that cover (p, q), derived by `symnn derive conv2d-layer` (X, the padded input, "
+        "is read for its shape only)",
+    )
 
 
 # the digits CNN's layer (symnn train cnn), so that `symnn codegen show` finds its kernels by name

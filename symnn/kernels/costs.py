@@ -1,10 +1,11 @@
 """Element-wise kernels of each cost (symnn/ops/costs.py):
 
-    <cost>.loss                  c(ŷ, y) per output              (the cost's own term)
-    <cost>.grad                  ∂C/∂ŷ / n for a batch of n      (as `symnn derive cost-functions` found it)
-    sigmoid_cross_entropy.loss   c(z, y) from the logit          (`symnn derive sigmoid-cross-entropy`)
-    sigmoid_cross_entropy.grad   (σ(z) − y) / n
+<cost>.loss                  c(ŷ, y) per output              (the cost's own term)
+<cost>.grad                  ∂C/∂ŷ / n for a batch of n      (as `symnn derive cost-functions` found it)
+sigmoid_cross_entropy.loss   c(z, y) from the logit          (`symnn derive sigmoid-cross-entropy`)
+sigmoid_cross_entropy.grad   (σ(z) − y) / n
 """
+
 from __future__ import annotations
 
 import sympy as sp
@@ -15,7 +16,7 @@ from symnn.ops.costs import COSTS, E, a, k, n_batch, yl, zl
 from symnn.ops.functions import stable
 
 yhat = sp.Symbol("yhat", real=True)
-y, n = yl, n_batch                 # the target and the batch size, the same Symbols as the logit kernels'
+y, n = yl, n_batch  # the target and the batch size, the same Symbols as the logit kernels'
 TRAINABLE_COSTS = tuple(c for c in COSTS if c not in ("exponential",))
 
 
@@ -38,8 +39,12 @@ def _register(name: str) -> None:
 
     @register(f"{name}.grad")
     def grad() -> KernelSpec:
-        return elementwise(f"{name}.grad", args=[yhat, y, n], exprs=[gradient(name) / n],
-                           doc=f"∂C/∂ŷ of the {cost.title.lower()}, averaged over a batch of n")
+        return elementwise(
+            f"{name}.grad",
+            args=[yhat, y, n],
+            exprs=[gradient(name) / n],
+            doc=f"∂C/∂ŷ of the {cost.title.lower()}, averaged over a batch of n",
+        )
 
 
 for _name in TRAINABLE_COSTS:
@@ -49,14 +54,22 @@ for _name in TRAINABLE_COSTS:
 @register("sigmoid_cross_entropy.loss")
 def logit_loss() -> KernelSpec:
     d = derived("sigmoid-cross-entropy")
-    expr = next(s.rhs for s in d.steps if s.rule == "case analysis")   # the stable form
+    expr = next(s.rhs for s in d.steps if s.rule == "case analysis")  # the stable form
     expr = expr.replace(sp.Max, lambda *args: sp.Piecewise((zl, zl > 0), (0, True)))
-    return elementwise("sigmoid_cross_entropy.loss", args=[zl, yl], exprs=[expr],
-                       doc="c(z, y) = max(z, 0) − y z + ln(1 + e^(−|z|)): the cross-entropy of σ(z), "
-                           "from the logit (`symnn derive sigmoid-cross-entropy`)")
+    return elementwise(
+        "sigmoid_cross_entropy.loss",
+        args=[zl, yl],
+        exprs=[expr],
+        doc="c(z, y) = max(z, 0) − y z + ln(1 + e^(−|z|)): the cross-entropy of σ(z), "
+        "from the logit (`symnn derive sigmoid-cross-entropy`)",
+    )
 
 
 @register("sigmoid_cross_entropy.grad")
 def logit_grad() -> KernelSpec:
-    return elementwise("sigmoid_cross_entropy.grad", args=[zl, yl, n_batch], exprs=[logit_gradient() / n_batch],
-                       doc="∂C/∂z = (σ(z) − y)/n over a batch of n (`symnn derive sigmoid-cross-entropy`)")
+    return elementwise(
+        "sigmoid_cross_entropy.grad",
+        args=[zl, yl, n_batch],
+        exprs=[logit_gradient() / n_batch],
+        doc="∂C/∂z = (σ(z) − y)/n over a batch of n (`symnn derive sigmoid-cross-entropy`)",
+    )

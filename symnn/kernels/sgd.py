@@ -1,4 +1,5 @@
 """sgd.update: w ← w − η g, the update rule of `symnn derive gradient-descent`."""
+
 from __future__ import annotations
 
 import sympy as sp

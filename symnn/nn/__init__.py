@@ -1,20 +1,53 @@
 """Small nets trained by kernels generated from symnn's derivations."""
+
 from typing import Any
 
-from symnn.nn.layers import (ACTIVATION_LAYERS, Activation, Dense, LeakyReLU, ReLU, Sigmoid, Softplus, Tanh,
-                             Threshold, activation_layer, activation_names, layer_class)
+from symnn.nn.cnn_layers import AvgPool2D, Conv2D, Flatten, MaxPool2D
+from symnn.nn.layers import (
+    ACTIVATION_LAYERS,
+    Activation,
+    Dense,
+    LeakyReLU,
+    ReLU,
+    Sigmoid,
+    Softplus,
+    Tanh,
+    Threshold,
+    activation_layer,
+    activation_names,
+    layer_class,
+)
 from symnn.nn.losses import CrossEntropy, Quadratic, SoftmaxCrossEntropy, get_loss
 from symnn.nn.model import Sequential
-from symnn.nn.cnn_layers import AvgPool2D, Conv2D, Flatten, MaxPool2D  # noqa: E402
 
-__all__ = ["Sequential", "Dense", "Sigmoid", "Tanh", "ReLU", "LeakyReLU", "Softplus", "Threshold",
-           "Activation", "activation_layer", "activation_names", "ACTIVATION_LAYERS", "Quadratic", "CrossEntropy", "get_loss",
-           "Conv2D", "MaxPool2D", "AvgPool2D", "Flatten", "SoftmaxCrossEntropy"]
+__all__ = [
+    "Sequential",
+    "Dense",
+    "Sigmoid",
+    "Tanh",
+    "ReLU",
+    "LeakyReLU",
+    "Softplus",
+    "Threshold",
+    "Activation",
+    "activation_layer",
+    "activation_names",
+    "ACTIVATION_LAYERS",
+    "Quadratic",
+    "CrossEntropy",
+    "get_loss",
+    "Conv2D",
+    "MaxPool2D",
+    "AvgPool2D",
+    "Flatten",
+    "SoftmaxCrossEntropy",
+]
 
 
 def __getattr__(name: str) -> Any:
     """The layer class of any other activation, by its record's layer name (SiLU, GELU, ...)."""
     from symnn.ops.activations import ACTIVATIONS
+
     for record in ACTIVATIONS.values():
         if record.layer == name:
             return layer_class(record.name)

@@ -18,22 +18,24 @@ layer's window size and stride (symnn.codegen.specialise.specialised: 'conv2d.la
 generated from the same expressions with those numbers put in, which LLVM unrolls; forward() and
 backward() use the shape-generic kernels.
 """
+
 from __future__ import annotations
 
 import numpy as np
 
 from symnn.errors import InputError
 from symnn.nn.layers import Layer, Shape, WeightedLayer, Workspace, check_weights_memory, generated_kernel, positive_int
-from symnn.nn.losses import SoftmaxCrossEntropy  # noqa: F401  (its home before symnn.nn.losses)
 
 
 def _specialised(name: str, kh: int, kw: int, s: int, fastmath: bool = False):
     from symnn.codegen.specialise import specialised
+
     return specialised(name, fastmath, k_h=kh, k_w=kw, s=s)
 
 
 def _fast(name: str):
     from symnn.codegen.specialise import specialised
+
     return specialised(name, fastmath=True)
 
 
@@ -71,8 +73,10 @@ class Conv2D(WeightedLayer):
         self.kernel_size = _pair(kernel_size, "Conv2D kernel_size")
         self.stride = positive_int(stride, "Conv2D stride")
         self.padding = positive_int(padding, "Conv2D padding", minimum=0)
-        check_weights_memory(self.out_channels * (self.in_channels * self.kernel_size[0] * self.kernel_size[1] + 1),
-                             f"Conv2D({in_channels}, {out_channels}, {kernel_size})'s weights")
+        check_weights_memory(
+            self.out_channels * (self.in_channels * self.kernel_size[0] * self.kernel_size[1] + 1),
+            f"Conv2D({in_channels}, {out_channels}, {kernel_size})'s weights",
+        )
         self.weight = np.zeros((self.out_channels, self.in_channels, *self.kernel_size))
         self.bias = np.zeros(self.out_channels)
         self.reset()
@@ -90,8 +94,9 @@ class Conv2D(WeightedLayer):
     @property
     def kernels(self):
         if self._k is None:
-            self._k = tuple(generated_kernel(f"conv2d.layer_{n}")
-                            for n in ("forward", "grad_kernel", "grad_bias", "grad_input"))
+            self._k = tuple(
+                generated_kernel(f"conv2d.layer_{n}") for n in ("forward", "grad_kernel", "grad_bias", "grad_input")
+            )
         return self._k
 
     @property
@@ -99,8 +104,10 @@ class Conv2D(WeightedLayer):
         """The same four kernels, specialised to this layer's kernel size and stride."""
         if self._tk is None:
             kh, kw = self.kernel_size
-            self._tk = tuple(_specialised(f"conv2d.layer_{n}", kh, kw, self.stride, self.fastmath)
-                             for n in ("forward", "grad_kernel", "grad_input"))
+            self._tk = tuple(
+                _specialised(f"conv2d.layer_{n}", kh, kw, self.stride, self.fastmath)
+                for n in ("forward", "grad_kernel", "grad_input")
+            )
             bias = _fast("conv2d.layer_grad_bias") if self.fastmath else self.kernels[2]
             self._tk = (self._tk[0], self._tk[1], bias, self._tk[2])
         return self._tk
@@ -132,7 +139,7 @@ class Conv2D(WeightedLayer):
         buf = self._padded.get((x.shape, x.dtype))
         if buf is None:
             buf = self._padded[x.shape, x.dtype] = np.zeros((n, c, h + 2 * P, w + 2 * P), x.dtype)
-        buf[:, :, P:P + h, P:P + w] = x
+        buf[:, :, P : P + h, P : P + w] = x
         return buf
 
     def _crop(self, dx_pad: np.ndarray) -> np.ndarray:
@@ -143,8 +150,10 @@ class Conv2D(WeightedLayer):
         _check_images(self, x, self.in_channels)
         ho, wo = self.output_shape(x.shape[2], x.shape[3])
         if ho < 1 or wo < 1:
-            raise InputError(f"{self!r}: the input's {x.shape[2]} × {x.shape[3]} pixels (padded by {self.padding}) "
-                             f"are smaller than the {self.kernel_size[0]} × {self.kernel_size[1]} kernel")
+            raise InputError(
+                f"{self!r}: the input's {x.shape[2]} × {x.shape[3]} pixels (padded by {self.padding}) "
+                f"are smaller than the {self.kernel_size[0]} × {self.kernel_size[1]} kernel"
+            )
         self.x_shape = x.shape
         self.x_pad = self._pad(np.ascontiguousarray(x, dtype=self.weight.dtype)).copy()
         return self.kernels[0](self.x_pad, self.weight, self.bias, self.stride)
@@ -153,8 +162,7 @@ class Conv2D(WeightedLayer):
         _, grad_kernel, grad_bias, grad_input = self.kernels
         n, _, h, w = self.saved("x_shape")
         delta = self.check_delta(delta, (n, *self.out_shape((self.in_channels, h, w))))
-        self.grads = {"weight": grad_kernel(delta, self.x_pad, self.weight, self.stride),
-                      "bias": grad_bias(delta)}
+        self.grads = {"weight": grad_kernel(delta, self.x_pad, self.weight, self.stride), "bias": grad_bias(delta)}
         return np.ascontiguousarray(self._crop(grad_input(delta, self.weight, self.x_pad, self.stride)))
 
     def train_forward(self, x: np.ndarray, ws: Workspace) -> np.ndarray:
@@ -210,8 +218,9 @@ class Conv2D(WeightedLayer):
 
     def __repr__(self) -> str:
         k = self.kernel_size[0] if self.kernel_size[0] == self.kernel_size[1] else self.kernel_size
-        extra = (f", stride={self.stride}" if self.stride != 1 else "") + \
-                (f", padding={self.padding}" if self.padding else "")
+        extra = (f", stride={self.stride}" if self.stride != 1 else "") + (
+            f", padding={self.padding}" if self.padding else ""
+        )
         return f"Conv2D({self.in_channels}, {self.out_channels}, {k}{extra})"
 
 
@@ -240,15 +249,19 @@ class _Pool(Layer):
     def train_kernels(self):
         """The same kernels, specialised to this layer's window and stride."""
         if self._tk is None:
-            self._tk = tuple(_specialised(f"{self.kind}.{n}", *self.size, self.stride, self.fastmath)
-                             for n in ("forward", "backward"))
+            self._tk = tuple(
+                _specialised(f"{self.kind}.{n}", *self.size, self.stride, self.fastmath)
+                for n in ("forward", "backward")
+            )
         return self._tk
 
     def _check(self, x):
         _check_images(self, x)
         if x.shape[2] < self.size[0] or x.shape[3] < self.size[1]:
-            raise InputError(f"{self!r}: the input's {x.shape[2]} × {x.shape[3]} maps are smaller than the "
-                             f"{self.size[0]} × {self.size[1]} window")
+            raise InputError(
+                f"{self!r}: the input's {x.shape[2]} × {x.shape[3]} maps are smaller than the "
+                f"{self.size[0]} × {self.size[1]} window"
+            )
 
     def out_shape(self, shape: Shape) -> Shape:
         c, h, w = _images(shape, "(N, C, H, W)")
@@ -270,6 +283,7 @@ class _Pool(Layer):
 class MaxPool2D(_Pool):
     """The maximum of each window; the backward pass sends δ to the window's first maximum
     (row-major order), through the switches the forward kernel records."""
+
     kind = "maxpool"
 
     def forward(self, x: np.ndarray) -> np.ndarray:
@@ -312,6 +326,7 @@ class MaxPool2D(_Pool):
 
 class AvgPool2D(_Pool):
     """The mean of each window; the backward pass shares δ equally over it."""
+
     kind = "avgpool"
 
     def forward(self, x: np.ndarray) -> np.ndarray:

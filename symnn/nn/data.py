@@ -6,6 +6,7 @@
 - "xor": the four XOR rows, two classes.
 - "digits": scikit-learn's bundled 8x8 handwritten digits (1797 images), ten classes.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -44,8 +45,10 @@ _STUDY_TABLES: dict[int, tuple[tuple[int, float, float, int, int], ...]] = {
     ),
 }
 
-_STUDY_SLIDES = {1: 'the "How do Neural Networks learn?" slides',
-                 2: 'the "Gradient Descent" and "Stochastic Gradient Descent" slides'}
+_STUDY_SLIDES = {
+    1: 'the "How do Neural Networks learn?" slides',
+    2: 'the "Gradient Descent" and "Stochastic Gradient Descent" slides',
+}
 
 
 @dataclass(repr=False)
@@ -68,16 +71,18 @@ class Dataset:
         return int(np.prod(self.X_train.shape[1:]))
 
     def __repr__(self) -> str:
-        return (f"Dataset({self.name!r}, task={self.task!r}, train X{self.X_train.shape}, "
-                f"test X{self.X_test.shape}, n_classes={self.n_classes})")
+        return (
+            f"Dataset({self.name!r}, task={self.task!r}, train X{self.X_train.shape}, "
+            f"test X{self.X_test.shape}, n_classes={self.n_classes})"
+        )
 
 
 class StudyTable(NamedTuple):
     """One version of the lecture's table: the rows as on the slide, inputs X and target y."""
 
     rows: list[dict[str, float]]  # keys: row_id, study_hrs, sleep_hrs, quiz, exam
-    X: np.ndarray                 # (8, 3): study hrs, sleep hrs, quiz (fraction), unscaled
-    y: np.ndarray                 # (8,): exam (fraction)
+    X: np.ndarray  # (8, 3): study hrs, sleep hrs, quiz (fraction), unscaled
+    y: np.ndarray  # (8,): exam (fraction)
 
 
 def study_table(version: int = 1) -> StudyTable:
@@ -88,9 +93,10 @@ def study_table(version: int = 1) -> StudyTable:
     """
     if version not in _STUDY_TABLES:
         raise InputError(f"unknown study table version {version!r}; choose 1 or 2")
-    rows = [{"row_id": rid, "study_hrs": float(study), "sleep_hrs": float(sleep),
-             "quiz": quiz / 100, "exam": exam / 100}
-            for rid, study, sleep, quiz, exam in _STUDY_TABLES[version]]
+    rows = [
+        {"row_id": rid, "study_hrs": float(study), "sleep_hrs": float(sleep), "quiz": quiz / 100, "exam": exam / 100}
+        for rid, study, sleep, quiz, exam in _STUDY_TABLES[version]
+    ]
     X = np.array([[r["study_hrs"], r["sleep_hrs"], r["quiz"]] for r in rows], dtype=np.float64)
     y = np.array([r["exam"] for r in rows], dtype=np.float64)
     return StudyTable(rows, X, y)
@@ -106,21 +112,39 @@ def _study(version: int) -> Dataset:
         "8 students, inputs Study Hrs, Sleep Hrs and Quiz, target Exam; percentages as "
         "fractions (78% -> 0.78). For training each input column is divided by its maximum "
         f"over the table ({scale}), so every input lies in [0, 1]; the target is left as a "
-        "fraction. Train and test are the same 8 rows. study_table() gives the raw values.")
-    return Dataset(X, table.y.copy(), X.copy(), table.y.copy(),
-                   feature_names=("Study Hrs", "Sleep Hrs", "Quiz"), target_names=("Exam",),
-                   name="study" if version == 1 else "study2", description=description,
-                   task="regression", n_classes=None)
+        "fraction. Train and test are the same 8 rows. study_table() gives the raw values."
+    )
+    return Dataset(
+        X,
+        table.y.copy(),
+        X.copy(),
+        table.y.copy(),
+        feature_names=("Study Hrs", "Sleep Hrs", "Quiz"),
+        target_names=("Exam",),
+        name="study" if version == 1 else "study2",
+        description=description,
+        task="regression",
+        n_classes=None,
+    )
 
 
 def _xor() -> Dataset:
     X = np.array([[0, 0], [0, 1], [1, 0], [1, 1]], dtype=np.float64)
     y = np.array([0, 1, 1, 0], dtype=np.int64)
-    return Dataset(X, y, X.copy(), y.copy(), feature_names=("x1", "x2"), target_names=("0", "1"),
-                   name="xor", description="XOR of two binary inputs: the 4 rows, label 1 when "
-                   "exactly one input is 1. Not linearly separable, so a perceptron cannot learn "
-                   "it and one hidden layer can. Train and test are the same 4 rows.",
-                   task="classification", n_classes=2)
+    return Dataset(
+        X,
+        y,
+        X.copy(),
+        y.copy(),
+        feature_names=("x1", "x2"),
+        target_names=("0", "1"),
+        name="xor",
+        description="XOR of two binary inputs: the 4 rows, label 1 when "
+        "exactly one input is 1. Not linearly separable, so a perceptron cannot learn "
+        "it and one hidden layer can. Train and test are the same 4 rows.",
+        task="classification",
+        n_classes=2,
+    )
 
 
 def _digits_split(seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -134,6 +158,7 @@ def _digits_split(seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.nda
     path = None
     if key is not None:
         from symnn.cachedir import cache_dir
+
         path = cache_dir() / "data" / f"digits-{key}.npz"
         split, problem = _read_split(path)
         if split is not None:
@@ -148,14 +173,14 @@ def _digits_split(seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.nda
 
 
 # what a cached split holds: name -> (shape, dtype kind); X in [0, 1], y in 0..9
-_SPLIT = {"X_train": ((1437, 64), "f"), "X_test": ((360, 64), "f"),
-          "y_train": ((1437,), "i"), "y_test": ((360,), "i")}
+_SPLIT = {"X_train": ((1437, 64), "f"), "X_test": ((360, 64), "f"), "y_train": ((1437,), "i"), "y_test": ((360,), "i")}
 
 
 def _read_split(path) -> tuple[tuple | None, str | None]:
     """(the four arrays, None) from an intact cached split; (None, None) when there is none;
     (None, what is wrong) when the file is damaged. Never unpickles (allow_pickle=False)."""
     import zipfile
+
     try:
         with np.load(path, allow_pickle=False) as f:
             arrays = {k: f[k] for k in _SPLIT}
@@ -169,8 +194,9 @@ def _read_split(path) -> tuple[tuple | None, str | None]:
         a = arrays[k]
         if a.shape != shape or a.dtype.kind != kind:
             return None, f"{k} is shaped {a.shape} of {a.dtype}, not {shape}"
-    ok = all(np.isfinite(arrays[k]).all() and arrays[k].min() >= 0 and arrays[k].max() <= 1
-             for k in ("X_train", "X_test"))
+    ok = all(
+        np.isfinite(arrays[k]).all() and arrays[k].min() >= 0 and arrays[k].max() <= 1 for k in ("X_train", "X_test")
+    )
     if not ok or not all(arrays[k].min() >= 0 and arrays[k].max() <= 9 for k in ("y_train", "y_test")):
         return None, "values out of range"
     return tuple(arrays[k] for k in ("X_train", "X_test", "y_train", "y_test")), None
@@ -182,17 +208,19 @@ def _repair(path, problem: str) -> None:
     import warnings
 
     from symnn.cachedir import CacheWarning
+
     try:
         if not path.is_dir() or path.is_symlink():
             path.unlink()
-        elif any(path.iterdir()):           # never delete a folder's contents: move it aside
+        elif any(path.iterdir()):  # never delete a folder's contents: move it aside
             path.rename(path.with_name(f".{path.name}.{os.urandom(4).hex()}.damaged"))
         else:
             path.rmdir()
     except OSError:
         pass
-    warnings.warn(f"the cached digits split {path.name} is damaged ({problem}); making it again",
-                  CacheWarning, stacklevel=4)
+    warnings.warn(
+        f"the cached digits split {path.name} is damaged ({problem}); making it again", CacheWarning, stacklevel=4
+    )
 
 
 def _split_in_child(seed: int, path) -> bool:
@@ -201,12 +229,14 @@ def _split_in_child(seed: int, path) -> bool:
     import subprocess
     import sys
     from pathlib import Path
+
     root = str(Path(__file__).resolve().parents[2])
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [root, os.environ.get("PYTHONPATH")]))}
     code = "import sys; from symnn.nn.data import split_with_sklearn; split_with_sklearn(int(sys.argv[1]), sys.argv[2])"
     try:
-        run = subprocess.run([sys.executable, "-c", code, str(seed), str(path)], env=env,
-                             capture_output=True, timeout=300)
+        run = subprocess.run(
+            [sys.executable, "-c", code, str(seed), str(path)], env=env, capture_output=True, timeout=300
+        )
     except (OSError, subprocess.SubprocessError):
         return False
     return run.returncode == 0 and Path(path).exists()
@@ -216,14 +246,14 @@ def split_with_sklearn(seed: int, path=None):
     """The digits split itself, by scikit-learn (the child process of the cached split runs
     it); saved to `path` when given."""
     from pathlib import Path
+
     from sklearn.datasets import load_digits
     from sklearn.model_selection import train_test_split
 
     digits = load_digits()
     X = digits.data.astype(np.float64) / 16.0
     y = digits.target.astype(np.int64)
-    X_train, X_test, y_train, y_test = train_test_split(
-        X, y, test_size=0.2, stratify=y, random_state=seed)
+    X_train, X_test, y_train, y_test = train_test_split(X, y, test_size=0.2, stratify=y, random_state=seed)
     if path is not None:
         _save_npz(Path(path), X_train=X_train, X_test=X_test, y_train=y_train, y_test=y_test)
     return X_train, X_test, y_train, y_test
@@ -234,6 +264,7 @@ def _digits_key(seed: int) -> str | None:
     import hashlib
     import importlib.util
     from pathlib import Path
+
     try:
         spec = importlib.util.find_spec("sklearn")
         root = Path(next(iter(spec.submodule_search_locations)))
@@ -251,6 +282,7 @@ def _save_npz(path, **arrays) -> None:
     import io
 
     from symnn.cachedir import write_file
+
     buf = io.BytesIO()
     np.savez(buf, **arrays)
     try:
@@ -269,11 +301,20 @@ def _digits(seed: int, images: bool) -> Dataset:
     description = (
         "scikit-learn's bundled handwritten digits: 1797 grayscale 8x8 images of 0-9 (no "
         f"download). Pixels scaled from 0..16 to [0, 1] by /16; X as {shape}. Fixed stratified "
-        f"80/20 split (seed {seed}): {len(y_train)} train, {len(y_test)} test.")
-    return Dataset(np.ascontiguousarray(X_train), y_train, np.ascontiguousarray(X_test), y_test,
-                   feature_names=tuple(f"pixel_{r}_{c}" for r in range(8) for c in range(8)),
-                   target_names=tuple(str(d) for d in range(10)), name="digits",
-                   description=description, task="classification", n_classes=10)
+        f"80/20 split (seed {seed}): {len(y_train)} train, {len(y_test)} test."
+    )
+    return Dataset(
+        np.ascontiguousarray(X_train),
+        y_train,
+        np.ascontiguousarray(X_test),
+        y_test,
+        feature_names=tuple(f"pixel_{r}_{c}" for r in range(8) for c in range(8)),
+        target_names=tuple(str(d) for d in range(10)),
+        name="digits",
+        description=description,
+        task="classification",
+        n_classes=10,
+    )
 
 
 def load(name: str, seed: int = 0, images: bool = False) -> Dataset:
@@ -330,8 +371,7 @@ def _check_finite(a: np.ndarray, what: str) -> None:
     n_inf = int(np.isinf(a).sum())
     if n_nan or n_inf:
         parts = [f"{n} {kind}" for n, kind in ((n_nan, "NaN"), (n_inf, "inf")) if n]
-        raise InputError(f"{what} contains {' and '.join(parts)} value(s); "
-                         "only finite numbers are accepted")
+        raise InputError(f"{what} contains {' and '.join(parts)} value(s); only finite numbers are accepted")
 
 
 def _as_numeric(a: object, what: str) -> np.ndarray:
@@ -341,8 +381,7 @@ def _as_numeric(a: object, what: str) -> np.ndarray:
         raise InputError(f"{what} is not a rectangular array ({exc}); give an array of numbers") from None
     if arr.dtype == bool:
         return arr
-    if arr.dtype == object or not np.issubdtype(arr.dtype, np.number) \
-            or np.issubdtype(arr.dtype, np.complexfloating):
+    if arr.dtype == object or not np.issubdtype(arr.dtype, np.number) or np.issubdtype(arr.dtype, np.complexfloating):
         raise InputError(f"{what} has dtype {arr.dtype}; give an array of real numbers")
     return arr
 

@@ -10,6 +10,7 @@ verified derivations as the per-layer kernels.
 The module lands in the kernel cache like every other kernel: `symnn codegen show
 mlp.epoch.sigmoid.quadratic.2` prints the source that trained the digits MLP.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -22,10 +23,12 @@ _MODULE_CACHE: dict = {}
 def _formulas(activation: str, cost: str):
     """φ(z), φ'(z) written with the activation a where possible, ∂C/∂ŷ — all derived."""
     import sympy as sp
-    from symnn.ops.activations import ACTIVATIONS
-    from symnn.ops.functions import stable
+
     from symnn.kernels.activations import derivative, z
     from symnn.kernels.costs import gradient, y, yhat
+    from symnn.ops.activations import ACTIVATIONS
+    from symnn.ops.functions import stable
+
     act = ACTIVATIONS[activation]
     a = sp.Symbol("a", real=True)
     phi = stable(act.phi)
@@ -42,6 +45,7 @@ def _logit_gradient(activation: str, cost: str):
     if (activation, cost) != ("sigmoid", "cross-entropy"):
         return None
     from symnn.kernels.costs import logit_gradient
+
     return logit_gradient()
 
 
@@ -53,6 +57,7 @@ def epoch_source(n_layers: int, activation: str, cost: str, fastmath: bool = Fal
     """(module source, function name) of the fused epoch for n_layers dense layers; `fastmath`
     lets LLVM reassociate its sums (vectorised, no longer in the written order)."""
     from symnn.codegen.printer import NumbaPrinter
+
     z, a, phi, d_phi, yhat, y, dC = _formulas(activation, cost)
     L = n_layers
     P = lambda expr, names: NumbaPrinter(names=names).doprint(expr)  # noqa: E731
@@ -60,58 +65,81 @@ def epoch_source(n_layers: int, activation: str, cost: str, fastmath: bool = Fal
     params = ", ".join(f"W{l}, b{l}" for l in range(L))
     work = ", ".join(f"z{l}, a{l}, d{l}, nW{l}, nb{l}" for l in range(L))
     fast = ', fastmath={"reassoc", "contract"}' if fastmath else ""
-    out = [f"@njit(cache=True, error_model=\"numpy\"{fast})",
-           f"def {fn}(X, Y, order, eta, batch_size, {params}, {work}):",
-           "    n = order.shape[0]",
-           "    for start in range(0, n, batch_size):",
-           "        stop = min(start + batch_size, n)"]
+    out = [
+        f"@njit(cache=True, error_model=\"numpy\"{fast})",
+        f"def {fn}(X, Y, order, eta, batch_size, {params}, {work}):",
+        "    n = order.shape[0]",
+        "    for start in range(0, n, batch_size):",
+        "        stop = min(start + batch_size, n)",
+    ]
     for l in range(L):
         out += [f"        nW{l}[:, :] = 0.0", f"        nb{l}[:] = 0.0"]
     out += ["        for t in range(start, stop):", "            s = order[t]"]
     for l in range(L):
         src = "X[s, k]" if l == 0 else f"a{l - 1}[k]"
-        out += [f"            # layer {l + 1}: z = W a + b (dense.forward), a = φ(z)",
-                f"            for j in range(W{l}.shape[0]):",
-                f"                acc = b{l}[j]",
-                f"                for k in range(W{l}.shape[1]):",
-                f"                    acc += W{l}[j, k]*{src}",
-                f"                z{l}[j] = acc",
-                f"                a{l}[j] = {P(phi, {z: f'z{l}[j]'})}"]
+        out += [
+            f"            # layer {l + 1}: z = W a + b (dense.forward), a = φ(z)",
+            f"            for j in range(W{l}.shape[0]):",
+            f"                acc = b{l}[j]",
+            f"                for k in range(W{l}.shape[1]):",
+            f"                    acc += W{l}[j, k]*{src}",
+            f"                z{l}[j] = acc",
+            f"                a{l}[j] = {P(phi, {z: f'z{l}[j]'})}",
+        ]
     last = L - 1
     logit = _logit_gradient(activation, cost)
     if logit is not None:
-        out += ["            # BP1 from the logit: δ^L = ∂C/∂z^L = σ(z) − y (`symnn derive sigmoid-cross-entropy`)",
-                f"            for j in range(W{last}.shape[0]):",
-                f"                d{last}[j] = {P(logit, {z: f'z{last}[j]', y: 'Y[s, j]'})}"]
+        out += [
+            "            # BP1 from the logit: δ^L = ∂C/∂z^L = σ(z) − y (`symnn derive sigmoid-cross-entropy`)",
+            f"            for j in range(W{last}.shape[0]):",
+            f"                d{last}[j] = {P(logit, {z: f'z{last}[j]', y: 'Y[s, j]'})}",
+        ]
     else:
-        out += ["            # BP1: δ^L = ∂C/∂ŷ ⊙ φ'(z^L)",
-                f"            for j in range(W{last}.shape[0]):",
-                f"                d{last}[j] = ({P(dC, {yhat: f'a{last}[j]', y: 'Y[s, j]'})})"
-                f"*({P(d_phi, {z: f'z{last}[j]', a: f'a{last}[j]'})})"]
+        out += [
+            "            # BP1: δ^L = ∂C/∂ŷ ⊙ φ'(z^L)",
+            f"            for j in range(W{last}.shape[0]):",
+            f"                d{last}[j] = ({P(dC, {yhat: f'a{last}[j]', y: 'Y[s, j]'})})"
+            f"*({P(d_phi, {z: f'z{last}[j]', a: f'a{last}[j]'})})",
+        ]
     for l in range(last - 1, -1, -1):
-        out += [f"            # BP2: δ^l = (W^(l+1))ᵀ δ^(l+1) ⊙ φ'(z^l)  (dense.grad_input, then {activation}.backward)",
-                f"            d{l}[:] = 0.0",
-                f"            for j in range(W{l + 1}.shape[0]):  # row by row: each d[k] sums over j in order",
-                f"                for k in range(W{l + 1}.shape[1]):",
-                f"                    d{l}[k] += W{l + 1}[j, k]*d{l + 1}[j]",
-                f"            for k in range(W{l + 1}.shape[1]):",
-                f"                d{l}[k] = d{l}[k]*({P(d_phi, {z: f'z{l}[k]', a: f'a{l}[k]'})})"]
+        out += [
+            f"            # BP2: δ^l = (W^(l+1))ᵀ δ^(l+1) ⊙ φ'(z^l)  (dense.grad_input, then {activation}.backward)",
+            f"            d{l}[:] = 0.0",
+            f"            for j in range(W{l + 1}.shape[0]):  # row by row: each d[k] sums over j in order",
+            f"                for k in range(W{l + 1}.shape[1]):",
+            f"                    d{l}[k] += W{l + 1}[j, k]*d{l + 1}[j]",
+            f"            for k in range(W{l + 1}.shape[1]):",
+            f"                d{l}[k] = d{l}[k]*({P(d_phi, {z: f'z{l}[k]', a: f'a{l}[k]'})})",
+        ]
     for l in range(L):
         src = "X[s, k]" if l == 0 else f"a{l - 1}[k]"
-        out += [f"            # BP3, BP4 for layer {l + 1}: ∂C/∂b = δ, ∂C/∂w_jk = a_k δ_j, summed over the batch",
-                f"            for j in range(W{l}.shape[0]):",
-                f"                nb{l}[j] += d{l}[j]",
-                f"                for k in range(W{l}.shape[1]):",
-                f"                    nW{l}[j, k] += {src}*d{l}[j]"]
-    out += ["        # the update of `symnn derive gradient-descent`, with the batch mean of the gradient",
-            "        step = eta/(stop - start)"]
+        out += [
+            f"            # BP3, BP4 for layer {l + 1}: ∂C/∂b = δ, ∂C/∂w_jk = a_k δ_j, summed over the batch",
+            f"            for j in range(W{l}.shape[0]):",
+            f"                nb{l}[j] += d{l}[j]",
+            f"                for k in range(W{l}.shape[1]):",
+            f"                    nW{l}[j, k] += {src}*d{l}[j]",
+        ]
+    out += [
+        "        # the update of `symnn derive gradient-descent`, with the batch mean of the gradient",
+        "        step = eta/(stop - start)",
+    ]
     for l in range(L):
-        out += [f"        for j in range(W{l}.shape[0]):",
-                f"            b{l}[j] -= step*nb{l}[j]",
-                f"            for k in range(W{l}.shape[1]):",
-                f"                W{l}[j, k] -= step*nW{l}[j, k]"]
-    header = [f"# generated by symnn from: fused epoch ({L} dense layers, {activation}, {cost})",
-              f'"""{__doc__.splitlines()[0]}"""', "import math", "", "from numba import njit", "", ""]
+        out += [
+            f"        for j in range(W{l}.shape[0]):",
+            f"            b{l}[j] -= step*nb{l}[j]",
+            f"            for k in range(W{l}.shape[1]):",
+            f"                W{l}[j, k] -= step*nW{l}[j, k]",
+        ]
+    header = [
+        f"# generated by symnn from: fused epoch ({L} dense layers, {activation}, {cost})",
+        f'"""{__doc__.splitlines()[0]}"""',
+        "import math",
+        "",
+        "from numba import njit",
+        "",
+        "",
+    ]
     return "\n".join(header + out) + "\n", fn
 
 
@@ -126,24 +154,29 @@ def epoch_kernel(n_layers: int, activation: str, cost: str, fastmath: bool = Fal
     if key in _MODULE_CACHE:
         return _MODULE_CACHE[key]
     from symnn.codegen import writer
+
     warm = _from_index(n_layers, activation, cost, fastmath)  # a second process: no SymPy at all
     if warm is not None:
         _MODULE_CACHE[key] = warm
         return warm
     text, fn = epoch_source(n_layers, activation, cost, fastmath)
     import sympy as sp
+
     z, a, phi, d_phi, yhat, y, dC = _formulas(activation, cost)
-    equations = [sp.Eq(sp.Symbol("a"), phi), sp.Eq(sp.Symbol("phi'"), d_phi),
-                 sp.Eq(sp.Symbol("dC/dyhat"), dC)]
-    _, module = writer.publish(writer.address(kernel_name(n_layers, activation, cost, fastmath), text),
-                               dynamic=True, equations=[sp.sstr(e) for e in equations],
-                               srepr=[sp.srepr(e) for e in equations])
+    equations = [sp.Eq(sp.Symbol("a"), phi), sp.Eq(sp.Symbol("phi'"), d_phi), sp.Eq(sp.Symbol("dC/dyhat"), dC)]
+    _, module = writer.publish(
+        writer.address(kernel_name(n_layers, activation, cost, fastmath), text),
+        dynamic=True,
+        equations=[sp.sstr(e) for e in equations],
+        srepr=[sp.srepr(e) for e in equations],
+    )
     _MODULE_CACHE[key] = getattr(module, fn)
     return _MODULE_CACHE[key]
 
 
 def _from_index(n_layers: int, activation: str, cost: str, fastmath: bool):
     from symnn.codegen import writer
+
     entry = writer.find(kernel_name(n_layers, activation, cost, fastmath))
     if entry is None:
         return None
@@ -151,7 +184,7 @@ def _from_index(n_layers: int, activation: str, cost: str, fastmath: bool):
     return writer.open_entry(entry, lambda path, text, module: getattr(module, fn, None))
 
 
-FUSE_MAX_WEIGHTS = 20_000   # larger nets train batch by batch, their matrix products through BLAS
+FUSE_MAX_WEIGHTS = 20_000  # larger nets train batch by batch, their matrix products through BLAS
 
 
 def fusable(model) -> tuple[int, str, str] | None:
@@ -159,6 +192,7 @@ def fusable(model) -> tuple[int, str, str] | None:
     and at most FUSE_MAX_WEIGHTS weights (the digits MLP has 2,220); else None."""
     from symnn.nn.layers import Activation, Dense
     from symnn.nn.losses import LOSSES
+
     layers = model.layers
     if len(layers) % 2 or model.loss_fn.name not in LOSSES:
         return None
@@ -176,11 +210,13 @@ def fusable(model) -> tuple[int, str, str] | None:
 def run_epoch(model, X, Y, order, lr: float, batch_size: int, ws, fastmath: bool = False) -> None:
     """One epoch of mini-batch SGD through the fused generated kernel."""
     n_layers, activation, cost = fusable(model)
-    shapes = model.check_shapes(X.shape[1:])                 # the shape pass: no kernel reads past a buffer
+    shapes = model.check_shapes(X.shape[1:])  # the shape pass: no kernel reads past a buffer
     order = np.asarray(order)
     if Y.shape != (len(X), *shapes[-1]) or Y.dtype != X.dtype or not Y.flags.c_contiguous:
-        raise InputError(f"the fused epoch needs C-contiguous targets shaped {(len(X), *shapes[-1])} of type "
-                         f"{X.dtype} (got {Y.shape}, {Y.dtype})")
+        raise InputError(
+            f"the fused epoch needs C-contiguous targets shaped {(len(X), *shapes[-1])} of type "
+            f"{X.dtype} (got {Y.shape}, {Y.dtype})"
+        )
     if order.ndim != 1 or order.dtype.kind not in "iu" or (order.size and (order.min() < 0 or order.max() >= len(X))):
         raise InputError(f"the fused epoch's order must be 1-D sample indices in 0 … {len(X) - 1}")
     kernel = epoch_kernel(n_layers, activation, cost, fastmath)
@@ -189,9 +225,13 @@ def run_epoch(model, X, Y, order, lr: float, batch_size: int, ws, fastmath: bool
     for d in dense:
         args += [d.weight, d.bias]
     for d in dense:
-        args += [ws.get_buffer(d, "fz", (d.n_out,)), ws.get_buffer(d, "fa", (d.n_out,)),
-                 ws.get_buffer(d, "fd", (d.n_out,)), ws.get_buffer(d, "fnW", d.weight.shape),
-                 ws.get_buffer(d, "fnb", d.bias.shape)]
+        args += [
+            ws.get_buffer(d, "fz", (d.n_out,)),
+            ws.get_buffer(d, "fa", (d.n_out,)),
+            ws.get_buffer(d, "fd", (d.n_out,)),
+            ws.get_buffer(d, "fnW", d.weight.shape),
+            ws.get_buffer(d, "fnb", d.bias.shape),
+        ]
     if X.dtype != dense[0].weight.dtype or not X.flags.c_contiguous:
         raise InputError(f"the fused epoch needs a C-contiguous X of the weights' type {dense[0].weight.dtype}")
     kernel(X, Y, order, float(lr), int(batch_size), *args)

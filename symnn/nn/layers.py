@@ -12,6 +12,7 @@ A layer the compiled epoch (symnn.nn.epoch) can call writes its own lines there:
 `x` the name of its input buffer and `shape` its per-sample shape. A layer without these methods
 trains through its per-layer kernels only.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -19,12 +20,13 @@ import numpy as np
 from symnn.errors import InputError, unknown
 from symnn.ops import activation_key, activation_names
 
-Shape = tuple[int, ...]   # the shape of one sample: (features,) or (C, H, W)
+Shape = tuple[int, ...]  # the shape of one sample: (features,) or (C, H, W)
 
 
 def generated_kernel(name: str):
     """The registered generated kernel called `name` (symnn.codegen is imported on first use)."""
     from symnn.codegen import kernel
+
     return kernel(name)
 
 
@@ -34,7 +36,7 @@ class Workspace(dict):
     def __init__(self, dtype=np.float64):
         super().__init__()
         self.dtype = np.dtype(dtype)
-        self.shapes: list[tuple] | None = None   # the net's per-sample shapes (Sequential.check_shapes)
+        self.shapes: list[tuple] | None = None  # the net's per-sample shapes (Sequential.check_shapes)
 
     def get_buffer(self, owner: object, name: str, shape: tuple) -> np.ndarray:
         key = (id(owner), name, shape)
@@ -69,6 +71,7 @@ def shape_text(shape: Shape) -> str:
 def check_weights_memory(count: int, what: str) -> None:
     """Refuse, before allocating, parameters larger than the memory limit (float64, with grads)."""
     from symnn.limits import check_memory
+
     check_memory(2 * 8 * count, what)
 
 
@@ -79,7 +82,7 @@ class Layer:
     uses `train_forward`/`train_backward`, which call the same generated kernels directly on
     buffers from a Workspace (no checks, no allocation per batch)."""
 
-    fastmath = False      # the training path's kernels reassociate sums (fit(fastmath=True))
+    fastmath = False  # the training path's kernels reassociate sums (fit(fastmath=True))
 
     def train_forward(self, x: np.ndarray, ws: Workspace) -> np.ndarray:
         return self.forward(x)
@@ -116,8 +119,10 @@ class Layer:
                 got = arr.shape if isinstance(arr, np.ndarray) else type(arr).__name__
                 raise InputError(f"its {name} must be an array of shape {expected} (got {got})")
             if arr.dtype != dtype or not arr.flags.c_contiguous or not arr.flags.writeable:
-                raise InputError(f"its {name} must be a writeable C-contiguous {dtype} array like the other "
-                                 f"parameters (got {arr.dtype}); use Sequential.astype to change the type")
+                raise InputError(
+                    f"its {name} must be a writeable C-contiguous {dtype} array like the other "
+                    f"parameters (got {arr.dtype}); use Sequential.astype to change the type"
+                )
             if not np.isfinite(arr).all():
                 raise InputError(f"its {name} holds NaN or inf; only finite parameters train")
 
@@ -135,8 +140,10 @@ class Layer:
         """δ must have the shape of the last forward pass's output (no broadcasting, no reading past it)."""
         delta = np.asarray(delta)
         if delta.shape != tuple(shape):
-            raise InputError(f"{self!r}.backward takes δ shaped {tuple(shape)}, like the output of the last "
-                             f"forward pass; got {delta.shape}")
+            raise InputError(
+                f"{self!r}.backward takes δ shaped {tuple(shape)}, like the output of the last "
+                f"forward pass; got {delta.shape}"
+            )
         return delta
 
     grads: dict[str, np.ndarray]
@@ -197,8 +204,9 @@ class Dense(WeightedLayer):
     @property
     def kernels(self):
         if self._k is None:
-            self._k = tuple(generated_kernel(f"dense.{n}")
-                            for n in ("forward", "grad_weight", "grad_bias", "grad_input"))
+            self._k = tuple(
+                generated_kernel(f"dense.{n}") for n in ("forward", "grad_weight", "grad_bias", "grad_input")
+            )
         return self._k
 
     @property
@@ -208,14 +216,15 @@ class Dense(WeightedLayer):
             return self.kernels
         if self._fk is None:
             from symnn.codegen.specialise import specialised
-            self._fk = tuple(specialised(f"dense.{n}", fastmath=True)
-                             for n in ("forward", "grad_weight", "grad_bias", "grad_input"))
+
+            self._fk = tuple(
+                specialised(f"dense.{n}", fastmath=True) for n in ("forward", "grad_weight", "grad_bias", "grad_input")
+            )
         return self._fk
 
     def forward(self, x: np.ndarray) -> np.ndarray:
         if x.ndim != 2 or x.shape[1] != self.n_in:
-            raise InputError(f"Dense({self.n_in}, {self.n_out}) expects input shaped (N, {self.n_in}), "
-                             f"got {x.shape}")
+            raise InputError(f"Dense({self.n_in}, {self.n_out}) expects input shaped (N, {self.n_in}), got {x.shape}")
         self.a_prev = x
         return self.kernels[0](x, self.weight, self.bias)
 
@@ -346,11 +355,13 @@ class Softplus(Activation):
 class Threshold(Activation):
     """The perceptron's step. Its derivative is 0 wherever it exists, so training uses the
     perceptron rule: the error passes straight through (δ_in = δ_out)."""
+
     name = "threshold"
 
 
 ACTIVATION_LAYERS: dict[str, type[Activation]] = {
-    cls.name: cls for cls in (Sigmoid, Tanh, ReLU, LeakyReLU, Softplus, Threshold)}
+    cls.name: cls for cls in (Sigmoid, Tanh, ReLU, LeakyReLU, Softplus, Threshold)
+}
 
 
 def activation_name(name: str) -> str:
@@ -367,9 +378,13 @@ def layer_class(name: str) -> type[Activation]:
     key = activation_name(name)
     if key not in ACTIVATION_LAYERS:
         from symnn.ops.activations import ACTIVATIONS
+
         record = ACTIVATIONS[key]
-        ACTIVATION_LAYERS[key] = type(record.layer, (Activation,), {
-            "name": key, "__module__": __name__, "__doc__": f"{record.title}: a = φ(z), δ_in = δ_out ⊙ φ'(z)."})
+        ACTIVATION_LAYERS[key] = type(
+            record.layer,
+            (Activation,),
+            {"name": key, "__module__": __name__, "__doc__": f"{record.title}: a = φ(z), δ_in = δ_out ⊙ φ'(z)."},
+        )
     return ACTIVATION_LAYERS[key]
 
 

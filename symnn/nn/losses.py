@@ -10,6 +10,7 @@ generated from the cost's derivation (`symnn derive cost-functions`).
 A loss the compiled epoch (symnn.nn.epoch) can call writes its gradient's lines there itself
 (`epoch_gradient`, and `epoch_logit_gradient` when it is computed from the logits).
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -47,10 +48,12 @@ class Loss:
         """Integer labels become one-hot rows; real targets become a column when there is one output."""
         y = np.asarray(y)
         if y.ndim not in (1, 2):
-            raise InputError(f"y must be 1-D (labels, or one target per sample) or 2-D (N, {n_outputs}) "
-                             f"targets; got shape {y.shape}")
+            raise InputError(
+                f"y must be 1-D (labels, or one target per sample) or 2-D (N, {n_outputs}) targets; got shape {y.shape}"
+            )
         if y.ndim == 1 and n_outputs > 1:
             from symnn.nn.data import one_hot
+
             return one_hot(y, n_outputs)
         if y.ndim == 1:
             return y.astype(np.float64).reshape(-1, 1)
@@ -75,6 +78,7 @@ class Loss:
 
 class Quadratic(Loss):
     """C = Σ ½(ŷ − y)², the lecture's cost."""
+
     name = "quadratic"
 
     def epoch_gradient(self, w, yhat: str, shape: tuple) -> str:
@@ -86,16 +90,21 @@ class CrossEntropy(Loss):
     """C = −Σ [y ln ŷ + (1 − y) ln(1 − ŷ)], for sigmoid outputs ŷ = σ(z). A net computes it from z
     in the stable form max(z, 0) − y z + ln(1 + e^(−|z|)), with the gradient σ(z) − y
     (`symnn derive sigmoid-cross-entropy`): finite for any z, where ln σ(z) is −inf beyond −745."""
+
     name = "cross-entropy"
 
     def check_net(self, layers: list) -> None:
         from symnn.nn.layers import Sigmoid
+
         if not isinstance(layers[-1], Sigmoid):
-            raise InputError(f"the cross-entropy cost needs outputs strictly between 0 and 1: end the net with "
-                             f"Sigmoid() (its last layer is {layers[-1]!r}), or use loss='quadratic'")
+            raise InputError(
+                f"the cross-entropy cost needs outputs strictly between 0 and 1: end the net with "
+                f"Sigmoid() (its last layer is {layers[-1]!r}), or use loss='quadratic'"
+            )
 
     def from_logits(self, layers: list) -> bool:
         from symnn.nn.layers import Sigmoid
+
         return isinstance(layers[-1], Sigmoid)
 
     def reset(self) -> None:
@@ -132,14 +141,22 @@ class CrossEntropy(Loss):
 class SoftmaxCrossEntropy(Loss):
     """Mean over the batch of −Σ_j y_j log softmax(z)_j, on the logits z of the last layer;
     integer labels become one-hot rows. Its gradient is (softmax(z) − y)/N."""
+
     name = "softmax-cross-entropy"
 
     @property
     def kernels(self):
         if self._k is None:
-            self._k = tuple(generated_kernel(n) for n in ("softmax.row_max", "softmax.forward",
-                                                          "softmax_cross_entropy.loss", "softmax_cross_entropy.grad",
-                                                          "log_softmax.forward"))
+            self._k = tuple(
+                generated_kernel(n)
+                for n in (
+                    "softmax.row_max",
+                    "softmax.forward",
+                    "softmax_cross_entropy.loss",
+                    "softmax_cross_entropy.grad",
+                    "log_softmax.forward",
+                )
+            )
         return self._k
 
     def probabilities(self, z: np.ndarray) -> np.ndarray:

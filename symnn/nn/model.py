@@ -5,6 +5,7 @@ layer says which output shape it gives for an input shape, or refuses it. Only t
 generated kernel run — Numba does not check bounds, so a mismatch found later would write past
 a buffer instead of raising.
 """
+
 from __future__ import annotations
 
 import math
@@ -23,8 +24,10 @@ def as_numbers(value, what: str) -> np.ndarray:
     except (ValueError, TypeError):
         raise InputError(f"{what} must be an array of real numbers (a ragged or odd object was given)") from None
     if arr.dtype.kind not in "biuf":
-        raise InputError(f"{what} must hold real numbers (int or float); got dtype {arr.dtype}"
-                         + ("; take .real or abs() of complex data yourself" if arr.dtype.kind == "c" else ""))
+        raise InputError(
+            f"{what} must hold real numbers (int or float); got dtype {arr.dtype}"
+            + ("; take .real or abs() of complex data yourself" if arr.dtype.kind == "c" else "")
+        )
     return arr
 
 
@@ -61,11 +64,15 @@ class Sequential:
         seen: dict[int, int] = {}
         for i, layer in enumerate(self.layers):
             if not isinstance(layer, Layer):
-                raise InputError(f"layer {i} is {layer!r}, not a layer; give layers such as Dense(2, 3), "
-                                 "Sigmoid(), Conv2D(1, 8, 3), MaxPool2D(2), Flatten()")
+                raise InputError(
+                    f"layer {i} is {layer!r}, not a layer; give layers such as Dense(2, 3), "
+                    "Sigmoid(), Conv2D(1, 8, 3), MaxPool2D(2), Flatten()"
+                )
             if id(layer) in seen:
-                raise InputError(f"layer {i} ({layer!r}) is the same object as layer {seen[id(layer)]}; "
-                                 "a layer keeps its own state, so create a new one for each position")
+                raise InputError(
+                    f"layer {i} ({layer!r}) is the same object as layer {seen[id(layer)]}; "
+                    "a layer keeps its own state, so create a new one for each position"
+                )
             seen[id(layer)] = i
 
     def check_shapes(self, sample_shape: Shape) -> list[Shape]:
@@ -82,8 +89,11 @@ class Sequential:
             try:
                 out = tuple(int(d) for d in layer.out_shape(shapes[-1]))
             except InputError as exc:
-                source = (f"X is shaped {shape_text(shapes[0])}" if i == 0 else
-                          f"layer {i - 1} ({self.layers[i - 1]!r}) gives it {shape_text(shapes[-1])}")
+                source = (
+                    f"X is shaped {shape_text(shapes[0])}"
+                    if i == 0
+                    else f"layer {i - 1} ({self.layers[i - 1]!r}) gives it {shape_text(shapes[-1])}"
+                )
                 raise InputError(f"layer {i} ({layer!r}) {exc}, but {source}") from None
             shapes.append(out)
         return shapes
@@ -96,18 +106,19 @@ class Sequential:
         """About how many bytes a forward pass of n samples (and, with batch_size, training) needs."""
         shapes = self.check_shapes(sample_shape)
         item = self.dtype.itemsize
-        values = sum(math.prod(s) for s in shapes)          # the input and every layer's output
-        total = 2 * n * values * item                        # kept for backward, plus padded copies
+        values = sum(math.prod(s) for s in shapes)  # the input and every layer's output
+        total = 2 * n * values * item  # kept for backward, plus padded copies
         if batch_size:
             params = sum(arr.size for arr in self.parameters().values())
-            total += 3 * batch_size * values * item + 3 * params * item   # buffers, grads, updates
+            total += 3 * batch_size * values * item + 3 * params * item  # buffers, grads, updates
         return total
 
     # --- parameters -----------------------------------------------------------------------
     def parameters(self) -> dict[str, np.ndarray]:
         """name -> the live array, e.g. 'layers.0.weight' (shaped (out, in))."""
-        return {f"layers.{i}.{name}": arr for i, layer in enumerate(self.layers)
-                for name, arr in layer.parameters().items()}
+        return {
+            f"layers.{i}.{name}": arr for i, layer in enumerate(self.layers) for name, arr in layer.parameters().items()
+        }
 
     @property
     def dtype(self) -> np.dtype:
@@ -124,7 +135,7 @@ class Sequential:
             dt = np.dtype(dtype)
         except (TypeError, ValueError):
             dt = None
-        if dt is None or dt.name not in ("float32", "float64"):   # (None == float64 in NumPy)
+        if dt is None or dt.name not in ("float32", "float64"):  # (None == float64 in NumPy)
             raise InputError(f"dtype must be float32 or float64 (got {dtype!r})")
         for layer in self.layers:
             for name, arr in layer.parameters().items():
@@ -152,23 +163,30 @@ class Sequential:
     def _check_X(self, X) -> np.ndarray:
         X = as_numbers(X, "X")
         if X.ndim < 2:
-            raise InputError(f"X must be 2-D (N, features) for a dense net or 4-D (N, C, H, W) for a CNN; "
-                             f"got shape {X.shape}" + ("; for one sample use X.reshape(1, -1)" if X.ndim == 1 else ""))
+            raise InputError(
+                f"X must be 2-D (N, features) for a dense net or 4-D (N, C, H, W) for a CNN; "
+                f"got shape {X.shape}" + ("; for one sample use X.reshape(1, -1)" if X.ndim == 1 else "")
+            )
         if X.size == 0:
             raise InputError(f"X is empty (shape {X.shape}); give at least one sample")
         self.check_shapes(X.shape[1:])
         X = np.ascontiguousarray(X, dtype=self.dtype)
         if not np.isfinite(X).all():
-            raise InputError(f"X contains {int((~np.isfinite(X)).sum())} NaN/inf value(s); only finite numbers are accepted")
+            raise InputError(
+                f"X contains {int((~np.isfinite(X)).sum())} NaN/inf value(s); only finite numbers are accepted"
+            )
         return X
 
     def checked(self, X, y=None, batch_size: int = 0) -> tuple[np.ndarray, np.ndarray | None]:
         """X and the targets, checked against the net before any kernel runs."""
         from symnn.limits import check_memory
+
         X = as_numbers(X, "X")
         if X.ndim >= 2 and X.size:
-            check_memory(self.memory_needed(X.shape[1:], len(X), batch_size),
-                         f"{'training on' if batch_size else 'a forward pass of'} {len(X)} samples of this net")
+            check_memory(
+                self.memory_needed(X.shape[1:], len(X), batch_size),
+                f"{'training on' if batch_size else 'a forward pass of'} {len(X)} samples of this net",
+            )
         X = self._check_X(X)
         Y = None if y is None else self._targets_checked(y, len(X), self.output_shape(X.shape[1:]))
         return X, Y
@@ -178,8 +196,10 @@ class Sequential:
 
     def _targets_checked(self, y, n: int, out: Shape | None = None) -> np.ndarray:
         if out is not None and len(out) != 1:
-            raise InputError(f"the net's last layer gives outputs shaped {shape_text(out)}; the losses take "
-                             "outputs shaped (N, outputs): end the net with Flatten() and a Dense layer")
+            raise InputError(
+                f"the net's last layer gives outputs shaped {shape_text(out)}; the losses take "
+                "outputs shaped (N, outputs): end the net with Flatten() and a Dense layer"
+            )
         y = as_numbers(y, "y")
         Y = self.loss_fn.targets(y, out[0] if out is not None else self.n_outputs)
         if len(Y) != n:
@@ -213,7 +233,7 @@ class Sequential:
 
     def run_backward(self, yhat: np.ndarray, Y: np.ndarray) -> np.ndarray:
         """Back-propagate the last forward pass's error (no checks of its own); fills every layer's grads."""
-        if self._logits():                       # ∂C/∂z = σ(z) − y: the last sigmoid is inside it
+        if self._logits():  # ∂C/∂z = σ(z) − y: the last sigmoid is inside it
             delta, layers = self.loss_fn.logit_gradient(self.layers[-1].z, Y), self.layers[:-1]
         else:
             delta, layers = self.loss_fn.gradient(yhat, Y), self.layers
@@ -239,8 +259,7 @@ class Sequential:
         """∂loss/∂parameter for every parameter, same keys as parameters()."""
         X, Y = self.checked(X, y)
         self.run_backward(self.run_forward(X), Y)
-        return {f"layers.{i}.{name}": g for i, layer in enumerate(self.layers)
-                for name, g in layer.grads.items()}
+        return {f"layers.{i}.{name}": g for i, layer in enumerate(self.layers) for name, g in layer.grads.items()}
 
     # --- user API ---------------------------------------------------------------------------
     def predict(self, X: np.ndarray) -> np.ndarray:
@@ -253,18 +272,22 @@ class Sequential:
         y = as_numbers(y, "y")
         k = self.output_shape(X.shape[1:])
         if y.ndim not in (1, 2) or len(y) != len(X) or (y.ndim == 2 and y.shape[1:] != k):
-            raise InputError(f"accuracy takes labels shaped (N,) or one-hot targets shaped {shape_text(k)} "
-                             f"for the {len(X)} samples of X; got y shaped {y.shape}")
+            raise InputError(
+                f"accuracy takes labels shaped (N,) or one-hot targets shaped {shape_text(k)} "
+                f"for the {len(X)} samples of X; got y shaped {y.shape}"
+            )
         labels = y.argmax(axis=1) if y.ndim == 2 else y
         return float((self.predict(X) == labels).mean())
 
     def fit(self, X, y, epochs: int = 30, lr: float = 3.0, batch_size: int = 10, **options) -> "Sequential":
         """Train with mini-batch SGD (batch_size=1: stochastic; batch_size=len(X): batch)."""
         from symnn.nn.train import OPTIONS, fit
+
         unknown = sorted(set(options) - set(OPTIONS))
         if unknown:
-            raise InputError(f"fit() has no option {unknown[0]!r}; it takes: epochs, lr, batch_size, "
-                             + ", ".join(OPTIONS))
+            raise InputError(
+                f"fit() has no option {unknown[0]!r}; it takes: epochs, lr, batch_size, " + ", ".join(OPTIONS)
+            )
         fit(self, X, y, epochs=epochs, lr=lr, batch_size=batch_size, **options)
         return self
 

@@ -6,6 +6,7 @@ error;  5. back-propagation, update each weight by how responsible it is, scaled
 learning rate;  6. update after each observation (stochastic) or after a batch (batch learning),
 or after each mini-batch;  7. one pass over the training set is an epoch; redo more epochs.
 """
+
 from __future__ import annotations
 
 import sys
@@ -27,6 +28,7 @@ def batch_size_for(mode: str, batch_size: int, n: int) -> int:
         return n
     if mode != "minibatch":
         from symnn.errors import unknown
+
         raise unknown("mode", mode, MODES)
     return batch_size
 
@@ -49,8 +51,7 @@ def check_options(epochs: int, lr: float, batch_size: int, n: int) -> int:
     _rate(lr)
     batch_size = _integer(batch_size, "the batch size")
     if batch_size > n:
-        print(f"note: batch size {batch_size} is larger than the {n} training samples; using {n}",
-              file=sys.stderr)
+        print(f"note: batch size {batch_size} is larger than the {n} training samples; using {n}", file=sys.stderr)
         batch_size = n
     return int(batch_size)
 
@@ -58,8 +59,12 @@ def check_options(epochs: int, lr: float, batch_size: int, n: int) -> int:
 def _check_flags(explain, fused, compiled, fastmath, progress) -> None:
     if explain is not None and not callable(explain):
         raise InputError(f"explain must be a function taking one line of text, e.g. print (got {explain!r})")
-    for name, value, allowed in (("fused", fused, (bool,)), ("fastmath", fastmath, (bool,)),
-                                 ("progress", progress, (bool,)), ("compiled", compiled, (bool, type(None)))):
+    for name, value, allowed in (
+        ("fused", fused, (bool,)),
+        ("fastmath", fastmath, (bool,)),
+        ("progress", progress, (bool,)),
+        ("compiled", compiled, (bool, type(None))),
+    ):
         if not isinstance(value, (*allowed, np.bool_)):
             extra = " or None" if type(None) in allowed else ""
             raise InputError(f"{name} must be True or False{extra} (got {value!r})")
@@ -68,6 +73,7 @@ def _check_flags(explain, fused, compiled, fastmath, progress) -> None:
 def sgd_step(model, lr: float) -> None:
     """Step 5's update, w ← w − η ∂C/∂w, by the kernel derived from `derive gradient-descent`."""
     from symnn.codegen import kernel
+
     update = kernel("sgd.update").dispatcher
     lr = float(lr)
     for layer in model.layers:
@@ -79,29 +85,44 @@ def sgd_step(model, lr: float) -> None:
 def train_step(model, xb: np.ndarray, yb: np.ndarray, lr: float, ws) -> None:
     """Steps 3-5 on one batch, through the generated kernels, on reused buffers."""
     a = xb
-    if ws.shapes is None or ws.shapes[0] != xb.shape[1:]:           # the shape pass, once per fit
+    if ws.shapes is None or ws.shapes[0] != xb.shape[1:]:  # the shape pass, once per fit
         ws.shapes = model.check_shapes(xb.shape[1:])
     shapes = ws.shapes
-    for n, layer in enumerate(model.layers):                        # step 3: forward
+    for n, layer in enumerate(model.layers):  # step 3: forward
         a = layer.train_forward(a, ws)
         if not isinstance(a, np.ndarray) or a.shape[1:] != shapes[n + 1]:  # a custom layer's output
-            raise InputError(f"layer {n} ({layer!r}) returned {getattr(a, 'shape', type(a).__name__)}; "
-                             f"its out_shape promised (N, {', '.join(map(str, shapes[n + 1]))})")
+            raise InputError(
+                f"layer {n} ({layer!r}) returned {getattr(a, 'shape', type(a).__name__)}; "
+                f"its out_shape promised (N, {', '.join(map(str, shapes[n + 1]))})"
+            )
     last = len(model.layers) - 1
-    if model.loss_fn.from_logits(model.layers):                     # step 4: ∂C/∂z = σ(z) − y
+    if model.loss_fn.from_logits(model.layers):  # step 4: ∂C/∂z = σ(z) − y
         delta = model.loss_fn.train_logit_gradient(model.layers[last].z, yb, ws)
         last -= 1
-    else:                                                           # step 4: ∂C/∂ŷ
+    else:  # step 4: ∂C/∂ŷ
         delta = model.loss_fn.train_gradient(a, yb, ws)
-    for n in range(last, -1, -1):                                   # step 5: back-propagate
+    for n in range(last, -1, -1):  # step 5: back-propagate
         delta = model.layers[n].train_backward(delta, ws, need_input_grad=n > 0)
     sgd_step(model, lr)
 
 
-def fit(model, X, y, epochs: int = 30, lr: float = 3.0, batch_size: int = 10, mode: str = "minibatch",
-        seed: int | None = None, X_test=None, y_test=None, progress: bool = False,
-        explain: Callable[[str], None] | None = None, fused: bool = True,
-        compiled: bool | None = None, fastmath: bool = False) -> dict[str, list[float]]:
+def fit(
+    model,
+    X,
+    y,
+    epochs: int = 30,
+    lr: float = 3.0,
+    batch_size: int = 10,
+    mode: str = "minibatch",
+    seed: int | None = None,
+    X_test=None,
+    y_test=None,
+    progress: bool = False,
+    explain: Callable[[str], None] | None = None,
+    fused: bool = True,
+    compiled: bool | None = None,
+    fastmath: bool = False,
+) -> dict[str, list[float]]:
     """Train `model` in place; return its history (loss and accuracy per epoch).
 
     Dense/activation stacks run each epoch in one fused generated kernel (`fused`); other nets
@@ -113,6 +134,7 @@ def fit(model, X, y, epochs: int = 30, lr: float = 3.0, batch_size: int = 10, mo
     _check_flags(explain, fused, compiled, fastmath, progress)
     if not isinstance(mode, str):
         from symnn.errors import unknown
+
         raise unknown("mode", mode, MODES)
     X = as_numbers(X, "X")
     n = len(X) if X.ndim else 0
@@ -123,53 +145,62 @@ def fit(model, X, y, epochs: int = 30, lr: float = 3.0, batch_size: int = 10, mo
     if (X_test is None) != (y_test is None):
         raise InputError("give X_test and y_test together (or neither)")
     if X_test is not None:
-        model.accuracy(X_test, y_test)                               # checked before training starts
+        model.accuracy(X_test, y_test)  # checked before training starts
     from symnn.nn.model import check_seed
+
     rng = np.random.default_rng(model.seed if seed is None else check_seed(seed))
     classify = Y.shape[1] > 1
     history = model.history
     bar = _progress(epochs, progress)
     from symnn.nn.fused import fusable, run_epoch
     from symnn.nn.layers import Workspace
+
     ws = Workspace(model.dtype)
     ws.shapes = model.check_shapes(X.shape[1:])
     fuse = fused and fusable(model) is not None
-    for layer in model.layers:                                      # which compilation trains
+    for layer in model.layers:  # which compilation trains
         if layer.fastmath != fastmath:
             layer.fastmath = fastmath
-            layer.reset()                                            # its kernels were the other ones
+            layer.reset()  # its kernels were the other ones
     driver = None
     if not fuse and compiled is not False:
         from symnn.nn import epoch as compiled_epoch
+
         n_batches = -(-n // batch_size)
         if compiled and not compiled_epoch.compilable(model):
-            raise InputError(f"compiled=True: the compiled epoch knows layers that write their lines into it "
-                             f"(Dense, activations, Conv2D, pooling, Flatten) and their losses; this model has "
-                             f"{model.layers}, loss {model.loss_fn!r}")
+            raise InputError(
+                f"compiled=True: the compiled epoch knows layers that write their lines into it "
+                f"(Dense, activations, Conv2D, pooling, Flatten) and their losses; this model has "
+                f"{model.layers}, loss {model.loss_fn!r}"
+            )
         if compiled or compiled_epoch.worth_it(model, X.shape[1:], epochs, n_batches):
             driver = compiled_epoch.CompiledEpoch(model, X.shape[1:], batch_size, n)
             X, Y = np.ascontiguousarray(X, dtype=model.dtype), np.ascontiguousarray(Y, dtype=model.dtype)
     for epoch in range(1, epochs + 1):
-        order = rng.permutation(n)                                   # step 7: a new pass
+        order = rng.permutation(n)  # step 7: a new pass
         narrate = explain is not None and epoch == 1
         if fuse and not narrate:
             run_epoch(model, X, Y, order, lr, batch_size, ws, fastmath)  # steps 2-6 in one kernel
         elif driver is not None and not narrate:
-            driver(X, Y, order, lr)                                  # steps 2-6, compiled
+            driver(X, Y, order, lr)  # steps 2-6, compiled
         else:
             for start in range(0, n, batch_size):
-                idx = order[start:start + batch_size]
-                xb, yb = X[idx], Y[idx]                              # step 2
+                idx = order[start : start + batch_size]
+                xb, yb = X[idx], Y[idx]  # step 2
                 if narrate and start == 0:
                     _explain(model, xb, yb, model.forward(xb), lr, explain, idx)
-                train_step(model, xb, yb, lr, ws)                    # steps 3-6
-        loss = model.output_loss(model.run_forward(X), Y)           # X, Y checked above
+                train_step(model, xb, yb, lr, ws)  # steps 3-6
+        loss = model.output_loss(model.run_forward(X), Y)  # X, Y checked above
         if not np.isfinite(loss):
-            raise TrainingError(f"training diverged at epoch {epoch}: the loss became {loss}; "
-                                f"try a smaller learning rate than {lr}")
+            raise TrainingError(
+                f"training diverged at epoch {epoch}: the loss became {loss}; try a smaller learning rate than {lr}"
+            )
         history["loss"].append(loss)
-        acc = model.accuracy(X_test if X_test is not None else X,
-                             y_test if y_test is not None else Y) if classify else float("nan")
+        acc = (
+            model.accuracy(X_test if X_test is not None else X, y_test if y_test is not None else Y)
+            if classify
+            else float("nan")
+        )
         history["accuracy"].append(acc)
         if bar is not None:
             bar.set_postfix_str(f"loss {loss:.4f}" + (f", accuracy {acc:.4f}" if classify else ""))
@@ -183,6 +214,7 @@ def _progress(epochs: int, enabled: bool):
     if not enabled:
         return None
     from symnn.progress import progress
+
     return progress(total=epochs, desc="epochs", unit="epoch", leave=False)
 
 
@@ -194,10 +226,14 @@ def _fmt(a: np.ndarray, limit: int = 6) -> str:
 
 def _explain(model, xb, yb, yhat, lr, say: Callable[[str], None], idx) -> None:
     """Narrate the seven steps with the numbers of the first observation(s)."""
-    say("STEP 1: weights initialised close to 0 but not 0 (seed "
-        f"{model.seed}); e.g. layers.0.weight starts {_fmt(model.layers[0].parameters().get('weight', np.zeros(1)))}")
-    say(f"STEP 2: observation {idx[0] + 1} of the training set (first of this batch of {len(xb)}) enters "
-        f"the input layer, one feature per input node: x = {_fmt(xb[0])}")
+    say(
+        "STEP 1: weights initialised close to 0 but not 0 (seed "
+        f"{model.seed}); e.g. layers.0.weight starts {_fmt(model.layers[0].parameters().get('weight', np.zeros(1)))}"
+    )
+    say(
+        f"STEP 2: observation {idx[0] + 1} of the training set (first of this batch of {len(xb)}) enters "
+        f"the input layer, one feature per input node: x = {_fmt(xb[0])}"
+    )
     zs = [layer.z for layer in model.layers if getattr(layer, "z", None) is not None]
     z_text = "; ".join(f"z of layer {i} = {_fmt(z[0])}" for i, z in enumerate(zs, 1))
     say(f"STEP 3: forward propagation: {z_text}; prediction ŷ = {_fmt(yhat[0])}")
@@ -205,8 +241,10 @@ def _explain(model, xb, yb, yhat, lr, say: Callable[[str], None], idx) -> None:
     say(f"STEP 4: compare with the actual y = {_fmt(yb[0])}: the error (cost) of this batch is {err:.6g}")
     before = {k: v.copy() for k, v in model.parameters().items()}
     model.run_backward(yhat, yb)
-    deltas = [f"layer {n}: δ = ∂C/∂b = {_fmt(layer.grads['bias'])}"
-              for n, layer in reversed(list(enumerate([l_ for l_ in model.layers if "bias" in l_.grads], 1)))]
+    deltas = [
+        f"layer {n}: δ = ∂C/∂b = {_fmt(layer.grads['bias'])}"
+        for n, layer in reversed(list(enumerate([l_ for l_ in model.layers if "bias" in l_.grads], 1)))
+    ]
     say("STEP 5: back-propagation from right to left: " + "; ".join(deltas))
     sgd_step(model, lr)
     for key, old in before.items():
@@ -215,6 +253,8 @@ def _explain(model, xb, yb, yhat, lr, say: Callable[[str], None], idx) -> None:
     # undo: fit() repeats backward and update for this batch itself
     for key, old in before.items():
         model.parameters()[key][...] = old
-    say("STEP 6: weights are updated after every batch of "
-        f"{len(xb)} observation(s) ({'stochastic' if len(xb) == 1 else 'mini-batch / batch'} learning)")
+    say(
+        "STEP 6: weights are updated after every batch of "
+        f"{len(xb)} observation(s) ({'stochastic' if len(xb) == 1 else 'mini-batch / batch'} learning)"
+    )
     say("STEP 7: when the whole training set has passed through the net, that is one epoch; redo more epochs")

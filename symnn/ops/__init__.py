@@ -1,5 +1,6 @@
 """Op definitions in SymPy; `activation_names()` lists the activation records without importing
 them (no SymPy, no NumPy: the CLI's parser and a warm start use it)."""
+
 from __future__ import annotations
 
 import importlib.util

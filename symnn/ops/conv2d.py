@@ -15,6 +15,7 @@ generator collapses them and turns the range guards into loop bounds:
 Stride, padding and channels extend these definitions (the layer below). The derivations are
 `symnn derive conv2d` and `conv2d-layer` (derive/topics/conv2d.py); the kernels symnn/kernels/conv2d.py.
 """
+
 from __future__ import annotations
 
 import sympy as sp
@@ -57,12 +58,12 @@ def grad_wrt_input() -> sp.Expr:
 # with i ∈ [0, ⌊(H − k_h)/s⌋], j ∈ [0, ⌊(W − k_w)/s⌋]. The gradients are the results of the
 # verified derivation `symnn derive conv2d-layer` (symnn/derive/topics/conv2d.py).
 t, c, f = sp.symbols("t c f", integer=True)
-t_, c_, f_ = sp.symbols("t' c' f'", integer=True)      # the element a gradient is taken at
+t_, c_, f_ = sp.symbols("t' c' f'", integer=True)  # the element a gradient is taken at
 N, C, F = sp.symbols("N C F", integer=True, positive=True)
 s = sp.Symbol("s", integer=True, positive=True)
 Xb, Kb, bb, Gb = (sp.IndexedBase(name, real=True) for name in ("X", "K", "b", "G"))
 Yb, dKb, dbb, dXb = (sp.IndexedBase(name, real=True) for name in ("Y", "dK", "db", "dX"))
-H_o = sp.floor((H - k_h) / s) + 1          # output height and width of a valid strided layer
+H_o = sp.floor((H - k_h) / s) + 1  # output height and width of a valid strided layer
 W_o = sp.floor((W - k_w) / s) + 1
 LAYER_RANGES = {t: (0, N - 1), f: (0, F - 1), i: (0, H_o - 1), j: (0, W_o - 1)}
 LAYER_SHAPES = {N: (Xb, 0), C: (Xb, 1), H: (Xb, 2), W: (Xb, 3), F: (Kb, 0), k_h: (Kb, 2), k_w: (Kb, 3)}
@@ -70,15 +71,17 @@ LAYER_SHAPES = {N: (Xb, 0), C: (Xb, 1), H: (Xb, 2), W: (Xb, 3), F: (Kb, 0), k_h:
 
 def layer_forward_expr() -> sp.Expr:
     """Y[t, f, i, j] of the convolutional layer (stride s, channels c, bias per filter)."""
-    return sp.Sum(Xb[t, c, s * i + m, s * j + n] * Kb[f, c, m, n],
-                  (c, 0, C - 1), (m, 0, k_h - 1), (n, 0, k_w - 1)) + bb[f]
+    return (
+        sp.Sum(Xb[t, c, s * i + m, s * j + n] * Kb[f, c, m, n], (c, 0, C - 1), (m, 0, k_h - 1), (n, 0, k_w - 1)) + bb[f]
+    )
 
 
 def layer_loss_expr() -> sp.Expr:
     """L = Σ_t Σ_f Σ_i Σ_j G[t, f, i, j] Y[t, f, i, j], with G = ∂L/∂Y from the layer above and
     the output's H_out × W_out read from G (the forward's ⌊(H − k_h)/s⌋ + 1)."""
-    return sp.Sum(Gb[t, f, i, j] * layer_forward_expr(),
-                  (t, 0, N - 1), (f, 0, F - 1), (i, 0, H_out - 1), (j, 0, W_out - 1))
+    return sp.Sum(
+        Gb[t, f, i, j] * layer_forward_expr(), (t, 0, N - 1), (f, 0, F - 1), (i, 0, H_out - 1), (j, 0, W_out - 1)
+    )
 
 
 GRAD_SHAPES = {N: (Gb, 0), F: (Gb, 1), H_out: (Gb, 2), W_out: (Gb, 3)}

@@ -5,6 +5,7 @@ outputs the cost sums over j = 1..n. Each cost gives its per-output term, its to
 outputs (index notation) and the gradient ∂C/∂a_k as the list writes it — which symnn's
 derivation must reproduce.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -26,8 +27,8 @@ C = sp.Symbol("C")
 class Cost:
     name: str
     title: str
-    term: Callable[[sp.Expr, sp.Expr], sp.Expr]   # one output's contribution c(a_j, E_j)
-    course_gradient: sp.Expr                      # ∂C/∂a_k as the list writes it (may use C)
+    term: Callable[[sp.Expr, sp.Expr], sp.Expr]  # one output's contribution c(a_j, E_j)
+    course_gradient: sp.Expr  # ∂C/∂a_k as the list writes it (may use C)
     note: str
     outer: Callable[[sp.Expr], sp.Expr] = lambda s: s  # C = outer(Σ_j term); exp for exponential
     domain: str = "real"  # where the outputs a must lie: "real", "positive" (a > 0) or "unit" (0 < a < 1)
@@ -46,33 +47,74 @@ def _cost(name, title, term, grad, note, outer=None, domain="real") -> Cost:
     return Cost(name, title, term, grad, note, outer or (lambda s: s), domain=domain)
 
 
-COSTS: dict[str, Cost] = {c.name: c for c in [
-    _cost("quadratic", "Quadratic cost", lambda a_, e: sp.Rational(1, 2) * (a_ - e) ** 2,
-          a[k] - E[k], "the lecture's C = Σ ½(ŷ − y)²; also called mean squared error"),
-    _cost("cross-entropy", "Cross-entropy cost (binary)",
-          lambda a_, e: -(e * sp.log(a_) + (1 - e) * sp.log(1 - a_)),
-          (a[k] - E[k]) / ((1 - a[k]) * a[k]),
-          "for outputs in (0, 1); with a sigmoid output the σ' factor cancels", domain="unit"),
-    _cost("categorical-cross-entropy", "Categorical cross-entropy",
-          lambda a_, e: -e * sp.log(a_), -E[k] / a[k],
-          "for a probability vector a (softmax output) and a one-hot E", domain="unit"),
-    _cost("exponential", "Exponential cost", lambda a_, e: (a_ - e) ** 2,
-          2 / tau * (a[k] - E[k]) * C,
-          "τ exp((1/τ) Σ (a − E)²); τ sets how sharply large errors are punished",
-          outer=lambda s: tau * sp.exp(s / tau)),
-    _cost("hellinger", "Hellinger distance",
-          lambda a_, e: (sp.sqrt(a_) - sp.sqrt(e)) ** 2 / sp.sqrt(2),
-          (sp.sqrt(a[k]) - sp.sqrt(E[k])) / (sp.sqrt(2) * sp.sqrt(a[k])),
-          "for positive outputs, e.g. probabilities", domain="positive"),
-    _cost("kl", "Kullback–Leibler divergence", lambda a_, e: e * sp.log(e / a_),
-          -E[k] / a[k], "for probability distributions a and E", domain="positive"),
-    _cost("generalized-kl", "Generalized Kullback–Leibler divergence",
-          lambda a_, e: e * sp.log(e / a_) - e + a_, (a[k] - E[k]) / a[k],
-          "KL for positive vectors that need not sum to 1", domain="positive"),
-    _cost("itakura-saito", "Itakura–Saito distance",
-          lambda a_, e: e / a_ - sp.log(e / a_) - 1, (a[k] - E[k]) / a[k] ** 2,
-          "scale-invariant: used for spectra", domain="positive"),
-]}
+COSTS: dict[str, Cost] = {
+    c.name: c
+    for c in [
+        _cost(
+            "quadratic",
+            "Quadratic cost",
+            lambda a_, e: sp.Rational(1, 2) * (a_ - e) ** 2,
+            a[k] - E[k],
+            "the lecture's C = Σ ½(ŷ − y)²; also called mean squared error",
+        ),
+        _cost(
+            "cross-entropy",
+            "Cross-entropy cost (binary)",
+            lambda a_, e: -(e * sp.log(a_) + (1 - e) * sp.log(1 - a_)),
+            (a[k] - E[k]) / ((1 - a[k]) * a[k]),
+            "for outputs in (0, 1); with a sigmoid output the σ' factor cancels",
+            domain="unit",
+        ),
+        _cost(
+            "categorical-cross-entropy",
+            "Categorical cross-entropy",
+            lambda a_, e: -e * sp.log(a_),
+            -E[k] / a[k],
+            "for a probability vector a (softmax output) and a one-hot E",
+            domain="unit",
+        ),
+        _cost(
+            "exponential",
+            "Exponential cost",
+            lambda a_, e: (a_ - e) ** 2,
+            2 / tau * (a[k] - E[k]) * C,
+            "τ exp((1/τ) Σ (a − E)²); τ sets how sharply large errors are punished",
+            outer=lambda s: tau * sp.exp(s / tau),
+        ),
+        _cost(
+            "hellinger",
+            "Hellinger distance",
+            lambda a_, e: (sp.sqrt(a_) - sp.sqrt(e)) ** 2 / sp.sqrt(2),
+            (sp.sqrt(a[k]) - sp.sqrt(E[k])) / (sp.sqrt(2) * sp.sqrt(a[k])),
+            "for positive outputs, e.g. probabilities",
+            domain="positive",
+        ),
+        _cost(
+            "kl",
+            "Kullback–Leibler divergence",
+            lambda a_, e: e * sp.log(e / a_),
+            -E[k] / a[k],
+            "for probability distributions a and E",
+            domain="positive",
+        ),
+        _cost(
+            "generalized-kl",
+            "Generalized Kullback–Leibler divergence",
+            lambda a_, e: e * sp.log(e / a_) - e + a_,
+            (a[k] - E[k]) / a[k],
+            "KL for positive vectors that need not sum to 1",
+            domain="positive",
+        ),
+        _cost(
+            "itakura-saito",
+            "Itakura–Saito distance",
+            lambda a_, e: e / a_ - sp.log(e / a_) - 1,
+            (a[k] - E[k]) / a[k] ** 2,
+            "scale-invariant: used for spectra",
+            domain="positive",
+        ),
+    ]
+}
 
 
 def get_cost(name: str) -> Cost:
@@ -97,9 +139,11 @@ def compatible(activation: str, cost: str) -> bool:
 def check_compatible(activation: str, cost: str) -> None:
     if not compatible(activation, cost):
         ok = sorted(a for a in ACTIVATIONS if compatible(a, cost))
-        raise InputError(f"the {cost} cost needs outputs {_DOMAIN_TEXT[COSTS[cost].domain]}, but "
-                         f"{activation} gives values in {ACTIVATIONS[activation].outputs}; with {cost} "
-                         f"use one of: {', '.join(ok)}")
+        raise InputError(
+            f"the {cost} cost needs outputs {_DOMAIN_TEXT[COSTS[cost].domain]}, but "
+            f"{activation} gives values in {ACTIVATIONS[activation].outputs}; with {cost} "
+            f"use one of: {', '.join(ok)}"
+        )
 
 
 # -- the binary cross-entropy of a sigmoid output, from its logit z (stable) -------------------

@@ -11,6 +11,7 @@ b[p] and A[t, q]; the Kronecker deltas collapse into
 
 The derivation is `symnn derive dense` (derive/topics/dense.py); its kernels are symnn/kernels/dense.py.
 """
+
 from __future__ import annotations
 
 import sympy as sp

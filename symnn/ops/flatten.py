@@ -9,6 +9,7 @@ Its derivative is the inverse index map, from the verified derivation `symnn der
 
 The kernels are symnn/kernels/flatten.py.
 """
+
 from __future__ import annotations
 
 import sympy as sp
@@ -26,7 +27,7 @@ def position(c_: sp.Expr, h_: sp.Expr, w_: sp.Expr) -> sp.Expr:
 
 def forward_expr() -> sp.Expr:
     """Y[t, k] = X[t, ⌊⌊k/W⌋/H⌋, ⌊k/W⌋ mod H, k mod W] (⌊⌊k/W⌋/H⌋ = ⌊k/(H·W)⌋, the channel)."""
-    row = sp.floor(k / W)                      # the row counted over all maps
+    row = sp.floor(k / W)  # the row counted over all maps
     return X[t, sp.floor(row / H), sp.Mod(row, H), sp.Mod(k, W)]
 
 
@@ -37,5 +38,4 @@ def loss_expr() -> sp.Expr:
 
 def reindexed_loss_expr() -> sp.Expr:
     """The same sum over (c, h, w) instead of k = c·H·W + h·W + w (a one-to-one change of index)."""
-    return sp.Sum(G[t, position(c, h, w)] * X[t, c, h, w],
-                  (t, 0, N - 1), (c, 0, C - 1), (h, 0, H - 1), (w, 0, W - 1))
+    return sp.Sum(G[t, position(c, h, w)] * X[t, c, h, w], (t, 0, N - 1), (c, 0, C - 1), (h, 0, H - 1), (w, 0, W - 1))

@@ -5,6 +5,7 @@ They print as the course writes them (σ(z), ReLU(z)) and keep their derivative 
 which SymPy checks against, and `stable()` into forms that never overflow, which the code
 generator compiles. The activations built from them are the records in ops/activations/.
 """
+
 from __future__ import annotations
 
 import sympy as sp
@@ -12,6 +13,7 @@ import sympy as sp
 
 class _Named(sp.Function):
     """Prints as the course writes it: `latex_name` in LaTeX, `text_name` in text."""
+
     latex_name = text_name = ""
 
     def _latex(self, printer, exp=None):
@@ -29,7 +31,7 @@ class sigmoid(_Named):
     def eval(cls, arg: sp.Expr) -> sp.Expr | None:
         if arg.is_Number:
             return 1 / (1 + sp.exp(-arg))
-        return None                         # unevaluated: SymPy keeps the call
+        return None  # unevaluated: SymPy keeps the call
 
     def fdiff(self, argindex: int = 1) -> sp.Expr:
         s = sigmoid(self.args[0])
@@ -52,7 +54,7 @@ class step(_Named):
     def eval(cls, arg: sp.Expr) -> sp.Expr | None:
         if arg.is_Number:
             return sp.S.One if arg > 0 else sp.S.Zero
-        return None                         # unevaluated: SymPy keeps the call
+        return None  # unevaluated: SymPy keeps the call
 
     def fdiff(self, argindex: int = 1) -> sp.Expr:
         return sp.DiracDelta(self.args[0])
@@ -74,7 +76,7 @@ class relu(_Named):
     def eval(cls, arg: sp.Expr) -> sp.Expr | None:
         if arg.is_Number:
             return sp.Max(0, arg)
-        return None                         # unevaluated: SymPy keeps the call
+        return None  # unevaluated: SymPy keeps the call
 
     def fdiff(self, argindex: int = 1) -> sp.Expr:
         return step(self.args[0])
@@ -99,7 +101,7 @@ class leaky_relu(_Named):
     def eval(cls, arg: sp.Expr) -> sp.Expr | None:
         if arg.is_Number:
             return arg if arg > 0 else LEAKY_SLOPE * arg
-        return None                         # unevaluated: SymPy keeps the call
+        return None  # unevaluated: SymPy keeps the call
 
     def fdiff(self, argindex: int = 1) -> sp.Expr:
         a = self.args[0]
@@ -122,7 +124,7 @@ class indicator(sp.Function):
     def eval(cls, a: sp.Expr, b: sp.Expr) -> sp.Expr | None:
         if (a - b).is_Number:
             return sp.S.One if a == b else sp.S.Zero
-        return None                         # unevaluated: SymPy keeps the call
+        return None  # unevaluated: SymPy keeps the call
 
     def fdiff(self, argindex: int = 1) -> sp.Expr:
         return sp.S.Zero
@@ -137,11 +139,11 @@ class indicator(sp.Function):
         s = rf"\left[{printer._print(self.args[0])} = {printer._print(self.args[1])}\right]"
         return s if exp is None else rf"{s}^{{{exp}}}"
 
-    def _numbacode(self, printer):                     # symnn's NumbaPrinter
+    def _numbacode(self, printer):  # symnn's NumbaPrinter
         a, b = (printer._print(x) for x in self.args)
         return f"(1.0 if {a} == {b} else 0.0)"
 
-    def _mpmathcode(self, printer):                    # lambdify(..., "mpmath") in the checks
+    def _mpmathcode(self, printer):  # lambdify(..., "mpmath") in the checks
         a, b = (printer._print(x) for x in self.args)
         return f"(1 if {a} == {b} else 0)"
 
@@ -182,8 +184,9 @@ def stable(expr: sp.Expr) -> sp.Expr:
     σ(u) picks 1/(1+e^(−u)) or e^u/(1+e^u) by the sign of u — both from the one t = e^(−|u|),
     so one exponential and no branch, just a choice of quotient; ln(1+e^u) becomes
     max(u, 0) + ln(1 + e^(−|u|))."""
+
     def sig(u):
-        t = sp.exp(-sp.Abs(u))            # e^(−u) when u ≥ 0, e^u when u < 0
+        t = sp.exp(-sp.Abs(u))  # e^(−u) when u ≥ 0, e^u when u < 0
         return sp.Piecewise((1 / (1 + t), u >= 0), (t / (1 + t), True))
 
     def softplus(e):
@@ -191,9 +194,16 @@ def stable(expr: sp.Expr) -> sp.Expr:
         return sp.Piecewise((u + sp.log(1 + sp.exp(-u)), u > 0), (sp.log(1 + sp.exp(u)), True))
 
     expr = expr.replace(sigmoid, sig)
-    expr = expr.replace(lambda e: isinstance(e, sp.log) and isinstance(e.args[0], sp.Add)
-                        and len(e.args[0].args) == 2 and sp.S.One in e.args[0].args
-                        and any(isinstance(a, sp.exp) for a in e.args[0].args), softplus)
+    expr = expr.replace(
+        lambda e: (
+            isinstance(e, sp.log)
+            and isinstance(e.args[0], sp.Add)
+            and len(e.args[0].args) == 2
+            and sp.S.One in e.args[0].args
+            and any(isinstance(a, sp.exp) for a in e.args[0].args)
+        ),
+        softplus,
+    )
     return elementary(expr)
 
 

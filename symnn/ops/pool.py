@@ -20,6 +20,7 @@ held fixed: the selection's own jumps contribute nothing, as the derivation show
 
 The kernels are symnn/kernels/pool.py.
 """
+
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -103,8 +104,7 @@ def avg_forward_expr() -> sp.Expr:
 
 def loss_expr(forward: sp.Expr) -> sp.Expr:
     """L = Σ G[t, c, i, j] Y[t, c, i, j] over the H_out × W_out output (read from G)."""
-    return sp.Sum(G[t, c, i, j] * forward, (t, 0, N - 1), (c, 0, C - 1), (i, 0, H_out - 1),
-                  (j, 0, W_out - 1))
+    return sp.Sum(G[t, c, i, j] * forward, (t, 0, N - 1), (c, 0, C - 1), (i, 0, H_out - 1), (j, 0, W_out - 1))
 
 
 GRAD_SHAPES = {N: (G, 0), C: (G, 1), H_out: (G, 2), W_out: (G, 3), H: (X, 2), W: (X, 3)}

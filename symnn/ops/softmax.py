@@ -20,6 +20,7 @@ on a loss that may be tiny).
 
 The kernels are symnn/kernels/softmax.py.
 """
+
 from __future__ import annotations
 
 import sympy as sp
@@ -39,7 +40,7 @@ class grouped(sp.UnevaluatedExpr):
     taken off; SymPy's own order would compute (Z − log Σ) − M and lose the log's low digits
     to |M|·ε. The value is unchanged (doit() removes the grouping)."""
 
-    def _sympystr(self, printer):                    # positive terms first: Z[t, j] - M[t]
+    def _sympystr(self, printer):  # positive terms first: Z[t, j] - M[t]
         terms = sorted(sp.Add.make_args(self.args[0]), key=lambda a: a.could_extract_minus_sign())
         out = printer._print(terms[0])
         for a in terms[1:]:
@@ -49,7 +50,7 @@ class grouped(sp.UnevaluatedExpr):
     def _latex(self, printer, exp=None):
         return rf"\left({printer._print(self.args[0])}\right)"
 
-    def _numbacode(self, printer):                   # symnn's NumbaPrinter: the grouping made visible
+    def _numbacode(self, printer):  # symnn's NumbaPrinter: the grouping made visible
         return f"({printer._print(self.args[0])})"
 
 

@@ -1,5 +1,6 @@
 """Reading untrusted text: the one safe expression parser (`parse`) and the reader of srepr
 data in the kernel cache (`read_srepr`). Neither ever evaluates text as code."""
+
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
@@ -17,6 +18,7 @@ def as_expr(value: object) -> sp.Basic:
     """A SymPy object from text (through the safe parser) or from a number or SymPy object;
     never sympify's eval of a string."""
     import sympy as sp
+
     if isinstance(value, str):
         return parse(value)
     return sp.sympify(value, strict=True)

@@ -8,6 +8,7 @@ Three passes:
 3. a walker accepts a whitelist of node types and builds the SymPy objects itself.
 Every name that is not a known function or constant becomes a real Symbol.
 """
+
 from __future__ import annotations
 
 import ast
@@ -21,10 +22,10 @@ import sympy as sp
 from symnn.errors import InputError
 from symnn.parse.functions import ALIASES, ALSO_SYMBOLS, CONSTANTS, FUNCTIONS
 
-MAX_LENGTH = 2000      # characters of one expression
-MAX_DEPTH = 50         # nested parentheses / calls
-MAX_EXPONENT = 1000    # |n| of a numeric exponent
-MAX_DIGITS = 100       # digits of one number
+MAX_LENGTH = 2000  # characters of one expression
+MAX_DEPTH = 50  # nested parentheses / calls
+MAX_EXPONENT = 1000  # |n| of a numeric exponent
+MAX_DIGITS = 100  # digits of one number
 
 
 class ParseError(InputError):
@@ -34,27 +35,30 @@ class ParseError(InputError):
 _SUBSCRIPTS = str.maketrans("₀₁₂₃₄₅₆₇₈₉", "0123456789")
 _SUPERSCRIPTS = str.maketrans("⁰¹²³⁴⁵⁶⁷⁸⁹⁻", "0123456789-")
 _OPERATORS = {"·": "*", "⋅": "*", "×": "*", "∗": "*", "−": "-", "–": "-", "÷": "/", "^": "**"}
-_TOKEN = re.compile(r"""
+_TOKEN = re.compile(
+    r"""
     (?P<space>\s+)
   | (?P<number>(?:\d+\.\d*|\.\d+|\d+)(?:[eE][+-]?\d+)?)
   | (?P<name>(?![⁰¹²³⁴⁵⁶⁷⁸⁹])[^\W\d](?:(?![⁰¹²³⁴⁵⁶⁷⁸⁹])\w)*(?:')*)
   | (?P<super>[⁰¹²³⁴⁵⁶⁷⁸⁹⁻]+)
   | (?P<op>\*\*|==|!=|<=|>=|[-+*/^()\[\],=<>·⋅×∗−–÷])
-""", re.VERBOSE)
+""",
+    re.VERBOSE,
+)
 
 
 @dataclass
 class Token:
-    kind: str      # number, name, op
+    kind: str  # number, name, op
     text: str
-    col: int       # 1-based column in the input
+    col: int  # 1-based column in the input
 
 
 @dataclass
 class Options:
-    indexed: bool = False          # allow x[i] (an IndexedBase entry)
-    symbols: dict[str, sp.Basic] = field(default_factory=dict)   # names with fixed meanings
-    functions: dict = field(default_factory=dict)                 # extra callable names
+    indexed: bool = False  # allow x[i] (an IndexedBase entry)
+    symbols: dict[str, sp.Basic] = field(default_factory=dict)  # names with fixed meanings
+    functions: dict = field(default_factory=dict)  # extra callable names
 
 
 def tokenize(text: str) -> list[Token]:
@@ -63,17 +67,21 @@ def tokenize(text: str) -> list[Token]:
     while pos < len(text):
         m = _TOKEN.match(text, pos)
         if not m:
-            raise ParseError(f"cannot read character {text[pos]!r} at column {pos + 1}; expressions use "
-                             "numbers, names, + - * / ^ ( ) and function calls such as exp(x)")
+            raise ParseError(
+                f"cannot read character {text[pos]!r} at column {pos + 1}; expressions use "
+                "numbers, names, + - * / ^ ( ) and function calls such as exp(x)"
+            )
         kind, value = m.lastgroup, m.group()
-        if kind is None:                      # every alternative of _TOKEN is a named group
+        if kind is None:  # every alternative of _TOKEN is a named group
             raise ParseError(f"cannot read {value!r} at column {pos + 1}")
         if kind == "super":
             tokens += [Token("op", "**", pos + 1), *_superscript(value, pos + 1)]
         elif kind == "name":
             if "'" in value:
-                raise ParseError(f"cannot read {value!r} at column {pos + 1}: primes (f') are not "
-                                 "expressions; write the function itself, e.g. sigmoid(z)")
+                raise ParseError(
+                    f"cannot read {value!r} at column {pos + 1}: primes (f') are not "
+                    "expressions; write the function itself, e.g. sigmoid(z)"
+                )
             tokens.append(Token("name", ALIASES.get(value, value), pos + 1))
         elif kind != "space":
             tokens.append(Token(kind, _OPERATORS.get(value, value) if kind == "op" else value, pos + 1))
@@ -84,15 +92,19 @@ def tokenize(text: str) -> list[Token]:
 def _superscript(value: str, col: int) -> list[Token]:
     digits = value.translate(_SUPERSCRIPTS)
     if digits.startswith("-"):
-        return [Token("op", "(", col), Token("op", "-", col), Token("number", digits[1:] or "1", col),
-                Token("op", ")", col)]
+        return [
+            Token("op", "(", col),
+            Token("op", "-", col),
+            Token("number", digits[1:] or "1", col),
+            Token("op", ")", col),
+        ]
     return [Token("number", digits, col)]
 
 
 def _subscripted(name: str) -> str:
     """w₁ -> w_1 (subscript digits after a name)."""
     head = name.rstrip("₀₁₂₃₄₅₆₇₈₉")
-    return head + "_" + name[len(head):].translate(_SUBSCRIPTS) if head != name else name
+    return head + "_" + name[len(head) :].translate(_SUBSCRIPTS) if head != name else name
 
 
 def implicit_products(tokens: list[Token], functions: Collection[str]) -> list[Token]:
@@ -101,9 +113,11 @@ def implicit_products(tokens: list[Token], functions: Collection[str]) -> list[T
     for n, tok in enumerate(tokens):
         if out and _function_of_a_name(out[-1], tokens[n:], functions):
             prev, arg = out[-1], tokens[n + 1]
-            raise ParseError(f"{prev.text}({arg.text}) at column {prev.col} reads as an unknown function "
-                             f"of {arg.text}, which symnn cannot differentiate; write the function "
-                             f"itself, or {prev.text}*({arg.text}) for a product")
+            raise ParseError(
+                f"{prev.text}({arg.text}) at column {prev.col} reads as an unknown function "
+                f"of {arg.text}, which symnn cannot differentiate; write the function "
+                f"itself, or {prev.text}*({arg.text}) for a product"
+            )
         if out and _juxtaposed(out[-1], tok, functions):
             out.append(Token("op", "*", tok.col))
         out.append(tok)
@@ -112,9 +126,16 @@ def implicit_products(tokens: list[Token], functions: Collection[str]) -> list[T
 
 def _function_of_a_name(prev: Token, rest: list[Token], functions) -> bool:
     """f(x), y(t): one letter written right against (name) — an undefined function, not a product."""
-    return (prev.kind == "name" and len(prev.text) == 1 and prev.text not in functions
-            and len(rest) >= 3 and rest[0].text == "(" and rest[0].col == prev.col + 1
-            and rest[1].kind == "name" and rest[2].text == ")")
+    return (
+        prev.kind == "name"
+        and len(prev.text) == 1
+        and prev.text not in functions
+        and len(rest) >= 3
+        and rest[0].text == "("
+        and rest[0].col == prev.col + 1
+        and rest[1].kind == "name"
+        and rest[2].text == ")"
+    )
 
 
 def _juxtaposed(prev: Token, tok: Token, functions) -> bool:
@@ -124,21 +145,32 @@ def _juxtaposed(prev: Token, tok: Token, functions) -> bool:
         return False
     for t in (prev, tok):
         if t.kind == "name" and keyword.iskeyword(t.text):
-            raise ParseError(f"cannot read {t.text!r} at column {t.col}: words such as and, or, not, "
-                             f"if are not operators here (for a product write *)")
+            raise ParseError(
+                f"cannot read {t.text!r} at column {t.col}: words such as and, or, not, "
+                f"if are not operators here (for a product write *)"
+            )
     if prev.kind == "number" and tok.kind == "number":
         raise ParseError(f"two numbers in a row at column {tok.col}; put an operator between them")
     if prev.kind == "name" and tok.text == "(":
         if prev.text in functions:
             return False
         if len(prev.text) > 1 and tok.col == prev.col + len(prev.text):
-            raise ParseError(f"unknown function {prev.text!r} at column {prev.col}; known functions: "
-                             + ", ".join(sorted(functions)) + f" (for a product write {prev.text}*(...))")
+            raise ParseError(
+                f"unknown function {prev.text!r} at column {prev.col}; known functions: "
+                + ", ".join(sorted(functions))
+                + f" (for a product write {prev.text}*(...))"
+            )
     return True
 
 
-def parse(text: str, *, indexed: bool = False, symbols: dict | None = None,
-          functions: dict | None = None, what: str = "expression") -> sp.Expr:
+def parse(
+    text: str,
+    *,
+    indexed: bool = False,
+    symbols: dict | None = None,
+    functions: dict | None = None,
+    what: str = "expression",
+) -> sp.Expr:
     """Parse untrusted text into a SymPy expression; never evaluates the text as code.
 
     `symbols` gives names a fixed meaning (e.g. {"z": notation.z}); `indexed` allows x[i]."""
@@ -169,8 +201,9 @@ def _check_depth(tokens: list[Token]) -> None:
         if tok.text in "([":
             depth += 1
             if depth > MAX_DEPTH:
-                raise ParseError(f"the expression nests more than {MAX_DEPTH} parentheses deep "
-                                 f"(column {tok.col}); simplify it")
+                raise ParseError(
+                    f"the expression nests more than {MAX_DEPTH} parentheses deep (column {tok.col}); simplify it"
+                )
         elif tok.text in ")]":
             depth -= 1
             if depth < 0:
@@ -211,10 +244,18 @@ def _where(exc: SyntaxError, source: str, tokens: list[Token]) -> str:
 
 
 _BINOPS = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.Pow: "**"}
-_REFUSED = {ast.List: "lists", ast.Tuple: "tuples", ast.Compare: "comparisons (==, <, >)",
-            ast.Dict: "dictionaries", ast.Set: "sets", ast.Attribute: "attributes",
-            ast.Subscript: "subscripts x[i]", ast.BoolOp: "and/or", ast.Starred: "*args",
-            ast.Lambda: "lambdas"}
+_REFUSED = {
+    ast.List: "lists",
+    ast.Tuple: "tuples",
+    ast.Compare: "comparisons (==, <, >)",
+    ast.Dict: "dictionaries",
+    ast.Set: "sets",
+    ast.Attribute: "attributes",
+    ast.Subscript: "subscripts x[i]",
+    ast.BoolOp: "and/or",
+    ast.Starred: "*args",
+    ast.Lambda: "lambdas",
+}
 
 
 class _Builder:
@@ -236,8 +277,10 @@ class _Builder:
         if isinstance(node, ast.Subscript) and self.opts.indexed:
             return self.subscript(node)
         kind = _REFUSED.get(type(node), type(node).__name__)
-        raise ParseError(f"{kind} are not accepted in an expression (column {self.col(node)}); "
-                         "use numbers, names, + - * / ^ and function calls")
+        raise ParseError(
+            f"{kind} are not accepted in an expression (column {self.col(node)}); "
+            "use numbers, names, + - * / ^ and function calls"
+        )
 
     def col(self, node: ast.AST) -> int:
         for sub in ast.walk(node):
@@ -291,20 +334,23 @@ class _Builder:
         tok = self.table[head.id]
         fn = self.opts.functions.get(tok.text)
         if fn is None:
-            raise ParseError(f"unknown function {tok.text!r} at column {tok.col}; known functions: "
-                             + ", ".join(sorted(self.opts.functions)))
+            raise ParseError(
+                f"unknown function {tok.text!r} at column {tok.col}; known functions: "
+                + ", ".join(sorted(self.opts.functions))
+            )
         n = len(node.args)
         if n < fn.lo or (fn.hi is not None and n > fn.hi):
             wanted = f"{fn.lo}" if fn.hi == fn.lo else f"{fn.lo} to {fn.hi}" if fn.hi else f"at least {fn.lo}"
-            raise ParseError(f"{tok.text}() takes {wanted} argument{'s' * (wanted != '1')}, "
-                             f"not {n} (column {tok.col})")
+            raise ParseError(f"{tok.text}() takes {wanted} argument{'s' * (wanted != '1')}, not {n} (column {tok.col})")
         args = [self.build(a) for a in node.args]
         kwargs = {}
         for kw in node.keywords:
             if kw.arg is None or kw.arg not in self._params(fn):
-                raise ParseError(f"{tok.text}() takes no parameter "
-                                 f"{self._kwname(kw)!r} (column {tok.col})"
-                                 + (f"; it accepts {', '.join(fn.params)}" if fn.params else ""))
+                raise ParseError(
+                    f"{tok.text}() takes no parameter "
+                    f"{self._kwname(kw)!r} (column {tok.col})"
+                    + (f"; it accepts {', '.join(fn.params)}" if fn.params else "")
+                )
             kwargs[self.table[kw.arg].text if kw.arg in self.table else kw.arg] = self.build(kw.value)
         return fn.build(*args, **kwargs)
 
@@ -336,8 +382,9 @@ def number(tok: Token) -> sp.Expr:
         return sp.Integer(int(tok.text))
     mantissa, _, exp = tok.text.lower().partition("e")
     if exp and abs(int(exp)) > MAX_EXPONENT:
-        raise ParseError(f"the number {tok.text[:20]} at column {tok.col} is out of range "
-                         f"(exponents up to ±{MAX_EXPONENT})")
+        raise ParseError(
+            f"the number {tok.text[:20]} at column {tok.col} is out of range (exponents up to ±{MAX_EXPONENT})"
+        )
     return sp.Float(tok.text, max(15, digits))
 
 
@@ -346,13 +393,15 @@ def power(base: sp.Expr, exponent: sp.Expr) -> sp.Expr:
     if exponent.is_number and not exponent.free_symbols:
         size = abs(complex(exponent.evalf(15))) if exponent.is_finite else float("inf")
         if size > MAX_EXPONENT:
-            raise ParseError(f"the exponent {_num(exponent)} is too large; numeric exponents up to "
-                             f"±{MAX_EXPONENT} are accepted")
+            raise ParseError(
+                f"the exponent {_num(exponent)} is too large; numeric exponents up to ±{MAX_EXPONENT} are accepted"
+            )
     if base.is_Integer and exponent.is_Integer and abs(int(base)) > 1:
         digits = len(str(abs(int(base)))) * abs(int(exponent))
         if digits > 10 * MAX_EXPONENT:
-            raise ParseError(f"{_num(base)}**{_num(exponent)} has about {digits} digits; "
-                             f"at most {10 * MAX_EXPONENT} are accepted")
+            raise ParseError(
+                f"{_num(base)}**{_num(exponent)} has about {digits} digits; at most {10 * MAX_EXPONENT} are accepted"
+            )
     if base == 0 and exponent.is_number and exponent.is_negative:
         raise ParseError("division by zero (0 to a negative power)")
     return sp.Pow(base, exponent)

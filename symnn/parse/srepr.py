@@ -6,6 +6,7 @@ A string reaching any other constructor could be sympified (that is, evaluated) 
 Tuple('...'): so strings are accepted only as the name of a Symbol, Dummy, Wild, Function,
 IndexedBase, Idx or MatrixSymbol, or the digits of a Float.
 Every other argument is a number or an object built the same way, which no constructor evaluates."""
+
 from __future__ import annotations
 
 import ast
@@ -19,8 +20,17 @@ from symnn.errors import InputError
 MAX_SREPR = 1_000_000
 _NAMED = {"Symbol", "Dummy", "Wild", "Function", "IndexedBase", "Idx", "Float", "MatrixSymbol"}
 _KEYWORD_VALUES = (bool, int, type(None))
-_CONSTANTS = {"true": sp.true, "false": sp.false, "oo": sp.oo, "zoo": sp.zoo, "nan": sp.nan,
-              "pi": sp.pi, "E": sp.E, "I": sp.I, "EulerGamma": sp.EulerGamma}
+_CONSTANTS = {
+    "true": sp.true,
+    "false": sp.false,
+    "oo": sp.oo,
+    "zoo": sp.zoo,
+    "nan": sp.nan,
+    "pi": sp.pi,
+    "E": sp.E,
+    "I": sp.I,
+    "EulerGamma": sp.EulerGamma,
+}
 
 
 def read_srepr(text: str, functions: Mapping[str, type] | None = None) -> sp.Basic:
@@ -44,8 +54,12 @@ class _Reader:
     def build(self, node: ast.AST):
         if isinstance(node, ast.Constant) and isinstance(node.value, (int, float, bool, type(None))):
             return node.value
-        if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub) \
-                and isinstance(node.operand, ast.Constant) and _is_number(node.operand.value):
+        if (
+            isinstance(node, ast.UnaryOp)
+            and isinstance(node.op, ast.USub)
+            and isinstance(node.operand, ast.Constant)
+            and _is_number(node.operand.value)
+        ):
             return -node.operand.value
         if isinstance(node, (ast.Tuple, ast.List)):
             return tuple(self.build(e) for e in node.elts)
@@ -56,7 +70,7 @@ class _Reader:
         raise InputError(f"a stored expression holds {type(node).__name__}, which is not SymPy data")
 
     def call(self, node: ast.Call):
-        if isinstance(node.func, ast.Call):        # Function('f')(x): an undefined function applied
+        if isinstance(node.func, ast.Call):  # Function('f')(x): an undefined function applied
             head = self.call(node.func)
             if not isinstance(head, sp.core.function.UndefinedFunction):
                 raise InputError("a stored expression applies something that is not a function")
@@ -68,8 +82,11 @@ class _Reader:
         args = [self.arg(a, name, i) for i, a in enumerate(node.args)]
         kwargs = {}
         for kw in node.keywords:
-            if kw.arg is None or not isinstance(kw.value, ast.Constant) \
-                    or not isinstance(kw.value.value, _KEYWORD_VALUES):
+            if (
+                kw.arg is None
+                or not isinstance(kw.value, ast.Constant)
+                or not isinstance(kw.value.value, _KEYWORD_VALUES)
+            ):
                 raise InputError(f"a stored {name} has a keyword that is not a plain flag")
             kwargs[kw.arg] = kw.value.value
         try:

@@ -1,5 +1,6 @@
 """LaTeX: an `align*` block per section, one step per line with its justification in \\text{}.
 `standalone=True` wraps it in a document that compiles with pdflatex."""
+
 from __future__ import annotations
 
 import re
@@ -11,35 +12,120 @@ from symnn.outputs import TAG
 
 # Unicode that notes use -> LaTeX that works in text mode (pdflatex, no extra packages).
 _TEXT_MAP = {
-    "ŷ": r"\ensuremath{\hat{y}}", "σ": r"\ensuremath{\sigma}", "∂": r"\ensuremath{\partial}",
-    "≠": r"\ensuremath{\neq}", "−": "-", "²": r"\ensuremath{^2}", "·": r"\ensuremath{\cdot}",
-    "δ": r"\ensuremath{\delta}", "η": r"\ensuremath{\eta}", "τ": r"\ensuremath{\tau}",
-    "Σ": r"\ensuremath{\Sigma}", "φ": r"\ensuremath{\varphi}", "′": "'", "⊙": r"\ensuremath{\odot}",
-    "←": r"\ensuremath{\leftarrow}", "→": r"\ensuremath{\rightarrow}", "≈": r"\ensuremath{\approx}",
-    "×": r"\ensuremath{\times}", "“": "``", "”": "''", "–": "--", "—": "---", "⋆": r"\ensuremath{\star}",
-    "≤": r"\ensuremath{\leq}", "≥": r"\ensuremath{\geq}", "∞": r"\ensuremath{\infty}",
-    "ᵀ": r"\ensuremath{^T}", "∇": r"\ensuremath{\nabla}", "∫": r"\ensuremath{\int}",
-    "ₖ": r"\ensuremath{_k}", "ⱼ": r"\ensuremath{_j}", "ᵢ": r"\ensuremath{_i}", "⁻": r"\ensuremath{^-}",
-    "¹": r"\ensuremath{^1}", "³": r"\ensuremath{^3}", "ε": r"\ensuremath{\varepsilon}", "λ": r"\ensuremath{\lambda}",
-    "é": r"\'e", "ö": r"\"o", "ü": r"\"u", "…": r"\ldots{}", "°": r"\ensuremath{^\circ}",
-    "±": r"\ensuremath{\pm}", "§": r"\S{}", "✓": "ok", "✗": "x", "√": r"\ensuremath{\surd}", "ℓ": r"\ensuremath{\ell}",
-    "₁": r"\ensuremath{_1}", "₂": r"\ensuremath{_2}", "₃": r"\ensuremath{_3}", "ᵗ": "t",
-    "½": r"\ensuremath{\tfrac{1}{2}}", "⌊": r"\ensuremath{\lfloor}", "⌋": r"\ensuremath{\rfloor}",
-    "⌈": r"\ensuremath{\lceil}", "⌉": r"\ensuremath{\rceil}", "ϕ": r"\ensuremath{\varphi}",
-    "∈": r"\ensuremath{\in}", "∑": r"\ensuremath{\Sigma}", "∏": r"\ensuremath{\Pi}", "≡": r"\ensuremath{\equiv}",
-    "⇒": r"\ensuremath{\Rightarrow}", "″": "''", "‖": r"\ensuremath{\|}", "∣": r"\ensuremath{|}",
-    "∓": r"\ensuremath{\mp}", "∝": r"\ensuremath{\propto}", "∼": r"\ensuremath{\sim}", "↦": r"\ensuremath{\mapsto}",
-    "⟨": r"\ensuremath{\langle}", "⟩": r"\ensuremath{\rangle}", "∀": r"\ensuremath{\forall}",
-    "∃": r"\ensuremath{\exists}", "ℝ": r"\ensuremath{\mathbb{R}}", "ℕ": r"\ensuremath{\mathbb{N}}",
-    "∅": r"\ensuremath{\emptyset}", "∧": r"\ensuremath{\wedge}", "∨": r"\ensuremath{\vee}",
-    "¬": r"\ensuremath{\neg}", "‘": "`", "’": "'", "•": r"\ensuremath{\bullet}", "⋅": r"\ensuremath{\cdot}",
-    "\u00a0": "~", "ʹ": "'", "⁰": r"\ensuremath{^0}", "⁴": r"\ensuremath{^4}", "⁵": r"\ensuremath{^5}",
-    "⁶": r"\ensuremath{^6}", "⁷": r"\ensuremath{^7}", "⁸": r"\ensuremath{^8}", "⁹": r"\ensuremath{^9}",
-    "ⁿ": r"\ensuremath{^n}", "ₙ": r"\ensuremath{_n}", "ₘ": r"\ensuremath{_m}", "ₚ": r"\ensuremath{_p}",
-    "ₜ": r"\ensuremath{_t}", "ᵣ": r"\ensuremath{_r}", "ᴸ": r"\ensuremath{^L}", "ˡ": r"\ensuremath{^l}",
+    "ŷ": r"\ensuremath{\hat{y}}",
+    "σ": r"\ensuremath{\sigma}",
+    "∂": r"\ensuremath{\partial}",
+    "≠": r"\ensuremath{\neq}",
+    "−": "-",
+    "²": r"\ensuremath{^2}",
+    "·": r"\ensuremath{\cdot}",
+    "δ": r"\ensuremath{\delta}",
+    "η": r"\ensuremath{\eta}",
+    "τ": r"\ensuremath{\tau}",
+    "Σ": r"\ensuremath{\Sigma}",
+    "φ": r"\ensuremath{\varphi}",
+    "′": "'",
+    "⊙": r"\ensuremath{\odot}",
+    "←": r"\ensuremath{\leftarrow}",
+    "→": r"\ensuremath{\rightarrow}",
+    "≈": r"\ensuremath{\approx}",
+    "×": r"\ensuremath{\times}",
+    "“": "``",
+    "”": "''",
+    "–": "--",
+    "—": "---",
+    "⋆": r"\ensuremath{\star}",
+    "≤": r"\ensuremath{\leq}",
+    "≥": r"\ensuremath{\geq}",
+    "∞": r"\ensuremath{\infty}",
+    "ᵀ": r"\ensuremath{^T}",
+    "∇": r"\ensuremath{\nabla}",
+    "∫": r"\ensuremath{\int}",
+    "ₖ": r"\ensuremath{_k}",
+    "ⱼ": r"\ensuremath{_j}",
+    "ᵢ": r"\ensuremath{_i}",
+    "⁻": r"\ensuremath{^-}",
+    "¹": r"\ensuremath{^1}",
+    "³": r"\ensuremath{^3}",
+    "ε": r"\ensuremath{\varepsilon}",
+    "λ": r"\ensuremath{\lambda}",
+    "é": r"\'e",
+    "ö": r"\"o",
+    "ü": r"\"u",
+    "…": r"\ldots{}",
+    "°": r"\ensuremath{^\circ}",
+    "±": r"\ensuremath{\pm}",
+    "§": r"\S{}",
+    "✓": "ok",
+    "✗": "x",
+    "√": r"\ensuremath{\surd}",
+    "ℓ": r"\ensuremath{\ell}",
+    "₁": r"\ensuremath{_1}",
+    "₂": r"\ensuremath{_2}",
+    "₃": r"\ensuremath{_3}",
+    "ᵗ": "t",
+    "½": r"\ensuremath{\tfrac{1}{2}}",
+    "⌊": r"\ensuremath{\lfloor}",
+    "⌋": r"\ensuremath{\rfloor}",
+    "⌈": r"\ensuremath{\lceil}",
+    "⌉": r"\ensuremath{\rceil}",
+    "ϕ": r"\ensuremath{\varphi}",
+    "∈": r"\ensuremath{\in}",
+    "∑": r"\ensuremath{\Sigma}",
+    "∏": r"\ensuremath{\Pi}",
+    "≡": r"\ensuremath{\equiv}",
+    "⇒": r"\ensuremath{\Rightarrow}",
+    "″": "''",
+    "‖": r"\ensuremath{\|}",
+    "∣": r"\ensuremath{|}",
+    "∓": r"\ensuremath{\mp}",
+    "∝": r"\ensuremath{\propto}",
+    "∼": r"\ensuremath{\sim}",
+    "↦": r"\ensuremath{\mapsto}",
+    "⟨": r"\ensuremath{\langle}",
+    "⟩": r"\ensuremath{\rangle}",
+    "∀": r"\ensuremath{\forall}",
+    "∃": r"\ensuremath{\exists}",
+    "ℝ": r"\ensuremath{\mathbb{R}}",
+    "ℕ": r"\ensuremath{\mathbb{N}}",
+    "∅": r"\ensuremath{\emptyset}",
+    "∧": r"\ensuremath{\wedge}",
+    "∨": r"\ensuremath{\vee}",
+    "¬": r"\ensuremath{\neg}",
+    "‘": "`",
+    "’": "'",
+    "•": r"\ensuremath{\bullet}",
+    "⋅": r"\ensuremath{\cdot}",
+    "\u00a0": "~",
+    "ʹ": "'",
+    "⁰": r"\ensuremath{^0}",
+    "⁴": r"\ensuremath{^4}",
+    "⁵": r"\ensuremath{^5}",
+    "⁶": r"\ensuremath{^6}",
+    "⁷": r"\ensuremath{^7}",
+    "⁸": r"\ensuremath{^8}",
+    "⁹": r"\ensuremath{^9}",
+    "ⁿ": r"\ensuremath{^n}",
+    "ₙ": r"\ensuremath{_n}",
+    "ₘ": r"\ensuremath{_m}",
+    "ₚ": r"\ensuremath{_p}",
+    "ₜ": r"\ensuremath{_t}",
+    "ᵣ": r"\ensuremath{_r}",
+    "ᴸ": r"\ensuremath{^L}",
+    "ˡ": r"\ensuremath{^l}",
 }
-_SPECIAL = {"\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#", "_": r"\_",
-            "{": r"\{", "}": r"\}", "~": r"\textasciitilde{}", "^": r"\textasciicircum{}"}
+_SPECIAL = {
+    "\\": r"\textbackslash{}",
+    "&": r"\&",
+    "%": r"\%",
+    "$": r"\$",
+    "#": r"\#",
+    "_": r"\_",
+    "{": r"\{",
+    "}": r"\}",
+    "~": r"\textasciitilde{}",
+    "^": r"\textasciicircum{}",
+}
 for _n, _d in enumerate("₀₁₂₃₄₅₆₇₈₉"):
     _TEXT_MAP.setdefault(_d, rf"\ensuremath{{_{_n}}}")
 
@@ -65,6 +151,7 @@ def _unicode_tex(ch: str) -> str:
     import unicodedata
 
     from symnn.errors import InputError
+
     name = unicodedata.name(ch, "")
     greek = re.fullmatch(r"GREEK (SMALL|CAPITAL) LETTER ([A-Z]+)", name)
     if greek:
@@ -72,18 +159,45 @@ def _unicode_tex(ch: str) -> str:
         letter = {"lamda": "lambda", "omicron": "o"}.get(letter, letter)
         if greek.group(1) == "CAPITAL":
             letter = letter.capitalize()
-            if letter in ("Alpha", "Beta", "Epsilon", "Zeta", "Eta", "Iota", "Kappa", "Mu", "Nu",
-                          "O", "Rho", "Tau", "Chi"):
-                return {"Alpha": "A", "Beta": "B", "Epsilon": "E", "Zeta": "Z", "Eta": "H", "Iota": "I",
-                        "Kappa": "K", "Mu": "M", "Nu": "N", "O": "O", "Rho": "P", "Tau": "T",
-                        "Chi": "X"}[letter]
+            if letter in (
+                "Alpha",
+                "Beta",
+                "Epsilon",
+                "Zeta",
+                "Eta",
+                "Iota",
+                "Kappa",
+                "Mu",
+                "Nu",
+                "O",
+                "Rho",
+                "Tau",
+                "Chi",
+            ):
+                return {
+                    "Alpha": "A",
+                    "Beta": "B",
+                    "Epsilon": "E",
+                    "Zeta": "Z",
+                    "Eta": "H",
+                    "Iota": "I",
+                    "Kappa": "K",
+                    "Mu": "M",
+                    "Nu": "N",
+                    "O": "O",
+                    "Rho": "P",
+                    "Tau": "T",
+                    "Chi": "X",
+                }[letter]
         return rf"\ensuremath{{\{letter}}}" if letter != "o" else "o"
     base = unicodedata.normalize("NFD", ch)
     accents = {"\u0301": "'", "\u0300": "`", "\u0308": '"', "\u0302": "^", "\u0303": "~", "\u0327": "c"}
     if len(base) == 2 and base[0].isascii() and base[1] in accents:
         return rf"\{accents[base[1]]}{{{base[0]}}}"
-    raise InputError(f"cannot typeset the character {ch!r} (U+{ord(ch):04X} {name or 'unnamed'}) in "
-                     "LaTeX; write it in ASCII or as a LaTeX command")
+    raise InputError(
+        f"cannot typeset the character {ch!r} (U+{ord(ch):04X} {name or 'unnamed'}) in "
+        "LaTeX; write it in ASCII or as a LaTeX command"
+    )
 
 
 class LatexPrinter(_SympyLatex):
@@ -91,12 +205,12 @@ class LatexPrinter(_SympyLatex):
 
     def _as_ordered_terms(self, expr, order=None):
         from symnn.render.text import positive_first
+
         return positive_first(super()._as_ordered_terms(expr, order))
 
     def _print_Derivative(self, expr):
         num = sp.Integer(sum(c for _, c in expr.variable_count))
-        den = " ".join(rf"\partial {self._print(v)}" + (f"^{{{c}}}" if c > 1 else "")
-                       for v, c in expr.variable_count)
+        den = " ".join(rf"\partial {self._print(v)}" + (f"^{{{c}}}" if c > 1 else "") for v, c in expr.variable_count)
         top = r"\partial" + (f"^{{{num}}}" if num > 1 else "")
         f = expr.expr
         if isinstance(f, (sp.Symbol, sp.Indexed)) or (f.is_Function and len(f.atoms(sp.Symbol)) <= 1):
@@ -116,7 +230,12 @@ class LatexPrinter(_SympyLatex):
             return r"\left(" + inner + r"\right)"
         if "(" in name and name.endswith(")"):
             head, arg = name.split("(", 1)
-            return self._print_Symbol(sp.Symbol(head)) + r"\left(" + self._print_Symbol(sp.Symbol(arg.rstrip(")"))) + r"\right)"
+            return (
+                self._print_Symbol(sp.Symbol(head))
+                + r"\left("
+                + self._print_Symbol(sp.Symbol(arg.rstrip(")")))
+                + r"\right)"
+            )
         if name.startswith("nabla_"):
             rest = name[6:].split(" ")
             return rf"\nabla_{{{rest[0]}}}" + (" " + " ".join(rest[1:]) if len(rest) > 1 else "")
@@ -166,6 +285,7 @@ def _justification(step) -> str:
 def note_tex(note: str) -> str:
     """A note in LaTeX text mode, its backticked mathematics typeset as math."""
     from symnn.render.notes import math_tex, pieces
+
     return "".join(rf"\({math_tex(t)}\)" if is_math else latex_text(t) for is_math, t in pieces(note))
 
 
@@ -195,6 +315,7 @@ def render_body(d) -> str:
 
 def _verification_note(d) -> str:
     from symnn.render.text import verification_summary
+
     return r"\noindent\textit{" + latex_text(verification_summary(d)) + "}\n"
 
 
@@ -211,7 +332,7 @@ def render(d, standalone: bool = False) -> str:
     body = rf"\section*{{{latex_text(d.title)}}}" + "\n" + render_body(d)
     if not standalone:
         return f"% {TAG}\n" + body
-    return (f"% {TAG}\n" + PREAMBLE + "\\begin{document}\n" + body + "\\end{document}\n")
+    return f"% {TAG}\n" + PREAMBLE + "\\begin{document}\n" + body + "\\end{document}\n"
 
 
 def math_inline(expr) -> str:

@@ -1,5 +1,6 @@
 """Markdown: one `$$` block per step with its justification in words; renders on GitHub
 and in Jupyter."""
+
 from __future__ import annotations
 
 from symnn.outputs import TAG
@@ -10,6 +11,7 @@ from symnn.render.text import verification_summary
 def note_markdown(note: str) -> str:
     """A note with its backticked mathematics as inline $...$."""
     from symnn.render.notes import math_tex, pieces
+
     return "".join(f"${math_tex(t)}$" if is_math else t for is_math, t in pieces(note))
 
 

@@ -1,20 +1,74 @@
 """Justification notes: plain words with mathematics between backticks, e.g.
 "quotient rule: `(f/g)' = (f' g − f g')/g²`". Text drops the backticks; LaTeX and Markdown
 typeset each backticked piece as mathematics (`note_tex`)."""
+
 from __future__ import annotations
 
 import re
 
-_SYMBOLS = {"·": r" \cdot ", "−": "-", "²": "^{2}", "³": "^{3}", "≠": r" \neq ", "≤": r" \leq ",
-            "≥": r" \geq ", "→": r" \to ", "⊙": r" \odot ", "Σ": r"\sum ", "∂": r"\partial ",
-            "ŷ": r"\hat{y}", "σ": r"\sigma ", "φ": r"\varphi ", "δ": r"\delta ", "η": r"\eta ",
-            "τ": r"\tau ", "π": r"\pi ", "β": r"\beta ", "λ": r"\lambda ", "ε": r"\varepsilon ",
-            "|·|": r"|\cdot|", "½": r"\tfrac{1}{2}", "⌊": r"\lfloor ", "⌋": r"\rfloor ",
-            "⌈": r"\lceil ", "⌉": r"\rceil ", "∞": r"\infty ", "×": r" \times ", "…": r"\ldots "}
-_FUNCTIONS = ("sqrt", "exp", "ln", "log", "sin", "cos", "tan", "sec", "csc", "cot", "sinh",
-              "cosh", "tanh", "coth", "sech", "csch", "asin", "acos", "atan", "max", "min")
-_OPERATOR = {"asin": r"\arcsin", "acos": r"\arccos", "atan": r"\arctan", "sech": r"\operatorname{sech}",
-             "csch": r"\operatorname{csch}", "sign": r"\operatorname{sign}"}
+_SYMBOLS = {
+    "·": r" \cdot ",
+    "−": "-",
+    "²": "^{2}",
+    "³": "^{3}",
+    "≠": r" \neq ",
+    "≤": r" \leq ",
+    "≥": r" \geq ",
+    "→": r" \to ",
+    "⊙": r" \odot ",
+    "Σ": r"\sum ",
+    "∂": r"\partial ",
+    "ŷ": r"\hat{y}",
+    "σ": r"\sigma ",
+    "φ": r"\varphi ",
+    "δ": r"\delta ",
+    "η": r"\eta ",
+    "τ": r"\tau ",
+    "π": r"\pi ",
+    "β": r"\beta ",
+    "λ": r"\lambda ",
+    "ε": r"\varepsilon ",
+    "|·|": r"|\cdot|",
+    "½": r"\tfrac{1}{2}",
+    "⌊": r"\lfloor ",
+    "⌋": r"\rfloor ",
+    "⌈": r"\lceil ",
+    "⌉": r"\rceil ",
+    "∞": r"\infty ",
+    "×": r" \times ",
+    "…": r"\ldots ",
+}
+_FUNCTIONS = (
+    "sqrt",
+    "exp",
+    "ln",
+    "log",
+    "sin",
+    "cos",
+    "tan",
+    "sec",
+    "csc",
+    "cot",
+    "sinh",
+    "cosh",
+    "tanh",
+    "coth",
+    "sech",
+    "csch",
+    "asin",
+    "acos",
+    "atan",
+    "max",
+    "min",
+)
+_OPERATOR = {
+    "asin": r"\arcsin",
+    "acos": r"\arccos",
+    "atan": r"\arctan",
+    "sech": r"\operatorname{sech}",
+    "csch": r"\operatorname{csch}",
+    "sign": r"\operatorname{sign}",
+}
 
 
 def plain(note: str) -> str:
@@ -35,7 +89,7 @@ def math_tex(text: str) -> str:
         if m:
             word = m.group()
             i += len(word)
-            if word == "sqrt" and text[i:i + 1] == "(":
+            if word == "sqrt" and text[i : i + 1] == "(":
                 inner, i = _group(text, i)
                 out.append(r"\sqrt{" + math_tex(inner) + "}")
             elif word in _OPERATOR:
@@ -46,7 +100,7 @@ def math_tex(text: str) -> str:
                 out.append(word if len(word) == 1 or "_" in word else rf"\mathrm{{{word}}}")
             continue
         ch = text[i]
-        if ch in "^_" and text[i + 1:i + 2] == "(":
+        if ch in "^_" and text[i + 1 : i + 2] == "(":
             inner, i = _group(text, i + 1)
             out.append(ch + "{" + math_tex(inner) + "}")
             continue
@@ -71,5 +125,5 @@ def _group(text: str, start: int) -> tuple[str, int]:
     for j in range(start, len(text)):
         depth += {"(": 1, ")": -1}.get(text[j], 0)
         if depth == 0:
-            return text[start + 1:j], j + 1
-    return text[start + 1:], len(text)
+            return text[start + 1 : j], j + 1
+    return text[start + 1 :], len(text)

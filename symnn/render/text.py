@@ -1,5 +1,6 @@
 """Terminal text: Unicode symbols, one step per numbered line, its justification below,
 wrapped for an 80-column terminal."""
+
 from __future__ import annotations
 
 import textwrap
@@ -9,8 +10,17 @@ from sympy.printing.str import StrPrinter
 
 from symnn.render.notes import plain
 
-_GREEK = {"yhat": "ŷ", "eta": "η", "tau": "τ", "delta": "δ", "sigma": "σ", "phi": "φ",
-          "alpha": "α", "epsilon": "ε", "lambda": "λ"}
+_GREEK = {
+    "yhat": "ŷ",
+    "eta": "η",
+    "tau": "τ",
+    "delta": "δ",
+    "sigma": "σ",
+    "phi": "φ",
+    "alpha": "α",
+    "epsilon": "ε",
+    "lambda": "λ",
+}
 _SUB = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
 
 
@@ -18,7 +28,7 @@ def positive_first(terms: list) -> list:
     """A sum starts with an added term, ŷ − y rather than −y + ŷ; otherwise SymPy's order
     (descending powers) stays: t³ − 8t² + 12."""
     first = next((n for n, t in enumerate(terms) if not t.could_extract_minus_sign()), 0)
-    return [terms[first], *terms[:first], *terms[first + 1:]]
+    return [terms[first], *terms[:first], *terms[first + 1 :]]
 
 
 def _name(name: str) -> str:
@@ -138,8 +148,15 @@ def verification_summary(d) -> str:
     numeric = sum(1 for s in eqs if s.verified_by and s.verified_by.startswith("numeric"))
     how = f"{len(eqs) - numeric} symbolically" + (f", {numeric} numerically at random points" if numeric else "")
     n = len(d.goals)
-    goals = ("; the result equals sympy.diff of its definition" if n == 1 else
-             f"; each of the {n} results equals sympy.diff of its definition") if n else ""
+    goals = (
+        (
+            "; the result equals sympy.diff of its definition"
+            if n == 1
+            else f"; each of the {n} results equals sympy.diff of its definition"
+        )
+        if n
+        else ""
+    )
     every = "the 1 step" if len(eqs) == 1 else f"all {len(eqs)} steps"
     return f"Verified: {every} checked by SymPy ({how}){goals}."
 

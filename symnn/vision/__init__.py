@@ -13,22 +13,35 @@
 Importing this package is light: a name below imports its module (and NumPy, SymPy or
 Pillow with it) on first access.
 """
+
 from __future__ import annotations
 
 from typing import Any
 
 # name -> module that defines it
 _LAZY = {
-    "read_image": "images", "write_image": "images", "encode_image": "images",
-    "default_image": "images", "default_image_path": "images",
-    "to_channels_first": "images", "to_channels_last": "images",
+    "read_image": "images",
+    "write_image": "images",
+    "encode_image": "images",
+    "default_image": "images",
+    "default_image_path": "images",
+    "to_channels_first": "images",
+    "to_channels_last": "images",
     "read_matrix": "matrices",
-    "KERNELS": "filters", "DESCRIPTIONS": "filters", "normalisation": "filters",
-    "add_kernel": "filters", "resolve": "filters",
-    "apply": "convolve", "apply_all": "convolve",
-    "feature_map": "feature_maps", "LECTURE_IMAGE": "feature_maps",
-    "LECTURE_DETECTOR": "feature_maps", "SLIDE_MAP": "feature_maps",
-    "steps": "step_tables", "StepTable": "step_tables", "Cell": "step_tables",
+    "KERNELS": "filters",
+    "DESCRIPTIONS": "filters",
+    "normalisation": "filters",
+    "add_kernel": "filters",
+    "resolve": "filters",
+    "apply": "convolve",
+    "apply_all": "convolve",
+    "feature_map": "feature_maps",
+    "LECTURE_IMAGE": "feature_maps",
+    "LECTURE_DETECTOR": "feature_maps",
+    "SLIDE_MAP": "feature_maps",
+    "steps": "step_tables",
+    "StepTable": "step_tables",
+    "Cell": "step_tables",
 }
 
 __all__ = list(_LAZY)

@@ -16,6 +16,7 @@ Borders (the pixels whose window leaves the image):
             GIMP's matrix is always 5x5, so a 3x3 kernel in a zero frame crops 2 pixels a side.
 The border ring reads the image through index_tables (no padded copy is made).
 """
+
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -31,14 +32,17 @@ from symnn.vision.filter_specs import interior_shift
 from symnn.vision.filters import KERNELS, generated_kernel, normalisation, resolve
 
 BORDERS = ("extend", "wrap", "crop", "zero")
-PARALLEL_MIN_PIXELS = 1024 * 1024     # from this many pixels on, the prange variant is used
+PARALLEL_MIN_PIXELS = 1024 * 1024  # from this many pixels on, the prange variant is used
 # (below that, and on machines whose cores are busy, the serial kernel wins: see bench/filters.py)
 
 
 def _is_real(v) -> bool:
     """A finite real number (not a bool, a string or an array)."""
-    return isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, (bool, np.bool_)) \
+    return (
+        isinstance(v, (int, float, np.integer, np.floating))
+        and not isinstance(v, (bool, np.bool_))
         and bool(np.isfinite(v))
+    )
 
 
 @lru_cache(maxsize=64)
@@ -65,7 +69,7 @@ def value_range(dtype: np.dtype) -> float:
     for other integers, but 127 for int8 (its largest value: results are clipped to [0, 127]
     and the offset scales with it, so nothing wraps round)."""
     dtype = np.dtype(dtype)
-    if dtype.kind == "u" and dtype.itemsize == 2:          # either byte order
+    if dtype.kind == "u" and dtype.itemsize == 2:  # either byte order
         return 65535.0
     if dtype.kind in "ui":
         return float(min(255, np.iinfo(dtype).max))
@@ -75,14 +79,17 @@ def value_range(dtype: np.dtype) -> float:
 def _check_image(image) -> np.ndarray:
     try:
         img = np.asarray(image)
-    except (ValueError, TypeError, OverflowError):        # ragged lists, odd objects
-        raise InputError("an image is an array of numbers with rows of equal length; got "
-                         f"{type(image).__name__}") from None
+    except (ValueError, TypeError, OverflowError):  # ragged lists, odd objects
+        raise InputError(
+            f"an image is an array of numbers with rows of equal length; got {type(image).__name__}"
+        ) from None
     if img.dtype == bool or img.dtype.kind not in "uif":
         raise InputError(f"an image holds numbers (uint8, uint16 or floats in 0..1); got dtype {img.dtype}")
     if img.ndim == 3 and img.shape[2] > 4 and img.shape[0] in (1, 3, 4):
-        raise InputError(f"the image has shape {img.shape}, channels first; give (H, W) or (H, W, 3) "
-                         "(symnn.vision.images.to_channels_last converts)")
+        raise InputError(
+            f"the image has shape {img.shape}, channels first; give (H, W) or (H, W, 3) "
+            "(symnn.vision.images.to_channels_last converts)"
+        )
     if img.ndim not in (2, 3) or (img.ndim == 3 and img.shape[2] not in (1, 2, 3, 4)):
         raise InputError(f"an image is (H, W) grayscale or (H, W, 3) RGB; got shape {img.shape}")
     if img.size == 0:
@@ -104,8 +111,7 @@ def memory_needed(shape: tuple[int, ...], dtype, kernel_shape: tuple[int, int]) 
     C = int(shape[2]) if len(shape) == 3 else 1
     kh, kw = kernel_shape
     plane = H * W * 8
-    return 2 * plane + 2 * C * plane + C * H * W * max(8, np.dtype(dtype).itemsize) \
-        + 16 * (H + W + kh + kw)
+    return 2 * plane + 2 * C * plane + C * H * W * max(8, np.dtype(dtype).itemsize) + 16 * (H + W + kh + kw)
 
 
 def check_request(shape: tuple[int, ...], dtype, kernel_shape: tuple[int, int]) -> None:
@@ -113,14 +119,23 @@ def check_request(shape: tuple[int, ...], dtype, kernel_shape: tuple[int, int]) 
     H, W = int(shape[0]), int(shape[1])
     C = int(shape[2]) if len(shape) == 3 else 1
     kh, kw = kernel_shape
-    check_memory(memory_needed(shape, dtype, kernel_shape),
-                 f"filtering the {W}x{H} image ({C} channel(s)) with a {kh}x{kw} kernel")
+    check_memory(
+        memory_needed(shape, dtype, kernel_shape),
+        f"filtering the {W}x{H} image ({C} channel(s)) with a {kh}x{kw} kernel",
+    )
     check_work(C * H * W * kh * kw, f"filtering the {W}x{H} image ({C} channel(s)) with a {kh}x{kw} kernel")
 
 
-def apply(image, kernel="sharpen", border: str = "extend", *, divisor: float | None = None,
-          offset: float | None = None, specialise: bool | None = None,
-          parallel: bool | None = None) -> np.ndarray:
+def apply(
+    image,
+    kernel="sharpen",
+    border: str = "extend",
+    *,
+    divisor: float | None = None,
+    offset: float | None = None,
+    specialise: bool | None = None,
+    parallel: bool | None = None,
+) -> np.ndarray:
     """Filter an image with a convolution-matrix kernel, GIMP style.
 
     image       (H, W) grayscale or (H, W, C) colour (each channel filtered alone); uint8,
@@ -146,14 +161,15 @@ def apply(image, kernel="sharpen", border: str = "extend", *, divisor: float | N
     H, W = img.shape[:2]
     kh, kw = k.shape
     if border == "crop" and (H < kh or W < kw):
-        raise InputError(f"the {kh}x{kw} kernel is larger than the {H}x{W} image; with border "
-                         "'crop' nothing is left (use extend, wrap or zero)")
+        raise InputError(
+            f"the {kh}x{kw} kernel is larger than the {H}x{W} image; with border "
+            "'crop' nothing is left (use extend, wrap or zero)"
+        )
     check_request(img.shape, img.dtype, (kh, kw))
     vmax = value_range(img.dtype)
     if parallel is None:
         parallel = H * W >= PARALLEL_MIN_PIXELS
-    gen = generated_kernel((name, k), bool(parallel), specialise,
-                           None if divisor is None else d, pixels=H * W)
+    gen = generated_kernel((name, k), bool(parallel), specialise, None if divisor is None else d, pixels=H * W)
     R, VR = index_tables(H, kh, "extend" if border == "crop" else border)
     C, VC = index_tables(W, kw, "extend" if border == "crop" else border)
     o = off255 * vmax / 255.0
@@ -163,8 +179,8 @@ def apply(image, kernel="sharpen", border: str = "extend", *, divisor: float | N
     for plane in planes:
         x = np.ascontiguousarray(plane, dtype=np.float64)
         buf = np.empty(H * W + shift)
-        y = buf[:H * W].reshape(H, W)
-        inner = buf[shift:shift + H * W].reshape(H, W)      # y shifted left by `shift` columns
+        y = buf[: H * W].reshape(H, W)
+        inner = buf[shift : shift + H * W].reshape(H, W)  # y shifted left by `shift` columns
         # every argument is checked and laid out above (contiguous float64, index tables of
         # length H + k_h − 1 and W + k_w − 1), so the generated functions are called directly;
         # one buffer takes every output: the interior (through `inner`) and the border ring
@@ -175,7 +191,7 @@ def apply(image, kernel="sharpen", border: str = "extend", *, divisor: float | N
             gen.ring.dispatcher(*head, R, C, VR, VC, *tail, y, y, y, y)
         if border == "crop":
             ch, cw = kh // 2, kw // 2
-            y = y[ch:H - kh + 1 + ch, cw:W - kw + 1 + cw]
+            y = y[ch : H - kh + 1 + ch, cw : W - kw + 1 + cw]
         results.append(y)
     out = results[0] if img.ndim == 2 else np.stack(results, axis=-1)
     if img.dtype.kind in "ui":
@@ -183,7 +199,8 @@ def apply(image, kernel="sharpen", border: str = "extend", *, divisor: float | N
     return out.astype(img.dtype, copy=False) if out.dtype != img.dtype else np.ascontiguousarray(out)
 
 
-def apply_all(image, names: Sequence[str] | None = None, border: str = "extend",
-              **options: Any) -> dict[str, np.ndarray]:
+def apply_all(
+    image, names: Sequence[str] | None = None, border: str = "extend", **options: Any
+) -> dict[str, np.ndarray]:
     """{name: filtered image} for every named kernel (or those in names)."""
     return {name: apply(image, name, border, **options) for name in (names or list(KERNELS))}

@@ -15,6 +15,7 @@ The lecture's worked example is kept with the slides' printed map (SLIDE_MAP): t
 1 at row 3, column 3; the window there holds a single 1, at its centre, where the detector has
 0, so the right value is 0. symnn.vision.step_tables writes the cell-by-cell tables and says so.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -30,29 +31,26 @@ def _frozen(rows) -> np.ndarray:
 
 
 # The lecture's Step 1 slides: the 7x7 input image and the 3x3 feature detector ...
-LECTURE_IMAGE = _frozen([[0, 0, 0, 0, 0, 0, 0],
-                         [0, 1, 0, 0, 0, 1, 0],
-                         [0, 0, 0, 0, 0, 0, 0],
-                         [0, 0, 0, 1, 0, 0, 0],
-                         [0, 1, 0, 0, 0, 1, 0],
-                         [0, 0, 1, 1, 1, 0, 0],
-                         [0, 0, 0, 0, 0, 0, 0]])
-LECTURE_DETECTOR = _frozen([[0, 0, 1],
-                            [1, 0, 0],
-                            [0, 1, 1]])
+LECTURE_IMAGE = _frozen(
+    [
+        [0, 0, 0, 0, 0, 0, 0],
+        [0, 1, 0, 0, 0, 1, 0],
+        [0, 0, 0, 0, 0, 0, 0],
+        [0, 0, 0, 1, 0, 0, 0],
+        [0, 1, 0, 0, 0, 1, 0],
+        [0, 0, 1, 1, 1, 0, 0],
+        [0, 0, 0, 0, 0, 0, 0],
+    ]
+)
+LECTURE_DETECTOR = _frozen([[0, 0, 1], [1, 0, 0], [0, 1, 1]])
 # ... and the 5x5 feature map as the slides print it, to compare against. It is wrong at row 3,
 # column 3 (1-based): the slides show 1, the sum of the products there is 0. feature_map()
 # computes the right map; this constant is only what the slide shows.
-SLIDE_MAP = _frozen([[0, 1, 0, 0, 0],
-                     [0, 1, 1, 1, 0],
-                     [1, 0, 1, 2, 1],
-                     [1, 4, 2, 1, 0],
-                     [0, 0, 1, 2, 1]])
-
+SLIDE_MAP = _frozen([[0, 1, 0, 0, 0], [0, 1, 1, 1, 0], [1, 0, 1, 2, 1], [1, 4, 2, 1, 0], [0, 0, 1, 2, 1]])
 
 
 # -- the feature map -----------------------------------------------------------------------------
-MAX_OPTION = 2**31 - 1     # largest stride or padding (the kernels take them as machine integers)
+MAX_OPTION = 2**31 - 1  # largest stride or padding (the kernels take them as machine integers)
 
 
 def as_array(value, what: str) -> np.ndarray:
@@ -60,9 +58,10 @@ def as_array(value, what: str) -> np.ndarray:
     naming `what`."""
     try:
         a = np.asarray(value)
-    except (ValueError, TypeError, OverflowError):        # ragged lists, odd objects
-        raise InputError(f"{what} must be an array of numbers with rows of equal length "
-                         f"(got {type(value).__name__})") from None
+    except (ValueError, TypeError, OverflowError):  # ragged lists, odd objects
+        raise InputError(
+            f"{what} must be an array of numbers with rows of equal length (got {type(value).__name__})"
+        ) from None
     if a.dtype == bool:
         a = a.astype(np.float64)
     if a.dtype.kind not in "uif":
@@ -108,27 +107,29 @@ def _layout(image, kernel) -> tuple[np.ndarray, np.ndarray, tuple[int, ...]]:
     if img.ndim not in (2, 3):
         raise InputError(f"the image must be (H, W) or (C, H, W); got {img.ndim}-D shape {img.shape}")
     if k.ndim not in (2, 3, 4):
-        raise InputError(f"the kernel must be (kh, kw), (C, kh, kw) or (F, C, kh, kw); got "
-                         f"{k.ndim}-D shape {k.shape}")
+        raise InputError(f"the kernel must be (kh, kw), (C, kh, kw) or (F, C, kh, kw); got {k.ndim}-D shape {k.shape}")
     X = img[np.newaxis] if img.ndim == 2 else img
     C = X.shape[0]
     if k.ndim == 2:
         if C != 1:
-            raise InputError(f"channel mismatch: the image has {C} channels but the kernel "
-                             f"{k.shape} has none; give it as ({C}, kh, kw) or (F, {C}, kh, kw)")
+            raise InputError(
+                f"channel mismatch: the image has {C} channels but the kernel "
+                f"{k.shape} has none; give it as ({C}, kh, kw) or (F, {C}, kh, kw)"
+            )
         K, lead = k[np.newaxis, np.newaxis], ()
     elif k.ndim == 3:
         K, lead = k[np.newaxis], ()
     else:
         K, lead = k, (k.shape[0],)
     if K.shape[1] != C:
-        raise InputError(f"channel mismatch: the image has {C} channel(s) (shape {img.shape}) but "
-                         f"the kernel {k.shape} expects {K.shape[1]}")
+        raise InputError(
+            f"channel mismatch: the image has {C} channel(s) (shape {img.shape}) but "
+            f"the kernel {k.shape} expects {K.shape[1]}"
+        )
     return X, K, lead
 
 
-def feature_map(image, kernel, stride: int = 1, padding: int = 0, *,
-                specialise: bool = False) -> np.ndarray:
+def feature_map(image, kernel, stride: int = 1, padding: int = 0, *, specialise: bool = False) -> np.ndarray:
     """The feature map(s) of an image under one or several feature detectors.
 
     image    (H, W), or (C, H, W) for C channels (a colour image: red, green, blue)
@@ -144,12 +145,14 @@ def feature_map(image, kernel, stride: int = 1, padding: int = 0, *,
     C, H, W = X.shape
     F, _, kh, kw = K.shape
     if kh > H + 2 * p or kw > W + 2 * p:
-        raise InputError(f"the {kh}x{kw} kernel is larger than the {H + 2 * p}x{W + 2 * p} "
-                         f"{'padded ' if p else ''}image; use a smaller kernel or more padding")
+        raise InputError(
+            f"the {kh}x{kw} kernel is larger than the {H + 2 * p}x{W + 2 * p} "
+            f"{'padded ' if p else ''}image; use a smaller kernel or more padding"
+        )
     check_request(X.shape, K.shape, s, p)
     X = np.ascontiguousarray(X, dtype=np.float64)
     if p:
-        X = np.pad(X, ((0, 0), (p, p), (p, p)))               # zeros: data movement, no arithmetic
+        X = np.pad(X, ((0, 0), (p, p), (p, p)))  # zeros: data movement, no arithmetic
     K = np.ascontiguousarray(K, dtype=np.float64)
     if specialise:
         if F != 1 or C != 1:
@@ -158,6 +161,7 @@ def feature_map(image, kernel, stride: int = 1, padding: int = 0, *,
         _check_finite(Y)
         return Y[np.newaxis] if lead else Y
     from symnn.codegen import kernel as named
+
     Y = named("conv2d.layer_forward")(X[np.newaxis], K, np.zeros(F), s)[0]
     _check_finite(Y)
     return Y if lead else Y[0]
@@ -166,8 +170,9 @@ def feature_map(image, kernel, stride: int = 1, padding: int = 0, *,
 def _check_finite(Y: np.ndarray) -> None:
     """Finite inputs whose sums pass float64's range give inf: say so rather than print it."""
     if not np.all(np.isfinite(Y)):
-        raise InputError("the feature map overflows float64 (a sum beyond ±1.8e308); scale the "
-                         "image or the kernel down")
+        raise InputError(
+            "the feature map overflows float64 (a sum beyond ±1.8e308); scale the image or the kernel down"
+        )
 
 
 def output_shape(H: int, W: int, kh: int, kw: int, stride: int, padding: int) -> tuple[int, int]:
@@ -175,8 +180,7 @@ def output_shape(H: int, W: int, kh: int, kw: int, stride: int, padding: int) ->
     return (H + 2 * padding - kh) // stride + 1, (W + 2 * padding - kw) // stride + 1
 
 
-def check_request(x_shape: tuple[int, int, int], k_shape: tuple[int, int, int, int],
-                  stride: int, padding: int) -> None:
+def check_request(x_shape: tuple[int, int, int], k_shape: tuple[int, int, int, int], stride: int, padding: int) -> None:
     """Refuse, before allocating, a feature map whose arrays (the float64 image, its padded copy,
     the kernel and the maps) pass the memory limit or whose sum passes the work limit."""
     C, H, W = (int(v) for v in x_shape)
@@ -184,10 +188,8 @@ def check_request(x_shape: tuple[int, int, int], k_shape: tuple[int, int, int, i
     Ho, Wo = output_shape(H, W, kh, kw, stride, padding)
     Hp, Wp = H + 2 * padding, W + 2 * padding
     nbytes = 8 * (C * H * W + C * Hp * Wp + F * C * kh * kw + 2 * F * Ho * Wo)
-    check_memory(nbytes, f"the feature map of a {C}x{H}x{W} image with padding {padding} "
-                         f"({F} map(s) of {Ho}x{Wo})")
-    check_work(F * Ho * Wo * C * kh * kw, f"the feature map ({F} map(s) of {Ho}x{Wo}, "
-                                          f"a {C}x{kh}x{kw} window each)")
+    check_memory(nbytes, f"the feature map of a {C}x{H}x{W} image with padding {padding} ({F} map(s) of {Ho}x{Wo})")
+    check_work(F * Ho * Wo * C * kh * kw, f"the feature map ({F} map(s) of {Ho}x{Wo}, a {C}x{kh}x{kw} window each)")
 
 
 def specialised_spec(detector, name: str = "feature_map.specialised"):
@@ -197,6 +199,7 @@ def specialised_spec(detector, name: str = "feature_map.specialised"):
 
     from symnn.codegen import KernelSpec, Output
     from symnn.vision.filter_specs import exact
+
     k = np.asarray(detector, dtype=np.float64)
     Km = sp.ImmutableMatrix(k.shape[0], k.shape[1], lambda r, c: exact(k[r, c]))
     kh, kw = Km.shape
@@ -206,16 +209,21 @@ def specialised_spec(detector, name: str = "feature_map.specialised"):
     X, Y = sp.IndexedBase("X", real=True), sp.IndexedBase("Y", real=True)
     expr = sp.Sum(X[s * i + m, s * j + n] * Km[m, n], (m, 0, kh - 1), (n, 0, kw - 1))
     Ho, Wo = sp.floor((H - kh) / s) + 1, sp.floor((W - kw) / s) + 1
-    return KernelSpec(name, inputs=[X, s], outputs=[Output(Y, (i, j), expr)],
-                      shapes={H: (X, 0), W: (X, 1)}, out_shapes={Y: (Ho, Wo)},
-                      doc="a feature map with the detector's numbers folded in: "
-                          "Y[i,j] = Σ_m Σ_n X[s·i+m, s·j+n] K[m,n], valid")
+    return KernelSpec(
+        name,
+        inputs=[X, s],
+        outputs=[Output(Y, (i, j), expr)],
+        shapes={H: (X, 0), W: (X, 1)},
+        out_shapes={Y: (Ho, Wo)},
+        doc="a feature map with the detector's numbers folded in: Y[i,j] = Σ_m Σ_n X[s·i+m, s·j+n] K[m,n], valid",
+    )
 
 
 def specialised_kernel(detector):
     """The generated kernel for one detector (the lecture's is registered as feature_map.lecture)."""
     from symnn.codegen import build
     from symnn.codegen import kernel as named
+
     k = np.asarray(detector, dtype=np.float64)
     if k.shape == LECTURE_DETECTOR.shape and np.array_equal(k, LECTURE_DETECTOR):
         return named("feature_map.lecture")
@@ -224,6 +232,7 @@ def specialised_kernel(detector):
 
 def _register() -> None:
     from symnn.codegen import register
+
     register("feature_map.lecture")(lambda: specialised_spec(LECTURE_DETECTOR, "feature_map.lecture"))
 
 

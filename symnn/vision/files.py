@@ -4,6 +4,7 @@ Only regular files are opened: FIFOs, devices, sockets and directories are refus
 opening (stat) and again on the open descriptor. A path in a message is one printable line,
 cut short when long; inline text is quoted briefly.
 """
+
 from __future__ import annotations
 
 import errno
@@ -14,11 +15,15 @@ from typing import BinaryIO
 
 from symnn.errors import FileError, InputError
 
-_KINDS = ((stat.S_ISFIFO, "a FIFO (named pipe)"), (stat.S_ISCHR, "a character device"),
-          (stat.S_ISBLK, "a block device"), (stat.S_ISSOCK, "a socket"))
+_KINDS = (
+    (stat.S_ISFIFO, "a FIFO (named pipe)"),
+    (stat.S_ISCHR, "a character device"),
+    (stat.S_ISBLK, "a block device"),
+    (stat.S_ISSOCK, "a socket"),
+)
 
 
-SHOWN_PATH = 200           # longest path an error message prints whole
+SHOWN_PATH = 200  # longest path an error message prints whole
 
 
 def shown(path: object) -> str:
@@ -27,7 +32,7 @@ def shown(path: object) -> str:
     s = os.fspath(path) if isinstance(path, (str, os.PathLike)) else str(path)
     s = s if isinstance(s, str) else os.fsdecode(s)
     if len(s) > SHOWN_PATH:
-        s = f"{s[:SHOWN_PATH // 2]}...{s[-SHOWN_PATH // 4:]} ({len(s)} characters)"
+        s = f"{s[: SHOWN_PATH // 2]}...{s[-SHOWN_PATH // 4 :]} ({len(s)} characters)"
     return s if s.isprintable() else repr(s)
 
 
@@ -36,8 +41,8 @@ def _stat_file(p: Path) -> os.stat_result:
     if not isinstance(p, (str, os.PathLike)):
         raise InputError(f"give a file path (text or pathlib.Path); got {type(p).__name__}")
     try:
-        st = os.stat(p)                                   # follows symlinks
-    except ValueError:                                    # an embedded NUL byte
+        st = os.stat(p)  # follows symlinks
+    except ValueError:  # an embedded NUL byte
         raise FileError(f"{shown(p)} is not a valid file name") from None
     except OSError as exc:
         if exc.errno in (errno.ENOENT, errno.ENOTDIR):
@@ -88,7 +93,7 @@ def open_regular(path: str | os.PathLike) -> tuple[Path, BinaryIO]:
     return p, os.fdopen(fd, "rb")
 
 
-INLINE_QUOTE = 20         # at most this many characters of inline text are quoted in an error
+INLINE_QUOTE = 20  # at most this many characters of inline text are quoted in an error
 
 
 def brief(text: str, limit: int = INLINE_QUOTE) -> str:

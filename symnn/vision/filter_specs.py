@@ -8,6 +8,7 @@ border "zero"), so no padded copy of the image is made; it writes Y_top, Y_botto
 Y_right, which are all the same result buffer. specialised_spec folds a matrix's numbers into
 the sum; generic_spec reads K at run time.
 """
+
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
@@ -22,6 +23,7 @@ if TYPE_CHECKING:
 
 def _symbols():
     import sympy as sp
+
     i, j, m, n = sp.symbols("i j m n", integer=True)
     H, W = sp.symbols("H W", integer=True, positive=True)
     arrays = {nm: sp.IndexedBase(nm, real=True) for nm in ("X", "K", "V_R", "V_C")}
@@ -43,6 +45,7 @@ def _regions(window, kh, kw, ch, cw, clip, syms, part: str):
     import sympy as sp
 
     from symnn.codegen import Output
+
     (i, j, m, n), (H, W), A, outs, _ = syms
     X, R, C, VR, VC = A["X"], A["R"], A["C"], A["V_R"], A["V_C"]
     rows = (ch, H - kh + ch)
@@ -71,12 +74,16 @@ PARTS = ("interior", "ring")
 
 def _doc(what: str, part: str) -> str:
     if part == "interior":
-        return (f"{what}: Y[i,j] = clip(Σ_m Σ_n X[i+m−c_h, j+n−c_w] K[m,n] / divisor + o, low, high) "
-                "where the window is inside the image; Y's columns are shifted left by "
-                "max(c_w − 1, 0) (pass a view of the result offset by that many elements)")
-    return (f"{what}: the border ring of the same sum, X read through the index tables R, C "
-            "(padded position -> source row/column) with weights V_R, V_C (0 outside for 'zero'); "
-            "pass the result as all four outputs")
+        return (
+            f"{what}: Y[i,j] = clip(Σ_m Σ_n X[i+m−c_h, j+n−c_w] K[m,n] / divisor + o, low, high) "
+            "where the window is inside the image; Y's columns are shifted left by "
+            "max(c_w − 1, 0) (pass a view of the result offset by that many elements)"
+        )
+    return (
+        f"{what}: the border ring of the same sum, X read through the index tables R, C "
+        "(padded position -> source row/column) with weights V_R, V_C (0 outside for 'zero'); "
+        "pass the result as all four outputs"
+    )
 
 
 def _inputs(A, part: str, scalars, K=None) -> list:
@@ -85,8 +92,9 @@ def _inputs(A, part: str, scalars, K=None) -> list:
     return head + tables + list(scalars)
 
 
-def specialised_spec(matrix, name: str = "filter.custom", parallel: bool = False,
-                     divisor: float | None = None, part: str = "interior") -> KernelSpec:
+def specialised_spec(
+    matrix, name: str = "filter.custom", parallel: bool = False, divisor: float | None = None, part: str = "interior"
+) -> KernelSpec:
     """The KernelSpec of a filter with the matrix's numbers (and 1/divisor) folded in.
 
     part "interior": inputs X, o, low, high -> Y (H, W), numba prange over rows if parallel;
@@ -94,6 +102,7 @@ def specialised_spec(matrix, name: str = "filter.custom", parallel: bool = False
     import sympy as sp
 
     from symnn.codegen import KernelSpec
+
     k = check_matrix(np.asarray(matrix, dtype=np.float64), "the kernel")
     K = sp.ImmutableMatrix(k.shape[0], k.shape[1], lambda r, c: exact(k[r, c]))
     kh, kw = K.shape
@@ -109,14 +118,18 @@ def specialised_spec(matrix, name: str = "filter.custom", parallel: bool = False
 
     regions = _regions(window, kh, kw, kh // 2, kw // 2, clip, syms, part)
     suffix = ".ring" if part == "ring" else (".parallel" if parallel else "")
-    return KernelSpec(name + suffix, inputs=_inputs(A, part, (o, low, high)), outputs=regions,
-                      shapes={H: (A["X"], 0), W: (A["X"], 1)},
-                      out_shapes={r.base: (H, W) for r in regions}, parallel=parallel and part == "interior",
-                      doc=_doc(f"{name} with K = {_matrix_text(k)} and divisor {number_text(float(d))} folded in", part))
+    return KernelSpec(
+        name + suffix,
+        inputs=_inputs(A, part, (o, low, high)),
+        outputs=regions,
+        shapes={H: (A["X"], 0), W: (A["X"], 1)},
+        out_shapes={r.base: (H, W) for r in regions},
+        parallel=parallel and part == "interior",
+        doc=_doc(f"{name} with K = {_matrix_text(k)} and divisor {number_text(float(d))} folded in", part),
+    )
 
 
-def generic_spec(parallel: bool = False, shape: tuple[int, int] | None = None,
-                 part: str = "interior") -> KernelSpec:
+def generic_spec(parallel: bool = False, shape: tuple[int, int] | None = None, part: str = "interior") -> KernelSpec:
     """The KernelSpec of the run-time-kernel filter: K and the divisor d are arguments (inputs
     X, K, [R, C, V_R, V_C,] d, o, low, high). With a shape (k_h, k_w) the loops over m and n get
     fixed trip counts (LLVM unrolls them; K's values are still read at run time), else K may
@@ -124,13 +137,14 @@ def generic_spec(parallel: bool = False, shape: tuple[int, int] | None = None,
     import sympy as sp
 
     from symnn.codegen import KernelSpec
+
     syms = _symbols()
     (i, j, m, n), (H, W), A, outs, (d, o, low, high) = syms
     K = A["K"]
     shapes = {H: (A["X"], 0), W: (A["X"], 1)}
     if shape is None:
         kh, kw = sp.symbols("k_h k_w", integer=True, positive=True)
-        ch, cw = sp.symbols("c_h c_w", integer=True, nonnegative=True)      # 0 for a 1-wide kernel
+        ch, cw = sp.symbols("c_h c_w", integer=True, nonnegative=True)  # 0 for a 1-wide kernel
         shapes.update({kh: (K, 0), kw: (K, 1), ch: sp.floor(kh / 2), cw: sp.floor(kw / 2)})
         name, what = "filter.generic", "any kernel K, read at run time"
     else:
@@ -146,14 +160,21 @@ def generic_spec(parallel: bool = False, shape: tuple[int, int] | None = None,
 
     regions = _regions(window, kh, kw, ch, cw, clip, syms, part)
     suffix = ".ring" if part == "ring" else (".parallel" if parallel else "")
-    return KernelSpec(name + suffix, inputs=_inputs(A, part, (d, o, low, high), K), outputs=regions,
-                      shapes=shapes, out_shapes={r.base: (H, W) for r in regions},
-                      parallel=parallel and part == "interior", doc=_doc(what, part))
+    return KernelSpec(
+        name + suffix,
+        inputs=_inputs(A, part, (d, o, low, high), K),
+        outputs=regions,
+        shapes=shapes,
+        out_shapes={r.base: (H, W) for r in regions},
+        parallel=parallel and part == "interior",
+        doc=_doc(what, part),
+    )
 
 
 def exact(v: float):
     """A float as an exact SymPy number: 5.0 -> 5, 0.1 -> 1/10 (the shortest decimal it prints as)."""
     import sympy as sp
+
     v = float(v)
     return sp.Integer(int(v)) if v.is_integer() else sp.Rational(repr(v))
 

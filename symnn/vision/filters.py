@@ -41,6 +41,7 @@ Kernels from the lecture (docs.gimp.org, "Convolution Matrix"): sharpen and blur
 zero frame (sharpen: centre 5, −1 above, below, left and right; blur: the centre 3x3 all 1),
 edge-enhance, edge-detect and emboss 3x3.
 """
+
 from __future__ import annotations
 
 import os
@@ -66,16 +67,8 @@ def _frozen(rows) -> np.ndarray:
 
 
 KERNELS: dict[str, np.ndarray] = {
-    "sharpen": _frozen([[0, 0, 0, 0, 0],
-                        [0, 0, -1, 0, 0],
-                        [0, -1, 5, -1, 0],
-                        [0, 0, -1, 0, 0],
-                        [0, 0, 0, 0, 0]]),
-    "blur": _frozen([[0, 0, 0, 0, 0],
-                     [0, 1, 1, 1, 0],
-                     [0, 1, 1, 1, 0],
-                     [0, 1, 1, 1, 0],
-                     [0, 0, 0, 0, 0]]),
+    "sharpen": _frozen([[0, 0, 0, 0, 0], [0, 0, -1, 0, 0], [0, -1, 5, -1, 0], [0, 0, -1, 0, 0], [0, 0, 0, 0, 0]]),
+    "blur": _frozen([[0, 0, 0, 0, 0], [0, 1, 1, 1, 0], [0, 1, 1, 1, 0], [0, 1, 1, 1, 0], [0, 0, 0, 0, 0]]),
     "edge-enhance": _frozen([[0, 0, 0], [-1, 1, 0], [0, 0, 0]]),
     "edge-detect": _frozen([[0, 1, 0], [1, -4, 1], [0, 1, 0]]),
     "emboss": _frozen([[-2, -1, 0], [-1, 1, 1], [0, 1, 2]]),
@@ -90,13 +83,14 @@ DESCRIPTIONS: dict[str, str] = {
 }
 
 IDENTITY = _frozen([[0, 0, 0], [0, 1, 0], [0, 0, 0]])
-MAX_KERNEL_SIZE = 99                  # sides of a user kernel
-MAX_UNROLLED = 256                    # most coefficients a specialised kernel unrolls (codegen's limit)
+MAX_KERNEL_SIZE = 99  # sides of a user kernel
+MAX_UNROLLED = 256  # most coefficients a specialised kernel unrolls (codegen's limit)
 
 
 @dataclass(frozen=True)
 class Normalisation:
     """GIMP's automatic divisor and offset for a kernel (offset in 8-bit units, 0..255)."""
+
     divisor: float
     offset: float
 
@@ -121,10 +115,16 @@ def normalisation(matrix) -> Normalisation:
 def add_kernel(name: str, matrix, description: str = "") -> np.ndarray:
     """Add a named kernel (text, file or array): `apply(image, name)` then uses a specialised
     generated kernel for it (`filter.<name>`), and `--kernel all` includes it."""
-    if not isinstance(name, str) or not name or not all(c.isalnum() or c in "-_" for c in name) \
-            or name == "all" or name == "generic":
-        raise InputError(f"a kernel name holds letters, digits, '-' and '_' and is not 'all' or "
-                         f"'generic' (got {name!r})")
+    if (
+        not isinstance(name, str)
+        or not name
+        or not all(c.isalnum() or c in "-_" for c in name)
+        or name == "all"
+        or name == "generic"
+    ):
+        raise InputError(
+            f"a kernel name holds letters, digits, '-' and '_' and is not 'all' or 'generic' (got {name!r})"
+        )
     k = _frozen(check_matrix(_read(matrix), "the kernel"))
     KERNELS[name] = k
     DESCRIPTIONS[name] = description or f"{k.shape[0]}x{k.shape[1]} user kernel"
@@ -134,10 +134,11 @@ def add_kernel(name: str, matrix, description: str = "") -> np.ndarray:
 
 def _read(kernel) -> np.ndarray:
     from symnn.vision.matrices import read_matrix
+
     if isinstance(kernel, (list, tuple)):
         try:
             kernel = np.asarray(kernel)
-        except (ValueError, TypeError, OverflowError):    # ragged rows, odd objects
+        except (ValueError, TypeError, OverflowError):  # ragged rows, odd objects
             raise InputError("a kernel given as a list needs rows of numbers of equal length") from None
     return read_matrix(kernel)
 
@@ -149,24 +150,28 @@ def resolve(kernel) -> tuple[str, np.ndarray]:
         return kernel, KERNELS[kernel]
     if isinstance(kernel, str):
         text = kernel.strip()
-        if text and all(c.isalnum() or c in "-_" for c in text) and not os.path.exists(text) \
-                and not is_number(text):
-            raise UnknownNameError(f"unknown kernel {_brief(text)}; give a name ({', '.join(KERNELS)}), "
-                                   "a kernel file, or an inline matrix such as \"0 -1 0; -1 5 -1; 0 -1 0\"")
+        if text and all(c.isalnum() or c in "-_" for c in text) and not os.path.exists(text) and not is_number(text):
+            raise UnknownNameError(
+                f"unknown kernel {_brief(text)}; give a name ({', '.join(KERNELS)}), "
+                "a kernel file, or an inline matrix such as \"0 -1 0; -1 5 -1; 0 -1 0\""
+            )
         m = check_matrix(_read(kernel), "the kernel")
         name = os.path.splitext(os.path.basename(text))[0] if os.path.exists(text) else "custom"
         return _safe_name(name), m
     if isinstance(kernel, os.PathLike):
-        return _safe_name(os.path.splitext(os.path.basename(os.fspath(kernel)))[0]), \
-            check_matrix(_read(kernel), "the kernel")
+        return _safe_name(os.path.splitext(os.path.basename(os.fspath(kernel)))[0]), check_matrix(
+            _read(kernel), "the kernel"
+        )
     if isinstance(kernel, (np.ndarray, list, tuple)):
         m = check_matrix(_read(kernel), "the kernel")
         for name, k in KERNELS.items():
             if k.shape == m.shape and np.array_equal(k, m):
                 return name, k
         return "custom", m
-    raise InputError(f"give the kernel as a name ({', '.join(KERNELS)}), inline text, a file or "
-                     f"a 2-D array; got {type(kernel).__name__}")
+    raise InputError(
+        f"give the kernel as a name ({', '.join(KERNELS)}), inline text, a file or "
+        f"a 2-D array; got {type(kernel).__name__}"
+    )
 
 
 def _brief(text: str) -> str:
@@ -197,20 +202,22 @@ def check_matrix(m: np.ndarray, what: str) -> np.ndarray:
         raise InputError(f"{what} holds NaN or infinite values; give finite numbers")
     with np.errstate(over="ignore"):
         if not np.isfinite(np.abs(m).sum()):
-            raise InputError(f"{what}'s values are so large that their sum overflows float64; "
-                             "scale them down")
+            raise InputError(f"{what}'s values are so large that their sum overflows float64; scale them down")
     return np.ascontiguousarray(m, dtype=np.float64)
+
 
 # -- the generated kernels -----------------------------------------------------------------------
 def _specs():
     """symnn.vision.filter_specs, imported when a spec is made (it imports this module)."""
     from symnn.vision import filter_specs
+
     return filter_specs
 
 
 def _register(name: str) -> None:
     def spec(parallel, part):
         return lambda: _specs().specialised_spec(KERNELS[name], f"filter.{name}", parallel, part=part)
+
     register(f"filter.{name}")(spec(False, "interior"))
     register(f"filter.{name}.parallel")(spec(True, "interior"))
     register(f"filter.{name}.ring")(spec(False, "ring"))
@@ -218,8 +225,8 @@ def _register(name: str) -> None:
 
 for _name in list(KERNELS):
     _register(_name)
-GENERIC_SHAPES = ((3, 3), (5, 5))       # registered shape-fixed generic kernels
-SHAPED_MIN_PIXELS = 256 * 256           # other shapes get their own generic kernel from here on
+GENERIC_SHAPES = ((3, 3), (5, 5))  # registered shape-fixed generic kernels
+SHAPED_MIN_PIXELS = 256 * 256  # other shapes get their own generic kernel from here on
 for _shape in (None, *GENERIC_SHAPES):
     _tag = "" if _shape is None else f".{_shape[0]}x{_shape[1]}"
     register(f"filter.generic{_tag}")(lambda shape=_shape: _specs().generic_spec(False, shape))
@@ -239,8 +246,9 @@ class Kernels:
         return self._ring()
 
 
-def generated_kernel(kernel, parallel: bool = False, specialise: bool | None = None,
-                     divisor: float | None = None, pixels: int = 0) -> Kernels:
+def generated_kernel(
+    kernel, parallel: bool = False, specialise: bool | None = None, divisor: float | None = None, pixels: int = 0
+) -> Kernels:
     """The generated kernels for a kernel name, text, file, array or a (name, matrix) pair from
     resolve(). Named kernels are specialised; the generic path uses kernels with K's shape
     fixed for 3x3 and 5x5, and for other shapes on images of SHAPED_MIN_PIXELS pixels or more
@@ -248,14 +256,17 @@ def generated_kernel(kernel, parallel: bool = False, specialise: bool | None = N
     from symnn.codegen import build
     from symnn.codegen import kernel as named
     from symnn.vision.filter_specs import exact, generic_spec, specialised_spec
+
     name, k = kernel if isinstance(kernel, tuple) else resolve(kernel)
     suffix = ".parallel" if parallel else ""
     named_kernel = name in KERNELS and (k is KERNELS[name] or np.array_equal(KERNELS[name], k))
     auto = divisor is None or exact(divisor) == exact(normalisation(k).divisor)
     if k.size > MAX_UNROLLED:
         if specialise:
-            raise InputError(f"a specialised kernel unrolls at most {MAX_UNROLLED} coefficients; this "
-                             f"one has {k.size} ({k.shape[0]}x{k.shape[1]}): use specialise=False")
+            raise InputError(
+                f"a specialised kernel unrolls at most {MAX_UNROLLED} coefficients; this "
+                f"one has {k.size} ({k.shape[0]}x{k.shape[1]}): use specialise=False"
+            )
         named_kernel = False
     cache = os.environ.get("SYMNN_CACHE_DIR")
     if named_kernel and specialise is not False and auto:
@@ -264,8 +275,11 @@ def generated_kernel(kernel, parallel: bool = False, specialise: bool | None = N
             _MEMO[key] = Kernels(named(f"filter.{name}{suffix}"), lambda: named(f"filter.{name}.ring"), True)
         return _MEMO[key]
     if specialise:
-        return Kernels(build(specialised_spec(k, f"filter.{name}", parallel, divisor)),
-                       lambda: build(specialised_spec(k, f"filter.{name}", False, divisor, "ring")), True)
+        return Kernels(
+            build(specialised_spec(k, f"filter.{name}", parallel, divisor)),
+            lambda: build(specialised_spec(k, f"filter.{name}", False, divisor, "ring")),
+            True,
+        )
     shape = tuple(k.shape)
     key = (cache, "generic", suffix, shape)
     if key not in _MEMO:
@@ -273,11 +287,12 @@ def generated_kernel(kernel, parallel: bool = False, specialise: bool | None = N
             tag = f"filter.generic.{shape[0]}x{shape[1]}"
             _MEMO[key] = Kernels(named(tag + suffix), lambda: named(tag + ".ring"), False)
         elif pixels >= SHAPED_MIN_PIXELS:
-            _MEMO[key] = Kernels(build(generic_spec(parallel, shape)),
-                                 lambda: build(generic_spec(False, shape, "ring")), False)
+            _MEMO[key] = Kernels(
+                build(generic_spec(parallel, shape)), lambda: build(generic_spec(False, shape, "ring")), False
+            )
         else:
             return Kernels(named(f"filter.generic{suffix}"), lambda: named("filter.generic.ring"), False)
     return _MEMO[key]
 
 
-_MEMO: dict[tuple, Kernels] = {}       # (cache folder, name, variant, matrix) -> kernels
+_MEMO: dict[tuple, Kernels] = {}  # (cache folder, name, variant, matrix) -> kernels

@@ -8,6 +8,7 @@ Files are untrusted: only regular files are opened (symnn.vision.files), an imag
 size is checked against SYMNN_MAX_MEMORY and Pillow's decompression-bomb limit before decoding,
 only the decoders in READ_FORMATS are used, and an error never quotes the file's bytes.
 """
+
 from __future__ import annotations
 
 import io
@@ -53,7 +54,7 @@ def _pil_to_array(im, path: Path) -> np.ndarray:
     elif im.mode in ("CMYK", "YCbCr", "LAB", "HSV"):
         im = im.convert("RGB")
     elif im.mode.startswith("I;16") or (im.mode == "I" and _format(im, path) == "PNG"):
-        return np.asarray(im).astype(np.uint16)     # 16-bit grey (Pillow < 10 reads it as mode I)
+        return np.asarray(im).astype(np.uint16)  # 16-bit grey (Pillow < 10 reads it as mode I)
     elif im.mode not in ("L", "RGB", "I", "F"):
         im = im.convert("RGB")
     if not isinstance(im, Image.Image):  # pragma: no cover - Pillow always returns images
@@ -104,17 +105,21 @@ def decode_image(fh: BinaryIO, p: Path) -> np.ndarray:
         except (Image.DecompressionBombError, Image.DecompressionBombWarning):
             raise _bomb(p) from None
         except MemoryError:
-            raise InputError(f"out of memory decoding the {w}x{h} image {shown(p)}; lower "
-                             "SYMNN_MAX_MEMORY or give a smaller image") from None
+            raise InputError(
+                f"out of memory decoding the {w}x{h} image {shown(p)}; lower SYMNN_MAX_MEMORY or give a smaller image"
+            ) from None
         except Exception as exc:  # noqa: BLE001 - truncated or corrupt data
             raise FileError(f"cannot read image {shown(p)}: {_reason(exc)}") from None
 
 
 def _bomb(p: Path) -> FileError:
     from PIL import Image
-    return FileError(f"{shown(p)} declares more than {Image.MAX_IMAGE_PIXELS} pixels, Pillow's "
-                     "limit against decompression bombs (PIL.Image.MAX_IMAGE_PIXELS); give a "
-                     "smaller image")
+
+    return FileError(
+        f"{shown(p)} declares more than {Image.MAX_IMAGE_PIXELS} pixels, Pillow's "
+        "limit against decompression bombs (PIL.Image.MAX_IMAGE_PIXELS); give a "
+        "smaller image"
+    )
 
 
 def _reason(exc: BaseException) -> str:
@@ -131,8 +136,10 @@ def _to_storable(array: np.ndarray) -> np.ndarray:
     if a.ndim == 3 and a.shape[2] == 1:
         a = a[:, :, 0]
     if not (a.ndim == 2 or (a.ndim == 3 and a.shape[2] in (3, 4))):
-        raise InputError(f"an image must be (H, W) grayscale or (H, W, 3) RGB; got shape {a.shape} "
-                         "(for channels-first (C, H, W) use to_channels_last)")
+        raise InputError(
+            f"an image must be (H, W) grayscale or (H, W, 3) RGB; got shape {a.shape} "
+            "(for channels-first (C, H, W) use to_channels_last)"
+        )
     if a.size == 0:
         raise InputError(f"cannot write an empty image (shape {a.shape})")
     if a.dtype == bool:
@@ -194,8 +201,7 @@ def default_image_path() -> Path:
     except Exception:  # noqa: BLE001 - any failure means the sample is not there
         p = None
     if p is None or not p.is_file():
-        raise FileError(f"matplotlib's sample photo {DEFAULT_IMAGE_NAME} is not installed here; "
-                        "give an image file")
+        raise FileError(f"matplotlib's sample photo {DEFAULT_IMAGE_NAME} is not installed here; give an image file")
     return p
 
 

@@ -4,6 +4,7 @@ Inline text: numbers separated by spaces or commas, rows by ';' or new lines. Fi
 whitespace text (at most SYMNN_MAX_TEXT bytes, '#' starts a comment) or a grayscale PNG/JPEG.
 An error about a file names its line and column, never its text (it may hold secrets).
 """
+
 from __future__ import annotations
 
 import os
@@ -22,8 +23,7 @@ _PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 _JPEG_MAGIC = b"\xff\xd8\xff"
 _ROW_SPLIT = re.compile(r"[;\n]")
 _VALUE_SPLIT = re.compile(r"[,\s]+")
-_ACCEPTED = ("a matrix holds numbers separated by spaces or commas, rows separated by ';' or "
-             "new lines")
+_ACCEPTED = "a matrix holds numbers separated by spaces or commas, rows separated by ';' or new lines"
 
 
 def _parse_matrix(text: str, source: str) -> np.ndarray:
@@ -37,13 +37,14 @@ def _parse_matrix(text: str, source: str) -> np.ndarray:
             tokens = [t for t in _VALUE_SPLIT.split(part.strip()) if t]
             if not tokens:
                 continue
-            values = [_number(tok, source, line_no, len(rows) + 1, col)
-                      for col, tok in enumerate(tokens, start=1)]
+            values = [_number(tok, source, line_no, len(rows) + 1, col) for col, tok in enumerate(tokens, start=1)]
             if rows and len(values) != first_len:
                 at = f"{source}line {line_no}: row {len(rows) + 1}" if source else f"row {len(rows) + 1}"
-                raise InputError(f"{at} has {len(values)} "
-                                 f"value(s) but row 1 has {first_len}; every row needs the same "
-                                 "number of values")
+                raise InputError(
+                    f"{at} has {len(values)} "
+                    f"value(s) but row 1 has {first_len}; every row needs the same "
+                    "number of values"
+                )
             if not rows:
                 first_len = len(values)
             rows.append(values)
@@ -73,8 +74,9 @@ def _looks_like_path(text: str) -> bool:
     return "/" in s or os.sep in s or bool(re.search(r"\.[A-Za-z][A-Za-z0-9]{1,4}$", s))
 
 
-_NOT_A_MATRIX = ("is neither a PNG/JPEG image nor a text matrix; give CSV or whitespace-separated "
-                 "numbers, or a grayscale PNG")
+_NOT_A_MATRIX = (
+    "is neither a PNG/JPEG image nor a text matrix; give CSV or whitespace-separated numbers, or a grayscale PNG"
+)
 
 
 def _read_matrix_file(p: Path) -> np.ndarray:
@@ -91,7 +93,7 @@ def _read_matrix_file(p: Path) -> np.ndarray:
             with warnings.catch_warnings(record=True) as caught:
                 warnings.simplefilter("always")
                 img = decode_image(fh, p)
-                m = _gray_matrix(img, p)                   # a colour image: no alpha warning first
+                m = _gray_matrix(img, p)  # a colour image: no alpha warning first
             for w in caught:
                 warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
             return m
@@ -110,8 +112,9 @@ def _gray_matrix(img: np.ndarray, p: Path) -> np.ndarray:
         if np.all(img == img[:, :, :1]):
             img = img[:, :, 0]
         else:
-            raise InputError(f"{shown(p)} is a colour image; a matrix file must be a grayscale image "
-                             "(or CSV/whitespace text)")
+            raise InputError(
+                f"{shown(p)} is a colour image; a matrix file must be a grayscale image (or CSV/whitespace text)"
+            )
     check_memory(img.size * 8, f"the {img.shape[1]}x{img.shape[0]} matrix from {shown(p)}")
     return img.astype(np.float64)
 
@@ -145,8 +148,10 @@ def read_matrix(text_or_path: str | os.PathLike | np.ndarray) -> np.ndarray:
         try:
             float(text)
         except ValueError:
-            raise FileError(f"no such file: {shown(text.strip())}; give an existing file or an inline "
-                            "matrix such as \"0 0 1; 1 0 0\"") from None
+            raise FileError(
+                f"no such file: {shown(text.strip())}; give an existing file or an inline "
+                "matrix such as \"0 0 1; 1 0 0\""
+            ) from None
     return _parse_matrix(text, "")
 
 

@@ -4,6 +4,7 @@ step_text / step_latex / step_markdown write a StepTable cell by cell (StepTable
 them); summary_text / summary_latex / summary_markdown write the image, the detector and the
 feature map side by side (what `symnn feature-map` prints without --steps).
 """
+
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -61,7 +62,7 @@ def _side_by_side(blocks: Sequence[list[str]], gap: str = "   ", seps: Sequence[
         for k, b in enumerate(blocks):
             cell = b[r] if r < len(b) else ""
             if k:
-                sep = (seps[k - 1] if seps else "")
+                sep = seps[k - 1] if seps else ""
                 mid = sep if r == height // 2 else " " * len(sep)
                 parts.append(gap + mid + gap if sep else gap)
             parts.append(cell.ljust(widths[k]))
@@ -74,13 +75,17 @@ def _header(t: StepTable) -> str:
     kh, kw = t.kernel.shape
     Ho, Wo = t.shape
     pad = f", padding {t.padding}: the image framed by zeros is {H}x{W}" if t.padding else ""
-    return (f"{'The lecture example: ' if t.lecture else ''}input image {H - 2 * t.padding}x{W - 2 * t.padding} "
-            f"⋆ feature detector {kh}x{kw} = feature map {Ho}x{Wo} (stride {t.stride}{pad})")
+    return (
+        f"{'The lecture example: ' if t.lecture else ''}input image {H - 2 * t.padding}x{W - 2 * t.padding} "
+        f"⋆ feature detector {kh}x{kw} = feature map {Ho}x{Wo} (stride {t.stride}{pad})"
+    )
 
 
 def _formula() -> str:
-    return ("feature map[i, j] = Σ_m Σ_n image[s·i + m, s·j + n] · detector[m, n]  "
-            "(cross-correlation: the detector is not flipped)")
+    return (
+        "feature map[i, j] = Σ_m Σ_n image[s·i + m, s·j + n] · detector[m, n]  "
+        "(cross-correlation: the detector is not flipped)"
+    )
 
 
 def summary_text(t: StepTable) -> str:
@@ -88,8 +93,11 @@ def summary_text(t: StepTable) -> str:
     t.check_printed(compact=True)
     w = _width(t.image, t.kernel, t.feature_map)
     label = "input image, framed by zeros" if t.padding else "input image"
-    blocks = [[label, *_grid(t.image, w)], ["feature detector", *_grid(t.kernel, w)],
-              ["feature map", *_grid(t.feature_map, w)]]
+    blocks = [
+        [label, *_grid(t.image, w)],
+        ["feature detector", *_grid(t.kernel, w)],
+        ["feature map", *_grid(t.feature_map, w)],
+    ]
     lines = [_header(t), _formula(), "", *_side_by_side(blocks, "   ", ["⋆", "="]), ""]
     lines += t.notes
     lines.append("Computed by the generated kernel conv2d.layer_forward (`symnn codegen show conv2d.layer_forward`).")
@@ -100,28 +108,36 @@ def step_text(t: StepTable, compact: bool) -> str:
     """The step table as plain text: per cell the image with the window, the map so far, the
     products and their sum (compact: one line per cell)."""
     kh, kw = t.kernel.shape
-    w = _width(t.image, t.kernel, t.feature_map, [c.total for c in t.cells],
-               [float(p) for c in t.cells for row in c.products for p in row])
+    w = _width(
+        t.image,
+        t.kernel,
+        t.feature_map,
+        [c.total for c in t.cells],
+        [float(p) for c in t.cells for row in c.products for p in row],
+    )
     lines = [_header(t), _formula(), ""]
     n = len(t.cells)
     Wo = t.shape[1]
     for k, cell in enumerate(t.cells):
         prods = np.array([[float(p) for p in row] for row in cell.products])
         terms = " + ".join(fmt(p) for row in cell.products for p in row)
-        where = (f"feature map row {cell.row + 1}, column {cell.col + 1} ← window at "
-                 f"{'padded ' if t.padding else ''}image rows "
-                 f"{cell.top + 1}–{cell.top + kh}, columns {cell.left + 1}–{cell.left + kw}")
+        where = (
+            f"feature map row {cell.row + 1}, column {cell.col + 1} ← window at "
+            f"{'padded ' if t.padding else ''}image rows "
+            f"{cell.top + 1}–{cell.top + kh}, columns {cell.left + 1}–{cell.left + kw}"
+        )
         if compact:
             flag = f"   ← the slide shows {fmt(cell.slide)}" if cell.slide is not None else ""
             lines.append(f"{k + 1:>3}. ({cell.row + 1}, {cell.col + 1})  {terms} = {fmt(cell.total)}{flag}")
             continue
         lines.append(f"Step {k + 1} of {n}: {where}")
-        blocks = [["image (window in [ ])", *_grid(t.image, w, (cell.top, cell.left, kh, kw))],
-                  ["feature map so far", *_grid(t.feature_map, w, blank_from=cell.row * Wo + cell.col + 1)]]
+        blocks = [
+            ["image (window in [ ])", *_grid(t.image, w, (cell.top, cell.left, kh, kw))],
+            ["feature map so far", *_grid(t.feature_map, w, blank_from=cell.row * Wo + cell.col + 1)],
+        ]
         lines += ["  " + x for x in _side_by_side(blocks, "     ")]
         lines.append("")
-        blocks = [["window", *_grid(cell.window, w)], ["detector", *_grid(t.kernel, w)],
-                  ["products", *_grid(prods, w)]]
+        blocks = [["window", *_grid(cell.window, w)], ["detector", *_grid(t.kernel, w)], ["products", *_grid(prods, w)]]
         lines += ["  " + x for x in _side_by_side(blocks, " ", ["⊙", "="])]
         lines.append(f"  sum of the products: {terms} = {fmt(cell.total)}")
         if cell.slide is not None:
@@ -144,8 +160,9 @@ PREAMBLE = r"""\documentclass[11pt]{article}
 """
 
 
-def _tex_matrix(a, mark: tuple[int, int, int, int] | None = None, blank_from: int | None = None,
-                brackets: str = "bmatrix") -> str:
+def _tex_matrix(
+    a, mark: tuple[int, int, int, int] | None = None, blank_from: int | None = None, brackets: str = "bmatrix"
+) -> str:
     rows, cols = a.shape
     lines = []
     for r in range(rows):
@@ -167,37 +184,63 @@ def step_latex(t: StepTable, standalone: bool, compact: bool) -> str:
     """The step table as LaTeX: a document pdflatex compiles (standalone), or its body."""
     from symnn.outputs import TAG
     from symnn.render.latex import latex_text
+
     kh, kw = t.kernel.shape
     Wo = t.shape[1]
-    out = [r"\section*{" + latex_text("Step 1 - Convolution: the feature map, cell by cell") + "}",
-           latex_text(_header(t)) + ".",
-           r"\[ \text{feature map}[i, j] = \sum_{m} \sum_{n} \text{image}[s i + m,\; s j + n]\,"
-           r"\text{detector}[m, n] \]",
-           r"\[ " + _tex_matrix(t.image) + r" \star " + _tex_matrix(t.kernel) + " = "
-           + _tex_matrix(t.feature_map) + r" \]", ""]
+    out = [
+        r"\section*{" + latex_text("Step 1 - Convolution: the feature map, cell by cell") + "}",
+        latex_text(_header(t)) + ".",
+        r"\[ \text{feature map}[i, j] = \sum_{m} \sum_{n} \text{image}[s i + m,\; s j + n]\,"
+        r"\text{detector}[m, n] \]",
+        r"\[ "
+        + _tex_matrix(t.image)
+        + r" \star "
+        + _tex_matrix(t.kernel)
+        + " = "
+        + _tex_matrix(t.feature_map)
+        + r" \]",
+        "",
+    ]
     if compact:
-        out += [r"\begin{longtable}{r c p{0.55\linewidth} r}",
-                r"step & cell & products & sum \\ \hline \endhead"]
+        out += [r"\begin{longtable}{r c p{0.55\linewidth} r}", r"step & cell & products & sum \\ \hline \endhead"]
         for k, cell in enumerate(t.cells):
             terms = " + ".join(fmt(p) for row in cell.products for p in row)
             flag = rf" \textbf{{(slide: {fmt(cell.slide)})}}" if cell.slide is not None else ""
-            out.append(rf"{k + 1} & ({cell.row + 1}, {cell.col + 1}) & ${terms}$ & "
-                       rf"${fmt(cell.total)}${flag} \\")
+            out.append(
+                rf"{k + 1} & ({cell.row + 1}, {cell.col + 1}) & ${terms}$ & "
+                rf"${fmt(cell.total)}${flag} \\"
+            )
         out.append(r"\end{longtable}")
     else:
         for k, cell in enumerate(t.cells):
             prods = np.array([[float(p) for p in row] for row in cell.products])
             terms = " + ".join(fmt(p) for row in cell.products for p in row)
-            out.append(r"\paragraph{" + latex_text(
-                f"Step {k + 1} of {len(t.cells)}: feature map row {cell.row + 1}, column {cell.col + 1}") + "}")
-            out.append(r"\[ " + _tex_matrix(t.image, (cell.top, cell.left, kh, kw)) + r" \qquad "
-                       + _tex_matrix(cell.window) + r" \odot " + _tex_matrix(t.kernel) + " = "
-                       + _tex_matrix(prods) + r" \qquad "
-                       + _tex_matrix(t.feature_map, blank_from=cell.row * Wo + cell.col + 1) + r" \]")
+            out.append(
+                r"\paragraph{"
+                + latex_text(f"Step {k + 1} of {len(t.cells)}: feature map row {cell.row + 1}, column {cell.col + 1}")
+                + "}"
+            )
+            out.append(
+                r"\[ "
+                + _tex_matrix(t.image, (cell.top, cell.left, kh, kw))
+                + r" \qquad "
+                + _tex_matrix(cell.window)
+                + r" \odot "
+                + _tex_matrix(t.kernel)
+                + " = "
+                + _tex_matrix(prods)
+                + r" \qquad "
+                + _tex_matrix(t.feature_map, blank_from=cell.row * Wo + cell.col + 1)
+                + r" \]"
+            )
             out.append(rf"Sum of the products: ${terms} = {fmt(cell.total)}$.")
             if cell.slide is not None:
-                out.append(r"\textbf{" + latex_text(f"The slide shows {fmt(cell.slide)} here") + "}: "
-                           + latex_text(f"{cell.why}. symnn computes {fmt(cell.value)}."))
+                out.append(
+                    r"\textbf{"
+                    + latex_text(f"The slide shows {fmt(cell.slide)} here")
+                    + "}: "
+                    + latex_text(f"{cell.why}. symnn computes {fmt(cell.value)}.")
+                )
             out.append("")
     for note in t.notes:
         out.append(latex_text(note) + "\n")
@@ -211,9 +254,17 @@ def summary_latex(t: StepTable) -> str:
     t.check_printed(compact=True)
     from symnn.outputs import TAG
     from symnn.render.latex import latex_text
-    body = [latex_text(_header(t)) + ".",
-            r"\[ " + _tex_matrix(t.image) + r" \star " + _tex_matrix(t.kernel) + " = "
-            + _tex_matrix(t.feature_map) + r" \]"] + [latex_text(x) + "\n" for x in t.notes]
+
+    body = [
+        latex_text(_header(t)) + ".",
+        r"\[ "
+        + _tex_matrix(t.image)
+        + r" \star "
+        + _tex_matrix(t.kernel)
+        + " = "
+        + _tex_matrix(t.feature_map)
+        + r" \]",
+    ] + [latex_text(x) + "\n" for x in t.notes]
     return f"% {TAG}\n" + PREAMBLE + "\\begin{document}\n" + "\n".join(body) + "\n\\end{document}\n"
 
 
@@ -237,13 +288,30 @@ def _md_table(a, mark: tuple[int, int, int, int] | None = None, blank_from: int 
 
 def _md_triple(window, kernel, prods) -> list[str]:
     kh, kw = kernel.shape
-    head = "| " + " | ".join(["window"] + [" "] * (kw - 1) + ["⊙"] + ["detector"] + [" "] * (kw - 1)
-                              + ["="] + ["products"] + [" "] * (kw - 1)) + " |"
+    head = (
+        "| "
+        + " | ".join(
+            ["window"]
+            + [" "] * (kw - 1)
+            + ["⊙"]
+            + ["detector"]
+            + [" "] * (kw - 1)
+            + ["="]
+            + ["products"]
+            + [" "] * (kw - 1)
+        )
+        + " |"
+    )
     lines = [head, "|" + "---:|" * (3 * kw + 2)]
     for r in range(kh):
         mid = r == kh // 2
-        cells = ([fmt(v) for v in window[r]] + ["⊙" if mid else " "] + [fmt(v) for v in kernel[r]]
-                 + ["=" if mid else " "] + [fmt(v) for v in prods[r]])
+        cells = (
+            [fmt(v) for v in window[r]]
+            + ["⊙" if mid else " "]
+            + [fmt(v) for v in kernel[r]]
+            + ["=" if mid else " "]
+            + [fmt(v) for v in prods[r]]
+        )
         lines.append("| " + " | ".join(cells) + " |")
     return lines
 
@@ -251,10 +319,18 @@ def _md_triple(window, kernel, prods) -> list[str]:
 def step_markdown(t: StepTable, compact: bool) -> str:
     """The step table as Markdown: per cell the window in bold, the products and their sum."""
     from symnn.outputs import TAG
+
     kh, kw = t.kernel.shape
     Wo = t.shape[1]
-    out = [f"<!-- {TAG} -->", "## Step 1 - Convolution: the feature map, cell by cell", "",
-           _header(t) + ".", "", "`" + _formula() + "`", ""]
+    out = [
+        f"<!-- {TAG} -->",
+        "## Step 1 - Convolution: the feature map, cell by cell",
+        "",
+        _header(t) + ".",
+        "",
+        "`" + _formula() + "`",
+        "",
+    ]
     if compact:
         out += ["| step | cell | products | sum |", "|---:|:---:|:---|---:|"]
         for k, cell in enumerate(t.cells):
@@ -266,17 +342,28 @@ def step_markdown(t: StepTable, compact: bool) -> str:
         for k, cell in enumerate(t.cells):
             prods = np.array([[float(p) for p in row] for row in cell.products])
             terms = " + ".join(fmt(p) for row in cell.products for p in row)
-            out += [f"### Step {k + 1} of {len(t.cells)}: feature map row {cell.row + 1}, column {cell.col + 1}", "",
-                    f"Image (the window under the detector in bold, rows {cell.top + 1}–{cell.top + kh}, "
-                    f"columns {cell.left + 1}–{cell.left + kw}):", "",
-                    *_md_table(t.image, (cell.top, cell.left, kh, kw)), "",
-                    *_md_triple(cell.window, t.kernel, prods), "",
-                    f"Sum of the products: {terms} = **{fmt(cell.total)}**", "",
-                    "Feature map so far:", "",
-                    *_md_table(t.feature_map, blank_from=cell.row * Wo + cell.col + 1), ""]
+            out += [
+                f"### Step {k + 1} of {len(t.cells)}: feature map row {cell.row + 1}, column {cell.col + 1}",
+                "",
+                f"Image (the window under the detector in bold, rows {cell.top + 1}–{cell.top + kh}, "
+                f"columns {cell.left + 1}–{cell.left + kw}):",
+                "",
+                *_md_table(t.image, (cell.top, cell.left, kh, kw)),
+                "",
+                *_md_triple(cell.window, t.kernel, prods),
+                "",
+                f"Sum of the products: {terms} = **{fmt(cell.total)}**",
+                "",
+                "Feature map so far:",
+                "",
+                *_md_table(t.feature_map, blank_from=cell.row * Wo + cell.col + 1),
+                "",
+            ]
             if cell.slide is not None:
-                out += [f"> **The slide shows {fmt(cell.slide)} here:** {cell.why}. "
-                        f"symnn computes {fmt(cell.value)}.", ""]
+                out += [
+                    f"> **The slide shows {fmt(cell.slide)} here:** {cell.why}. symnn computes {fmt(cell.value)}.",
+                    "",
+                ]
     out += ["Feature map:", "", *_md_table(t.feature_map), ""]
     out += [note + "\n" for note in t.notes]
     return "\n".join(out).rstrip() + "\n"
@@ -285,7 +372,23 @@ def step_markdown(t: StepTable, compact: bool) -> str:
 def summary_markdown(t: StepTable) -> str:
     t.check_printed(compact=True)
     from symnn.outputs import TAG
-    out = [f"<!-- {TAG} -->", _header(t) + ".", "", "Input image:", "", *_md_table(t.image), "",
-           "Feature detector:", "", *_md_table(t.kernel), "", "Feature map:", "", *_md_table(t.feature_map), ""]
+
+    out = [
+        f"<!-- {TAG} -->",
+        _header(t) + ".",
+        "",
+        "Input image:",
+        "",
+        *_md_table(t.image),
+        "",
+        "Feature detector:",
+        "",
+        *_md_table(t.kernel),
+        "",
+        "Feature map:",
+        "",
+        *_md_table(t.feature_map),
+        "",
+    ]
     out += [note + "\n" for note in t.notes]
     return "\n".join(out).rstrip() + "\n"

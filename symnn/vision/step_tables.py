@@ -6,6 +6,7 @@ Each cell holds the window under the detector, the element-wise products (the Sy
 evaluated at the values) and their sum, checked against the generated kernel's feature map.
 On the lecture's example the table also notes where the slides' printed map is wrong.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -26,30 +27,32 @@ from symnn.vision.feature_maps import (
 )
 from symnn.vision.step_render import fmt, step_latex, step_markdown, step_text
 
-MAX_STEPS = 2500          # most cells steps() writes out
-MAX_STEP_PRODUCTS = 50_000    # most SymPy products the step tables build (cells x window)
-MAX_PRINTED = 1_000_000   # most numbers one rendering prints (the whole image at every step)
+MAX_STEPS = 2500  # most cells steps() writes out
+MAX_STEP_PRODUCTS = 50_000  # most SymPy products the step tables build (cells x window)
+MAX_PRINTED = 1_000_000  # most numbers one rendering prints (the whole image at every step)
 
 
 @dataclass
 class Cell:
     """One step: the window under the detector at feature-map position (row, col) (0-based)."""
+
     row: int
     col: int
-    top: int                      # the window's top-left corner in the (padded) image
+    top: int  # the window's top-left corner in the (padded) image
     left: int
     window: np.ndarray
-    products: list                # SymPy numbers, row by row: the summand at the values
-    total: Any                    # their sum (SymPy number)
-    value: float                  # what the generated kernel computed
-    slide: float | None = None    # the slide's value where it differs
-    why: str = ""                 # why the slide's value is wrong
+    products: list  # SymPy numbers, row by row: the summand at the values
+    total: Any  # their sum (SymPy number)
+    value: float  # what the generated kernel computed
+    slide: float | None = None  # the slide's value where it differs
+    why: str = ""  # why the slide's value is wrong
 
 
 @dataclass
 class StepTable:
     """The cell-by-cell computation of a feature map, with text, LaTeX and Markdown views."""
-    image: np.ndarray             # as used: padded
+
+    image: np.ndarray  # as used: padded
     kernel: np.ndarray
     stride: int
     padding: int
@@ -77,8 +80,9 @@ class StepTable:
         n = self.printed(compact)
         if n > MAX_PRINTED:
             hint = "" if compact or not self.cells else ", or use --compact (one line per cell)"
-            raise InputError(f"the feature map's text would print {n} numbers; at most "
-                             f"{MAX_PRINTED} (give a smaller image{hint})")
+            raise InputError(
+                f"the feature map's text would print {n} numbers; at most {MAX_PRINTED} (give a smaller image{hint})"
+            )
 
     def text(self, compact: bool = False) -> str:
         self.check_printed(compact)
@@ -100,19 +104,26 @@ class StepTable:
         if fmt == "markdown":
             return self.markdown(compact)
         from symnn.errors import unknown
+
         raise unknown("format", fmt, ("text", "latex", "markdown"))
 
 
 def is_lecture_example(image, kernel, stride: int = 1, padding: int = 0) -> bool:
     img, k = np.asarray(image), np.asarray(kernel)
-    return (stride == 1 and padding == 0 and img.shape == LECTURE_IMAGE.shape
-            and k.shape == LECTURE_DETECTOR.shape and np.array_equal(img, LECTURE_IMAGE)
-            and np.array_equal(k, LECTURE_DETECTOR))
+    return (
+        stride == 1
+        and padding == 0
+        and img.shape == LECTURE_IMAGE.shape
+        and k.shape == LECTURE_DETECTOR.shape
+        and np.array_equal(img, LECTURE_IMAGE)
+        and np.array_equal(k, LECTURE_DETECTOR)
+    )
 
 
 def _summand():
     """X[i + m, j + n]·K[m, n], the summand of the cross-correlation (symnn/ops/conv2d.py)."""
     from symnn.ops import conv2d as conv
+
     return conv.forward_expr().function, conv
 
 
@@ -124,20 +135,26 @@ def steps(image=None, kernel=None, stride: int = 1, padding: int = 0, *, cells: 
     import sympy as sp
 
     from symnn.vision.filter_specs import exact
+
     image = LECTURE_IMAGE if image is None else image
     kernel = LECTURE_DETECTOR if kernel is None else kernel
     img, k = as_array(image, "the image"), as_array(kernel, "the kernel")
     if img.ndim != 2 or k.ndim != 2:
-        raise InputError(f"the step tables take a 2-D image and a 2-D kernel (got shapes {img.shape} "
-                         f"and {k.shape}); use feature_map() for channels and several detectors")
-    _check_printable(img.shape, k.shape, stride, padding)   # before computing anything
-    Y = feature_map(img, k, stride, padding)             # the generated kernel's numbers
+        raise InputError(
+            f"the step tables take a 2-D image and a 2-D kernel (got shapes {img.shape} "
+            f"and {k.shape}); use feature_map() for channels and several detectors"
+        )
+    _check_printable(img.shape, k.shape, stride, padding)  # before computing anything
+    Y = feature_map(img, k, stride, padding)  # the generated kernel's numbers
     if cells and Y.size > MAX_STEPS:
-        raise InputError(f"the feature map has {Y.size} cells; the step tables show at most "
-                         f"{MAX_STEPS} (give a smaller image)")
+        raise InputError(
+            f"the feature map has {Y.size} cells; the step tables show at most {MAX_STEPS} (give a smaller image)"
+        )
     if cells and Y.size * k.size > MAX_STEP_PRODUCTS:
-        raise InputError(f"the step tables would write {Y.size * k.size} products ({Y.size} cells "
-                         f"of {k.size}); at most {MAX_STEP_PRODUCTS} (give a smaller image or detector)")
+        raise InputError(
+            f"the step tables would write {Y.size * k.size} products ({Y.size} cells "
+            f"of {k.size}); at most {MAX_STEP_PRODUCTS} (give a smaller image or detector)"
+        )
     s, p = int(stride), int(padding)
     padded = np.pad(np.asarray(img, dtype=np.float64), p) if p else np.asarray(img, dtype=np.float64)
     lecture = is_lecture_example(img, k, s, p)
@@ -157,18 +174,23 @@ def steps(image=None, kernel=None, stride: int = 1, padding: int = 0, *, cells: 
             for a in range(kh):
                 row = []
                 for b in range(kw):
-                    term = summand.xreplace({i: r * s, j: c * s, m: a, n: b})   # X[s·r + a, s·c + b]·K[a, b]
-                    x_at = {x: exact(padded[tuple(int(v) for v in x.indices)]) for x in term.atoms(sp.Indexed)
-                            if x.base == X}
+                    term = summand.xreplace({i: r * s, j: c * s, m: a, n: b})  # X[s·r + a, s·c + b]·K[a, b]
+                    x_at = {
+                        x: exact(padded[tuple(int(v) for v in x.indices)])
+                        for x in term.atoms(sp.Indexed)
+                        if x.base == X
+                    }
                     value = term.xreplace({**x_at, **kvals})
                     row.append(value)
                     total += value
                 products.append(row)
             got = float(Y[r, c])
             if not np.isclose(float(total), got, rtol=1e-9, atol=atol):
-                raise DerivationError(f"feature map row {r + 1}, column {c + 1}: the products sum to "
-                                      f"{total} but the generated kernel gave {got}")
-            cell = Cell(r, c, top, left, padded[top:top + kh, left:left + kw].copy(), products, total, got)
+                raise DerivationError(
+                    f"feature map row {r + 1}, column {c + 1}: the products sum to "
+                    f"{total} but the generated kernel gave {got}"
+                )
+            cell = Cell(r, c, top, left, padded[top : top + kh, left : left + kw].copy(), products, total, got)
             if lecture and SLIDE_MAP[r, c] != got:
                 cell.slide = float(SLIDE_MAP[r, c])
                 cell.why = _why(cell, k)
@@ -187,11 +209,14 @@ def _check_printable(img_shape, k_shape, stride, padding) -> None:
     (H, W), (kh, kw) = img_shape, k_shape
     Ho, Wo = output_shape(H, W, kh, kw, s, p)
     if Ho > 0 and Wo > 0:
-        check_request((1, H, W), (1, 1, kh, kw), s, p)   # memory first: the bigger bound
+        check_request((1, H, W), (1, 1, kh, kw), s, p)  # memory first: the bigger bound
     n = (H + 2 * p) * (W + 2 * p) + kh * kw + max(Ho, 0) * max(Wo, 0)
     if n > MAX_PRINTED:
-        raise InputError(f"the feature map's text would print {n} numbers; at most {MAX_PRINTED} "
-                         "(give a smaller image, or use symnn.feature_map in Python)")
+        raise InputError(
+            f"the feature map's text would print {n} numbers; at most {MAX_PRINTED} "
+            "(give a smaller image, or use symnn.feature_map in Python)"
+        )
+
 
 def _position(r: int, c: int, kh: int, kw: int) -> str:
     if (r, c) == (kh // 2, kw // 2) and kh % 2 and kw % 2:
@@ -208,12 +233,11 @@ def _why(cell: Cell, k: np.ndarray) -> str:
     if not nz:
         return f"the window there holds only zeros, so every product is 0 and the sum is {total}"
     if len(nz) == 1:
-        (r, c), = nz
+        ((r, c),) = nz
         v = fmt(cell.window[r, c])
         what = f"a single {v}, {_position(r, c, kh, kw)}, where the detector has {fmt(k[r, c])}"
     else:
-        what = ("the values " + ", ".join(f"{fmt(cell.window[r, c])} (detector {fmt(k[r, c])})"
-                                          for r, c in nz))
+        what = "the values " + ", ".join(f"{fmt(cell.window[r, c])} (detector {fmt(k[r, c])})" for r, c in nz)
     hits = [(r, c) for r, c in nz if k[r, c] != 0]
     if not hits:
         return f"the window there holds {what}, so every product is 0 and the right value is {total}"
@@ -221,5 +245,7 @@ def _why(cell: Cell, k: np.ndarray) -> str:
 
 
 def _slide_note(cell: Cell) -> str:
-    return (f"The slide shows {fmt(cell.slide)} at row {cell.row + 1}, column {cell.col + 1} of the "
-            f"feature map, but {cell.why}. symnn computes {fmt(cell.value)}.")
+    return (
+        f"The slide shows {fmt(cell.slide)} at row {cell.row + 1}, column {cell.col + 1} of the "
+        f"feature map, but {cell.why}. symnn computes {fmt(cell.value)}."
+    )

@@ -1,6 +1,7 @@
 """Generated kernels compute what their SymPy expressions say: elementwise kernels against
 SymPy's own evaluation (mpmath), the conv kernel and its SymPy-derived gradients against NumPy
 loop references and finite differences. Kernels compile once per session (fixtures)."""
+
 from __future__ import annotations
 
 import re
@@ -9,11 +10,10 @@ import mpmath
 import numpy as np
 import pytest
 import sympy as sp
+from conftest import central_differences
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from sympy.codegen.cfunctions import log1p
-
-from conftest import central_differences
 
 from symnn.codegen import KernelSpec, Output, build, elementwise, kernel
 from symnn.errors import InputError, UnknownNameError
@@ -49,6 +49,7 @@ def oracle(args, expr):
     def value(*xs):
         with mpmath.workdps(40):
             return float(f(*[mpmath.mpf(float(x)) for x in xs]))
+
     return value
 
 
@@ -77,8 +78,7 @@ def test_elementwise_match_sympy(ew, unit):
 
 
 @settings(max_examples=25, deadline=None)
-@given(st.lists(st.tuples(st.floats(0.01, 0.99), st.floats(0, 1)), min_size=1, max_size=8),
-       st.integers(1, 50))
+@given(st.lists(st.tuples(st.floats(0.01, 0.99), st.floats(0, 1)), min_size=1, max_size=8), st.integers(1, 50))
 def test_cost_gradient_matches_sympy(ew, pairs, batch):
     a, e = np.array(pairs).T
     args, (expr,) = ELEMENTWISE["cross_entropy"]
@@ -110,10 +110,10 @@ def test_elementwise_shapes_scalars_dtypes_and_out(ew):
     outs = (np.empty((3, 4)), np.empty((3, 4)))
     got = k(x, out=outs)
     assert got[0] is outs[0] and np.array_equal(outs[0], a)
-    t = np.empty((4, 3)).T                                   # a non-contiguous out
+    t = np.empty((4, 3)).T  # a non-contiguous out
     k(x, out=(t, outs[1]))
     assert np.array_equal(t, a)
-    ce = ew["cross_entropy"]                                  # array, array, python scalar
+    ce = ew["cross_entropy"]  # array, array, python scalar
     assert ce(np.array([0.25]), np.array([1]), 2).shape == (1,)
     with pytest.raises(InputError):
         k(x, x)
@@ -135,7 +135,7 @@ def corr_valid(x, k):
     out = np.zeros((x.shape[0] - hk + 1, x.shape[1] - wk + 1))
     for a in range(out.shape[0]):
         for b in range(out.shape[1]):
-            out[a, b] = np.sum(x[a:a + hk, b:b + wk] * k)
+            out[a, b] = np.sum(x[a : a + hk, b : b + wk] * k)
     return out
 
 
@@ -144,7 +144,7 @@ def conv_full(g, k):
     out = np.zeros((g.shape[0] + hk - 1, g.shape[1] + wk - 1))
     for a in range(g.shape[0]):
         for b in range(g.shape[1]):
-            out[a:a + hk, b:b + wk] += g[a, b] * k
+            out[a : a + hk, b : b + wk] += g[a, b] * k
     return out
 
 
@@ -153,7 +153,7 @@ def corr_stride(x, k, st_):
     out = np.zeros(((x.shape[0] - hk) // st_ + 1, (x.shape[1] - wk) // st_ + 1))
     for a in range(out.shape[0]):
         for b in range(out.shape[1]):
-            out[a, b] = np.sum(x[a * st_:a * st_ + hk, b * st_:b * st_ + wk] * k)
+            out[a, b] = np.sum(x[a * st_ : a * st_ + hk, b * st_ : b * st_ + wk] * k)
     return out
 
 
@@ -162,7 +162,7 @@ def grad_input_stride(g, k, st_, shape):
     out = np.zeros(shape)
     for a in range(g.shape[0]):
         for b in range(g.shape[1]):
-            out[a * st_:a * st_ + hk, b * st_:b * st_ + wk] += g[a, b] * k
+            out[a * st_ : a * st_ + hk, b * st_ : b * st_ + wk] += g[a, b] * k
     return out
 
 
@@ -177,11 +177,24 @@ def conv_stride():
     fwd = sp.Sum(X[s * i + m, s * j + n] * K[m, n], (m, 0, kh - 1), (n, 0, kw - 1))
     loss = sp.Sum(G[i, j] * fwd, (i, 0, ho), (j, 0, wo))
     shapes = {kh: (K, 0), kw: (K, 1)}
-    forward = build(KernelSpec("test.conv2d_s.forward", [X, K, s], [Output(Y, (i, j), fwd)],
-                               shapes={H: (X, 0), W: (X, 1), **shapes}, out_shapes={Y: (ho + 1, wo + 1)}))
-    grad_input = build(KernelSpec("test.conv2d_s.grad_input", [G, K, s, H, W],
-                                  [Output(dX, (p, q), sp.diff(loss, X[p, q]))],
-                                  shapes=shapes, out_shapes={dX: (H, W)}))
+    forward = build(
+        KernelSpec(
+            "test.conv2d_s.forward",
+            [X, K, s],
+            [Output(Y, (i, j), fwd)],
+            shapes={H: (X, 0), W: (X, 1), **shapes},
+            out_shapes={Y: (ho + 1, wo + 1)},
+        )
+    )
+    grad_input = build(
+        KernelSpec(
+            "test.conv2d_s.grad_input",
+            [G, K, s, H, W],
+            [Output(dX, (p, q), sp.diff(loss, X[p, q]))],
+            shapes=shapes,
+            out_shapes={dX: (H, W)},
+        )
+    )
     return forward, grad_input
 
 
@@ -192,7 +205,8 @@ def test_d2l_example(conv):
 
 
 shapes2d = st.tuples(st.integers(1, 7), st.integers(1, 7), st.integers(1, 4), st.integers(1, 4)).filter(
-    lambda t: t[2] <= t[0] and t[3] <= t[1])
+    lambda t: t[2] <= t[0] and t[3] <= t[1]
+)
 
 
 @settings(max_examples=30, deadline=None)
@@ -231,8 +245,7 @@ def test_stride_kernels_match_numpy(conv_stride, shape, st_, seed):
     y_ = forward(x, k, st_)
     assert np.allclose(y_, corr_stride(x, k, st_), rtol=1e-12, atol=1e-12)
     g = rng.normal(size=y_.shape)
-    assert np.allclose(grad_input(g, k, st_, h, w), grad_input_stride(g, k, st_, (h, w)),
-                       rtol=1e-12, atol=1e-12)
+    assert np.allclose(grad_input(g, k, st_, h, w), grad_input_stride(g, k, st_, (h, w)), rtol=1e-12, atol=1e-12)
 
 
 def _function(source: str, fname: str) -> str:
@@ -275,7 +288,7 @@ def test_conv_dtype_out_and_shape_errors(conv):
     k = np.ones((2, 2), np.float32)
     y32 = conv["forward"](x, k)
     assert y32.dtype == np.float32 and y32[0, 0] == 10
-    assert conv["forward"](x.astype(int), k).dtype == np.float64      # integer arrays work
+    assert conv["forward"](x.astype(int), k).dtype == np.float64  # integer arrays work
     buf = np.full((3, 3), 7.0)
     assert conv["forward"](x, k, out=buf) is buf and buf[0, 0] == 10
     with pytest.raises(InputError, match="shape"):
@@ -290,9 +303,13 @@ def test_too_small_inputs_are_refused_before_reading():
     a, w_, b_, zz = (sp.IndexedBase(c) for c in ("A", "Wt", "b", "Z"))
     N, n_in, n_out = sp.symbols("N n_in n_out", integer=True, positive=True)
     k_ = sp.Symbol("k", integer=True)
-    spec = KernelSpec("test.dense", [a, w_, b_],
-                      [Output(zz, (i, j), sp.Sum(w_[j, k_] * a[i, k_], (k_, 0, n_in - 1)) + b_[j])],
-                      shapes={N: (a, 0), n_in: (a, 1), n_out: (w_, 0)}, out_shapes={zz: (N, n_out)})
+    spec = KernelSpec(
+        "test.dense",
+        [a, w_, b_],
+        [Output(zz, (i, j), sp.Sum(w_[j, k_] * a[i, k_], (k_, 0, n_in - 1)) + b_[j])],
+        shapes={N: (a, 0), n_in: (a, 1), n_out: (w_, 0)},
+        out_shapes={zz: (N, n_out)},
+    )
     dense = build(spec)
     rng = np.random.default_rng(0)
     A_, Wt = rng.normal(size=(5, 3)), rng.normal(size=(2, 3))
@@ -306,23 +323,32 @@ def test_too_small_inputs_are_refused_before_reading():
 def test_integer_label_array_and_accumulate():
     P, lab, out = sp.IndexedBase("P"), sp.IndexedBase("labels"), sp.IndexedBase("picked")
     N, C = sp.symbols("N C", integer=True, positive=True)
-    spec = KernelSpec("test.pick", [P, lab], [Output(out, (i,), P[i, lab[i]], accumulate=True)],
-                      shapes={N: (P, 0), C: (P, 1)}, out_shapes={out: (N,)})
+    spec = KernelSpec(
+        "test.pick",
+        [P, lab],
+        [Output(out, (i,), P[i, lab[i]], accumulate=True)],
+        shapes={N: (P, 0), C: (P, 1)},
+        out_shapes={out: (N,)},
+    )
     k = build(spec)
     probs = np.array([[0.1, 0.9], [0.7, 0.3], [0.5, 0.5]])
     labels = np.array([1, 0, 1])
     got = k(probs, labels)
     assert got.tolist() == [0.9, 0.7, 0.5]
-    k(probs, labels, out=got)                       # accumulates into the buffer
+    k(probs, labels, out=got)  # accumulates into the buffer
     assert got.tolist() == [1.8, 1.4, 1.0]
 
 
 def test_specialised_filter_folds_zero_coefficients():
     sharpen = sp.ImmutableMatrix([[0, -1, 0], [-1, 5, -1], [0, -1, 0]])
     out = sp.IndexedBase("out")
-    spec = KernelSpec("test.sharpen", [X], [Output(out, (i, j), sp.Sum(X[i + m, j + n] * sharpen[m, n],
-                                                                       (m, 0, 2), (n, 0, 2)))],
-                      shapes={H: (X, 0), W: (X, 1)}, out_shapes={out: (H - 2, W - 2)})
+    spec = KernelSpec(
+        "test.sharpen",
+        [X],
+        [Output(out, (i, j), sp.Sum(X[i + m, j + n] * sharpen[m, n], (m, 0, 2), (n, 0, 2)))],
+        shapes={H: (X, 0), W: (X, 1)},
+        out_shapes={out: (H - 2, W - 2)},
+    )
     k = build(spec)
     body = _function(k.source, "test_sharpen")
     assert body.count("X[") == 5 and "for m" not in body and "5*X[i + 1, j + 1]" in body
@@ -332,9 +358,14 @@ def test_specialised_filter_folds_zero_coefficients():
 
 def test_parallel_kernel():
     fwd = sp.Sum(X[i + m, j + n] * K[m, n], (m, 0, kh - 1), (n, 0, kw - 1))
-    spec = KernelSpec("test.conv_parallel", [X, K], [Output(Y, (i, j), fwd)],
-                      shapes={H: (X, 0), W: (X, 1), kh: (K, 0), kw: (K, 1)},
-                      out_shapes={Y: (H - kh + 1, W - kw + 1)}, parallel=True)
+    spec = KernelSpec(
+        "test.conv_parallel",
+        [X, K],
+        [Output(Y, (i, j), fwd)],
+        shapes={H: (X, 0), W: (X, 1), kh: (K, 0), kw: (K, 1)},
+        out_shapes={Y: (H - kh + 1, W - kw + 1)},
+        parallel=True,
+    )
     k = build(spec)
     assert "prange(" in k.source and "parallel=True" in k.source
     x, kk = np.random.default_rng(2).normal(size=(9, 8)), np.ones((3, 3))
@@ -358,10 +389,14 @@ def test_bad_specs_are_refused():
 def test_scalar_output_nested_sums_and_fastmath():
     loss = sp.IndexedBase("L")
     fwd = sp.Sum(X[i + m, j + n] * K[m, n], (m, 0, kh - 1), (n, 0, kw - 1))
-    spec = KernelSpec("test.conv_loss", [X, K, G],
-                      [Output(loss, (), sp.Sum(G[i, j] * fwd, (i, 0, H - kh), (j, 0, W - kw)))],
-                      shapes={H: (X, 0), W: (X, 1), kh: (K, 0), kw: (K, 1)}, out_shapes={loss: ()},
-                      fastmath=True)
+    spec = KernelSpec(
+        "test.conv_loss",
+        [X, K, G],
+        [Output(loss, (), sp.Sum(G[i, j] * fwd, (i, 0, H - kh), (j, 0, W - kw)))],
+        shapes={H: (X, 0), W: (X, 1), kh: (K, 0), kw: (K, 1)},
+        out_shapes={loss: ()},
+        fastmath=True,
+    )
     k = build(spec)
     assert "fastmath" in k.source and "L[()] = acc" in k.source
     rng = np.random.default_rng(4)
@@ -373,20 +408,28 @@ def test_scalar_output_nested_sums_and_fastmath():
 
 def test_simplified_piecewise_form_gives_the_same_loops(conv):
     from symnn.ops import conv2d as conv_op
-    simplified = sp.simplify(conv_op.grad_wrt_input())          # Sum(Piecewise((G*K, guards), (0, True)))
+
+    simplified = sp.simplify(conv_op.grad_wrt_input())  # Sum(Piecewise((G*K, guards), (0, True)))
     assert simplified.has(sp.Piecewise)
     spec = conv["grad_input"].spec
-    k = build(KernelSpec("test.grad_input_simplified", spec.inputs,
-                         [Output(dX, (p, q), simplified)], shapes=spec.shapes, out_shapes=spec.out_shapes))
+    k = build(
+        KernelSpec(
+            "test.grad_input_simplified",
+            spec.inputs,
+            [Output(dX, (p, q), simplified)],
+            shapes=spec.shapes,
+            out_shapes=spec.out_shapes,
+        )
+    )
     body = _function(k.source, "test_grad_input_simplified")
     # the guarded window sum is written in scatter form: no `if`, no per-pixel bound arithmetic
-    assert " if " not in body and "for p_off in range(k_h):" in body   # dX's shape keeps the windows in
-    assert "('dX', 0" not in k.source          # provably inside dX (H = H_out + k_h - 1): no check
+    assert " if " not in body and "for p_off in range(k_h):" in body  # dX's shape keeps the windows in
+    assert "('dX', 0" not in k.source  # provably inside dX (H = H_out + k_h - 1): no check
     assert "dX[i + p_off, j + q_off] += G[i, j]*K[p_off, q_off]" in body
     rng = np.random.default_rng(5)
     g, kk = rng.normal(size=(4, 3)), rng.normal(size=(2, 3))
     assert np.allclose(k(g, kk), conv_full(g, kk), rtol=1e-12, atol=1e-12)
-    assert np.array_equal(k(g, kk), _gather_full(g, kk))     # same terms, same order, bit for bit
+    assert np.array_equal(k(g, kk), _gather_full(g, kk))  # same terms, same order, bit for bit
 
 
 def _gather_full(g: np.ndarray, kk: np.ndarray) -> np.ndarray:
@@ -407,9 +450,13 @@ def _gather_full(g: np.ndarray, kk: np.ndarray) -> np.ndarray:
 def test_nonlinear_guard_stays_an_if():
     v, out = sp.IndexedBase("v"), sp.IndexedBase("out")
     N = sp.Symbol("N", integer=True, positive=True)
-    spec = KernelSpec("test.squares", [v], [Output(out, (), sp.Sum(sp.Piecewise((v[m], m * m < N), (0, True)),
-                                                                    (m, 0, N - 1)))],
-                      shapes={N: (v, 0)}, out_shapes={out: ()})
+    spec = KernelSpec(
+        "test.squares",
+        [v],
+        [Output(out, (), sp.Sum(sp.Piecewise((v[m], m * m < N), (0, True)), (m, 0, N - 1)))],
+        shapes={N: (v, 0)},
+        out_shapes={out: ()},
+    )
     k = build(spec)
     assert "if N > m**2:" in k.source
     assert k(np.arange(10.0)) == 0 + 1 + 2 + 3
@@ -419,6 +466,7 @@ def test_integer_division_by_a_product_is_parenthesised():
     import sympy as sp
 
     from symnn.codegen.printer import NumbaPrinter
+
     k, H, W = sp.symbols("k H W", integer=True, positive=True)
     assert NumbaPrinter().doprint(sp.floor(k / (H * W))) == "k//(H*W)"
     assert eval(NumbaPrinter().doprint(sp.floor(k / (H * W))), {"k": 23, "H": 2, "W": 3}) == 3
@@ -428,27 +476,33 @@ def test_dense_products_go_to_blas_above_a_size_and_stay_loops_below():
     """Σ_k A[s,k] W[j,k] over whole axes is a matrix product: one np.dot inside the generated
     kernel when N·n_in·n_out >= BLAS_MIN, the written loops below (the digits MLP's batches)."""
     from symnn.codegen.passes.blas import BLAS_MIN
-    from symnn.nn.fused import fusable
-    from symnn.nn import Sequential, Sigmoid
     from symnn.nn import Dense as DenseLayer
+    from symnn.nn import Sequential, Sigmoid
+    from symnn.nn.fused import fusable
+
     fwd, gw, gi = (kernel(f"dense.{n}") for n in ("forward", "grad_weight", "grad_input"))
     assert "np.dot(A, W.T, Z)" in fwd.source and "np.dot(G.T, A, dW)" in gw.source
     assert "np.dot(G, W, dA)" in gi.source and "import numpy as np" in fwd.source
     rng = np.random.default_rng(8)
     for n, n_in, n_out in [(2, 3, 4), (32, 784, 100)]:
-        A, W, b, G = rng.normal(size=(n, n_in)), rng.normal(size=(n_out, n_in)), rng.normal(size=n_out), \
-            rng.normal(size=(n, n_out))
+        A, W, b, G = (
+            rng.normal(size=(n, n_in)),
+            rng.normal(size=(n_out, n_in)),
+            rng.normal(size=n_out),
+            rng.normal(size=(n, n_out)),
+        )
         assert (n * n_in * n_out >= BLAS_MIN) == (n_in == 784)
         np.testing.assert_allclose(fwd(A, W, b), A @ W.T + b, rtol=1e-12, atol=1e-12)
         np.testing.assert_allclose(gw(G, A), G.T @ A, rtol=1e-12, atol=1e-12)
         np.testing.assert_allclose(gi(G, W), G @ W, rtol=1e-12, atol=1e-12)
     small = rng.normal(size=(2, 3)), rng.normal(size=(4, 3)), rng.normal(size=4)
-    loops = np.array([[sum(small[0][s, k] * small[1][j, k] for k in range(3)) + small[2][j] for j in range(4)]
-                      for s in range(2)])
-    assert np.array_equal(fwd(*small), loops)                       # below: the written order exactly
-    assert fwd(small[0].astype(np.float32), *small[1:]).dtype == np.float64   # mixed floats: one type
+    loops = np.array(
+        [[sum(small[0][s, k] * small[1][j, k] for k in range(3)) + small[2][j] for j in range(4)] for s in range(2)]
+    )
+    assert np.array_equal(fwd(*small), loops)  # below: the written order exactly
+    assert fwd(small[0].astype(np.float32), *small[1:]).dtype == np.float64  # mixed floats: one type
     big = Sequential([DenseLayer(784, 100), Sigmoid(), DenseLayer(100, 10), Sigmoid()])
-    assert fusable(big) is None            # 79,400 weights: batched BLAS beats per-sample loops
+    assert fusable(big) is None  # 79,400 weights: batched BLAS beats per-sample loops
 
 
 def test_flatten_index_is_delinearised_into_loops_over_its_digits():

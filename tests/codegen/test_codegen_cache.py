@@ -1,5 +1,6 @@
 """The kernel cache: warm starts in a second process (no compile, no factory, no SymPy),
 concurrent builders, an unwritable cache directory, damaged modules, and the codegen CLI."""
+
 from __future__ import annotations
 
 import json
@@ -36,8 +37,9 @@ print(json.dumps({"y": y.tolist(), "hits": sum(st.cache_hits.values()),
 
 def run_python(code: str, cache: str) -> subprocess.Popen:
     env = {**os.environ, "SYMNN_CACHE_DIR": str(cache), "PYTHONPATH": ROOT}
-    return subprocess.Popen([sys.executable, "-c", code], env=env, cwd=ROOT, text=True,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    return subprocess.Popen(
+        [sys.executable, "-c", code], env=env, cwd=ROOT, text=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
 
 
 def result(proc: subprocess.Popen) -> dict:
@@ -62,7 +64,7 @@ def forget(directory) -> None:
 def cold_then_warm(code: str, folder):
     """The results of two processes running `code` on one fresh cache (empty, then warm), and
     that cache folder."""
-    for attempt in range(3):          # other sessions may edit symnn sources meanwhile
+    for attempt in range(3):  # other sessions may edit symnn sources meanwhile
         d = folder.with_name(f"{folder.name}{attempt}")
         cold = result(run_python(code, d))
         warm = result(run_python(code, d))
@@ -96,14 +98,16 @@ def test_a_warm_train_mlp_imports_neither_sympy_nor_sklearn(tmp_path):
     """The warm start of `symnn train mlp`: the fused epoch and the per-layer kernels from the
     index, the digits split from the cache folder."""
     cold, warm, _ = cold_then_warm(TRAIN_MLP, tmp_path / "mlp")
-    assert cold["sympy"] and not cold["sklearn"]     # the cold split runs scikit-learn in a child
+    assert cold["sympy"] and not cold["sklearn"]  # the cold split runs scikit-learn in a child
     assert not warm["sympy"] and not warm["sklearn"], warm
 
 
 def test_concurrent_builders_agree(tmp_path):
-    code = ("import json, numpy as np\nfrom symnn.codegen import kernel\n"
-            "x = np.random.default_rng(0).normal(size=(6, 5)); k = np.ones((2, 3))\n"
-            "print(json.dumps({'y': kernel('conv2d.forward')(x, k).tolist()}))")
+    code = (
+        "import json, numpy as np\nfrom symnn.codegen import kernel\n"
+        "x = np.random.default_rng(0).normal(size=(6, 5)); k = np.ones((2, 3))\n"
+        "print(json.dumps({'y': kernel('conv2d.forward')(x, k).tolist()}))"
+    )
     procs = [run_python(code, tmp_path / "c") for _ in range(4)]
     outs = [result(p)["y"] for p in procs]
     assert all(o == outs[0] for o in outs) and np.array(outs[0]).shape == (5, 3)
@@ -122,12 +126,12 @@ def test_unwritable_cache_falls_back_with_one_warning(tmp_path, monkeypatch):
     assert len([w for w in rec if issubclass(w.category, CacheWarning)]) == 1
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        build(elementwise("test.unwritable2", [z], [3 * z]))      # no second warning
+        build(elementwise("test.unwritable2", [z], [3 * z]))  # no second warning
     assert str(cache_dir()) != str(blocker / "cache") and k.path.parent == cache_dir()
 
 
 def test_truncated_module_is_rebuilt_with_a_warning(fresh):
-    spec = elementwise("test.truncated", [z], [z ** 2 + 1])
+    spec = elementwise("test.truncated", [z], [z**2 + 1])
     k = build(spec)
     text = k.path.read_text()
     k.path.write_text(text[: len(text) // 2])

@@ -1,5 +1,6 @@
 """The loop passes of symnn.codegen.passes: for each, a spec it rewrites (its plan, and the
 kernel's values against NumPy) and one it leaves alone; and the order they are tried in."""
+
 from __future__ import annotations
 
 import dataclasses
@@ -42,9 +43,14 @@ def test_passes_are_tried_in_their_named_order():
 
 # -- blas -----------------------------------------------------------------------------------------
 def _dense(name: str, parallel: bool = False) -> KernelSpec:
-    return KernelSpec(name, [A, Wt, b], [Output(Z, (i, j), sp.Sum(A[i, k] * Wt[j, k], (k, 0, n_in - 1)) + b[j])],
-                      shapes={N: (A, 0), n_in: (A, 1), n_out: (Wt, 0)}, out_shapes={Z: (N, n_out)},
-                      parallel=parallel)
+    return KernelSpec(
+        name,
+        [A, Wt, b],
+        [Output(Z, (i, j), sp.Sum(A[i, k] * Wt[j, k], (k, 0, n_in - 1)) + b[j])],
+        shapes={N: (A, 0), n_in: (A, 1), n_out: (Wt, 0)},
+        out_shapes={Z: (N, n_out)},
+        parallel=parallel,
+    )
 
 
 def test_blas_takes_a_whole_axis_matrix_product():
@@ -52,10 +58,10 @@ def test_blas_takes_a_whole_axis_matrix_product():
     [(name, plan)] = applied(spec)
     assert name == "blas" and isinstance(plan, BlasPlan)
     assert plan.call == "np.dot(A, Wt.T, Z)"
-    assert plan.condition == f"N*n_in*n_out >= {BLAS_MIN} and Wt.shape[1] == n_in"   # A's axes fix the rest
+    assert plan.condition == f"N*n_in*n_out >= {BLAS_MIN} and Wt.shape[1] == n_in"  # A's axes fix the rest
     assert plan.rest == b[j]
     kern = build(spec)
-    for size in [(2, 3, 4), (16, 32, 16)]:                    # below and above BLAS_MIN
+    for size in [(2, 3, 4), (16, 32, 16)]:  # below and above BLAS_MIN
         a, w, bias = rng.normal(size=size[:2]), rng.normal(size=size[2:] + size[1:2]), rng.normal(size=size[2])
         np.testing.assert_allclose(kern(a, w, bias), a @ w.T + bias, rtol=1e-12, atol=1e-12)
 
@@ -71,22 +77,32 @@ def test_blas_leaves_a_parallel_kernel_to_its_loops():
 
 # -- hoist ----------------------------------------------------------------------------------------
 def test_hoist_writes_a_sum_of_no_loop_variable_before_the_loops():
-    spec = KernelSpec("test.passes.hoist", [X], [Output(Y, (i,), X[i] / sp.Sum(X[k], (k, 0, N - 1)))],
-                      shapes={N: (X, 0)}, out_shapes={Y: (N,)})
+    spec = KernelSpec(
+        "test.passes.hoist",
+        [X],
+        [Output(Y, (i,), X[i] / sp.Sum(X[k], (k, 0, N - 1)))],
+        shapes={N: (X, 0)},
+        out_shapes={Y: (N,)},
+    )
     [(name, plan)] = applied(spec)
     assert name == "hoist" and isinstance(plan, HoistPlan)
     assert plan.sums == (sp.Sum(X[k], (k, 0, N - 1)),)
     kern = build(spec)
-    body = kern.source[kern.source.index("def test_passes_hoist"):]
-    assert body.index("for k in") < body.index("for i in")      # the Sum once, before the loop
+    body = kern.source[kern.source.index("def test_passes_hoist") :]
+    assert body.index("for k in") < body.index("for i in")  # the Sum once, before the loop
     x = rng.uniform(0.5, 1.5, size=7)
     np.testing.assert_allclose(kern(x), x / x.sum(), rtol=1e-14)
 
 
 def test_hoist_leaves_a_sum_over_an_outer_loop_to_the_loop_writer():
-    spec = KernelSpec("test.passes.no_hoist", [X], [Output(Y, (i, j), X[i, j] / sp.Sum(X[i, k], (k, 0, W - 1)))],
-                      shapes={H: (X, 0), W: (X, 1)}, out_shapes={Y: (H, W)})
-    assert applied(spec) == []              # written once per row, inside the loop over i
+    spec = KernelSpec(
+        "test.passes.no_hoist",
+        [X],
+        [Output(Y, (i, j), X[i, j] / sp.Sum(X[i, k], (k, 0, W - 1)))],
+        shapes={H: (X, 0), W: (X, 1)},
+        out_shapes={Y: (H, W)},
+    )
+    assert applied(spec) == []  # written once per row, inside the loop over i
     x = rng.uniform(0.5, 1.5, size=(3, 5))
     np.testing.assert_allclose(build(spec)(x), x / x.sum(axis=1, keepdims=True), rtol=1e-14)
 
@@ -97,8 +113,13 @@ def _conv_layer(name: str, size) -> KernelSpec:
     shapes = {C: (K, 0), D: (X, 0), H: (X, 1), W: (X, 2)}
     if size == (kh, kw):
         shapes.update({kh: (K, 2), kw: (K, 3)})
-    return KernelSpec(name, [X, K, b], [Output(Y, (c, i, j), body + b[c])], shapes=shapes,
-                      out_shapes={Y: (C, H - size[0] + 1, W - size[1] + 1)})
+    return KernelSpec(
+        name,
+        [X, K, b],
+        [Output(Y, (c, i, j), body + b[c])],
+        shapes=shapes,
+        out_shapes={Y: (C, H - size[0] + 1, W - size[1] + 1)},
+    )
 
 
 def _conv_reference(x, kk, bias):
@@ -107,7 +128,7 @@ def _conv_reference(x, kk, bias):
     out = np.zeros((c_out, ho, wo))
     for u in range(a):
         for v in range(e):
-            out += np.einsum("cd,dij->cij", kk[:, :, u, v], x[:, u:u + ho, v:v + wo])
+            out += np.einsum("cd,dij->cij", kk[:, :, u, v], x[:, u : u + ho, v : v + wo])
     return out + bias[:, None, None]
 
 
@@ -134,13 +155,14 @@ def _kernel_gradient(name: str, fixed: bool) -> KernelSpec:
     a, e = (3, 3) if fixed else (kh, kw)
     body = sp.Sum(G[i, j] * X[i + m, j + n], (i, 0, H - a), (j, 0, W - e))
     shapes = {H: (X, 0), W: (X, 1)} if fixed else {H: (X, 0), W: (X, 1), kh: (K, 0), kw: (K, 1)}
-    return KernelSpec(name, [G, X] + ([] if fixed else [K]), [Output(dK, (m, n), body)],
-                      shapes=shapes, out_shapes={dK: (a, e)})
+    return KernelSpec(
+        name, [G, X] + ([] if fixed else [K]), [Output(dK, (m, n), body)], shapes=shapes, out_shapes={dK: (a, e)}
+    )
 
 
 def _kernel_gradient_reference(g, x, a, e):
     ho, wo = g.shape
-    return np.array([[np.sum(g * x[u:u + ho, v:v + wo]) for v in range(e)] for u in range(a)])
+    return np.array([[np.sum(g * x[u : u + ho, v : v + wo]) for v in range(e)] for u in range(a)])
 
 
 def test_jam_accumulates_a_fixed_inner_loop_in_one_pass_of_the_sum():
@@ -157,8 +179,7 @@ def test_jam_leaves_inner_loops_of_run_time_length():
     spec = _kernel_gradient("test.passes.no_jam", fixed=False)
     assert applied(spec) == []
     x, g, kk = rng.normal(size=(6, 7)), rng.normal(size=(5, 5)), np.zeros((2, 3))
-    np.testing.assert_allclose(build(spec)(g, x, kk), _kernel_gradient_reference(g, x, 2, 3),
-                               rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(build(spec)(g, x, kk), _kernel_gradient_reference(g, x, 2, 3), rtol=1e-12, atol=1e-12)
 
 
 # -- scatter and scatter-window ---------------------------------------------------------------------
@@ -168,8 +189,9 @@ def _input_gradient(name: str, fixed: bool) -> KernelSpec:
     forward = sp.Sum(X[i + m, j + n] * K[m, n], (m, 0, a - 1), (n, 0, e - 1))
     loss = sp.Sum(G[i, j] * forward, (i, 0, H - a), (j, 0, W - e))
     shapes = {} if fixed else {kh: (K, 0), kw: (K, 1)}
-    return KernelSpec(name, [G, K, H, W], [Output(dX, (p, q), sp.diff(loss, X[p, q]))],
-                      shapes=shapes, out_shapes={dX: (H, W)})
+    return KernelSpec(
+        name, [G, K, H, W], [Output(dX, (p, q), sp.diff(loss, X[p, q]))], shapes=shapes, out_shapes={dX: (H, W)}
+    )
 
 
 def _layer_input_gradient(g, kk, x, stride):
@@ -178,8 +200,9 @@ def _layer_input_gradient(g, kk, x, stride):
     _, _, ho, wo = g.shape
     for u in range(kk.shape[2]):
         for v in range(kk.shape[3]):
-            out[:, :, u:u + stride * ho:stride, v:v + stride * wo:stride] += \
-                np.einsum("tfij,fc->tcij", g, kk[:, :, u, v])
+            out[:, :, u : u + stride * ho : stride, v : v + stride * wo : stride] += np.einsum(
+                "tfij,fc->tcij", g, kk[:, :, u, v]
+            )
     return out
 
 
@@ -196,8 +219,12 @@ def test_scatter_adds_every_term_where_it_belongs():
     assert name == "scatter" and isinstance(plan, ScatterPlan)
     assert plan.op == "+=" and len(plan.zero) == 4 and len(plan.loops) == 7
     g, kk, x, stride = _layer_case(2, (3, 2))
-    np.testing.assert_allclose(kernel("conv2d.layer_grad_input")(g, kk, x, stride),
-                               _layer_input_gradient(g, kk, x, stride), rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(
+        kernel("conv2d.layer_grad_input")(g, kk, x, stride),
+        _layer_input_gradient(g, kk, x, stride),
+        rtol=1e-12,
+        atol=1e-12,
+    )
 
 
 def test_scatter_window_unrolls_a_fixed_window():
@@ -207,8 +234,9 @@ def test_scatter_window_unrolls_a_fixed_window():
     assert [(v.name, lo, hi) for v, lo, hi in plan.window] == [("p_off", 0, 2), ("q_off", 0, 2)]
     assert plan.w.base.label.name == "K" and plan.x.base.label.name == "G"
     g, kk, x, stride = _layer_case(1, (3, 3))
-    np.testing.assert_allclose(kernel(name3)(g, kk, x, stride), _layer_input_gradient(g, kk, x, stride),
-                               rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(
+        kernel(name3)(g, kk, x, stride), _layer_input_gradient(g, kk, x, stride), rtol=1e-12, atol=1e-12
+    )
 
 
 @pytest.mark.parametrize("fixed", [False, True], ids=["run-time window", "3x3"])
@@ -219,5 +247,5 @@ def test_scatter_passes_leave_a_gathering_output_alone(fixed):
     reference = np.zeros((4 + kk.shape[0] - 1, 5 + kk.shape[1] - 1))
     for u in range(kk.shape[0]):
         for v in range(kk.shape[1]):
-            reference[u:u + 4, v:v + 5] += g * kk[u, v]
+            reference[u : u + 4, v : v + 5] += g * kk[u, v]
     np.testing.assert_allclose(build(spec)(g, kk, *reference.shape), reference, rtol=1e-12, atol=1e-12)

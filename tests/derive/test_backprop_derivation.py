@@ -1,4 +1,5 @@
 """`derive backprop`: BP1–BP4 derived in index notation, then checked on a whole small net."""
+
 from __future__ import annotations
 
 import pytest
@@ -24,12 +25,18 @@ def test_every_step_and_every_weight_of_the_2_3_2_net_is_checked(backprop):
 
 def test_the_four_equations_appear_in_component_and_matrix_form(backprop):
     text = backprop.text()
-    for label in ("BP1: δ^L_j = ∂C/∂a^L_j · φ'(z^L_j)", "BP2: δ^(L−1)_j", "BP3: ∂C/∂b^l_j = δ^l_j",
-                  "BP4: ∂C/∂w^l_jk = a^(l−1)_k δ^l_j", "δ^L = ∇_a C ⊙ φ'(z^L)",
-                  "δ^l = ((w^(l+1))ᵀ δ^(l+1)) ⊙ φ'(z^l)"):
+    for label in (
+        "BP1: δ^L_j = ∂C/∂a^L_j · φ'(z^L_j)",
+        "BP2: δ^(L−1)_j",
+        "BP3: ∂C/∂b^l_j = δ^l_j",
+        "BP4: ∂C/∂w^l_jk = a^(l−1)_k δ^l_j",
+        "δ^L = ∇_a C ⊙ φ'(z^L)",
+        "δ^l = ((w^(l+1))ᵀ δ^(l+1)) ⊙ φ'(z^l)",
+    ):
         assert label in text
     assert {"chain rule", "Kronecker-delta collapse", "BP1 (matrix form)", "BP4 (matrix form)"} <= {
-        s.rule for s in backprop.steps}
+        s.rule for s in backprop.steps
+    }
     # BP4's final line is a^(L-2)_k δ^(L-1)_j, derived, not typed
     bp4 = [s for s in backprop.steps if s.rule == "Kronecker-delta collapse"][-1]
     j, k = sp.symbols("j k", integer=True)

@@ -2,6 +2,7 @@
 SymPy Gamma and the activation/loss literature): every problem derives and verifies, its result
 equals sympy.diff at random points (checked here, not only by verify()), or it is refused with
 one line; no sub-derivative is derived twice and no step repeats the one before."""
+
 from __future__ import annotations
 
 import importlib.util
@@ -39,6 +40,7 @@ def test_problem(problem):
     from symnn import derive
     from symnn.parse import parse
     from symnn.render.text import show
+
     try:
         d = derive("expression", expr=problem["expr"], wrt=problem["wrt"], timeout=20)
     except SymnnError as exc:
@@ -52,6 +54,9 @@ def test_problem(problem):
     assert BENCH.compare(d.result, BENCH._reference(expr, var), random.Random(0)) is None
     lines = [(show(s.lhs), show(s.rhs)) for s in d.equations]
     assert all(a != b for a, b in zip(lines, lines[1:])), "a step that changes nothing"
-    derived = [s.lhs for s in d.equations
-               if s.rule not in ("substitution", "simplification", "rewriting", "definition", "found before")]
+    derived = [
+        s.lhs
+        for s in d.equations
+        if s.rule not in ("substitution", "simplification", "rewriting", "definition", "found before")
+    ]
     assert len(derived) == len(set(derived)), "a sub-derivative derived twice"

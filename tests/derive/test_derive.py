@@ -1,5 +1,6 @@
 """The derivation engine: every step of every topic verifies, results match sympy.diff and
 finite differences, and a wrong step is caught."""
+
 from __future__ import annotations
 
 import random
@@ -14,8 +15,8 @@ from symnn import DerivationError, InputError, UnknownNameError, derive
 from symnn.derive.derivation import DEFINITION, Derivation
 from symnn.derive.rules import D
 from symnn.ops.activations import ACTIVATIONS
-from symnn.ops.functions import elementary
 from symnn.ops.costs import COSTS, E, a, compatible, k, n, tau
+from symnn.ops.functions import elementary
 
 TOPICS = ["neuron", "activation", "cost", "gradient-descent", "cost-functions", "conv2d"]
 
@@ -84,9 +85,9 @@ def test_course_form_gradients_match_the_list():
 def test_a_wrong_step_is_caught_and_named():
     x = sp.Symbol("x", real=True)
     d = Derivation("wrong on purpose")
-    d.add(sp.Symbol("f"), x ** 3, DEFINITION)
-    d.add(D(sp.Symbol("f"), x), 3 * x ** 2, "power rule")
-    d.add(D(sp.Symbol("f"), x), 2 * x ** 2, "simplification")
+    d.add(sp.Symbol("f"), x**3, DEFINITION)
+    d.add(D(sp.Symbol("f"), x), 3 * x**2, "power rule")
+    d.add(D(sp.Symbol("f"), x), 2 * x**2, "simplification")
     with pytest.raises(DerivationError, match=r"step 3 of 'wrong on purpose'"):
         d.verify()
 
@@ -94,7 +95,7 @@ def test_a_wrong_step_is_caught_and_named():
 def test_a_wrong_result_is_caught():
     x = sp.Symbol("x", real=True)
     d = Derivation("bad goal")
-    d.goal("f'", x ** 3, x, 2 * x ** 2)
+    d.goal("f'", x**3, x, 2 * x**2)
     with pytest.raises(DerivationError, match="differs from sympy.diff"):
         d.verify()
 
@@ -102,9 +103,9 @@ def test_a_wrong_result_is_caught():
 def _power_rule(exponent_after: int) -> Derivation:
     x = sp.Symbol("x", real=True)
     d = Derivation("recorded on purpose")
-    d.add(sp.Symbol("f"), x ** 3, DEFINITION)
-    d.add(D(sp.Symbol("f"), x), exponent_after * x ** 2, "power rule")
-    d.goal("f'", x ** 3, x, 3 * x ** 2)
+    d.add(sp.Symbol("f"), x**3, DEFINITION)
+    d.add(D(sp.Symbol("f"), x), exponent_after * x**2, "power rule")
+    d.goal("f'", x**3, x, 3 * x**2)
     return d
 
 
@@ -112,6 +113,7 @@ def _power_rule(exponent_after: int) -> Derivation:
 def records(tmp_path, monkeypatch):
     """An empty cache folder and no verification records in this process."""
     from symnn.derive import derivation
+
     monkeypatch.setenv("SYMNN_CACHE_DIR", str(tmp_path))
     monkeypatch.setattr(derivation, "_RECORDS", {})
     return tmp_path / "verified"
@@ -119,15 +121,16 @@ def records(tmp_path, monkeypatch):
 
 def test_a_verified_derivation_is_recorded_and_not_checked_again(records, monkeypatch):
     from symnn.derive import derivation
+
     first = derive("cost")
     assert first.verified and len(list(records.glob("*.json"))) == 1
-    derivation._RECORDS.clear()                      # as in a new process: read from disk
+    derivation._RECORDS.clear()  # as in a new process: read from disk
     checks = []
     monkeypatch.setattr(derivation, "equal", lambda *a: checks.append(a))  # would fail every check
     again = derive("cost")
     assert again.verified and not checks
     assert [s.verified_by for s in again.steps] == [s.verified_by for s in first.steps]
-    with pytest.raises(DerivationError):             # cached=False checks again (and fails here)
+    with pytest.raises(DerivationError):  # cached=False checks again (and fails here)
         derive("cost", verify=False).verify(cached=False)
 
 
@@ -135,12 +138,13 @@ def test_a_record_covers_only_the_same_steps(records):
     _power_rule(3).verify()
     assert len(list(records.glob("*.json"))) == 1
     with pytest.raises(DerivationError, match=r"step 2 of 'recorded on purpose'"):
-        _power_rule(2).verify()                      # one coefficient differs: checked, caught
-    assert len(list(records.glob("*.json"))) == 1    # a failed verification is not recorded
+        _power_rule(2).verify()  # one coefficient differs: checked, caught
+    assert len(list(records.glob("*.json"))) == 1  # a failed verification is not recorded
 
 
 def test_a_damaged_record_is_ignored(records, monkeypatch):
     from symnn.derive import derivation
+
     _power_rule(3).verify()
     (path,) = records.glob("*.json")
     path.write_text('{"verified_by": [')
@@ -160,6 +164,7 @@ def test_steps_come_from_rules_not_one_diff_call():
 
 def test_sigmoid_derivative_is_in_course_form():
     from symnn.ops.functions import sigmoid
+
     z = sp.Symbol("z", real=True)
     d = derive("activation", activation="sigmoid")
     assert d.goals[0].result == sigmoid(z) * (1 - sigmoid(z))
@@ -188,8 +193,8 @@ def test_markdown_and_latex_renderers():
 
 def test_user_expression_and_free_function():
     x = sp.Symbol("x", real=True)
-    d = derive(x ** 2 * sp.exp(-x), wrt=x)
-    assert sp.simplify(d.result - sp.diff(x ** 2 * sp.exp(-x), x)) == 0
+    d = derive(x**2 * sp.exp(-x), wrt=x)
+    assert sp.simplify(d.result - sp.diff(x**2 * sp.exp(-x), x)) == 0
     f = sp.Function("f")
     with pytest.raises(DerivationError, match="cannot differentiate f"):
         derive(f(x) * x, wrt=x)

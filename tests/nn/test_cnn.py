@@ -3,6 +3,7 @@ padding 0 and 1, 1 and 3 channels, max and average pooling, flatten, softmax/cro
 max-pool ties to the first maximum (as PyTorch), softmax/cross-entropy stable at ±1e4, the
 batched conv kernel vs NumPy, one epoch vs the hand-written NumPy reference, every new topic
 verified, and the digits CNN >= 97 % through `symnn train cnn`."""
+
 from __future__ import annotations
 
 import sys
@@ -10,13 +11,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
 from conftest import central_differences, finite_difference_gradients
 
 from symnn import InputError
 from symnn.codegen import kernel
-from symnn.nn import (AvgPool2D, Conv2D, Dense, Flatten, MaxPool2D, ReLU, Sequential,
-                      SoftmaxCrossEntropy)
+from symnn.nn import AvgPool2D, Conv2D, Dense, Flatten, MaxPool2D, ReLU, Sequential, SoftmaxCrossEntropy
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
@@ -39,7 +38,7 @@ def _fd_input(net, X, y) -> np.ndarray:
 
 def _check_net(net, X, y) -> None:
     grads = net.gradients(X, y)
-    dX = net.backward(net.forward(X), net.targets(y))          # ∂L/∂X from the first layer's backward
+    dX = net.backward(net.forward(X), net.targets(y))  # ∂L/∂X from the first layer's backward
     numeric = _fd_params(net, X, y)
     assert grads.keys() == numeric.keys() == net.parameters().keys()
     for name in grads:
@@ -77,7 +76,7 @@ def test_conv_and_pool_gradients_equal_finite_differences(channels, stride, padd
     probe = Sequential(layers + [Flatten()], loss="quadratic", seed=1)
     n_flat = probe.forward(X).shape[1]
     net = Sequential(layers + [Flatten(), Dense(n_flat, 3)], loss="softmax-cross-entropy", seed=1)
-    net.layers[0].bias[...] = rng.normal(0, 0.1, 2)            # non-zero biases
+    net.layers[0].bias[...] = rng.normal(0, 0.1, 2)  # non-zero biases
     _check_net(net, X, np.array([0, 2]))
     assert net.parameters()["layers.0.weight"].shape == (2, channels, *conv.kernel_size)
     assert net.parameters()["layers.0.bias"].shape == (2,)
@@ -104,15 +103,15 @@ def test_softmax_cross_entropy_gradient_and_labels():
     rng = np.random.default_rng(5)
     loss = SoftmaxCrossEntropy()
     z = rng.normal(size=(4, 5)) * 3
-    for Y in (np.eye(5)[[0, 3, 3, 1]], rng.dirichlet(np.ones(5), size=4)):   # one-hot and probabilities
+    for Y in (np.eye(5)[[0, 3, 3, 1]], rng.dirichlet(np.ones(5), size=4)):  # one-hot and probabilities
         g = loss.gradient(z, Y)
-        num = central_differences(lambda: loss.value(z, Y), z, H)
+        num = central_differences(lambda Y=Y: loss.value(z, Y), z, H)
         assert _close(g, num)
         p = np.exp(z - z.max(1, keepdims=True))
         p /= p.sum(1, keepdims=True)
         assert np.allclose(loss.value(z, Y), -(Y * np.log(p)).sum(1).mean(), rtol=1e-12)
         assert np.allclose(g, (p - Y) / len(z), rtol=1e-12, atol=1e-15)
-    assert np.array_equal(loss.targets(np.array([2, 0]), 5), np.eye(5)[[2, 0]])   # integer labels
+    assert np.array_equal(loss.targets(np.array([2, 0]), 5), np.eye(5)[[2, 0]])  # integer labels
 
 
 def test_softmax_cross_entropy_is_stable_at_plus_minus_1e4():
@@ -131,20 +130,17 @@ def test_softmax_cross_entropy_is_stable_at_plus_minus_1e4():
 
 
 def test_max_pool_ties_go_to_the_first_maximum_in_row_major_order():
-    X = np.array([[[[5, 5, 0, 0, 2],
-                    [1, 5, 0, 0, 2],
-                    [7, 1, 3, 3, 1],
-                    [1, 7, 3, 3, 1]]]], dtype=float)
+    X = np.array([[[[5, 5, 0, 0, 2], [1, 5, 0, 0, 2], [7, 1, 3, 3, 1], [1, 7, 3, 3, 1]]]], dtype=float)
     pool = MaxPool2D(2)
     Y = pool.forward(X)
     assert np.array_equal(Y, [[[[5, 0], [7, 3]]]])
     dX = pool.backward(np.array([[[[1.0, 2.0], [3.0, 4.0]]]]))
     expected = np.zeros_like(X)
-    expected[0, 0, 0, 0] = 1.0            # 5, 5 / 1, 5: the first 5
-    expected[0, 0, 0, 2] = 2.0            # all zeros: the first entry
-    expected[0, 0, 2, 0] = 3.0            # 7 / 7 on the diagonal: the upper one
-    expected[0, 0, 2, 2] = 4.0            # all 3: the first entry
-    assert np.array_equal(dX, expected)   # the last column (no full window) gets nothing
+    expected[0, 0, 0, 0] = 1.0  # 5, 5 / 1, 5: the first 5
+    expected[0, 0, 0, 2] = 2.0  # all zeros: the first entry
+    expected[0, 0, 2, 0] = 3.0  # 7 / 7 on the diagonal: the upper one
+    expected[0, 0, 2, 2] = 4.0  # all 3: the first entry
+    assert np.array_equal(dX, expected)  # the last column (no full window) gets nothing
     # overlapping windows (stride 1): each window sends its gradient to its own first maximum
     over = MaxPool2D(2, stride=1)
     x = np.array([[[[1.0, 2.0, 2.0], [2.0, 2.0, 1.0]]]])
@@ -162,18 +158,18 @@ def test_layer_forward_kernel_matches_numpy_for_strides_channels_filters():
         ref = np.empty((n, f, ho, wo))
         for i in range(ho):
             for j in range(wo):
-                ref[:, :, i, j] = np.einsum("tcmn,fcmn->tf", X[:, :, s * i:s * i + kh, s * j:s * j + kw], K) + b
+                ref[:, :, i, j] = np.einsum("tcmn,fcmn->tf", X[:, :, s * i : s * i + kh, s * j : s * j + kw], K) + b
         assert np.allclose(k(X, K, b, s), ref, rtol=1e-12, atol=1e-12)
 
 
 def test_generated_input_gradient_is_loop_code_in_scatter_form():
     src = kernel("conv2d.layer_grad_input").source
-    body = src[src.index("def conv2d_layer_grad_input"):]
+    body = src[src.index("def conv2d_layer_grad_input") :]
     # each window's terms are added where they land: the offsets' loops replace the per-pixel bounds,
     # over the whole window (inputs whose windows would reach past dX are refused before the call)
     assert "for p_off in range(k_h):" in body and "max(" not in body and "min(" not in body
     assert "dX[t_prime, c_prime, i*s + p_off, j*s + q_off] += G[t_prime, f, i, j]*K[f, c_prime, p_off, q_off]" in body
-    assert " if " not in body.split('"""')[-1]          # no guard left inside the loops
+    assert " if " not in body.split('"""')[-1]  # no guard left inside the loops
     pool = kernel("maxpool.backward").source
     assert "dX[t_prime, c_prime, i*s + p_off, j*s + q_off] +=" in pool
 
@@ -202,18 +198,24 @@ def test_scatter_kernels_refuse_inputs_whose_windows_reach_past_the_output():
     line before the kernel runs (the clipped loops of before silently dropped those terms)."""
     rng = np.random.default_rng(12)
     X, K = np.zeros((1, 1, 6, 6)), rng.normal(size=(2, 1, 3, 3))
-    fits = rng.normal(size=(1, 2, 4, 4))                               # (6 - 3)//1 + 1 = 4
+    fits = rng.normal(size=(1, 2, 4, 4))  # (6 - 3)//1 + 1 = 4
     for name in ("conv2d.layer_grad_input", "conv2d.layer_grad_input[k_h=3,k_w=3,s=1]"):
         assert kernel(name)(fits, K, X, 1).shape == X.shape
-        with pytest.raises(InputError, match=r"do not fit together: .*would write dX up to index 6 "
-                                             r"along axis 2, which has size 6"):
+        with pytest.raises(
+            InputError,
+            match=r"do not fit together: .*would write dX up to index 6 "
+            r"along axis 2, which has size 6",
+        ):
             kernel(name)(rng.normal(size=(1, 2, 5, 4)), K, X, 1)
     A = np.zeros((1, 1, 4, 4))
     with pytest.raises(InputError, match="would write dX up to index 9 along axis 2, which has size 8"):
-        kernel("maxpool.backward[k_h=2,k_w=2,s=2]")(np.ones((1, 1, 5, 4)), np.zeros((1, 1, 5, 4)),
-                                                    np.zeros((1, 1, 8, 8)), 2, 2, 2)
-    assert kernel("maxpool.backward[k_h=2,k_w=2,s=2]")(np.ones((1, 1, 4, 4)), A, np.zeros((1, 1, 8, 8)),
-                                                       2, 2, 2).sum() == 16
+        kernel("maxpool.backward[k_h=2,k_w=2,s=2]")(
+            np.ones((1, 1, 5, 4)), np.zeros((1, 1, 5, 4)), np.zeros((1, 1, 8, 8)), 2, 2, 2
+        )
+    assert (
+        kernel("maxpool.backward[k_h=2,k_w=2,s=2]")(np.ones((1, 1, 4, 4)), A, np.zeros((1, 1, 8, 8)), 2, 2, 2).sum()
+        == 16
+    )
 
 
 def test_specialised_input_gradient_reads_the_window_once_and_adds_in_the_written_order():
@@ -230,7 +232,7 @@ def test_specialised_conv_forward_puts_channels_outside_and_adds_in_the_written_
     """conv2d.layer_forward[k_h=3,k_w=3,s=1] reads the 9 coefficients once per (f, c) and adds
     each pixel's terms to Y: bit for bit the shape-generic kernel's acc = 0; acc += ...; + b."""
     k3 = kernel("conv2d.layer_forward[k_h=3,k_w=3,s=1]")
-    body = k3.source[k3.source.index("def conv2d_layer_forward"):]
+    body = k3.source[k3.source.index("def conv2d_layer_forward") :]
     assert "w8 = K[f, c, 2, 2]" in body and "acc += w8*X[t, c, i + 2, j + 2]" in body
     assert body.index("for c in range(C):") < body.index("acc = Y[t, f, i, j]")
     rng = np.random.default_rng(14)
@@ -243,10 +245,10 @@ def test_two_by_two_max_pool_kernel_is_max_and_first_equal_entry_same_as_countin
     """maxpool.forward specialised to 2 × 2 prints Max(x_0..x_3) and the first entry equal to it
     (the derivation's case analysis); on windows full of ties it gives the counting kernel's Y and A."""
     k2 = kernel("maxpool.forward[k_h=2,k_w=2,s=2]")
-    body = k2.source[k2.source.index("def maxpool_forward"):]
+    body = k2.source[k2.source.index("def maxpool_forward") :]
     assert "m = max(X[t, c, 2*i, 2*j]" in body and body.count("max(") == 1 and "acc" not in body
     rng = np.random.default_rng(13)
-    X = rng.integers(0, 3, size=(4, 3, 8, 7)).astype(float)         # many ties in every window
+    X = rng.integers(0, 3, size=(4, 3, 8, 7)).astype(float)  # many ties in every window
     Y, A = k2(X, 2, 2, 2)
     Yg, Ag = kernel("maxpool.forward")(X, 2, 2, 2)
     assert np.array_equal(Y, Yg) and np.array_equal(A, Ag)
@@ -258,17 +260,26 @@ def test_one_epoch_matches_the_numpy_reference_from_the_same_init():
     from bench.references import cnn_numpy, common
     from symnn.commands.train_cnn import build_cnn
     from symnn.nn.data import load
+
     data = load("digits", images=True)
     ref = cnn_numpy.init(seed=0)
     net = build_cnn(seed=0)
     p = net.parameters()
-    for key, value in (("layers.0.weight", ref.conv_w), ("layers.0.bias", ref.conv_b),
-                       ("layers.4.weight", ref.dense_w), ("layers.4.bias", ref.dense_b)):
-        assert np.array_equal(p[key], value)                    # the shared init rule
+    for key, value in (
+        ("layers.0.weight", ref.conv_w),
+        ("layers.0.bias", ref.conv_b),
+        ("layers.4.weight", ref.dense_w),
+        ("layers.4.bias", ref.dense_b),
+    ):
+        assert np.array_equal(p[key], value)  # the shared init rule
     cnn_numpy.train_epoch(ref, data.X_train, data.y_train, 0.5, 32, np.random.default_rng(0))
     net.fit(data.X_train, data.y_train, epochs=1, lr=0.5, batch_size=32)
-    for key, value in (("layers.0.weight", ref.conv_w), ("layers.0.bias", ref.conv_b),
-                       ("layers.4.weight", ref.dense_w), ("layers.4.bias", ref.dense_b)):
+    for key, value in (
+        ("layers.0.weight", ref.conv_w),
+        ("layers.0.bias", ref.conv_b),
+        ("layers.4.weight", ref.dense_w),
+        ("layers.4.bias", ref.dense_b),
+    ):
         assert np.allclose(p[key], value, rtol=1e-9, atol=1e-11), key
     del common
 
@@ -276,11 +287,19 @@ def test_one_epoch_matches_the_numpy_reference_from_the_same_init():
 def test_new_topics_verify():
     from symnn.derive import derive
     from symnn.kernels import derived
-    cached = [derived("conv2d-layer"), derived("maxpool"), derived("avgpool"),
-              derived("flatten"), derived("softmax-cross-entropy"), derive("relu")]
+
+    cached = [
+        derived("conv2d-layer"),
+        derived("maxpool"),
+        derived("avgpool"),
+        derived("flatten"),
+        derived("softmax-cross-entropy"),
+        derive("relu"),
+    ]
     for d in cached:
         assert d.verified and d.goals and all(s.verified_by for s in d.equations if not s.is_definition)
     from symnn.derive.topics.softmax import softmax_symbols
+
     z, yhat, y, i = softmax_symbols()
     assert derived("softmax-cross-entropy").results["dz"] == yhat[i] - y[i]
     relu = cached[-1]
@@ -292,6 +311,7 @@ def test_new_topics_verify():
 @pytest.mark.parametrize("topic", ["relu", "flatten"])
 def test_derive_cli_prints_the_topics(topic, capsys):
     from symnn.cli import main
+
     assert main(["derive", topic]) == 0
     assert "Verified" in capsys.readouterr().out
 
@@ -312,6 +332,7 @@ def test_layer_errors_are_clear():
 @pytest.mark.slow
 def test_digits_cnn_reaches_97_percent(tmp_path, capsys):
     from symnn.cli import main
+
     png = tmp_path / "cnn.png"
     assert main(["train", "cnn", "--plot", str(png)]) == 0
     out = capsys.readouterr().out
@@ -323,10 +344,14 @@ def test_digits_cnn_reaches_97_percent(tmp_path, capsys):
 def test_training_path_uses_specialised_kernels_that_agree_with_the_generic_ones():
     from symnn.nn.layers import Workspace
     from symnn.nn.train import train_step
+
     rng = np.random.default_rng(11)
     X, y = rng.normal(size=(3, 2, 9, 8)), np.array([0, 1, 2])
-    net = Sequential([Conv2D(2, 3, 3, stride=2, padding=1), ReLU(), MaxPool2D(2, stride=1), Flatten(),
-                      Dense(3 * 4 * 3, 3)], loss="softmax-cross-entropy", seed=2)
+    net = Sequential(
+        [Conv2D(2, 3, 3, stride=2, padding=1), ReLU(), MaxPool2D(2, stride=1), Flatten(), Dense(3 * 4 * 3, 3)],
+        loss="softmax-cross-entropy",
+        seed=2,
+    )
     expected = {k: v.copy() for k, v in net.gradients(X, y).items()}
     before = {k: v.copy() for k, v in net.parameters().items()}
     train_step(net, X, net.targets(y), 0.1, Workspace())
@@ -346,10 +371,14 @@ def test_compiled_epoch_driver_trains_bit_for_bit_like_the_per_layer_path(capsys
     from symnn.nn import epoch as compiled_epoch
 
     def net():
-        return Sequential([Conv2D(2, 3, 3, padding=1), Tanh(), AvgPool2D(2), Flatten(), Dense(3 * 3 * 4, 5),
-                           Sigmoid(), Dense(5, 3)], loss="softmax-cross-entropy", seed=3)
+        return Sequential(
+            [Conv2D(2, 3, 3, padding=1), Tanh(), AvgPool2D(2), Flatten(), Dense(3 * 3 * 4, 5), Sigmoid(), Dense(5, 3)],
+            loss="softmax-cross-entropy",
+            seed=3,
+        )
+
     rng = np.random.default_rng(5)
-    X, y = rng.normal(size=(37, 2, 6, 8)), rng.integers(0, 3, 37)     # batches of 8 and a tail of 5
+    X, y = rng.normal(size=(37, 2, 6, 8)), rng.integers(0, 3, 37)  # batches of 8 and a tail of 5
     a, b = net(), net()
     assert not compiled_epoch.is_compiled(a, X.shape[1:])
     assert not compiled_epoch.worth_it(a, X.shape[1:], epochs=2, batches_per_epoch=5)
@@ -358,7 +387,7 @@ def test_compiled_epoch_driver_trains_bit_for_bit_like_the_per_layer_path(capsys
     for key, value in a.parameters().items():
         assert np.array_equal(value, b.parameters()[key]), key
     assert a.history["loss"] == b.history["loss"] and a.history["loss"][-1] < a.history["loss"][0]
-    assert compiled_epoch.is_compiled(a, X.shape[1:])          # the next fit uses it unasked
+    assert compiled_epoch.is_compiled(a, X.shape[1:])  # the next fit uses it unasked
     assert compiled_epoch.worth_it(a, X.shape[1:], epochs=1, batches_per_epoch=1)
     name = compiled_epoch.kernel_name(a, X.shape[1:])
     assert main(["codegen", "show", name]) == 0
@@ -373,6 +402,7 @@ def test_compiled_epoch_refuses_layers_it_does_not_know():
     class Odd(Layer):
         def forward(self, x):
             return x
+
     net = Sequential([Flatten(), Odd(), Dense(4, 2)], loss="softmax-cross-entropy")
     with pytest.raises(InputError, match="compiled epoch knows"):
         net.fit(np.zeros((4, 1, 2, 2)), np.array([0, 1, 0, 1]), epochs=1, batch_size=2, compiled=True)

@@ -1,4 +1,5 @@
 """The bundled datasets (exact lecture tables, digits split) and the input checks of symnn.nn.data."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -9,10 +10,26 @@ from symnn.nn import data
 from symnn.nn.data import check_xy, load, one_hot, study_table
 
 # (study hrs, sleep hrs, quiz %, exam %) as on the slides
-TABLE_1 = [(12, 6, 78, 93), (22, 6.5, 24, 68), (115, 4, 100, 95), (51, 3, 67, 75),
-           (0, 10, 58, 51), (5, 0, 70, 60), (92, 5, 82, 89), (57, 8, 91, 97)]
-TABLE_2 = [(12, 6, 78, 93), (22, 6.5, 24, 68), (115, 4, 100, 95), (31, 9, 67, 75),
-           (0, 10, 58, 51), (5, 8, 78, 60), (92, 6, 82, 89), (57, 8, 91, 97)]
+TABLE_1 = [
+    (12, 6, 78, 93),
+    (22, 6.5, 24, 68),
+    (115, 4, 100, 95),
+    (51, 3, 67, 75),
+    (0, 10, 58, 51),
+    (5, 0, 70, 60),
+    (92, 5, 82, 89),
+    (57, 8, 91, 97),
+]
+TABLE_2 = [
+    (12, 6, 78, 93),
+    (22, 6.5, 24, 68),
+    (115, 4, 100, 95),
+    (31, 9, 67, 75),
+    (0, 10, 58, 51),
+    (5, 8, 78, 60),
+    (92, 6, 82, 89),
+    (57, 8, 91, 97),
+]
 
 
 @pytest.mark.parametrize("version, table", [(1, TABLE_1), (2, TABLE_2)])
@@ -106,13 +123,12 @@ def test_digits_split_is_sklearns_and_is_kept_in_the_cache(tmp_path, monkeypatch
 
     monkeypatch.setenv("SYMNN_CACHE_DIR", str(tmp_path))
     digits = load_digits()
-    want = train_test_split(digits.data / 16.0, digits.target, test_size=0.2,
-                            stratify=digits.target, random_state=3)
+    want = train_test_split(digits.data / 16.0, digits.target, test_size=0.2, stratify=digits.target, random_state=3)
     first = load("digits", seed=3)
     (kept,) = (tmp_path / "data").glob("digits-*.npz")
-    second = load("digits", seed=3)                          # read from the cache
+    second = load("digits", seed=3)  # read from the cache
     kept.write_bytes(b"not an npz file")
-    third = load("digits", seed=3)                           # damaged: made again
+    third = load("digits", seed=3)  # damaged: made again
     for ds in (first, second, third):
         for got, expected in zip((ds.X_train, ds.X_test, ds.y_train, ds.y_test), want):
             np.testing.assert_array_equal(got, expected)
@@ -126,12 +142,17 @@ def test_digits_loads_never_import_sklearn_into_the_process(tmp_path):
     import os
     import subprocess
     import sys
-    code = ("import sys; from symnn.nn.data import load; d = load('digits'); "
-            "print('sklearn' in sys.modules, d.X_train.sum(), d.y_test.sum())")
+
+    code = (
+        "import sys; from symnn.nn.data import load; d = load('digits'); "
+        "print('sklearn' in sys.modules, d.X_train.sum(), d.y_test.sum())"
+    )
     root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
     env = {**os.environ, "SYMNN_CACHE_DIR": str(tmp_path), "PYTHONPATH": root}
-    runs = [subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
-                           timeout=300) for _ in range(2)]
+    runs = [
+        subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=300)
+        for _ in range(2)
+    ]
     assert all(r.returncode == 0 for r in runs), runs[0].stderr + runs[1].stderr
     first, second = (r.stdout.split() for r in runs)
     assert first[0] == "False" and second[0] == "False" and first[1:] == second[1:]
@@ -155,8 +176,11 @@ def test_digits_images():
 
 
 def test_load_unknown_and_bad_options():
-    with pytest.raises(UnknownNameError, match=r"unknown dataset 'mnist'; choose one of: digits, "
-                                               r"study, study2, xor"):
+    with pytest.raises(
+        UnknownNameError,
+        match=r"unknown dataset 'mnist'; choose one of: digits, "
+        r"study, study2, xor",
+    ):
         load("mnist")
     with pytest.raises(InputError, match="images=True applies only to the digits"):
         load("xor", images=True)
@@ -167,8 +191,11 @@ def test_load_unknown_and_bad_options():
 def test_one_hot():
     np.testing.assert_array_equal(one_hot([2, 0, 1], 3), [[0, 0, 1], [1, 0, 0], [0, 1, 0]])
     assert one_hot(np.array([1.0, 0.0]), 2).dtype == np.float64
-    with pytest.raises(InputError, match=r"label 3 at labels\[1\] is out of range; labels must be "
-                                         r"integers 0\.\.2 \(n_classes=3\)"):
+    with pytest.raises(
+        InputError,
+        match=r"label 3 at labels\[1\] is out of range; labels must be "
+        r"integers 0\.\.2 \(n_classes=3\)",
+    ):
         one_hot([0, 3], 3)
     with pytest.raises(InputError, match="n_classes must be a positive integer"):
         one_hot([0], 0)
@@ -185,26 +212,46 @@ def test_check_xy_accepts_and_converts():
     assert y.tolist() == [1, 0]
 
 
-@pytest.mark.parametrize("X, y, n_classes, message", [
-    (np.zeros((0, 3)), np.zeros(0), None, r"^the dataset is empty: X has no samples; give at least one row$"),
-    (np.zeros((5, 3)), np.zeros(4), None, r"^X has 5 samples but y has 4; give one target per sample$"),
-    (np.array([[1.0, np.nan], [np.nan, np.inf]]), [0, 1], None,
-     r"^X contains 2 NaN and 1 inf value\(s\); only finite numbers are accepted$"),
-    (np.ones((2, 2)), [0.5, -np.inf], None, r"^y contains 1 inf value\(s\); only finite numbers are accepted$"),
-    (np.ones((2, 2)), [0.5, np.nan], 2, r"^y contains 1 NaN value\(s\); only finite numbers are accepted$"),
-    (np.ones((3, 2)), [0, 1, 10], 10,
-     r"^label 10 at y\[2\] is out of range; labels must be integers 0\.\.9 \(n_classes=10\)$"),
-    (np.ones((3, 2)), [-1, 1, 7], 3,
-     r"^label -1 at y\[0\] is out of range \(and 1 more\); labels must be integers 0\.\.2 \(n_classes=3\)$"),
-    (np.ones((2, 2)), [0, 1.5], 2, r"^y\[1\] = 1\.5 is not a whole number; labels must be integers 0\.\.1"),
-    (np.ones((2, 2)), np.ones((2, 3)), 2, r"^y has shape \(2, 3\); labels must be integers 0\.\.1 \(n_classes=2\), one per sample"),
-    (np.ones((2, 2)), ["a", "b"], 2, r"^y has dtype <U1; give an array of real numbers$"),
-    ([["a", "b"]], [0], None, r"^X has dtype <U1; give an array of real numbers$"),
-    ([[1, 2], [3]], [0, 1], None, r"^X is not a rectangular array"),
-    (3.0, [1.0], None, r"^X is a single number; give one row of features per sample"),
-    (np.ones((2, 2)), 1.0, None, r"^y is a single number; give one target per sample"),
-    (np.ones((2, 2)), [0, 1], 0, r"^n_classes must be a positive integer; got 0$"),
-])
+@pytest.mark.parametrize(
+    "X, y, n_classes, message",
+    [
+        (np.zeros((0, 3)), np.zeros(0), None, r"^the dataset is empty: X has no samples; give at least one row$"),
+        (np.zeros((5, 3)), np.zeros(4), None, r"^X has 5 samples but y has 4; give one target per sample$"),
+        (
+            np.array([[1.0, np.nan], [np.nan, np.inf]]),
+            [0, 1],
+            None,
+            r"^X contains 2 NaN and 1 inf value\(s\); only finite numbers are accepted$",
+        ),
+        (np.ones((2, 2)), [0.5, -np.inf], None, r"^y contains 1 inf value\(s\); only finite numbers are accepted$"),
+        (np.ones((2, 2)), [0.5, np.nan], 2, r"^y contains 1 NaN value\(s\); only finite numbers are accepted$"),
+        (
+            np.ones((3, 2)),
+            [0, 1, 10],
+            10,
+            r"^label 10 at y\[2\] is out of range; labels must be integers 0\.\.9 \(n_classes=10\)$",
+        ),
+        (
+            np.ones((3, 2)),
+            [-1, 1, 7],
+            3,
+            r"^label -1 at y\[0\] is out of range \(and 1 more\); labels must be integers 0\.\.2 \(n_classes=3\)$",
+        ),
+        (np.ones((2, 2)), [0, 1.5], 2, r"^y\[1\] = 1\.5 is not a whole number; labels must be integers 0\.\.1"),
+        (
+            np.ones((2, 2)),
+            np.ones((2, 3)),
+            2,
+            r"^y has shape \(2, 3\); labels must be integers 0\.\.1 \(n_classes=2\), one per sample",
+        ),
+        (np.ones((2, 2)), ["a", "b"], 2, r"^y has dtype <U1; give an array of real numbers$"),
+        ([["a", "b"]], [0], None, r"^X has dtype <U1; give an array of real numbers$"),
+        ([[1, 2], [3]], [0, 1], None, r"^X is not a rectangular array"),
+        (3.0, [1.0], None, r"^X is a single number; give one row of features per sample"),
+        (np.ones((2, 2)), 1.0, None, r"^y is a single number; give one target per sample"),
+        (np.ones((2, 2)), [0, 1], 0, r"^n_classes must be a positive integer; got 0$"),
+    ],
+)
 def test_check_xy_errors(X, y, n_classes, message):
     with pytest.raises(InputError, match=message) as info:
         check_xy(X, y, n_classes)

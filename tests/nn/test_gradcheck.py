@@ -8,20 +8,21 @@ relative error <= 1e-6). The CNN checks draw small shapes and a few window/strid
 shape-generic kernels compile once per dtype and the specialised ones once per window and stride
 (each test asserts that no kernel compiled again per example). Stable forms: sigmoid, softplus
 and the log-softmax stay finite for inputs up to ±1e4 (float64) and ±80 (float32)."""
+
 from __future__ import annotations
 
 import re
 
 import numpy as np
 import pytest
-from hypothesis import given, settings, strategies as st
+from conftest import central_differences
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from conftest import central_differences
-
 from symnn.codegen import kernel
-from symnn.ops.activations import ACTIVATIONS
 from symnn.kernels.costs import TRAINABLE_COSTS
+from symnn.ops.activations import ACTIVATIONS
 
 SETTINGS = settings(max_examples=100, deadline=None)
 SMOOTH = [a for a in ACTIVATIONS if a != "threshold"]
@@ -42,6 +43,7 @@ def test_activation_backward_is_the_derivative_of_forward(name):
         z = np.where(np.abs(z) < 1e-3, 0.5, z)  # ReLU's kink at 0 has no two-sided derivative
         fd = (forward(z + H) - forward(z - H)) / (2 * H)
         _close(backward(np.ones_like(z), z), fd)
+
     check()
 
 
@@ -50,19 +52,25 @@ def test_cost_gradient_is_the_derivative_of_the_cost(name):
     loss, grad = kernel(f"{name}.loss"), kernel(f"{name}.grad")
 
     @SETTINGS
-    @given(st.integers(1, 8).flatmap(lambda n: st.tuples(
-        arrays(np.float64, n, elements=st.floats(0.05, 0.95)),
-        arrays(np.float64, n, elements=st.floats(0.05, 0.95)))))
+    @given(
+        st.integers(1, 8).flatmap(
+            lambda n: st.tuples(
+                arrays(np.float64, n, elements=st.floats(0.05, 0.95)),
+                arrays(np.float64, n, elements=st.floats(0.05, 0.95)),
+            )
+        )
+    )
     def check(pair):
         a, y = pair
         fd = (loss(a + H, y) - loss(a - H, y)) / (2 * H)
         # central differences lose about eps·|C|/h to rounding: allow for it where ∂C/∂a ≈ 0
         _close(grad(a, y, 1.0), fd, scale=10 * (1 + np.abs(loss(a, y)).max()))
+
     check()
 
 
 @SETTINGS
-@given(st.integers(1, 5), st.integers(1, 6), st.integers(1, 5), st.integers(0, 2 ** 31 - 1))
+@given(st.integers(1, 5), st.integers(1, 6), st.integers(1, 5), st.integers(0, 2**31 - 1))
 def test_dense_gradients_are_derivatives_of_the_forward(N, n_in, n_out, seed):
     rng = np.random.default_rng(seed)
     A, W, b = rng.normal(size=(N, n_in)), rng.normal(size=(n_out, n_in)), rng.normal(size=n_out)
@@ -74,6 +82,7 @@ def test_dense_gradients_are_derivatives_of_the_forward(N, n_in, n_out, seed):
 
     def loss():
         return L(A, W, b)
+
     _close(kernel("dense.grad_weight")(G, A), central_differences(loss, W, H), 10)
     _close(kernel("dense.grad_bias")(G), central_differences(loss, b, H), 10)
     _close(kernel("dense.grad_input")(G, W), central_differences(loss, A, H), 10)
@@ -124,27 +133,39 @@ _small = st.integers(1, 3)
 
 def _conv_kernels():
     from symnn.codegen.specialise import specialised
+
     generic = [kernel(f"conv2d.layer_{n}") for n in ("forward", "grad_kernel", "grad_bias", "grad_input")]
     kh, kw, s = CONV_SPECIALISED
-    return generic + [specialised(f"conv2d.layer_{n}", k_h=kh, k_w=kw, s=s)
-                      for n in ("forward", "grad_kernel", "grad_input")]
+    return generic + [
+        specialised(f"conv2d.layer_{n}", k_h=kh, k_w=kw, s=s) for n in ("forward", "grad_kernel", "grad_input")
+    ]
 
 
 @st.composite
 def conv_cases(draw):
     kh, kw, s = draw(st.tuples(_small, _small, _small))
-    if draw(st.integers(0, 3)) == 0:                     # a quarter of the cases
+    if draw(st.integers(0, 3)) == 0:  # a quarter of the cases
         kh, kw, s = CONV_SPECIALISED
     P = draw(st.integers(0, 2))
     H = draw(st.integers(max(1, kh - 2 * P), max(1, kh - 2 * P) + 4))
     W = draw(st.integers(max(1, kw - 2 * P), max(1, kw - 2 * P) + 4))
-    return (draw(st.integers(1, 2)), draw(st.integers(1, 2)), draw(st.integers(1, 2)), (kh, kw), s, P, H, W,
-            draw(st.integers(0, 2 ** 31 - 1)))
+    return (
+        draw(st.integers(1, 2)),
+        draw(st.integers(1, 2)),
+        draw(st.integers(1, 2)),
+        (kh, kw),
+        s,
+        P,
+        H,
+        W,
+        draw(st.integers(0, 2**31 - 1)),
+    )
 
 
 def test_conv2d_gradients_equal_finite_differences():
     from symnn.nn import Conv2D
     from symnn.nn.layers import Workspace
+
     kernels = _conv_kernels()
     before = _signatures(kernels)
     seen = {"specialised": 0, "padded": 0, "strided": 0}
@@ -159,8 +180,7 @@ def test_conv2d_gradients_equal_finite_differences():
         layer.bias[...] = rng.normal(size=layer.bias.shape)
         X = rng.normal(size=(N, c_in, H_, W_))
         G = rng.normal(size=(N, c_out, *layer.output_shape(H_, W_)))
-        fd = _fd({"weight": layer.weight, "bias": layer.bias, "input": X},
-                 lambda: float((G * layer.forward(X)).sum()))
+        fd = _fd({"weight": layer.weight, "bias": layer.bias, "input": X}, lambda: float((G * layer.forward(X)).sum()))
         layer.forward(X)
         dX = layer.backward(G)
         assert dX.shape == X.shape and layer.grads["weight"].shape == layer.weight.shape
@@ -169,7 +189,7 @@ def test_conv2d_gradients_equal_finite_differences():
         _close(dX, fd["input"])
         seen["padded"] += P > 0
         seen["strided"] += s > 1
-        if (*size, s) == CONV_SPECIALISED:                 # the training path's specialised kernels
+        if (*size, s) == CONV_SPECIALISED:  # the training path's specialised kernels
             seen["specialised"] += 1
             ws = Workspace()
             y = layer.train_forward(X, ws)
@@ -178,6 +198,7 @@ def test_conv2d_gradients_equal_finite_differences():
             _close(layer.grads["weight"], fd["weight"])
             _close(layer.grads["bias"], fd["bias"])
             _close(dX_train, fd["input"])
+
     check()
     assert all(seen.values()), seen
     _compiled_at_most_once(kernels, before)
@@ -188,19 +209,28 @@ def pool_cases(draw):
     kh, kw, s = draw(st.tuples(_small, _small, _small))
     if draw(st.integers(0, 3)) == 0:
         kh, kw, s = POOL_SPECIALISED
-    return (draw(st.integers(1, 2)), draw(st.integers(1, 2)), (kh, kw), s,
-            draw(st.integers(kh, kh + 4)), draw(st.integers(kw, kw + 4)), draw(st.integers(0, 2 ** 31 - 1)))
+    return (
+        draw(st.integers(1, 2)),
+        draw(st.integers(1, 2)),
+        (kh, kw),
+        s,
+        draw(st.integers(kh, kh + 4)),
+        draw(st.integers(kw, kw + 4)),
+        draw(st.integers(0, 2**31 - 1)),
+    )
 
 
 @pytest.mark.parametrize("kind", ["max", "avg"])
 def test_pool_gradients_equal_finite_differences(kind):
+    from symnn.codegen.specialise import specialised
     from symnn.nn import AvgPool2D, MaxPool2D
     from symnn.nn.layers import Workspace
-    from symnn.codegen.specialise import specialised
+
     cls, name = (MaxPool2D, "maxpool") if kind == "max" else (AvgPool2D, "avgpool")
     kernels = [kernel(f"{name}.forward"), kernel(f"{name}.backward")] + [
         specialised(f"{name}.{n}", k_h=POOL_SPECIALISED[0], k_w=POOL_SPECIALISED[1], s=POOL_SPECIALISED[2])
-        for n in ("forward", "backward")]
+        for n in ("forward", "backward")
+    ]
     before = _signatures(kernels)
     seen = {"specialised": 0, "overlapping": 0}
 
@@ -224,6 +254,7 @@ def test_pool_gradients_equal_finite_differences(kind):
             ws = Workspace()
             np.testing.assert_array_equal(layer.train_forward(X, ws), Y)
             _close(layer.train_backward(G, ws), fd)
+
     check()
     assert all(seen.values()), seen
     _compiled_at_most_once(kernels, before)
@@ -232,11 +263,12 @@ def test_pool_gradients_equal_finite_differences(kind):
 def test_flatten_gradient_equals_finite_differences():
     from symnn.nn import Flatten
     from symnn.nn.layers import Workspace
+
     kernels = [kernel("flatten.forward"), kernel("flatten.backward")]
     before = _signatures(kernels)
 
     @SETTINGS
-    @given(st.tuples(*[st.integers(1, 3)] * 4), st.integers(0, 2 ** 31 - 1))
+    @given(st.tuples(*[st.integers(1, 3)] * 4), st.integers(0, 2**31 - 1))
     def check(shape, seed):
         rng = np.random.default_rng(seed)
         layer = Flatten()
@@ -248,25 +280,27 @@ def test_flatten_gradient_equals_finite_differences():
         ws = Workspace()
         np.testing.assert_array_equal(layer.train_forward(X, ws), X.reshape(len(X), -1))
         _close(layer.train_backward(G, ws), fd)
+
     check()
     _compiled_at_most_once(kernels, before)
 
 
 @st.composite
 def logits_and_targets(draw):
-    N, K, seed = draw(st.integers(1, 4)), draw(st.integers(1, 6)), draw(st.integers(0, 2 ** 31 - 1))
+    N, K, seed = draw(st.integers(1, 4)), draw(st.integers(1, 6)), draw(st.integers(0, 2**31 - 1))
     rng = np.random.default_rng(seed)
     z = rng.normal(size=(N, K)) * draw(st.sampled_from([0.1, 1.0, 5.0]))
     if draw(st.booleans()):
-        Y = np.eye(K)[rng.integers(0, K, N)]                       # one-hot labels
+        Y = np.eye(K)[rng.integers(0, K, N)]  # one-hot labels
     else:
-        Y = rng.dirichlet(np.ones(K), size=N)                       # probabilities summing to 1
+        Y = rng.dirichlet(np.ones(K), size=N)  # probabilities summing to 1
     return z, Y
 
 
 def test_softmax_cross_entropy_gradient_equals_finite_differences():
     from symnn.nn import SoftmaxCrossEntropy
     from symnn.nn.layers import Workspace
+
     loss = SoftmaxCrossEntropy()
     kernels = list(loss.kernels)
     before = _signatures(kernels)
@@ -282,6 +316,7 @@ def test_softmax_cross_entropy_gradient_equals_finite_differences():
         p = np.exp(z - z.max(1, keepdims=True))
         p /= p.sum(1, keepdims=True)
         np.testing.assert_allclose(g, (p - Y) / len(z), rtol=1e-12, atol=1e-15)
+
     check()
     _compiled_at_most_once(kernels, before)
 
@@ -290,6 +325,7 @@ def test_softmax_cross_entropy_gradient_equals_finite_differences():
 def _log_softmax_ref(z: np.ndarray) -> np.ndarray:
     """The float64 oracle: scipy's log_softmax."""
     from scipy.special import log_softmax
+
     return log_softmax(np.asarray(z, dtype=np.float64), axis=1)
 
 
@@ -310,17 +346,18 @@ def test_log_softmax_matches_scipy(z):
 @pytest.mark.parametrize("dtype, big", [(np.float64, 1e4), (np.float32, 80.0)])
 def test_log_softmax_and_the_loss_stay_finite(dtype, big):
     from symnn.nn import SoftmaxCrossEntropy
+
     z = np.array([[big, -big, 0.0], [-big, -big, -big], [big, big, -big], [-big, big, 5.0]], dtype=dtype)
     with np.errstate(all="raise"):
         ours = _log_softmax(z)
         value = SoftmaxCrossEntropy().value(z, np.eye(3)[[1, 0, 2, 0]])
         p = SoftmaxCrossEntropy().probabilities(z)
-    assert ours.dtype == p.dtype == dtype            # compiled for float32 inputs too
+    assert ours.dtype == p.dtype == dtype  # compiled for float32 inputs too
     assert np.isfinite(ours).all() and np.isfinite(value) and np.isfinite(p).all()
     np.testing.assert_allclose(p, np.exp(_log_softmax_ref(z)), rtol=1e-5, atol=1e-30)
     ref = _log_softmax_ref(z)
     np.testing.assert_allclose(ours, ref, rtol=1e-6 if dtype == np.float32 else 1e-12)
-    assert ours[0, 1] == pytest.approx(-2 * big)    # softmax rounds to 0 here; its log is -2·big
+    assert ours[0, 1] == pytest.approx(-2 * big)  # softmax rounds to 0 here; its log is -2·big
     # −log ŷ of the right class: 2·big, log 3, 2·big + log 2, 2·big
     assert value == pytest.approx((6 * big + np.log(3) + np.log(2)) / 4, rel=1e-6)
 
@@ -329,15 +366,20 @@ def test_loss_of_a_confident_right_answer_keeps_its_digits():
     """ℓ = log(1 + e^-10) ≈ 4.54e-5 at logits 1e4 and 1e4 − 10: the log-softmax keeps ~12 digits;
     computing (M + log Σ) − z_right instead loses |M|·ε ≈ 2e-12 of it (relative 4e-8)."""
     from symnn.nn import SoftmaxCrossEntropy
-    for z, Y in ((np.array([[1e4, 1e4 - 10.0]]), np.array([[1.0, 0.0]])),
-                 (np.array([[-3e3, 5e3 - 10.0, 5e3]]), np.array([[0.0, 0.0, 1.0]]))):
+
+    for z, Y in (
+        (np.array([[1e4, 1e4 - 10.0]]), np.array([[1.0, 0.0]])),
+        (np.array([[-3e3, 5e3 - 10.0, 5e3]]), np.array([[0.0, 0.0, 1.0]])),
+    ):
         assert SoftmaxCrossEntropy().value(z, Y) == pytest.approx(np.log1p(np.exp(-10.0)), rel=1e-10)
 
 
 def test_log_softmax_kernel_is_the_derivations_log_sum_exp_step():
     import sympy as sp
+
     from symnn.kernels import derived
     from symnn.ops import softmax as op
+
     d = derived("softmax-cross-entropy")
     step = next(s for s in d.steps if s.rule == "log-sum-exp")
     zv, m = [0.3, -1.2, 2.0], 2.0
@@ -347,15 +389,20 @@ def test_log_softmax_kernel_is_the_derivations_log_sum_exp_step():
     j = next(sym for sym in step.rhs.free_symbols if sym.name == "j")
     for jj in range(3):
         theirs = step.rhs.xreplace({n: 3, M: m, j: jj}).doit().xreplace({z_sym[i]: v for i, v in enumerate(zv)})
-        ours = op.log_softmax_expr().xreplace({op.t: 0, op.K: 3, op.j: jj}).doit().xreplace(
-            {op.M[0]: m, **{op.Z[0, i]: v for i, v in enumerate(zv)}})
+        ours = (
+            op.log_softmax_expr()
+            .xreplace({op.t: 0, op.K: 3, op.j: jj})
+            .doit()
+            .xreplace({op.M[0]: m, **{op.Z[0, i]: v for i, v in enumerate(zv)}})
+        )
         assert float(ours) == pytest.approx(float(theirs), rel=1e-14)
         assert float(ours) == pytest.approx(_log_softmax_ref(np.array([zv]))[0, jj], rel=1e-14)
 
 
 def test_codegen_show_prints_the_log_softmax_kernel(capsys):
     from symnn.cli import main
+
     assert main(["codegen", "show", "log_softmax.forward"]) == 0
     out = capsys.readouterr().out
     assert "def log_softmax_forward(Z, M, LS):" in out
-    assert re.search(r"LS\[t, j\] = \(Z\[t, j\] - M\[t\]\) - math\.log\(\w+\)", out), out   # Z − M first, then the log
+    assert re.search(r"LS\[t, j\] = \(Z\[t, j\] - M\[t\]\) - math\.log\(\w+\)", out), out  # Z − M first, then the log

@@ -1,5 +1,6 @@
 """The layers' own API around training: reset() drops what a layer cached, and the compiled
 epoch asks each layer (and the loss) for its lines instead of knowing layer types."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -25,8 +26,11 @@ from symnn.nn.layers import Layer
 
 
 def _cnn(seed: int = 4) -> Sequential:
-    return Sequential([Conv2D(1, 2, 3, padding=1), ReLU(), MaxPool2D(2), Flatten(), Dense(2 * 3 * 3, 3)],
-                      loss="softmax-cross-entropy", seed=seed)
+    return Sequential(
+        [Conv2D(1, 2, 3, padding=1), ReLU(), MaxPool2D(2), Flatten(), Dense(2 * 3 * 3, 3)],
+        loss="softmax-cross-entropy",
+        seed=seed,
+    )
 
 
 def _data(n: int = 12):
@@ -40,8 +44,18 @@ def _copy_weights(src: Sequential, dst: Sequential) -> None:
 
 
 def test_every_layer_and_loss_has_reset():
-    for obj in (Dense(2, 3), Sigmoid(), Conv2D(1, 2, 3), MaxPool2D(2), AvgPool2D(2), Flatten(), Layer(),
-                Quadratic(), CrossEntropy(), SoftmaxCrossEntropy()):
+    for obj in (
+        Dense(2, 3),
+        Sigmoid(),
+        Conv2D(1, 2, 3),
+        MaxPool2D(2),
+        AvgPool2D(2),
+        Flatten(),
+        Layer(),
+        Quadratic(),
+        CrossEntropy(),
+        SoftmaxCrossEntropy(),
+    ):
         assert callable(obj.reset), obj
 
 
@@ -62,14 +76,14 @@ def test_reset_drops_kernels_buffers_and_saved_activations():
 def test_after_reset_fit_and_predict_give_the_numbers_of_a_fresh_net_with_the_same_weights():
     X, y = _data()
     used = _cnn()
-    used.fit(X, y, epochs=2, lr=0.1, batch_size=5, compiled=False)       # caches filled, buffers sized
+    used.fit(X, y, epochs=2, lr=0.1, batch_size=5, compiled=False)  # caches filled, buffers sized
     for layer in used.layers:
         layer.reset()
     fresh = _cnn(seed=11)
     _copy_weights(used, fresh)
     assert np.array_equal(used.forward(X), fresh.forward(X))
     assert np.array_equal(used.predict(X), fresh.predict(X))
-    used.reset()                                                          # every layer's, and the loss's
+    used.reset()  # every layer's, and the loss's
     assert used.loss_fn._k is None
     used.fit(X, y, epochs=2, lr=0.1, batch_size=5, seed=1, compiled=False)
     fresh.fit(X, y, epochs=2, lr=0.1, batch_size=5, seed=1, compiled=False)
@@ -124,20 +138,24 @@ def test_compilable_asks_the_layers():
 def test_compilable_asks_the_loss():
     class NoEpochLoss(Quadratic):
         epoch_gradient = None
+
     net = Sequential([Dense(4, 3), Tanh(), Dense(3, 2)], loss=NoEpochLoss())
     assert not compiled_epoch.compilable(net)
     assert compiled_epoch.compilable(Sequential([Dense(4, 3), Tanh(), Dense(3, 2)], loss="quadratic"))
-    logits = Sequential([Dense(4, 2), Sigmoid()], loss="cross-entropy")     # from the logits
+    logits = Sequential([Dense(4, 2), Sigmoid()], loss="cross-entropy")  # from the logits
     assert compiled_epoch.compilable(logits)
 
 
 def test_a_layer_without_epoch_methods_still_trains_per_layer():
     X, y = _data()
-    with_identity = Sequential([Conv2D(1, 2, 3, padding=1), ReLU(), MaxPool2D(2), Identity(), Flatten(),
-                                Dense(2 * 3 * 3, 3)], loss="softmax-cross-entropy", seed=4)
+    with_identity = Sequential(
+        [Conv2D(1, 2, 3, padding=1), ReLU(), MaxPool2D(2), Identity(), Flatten(), Dense(2 * 3 * 3, 3)],
+        loss="softmax-cross-entropy",
+        seed=4,
+    )
     plain = _cnn()
     assert not compiled_epoch.compilable(with_identity)
-    with_identity.fit(X, y, epochs=2, lr=0.1, batch_size=5)       # compiled=None: fit picks per-layer
+    with_identity.fit(X, y, epochs=2, lr=0.1, batch_size=5)  # compiled=None: fit picks per-layer
     plain.fit(X, y, epochs=2, lr=0.1, batch_size=5, compiled=False)
     ours = [v for k, v in with_identity.parameters().items()]
     theirs = [v for k, v in plain.parameters().items()]

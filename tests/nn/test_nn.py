@@ -1,5 +1,6 @@
 """Nets trained by the generated kernels: gradients vs finite differences, the lecture's
 targets (XOR solved, digits MLP >= 96 %, the study-table cost falling under batch descent)."""
+
 from __future__ import annotations
 
 import subprocess
@@ -7,15 +8,14 @@ import sys
 
 import numpy as np
 import pytest
-
 from conftest import finite_difference_gradients
 
 from symnn import InputError, TrainingError
-from symnn.nn import ACTIVATION_LAYERS, Dense, Sequential, activation_layer, activation_names
+from symnn.nn import Dense, Sequential, activation_layer, activation_names
 from symnn.nn.data import load
 from symnn.ops.costs import compatible
 
-SMOOTH = [name for name in activation_names() if name != "threshold"]   # every record but the step
+SMOOTH = [name for name in activation_names() if name != "threshold"]  # every record but the step
 
 
 @pytest.mark.parametrize("activation", SMOOTH)
@@ -24,8 +24,9 @@ def test_gradients_equal_finite_differences(activation, cost):
     out_act = "sigmoid" if cost == "cross-entropy" else activation  # cross-entropy needs (0, 1) outputs
     assert compatible(out_act, cost)
     rng = np.random.default_rng(1)
-    net = Sequential([Dense(4, 5), activation_layer(activation), Dense(5, 3), activation_layer(out_act)],
-                     loss=cost, seed=3)
+    net = Sequential(
+        [Dense(4, 5), activation_layer(activation), Dense(5, 3), activation_layer(out_act)], loss=cost, seed=3
+    )
     X = rng.uniform(-1, 1, (6, 4))
     if activation in ("relu", "leaky_relu"):  # keep away from the kink at 0
         X = np.sign(X) * (0.2 + np.abs(X))
@@ -41,8 +42,12 @@ def test_gradients_equal_finite_differences(activation, cost):
 def test_parameter_names_and_shapes():
     net = Sequential([Dense(64, 30), activation_layer("sigmoid"), Dense(30, 10), activation_layer("sigmoid")])
     shapes = {k: v.shape for k, v in net.parameters().items()}
-    assert shapes == {"layers.0.weight": (30, 64), "layers.0.bias": (30,),
-                      "layers.2.weight": (10, 30), "layers.2.bias": (10,)}
+    assert shapes == {
+        "layers.0.weight": (30, 64),
+        "layers.0.bias": (30,),
+        "layers.2.weight": (10, 30),
+        "layers.2.bias": (10,),
+    }
     w = net.parameters()["layers.0.weight"]
     assert 0 < np.abs(w).mean() < 0.5  # step 1: close to 0 but not 0
 
@@ -76,8 +81,11 @@ def test_study_perceptron_cost_falls_monotonically_under_batch_descent():
 def test_digits_mlp_reaches_96_percent():
     """Nielsen's network.py setup: 64-30-10, sigmoid, quadratic, mini-batch 10, η = 3, 30 epochs."""
     data = load("digits", seed=0)
-    net = Sequential([Dense(64, 30), activation_layer("sigmoid"), Dense(30, 10), activation_layer("sigmoid")],
-                     loss="quadratic", seed=0)
+    net = Sequential(
+        [Dense(64, 30), activation_layer("sigmoid"), Dense(30, 10), activation_layer("sigmoid")],
+        loss="quadratic",
+        seed=0,
+    )
     net.fit(data.X_train, data.y_train, epochs=30, lr=3.0, batch_size=10)
     assert net.accuracy(data.X_test, data.y_test) >= 0.96
 
@@ -112,12 +120,14 @@ def _cli(*args):
 
 
 def test_cli_explain_narrates_the_seven_steps_with_numbers(tmp_path):
-    r = _cli("train", "perceptron", "--dataset", "study", "--epochs", "20", "--explain",
-             "--plot", str(tmp_path / "loss.png"))
+    r = _cli(
+        "train", "perceptron", "--dataset", "study", "--epochs", "20", "--explain", "--plot", str(tmp_path / "loss.png")
+    )
     assert r.returncode == 0, r.stderr
     for n in range(1, 8):
         assert f"STEP {n}:" in r.stdout
     import re
+
     assert re.search(r"STEP 2: observation \d of the training set .* x = \[[-\d.e]+, [-\d.e]+, [-\d.e]+\]", r.stdout)
     assert re.search(r"layers\.0\.weight: \[.*\] -> \[.*\] \(η = 0\.5\)", r.stdout)
     assert (tmp_path / "loss.png").read_bytes()[:4] == b"\x89PNG"
@@ -130,8 +140,12 @@ def test_cli_mode_all_plots_three_curves(tmp_path):
 
 
 def test_cli_bad_options_exit_2_with_one_line():
-    for args in (["train", "mlp", "--dataset", "mnist"], ["train", "mlp", "--lr", "-1"],
-                 ["train", "mlp", "--activation", "swish"], ["train", "mlp", "--hidden", "a,b"]):
+    for args in (
+        ["train", "mlp", "--dataset", "mnist"],
+        ["train", "mlp", "--lr", "-1"],
+        ["train", "mlp", "--activation", "swish"],
+        ["train", "mlp", "--hidden", "a,b"],
+    ):
         r = _cli(*args)
         assert r.returncode == 2 and "Traceback" not in r.stderr and r.stderr.strip().count("\n") == 0, args
 
@@ -143,7 +157,9 @@ def test_fused_epoch_kernel_equals_the_per_layer_kernels():
     X, y = data.X_train[:200], data.y_train[:200]
     nets = []
     for fused in (True, False):
-        net = Sequential([Dense(64, 12), activation_layer("sigmoid"), Dense(12, 10), activation_layer("sigmoid")], seed=4)
+        net = Sequential(
+            [Dense(64, 12), activation_layer("sigmoid"), Dense(12, 10), activation_layer("sigmoid")], seed=4
+        )
         net.fit(X, y, epochs=2, lr=3.0, batch_size=10, fused=fused)
         nets.append(net.parameters())
     for name in nets[0]:
@@ -156,11 +172,14 @@ def test_fastmath_switch_trains_the_same_net_to_rounding():
     """fit(fastmath=True): the same derived kernels compiled with reassociated sums — the fused
     epoch and the per-layer kernels alike; weights agree with the strict ones to rounding."""
     from symnn.nn import fused
+
     data = load("digits")
     X, y = data.X_train[:200], data.y_train[:200]
     params = {}
     for fastmath, fuse in [(False, True), (True, True), (True, False)]:
-        net = Sequential([Dense(64, 12), activation_layer("sigmoid"), Dense(12, 10), activation_layer("sigmoid")], seed=4)
+        net = Sequential(
+            [Dense(64, 12), activation_layer("sigmoid"), Dense(12, 10), activation_layer("sigmoid")], seed=4
+        )
         net.fit(X, y, epochs=2, lr=3.0, batch_size=10, fused=fuse, fastmath=fastmath)
         params[fastmath, fuse] = net.parameters()
         if fastmath and not fuse:
@@ -178,15 +197,22 @@ def test_float32_switch_trains_in_float32_close_to_float64():
     """astype('float32'): the same kernels compiled for float32 — fused MLP epoch, per-layer
     kernels, a conv net — within float32 rounding of the float64 run."""
     from symnn.nn import Conv2D, Flatten, MaxPool2D, ReLU
+
     data = load("digits")
     X, y = data.X_train[:200], data.y_train[:200]
 
     def mlp():
-        return Sequential([Dense(64, 12), activation_layer("sigmoid"), Dense(12, 10), activation_layer("sigmoid")], seed=4)
+        return Sequential(
+            [Dense(64, 12), activation_layer("sigmoid"), Dense(12, 10), activation_layer("sigmoid")], seed=4
+        )
 
     def cnn():
-        return Sequential([Conv2D(1, 2, 3, padding=1), ReLU(), MaxPool2D(2), Flatten(), Dense(32, 10)],
-                          loss="softmax-cross-entropy", seed=4)
+        return Sequential(
+            [Conv2D(1, 2, 3, padding=1), ReLU(), MaxPool2D(2), Flatten(), Dense(32, 10)],
+            loss="softmax-cross-entropy",
+            seed=4,
+        )
+
     for make, X_, fuse in [(mlp, X, True), (mlp, X, False), (cnn, X.reshape(-1, 1, 8, 8), False)]:
         a, b = make(), make().astype("float32")
         a.fit(X_, y, epochs=2, lr=0.5, batch_size=10, fused=fuse, compiled=False)

@@ -1,6 +1,7 @@
 """Untrusted input to the nn API and `symnn train`: every mismatch is one InputError line before
 any generated kernel runs (Numba does not check bounds), and the sigmoid + cross-entropy loss
 stays finite for any logit."""
+
 from __future__ import annotations
 
 import os
@@ -12,8 +13,18 @@ import numpy as np
 import pytest
 
 from symnn.errors import InputError, SymnnError
-from symnn.nn import (AvgPool2D, Conv2D, Dense, Flatten, MaxPool2D, ReLU, Sequential, Sigmoid,
-                      SoftmaxCrossEntropy, Softplus)
+from symnn.nn import (
+    AvgPool2D,
+    Conv2D,
+    Dense,
+    Flatten,
+    MaxPool2D,
+    ReLU,
+    Sequential,
+    Sigmoid,
+    SoftmaxCrossEntropy,
+    Softplus,
+)
 
 # Each scenario ran generated kernels on mismatched buffers before the shape pass: the child
 # process wrote out of bounds and aborted (munmap_chunk(): invalid pointer, exit 134) or segfaulted.
@@ -56,16 +67,16 @@ def test_mismatched_nets_fail_cleanly_in_a_child_process(cache_dir):
     assert run.returncode == 0, run.stderr[-2000:]
     lines = dict(line.split(": ", 1) for line in run.stdout.splitlines() if ": " in line)
     assert run.stdout.rstrip().endswith("clean exit")
-    dense = ("InputError: layer 2 (Dense(50, 2)) takes input shaped (N, 50), "
-             "but layer 1 (Sigmoid()) gives it (N, 4)")
+    dense = "InputError: layer 2 (Dense(50, 2)) takes input shaped (N, 50), but layer 1 (Sigmoid()) gives it (N, 4)"
     for name in ("fused", "per-layer", "compiled", "predict", "loss", "accuracy", "gradients"):
         assert lines[name] == dense, name
-    conv = ("InputError: layer 0 (Conv2D(1, 2, 9)) needs images of at least 9 × 9 pixels, "
-            "but X is shaped (N, 1, 8, 8)")
+    conv = "InputError: layer 0 (Conv2D(1, 2, 9)) needs images of at least 9 × 9 pixels, but X is shaped (N, 1, 8, 8)"
     for name in ("conv-fit", "conv-compiled", "conv-predict"):
         assert lines[name] == conv, name
-    assert lines["pool-fit"] == ("InputError: layer 1 (MaxPool2D(7)) needs maps of at least 7 × 7 pixels, "
-                                 "but layer 0 (Conv2D(1, 2, 3)) gives it (N, 2, 6, 6)")
+    assert lines["pool-fit"] == (
+        "InputError: layer 1 (MaxPool2D(7)) needs maps of at least 7 × 7 pixels, "
+        "but layer 0 (Conv2D(1, 2, 3)) gives it (N, 2, 6, 6)"
+    )
     assert lines["wide-X"] == "InputError: layer 0 (Dense(2, 2)) takes input shaped (N, 2), but X is shaped (N, 3)"
 
 
@@ -77,10 +88,22 @@ X2, Y2 = np.random.default_rng(0).random((6, 2)), np.random.default_rng(1).rando
 
 # (what is called, the start of the one-line message)
 MISUSES = [
-    (lambda: _net(Dense(2, 2), Sigmoid()).fit(X2[:, 0], Y2), r"X must be 2-D \(N, features\) for a dense net or 4-D \(N, C, H, W\) for a CNN; got shape \(6,\)"),
-    (lambda: _net(Dense(2, 2), Sigmoid()).fit(X2[:, :, None], Y2), r"layer 0 \(Dense\(2, 2\)\) takes input shaped \(N, 2\), but X is shaped \(N, 2, 1\)"),
-    (lambda: _net(Dense(2, 2), Sigmoid()).fit(np.zeros((6, 1, 2, 1)), Y2), r"layer 0 \(Dense\(2, 2\)\) takes input shaped \(N, 2\) \(images need Flatten\(\) first\)"),
-    (lambda: _net(Dense(2, 2), Sigmoid()).fit(X2, Y2[:, :, None]), r"y must be 1-D .* or 2-D \(N, 2\) targets; got shape \(6, 2, 1\)"),
+    (
+        lambda: _net(Dense(2, 2), Sigmoid()).fit(X2[:, 0], Y2),
+        r"X must be 2-D \(N, features\) for a dense net or 4-D \(N, C, H, W\) for a CNN; got shape \(6,\)",
+    ),
+    (
+        lambda: _net(Dense(2, 2), Sigmoid()).fit(X2[:, :, None], Y2),
+        r"layer 0 \(Dense\(2, 2\)\) takes input shaped \(N, 2\), but X is shaped \(N, 2, 1\)",
+    ),
+    (
+        lambda: _net(Dense(2, 2), Sigmoid()).fit(np.zeros((6, 1, 2, 1)), Y2),
+        r"layer 0 \(Dense\(2, 2\)\) takes input shaped \(N, 2\) \(images need Flatten\(\) first\)",
+    ),
+    (
+        lambda: _net(Dense(2, 2), Sigmoid()).fit(X2, Y2[:, :, None]),
+        r"y must be 1-D .* or 2-D \(N, 2\) targets; got shape \(6, 2, 1\)",
+    ),
     (lambda: _net(Dense(2, 2), Sigmoid()).fit(X2 + 1j, Y2), "X must hold real numbers .* complex128"),
     (lambda: _net(Dense(2, 2), Sigmoid()).fit([[1, 2], [3]], Y2), "X must be an array of real numbers"),
     (lambda: _net(Dense(2, 2), Sigmoid()).fit(np.array([["a", "b"]]), Y2[:1]), "X must hold real numbers"),
@@ -119,16 +142,24 @@ MISUSES = [
     (lambda: Conv2D(1, 10**5, 1000), "Conv2D\\(1, 100000, 1000\\)'s weights would need about"),
     (lambda: MaxPool2D((2, 2, 2)), "MaxPool2D size must be a positive integer or a pair"),
     (lambda: AvgPool2D(2, stride=0), "AvgPool2D stride must be a positive integer"),
-    (lambda: _net(Dense(2, 2), ReLU(), loss="cross-entropy"), "the cross-entropy cost needs outputs strictly between 0 and 1"),
+    (
+        lambda: _net(Dense(2, 2), ReLU(), loss="cross-entropy"),
+        "the cross-entropy cost needs outputs strictly between 0 and 1",
+    ),
     (lambda: _net(Dense(2, 2), Softplus(), loss="bce"), "end the net with Sigmoid"),
-    (lambda: _net(Conv2D(1, 2, 3), ReLU()).fit(np.zeros((2, 1, 4, 4)), np.zeros((2, 2))),
-     r"the net's last layer gives outputs shaped \(N, 2, 2, 2\)"),
-    (lambda: _net(Dense(4, 2), Sigmoid()).fit(np.zeros((2, 2, 2, 1)), np.zeros((2, 2))),
-     r"layer 0 \(Dense\(4, 2\)\) takes input shaped \(N, 4\) \(images need Flatten\(\) first\)"),
-    (lambda: _net(Flatten(), Dense(4, 2)).fit(np.zeros((2, 4)), np.zeros((2, 2))),
-     r"layer 0 \(Flatten\(\)\) takes a batch of images shaped \(N, C, H, W\), but X is shaped \(N, 4\)"),
-    (lambda: _net(Conv2D(3, 2, 3), Flatten()).predict(np.zeros((2, 1, 5, 5))),
-     r"takes images with 3 channel\(s\)"),
+    (
+        lambda: _net(Conv2D(1, 2, 3), ReLU()).fit(np.zeros((2, 1, 4, 4)), np.zeros((2, 2))),
+        r"the net's last layer gives outputs shaped \(N, 2, 2, 2\)",
+    ),
+    (
+        lambda: _net(Dense(4, 2), Sigmoid()).fit(np.zeros((2, 2, 2, 1)), np.zeros((2, 2))),
+        r"layer 0 \(Dense\(4, 2\)\) takes input shaped \(N, 4\) \(images need Flatten\(\) first\)",
+    ),
+    (
+        lambda: _net(Flatten(), Dense(4, 2)).fit(np.zeros((2, 4)), np.zeros((2, 2))),
+        r"layer 0 \(Flatten\(\)\) takes a batch of images shaped \(N, C, H, W\), but X is shaped \(N, 4\)",
+    ),
+    (lambda: _net(Conv2D(3, 2, 3), Flatten()).predict(np.zeros((2, 1, 5, 5))), r"takes images with 3 channel\(s\)"),
 ]
 
 
@@ -148,7 +179,9 @@ def test_the_same_layer_twice_is_refused():
 def test_replaced_parameters_are_checked_before_any_kernel():
     net = Sequential([Dense(2, 3), Sigmoid(), Dense(3, 2), Sigmoid()])
     net.layers[2].weight = np.zeros((3, 3))
-    with pytest.raises(InputError, match=r"layer 2 \(Dense\(3, 2\)\): its weight must be an array of shape \(2, 3\) \(got \(3, 3\)\)"):
+    with pytest.raises(
+        InputError, match=r"layer 2 \(Dense\(3, 2\)\): its weight must be an array of shape \(2, 3\) \(got \(3, 3\)\)"
+    ):
         net.fit(X2, Y2, epochs=1)
     net.layers[2].weight = np.zeros((2, 3), dtype=np.float32)
     with pytest.raises(InputError, match="its weight must be a writeable C-contiguous float64 array"):
@@ -180,7 +213,9 @@ def test_backward_takes_the_last_forward_output():
 def test_memory_is_estimated_before_training(monkeypatch):
     net = Sequential([Dense(2, 3000), Sigmoid(), Dense(3000, 2), Sigmoid()])
     monkeypatch.setenv("SYMNN_MAX_MEMORY", "1M")
-    with pytest.raises(InputError, match="training on 6 samples of this net would need about .* more than the limit of 1.0 MB"):
+    with pytest.raises(
+        InputError, match="training on 6 samples of this net would need about .* more than the limit of 1.0 MB"
+    ):
         net.fit(X2, Y2, epochs=1)
     with pytest.raises(InputError, match="a forward pass of 100 samples of this net would need"):
         net.predict(np.zeros((100, 2)))
@@ -188,8 +223,10 @@ def test_memory_is_estimated_before_training(monkeypatch):
 
 
 def test_output_shapes_of_each_layer():
-    net = Sequential([Conv2D(1, 4, 3, padding=1), ReLU(), MaxPool2D(2), AvgPool2D(2, stride=1), Flatten(),
-                      Dense(4 * 3 * 3, 10)], loss="softmax-cross-entropy")
+    net = Sequential(
+        [Conv2D(1, 4, 3, padding=1), ReLU(), MaxPool2D(2), AvgPool2D(2, stride=1), Flatten(), Dense(4 * 3 * 3, 10)],
+        loss="softmax-cross-entropy",
+    )
     assert net.check_shapes((1, 8, 8)) == [(1, 8, 8), (4, 8, 8), (4, 8, 8), (4, 4, 4), (4, 3, 3), (36,), (10,)]
     assert net.output_shape((1, 8, 8)) == (10,)
     assert net.forward(np.zeros((2, 1, 8, 8))).shape == (2, 10)
@@ -214,6 +251,7 @@ CLI_MISUSES = [
 @pytest.mark.parametrize("argv, message", CLI_MISUSES, ids=[" ".join(a[1:]) for a, _ in CLI_MISUSES])
 def test_cli_misuse_exits_2_with_one_line(argv, message, capsys):
     from symnn.cli import main
+
     assert main(argv) == 2
     err = capsys.readouterr().err
     assert message in err and err.count("\n") == 1, err
@@ -228,7 +266,7 @@ def _oracle(W, b, X, Y):
     """Float-safe reference: mean over samples of Σ softplus(z) − y z, and its gradient."""
     Z = X @ W.T + b
     loss = (np.logaddexp(0.0, Z) - Y * Z).sum() / len(X)
-    G = (0.5 * (1 + np.tanh(Z / 2)) - Y) / len(X)       # σ(z) − y without overflow
+    G = (0.5 * (1 + np.tanh(Z / 2)) - Y) / len(X)  # σ(z) − y without overflow
     return loss, G.T @ X, G.sum(axis=0)
 
 
@@ -244,7 +282,7 @@ def test_cross_entropy_of_a_saturated_sigmoid_is_the_finite_true_loss():
     net = _ce_net(800.0)
     W, b = net.layers[0].weight, net.layers[0].bias
     want, dW, db = _oracle(W, b, XL, YL)
-    assert want > 500                                    # z reaches ±1000: σ(z) is 0 or 1 in float64
+    assert want > 500  # z reaches ±1000: σ(z) is 0 or 1 in float64
     assert net.loss(XL, YL) == pytest.approx(want, rel=1e-12)
     g = net.gradients(XL, YL)
     np.testing.assert_allclose(g["layers.0.weight"], dW, rtol=1e-12, atol=1e-15)
@@ -271,8 +309,11 @@ def test_cross_entropy_gradients_match_central_differences(scale):
 
 def test_every_training_path_uses_the_stable_cross_entropy():
     runs = {}
-    for path, options in {"fused": {}, "per-layer": dict(fused=False, compiled=False),
-                          "compiled": dict(fused=False, compiled=True)}.items():
+    for path, options in {
+        "fused": {},
+        "per-layer": dict(fused=False, compiled=False),
+        "compiled": dict(fused=False, compiled=True),
+    }.items():
         net = _ce_net(800.0, hidden=True)
         net.fit(XL, YL, epochs=2, lr=1e-3, batch_size=2, **options)
         runs[path] = net
@@ -291,6 +332,7 @@ def test_every_training_path_uses_the_stable_cross_entropy():
 
 def test_the_fused_kernel_prints_the_derived_logit_gradient():
     from symnn.nn.fused import epoch_source
+
     source, _ = epoch_source(2, "sigmoid", "cross-entropy")
     assert "δ^L = ∂C/∂z^L = σ(z) − y" in source
     assert "math.exp(-abs(z1[j]))" in source and "- Y[s, j]" in source
@@ -303,15 +345,18 @@ def test_sigmoid_cross_entropy_derivation_is_verified(derived):
     assert d.verified and all(s.verified_by for s in d.equations if not s.is_definition)
     import sympy as sp
 
-    from symnn.ops.functions import sigmoid
     from symnn.ops.costs import yl, zl
+    from symnn.ops.functions import sigmoid
+
     assert sp.simplify(d.results["dz"] - (sigmoid(zl) - yl)) == 0
     from symnn.codegen import kernel
+
     z = np.array([-1e4, -800.0, -3.0, 0.0, 3.0, 800.0, 1e4])
     y = np.array([1.0, 1.0, 0.0, 1.0, 1.0, 0.0, 0.0])
     np.testing.assert_allclose(kernel("sigmoid_cross_entropy.loss")(z, y), np.logaddexp(0, z) - y * z, rtol=1e-14)
-    np.testing.assert_allclose(kernel("sigmoid_cross_entropy.grad")(z, y, 1.0),
-                               0.5 * (1 + np.tanh(z / 2)) - y, rtol=1e-14, atol=1e-300)
+    np.testing.assert_allclose(
+        kernel("sigmoid_cross_entropy.grad")(z, y, 1.0), 0.5 * (1 + np.tanh(z / 2)) - y, rtol=1e-14, atol=1e-300
+    )
 
 
 def test_softmax_cross_entropy_net_needs_no_sigmoid():
@@ -328,15 +373,19 @@ def test_layer_backward_needs_its_forward_and_the_same_shape():
         Sigmoid().backward(np.zeros((1, 2)))
     s = Sigmoid()
     s.forward(X2)
-    with pytest.raises(InputError, match=r"takes δ shaped \(6, 2\), like the output of the last forward pass; got \(1, 2\)"):
-        s.backward(np.zeros((1, 2)))              # NumPy would broadcast it into a wrong gradient
+    with pytest.raises(
+        InputError, match=r"takes δ shaped \(6, 2\), like the output of the last forward pass; got \(1, 2\)"
+    ):
+        s.backward(np.zeros((1, 2)))  # NumPy would broadcast it into a wrong gradient
     c = Conv2D(1, 2, 3, padding=1)
     c.forward(np.zeros((2, 1, 5, 5)))
     with pytest.raises(InputError, match=r"takes δ shaped \(2, 2, 5, 5\)"):
         c.backward(np.zeros((2, 2, 3, 3)))
-    for layer, x, bad in ((MaxPool2D(2), np.zeros((2, 1, 4, 4)), (2, 1, 4, 4)),
-                          (AvgPool2D(2), np.zeros((2, 1, 4, 4)), (2, 1, 1, 1)),
-                          (Flatten(), np.zeros((2, 1, 4, 4)), (2, 3))):
+    for layer, x, bad in (
+        (MaxPool2D(2), np.zeros((2, 1, 4, 4)), (2, 1, 4, 4)),
+        (AvgPool2D(2), np.zeros((2, 1, 4, 4)), (2, 1, 1, 1)),
+        (Flatten(), np.zeros((2, 1, 4, 4)), (2, 3)),
+    ):
         out = layer.forward(x)
         with pytest.raises(InputError, match="like the output of the last forward pass"):
             layer.backward(np.zeros(bad))

@@ -1,5 +1,6 @@
 """SiLU and GELU, each added as one record file (symnn/ops/activations/silu.py, gelu.py): derived,
 compiled, trainable, listed — checked against PyTorch's definitions written out in NumPy."""
+
 from __future__ import annotations
 
 import math
@@ -14,7 +15,7 @@ from symnn.codegen import kernel
 ERF = np.vectorize(math.erf)
 
 
-def silu(z):                      # torch.nn.functional.silu
+def silu(z):  # torch.nn.functional.silu
     return z / (1 + np.exp(-z))
 
 
@@ -23,7 +24,7 @@ def silu_grad(z):
     return s * (1 + z * (1 - s))
 
 
-def gelu(z):                      # torch.nn.functional.gelu, approximate="none"
+def gelu(z):  # torch.nn.functional.gelu, approximate="none"
     return z * 0.5 * (1 + ERF(z / math.sqrt(2)))
 
 
@@ -51,17 +52,19 @@ def test_kernels_match_pytorchs_definition(name):
 def test_derivative_is_derived_verified_and_in_course_form(name):
     from symnn import derive
     from symnn.ops.activations import ACTIVATIONS
+
     d = derive("activation", activation=name)
     assert d.verified and d.results[name] == ACTIVATIONS[name].course_derivative
     text = d.text()
     assert "product rule" in text and ACTIVATIONS[name].title in text
-    assert name in derive("activation").results        # in the list of every activation
+    assert name in derive("activation").results  # in the list of every activation
 
 
 @pytest.mark.parametrize("name", sorted(REFERENCE))
 def test_a_net_trains_with_it_and_its_layer_class_exists(name):
     import symnn.nn as nn
     from symnn.nn.data import load
+
     cls = getattr(nn, {"silu": "SiLU", "gelu": "GELU"}[name])
     assert cls().name == name and repr(nn.activation_layer(name)) == f"{cls.__name__}()"
     data = load("xor")
@@ -74,15 +77,40 @@ def test_a_net_trains_with_it_and_its_layer_class_exists(name):
 def test_unknown_activation_names_the_choices():
     from symnn.errors import UnknownNameError
     from symnn.nn import Activation
+
     with pytest.raises(UnknownNameError, match="silu"):
         Activation("swishh")
 
 
 def test_cli_trains_and_lists_it(tmp_path):
-    out = subprocess.run([sys.executable, "-m", "symnn", "train", "mlp", "--dataset", "xor", "--hidden", "3",
-                          "--activation", "gelu", "--epochs", "50", "-q"],
-                         capture_output=True, text=True, cwd=tmp_path, timeout=300)
+    out = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "symnn",
+            "train",
+            "mlp",
+            "--dataset",
+            "xor",
+            "--hidden",
+            "3",
+            "--activation",
+            "gelu",
+            "--epochs",
+            "50",
+            "-q",
+        ],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        timeout=300,
+    )
     assert out.returncode == 0, out.stderr
-    out = subprocess.run([sys.executable, "-m", "symnn", "derive", "activation", "--activation", "silu"],
-                         capture_output=True, text=True, cwd=tmp_path, timeout=300)
+    out = subprocess.run(
+        [sys.executable, "-m", "symnn", "derive", "activation", "--activation", "silu"],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        timeout=300,
+    )
     assert out.returncode == 0 and "silu' =" in out.stdout, out.stderr

@@ -1,4 +1,6 @@
-"""symnn.feature_map and the lecture's Step 1 step tables (symnn.vision.feature_maps, step_tables), `symnn feature-map`."""
+"""symnn.feature_map and the lecture's Step 1 step tables (symnn.vision.feature_maps, step_tables),
+`symnn feature-map`."""
+
 from __future__ import annotations
 
 import subprocess
@@ -32,7 +34,7 @@ def reference(image, kernel, stride=1, padding=0):
     for f in range(F):
         for i in range(Ho):
             for j in range(Wo):
-                Y[f, i, j] = np.sum(X[:, stride * i:stride * i + kh, stride * j:stride * j + kw] * K[f])
+                Y[f, i, j] = np.sum(X[:, stride * i : stride * i + kh, stride * j : stride * j + kw] * K[f])
     return Y if np.ndim(kernel) == 4 else Y[0]
 
 
@@ -41,7 +43,7 @@ def test_lecture_example_exactly():
     Y = symnn.feature_map(fm.LECTURE_IMAGE, fm.LECTURE_DETECTOR)
     assert Y.shape == (5, 5)
     assert Y.tolist() == LECTURE_MAP
-    assert Y[2, 2] == 0 and fm.SLIDE_MAP[2, 2] == 1          # row 3, column 3: the slide's 1
+    assert Y[2, 2] == 0 and fm.SLIDE_MAP[2, 2] == 1  # row 3, column 3: the slide's 1
     diff = np.argwhere(fm.SLIDE_MAP != Y)
     assert diff.tolist() == [[2, 2]]
 
@@ -50,10 +52,11 @@ def test_lecture_example_specialised_kernel_folds_the_detector():
     Y = symnn.feature_map(fm.LECTURE_IMAGE, fm.LECTURE_DETECTOR, specialise=True)
     assert Y.tolist() == LECTURE_MAP
     from symnn.codegen import kernel
+
     src = kernel("feature_map.lecture").source
     line = next(x for x in src.splitlines() if x.strip().startswith("Y[i, j] ="))
     assert line.count("X[") == 4 and "*" not in line.replace("i*s", "").replace("j*s", "")
-    assert "for m" not in src                                 # the detector's 4 ones, its zeros gone
+    assert "for m" not in src  # the detector's 4 ones, its zeros gone
 
 
 def test_steps_flag_row_3_column_3():
@@ -71,6 +74,7 @@ def test_steps_flag_row_3_column_3():
 
 def test_steps_products_come_from_the_sympy_summand_and_sum_to_the_kernel_output():
     import sympy as sp
+
     t = steps()
     for cell in t.cells:
         assert all(isinstance(p, sp.Basic) for row in cell.products for p in row)
@@ -80,7 +84,7 @@ def test_steps_products_come_from_the_sympy_summand_and_sum_to_the_kernel_output
     assert [(c.row, c.col) for c in t.cells] == [(r, c) for r in range(5) for c in range(5)]
     text = t.text()
     assert "Step 13 of 25: feature map row 3, column 3" in text
-    assert "sum of the products: 0 + 0 + 1 + 1 + 0 + 0 + 0 + 0 + 0 = 2" in text   # row 5, column 4
+    assert "sum of the products: 0 + 0 + 1 + 1 + 0 + 0 + 0 + 0 + 0 = 2" in text  # row 5, column 4
 
 
 def test_steps_with_stride_padding_and_fractions():
@@ -138,24 +142,27 @@ def test_several_detectors_give_several_maps_and_integer_inputs_work():
     assert symnn.feature_map(np.ones((1, 4, 4)), np.ones((2, 2))).tolist() == [[4.0] * 3] * 3
 
 
-@pytest.mark.parametrize("image, kernel, kwargs, match", [
-    (np.zeros((3, 5, 5)), np.ones((3, 3)), {}, "channel mismatch: the image has 3 channels"),
-    (np.zeros((3, 5, 5)), np.ones((2, 3, 3)), {}, "channel mismatch"),
-    (np.zeros((5, 5)), np.ones((2, 2, 3, 3)), {}, "channel mismatch"),
-    (np.zeros((4, 4)), np.ones((5, 3)), {}, "larger than the 4x4 image"),
-    (np.zeros((4, 4)), np.ones((7, 3)), {"padding": 1}, "larger than the 6x6 padded image"),
-    (np.zeros((4, 4)), np.ones((2, 2)), {"stride": 0}, "stride must be an integer from 1 to"),
-    (np.zeros((4, 4)), np.ones((2, 2)), {"stride": -1}, "stride must be"),
-    (np.zeros((4, 4)), np.ones((2, 2)), {"stride": 1.5}, "stride must be"),
-    (np.zeros((4, 4)), np.ones((2, 2)), {"padding": -1}, "padding must be an integer from 0 to"),
-    (np.full((4, 4), np.nan), np.ones((2, 2)), {}, "image holds NaN or infinite"),
-    (np.zeros((4, 4)), [[1, np.inf]], {}, "kernel holds NaN or infinite"),
-    (np.zeros(4), np.ones((2, 2)), {}, "the image must be"),
-    (np.zeros((1, 1, 4, 4)), np.ones((2, 2)), {}, "the image must be"),
-    (np.zeros((4, 4)), np.ones(2), {}, "the kernel must be"),
-    (np.zeros((0, 4)), np.ones((2, 2)), {}, "empty"),
-    (np.array([["a"]]), np.ones((1, 1)), {}, "real numbers"),
-])
+@pytest.mark.parametrize(
+    "image, kernel, kwargs, match",
+    [
+        (np.zeros((3, 5, 5)), np.ones((3, 3)), {}, "channel mismatch: the image has 3 channels"),
+        (np.zeros((3, 5, 5)), np.ones((2, 3, 3)), {}, "channel mismatch"),
+        (np.zeros((5, 5)), np.ones((2, 2, 3, 3)), {}, "channel mismatch"),
+        (np.zeros((4, 4)), np.ones((5, 3)), {}, "larger than the 4x4 image"),
+        (np.zeros((4, 4)), np.ones((7, 3)), {"padding": 1}, "larger than the 6x6 padded image"),
+        (np.zeros((4, 4)), np.ones((2, 2)), {"stride": 0}, "stride must be an integer from 1 to"),
+        (np.zeros((4, 4)), np.ones((2, 2)), {"stride": -1}, "stride must be"),
+        (np.zeros((4, 4)), np.ones((2, 2)), {"stride": 1.5}, "stride must be"),
+        (np.zeros((4, 4)), np.ones((2, 2)), {"padding": -1}, "padding must be an integer from 0 to"),
+        (np.full((4, 4), np.nan), np.ones((2, 2)), {}, "image holds NaN or infinite"),
+        (np.zeros((4, 4)), [[1, np.inf]], {}, "kernel holds NaN or infinite"),
+        (np.zeros(4), np.ones((2, 2)), {}, "the image must be"),
+        (np.zeros((1, 1, 4, 4)), np.ones((2, 2)), {}, "the image must be"),
+        (np.zeros((4, 4)), np.ones(2), {}, "the kernel must be"),
+        (np.zeros((0, 4)), np.ones((2, 2)), {}, "empty"),
+        (np.array([["a"]]), np.ones((1, 1)), {}, "real numbers"),
+    ],
+)
 def test_clear_one_line_errors(image, kernel, kwargs, match):
     with pytest.raises(InputError, match=match) as info:
         symnn.feature_map(image, kernel, **kwargs)
@@ -175,8 +182,25 @@ def test_cli_steps_inline_and_files(tmp_path, capsys):
     out = capsys.readouterr().out
     assert out.count("Step ") >= 25 and "!! the slide shows 1 here" in out
     (tmp_path / "img.csv").write_text("1,2,3\n4,5,6\n7,8,9\n")
-    assert main(["feature-map", "--image", str(tmp_path / "img.csv"), "--kernel", "1 0; 0 -1",
-                 "--steps", "--format", "markdown", "--stride", "2", "--padding", "1"]) == 0
+    assert (
+        main(
+            [
+                "feature-map",
+                "--image",
+                str(tmp_path / "img.csv"),
+                "--kernel",
+                "1 0; 0 -1",
+                "--steps",
+                "--format",
+                "markdown",
+                "--stride",
+                "2",
+                "--padding",
+                "1",
+            ]
+        )
+        == 0
+    )
     out = capsys.readouterr().out
     assert "### Step 4 of 4" in out and "slide" not in out
     assert main(["feature-map", "--image", "1 2; 3 4", "--kernel", "1 1 1; 1 1 1; 1 1 1"]) == 2
@@ -202,7 +226,12 @@ def test_latex_steps_compile(tmp_path, compact):
     tex = tmp_path / "steps.tex"
     args = ["feature-map", "--steps", "--format", "latex", "-o", str(tex)] + (["--compact"] if compact else [])
     assert main(args) == 0
-    proc = subprocess.run([pdflatex, "-interaction=nonstopmode", "-halt-on-error", tex.name],
-                          cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    proc = subprocess.run(
+        [pdflatex, "-interaction=nonstopmode", "-halt-on-error", tex.name],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert proc.returncode == 0, proc.stdout[-2000:]
     assert (tmp_path / "steps.pdf").stat().st_size > 1000

@@ -1,4 +1,5 @@
 """symnn.vision.filters and convolve (GIMP's convolution-matrix kernels from generated kernels) and `symnn filter`."""
+
 from __future__ import annotations
 
 import os
@@ -33,8 +34,9 @@ def reference(image, k, border, divisor=None, offset=None):
         p = p.astype(float)
         if border == "crop":
             kh, kw = k.shape
-            r = ndimage.correlate(p, k, mode="nearest")[kh // 2:p.shape[0] - kh + 1 + kh // 2,
-                                                        kw // 2:p.shape[1] - kw + 1 + kw // 2]
+            r = ndimage.correlate(p, k, mode="nearest")[
+                kh // 2 : p.shape[0] - kh + 1 + kh // 2, kw // 2 : p.shape[1] - kw + 1 + kw // 2
+            ]
         else:
             r = ndimage.correlate(p, k, mode=SCIPY_MODE[border], cval=0.0)
         out.append(np.clip(r / d + o, 0, vmax))
@@ -44,7 +46,7 @@ def reference(image, k, border, divisor=None, offset=None):
 
 def check(got, want):
     assert got.shape == want.shape and got.dtype == want.dtype
-    if got.dtype.kind in "ui":        # rounding of a sum computed in another order: at most 1 apart
+    if got.dtype.kind in "ui":  # rounding of a sum computed in another order: at most 1 apart
         diff = np.abs(got.astype(int) - want.astype(int))
         assert diff.max() <= 1 and (diff > 0).mean() < 0.01
     else:
@@ -78,7 +80,7 @@ def test_named_kernels_are_specialised():
     assert interior.count("X[") == 5 and "5*X[i, j + 1]" in interior  # 25 coefficients, 5 read
     assert "for m" not in src.split("def filter_sharpen")[1]
     blur = next(x for x in kernel("filter.blur").source.splitlines() if x.strip().startswith("Y[i, j] ="))
-    assert blur.count("X[") == 9 and "1/9" in blur                        # the divisor folded in
+    assert blur.count("X[") == 9 and "1/9" in blur  # the divisor folded in
     generic = kernel("filter.generic").source
     assert "for m in range(k_h)" in generic and "K[m, n]" in generic
     ring = kernel("filter.sharpen.ring").source
@@ -110,7 +112,7 @@ def test_parallel_variant_matches():
         for border in ("extend", "wrap", "zero"):
             check(convolve.apply(x, "sharpen", border, parallel=True), reference(x, filters.KERNELS["sharpen"], border))
     src = kernel("filter.sharpen.parallel").source
-    assert src.count("prange(") == 1 and "Y_top" not in src       # one parallel loop: the interior
+    assert src.count("prange(") == 1 and "Y_top" not in src  # one parallel loop: the interior
 
 
 def test_uint16_and_float32_keep_their_dtype_and_range():
@@ -196,21 +198,24 @@ def test_output_is_clipped_to_the_range():
     x = np.zeros((5, 5))
     x[2, 2] = 1.0
     y = convolve.apply(x, "sharpen")
-    assert y[2, 2] == 1.0 and y[1, 2] == 0.0          # 5 clipped to 1, −1 clipped to 0
+    assert y[2, 2] == 1.0 and y[1, 2] == 0.0  # 5 clipped to 1, −1 clipped to 0
 
 
-@pytest.mark.parametrize("image, kwargs, error, match", [
-    (np.zeros((4, 4)), {"kernel": "sharpn"}, UnknownNameError, "unknown kernel 'sharpn'"),
-    (np.zeros((4, 4)), {"border": "mirror"}, UnknownNameError, "unknown border 'mirror'"),
-    (np.full((4, 4), np.nan), {}, InputError, "NaN"),
-    (np.zeros((3, 8, 8)), {}, InputError, "channels first"),
-    (np.zeros(5), {}, InputError, r"\(H, W\) grayscale"),
-    (np.zeros((4, 4), bool), {}, InputError, "dtype bool"),
-    (np.zeros((4, 4)), {"kernel": "blur", "border": "crop"}, InputError, "larger than the 4x4 image"),
-    (np.zeros((4, 4)), {"kernel": "1 2; 3"}, InputError, "row 2 has 1 value"),
-    (np.zeros((4, 4)), {"kernel": "nosuch/kernel.txt"}, FileError, "no such file"),
-    (np.zeros((4, 4)), {"kernel": "blur", "divisor": 0}, InputError, "divisor must be a non-zero"),
-])
+@pytest.mark.parametrize(
+    "image, kwargs, error, match",
+    [
+        (np.zeros((4, 4)), {"kernel": "sharpn"}, UnknownNameError, "unknown kernel 'sharpn'"),
+        (np.zeros((4, 4)), {"border": "mirror"}, UnknownNameError, "unknown border 'mirror'"),
+        (np.full((4, 4), np.nan), {}, InputError, "NaN"),
+        (np.zeros((3, 8, 8)), {}, InputError, "channels first"),
+        (np.zeros(5), {}, InputError, r"\(H, W\) grayscale"),
+        (np.zeros((4, 4), bool), {}, InputError, "dtype bool"),
+        (np.zeros((4, 4)), {"kernel": "blur", "border": "crop"}, InputError, "larger than the 4x4 image"),
+        (np.zeros((4, 4)), {"kernel": "1 2; 3"}, InputError, "row 2 has 1 value"),
+        (np.zeros((4, 4)), {"kernel": "nosuch/kernel.txt"}, FileError, "no such file"),
+        (np.zeros((4, 4)), {"kernel": "blur", "divisor": 0}, InputError, "divisor must be a non-zero"),
+    ],
+)
 def test_errors(image, kwargs, error, match):
     with pytest.raises(error, match=match) as info:
         convolve.apply(image, **kwargs)
@@ -221,6 +226,7 @@ def test_errors(image, kwargs, error, match):
 def _listed(folder) -> list[str]:
     """The folder's files, but for symnn's manifest of what it wrote there."""
     from symnn.outputs import MANIFEST
+
     return sorted(n for n in os.listdir(folder) if n != MANIFEST)
 
 
@@ -233,6 +239,7 @@ def serial(monkeypatch):
 def test_cli_all_on_the_default_photo(tmp_path, capsys, serial):
     from symnn.commands.filter import sheet_size
     from symnn.vision.images import default_image, read_image
+
     assert main(["filter", "--out", str(tmp_path), "--quiet"]) == 0
     out = capsys.readouterr().out
     names = [f"grace_hopper-{n}.png" for n in NAMES] + ["grace_hopper-filters.png"]
@@ -249,7 +256,7 @@ def test_cli_all_on_the_default_photo(tmp_path, capsys, serial):
     h, w = sheet.shape[:2]
     for r in range(2):
         for c in range(3):
-            panel = sheet[r * h // 2:(r + 1) * h // 2, c * w // 3:(c + 1) * w // 3]
+            panel = sheet[r * h // 2 : (r + 1) * h // 2, c * w // 3 : (c + 1) * w // 3]
             assert panel.std() > 5
     # again: symnn's own files are replaced without --force
     assert main(["filter", "--out", str(tmp_path), "--quiet"]) == 0
@@ -259,8 +266,21 @@ def test_cli_one_kernel_file_and_crop(tmp_path, capsys, serial):
     img = RNG.integers(0, 256, (20, 16), dtype=np.uint8)
     Image.fromarray(img).save(tmp_path / "photo.png")
     (tmp_path / "k.csv").write_text("0,1,0\n1,-4,1\n0,1,0\n")
-    assert main(["filter", str(tmp_path / "photo.png"), "--kernel", str(tmp_path / "k.csv"),
-                 "--border", "crop", "--out", str(tmp_path / "out")]) == 0
+    assert (
+        main(
+            [
+                "filter",
+                str(tmp_path / "photo.png"),
+                "--kernel",
+                str(tmp_path / "k.csv"),
+                "--border",
+                "crop",
+                "--out",
+                str(tmp_path / "out"),
+            ]
+        )
+        == 0
+    )
     out = capsys.readouterr().out
     assert "wrote 1 file" in out and "14x18" in out
     got = np.asarray(Image.open(tmp_path / "out" / "photo-k.png"))
@@ -286,7 +306,7 @@ def test_cli_refuses_to_overwrite_the_input_and_foreign_files(tmp_path, capsys, 
     img = RNG.integers(0, 256, (12, 10, 3), dtype=np.uint8)
     src = tmp_path / "photo.png"
     Image.fromarray(img).save(src)
-    os.link(src, tmp_path / "photo-blur.png")           # the output name is the input file
+    os.link(src, tmp_path / "photo-blur.png")  # the output name is the input file
     assert main(["filter", str(src), "--kernel", "blur", "--out", str(tmp_path), "--force"]) == 2
     assert "is the input image; refusing to overwrite it" in capsys.readouterr().err
     np.testing.assert_array_equal(np.asarray(Image.open(src)), img)

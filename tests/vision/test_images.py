@@ -1,4 +1,5 @@
 """Reading and writing images and small matrices (symnn.vision.images, symnn.vision.matrices)."""
+
 from __future__ import annotations
 
 import os
@@ -11,8 +12,7 @@ from PIL import Image
 from symnn.errors import FileError, InputError
 from symnn.outputs import is_ours
 from symnn.vision import images
-from symnn.vision.images import (default_image, read_image, to_channels_first, to_channels_last,
-                                 write_image)
+from symnn.vision.images import default_image, read_image, to_channels_first, to_channels_last, write_image
 from symnn.vision.matrices import read_matrix
 
 
@@ -61,14 +61,14 @@ def test_float_clipped_and_scaled(tmp_path):
 
 def test_integer_and_16_bit(tmp_path):
     ints = np.array([[-20, 0, 100], [255, 300, 7]], dtype=np.int64)
-    np.testing.assert_array_equal(read_image(write_image(tmp_path / "i.png", ints)),
-                                  [[0, 0, 100], [255, 255, 7]])
+    np.testing.assert_array_equal(read_image(write_image(tmp_path / "i.png", ints)), [[0, 0, 100], [255, 255, 7]])
     u16 = (np.arange(12, dtype=np.uint16) * 5000).reshape(3, 4)
     back = read_image(write_image(tmp_path / "u.png", u16))
     assert back.dtype == np.uint16
     np.testing.assert_array_equal(back, u16)
-    np.testing.assert_array_equal(read_image(write_image(tmp_path / "b.png", np.eye(2, dtype=bool))),
-                                  [[255, 0], [0, 255]])
+    np.testing.assert_array_equal(
+        read_image(write_image(tmp_path / "b.png", np.eye(2, dtype=bool))), [[255, 0], [0, 255]]
+    )
 
 
 def test_jpeg_written_tagged(tmp_path, rgb):
@@ -148,25 +148,35 @@ def test_default_image():
     assert img.std() > 10  # a real photograph, not a constant
 
 
-@pytest.mark.parametrize("text, expected", [
-    ("0 0 1; 1 0 0", [[0, 0, 1], [1, 0, 0]]),
-    ("0,0,1\n1,0,0\n", [[0, 0, 1], [1, 0, 0]]),
-    (" 1.5, -2 ;3e1  4 ;", [[1.5, -2], [30, 4]]),
-    ("7", [[7]]),
-])
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("0 0 1; 1 0 0", [[0, 0, 1], [1, 0, 0]]),
+        ("0,0,1\n1,0,0\n", [[0, 0, 1], [1, 0, 0]]),
+        (" 1.5, -2 ;3e1  4 ;", [[1.5, -2], [30, 4]]),
+        ("7", [[7]]),
+    ],
+)
 def test_read_matrix_inline(text, expected):
     m = read_matrix(text)
     assert m.dtype == np.float64
     np.testing.assert_array_equal(m, expected)
 
 
-@pytest.mark.parametrize("text, error, message", [
-    ("1 2; 3", InputError, r"^row 2 has 1 value\(s\) but row 1 has 2; every row needs the same number of values$"),
-    ("1 2; 3 x", InputError, r"^row 2, column 2: 'x' is not a number; a matrix holds numbers"),
-    ("1 inf", InputError, r"^row 1, column 2: 'inf' is not a finite number"),
-    ("  ; ", InputError, r"^the matrix holds no numbers; a matrix holds numbers"),
-    ("kernels/sharpen.txt", FileError, r"^no such file: kernels/sharpen\.txt; give an existing file or an inline matrix"),
-])
+@pytest.mark.parametrize(
+    "text, error, message",
+    [
+        ("1 2; 3", InputError, r"^row 2 has 1 value\(s\) but row 1 has 2; every row needs the same number of values$"),
+        ("1 2; 3 x", InputError, r"^row 2, column 2: 'x' is not a number; a matrix holds numbers"),
+        ("1 inf", InputError, r"^row 1, column 2: 'inf' is not a finite number"),
+        ("  ; ", InputError, r"^the matrix holds no numbers; a matrix holds numbers"),
+        (
+            "kernels/sharpen.txt",
+            FileError,
+            r"^no such file: kernels/sharpen\.txt; give an existing file or an inline matrix",
+        ),
+    ],
+)
 def test_read_matrix_inline_errors(text, error, message):
     with pytest.raises(error, match=message):
         read_matrix(text)
@@ -187,7 +197,7 @@ def test_read_matrix_file_errors(tmp_path):
     (tmp_path / "bad.csv").write_text("1,2,3\n4,five,6\n")
     with pytest.raises(InputError, match=r"bad\.csv: line 2, column 2: the value there is not a number") as info:
         read_matrix(tmp_path / "bad.csv")
-    assert "five" not in str(info.value)              # a file's text is never quoted
+    assert "five" not in str(info.value)  # a file's text is never quoted
     (tmp_path / "ragged.txt").write_text("1 2 3\n4 5\n")
     with pytest.raises(InputError, match=r"ragged\.txt: line 2: row 2 has 2 value\(s\) but row 1 has 3"):
         read_matrix(tmp_path / "ragged.txt")

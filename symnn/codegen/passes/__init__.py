@@ -13,6 +13,7 @@ additions as written (same terms, same order, bit for bit).
     window           channels outside the pixels, a fixed window's coefficients read once (window.py)
     jam              fixed-size inner output loops jammed into one pass of the Sum (jam.py)
 """
+
 from __future__ import annotations
 
 from symnn.codegen.passes.base import JAM_LIMIT, Pass, Site

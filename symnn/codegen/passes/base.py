@@ -5,6 +5,7 @@ written it). Its `plan` inspects the site and returns a frozen plan, or None whe
 does not apply; its `emit` writes the plan's loops and returns None when the output is written,
 or the Site to go on with (a pass that only prepares, like `blas` and `hoist`).
 """
+
 from __future__ import annotations
 
 import itertools
@@ -18,18 +19,19 @@ from symnn.codegen.lower import Loop, LoweredOutput
 from symnn.codegen.printer import NumbaPrinter
 from symnn.codegen.spec import KernelSpec
 
-JAM_LIMIT = 16       # most elements jammed (or window positions unrolled) for loops of fixed length
+JAM_LIMIT = 16  # most elements jammed (or window positions unrolled) for loops of fixed length
 
 
 @dataclass(frozen=True)
 class Site:
     """One output's loop nest being written: `target op expr` over `lo.loops`; `expr` is the
     output's value as far as earlier passes have rewritten it (hoisted Sums replaced)."""
+
     spec: KernelSpec
     lo: LoweredOutput
     expr: sp.Expr
-    target: str            # the printed output element, `Y[i, j]`
-    op: str                # "=", or "+=" for an accumulating output
+    target: str  # the printed output element, `Y[i, j]`
+    op: str  # "=", or "+=" for an accumulating output
 
     @property
     def plain(self) -> bool:
@@ -45,6 +47,7 @@ class Site:
 class Pass:
     """A named loop rewrite: plan(printer, site) -> plan or None; emit(printer, site, plan) ->
     None (the output is written) or the Site the next passes continue with."""
+
     name: str
     plan: Callable[[NumbaPrinter, Site], Any]
     emit: Callable[[NumbaPrinter, Site, Any], Site | None]
@@ -57,8 +60,10 @@ class Pass:
 
 def positions(fixed: list[Loop]) -> list[dict]:
     """Every index combination of loops of fixed length, in the loops' order."""
-    return [dict(zip([v for v, _, _ in fixed], vals))
-            for vals in itertools.product(*[range(int(a), int(b) + 1) for _, a, b in fixed])]
+    return [
+        dict(zip([v for v, _, _ in fixed], vals))
+        for vals in itertools.product(*[range(int(a), int(b) + 1) for _, a, b in fixed])
+    ]
 
 
 def read_once(p: NumbaPrinter, w: sp.Expr, subs: list[dict]) -> list[sp.Dummy]:

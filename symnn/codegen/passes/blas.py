@@ -7,6 +7,7 @@ shapes as the product needs them) -> `np.dot(L, R, O)` and the rest added in loo
 written loops, which the passes after this one write inside the `else:`. The one rewrite that
 does not keep the written order of additions (BLAS sums in its own order).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -16,15 +17,16 @@ import sympy as sp
 from symnn.codegen.passes.base import Pass, Site, split_sum
 from symnn.codegen.printer import NumbaPrinter
 
-BLAS_MIN = 4096     # multiply-adds from which a matrix product goes to BLAS instead of loops
+BLAS_MIN = 4096  # multiply-adds from which a matrix product goes to BLAS instead of loops
 
 
 @dataclass(frozen=True)
 class BlasPlan:
     """`if condition: call (+ rest in loops) else:` the loops."""
-    condition: str          # the run-time test: size and operand shapes
-    call: str               # np.dot(L, R, O)
-    rest: sp.Expr           # what the output adds to the product (0: nothing)
+
+    condition: str  # the run-time test: size and operand shapes
+    call: str  # np.dot(L, R, O)
+    rest: sp.Expr  # what the output adds to the product (0: nothing)
 
 
 def plan(p: NumbaPrinter, site: Site) -> BlasPlan | None:
@@ -50,7 +52,7 @@ def plan(p: NumbaPrinter, site: Site) -> BlasPlan | None:
                 operands[v] = p.code(f.base) + (".T" if transposed else "")
                 for axis, u in enumerate(idx):
                     extent = (k_hi if u == k else hi) + 1
-                    if spec.shapes.get(extent) != (f.base, axis):     # else true by definition
+                    if spec.shapes.get(extent) != (f.base, axis):  # else true by definition
                         checks.append(f"{p.code(f.base)}.shape[{axis}] == {p.code(extent)}")
     if set(operands) != {a, b} or rest.has(k):
         return None

@@ -6,6 +6,7 @@ instead of once per element. As a pass it writes the Sums that read no loop vari
 before the loops (and the passes after it see their accumulators); `open_hoisting` does the
 same at each loop level while the loop nest is opened. Every element's additions stay as written.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
@@ -19,6 +20,7 @@ from symnn.codegen.printer import NumbaPrinter
 @dataclass(frozen=True)
 class HoistPlan:
     """The Sums written before the loops, in the order they appear."""
+
     sums: tuple[sp.Sum, ...]
 
 

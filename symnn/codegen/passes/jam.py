@@ -7,6 +7,7 @@ own accumulator, all filled in one pass of the Sum's loops, so their additions, 
 each other, overlap in the CPU; each element's additions stay as written (bit for bit). A loop
 of run-time length stops the count; the outermost loop (the parallel one) always stays outside.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -22,6 +23,7 @@ from symnn.parse import as_expr
 @dataclass(frozen=True)
 class JamPlan:
     """The `outer` loops as written, the `inner` ones (fixed lengths) jammed into the Sum."""
+
     outer: tuple[Loop, ...]
     inner: tuple[Loop, ...]
 
@@ -33,8 +35,10 @@ def jammable(expr: sp.Expr, loops: list[Loop]) -> int:
     total, _ = split_sum(expr)
     if total is None or len(loops) < 2 or loops[-1][0] not in total.function.free_symbols:
         return 0
-    bound = set().union(*[(a.free_symbols | b.free_symbols) for _, a, b in total.limits],
-                        *[(lo.free_symbols | hi.free_symbols) for _, lo, hi in loops])
+    bound = set().union(
+        *[(a.free_symbols | b.free_symbols) for _, a, b in total.limits],
+        *[(lo.free_symbols | hi.free_symbols) for _, lo, hi in loops],
+    )
     count, size = 0, 1
     for v, a, b in reversed(loops[1:]):
         n = b - a + 1
@@ -57,7 +61,7 @@ def plan(p: NumbaPrinter, site: Site) -> JamPlan | None:
     inner = jammable(site.expr, loops)
     if not inner:
         return None
-    return JamPlan(tuple(loops[:len(loops) - inner]), tuple(loops[len(loops) - inner:]))
+    return JamPlan(tuple(loops[: len(loops) - inner]), tuple(loops[len(loops) - inner :]))
 
 
 def emit(p: NumbaPrinter, site: Site, plan: JamPlan) -> None:

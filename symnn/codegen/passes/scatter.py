@@ -6,6 +6,7 @@ delinearised output written where its index lands. The loops clear the output fi
 lowering asks for it, `lo.zero`), then run over the terms in the written order. Always the last
 resort for a scatter form: `scatter-window` (symnn.codegen.passes.window) is tried first.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -19,9 +20,10 @@ from symnn.codegen.printer import NumbaPrinter
 @dataclass(frozen=True)
 class ScatterPlan:
     """Clear the output over `zero` (when not empty), then `output[target] op value` over `loops`."""
+
     zero: tuple[Loop, ...]
     loops: tuple[Loop, ...]
-    op: str                 # "+=" after a clearing pass, "=" when every element is written once
+    op: str  # "+=" after a clearing pass, "=" when every element is written once
 
 
 def plan(p: NumbaPrinter, site: Site) -> ScatterPlan | None:

@@ -13,6 +13,7 @@ clearing pass) whose window loops (m, n) have a fixed size and whose factor w (t
 entry) does not depend on the loops inside the last one it reads: w is read once per window
 position outside those loops, x once per pixel, then one statement per window position.
 """
+
 from __future__ import annotations
 
 import math
@@ -22,15 +23,7 @@ import sympy as sp
 
 from symnn.codegen.lower import order_loops
 from symnn.codegen.passes import scatter
-from symnn.codegen.passes.base import (
-    JAM_LIMIT,
-    Loop,
-    Pass,
-    Site,
-    positions,
-    read_once,
-    split_sum,
-)
+from symnn.codegen.passes.base import JAM_LIMIT, Loop, Pass, Site, positions, read_once, split_sum
 from symnn.codegen.printer import NumbaPrinter
 from symnn.parse import as_expr
 
@@ -38,12 +31,13 @@ from symnn.parse import as_expr
 @dataclass(frozen=True)
 class WindowPlan:
     """Y = Σ_runtime Σ_fixed w·x + rest over `outer` then `inner` (pixel) loops."""
+
     outer: tuple[Loop, ...]
     inner: tuple[Loop, ...]
-    runtime: tuple[Loop, ...]       # the Sum's limits of run-time length (channels)
-    fixed: tuple[Loop, ...]         # the Sum's limits of fixed length (the window)
-    w: sp.Indexed                   # the coefficient, free of the inner loops
-    x: sp.Expr                      # the other factor
+    runtime: tuple[Loop, ...]  # the Sum's limits of run-time length (channels)
+    fixed: tuple[Loop, ...]  # the Sum's limits of fixed length (the window)
+    w: sp.Indexed  # the coefficient, free of the inner loops
+    x: sp.Expr  # the other factor
     rest: sp.Expr
 
 
@@ -58,7 +52,7 @@ def plan(p: NumbaPrinter, site: Site) -> WindowPlan | None:
     limits = list(total.limits)
     fixed = [(v, a, b) for v, a, b in limits if (b - a + 1).is_Integer]
     runtime = [lim for lim in limits if lim not in fixed]
-    if not runtime or not fixed or limits[:len(runtime)] != runtime:
+    if not runtime or not fixed or limits[: len(runtime)] != runtime:
         return None
     if math.prod(int(b - a + 1) for _, a, b in fixed) > JAM_LIMIT:
         return None
@@ -73,13 +67,16 @@ def plan(p: NumbaPrinter, site: Site) -> WindowPlan | None:
             w = ws[0]
             x = factors[1] if factors[0] is w else factors[0]
             sum_vars = {v for v, _, _ in limits}
-            if (not x.free_symbols & set(inner) or rest.free_symbols & sum_vars
-                    or lo.output.base in expr.atoms(sp.IndexedBase)
-                    or any((a.free_symbols | b.free_symbols) & (sum_vars | set(inner))
-                           for _, a, b in lo.loops[:-n_inner])):
+            if (
+                not x.free_symbols & set(inner)
+                or rest.free_symbols & sum_vars
+                or lo.output.base in expr.atoms(sp.IndexedBase)
+                or any((a.free_symbols | b.free_symbols) & (sum_vars | set(inner)) for _, a, b in lo.loops[:-n_inner])
+            ):
                 return None
-            return WindowPlan(tuple(lo.loops[:-n_inner]), tuple(lo.loops[-n_inner:]), tuple(runtime),
-                              tuple(fixed), w, x, rest)
+            return WindowPlan(
+                tuple(lo.loops[:-n_inner]), tuple(lo.loops[-n_inner:]), tuple(runtime), tuple(fixed), w, x, rest
+            )
     return None
 
 
@@ -95,6 +92,7 @@ def emit(p: NumbaPrinter, site: Site, plan: WindowPlan) -> None:
         p.open_loops(plan.inner)
         statements()
         p.depth = depth
+
     pixels(lambda: p.emit(f"{target} = 0.0"))
     depth = p.depth
     p.open_loops(order_loops(list(plan.runtime)))
@@ -107,6 +105,7 @@ def emit(p: NumbaPrinter, site: Site, plan: WindowPlan) -> None:
         for c, sub in zip(coefficients, window):
             p.emit(f"{p.names[acc]} += {p.code(c * plan.x.xreplace(sub))}")
         p.emit(f"{target} = {p.names[acc]}")
+
     pixels(accumulate)
     p.depth = depth
     if plan.rest != 0:
@@ -120,6 +119,7 @@ def emit(p: NumbaPrinter, site: Site, plan: WindowPlan) -> None:
 class ScatterWindowPlan:
     """Clear over `zero`; over `outer` the window's w read once; over `inner` x once per pixel and
     one `dX[...] += x·w` per position of the `window` loops."""
+
     zero: tuple[Loop, ...]
     outer: tuple[Loop, ...]
     inner: tuple[Loop, ...]
@@ -136,8 +136,11 @@ def scatter_plan(p: NumbaPrinter, site: Site) -> ScatterWindowPlan | None:
         return None
     loops = list(lo.loops)
     window: list[Loop] = []
-    while loops and (loops[-1][2] - loops[-1][1] + 1).is_Integer and \
-            any(loops[-1][0] in as_expr(i).free_symbols for i in lo.target):
+    while (
+        loops
+        and (loops[-1][2] - loops[-1][1] + 1).is_Integer
+        and any(loops[-1][0] in as_expr(i).free_symbols for i in lo.target)
+    ):
         window.insert(0, loops.pop())
     size = math.prod(int(b - a + 1) for _, a, b in window) if window else 0
     factors = sp.Mul.make_args(lo.expr)
@@ -150,10 +153,10 @@ def scatter_plan(p: NumbaPrinter, site: Site) -> ScatterWindowPlan | None:
             continue
         used = [k for k, (v, _, _) in enumerate(loops) if v in w.free_symbols]
         last = max(used, default=-1)
-        if last < len(loops) - 1 and not any((a.free_symbols | b.free_symbols) & set(w_vars)
-                                             for _, a, b in loops):
-            return ScatterWindowPlan(tuple(lo.zero), tuple(loops[:last + 1]), tuple(loops[last + 1:]),
-                                     tuple(window), w, x)
+        if last < len(loops) - 1 and not any((a.free_symbols | b.free_symbols) & set(w_vars) for _, a, b in loops):
+            return ScatterWindowPlan(
+                tuple(lo.zero), tuple(loops[: last + 1]), tuple(loops[last + 1 :]), tuple(window), w, x
+            )
     return None
 
 

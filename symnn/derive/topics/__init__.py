@@ -4,6 +4,7 @@ One module per op or topic, named as the op is named at every stage (symnn/ops/d
 derive/topics/dense.py, symnn/kernels/dense.py): neuron, activations, costs, gradient_descent,
 expression, backprop, dense, conv2d, pool, flatten, softmax. A module registers its topics with
 `@topic(name, summary)`; importing this package imports every module, so TOPICS is complete."""
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -21,6 +22,7 @@ def topic(name: str, summary: str):
     def register(func):
         TOPICS[name] = (func, summary)
         return func
+
     return register
 
 
@@ -30,19 +32,23 @@ def named(text: str, latex: str, **assumptions) -> sp.Symbol:
     return cls(text, **assumptions)
 
 
-def derive(topic: "str | sp.Expr", verify: bool = True, timeout: float | None = None,
-           detail: str | None = None, **options) -> "Derivation":
+def derive(
+    topic: "str | sp.Expr", verify: bool = True, timeout: float | None = None, detail: str | None = None, **options
+) -> "Derivation":
     """Derive a topic step by step (see `symnn derive --list`) and check every step with SymPy.
 
     `topic` may also be a SymPy expression: `derive(x**2 * sp.sin(x), wrt=x)`. A derivation of
     a user's expression (`expr=`) stops after `timeout` seconds (default 20; 0 or None for the
     built-in topics: no limit). `detail` is "brief", "normal" (default) or "full"."""
     from symnn.limits import DEFAULT_TIMEOUT, time_limit
+
     if isinstance(topic, sp.Basic):
         options["expr"], topic = topic, "expression"
     if not isinstance(topic, str):
-        raise InputError(f"derive() takes a topic name or a SymPy expression, not "
-                         f"{type(topic).__name__}; topics: " + ", ".join(sorted(TOPICS)))
+        raise InputError(
+            f"derive() takes a topic name or a SymPy expression, not "
+            f"{type(topic).__name__}; topics: " + ", ".join(sorted(TOPICS))
+        )
     key = topic.lower().replace("_", "-")
     if key not in TOPICS:
         raise unknown("topic", topic, TOPICS)
@@ -59,8 +65,14 @@ def derive(topic: "str | sp.Expr", verify: bool = True, timeout: float | None = 
             if not user or "argument" in str(exc):
                 raise InputError(f"topic {key!r} does not take these options: {exc}") from None
             raise _unreadable(exc) from None
-        except (ValueError, NotImplementedError, RecursionError, ZeroDivisionError, OverflowError,
-                AttributeError) as exc:
+        except (
+            ValueError,
+            NotImplementedError,
+            RecursionError,
+            ZeroDivisionError,
+            OverflowError,
+            AttributeError,
+        ) as exc:
             if not user or isinstance(exc, InputError):
                 raise
             raise _unreadable(exc) from None
@@ -68,8 +80,12 @@ def derive(topic: "str | sp.Expr", verify: bool = True, timeout: float | None = 
 
 
 def _check_timeout(timeout) -> None:
-    if timeout is not None and (isinstance(timeout, bool) or not isinstance(timeout, (int, float))
-                                or not timeout >= 0 or timeout == float("inf")):
+    if timeout is not None and (
+        isinstance(timeout, bool)
+        or not isinstance(timeout, (int, float))
+        or not timeout >= 0
+        or timeout == float("inf")
+    ):
         raise InputError(f"timeout must be a number of seconds >= 0 (0: no limit), not {timeout!r}")
 
 
@@ -82,13 +98,39 @@ def _unreadable(exc: Exception) -> DerivationError:
 
 
 # Every topic module registers its topics on import (after topic, named and derive: they use them).
-from symnn.derive.topics import (activations, backprop, conv2d, costs, dense, expression,  # noqa: E402, F401, I001
-                                 flatten, gradient_descent, neuron, pool, softmax)
+from symnn.derive.topics import (
+    activations,
+    backprop,
+    conv2d,
+    costs,
+    dense,
+    expression,
+    flatten,
+    gradient_descent,
+    neuron,
+    pool,
+    softmax,
+)
 
 # `symnn derive --list` shows the topics in this order; a topic not named here comes after them.
-LISTING = ("neuron", "activation", "cost", "gradient-descent", "cost-functions", "expression", "backprop",
-           "dense", "conv2d", "conv2d-layer", "maxpool", "avgpool", "flatten", "softmax-cross-entropy", "relu",
-           "sigmoid-cross-entropy")
+LISTING = (
+    "neuron",
+    "activation",
+    "cost",
+    "gradient-descent",
+    "cost-functions",
+    "expression",
+    "backprop",
+    "dense",
+    "conv2d",
+    "conv2d-layer",
+    "maxpool",
+    "avgpool",
+    "flatten",
+    "softmax-cross-entropy",
+    "relu",
+    "sigmoid-cross-entropy",
+)
 _listed = sorted(TOPICS.items(), key=lambda item: LISTING.index(item[0]) if item[0] in LISTING else len(LISTING))
 TOPICS.clear()
 TOPICS.update(_listed)

@@ -1,4 +1,5 @@
 """Each activation function and its derivative (symnn/ops/activations/); the rectifier's corner."""
+
 from __future__ import annotations
 
 import sympy as sp
@@ -34,12 +35,17 @@ def activation(activation: str | None = None) -> Derivation:
 def _derive_activation(d: Derivation, act) -> sp.Expr:
     """Differentiate φ as the course does: by its definition in elementary functions."""
     from symnn.ops.functions import elementary, sigmoid
+
     if act.phi.func is sigmoid:
         d.add(D(act.phi, N.z), D(1 / (1 + sp.exp(-N.z)), N.z), "definition", "σ(z) = 1/(1 + e^(−z))")
-        value = differentiate(d, 1 / (1 + sp.exp(-N.z)), N.z, lhs=D(act.phi, N.z))
+        differentiate(d, 1 / (1 + sp.exp(-N.z)), N.z, lhs=D(act.phi, N.z))
         d.add(D(act.phi, N.z), sp.exp(-N.z) / (1 + sp.exp(-N.z)) ** 2, "simplification", "")
-        d.add(D(act.phi, N.z), 1 / (1 + sp.exp(-N.z)) * (1 - 1 / (1 + sp.exp(-N.z))), "factoring",
-              "e^(−z)/(1+e^(−z))² = 1/(1+e^(−z)) · e^(−z)/(1+e^(−z)) and e^(−z)/(1+e^(−z)) = 1 − σ(z)")
+        d.add(
+            D(act.phi, N.z),
+            1 / (1 + sp.exp(-N.z)) * (1 - 1 / (1 + sp.exp(-N.z))),
+            "factoring",
+            "e^(−z)/(1+e^(−z))² = 1/(1+e^(−z)) · e^(−z)/(1+e^(−z)) and e^(−z)/(1+e^(−z)) = 1 − σ(z)",
+        )
         return act.course_derivative
     if act.phi.is_Function and act.phi.func.__module__.startswith("symnn"):
         pieces = elementary(act.phi)
@@ -52,11 +58,14 @@ def _derive_activation(d: Derivation, act) -> sp.Expr:
 @topic("relu", "the rectifier ReLU(z) = max(0, z): its derivative, and the sub-gradient 0 taken at z = 0")
 def relu_topic() -> Derivation:
     from symnn.ops.functions import relu, step
+
     z, h = sp.Symbol("z", real=True), sp.Symbol("h", real=True)
     d = Derivation("The rectifier (ReLU) and its derivative", references=[NIELSEN])
-    d.intro = ("A ReLU layer (step 1(b) of the CNN plan) applies ReLU(z) = max(0, z) to every value of the "
-               "feature maps: negative values become 0. Its derivative is 1 for z > 0 and 0 for z < 0; at z = 0 "
-               "there is a corner, and we must say which slope the backward pass uses.")
+    d.intro = (
+        "A ReLU layer (step 1(b) of the CNN plan) applies ReLU(z) = max(0, z) to every value of the "
+        "feature maps: negative values become 0. Its derivative is 1 for z > 0 and 0 for z < 0; at z = 0 "
+        "there is a corner, and we must say which slope the backward pass uses."
+    )
     d.add(relu(z), sp.Max(0, z), DEFINITION, "the rectifier")
     pw = sp.Piecewise((z, z > 0), (0, True))
     d.add(relu(z), pw, "rewriting", "max(0, z) is z for z > 0 and 0 otherwise")
@@ -64,17 +73,28 @@ def relu_topic() -> Derivation:
     d.steps[-1].note += ": slope 1 on the right, 0 on the left"
     del value
     d.section("The corner at z = 0")
-    d.add(sp.Limit(relu(h) / h, h, 0, "+"), 1, "one-sided limit",
-          "from the right, (ReLU(0 + h) − ReLU(0))/h = h/h = 1").check = (
-        sp.limit(sp.Max(0, h) / h, h, 0, "+"), sp.S.One)
-    d.add(sp.Limit(relu(h) / h, h, 0, "-"), 0, "one-sided limit",
-          "from the left, (ReLU(0 + h) − ReLU(0))/h = 0/h = 0: the two slopes differ, so ReLU has no "
-          "derivative at 0").check = (sp.limit(sp.Max(0, h) / h, h, 0, "-"), sp.S.Zero)
-    d.add(D(sp.Max(0, z), z), sp.Heaviside(z), "known derivative",
-          "SymPy's answer is the Heaviside step, with Heaviside(0) = 1/2 — a value that neither side has")
-    d.add(D(relu(z), z), step(z), "sub-gradient",
-          "every slope between 0 and 1 is a sub-gradient at the corner (a line through (0, 0) below the graph). "
-          "symnn takes 0, as PyTorch does: ReLU'(z) = step(z), 1 for z > 0 and 0 for z ≤ 0. Stated plainly: "
-          "at z = 0 the backward pass passes no error through (relu.backward: δ·(1 if z > 0 else 0))")
+    d.add(
+        sp.Limit(relu(h) / h, h, 0, "+"), 1, "one-sided limit", "from the right, (ReLU(0 + h) − ReLU(0))/h = h/h = 1"
+    ).check = (sp.limit(sp.Max(0, h) / h, h, 0, "+"), sp.S.One)
+    d.add(
+        sp.Limit(relu(h) / h, h, 0, "-"),
+        0,
+        "one-sided limit",
+        "from the left, (ReLU(0 + h) − ReLU(0))/h = 0/h = 0: the two slopes differ, so ReLU has no derivative at 0",
+    ).check = (sp.limit(sp.Max(0, h) / h, h, 0, "-"), sp.S.Zero)
+    d.add(
+        D(sp.Max(0, z), z),
+        sp.Heaviside(z),
+        "known derivative",
+        "SymPy's answer is the Heaviside step, with Heaviside(0) = 1/2 — a value that neither side has",
+    )
+    d.add(
+        D(relu(z), z),
+        step(z),
+        "sub-gradient",
+        "every slope between 0 and 1 is a sub-gradient at the corner (a line through (0, 0) below the graph). "
+        "symnn takes 0, as PyTorch does: ReLU'(z) = step(z), 1 for z > 0 and 0 for z ≤ 0. Stated plainly: "
+        "at z = 0 the backward pass passes no error through (relu.backward: δ·(1 if z > 0 else 0))",
+    )
     d.goal("ReLU'(z)", relu(z), z, step(z))
     return d

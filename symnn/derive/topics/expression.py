@@ -1,4 +1,5 @@
 """A user's expression (`--expr`, `--wrt`): each partial derivative, or a higher one."""
+
 from __future__ import annotations
 
 import sympy as sp
@@ -10,12 +11,15 @@ from symnn.derive.topics import topic
 from symnn.errors import InputError
 
 
-@topic("expression", "any expression you give: --expr 'x^2 exp(-x)' --wrt x (x,y: each partial; "
-       "--wrt x --wrt x: the second derivative)")
+@topic(
+    "expression",
+    "any expression you give: --expr 'x^2 exp(-x)' --wrt x (x,y: each partial; --wrt x --wrt x: the second derivative)",
+)
 def expression(expr: "str | sp.Expr" = None, wrt=None) -> Derivation:
     """d/dx of a user's expression. `wrt`: a name; "x,y" for each partial derivative; a list
     ["x", "x"] for a higher derivative, by each variable in turn."""
     from symnn.parse import parse
+
     if expr is None:
         raise InputError("topic 'expression' needs an expression (--expr 'x**2*exp(-x)')")
     if isinstance(expr, str):
@@ -28,8 +32,12 @@ def expression(expr: "str | sp.Expr" = None, wrt=None) -> Derivation:
     f = sp.Function(name)(*(free or partials))
     held = [s for s in free if s not in (*partials, *order)]
     d = Derivation(_title(expr, partials or order, held, len(order)))
-    d.add(f, expr, DEFINITION, "the expression to differentiate"
-          + (f"; {', '.join(map(sp.sstr, held))} held constant" if held else ""))
+    d.add(
+        f,
+        expr,
+        DEFINITION,
+        "the expression to differentiate" + (f"; {', '.join(map(sp.sstr, held))} held constant" if held else ""),
+    )
     if order:
         current = expr
         for n, var in enumerate(order, 1):
@@ -47,6 +55,7 @@ def expression(expr: "str | sp.Expr" = None, wrt=None) -> Derivation:
 def _in_nn_form(d: Derivation, value: sp.Expr, expr: sp.Expr, var: sp.Symbol) -> sp.Expr:
     """The result in a network's form where one applies (σ instead of 1/(1 + e^(−u)))."""
     from symnn.derive.steps import sigmoid_form
+
     nicer = sigmoid_form(value, expr)
     if nicer != value:
         d.add(D(expr, var), nicer, "rewriting", "the sigmoid: 1/(1 + e^(−u)) = σ(u)")
@@ -83,8 +92,7 @@ def _variables(wrt, free: list) -> tuple[list, list]:
         names = [w.strip() for w in wrt.split(",")]
         variables = [_variable(w, free) for w in names]
         if len(set(variables)) != len(variables):
-            raise InputError(f"--wrt {wrt!r} names a variable twice; for a second derivative give "
-                             "--wrt x --wrt x")
+            raise InputError(f"--wrt {wrt!r} names a variable twice; for a second derivative give --wrt x --wrt x")
         return variables, []
     return [], [_variable(wrt, free)]
 
@@ -92,12 +100,15 @@ def _variables(wrt, free: list) -> tuple[list, list]:
 def _variable(wrt: "str | sp.Symbol | None", free: list) -> sp.Symbol:
     """The variable to differentiate by: --wrt parsed as one name, or the only free symbol."""
     from symnn.parse import parse
+
     if wrt is None:
         if len(free) != 1:
-            raise InputError(f"say which variable to differentiate by (--wrt); the expression has "
-                             f"{', '.join(map(str, free)) or 'no variables'}")
+            raise InputError(
+                f"say which variable to differentiate by (--wrt); the expression has "
+                f"{', '.join(map(str, free)) or 'no variables'}"
+            )
         return free[0]
     var = parse(wrt, what="variable (--wrt)") if isinstance(wrt, str) else wrt
     if not isinstance(var, sp.Symbol):
         raise InputError(f"--wrt must be one variable name such as x, not {sp.sstr(var)[:40]!r}")
-    return next((s for s in free if s.name == var.name), var)   # absent: a constant, derivative 0
+    return next((s for s in free if s.name == var.name), var)  # absent: a constant, derivative 0

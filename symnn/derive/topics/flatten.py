@@ -1,5 +1,6 @@
 """Flattening (symnn/ops/flatten.py): an index map, and its derivative the inverse map
 (kernels: symnn/kernels/flatten.py)."""
+
 from __future__ import annotations
 
 import sympy as sp
@@ -14,20 +15,35 @@ from symnn.derive.topics.references import LECUN
 @topic("flatten", "flattening as an index map; its derivative is the inverse index map")
 def flatten() -> Derivation:
     from symnn.ops import flatten as op
+
     t, k, c, h, w = op.t, op.k, op.c, op.h, op.w
     d = Derivation("Flattening: an index map, and its derivative, the inverse map", references=[LECUN])
-    d.intro = ("Before the fully connected layer, each sample's C feature maps of H × W pixels are laid out "
-               "as one vector of C·H·W numbers, channel after channel, row after row (NumPy's reshape). "
-               "Nothing is computed, values only move; the backward pass moves the errors back.")
+    d.intro = (
+        "Before the fully connected layer, each sample's C feature maps of H × W pixels are laid out "
+        "as one vector of C·H·W numbers, channel after channel, row after row (NumPy's reshape). "
+        "Nothing is computed, values only move; the backward pass moves the errors back."
+    )
     Ys, L = sp.IndexedBase("Y", real=True), sp.Symbol("L")
-    d.add(Ys[t, op.position(c, h, w)], op.X[t, c, h, w], DEFINITION,
-          "pixel (h, w) of map c goes to position c·H·W + h·W + w")
-    d.add(Ys[t, k], op.forward_expr(), DEFINITION,
-          "the same map read backwards: position k comes from map ⌊⌊k/W⌋/H⌋ = ⌊k/(H·W)⌋, row ⌊k/W⌋ mod H, column k mod W")
+    d.add(
+        Ys[t, op.position(c, h, w)],
+        op.X[t, c, h, w],
+        DEFINITION,
+        "pixel (h, w) of map c goes to position c·H·W + h·W + w",
+    )
+    d.add(
+        Ys[t, k],
+        op.forward_expr(),
+        DEFINITION,
+        "the same map read backwards: position k comes from map ⌊⌊k/W⌋/H⌋ = ⌊k/(H·W)⌋, row ⌊k/W⌋ mod H, column k mod W",
+    )
     d.add(L, op.loss_expr(), DEFINITION, "G[t, k] = ∂L/∂Y[t, k] arrives from the dense layer above")
     d.check_subs = {op.N: 2, op.C: 2, op.H: 2, op.W: 3, op.t_: 1, op.c_: 1, op.h_: 0, op.w_: 2}
-    d.add(L, op.reindexed_loss_expr(), "change of index",
-          "k = c·H·W + h·W + w runs once over 0 … C·H·W − 1 as (c, h, w) runs over the maps: sum over (c, h, w)")
+    d.add(
+        L,
+        op.reindexed_loss_expr(),
+        "change of index",
+        "k = c·H·W + h·W + w runs once over 0 … C·H·W − 1 as (c, h, w) runs over the maps: sum over (c, h, w)",
+    )
     var = op.X[op.t_, op.c_, op.h_, op.w_]
     d.section("The backward pass")
     value = differentiate(d, op.reindexed_loss_expr(), var, lhs=D(L, var))

@@ -1,4 +1,5 @@
 """Gradient descent (the kernel sgd.update): the update w ← w − η ∂C/∂w, batch and stochastic."""
+
 from __future__ import annotations
 
 import sympy as sp
@@ -15,17 +16,25 @@ from symnn.derive.topics.references import NIELSEN, TRASK
 def gradient_descent(activation: str = "sigmoid", cost: str = "quadratic") -> Derivation:
     base = derive("cost", activation=activation, cost=cost, verify=False)
     d = Derivation("Gradient descent: batch and stochastic updates", references=[NIELSEN, TRASK])
-    d.intro = ("Gradient descent moves every weight a small step η against its gradient. Batch "
-               "gradient descent sums the gradient over the whole table before one update; "
-               "stochastic gradient descent updates after every single row.")
+    d.intro = (
+        "Gradient descent moves every weight a small step η against its gradient. Batch "
+        "gradient descent sums the gradient over the whole table before one update; "
+        "stochastic gradient descent updates after every single row."
+    )
     w1, eta = N.w(1), N.eta
     w_new = sp.Symbol("w_1'", real=True)
     row_goal, batch_goal = base.goals[0], base.goals[-1]
     sections = [
-        ("Stochastic gradient descent (one row, one update)", row_goal,
-         f"one update per row: {N_ROWS} updates per pass over the table"),
-        (f"Batch gradient descent (all {N_ROWS} rows, one update)", batch_goal,
-         "the gradient summed over every row, then a single step: 1 update per pass over the table"),
+        (
+            "Stochastic gradient descent (one row, one update)",
+            row_goal,
+            f"one update per row: {N_ROWS} updates per pass over the table",
+        ),
+        (
+            f"Batch gradient descent (all {N_ROWS} rows, one update)",
+            batch_goal,
+            "the gradient summed over every row, then a single step: 1 update per pass over the table",
+        ),
     ]
     for title, goal, note in sections:
         d.section(title)

@@ -1,4 +1,5 @@
 """The neuron's forward pass: z = Σ w_i x_i + b, ŷ = φ(z) (and the lecture's perceptron)."""
+
 from __future__ import annotations
 
 import sympy as sp
@@ -22,8 +23,10 @@ def neuron(activation: str = "sigmoid", n_inputs: int = 3) -> Derivation:
     act = get_activation(activation)
     xs, ws, z_expr = perceptron(n_inputs)
     d = Derivation(f"The neuron's forward pass ({act.title.lower()})", references=[NIELSEN])
-    d.intro = ("Each input x_i is multiplied by its weight w_i; the neuron adds the products and "
-               "the bias b, then applies its activation function φ.")
+    d.intro = (
+        "Each input x_i is multiplied by its weight w_i; the neuron adds the products and "
+        "the bias b, then applies its activation function φ."
+    )
     i, n = sp.Symbol("i", integer=True), sp.Symbol("n", integer=True)
     xi, wi = sp.IndexedBase("x"), sp.IndexedBase("w")
     d.add(N.z, sp.Sum(wi[i] * xi[i], (i, 1, n)) + N.b, DEFINITION, "weighted sum of the inputs plus the bias")
@@ -31,6 +34,9 @@ def neuron(activation: str = "sigmoid", n_inputs: int = 3) -> Derivation:
     d.defs[N.z] = z_expr
     d.add(N.yhat, act.phi.subs(N.z, sp.Symbol("z", real=True)), DEFINITION, f"ŷ = φ(z) with φ the {act.title.lower()}")
     d.add(N.yhat, act.phi.xreplace({N.z: z_expr}), "substitution", "the prediction in terms of the inputs")
-    d.check_subs = {n: n_inputs, **{xi[m + 1]: xs[m] for m in range(n_inputs)},
-                    **{wi[m + 1]: ws[m] for m in range(n_inputs)}}
+    d.check_subs = {
+        n: n_inputs,
+        **{xi[m + 1]: xs[m] for m in range(n_inputs)},
+        **{wi[m + 1]: ws[m] for m in range(n_inputs)},
+    }
     return d

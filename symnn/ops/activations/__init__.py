@@ -6,6 +6,7 @@ of its outputs (which costs may follow it) and the name of its layer class. Addi
 is adding one file here that defines `ACTIVATION = Activation(...)`: the derivation, the kernels,
 the layer and the CLI's `--activation` read it from ACTIVATIONS.
 """
+
 from __future__ import annotations
 
 import importlib
@@ -26,12 +27,12 @@ Range = str
 class Activation:
     name: str
     title: str
-    phi: sp.Expr                 # φ(z)
-    course_derivative: sp.Expr   # φ'(z) as a course writes it
+    phi: sp.Expr  # φ(z)
+    course_derivative: sp.Expr  # φ'(z) as a course writes it
     note: str
-    outputs: Range               # the range of φ
-    layer: str                   # the layer class's name: Sigmoid, ReLU, SiLU, ...
-    order: int = 100             # place in lists (the lecture's four first)
+    outputs: Range  # the range of φ
+    layer: str  # the layer class's name: Sigmoid, ReLU, SiLU, ...
+    order: int = 100  # place in lists (the lecture's four first)
 
 
 def _records() -> dict[str, Activation]:
