@@ -26,17 +26,17 @@ from symnn.ops.conv2d import (
     LAYER_RANGES,
     LAYER_SHAPES,
     OUT_RANGES,
-    C,
+    C_in,
     F,
     G,
     Gb,
-    H,
+    H_in,
     H_o,
     H_out,
     K,
     Kb,
     N,
-    W,
+    W_in,
     W_o,
     W_out,
     X,
@@ -74,8 +74,8 @@ def forward() -> KernelSpec:
         "conv2d.forward",
         inputs=[X, K],
         outputs=[Output(Y, (i, j), forward_expr(), ranges=OUT_RANGES)],
-        shapes={H: (X, 0), W: (X, 1), k_h: (K, 0), k_w: (K, 1)},
-        out_shapes={Y: (H - k_h + 1, W - k_w + 1)},
+        shapes={H_in: (X, 0), W_in: (X, 1), k_h: (K, 0), k_w: (K, 1)},
+        out_shapes={Y: (H_in - k_h + 1, W_in - k_w + 1)},
         doc="Y = X ⋆ K: the valid 2-D cross-correlation",
     )
 
@@ -86,7 +86,7 @@ def grad_kernel() -> KernelSpec:
         "conv2d.grad_kernel",
         inputs=[X, G],
         outputs=[Output(dK, (p, q), grad_wrt_kernel())],
-        shapes={H: (X, 0), W: (X, 1), H_out: (G, 0), W_out: (G, 1), k_h: H - H_out + 1, k_w: W - W_out + 1},
+        shapes={H_in: (X, 0), W_in: (X, 1), H_out: (G, 0), W_out: (G, 1), k_h: H_in - H_out + 1, k_w: W_in - W_out + 1},
         out_shapes={dK: (k_h, k_w)},
         doc="∂L/∂K = X ⋆ G, from sp.diff(Σ G·Y, K[p, q])",
     )
@@ -98,8 +98,8 @@ def grad_input() -> KernelSpec:
         "conv2d.grad_input",
         inputs=[G, K],
         outputs=[Output(dX, (p, q), grad_wrt_input())],
-        shapes={H_out: (G, 0), W_out: (G, 1), k_h: (K, 0), k_w: (K, 1), H: H_out + k_h - 1, W: W_out + k_w - 1},
-        out_shapes={dX: (H, W)},
+        shapes={H_out: (G, 0), W_out: (G, 1), k_h: (K, 0), k_w: (K, 1), H_in: H_out + k_h - 1, W_in: W_out + k_w - 1},
+        out_shapes={dX: (H_in, W_in)},
         doc="∂L/∂X = full convolution of G with K, from sp.diff(Σ G·Y, X[p, q])",
     )
 
@@ -123,8 +123,8 @@ def layer_grad_kernel() -> KernelSpec:
         "conv2d.layer_grad_kernel",
         inputs=[Gb, Xb, Kb, s],
         outputs=[Output(dKb, (f_, c_, p, q), derived("conv2d-layer").results["dK"])],
-        shapes={**GRAD_SHAPES, C: (Xb, 1), k_h: (Kb, 2), k_w: (Kb, 3)},
-        out_shapes={dKb: (F, C, k_h, k_w)},
+        shapes={**GRAD_SHAPES, C_in: (Xb, 1), k_h: (Kb, 2), k_w: (Kb, 3)},
+        out_shapes={dKb: (F, C_in, k_h, k_w)},
         doc="∂L/∂K[f',c',p,q] = Σ_t Σ_i Σ_j G[t,f',i,j] X[t,c',s·i+p,s·j+q], derived by "
         "`symnn derive conv2d-layer` (K is read for its shape only)",
     )
@@ -148,8 +148,8 @@ def layer_grad_input() -> KernelSpec:
         "conv2d.layer_grad_input",
         inputs=[Gb, Kb, Xb, s],
         outputs=[Output(dXb, (t_, c_, p, q), derived("conv2d-layer").results["dX"])],
-        shapes={**GRAD_SHAPES, C: (Kb, 1), k_h: (Kb, 2), k_w: (Kb, 3), H: (Xb, 2), W: (Xb, 3)},
-        out_shapes={dXb: (N, C, H, W)},
+        shapes={**GRAD_SHAPES, C_in: (Kb, 1), k_h: (Kb, 2), k_w: (Kb, 3), H_in: (Xb, 2), W_in: (Xb, 3)},
+        out_shapes={dXb: (N, C_in, H_in, W_in)},
         doc="∂L/∂X[t',c',p,q] = Σ_f Σ_i Σ_j G[t',f,i,j] K[f,c',p−s·i,q−s·j] over the windows "
         "that cover (p, q), derived by `symnn derive conv2d-layer` (X, the padded input, "
         "is read for its shape only)",

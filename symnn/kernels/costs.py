@@ -1,9 +1,9 @@
 """Element-wise kernels of each cost (symnn/ops/costs.py):
 
 <cost>.loss                  c(ŷ, y) per output              (the cost's own term)
-<cost>.grad                  ∂C/∂ŷ / n for a batch of n      (as `symnn derive cost-functions` found it)
+<cost>.grad                  ∂C/∂ŷ / N for a batch of N      (as `symnn derive cost-functions` found it)
 sigmoid_cross_entropy.loss   c(z, y) from the logit          (`symnn derive sigmoid-cross-entropy`)
-sigmoid_cross_entropy.grad   (σ(z) − y) / n
+sigmoid_cross_entropy.grad   (σ(z) − y) / N
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from symnn.ops.costs import COSTS, E, a, k, n_batch, yl, zl
 from symnn.ops.functions import stable
 
 yhat = sp.Symbol("yhat", real=True)
-y, n = yl, n_batch  # the target and the batch size, the same Symbols as the logit kernels'
+y, N = yl, n_batch  # the target and the batch size, the same Symbols as the logit kernels'
 TRAINABLE_COSTS = tuple(c for c in COSTS if c not in ("exponential",))
 
 
@@ -41,9 +41,9 @@ def _register(name: str) -> None:
     def grad() -> KernelSpec:
         return elementwise(
             f"{name}.grad",
-            args=[yhat, y, n],
-            exprs=[gradient(name) / n],
-            doc=f"∂C/∂ŷ of the {cost.title.lower()}, averaged over a batch of n",
+            args=[yhat, y, N],
+            exprs=[gradient(name) / N],
+            doc=f"∂C/∂ŷ of the {cost.title.lower()}, averaged over a batch of N",
         )
 
 
@@ -71,5 +71,5 @@ def logit_grad() -> KernelSpec:
         "sigmoid_cross_entropy.grad",
         args=[zl, yl, n_batch],
         exprs=[logit_gradient() / n_batch],
-        doc="∂C/∂z = (σ(z) − y)/n over a batch of n (`symnn derive sigmoid-cross-entropy`)",
+        doc="∂C/∂z = (σ(z) − y)/N over a batch of N (`symnn derive sigmoid-cross-entropy`)",
     )

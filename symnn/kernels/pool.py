@@ -22,12 +22,12 @@ from symnn.ops.pool import (
     RANGES,
     X_SHAPES,
     A,
-    C,
+    C_in,
     G,
-    H,
+    H_in,
     H_o,
     N,
-    W,
+    W_in,
     W_o,
     X,
     Y,
@@ -77,7 +77,7 @@ def max_forward() -> KernelSpec:
             Output(A, (t, c, i, j), heaviside_form(switch_expr()), ranges=RANGES),
         ],
         shapes=X_SHAPES,
-        out_shapes={Y: (N, C, H_o, W_o), A: (N, C, H_o, W_o)},
+        out_shapes={Y: (N, C_in, H_o, W_o), A: (N, C_in, H_o, W_o)},
         doc="Y = the maximum of each k_h × k_w window (stride s) and A = the row-major "
         "position of its first maximum (the switch), as `symnn derive maxpool` writes them",
     )
@@ -91,7 +91,7 @@ def max_backward() -> KernelSpec:
         inputs=[G, A, X, k_h, k_w, s],
         outputs=[Output(dX, (t_, c_, p, q), expr)],
         shapes=GRAD_SHAPES,
-        out_shapes={dX: (N, C, H, W)},
+        out_shapes={dX: (N, C_in, H_in, W_in)},
         doc="∂L/∂X[t',c',p,q] = Σ_i Σ_j G[t',c',i,j] [(p − s·i)·k_w + q − s·j = A[t',c',i,j]] "
         "over the windows that cover (p, q): the gradient goes to the first maximum, "
         "derived by `symnn derive maxpool` (X is read for its shape only)",
@@ -105,7 +105,7 @@ def avg_forward() -> KernelSpec:
         inputs=[X, k_h, k_w, s],
         outputs=[Output(Y, (t, c, i, j), avg_forward_expr(), ranges=RANGES)],
         shapes=X_SHAPES,
-        out_shapes={Y: (N, C, H_o, W_o)},
+        out_shapes={Y: (N, C_in, H_o, W_o)},
         doc="Y = the mean of each k_h × k_w window (stride s)",
     )
 
@@ -118,7 +118,7 @@ def avg_backward() -> KernelSpec:
         inputs=[G, X, k_h, k_w, s],
         outputs=[Output(dX, (t_, c_, p, q), expr)],
         shapes=GRAD_SHAPES,
-        out_shapes={dX: (N, C, H, W)},
+        out_shapes={dX: (N, C_in, H_in, W_in)},
         doc="∂L/∂X[t',c',p,q] = Σ_i Σ_j G[t',c',i,j]/(k_h k_w) over the windows that cover "
         "(p, q), derived by `symnn derive avgpool` (X is read for its shape only)",
     )

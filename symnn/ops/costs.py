@@ -1,7 +1,7 @@
 """Cost functions: the lecture's quadratic cost and the CrossValidated (2015) list.
 
 Notation of that list: a = the network's output, E = the expected (target) value; with several
-outputs the cost sums over j = 1..n. Each cost gives its per-output term, its total over n
+outputs the cost sums over j = 1..n_out. Each cost gives its per-output term, its total over n_out
 outputs (index notation) and the gradient ∂C/∂a_k as the list writes it — which symnn's
 derivation must reproduce.
 """
@@ -14,13 +14,13 @@ from dataclasses import dataclass
 import sympy as sp
 
 from symnn.errors import InputError, unknown
+from symnn.notation import C  # the cost: one Symbol in every module
 from symnn.ops.activations import ACTIVATIONS
 
 tau = sp.Symbol("tau", positive=True)
 a, E = sp.IndexedBase("a", positive=True), sp.IndexedBase("E", positive=True)
 j, k = sp.symbols("j k", integer=True, positive=True)
-n = sp.Symbol("n", integer=True, positive=True)
-C = sp.Symbol("C")
+n_out = sp.Symbol("n_out", integer=True, positive=True)  # the network's outputs
 
 
 @dataclass(frozen=True)
@@ -35,8 +35,8 @@ class Cost:
     reference: str = "CrossValidated (2015), “A list of cost functions used in neural networks, alongside applications”"
 
     def total(self) -> sp.Expr:
-        """C over n outputs in index notation."""
-        return self.outer(sp.Sum(self.term(a[j], E[j]), (j, 1, n)))
+        """C over n_out outputs in index notation."""
+        return self.outer(sp.Sum(self.term(a[j], E[j]), (j, 1, n_out)))
 
     def single(self, yhat: sp.Expr, y: sp.Expr) -> sp.Expr:
         """C for one output: the perceptron's cost."""
@@ -148,7 +148,7 @@ def check_compatible(activation: str, cost: str) -> None:
 
 # -- the binary cross-entropy of a sigmoid output, from its logit z (stable) -------------------
 zl, yl = sp.symbols("z y", real=True)
-n_batch = sp.Symbol("n", positive=True)
+n_batch = sp.Symbol("N", positive=True)  # the batch a mean cost averages over
 
 
 def softplus_form(z: sp.Expr, y: sp.Expr) -> sp.Expr:

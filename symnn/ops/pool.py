@@ -1,9 +1,9 @@
-"""Pooling layers in index notation, over a batch X (N, C, H, W), window k_h × k_w, stride s:
+"""Pooling layers in index notation, over a batch X (N, C_in, H_in, W_in), window k_h × k_w, stride s:
 
     max pooling      Y[t, c, i, j] = max_{m,n} X[t, c, s·i + m, s·j + n]
     average pooling  Y[t, c, i, j] = 1/(k_h k_w) Σ_m Σ_n X[t, c, s·i + m, s·j + n]
 
-with i ∈ [0, ⌊(H − k_h)/s⌋], j ∈ [0, ⌊(W − k_w)/s⌋].
+with i ∈ [0, ⌊(H_in − k_h)/s⌋], j ∈ [0, ⌊(W_in − k_w)/s⌋].
 
 The maximum is written so that its derivative is the indicator of the *first* maximum of the
 window in row-major order (PyTorch's choice at ties), see `symnn derive maxpool`: entry (m, n)
@@ -31,16 +31,16 @@ from symnn.ops.functions import indicator, step
 
 t, c, i, j, m, n, u, v, p, q = sp.symbols("t c i j m n u v p q", integer=True)
 t_, c_ = sp.symbols("t' c'", integer=True)
-N, C, H, W = sp.symbols("N C H W", integer=True, positive=True)
+N, C_in, H_in, W_in = sp.symbols("N C_in H_in W_in", integer=True, positive=True)
 k_h, k_w, s = sp.symbols("k_h k_w s", integer=True, positive=True)
 H_out, W_out = sp.symbols("H_out W_out", integer=True, positive=True)
 X, G, A = (sp.IndexedBase(name, real=True) for name in ("X", "G", "A"))
 Y, dX = (sp.IndexedBase(name, real=True) for name in ("Y", "dX"))
 
-H_o = sp.floor((H - k_h) / s) + 1
-W_o = sp.floor((W - k_w) / s) + 1
-RANGES = {t: (0, N - 1), c: (0, C - 1), i: (0, H_o - 1), j: (0, W_o - 1)}
-X_SHAPES = {N: (X, 0), C: (X, 1), H: (X, 2), W: (X, 3)}
+H_o = sp.floor((H_in - k_h) / s) + 1
+W_o = sp.floor((W_in - k_w) / s) + 1
+RANGES = {t: (0, N - 1), c: (0, C_in - 1), i: (0, H_o - 1), j: (0, W_o - 1)}
+X_SHAPES = {N: (X, 0), C_in: (X, 1), H_in: (X, 2), W_in: (X, 3)}
 
 
 def window(a: sp.Expr, b: sp.Expr) -> sp.Indexed:
@@ -104,7 +104,7 @@ def avg_forward_expr() -> sp.Expr:
 
 def loss_expr(forward: sp.Expr) -> sp.Expr:
     """L = Σ G[t, c, i, j] Y[t, c, i, j] over the H_out × W_out output (read from G)."""
-    return sp.Sum(G[t, c, i, j] * forward, (t, 0, N - 1), (c, 0, C - 1), (i, 0, H_out - 1), (j, 0, W_out - 1))
+    return sp.Sum(G[t, c, i, j] * forward, (t, 0, N - 1), (c, 0, C_in - 1), (i, 0, H_out - 1), (j, 0, W_out - 1))
 
 
-GRAD_SHAPES = {N: (G, 0), C: (G, 1), H_out: (G, 2), W_out: (G, 3), H: (X, 2), W: (X, 3)}
+GRAD_SHAPES = {N: (G, 0), C_in: (G, 1), H_out: (G, 2), W_out: (G, 3), H_in: (X, 2), W_in: (X, 3)}

@@ -265,7 +265,7 @@ def test_grad_input_bounds_are_tightened(conv, conv_stride):
         assert not re.search(r"\bif\b", body), body
         assert all(not ln.startswith("if") for ln in _innermost(body))
     body = _function(conv["grad_input"].source, "conv2d_grad_input")
-    assert "for i in range(max(0, p - k_h + 1), min(p + 1, H - k_h + 1)):" in body
+    assert "for i in range(max(0, p - k_h + 1), min(p + 1, H_in - k_h + 1)):" in body
     assert "acc += G[i, j]*K[p - i, q - j]" in body
     assert "//s" in _function(conv_stride[1].source, conv_stride[1].module.FUNCTION)
 
@@ -510,6 +510,6 @@ def test_flatten_index_is_delinearised_into_loops_over_its_digits():
     Y[t, (c·H + i)·W + j]: no division per element, the same values."""
     k = kernel("flatten.forward")
     body = _function(k.source, "flatten_forward")
-    assert "//" not in body and "%" not in body and "Y[t, W*(H*k2 + k1) + k0] = X[t, k2, k1, k0]" in body
+    assert "//" not in body and "%" not in body and "Y[t, W_in*(H_in*k2 + k1) + k0] = X[t, k2, k1, k0]" in body
     x = np.random.default_rng(3).normal(size=(2, 3, 4, 5))
     assert np.array_equal(k(x), x.reshape(2, -1))

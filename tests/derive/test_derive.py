@@ -12,10 +12,11 @@ import pytest
 import sympy as sp
 
 from symnn import DerivationError, InputError, UnknownNameError, derive
+from symnn import notation as N
 from symnn.derive.derivation import DEFINITION, Derivation
 from symnn.derive.rules import D
 from symnn.ops.activations import ACTIVATIONS
-from symnn.ops.costs import COSTS, E, a, compatible, k, n, tau
+from symnn.ops.costs import COSTS, E, a, compatible, k, n_out, tau
 from symnn.ops.functions import elementary
 
 TOPICS = ["neuron", "activation", "cost", "gradient-descent", "cost-functions", "conv2d"]
@@ -61,8 +62,8 @@ def test_cost_gradient_equals_sympy_diff_and_finite_differences(name):
     grad = d.goals[0].result
     total = cost.total()
     # sympy.diff, on a concrete 3-output cost
-    subs_n = {n: 3, k: 2}
-    reference = sp.diff(total.subs(n, 3).doit(), a[2])
+    subs_n = {n_out: 3, k: 2}
+    reference = sp.diff(total.subs(n_out, 3).doit(), a[2])
     rng = random.Random(name)
     for _ in range(3):
         point = {a[i]: sp.Float(rng.uniform(0.2, 0.8), 30) for i in (1, 2, 3)}
@@ -70,7 +71,7 @@ def test_cost_gradient_equals_sympy_diff_and_finite_differences(name):
         point[tau] = sp.Float(2, 30)
         ours = grad.subs(subs_n).doit().subs(point).evalf(30)
         assert abs(ours - reference.subs(point).evalf(30)) < 1e-25
-        fd = _central_difference(total.subs(n, 3).doit().subs(tau, 2), a[2], point)
+        fd = _central_difference(total.subs(n_out, 3).doit().subs(tau, 2), a[2], point)
         assert ours == pytest.approx(fd, rel=1e-7, abs=1e-9)
 
 
@@ -79,7 +80,7 @@ def test_course_form_gradients_match_the_list():
     d = derive("cost-functions")
     for goal, (name, cost) in zip(d.goals, COSTS.items()):
         assert name in goal.name
-        assert goal.result == cost.course_gradient.xreplace({sp.Symbol("C"): cost.total()})
+        assert goal.result == cost.course_gradient.xreplace({N.C: cost.total()})
 
 
 def test_a_wrong_step_is_caught_and_named():
@@ -242,7 +243,7 @@ def test_cli_output_never_overwrites_a_users_file(tmp_path):
 def test_conv2d_gradients_are_the_correlation_and_the_full_convolution():
     d = derive("conv2d")
     i, j, p, q = sp.symbols("i j p q", integer=True)
-    H, W, kh, kw = sp.symbols("H W k_h k_w", integer=True, positive=True)
+    H, W, kh, kw = sp.symbols("H_in W_in k_h k_w", integer=True, positive=True)
     X, K, G = (sp.IndexedBase(n, real=True) for n in "XKG")
     r = d.results
     assert r["dK"] == sp.Sum(G[i, j] * X[i + p, j + q], (i, 0, H - kh), (j, 0, W - kw))

@@ -384,14 +384,14 @@ def test_log_softmax_kernel_is_the_derivations_log_sum_exp_step():
     step = next(s for s in d.steps if s.rule == "log-sum-exp")
     zv, m = [0.3, -1.2, 2.0], 2.0
     z_sym = next(a.base for a in step.rhs.atoms(sp.Indexed))
-    n = next(sym for sym in step.rhs.free_symbols if sym.name == "n")
+    n = next(sym for sym in step.rhs.free_symbols if sym.name == "n_classes")
     M = next(sym for sym in step.rhs.free_symbols if sym.name == "M")
     j = next(sym for sym in step.rhs.free_symbols if sym.name == "j")
     for jj in range(3):
         theirs = step.rhs.xreplace({n: 3, M: m, j: jj}).doit().xreplace({z_sym[i]: v for i, v in enumerate(zv)})
         ours = (
             op.log_softmax_expr()
-            .xreplace({op.t: 0, op.K: 3, op.j: jj})
+            .xreplace({op.t: 0, op.n_classes: 3, op.j: jj})
             .doit()
             .xreplace({op.M[0]: m, **{op.Z[0, i]: v for i, v in enumerate(zv)}})
         )

@@ -15,14 +15,14 @@ from symnn.derive.topics.references import LECUN, WU
 def conv_symbols():
     """The symbols of the convolution derivations (shared with symnn/kernels/conv2d.py)."""
     ints = sp.symbols("i j m n p q c f", integer=True)
-    sizes = sp.symbols("H W k_h k_w C F s P", integer=True, positive=True)
+    sizes = sp.symbols("H_in W_in k_h k_w C_in F s P", integer=True, positive=True)
     arrays = {name: sp.IndexedBase(name, real=True) for name in ("X", "K", "G", "Y", "b", "I")}
     return ints, sizes, arrays
 
 
 @topic("conv2d", "convolution: continuous, discrete, cross-correlation; its gradients with stride, padding, channels")
 def conv2d() -> Derivation:
-    (i, j, m, n, p, q, c, f), (H, W, kh, kw, C, F, s, P), A = conv_symbols()
+    (i, j, m, n, p, q, c, f), (H_in, W_in, kh, kw, C_in, F, s, P), A = conv_symbols()
     X, K, G, I = A["X"], A["K"], A["G"], A["I"]
     t, tau = sp.symbols("t tau", real=True)
     d = Derivation("Convolution and cross-correlation, forward and backward", references=[WU, LECUN])
@@ -80,15 +80,18 @@ def conv2d() -> Derivation:
         "substitution",
         "put m' = −m, n' = −n: cross-correlation with K is convolution with K rotated by 180°",
     )
-    d.check_subs = {kh: 2, kw: 3, i: 2, j: 1, H: 5, W: 6, s: 2, P: 1, C: 2, F: 2, p: 1, q: 2, c: 1, f: 1}
+    d.check_subs = {kh: 2, kw: 3, i: 2, j: 1, H_in: 5, W_in: 6, s: 2, P: 1, C_in: 2, F: 2, p: 1, q: 2, c: 1, f: 1}
 
     d.section("Backward pass of a convolutional layer (stride 1, no padding)")
     L = sp.Symbol("L")
     Ys = sp.IndexedBase("Y", real=True)
     d.add(
-        Ys[i, j], cross.xreplace({I: X}), DEFINITION, "the layer's output: X ⋆ K, an (H − k_h + 1) × (W − k_w + 1) map"
+        Ys[i, j],
+        cross.xreplace({I: X}),
+        DEFINITION,
+        "the layer's output: X ⋆ K, an (H_in − k_h + 1) × (W_in − k_w + 1) map",
     )
-    loss = sp.Sum(G[i, j] * cross.xreplace({I: X}), (i, 0, H - kh), (j, 0, W - kw))
+    loss = sp.Sum(G[i, j] * cross.xreplace({I: X}), (i, 0, H_in - kh), (j, 0, W_in - kw))
     d.add(L, loss, DEFINITION, "G[i, j] = ∂L/∂Y[i, j] arrives from the layer above (δ)")
     dK = differentiate(d, loss, K[p, q], lhs=D(L, K[p, q]))
     d.goal("∂L/∂K[p, q]", loss, K[p, q], dK, "dK")
@@ -103,8 +106,8 @@ def conv2d() -> Derivation:
     d.section("Stride s and zero padding P: X_pad is X framed by P rows and columns of zeros")
     Xp = sp.IndexedBase("X_pad", real=True)
     strided = sp.Sum(Xp[s * i + m, s * j + n] * K[m, n], (m, 0, kh - 1), (n, 0, kw - 1))
-    Ho, Wo = sp.floor((H + 2 * P - kh) / s), sp.floor((W + 2 * P - kw) / s)
-    d.add(Ys[i, j], strided, DEFINITION, "the window jumps s pixels: output size ⌊(H + 2P − k_h)/s⌋ + 1")
+    Ho, Wo = sp.floor((H_in + 2 * P - kh) / s), sp.floor((W_in + 2 * P - kw) / s)
+    d.add(Ys[i, j], strided, DEFINITION, "the window jumps s pixels: output size ⌊(H_in + 2P − k_h)/s⌋ + 1")
     loss_s = sp.Sum(G[i, j] * strided, (i, 0, Ho), (j, 0, Wo))
     d.add(L, loss_s, DEFINITION, "")
     dK_s = differentiate(d, loss_s, K[p, q], lhs=D(L, K[p, q]))
@@ -115,14 +118,14 @@ def conv2d() -> Derivation:
 
     d.section("Several channels in, several filters out")
     Xc, Kc, Gc, bc = (sp.IndexedBase(nm, real=True) for nm in ("X", "K", "G", "b"))
-    multi = sp.Sum(Xc[c, i + m, j + n] * Kc[f, c, m, n], (c, 0, C - 1), (m, 0, kh - 1), (n, 0, kw - 1)) + bc[f]
+    multi = sp.Sum(Xc[c, i + m, j + n] * Kc[f, c, m, n], (c, 0, C_in - 1), (m, 0, kh - 1), (n, 0, kw - 1)) + bc[f]
     d.add(
         Ys[f, i, j],
         multi,
         DEFINITION,
         "filter f sums over every input channel c, plus its bias: one feature map per filter",
     )
-    loss_c = sp.Sum(Gc[f, i, j] * multi, (f, 0, F - 1), (i, 0, H - kh), (j, 0, W - kw))
+    loss_c = sp.Sum(Gc[f, i, j] * multi, (f, 0, F - 1), (i, 0, H_in - kh), (j, 0, W_in - kw))
     d.add(L, loss_c, DEFINITION, "")
     cc, ff = sp.symbols("c' f'", integer=True)
     for name, var in (
@@ -147,9 +150,9 @@ def conv2d_layer() -> Derivation:
         references=[WU, LECUN],
     )
     d.intro = (
-        "A batch of N inputs X (N × C × H × W, already framed by its zero padding) passes F filters "
-        "K (F × C × k_h × k_w) with one bias per filter, moving s pixels at a time. The output Y has "
-        "H_out = ⌊(H − k_h)/s⌋ + 1 rows and W_out = ⌊(W − k_w)/s⌋ + 1 columns. G[t, f, i, j] = "
+        "A batch of N inputs X (N × C_in × H_in × W_in, already framed by its zero padding) passes F filters "
+        "K (F × C_in × k_h × k_w) with one bias per filter, moving s pixels at a time. The output Y has "
+        "H_out = ⌊(H_in − k_h)/s⌋ + 1 rows and W_out = ⌊(W_in − k_w)/s⌋ + 1 columns. G[t, f, i, j] = "
         "∂L/∂Y[t, f, i, j] is the error arriving from the layer above; differentiating "
         "L = Σ G·Y gives every gradient the layer needs. The layer then crops the padding off ∂L/∂X."
     )
@@ -164,15 +167,15 @@ def conv2d_layer() -> Derivation:
     # small sizes where two windows overlap at X[·, ·, 2, ·] (stride 2, k_h = 3)
     d.check_subs = {
         op.N: 2,
-        op.C: 2,
+        op.C_in: 2,
         op.F: 2,
         op.k_h: 3,
         op.k_w: 2,
         op.s: 2,
         op.H_out: 2,
         op.W_out: 2,
-        op.H: 6,
-        op.W: 5,
+        op.H_in: 6,
+        op.W_in: 5,
         op.t_: 1,
         op.c_: 1,
         op.f_: 0,

@@ -90,15 +90,15 @@ def cost(activation: str = "sigmoid", cost: str = "quadratic") -> Derivation:
 
 @topic("cost-functions", "the table of cost functions and their gradients (CrossValidated, 2015)")
 def cost_functions(cost: str | None = None) -> Derivation:
-    from symnn.ops.costs import C, a, k, n
+    from symnn.ops.costs import C, a, k, n_out
 
     names = [get_cost(cost).name] if cost else list(COSTS)
     d = Derivation("Cost functions and their gradients", references=[CROSSVALIDATED])
     d.intro = (
-        "a is the network's output and E the expected value, summed over the n outputs; "
+        "a is the network's output and E the expected value, summed over the n_out outputs; "
         "each gradient ∂C/∂a_k is derived step by step and compared with the list's."
     )
-    d.check_subs = {n: 3, k: 2}
+    d.check_subs = {n_out: 3, k: 2}
     for name in names:
         cst = COSTS[name]
         d.section(f"{cst.title} ({name})")

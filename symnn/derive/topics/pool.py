@@ -194,7 +194,7 @@ def _pool_backward(d: Derivation, op, forward: sp.Expr, note: str) -> None:
     d.add(L, loss, DEFINITION, "G[t, c, i, j] = ∂L/∂Y[t, c, i, j] arrives from the layer above")
     d.check_subs = {
         op.N: 2,
-        op.C: 2,
+        op.C_in: 2,
         op.k_h: 3,
         op.k_w: 2,
         op.s: 2,

@@ -27,14 +27,15 @@ def softmax_cross_entropy() -> Derivation:
 
     z, yh, y, i = softmax_symbols()
     jj, kk = sp.symbols("j k", integer=True)
-    n = sp.Symbol("n", integer=True, positive=True)
+    n = sp.Symbol("n_classes", integer=True, positive=True)
     ell, Msym = named("ℓ", r"\ell"), sp.Symbol("M", real=True)
     d = Derivation(
         "Softmax and cross-entropy: the gradient ŷ − y, and a forward pass that never overflows",
         references=[GOODFELLOW, NIELSEN],
     )
     d.intro = (
-        "The last layer's n outputs z (the logits) become probabilities with the softmax; the loss of "
+        "The last layer's n_classes outputs z (the logits, one per class) become probabilities with the "
+        "softmax; the loss of "
         "a sample whose targets y are one-hot (or any probabilities summing to 1) is the cross-entropy. "
         "Their combined derivative is remarkably simple: ŷ − y."
     )
