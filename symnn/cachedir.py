@@ -1,5 +1,7 @@
-"""Where symnn keeps what it computes once: the cache directory (~/.cache/symnn, or
-SYMNN_CACHE_DIR), with a temporary fallback when it cannot be written.
+"""Where symnn keeps what it computes once: the cache directory (SYMNN_CACHE_DIR, else the
+platform's user cache folder: ~/.cache/symnn or $XDG_CACHE_HOME/symnn on Linux,
+~/Library/Caches/symnn on macOS, %LOCALAPPDATA%\\symnn\\Cache on Windows), with a temporary
+fallback when it cannot be written.
 
 Kept apart from symnn.codegen (which imports NumPy) so that `symnn derive` can read and write
 its verification records (symnn.derive.derivation) without loading the code generator.
@@ -10,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import os
 import secrets
+import sys
 import tempfile
 import warnings
 from pathlib import Path
@@ -29,10 +32,22 @@ _checked: set[str] = set()
 _digests: dict[str, str] = {}
 
 
+def default_cache_dir(platform: str | None = None) -> Path:
+    """The platform's user cache folder for symnn (the conventions platformdirs follows)."""
+    platform = platform or sys.platform
+    if platform == "win32":
+        local = os.environ.get("LOCALAPPDATA") or str(Path.home() / "AppData" / "Local")
+        return Path(local) / "symnn" / "Cache"
+    if platform == "darwin":
+        return Path.home() / "Library" / "Caches" / "symnn"
+    xdg = os.environ.get("XDG_CACHE_HOME", "")
+    return (Path(xdg) if os.path.isabs(xdg) else Path.home() / ".cache") / "symnn"
+
+
 def cache_dir() -> Path:
-    """The cache directory in use: SYMNN_CACHE_DIR, else ~/.cache/symnn; a temporary directory
-    (with one warning) when that cannot be written."""
-    wanted = Path(os.environ.get(ENV) or Path.home() / ".cache" / "symnn").expanduser()
+    """The cache directory in use: SYMNN_CACHE_DIR, else default_cache_dir(); a temporary
+    directory (with one warning) when that cannot be written."""
+    wanted = Path(os.environ.get(ENV) or default_cache_dir()).expanduser()
     key = str(wanted)
     if key in _fallback:
         return _fallback[key]

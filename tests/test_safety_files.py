@@ -633,6 +633,30 @@ def test_a_cache_dir_that_is_a_file_falls_back(tmp_path):
     assert r.stderr.count("symnn: warning:") == 1 and r.stderr.count("\n") == 1
 
 
+@pytest.mark.parametrize(
+    "platform, env, expected",
+    [
+        ("linux", {}, "{home}/.cache/symnn"),
+        ("linux", {"XDG_CACHE_HOME": "/srv/cache"}, "/srv/cache/symnn"),
+        ("linux", {"XDG_CACHE_HOME": "relative/dir"}, "{home}/.cache/symnn"),  # XDG: relative paths are ignored
+        ("darwin", {}, "{home}/Library/Caches/symnn"),
+        ("win32", {"LOCALAPPDATA": "C:/Users/ada/AppData/Local"}, "C:/Users/ada/AppData/Local/symnn/Cache"),
+        ("win32", {}, "{home}/AppData/Local/symnn/Cache"),
+    ],
+)
+def test_the_default_cache_folder_follows_the_platform(monkeypatch, tmp_path, platform, env, expected):
+    from symnn import cachedir
+
+    monkeypatch.setenv("HOME", str(tmp_path))
+    for name in ("XDG_CACHE_HOME", "LOCALAPPDATA"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    assert cachedir.default_cache_dir(platform).as_posix() == expected.format(home=tmp_path.as_posix())
+    monkeypatch.setenv("SYMNN_CACHE_DIR", str(tmp_path / "mine"))  # the variable still wins
+    assert cachedir.cache_dir() == tmp_path / "mine"
+
+
 def test_a_non_utf8_stdout_never_raises(tmp_path):
     r = subprocess.run(
         [sys.executable, "-m", "symnn", "derive", "cost"],

@@ -1,6 +1,7 @@
 """The kernel cache: generated modules on disk, named by a hash, imported with importlib.
 
-Layout of the cache directory (default ~/.cache/symnn, SYMNN_CACHE_DIR overrides):
+Layout of the cache directory (symnn.cachedir.cache_dir(): SYMNN_CACHE_DIR, else the platform's
+user cache folder, ~/.cache/symnn on Linux):
     <kernel>-<hash>.py      the generated module; its last line is a checksum of the rest
     __pycache__/            Numba's .nbi/.nbc (njit(cache=True)) and Python's .pyc
     index/*.json            kernel name (+ source fingerprint) -> module, for warm starts
