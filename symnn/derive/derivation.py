@@ -195,7 +195,7 @@ class Derivation:
             else:
                 pairs = [(lhs, rhs)]
             hows = [equal(evaluate(l_, step.defs), evaluate(r_, step.defs), self.check_subs, rng) for l_, r_ in pairs]
-            how = None if None in hows else max(hows, key=len)
+            how = None if None in hows else max((h for h in hows if h is not None), key=len)
             if how is None:
                 raise DerivationError(
                     f"step {n} of '{self.title}' does not hold: {sp.sstr(step.lhs)} = {sp.sstr(step.rhs)} ({step.rule})"

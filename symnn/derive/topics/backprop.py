@@ -190,7 +190,7 @@ def _check_on_concrete_net(d: Derivation, act, cst, layers: int, grad_a, aL_, y_
     def grad(q: int) -> sp.Expr:  # the derived ∂C/∂a^L_j at j = q + 1
         return grad_a.xreplace({j: q + 1}).subs(nL, sizes[-1]).doit().xreplace(concrete)
 
-    delta = [None] * layers
+    delta: list[sp.Matrix] = [sp.Matrix()] * layers  # δ^l, filled from the output layer down
     delta[-1] = sp.Matrix([grad(q) * _phi_prime(act, zs[-1][q]) for q in range(sizes[-1])])
     for l in range(layers - 2, -1, -1):
         back = W[l + 1].T * delta[l + 1]

@@ -42,7 +42,8 @@ def cost(activation: str = "sigmoid", cost: str = "quadratic") -> Derivation:
     d.add(C, c_row, DEFINITION, f"the {cst.title.lower()} of one row")
     full = c_row.xreplace({yhat: act.phi}).xreplace({z: z_expr})
 
-    dC_dyhat = dyhat_dz = None
+    dC_dyhat: sp.Expr | None = None  # derived once, at the first weight
+    dyhat_dz: sp.Expr | None = None
     for var in (*ws, N.b):
         d.section(f"∂C/∂{sp.sstr(var)}")
         chain = D(C, yhat) * D(yhat, z) * D(z, var)
@@ -70,6 +71,7 @@ def cost(activation: str = "sigmoid", cost: str = "quadratic") -> Derivation:
     d.add(
         D(C, w1), sp.Sum(D(cst.single(YH[r], Y[r]), w1), (r, 1, N_ROWS)), "linearity of Σ", "differentiate row by row"
     )
+    assert dC_dyhat is not None and dyhat_dz is not None  # the loop above ran
     per_row = local_w1 = tidy(dC_dyhat * dyhat_dz * xs[0])
     per_row = per_row.xreplace({yhat: YH[r], y: Y[r], z: Z[r], xs[0]: X[0][r]})
     d.add(
