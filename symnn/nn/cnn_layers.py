@@ -21,19 +21,25 @@ backward() use the shape-generic kernels.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 
 from symnn.errors import InputError
 from symnn.nn.layers import Layer, Shape, WeightedLayer, Workspace, check_weights_memory, generated_kernel, positive_int
 
+if TYPE_CHECKING:
+    from symnn.codegen import Kernel
+    from symnn.nn.epoch import EpochWriter
 
-def _specialised(name: str, kh: int, kw: int, s: int, fastmath: bool = False):
+
+def _specialised(name: str, kh: int, kw: int, s: int, fastmath: bool = False) -> Kernel:
     from symnn.codegen.specialise import specialised
 
     return specialised(name, fastmath, k_h=kh, k_w=kw, s=s)
 
 
-def _fast(name: str):
+def _fast(name: str) -> Kernel:
     from symnn.codegen.specialise import specialised
 
     return specialised(name, fastmath=True)
@@ -57,7 +63,7 @@ def _images(shape: Shape, what: str) -> tuple[int, int, int]:
     return shape
 
 
-def _check_images(layer, x: np.ndarray, channels: int | None = None) -> None:
+def _check_images(layer: Layer, x: np.ndarray, channels: int | None = None) -> None:
     if x.ndim != 4:
         raise InputError(f"{layer!r} expects a batch of images shaped (N, C, H, W), got shape {x.shape}")
     if channels is not None and x.shape[1] != channels:
@@ -67,7 +73,14 @@ def _check_images(layer, x: np.ndarray, channels: int | None = None) -> None:
 class Conv2D(WeightedLayer):
     """Y[t,f,i,j] = Σ_c Σ_m Σ_n X_pad[t,c,s·i+m,s·j+n] K[f,c,m,n] + b[f]; weight (out_ch, in_ch, kh, kw)."""
 
-    def __init__(self, in_channels: int, out_channels: int, kernel_size, stride: int = 1, padding: int = 0):
+    def __init__(
+        self,
+        in_channels: int,
+        out_channels: int,
+        kernel_size: int | tuple[int, int] | list[int],
+        stride: int = 1,
+        padding: int = 0,
+    ) -> None:
         self.in_channels = positive_int(in_channels, "Conv2D in_channels")
         self.out_channels = positive_int(out_channels, "Conv2D out_channels")
         self.kernel_size = _pair(kernel_size, "Conv2D kernel_size")
@@ -83,9 +96,11 @@ class Conv2D(WeightedLayer):
 
     def reset(self) -> None:
         self.grads = {}
-        self._k = self._tk = None
+        self._k: tuple[Kernel, ...] | None = None
+        self._tk: tuple[Kernel, ...] | None = None
         self._padded: dict[tuple, np.ndarray] = {}
-        self.x_shape = self.x_pad = None
+        self.x_shape: tuple[int, ...] | None = None
+        self.x_pad: np.ndarray | None = None
 
     @property
     def fan_in(self) -> int:
@@ -173,7 +188,7 @@ class Conv2D(WeightedLayer):
         self.train_kernels[0].dispatcher(self.x_pad, self.weight, self.bias, self.stride, y)
         return y
 
-    def train_backward(self, delta: np.ndarray, ws: Workspace, need_input_grad: bool = True):
+    def train_backward(self, delta: np.ndarray, ws: Workspace, need_input_grad: bool = True) -> np.ndarray | None:
         _, grad_kernel, grad_bias, grad_input = self.train_kernels
         dK = ws.get_buffer(self, "dK", self.weight.shape)
         db = ws.get_buffer(self, "db", self.bias.shape)
@@ -182,11 +197,12 @@ class Conv2D(WeightedLayer):
         self.grads = {"weight": dK, "bias": db}
         if not need_input_grad:  # the first layer: nobody below needs ∂L/∂X
             return None
+        assert self.x_pad is not None  # train_forward kept it (the trainer calls it first)
         dx_pad = ws.get_buffer(self, "dx_pad", self.x_pad.shape)
         grad_input.dispatcher(delta, self.weight, self.x_pad, self.stride, dx_pad)
         return self._crop(dx_pad) if self.padding == 0 else np.ascontiguousarray(self._crop(dx_pad))
 
-    def epoch_forward(self, w, n: int, x: str, shape: Shape) -> tuple[str, Shape]:
+    def epoch_forward(self, w: EpochWriter, n: int, x: str, shape: Shape) -> tuple[str, Shape]:
         K, b = w.param(self.weight, f"K{n}"), w.param(self.bias, f"b{n}")
         P, (c, h, wd) = self.padding, shape
         src = x
@@ -198,7 +214,7 @@ class Conv2D(WeightedLayer):
         w.call(self.train_kernels[0], src, K, b, self.stride, y)
         return y, (self.out_channels, ho, wo)
 
-    def epoch_backward(self, w, n: int, x: str, shape: Shape, delta: str, need: bool) -> str | None:
+    def epoch_backward(self, w: EpochWriter, n: int, x: str, shape: Shape, delta: str, need: bool) -> str | None:
         _, grad_kernel, grad_bias, grad_input = self.train_kernels
         P, (c, h, wd) = self.padding, shape
         src = f"xpad{n}" if P else x
@@ -227,7 +243,7 @@ class Conv2D(WeightedLayer):
 class _Pool(Layer):
     kind = ""
 
-    def __init__(self, size, stride: int | None = None):
+    def __init__(self, size: int | tuple[int, int] | list[int], stride: int | None = None) -> None:
         self.size = _pair(size, f"{type(self).__name__} size")
         self.stride = self.size[0] if stride is None else positive_int(stride, f"{type(self).__name__} stride")
         if stride is None and self.size[0] != self.size[1]:
@@ -236,8 +252,9 @@ class _Pool(Layer):
 
     def reset(self) -> None:
         self.grads = {}
-        self._k = self._tk = None
-        self.x = None
+        self._k: tuple[Kernel, ...] | None = None
+        self._tk: tuple[Kernel, ...] | None = None
+        self.x: np.ndarray | None = None
 
     @property
     def kernels(self):
@@ -255,7 +272,7 @@ class _Pool(Layer):
             )
         return self._tk
 
-    def _check(self, x):
+    def _check(self, x: np.ndarray) -> None:
         _check_images(self, x)
         if x.shape[2] < self.size[0] or x.shape[3] < self.size[1]:
             raise InputError(
@@ -270,7 +287,7 @@ class _Pool(Layer):
             raise InputError(f"needs maps of at least {kh} × {kw} pixels")
         return (c, (h - kh) // s + 1, (w - kw) // s + 1)
 
-    def _out(self, x):
+    def _out(self, x: np.ndarray) -> tuple[int, int, int, int]:
         (kh, kw), s = self.size, self.stride
         return (len(x), x.shape[1], (x.shape[2] - kh) // s + 1, (x.shape[3] - kw) // s + 1)
 
@@ -285,6 +302,7 @@ class MaxPool2D(_Pool):
     (row-major order), through the switches the forward kernel records."""
 
     kind = "maxpool"
+    switch: np.ndarray | None  # the forward kernel's switches (where each window's maximum is)
 
     def forward(self, x: np.ndarray) -> np.ndarray:
         self._check(x)
@@ -303,7 +321,8 @@ class MaxPool2D(_Pool):
         self.train_kernels[0].dispatcher(x, *self.size, self.stride, y, self.switch)
         return y
 
-    def train_backward(self, delta: np.ndarray, ws: Workspace, need_input_grad: bool = True):
+    def train_backward(self, delta: np.ndarray, ws: Workspace, need_input_grad: bool = True) -> np.ndarray:
+        assert self.x is not None  # train_forward kept it (the trainer calls it first)
         dx = ws.get_buffer(self, "dx", self.x.shape)
         self.train_kernels[1].dispatcher(delta, self.switch, self.x, *self.size, self.stride, dx)
         return dx
@@ -312,13 +331,13 @@ class MaxPool2D(_Pool):
         super().reset()
         self.switch = None
 
-    def epoch_forward(self, w, n: int, x: str, shape: Shape) -> tuple[str, Shape]:
+    def epoch_forward(self, w: EpochWriter, n: int, x: str, shape: Shape) -> tuple[str, Shape]:
         out = self.out_shape(shape)
         y, switch = w.buffer(f"y{n}", out), w.buffer(f"switch{n}", out)
         w.call(self.train_kernels[0], x, *self.size, self.stride, y, switch)
         return y, out
 
-    def epoch_backward(self, w, n: int, x: str, shape: Shape, delta: str, need: bool) -> str:
+    def epoch_backward(self, w: EpochWriter, n: int, x: str, shape: Shape, delta: str, need: bool) -> str:
         dx = w.buffer(f"dx{n}", shape)
         w.call(self.train_kernels[1], delta, f"switch{n}", x, *self.size, self.stride, dx)
         return dx
@@ -344,18 +363,19 @@ class AvgPool2D(_Pool):
         self.train_kernels[0].dispatcher(x, *self.size, self.stride, y)
         return y
 
-    def train_backward(self, delta: np.ndarray, ws: Workspace, need_input_grad: bool = True):
+    def train_backward(self, delta: np.ndarray, ws: Workspace, need_input_grad: bool = True) -> np.ndarray:
+        assert self.x is not None  # train_forward kept it (the trainer calls it first)
         dx = ws.get_buffer(self, "dx", self.x.shape)
         self.train_kernels[1].dispatcher(delta, self.x, *self.size, self.stride, dx)
         return dx
 
-    def epoch_forward(self, w, n: int, x: str, shape: Shape) -> tuple[str, Shape]:
+    def epoch_forward(self, w: EpochWriter, n: int, x: str, shape: Shape) -> tuple[str, Shape]:
         out = self.out_shape(shape)
         y = w.buffer(f"y{n}", out)
         w.call(self.train_kernels[0], x, *self.size, self.stride, y)
         return y, out
 
-    def epoch_backward(self, w, n: int, x: str, shape: Shape, delta: str, need: bool) -> str:
+    def epoch_backward(self, w: EpochWriter, n: int, x: str, shape: Shape, delta: str, need: bool) -> str:
         dx = w.buffer(f"dx{n}", shape)
         w.call(self.train_kernels[1], delta, x, *self.size, self.stride, dx)
         return dx
@@ -364,13 +384,13 @@ class AvgPool2D(_Pool):
 class Flatten(Layer):
     """(N, C, H, W) -> (N, C·H·W), row-major; backward: the inverse index map."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         self.reset()
 
     def reset(self) -> None:
         self.grads = {}
-        self._k = None
-        self.x = None
+        self._k: tuple[Kernel, ...] | None = None
+        self.x: np.ndarray | None = None
 
     @property
     def kernels(self):
@@ -398,17 +418,18 @@ class Flatten(Layer):
         self.kernels[0].dispatcher(x, y)
         return y
 
-    def train_backward(self, delta: np.ndarray, ws: Workspace, need_input_grad: bool = True):
+    def train_backward(self, delta: np.ndarray, ws: Workspace, need_input_grad: bool = True) -> np.ndarray:
+        assert self.x is not None  # train_forward kept it (the trainer calls it first)
         dx = ws.get_buffer(self, "dx", self.x.shape)
         self.kernels[1].dispatcher(delta, self.x, dx)
         return dx
 
-    def epoch_forward(self, w, n: int, x: str, shape: Shape) -> tuple[str, Shape]:
+    def epoch_forward(self, w: EpochWriter, n: int, x: str, shape: Shape) -> tuple[str, Shape]:
         y = w.buffer(f"y{n}", (int(np.prod(shape)),))
         w.call(self.kernels[0], x, y)
         return y, (int(np.prod(shape)),)
 
-    def epoch_backward(self, w, n: int, x: str, shape: Shape, delta: str, need: bool) -> str:
+    def epoch_backward(self, w: EpochWriter, n: int, x: str, shape: Shape, delta: str, need: bool) -> str:
         dx = w.buffer(f"dx{n}", shape)
         w.call(self.kernels[1], delta, x, dx)
         return dx

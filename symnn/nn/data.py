@@ -267,6 +267,8 @@ def _digits_key(seed: int) -> str | None:
 
     try:
         spec = importlib.util.find_spec("sklearn")
+        if spec is None or spec.submodule_search_locations is None:
+            return None  # no scikit-learn (the import below says so), or not a package
         root = Path(next(iter(spec.submodule_search_locations)))
         h = hashlib.sha256(f"digits split v1, seed {seed}, numpy {np.__version__}\n".encode())
         for part in ("datasets/data/digits.csv.gz", "datasets/_base.py", "model_selection/_split.py"):

@@ -14,16 +14,17 @@ kernel (symnn.nn.fused) instead.
 from __future__ import annotations
 
 import re
+import types
 
 import numpy as np
 
-_MODULES: dict[str, object] = {}
+_MODULES: dict[str, types.ModuleType] = {}  # the drivers' modules, by their text's hash
 
 
 class EpochWriter:
     """Collects the driver's kernel imports, parameters, buffers and per-batch statements."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         self.kernels: dict[str, tuple[str, str, str]] = {}  # kernel name -> (alias, module, function)
         self.params: list[tuple[str, np.ndarray]] = []
         self.buffers: list[tuple[str, tuple[int, ...], bool]] = []  # name, shape, leading batch axis

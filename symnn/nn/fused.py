@@ -209,7 +209,13 @@ def fusable(model) -> tuple[int, str, str] | None:
 
 def run_epoch(model, X, Y, order, lr: float, batch_size: int, ws, fastmath: bool = False) -> None:
     """One epoch of mini-batch SGD through the fused generated kernel."""
-    n_layers, activation, cost = fusable(model)
+    fused = fusable(model)
+    if fused is None:  # fit() asks fusable() first
+        raise InputError(
+            "the fused epoch takes Dense/activation pairs with one activation (not threshold), at most "
+            f"{FUSE_MAX_WEIGHTS} weights, and the quadratic or cross-entropy loss; not {model!r}"
+        )
+    n_layers, activation, cost = fused
     shapes = model.check_shapes(X.shape[1:])  # the shape pass: no kernel reads past a buffer
     order = np.asarray(order)
     if Y.shape != (len(X), *shapes[-1]) or Y.dtype != X.dtype or not Y.flags.c_contiguous:

@@ -15,15 +15,22 @@ trains through its per-layer kernels only.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 import numpy as np
+import numpy.typing as npt
 
 from symnn.errors import InputError, unknown
 from symnn.ops import activation_key, activation_names
 
+if TYPE_CHECKING:
+    from symnn.codegen import Kernel
+    from symnn.nn.epoch import EpochWriter
+
 Shape = tuple[int, ...]  # the shape of one sample: (features,) or (C, H, W)
 
 
-def generated_kernel(name: str):
+def generated_kernel(name: str) -> Kernel:
     """The registered generated kernel called `name` (symnn.codegen is imported on first use)."""
     from symnn.codegen import kernel
 
@@ -33,7 +40,7 @@ def generated_kernel(name: str):
 class Workspace(dict):
     """Output buffers reused from batch to batch (allocated once per fit, per batch size)."""
 
-    def __init__(self, dtype=np.float64):
+    def __init__(self, dtype: npt.DTypeLike = np.float64) -> None:
         super().__init__()
         self.dtype = np.dtype(dtype)
         self.shapes: list[tuple] | None = None  # the net's per-sample shapes (Sequential.check_shapes)
@@ -87,7 +94,7 @@ class Layer:
     def train_forward(self, x: np.ndarray, ws: Workspace) -> np.ndarray:
         return self.forward(x)
 
-    def train_backward(self, delta: np.ndarray, ws: Workspace, need_input_grad: bool = True):
+    def train_backward(self, delta: np.ndarray, ws: Workspace, need_input_grad: bool = True) -> np.ndarray | None:
         return self.backward(delta)
 
     def parameters(self) -> dict[str, np.ndarray]:
@@ -129,14 +136,14 @@ class Layer:
     def parameter_shapes(self) -> dict[str, Shape]:
         return {}
 
-    def saved(self, attr: str):
+    def saved(self, attr: str) -> Any:
         """What forward kept for backward; an InputError when backward comes first."""
         value = getattr(self, attr, None)
         if value is None:
             raise InputError(f"{self!r}.backward needs a forward pass first (it uses what forward kept)")
         return value
 
-    def check_delta(self, delta, shape: tuple) -> np.ndarray:
+    def check_delta(self, delta: npt.ArrayLike, shape: tuple) -> np.ndarray:
         """δ must have the shape of the last forward pass's output (no broadcasting, no reading past it)."""
         delta = np.asarray(delta)
         if delta.shape != tuple(shape):
@@ -155,7 +162,15 @@ class Layer:
 class WeightedLayer(Layer):
     """A layer with a weight and a bias, drawn by the references' rule: normal(0, 1/√fan_in), bias 0."""
 
-    fan_in: int
+    weight: np.ndarray
+    bias: np.ndarray
+    if TYPE_CHECKING:  # what each subclass computes, as a property
+
+        @property
+        def fan_in(self) -> int: ...
+
+        @property
+        def weight_shape(self) -> Shape: ...
 
     def init(self, rng: np.random.Generator) -> None:
         self.weight[...] = rng.normal(0.0, 1.0 / np.sqrt(self.fan_in), self.weight.shape)
@@ -167,14 +182,12 @@ class WeightedLayer(Layer):
     def parameter_shapes(self) -> dict[str, Shape]:
         return {"weight": self.weight_shape, "bias": (self.weight_shape[0],)}
 
-    weight_shape: Shape
-
 
 class Dense(WeightedLayer):
     """z = W a + b with W shaped (n_out, n_in); kernels dense.forward / grad_weight / grad_bias /
     grad_input, derived by `symnn derive dense`."""
 
-    def __init__(self, n_in: int, n_out: int):
+    def __init__(self, n_in: int, n_out: int) -> None:
         self.n_in = positive_int(n_in, "Dense n_in (the number of inputs)")
         self.n_out = positive_int(n_out, "Dense n_out (the number of outputs)")
         check_weights_memory(self.n_in * self.n_out + self.n_out, f"Dense({self.n_in}, {self.n_out})'s weights")
@@ -184,8 +197,9 @@ class Dense(WeightedLayer):
 
     def reset(self) -> None:
         self.grads = {}
-        self._k = self._fk = None
-        self.a_prev = None
+        self._k: tuple[Kernel, ...] | None = None
+        self._fk: tuple[Kernel, ...] | None = None
+        self.a_prev: np.ndarray | None = None
 
     @property
     def fan_in(self) -> int:
@@ -240,7 +254,7 @@ class Dense(WeightedLayer):
         self.train_kernels[0].dispatcher(x, self.weight, self.bias, z)
         return z
 
-    def train_backward(self, delta: np.ndarray, ws: Workspace, need_input_grad: bool = True):
+    def train_backward(self, delta: np.ndarray, ws: Workspace, need_input_grad: bool = True) -> np.ndarray | None:
         _, grad_weight, grad_bias, grad_input = self.train_kernels
         dW = ws.get_buffer(self, "dW", self.weight.shape)
         db = ws.get_buffer(self, "db", self.bias.shape)
@@ -249,17 +263,18 @@ class Dense(WeightedLayer):
         self.grads = {"weight": dW, "bias": db}
         if not need_input_grad:  # the first layer: nobody below needs ∂L/∂A
             return None
+        assert self.a_prev is not None  # train_forward kept it (the trainer calls it first)
         dA = ws.get_buffer(self, "dA", self.a_prev.shape)
         grad_input.dispatcher(delta, self.weight, dA)
         return dA
 
-    def epoch_forward(self, w, n: int, x: str, shape: Shape) -> tuple[str, Shape]:
+    def epoch_forward(self, w: EpochWriter, n: int, x: str, shape: Shape) -> tuple[str, Shape]:
         W, b = w.param(self.weight, f"W{n}"), w.param(self.bias, f"b{n}")
         z = w.buffer(f"z{n}", (self.n_out,))
         w.call(self.train_kernels[0], x, W, b, z)
         return z, (self.n_out,)
 
-    def epoch_backward(self, w, n: int, x: str, shape: Shape, delta: str, need: bool) -> str | None:
+    def epoch_backward(self, w: EpochWriter, n: int, x: str, shape: Shape, delta: str, need: bool) -> str | None:
         _, grad_weight, grad_bias, grad_input = self.train_kernels
         dW, db = w.buffer(f"dW{n}", self.weight.shape, False), w.buffer(f"db{n}", self.bias.shape, False)
         w.call(grad_weight, delta, x, dW)
@@ -281,7 +296,7 @@ class Activation(Layer):
 
     name = ""
 
-    def __init__(self, name: str | None = None):
+    def __init__(self, name: str | None = None) -> None:
         if name is not None:
             self.name = activation_name(name)
         elif not self.name:
@@ -290,8 +305,8 @@ class Activation(Layer):
 
     def reset(self) -> None:
         self.grads = {}
-        self._k = None
-        self.z = None
+        self._k: tuple[Kernel, ...] | None = None
+        self.z: np.ndarray | None = None
 
     def __repr__(self) -> str:
         cls = type(self)
@@ -316,17 +331,18 @@ class Activation(Layer):
         self.kernels[0].dispatcher(_flat(x), _flat(a))
         return a
 
-    def train_backward(self, delta: np.ndarray, ws: Workspace, need_input_grad: bool = True):
+    def train_backward(self, delta: np.ndarray, ws: Workspace, need_input_grad: bool = True) -> np.ndarray:
+        assert self.z is not None  # train_forward kept it (the trainer calls it first)
         out = ws.get_buffer(self, "delta", delta.shape)
         self.kernels[1].dispatcher(_flat(delta), _flat(self.z), _flat(out))
         return out
 
-    def epoch_forward(self, w, n: int, x: str, shape: Shape) -> tuple[str, Shape]:
+    def epoch_forward(self, w: EpochWriter, n: int, x: str, shape: Shape) -> tuple[str, Shape]:
         a = w.buffer(f"a{n}", shape)
         w.call(self.kernels[0], w.flat(x), w.flat(a))
         return a, shape
 
-    def epoch_backward(self, w, n: int, x: str, shape: Shape, delta: str, need: bool) -> str:
+    def epoch_backward(self, w: EpochWriter, n: int, x: str, shape: Shape, delta: str, need: bool) -> str:
         out = w.buffer(f"delta{n}", shape)
         w.call(self.kernels[1], w.flat(delta), w.flat(x), w.flat(out))
         return out

@@ -13,10 +13,18 @@ A loss the compiled epoch (symnn.nn.epoch) can call writes its gradient's lines 
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
+import numpy.typing as npt
 
 from symnn.errors import InputError, unknown
 from symnn.nn.layers import generated_kernel
+
+if TYPE_CHECKING:
+    from symnn.codegen import Kernel
+    from symnn.nn.epoch import EpochWriter
+    from symnn.nn.layers import Layer, Workspace
 
 
 class Loss:
@@ -24,8 +32,8 @@ class Loss:
 
     name = ""
 
-    def __init__(self):
-        self._k = None
+    def __init__(self) -> None:
+        self._k: tuple[Kernel, ...] | None = None
 
     def reset(self) -> None:
         """Drop the cached kernels; they are looked up again on next use."""
@@ -37,14 +45,14 @@ class Loss:
             self._k = (generated_kernel(f"{self.name}.loss"), generated_kernel(f"{self.name}.grad"))
         return self._k
 
-    def check_net(self, layers: list) -> None:
+    def check_net(self, layers: list[Layer]) -> None:
         """InputError when the net's last layer gives outputs this loss cannot take."""
 
-    def from_logits(self, layers: list) -> bool:
+    def from_logits(self, layers: list[Layer]) -> bool:
         """True when the loss and its gradient are computed from the last layer's input z."""
         return False
 
-    def targets(self, y: np.ndarray, n_outputs: int) -> np.ndarray:
+    def targets(self, y: npt.ArrayLike, n_outputs: int) -> np.ndarray:
         """Integer labels become one-hot rows; real targets become a column when there is one output."""
         y = np.asarray(y)
         if y.ndim not in (1, 2):
@@ -69,7 +77,7 @@ class Loss:
         """∂(mean cost)/∂ŷ: the derived ∂C/∂ŷ divided by the batch size."""
         return self.kernels[1](yhat, Y, float(len(yhat)))
 
-    def train_gradient(self, yhat: np.ndarray, Y: np.ndarray, ws) -> np.ndarray:
+    def train_gradient(self, yhat: np.ndarray, Y: np.ndarray, ws: Workspace) -> np.ndarray:
         return _into_buffer(self, self.kernels, yhat, Y, ws)
 
     def __repr__(self) -> str:
@@ -81,7 +89,7 @@ class Quadratic(Loss):
 
     name = "quadratic"
 
-    def epoch_gradient(self, w, yhat: str, shape: tuple) -> str:
+    def epoch_gradient(self, w: EpochWriter, yhat: str, shape: tuple) -> str:
         """Write the compiled epoch's ∂(mean cost)/∂ŷ into a buffer `grad`; return its name."""
         return _epoch_gradient(w, self.kernels, yhat, shape)
 
@@ -93,7 +101,7 @@ class CrossEntropy(Loss):
 
     name = "cross-entropy"
 
-    def check_net(self, layers: list) -> None:
+    def check_net(self, layers: list[Layer]) -> None:
         from symnn.nn.layers import Sigmoid
 
         if not isinstance(layers[-1], Sigmoid):
@@ -102,14 +110,14 @@ class CrossEntropy(Loss):
                 f"Sigmoid() (its last layer is {layers[-1]!r}), or use loss='quadratic'"
             )
 
-    def from_logits(self, layers: list) -> bool:
+    def from_logits(self, layers: list[Layer]) -> bool:
         from symnn.nn.layers import Sigmoid
 
         return isinstance(layers[-1], Sigmoid)
 
     def reset(self) -> None:
         super().reset()
-        self._lk = None
+        self._lk: tuple[Kernel, Kernel] | None = None
 
     @property
     def logit_kernels(self):
@@ -117,11 +125,11 @@ class CrossEntropy(Loss):
             self._lk = (generated_kernel("sigmoid_cross_entropy.loss"), generated_kernel("sigmoid_cross_entropy.grad"))
         return self._lk
 
-    def epoch_gradient(self, w, yhat: str, shape: tuple) -> str:
+    def epoch_gradient(self, w: EpochWriter, yhat: str, shape: tuple) -> str:
         """Write the compiled epoch's ∂(mean cost)/∂ŷ into a buffer `grad`; return its name."""
         return _epoch_gradient(w, self.kernels, yhat, shape)
 
-    def epoch_logit_gradient(self, w, z: str, shape: tuple) -> str:
+    def epoch_logit_gradient(self, w: EpochWriter, z: str, shape: tuple) -> str:
         """Write the compiled epoch's ∂(mean cost)/∂z = (σ(z) − y)/m into a buffer `grad`, from the
         last layer's input z; return its name."""
         return _epoch_gradient(w, self.logit_kernels, z, shape)
@@ -134,7 +142,7 @@ class CrossEntropy(Loss):
         """∂(mean cost)/∂z = (σ(z) − y)/n."""
         return self.logit_kernels[1](z, Y, float(len(z)))
 
-    def train_logit_gradient(self, z: np.ndarray, Y: np.ndarray, ws) -> np.ndarray:
+    def train_logit_gradient(self, z: np.ndarray, Y: np.ndarray, ws: Workspace) -> np.ndarray:
         return _into_buffer(self, self.logit_kernels, z, Y, ws)
 
 
@@ -174,7 +182,7 @@ class SoftmaxCrossEntropy(Loss):
     def gradient(self, z: np.ndarray, Y: np.ndarray) -> np.ndarray:
         return self.kernels[3](self.probabilities(z), Y, float(len(z)))
 
-    def train_gradient(self, z: np.ndarray, Y: np.ndarray, ws) -> np.ndarray:
+    def train_gradient(self, z: np.ndarray, Y: np.ndarray, ws: Workspace) -> np.ndarray:
         row_max, softmax, _, grad, _ = self.kernels
         m = ws.get_buffer(self, "max", (len(z),))
         p = ws.get_buffer(self, "p", z.shape)
@@ -184,7 +192,7 @@ class SoftmaxCrossEntropy(Loss):
         grad.dispatcher(p.reshape(-1), Y.reshape(-1), float(len(z)), out.reshape(-1))
         return out
 
-    def epoch_gradient(self, w, z: str, shape: tuple) -> str:
+    def epoch_gradient(self, w: EpochWriter, z: str, shape: tuple) -> str:
         """Write the compiled epoch's lines for p = softmax(z) and (p − y)/m into a buffer `grad`;
         return its name."""
         g = w.buffer("grad", shape)
@@ -216,14 +224,14 @@ def _mean(kernels, a: np.ndarray, Y: np.ndarray) -> float:
     return float(kernels[0](a, Y).sum() / len(a))
 
 
-def _epoch_gradient(w, kernels, a: str, shape: tuple) -> str:
+def _epoch_gradient(w: EpochWriter, kernels, a: str, shape: tuple) -> str:
     """The compiled epoch's call of the gradient kernel, (∂C/∂a)/m into a buffer `grad`."""
     g = w.buffer("grad", shape)
     w.call(kernels[1], w.flat(a), w.flat("yb"), "float(m)", w.flat(g))
     return g
 
 
-def _into_buffer(owner, kernels, a: np.ndarray, Y: np.ndarray, ws) -> np.ndarray:
+def _into_buffer(owner: object, kernels, a: np.ndarray, Y: np.ndarray, ws: Workspace) -> np.ndarray:
     """The gradient kernel's (∂C/∂a)/n written into the workspace's buffer (training path)."""
     out = ws.get_buffer(owner, "grad", a.shape)
     kernels[1].dispatcher(a.reshape(-1), Y.reshape(-1), float(len(a)), out.reshape(-1))

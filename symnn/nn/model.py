@@ -9,15 +9,17 @@ a buffer instead of raising.
 from __future__ import annotations
 
 import math
+from typing import Any, cast, overload
 
 import numpy as np
+import numpy.typing as npt
 
 from symnn.errors import InputError
-from symnn.nn.layers import Layer, Shape, shape_text
-from symnn.nn.losses import Loss, get_loss
+from symnn.nn.layers import Activation, Layer, Shape, shape_text
+from symnn.nn.losses import CrossEntropy, Loss, get_loss
 
 
-def as_numbers(value, what: str) -> np.ndarray:
+def as_numbers(value: object, what: str) -> np.ndarray:
     """value as a NumPy array of real numbers (bool, int or float); one InputError line otherwise."""
     try:
         arr = np.asarray(value)
@@ -31,7 +33,7 @@ def as_numbers(value, what: str) -> np.ndarray:
     return arr
 
 
-def check_seed(seed, what: str = "seed") -> int:
+def check_seed(seed: object, what: str = "seed") -> int:
     if isinstance(seed, (bool, np.bool_)) or not isinstance(seed, (int, np.integer)) or seed < 0:
         raise InputError(f"{what} must be a non-negative integer (got {seed!r})")
     return int(seed)
@@ -127,7 +129,7 @@ class Sequential:
             return getattr(arr, "dtype", np.dtype(np.float64))
         return np.dtype(np.float64)
 
-    def astype(self, dtype) -> "Sequential":
+    def astype(self, dtype: npt.DTypeLike) -> "Sequential":
         """Convert the parameters to float32 or float64 in place; inputs follow at fit/predict.
         The generated kernels are compiled once per dtype: float32 halves memory traffic (and
         doubles the width of BLAS's vectors) at ~7 significant digits instead of ~16."""
@@ -157,10 +159,10 @@ class Sequential:
         for layer in self.layers:
             layer.reset()
         self.loss_fn.reset()
-        self._last_output = None
+        self._last_output: tuple[int, ...] | None = None
 
     # --- checked inputs ---------------------------------------------------------------------------
-    def _check_X(self, X) -> np.ndarray:
+    def _check_X(self, X: npt.ArrayLike) -> np.ndarray:
         X = as_numbers(X, "X")
         if X.ndim < 2:
             raise InputError(
@@ -177,7 +179,13 @@ class Sequential:
             )
         return X
 
-    def checked(self, X, y=None, batch_size: int = 0) -> tuple[np.ndarray, np.ndarray | None]:
+    @overload
+    def checked(self, X: npt.ArrayLike, y: None = None, batch_size: int = 0) -> tuple[np.ndarray, None]: ...
+    @overload
+    def checked(self, X: npt.ArrayLike, y: npt.ArrayLike, batch_size: int = 0) -> tuple[np.ndarray, np.ndarray]: ...
+    def checked(
+        self, X: npt.ArrayLike, y: npt.ArrayLike | None = None, batch_size: int = 0
+    ) -> tuple[np.ndarray, np.ndarray | None]:
         """X and the targets, checked against the net before any kernel runs."""
         from symnn.limits import check_memory
 
@@ -191,10 +199,10 @@ class Sequential:
         Y = None if y is None else self._targets_checked(y, len(X), self.output_shape(X.shape[1:]))
         return X, Y
 
-    def targets(self, y) -> np.ndarray:
+    def targets(self, y: npt.ArrayLike) -> np.ndarray:
         return self.loss_fn.targets(y, self.n_outputs)
 
-    def _targets_checked(self, y, n: int, out: Shape | None = None) -> np.ndarray:
+    def _targets_checked(self, y: npt.ArrayLike, n: int, out: Shape | None = None) -> np.ndarray:
         if out is not None and len(out) != 1:
             raise InputError(
                 f"the net's last layer gives outputs shaped {shape_text(out)}; the losses take "
@@ -217,7 +225,7 @@ class Sequential:
         self._last_output = a.shape
         return a
 
-    def forward(self, X: np.ndarray) -> np.ndarray:
+    def forward(self, X: npt.ArrayLike) -> np.ndarray:
         """The net's outputs ŷ for a batch (step 3: forward propagation)."""
         return self.run_forward(self.checked(X)[0])
 
@@ -225,23 +233,30 @@ class Sequential:
         """True when the loss is computed from the last layer's input z (sigmoid + cross-entropy)."""
         return self.loss_fn.from_logits(self.layers)
 
+    def _from_z(self) -> tuple[CrossEntropy, Any]:
+        """When _logits(): the loss computed from the last layer's input z (CrossEntropy after a
+        Sigmoid) and the z that layer kept in the last forward pass (None before one)."""
+        return cast(CrossEntropy, self.loss_fn), cast(Activation, self.layers[-1]).z
+
     def output_loss(self, yhat: np.ndarray, Y: np.ndarray) -> float:
         """The loss of the last forward pass, whose outputs are yhat (Y checked by `checked`)."""
         if self._logits():
-            return self.loss_fn.logit_value(self.layers[-1].z, Y)
+            loss, z = self._from_z()
+            return loss.logit_value(z, Y)
         return self.loss_fn.value(yhat, Y)
 
     def run_backward(self, yhat: np.ndarray, Y: np.ndarray) -> np.ndarray:
         """Back-propagate the last forward pass's error (no checks of its own); fills every layer's grads."""
         if self._logits():  # ∂C/∂z = σ(z) − y: the last sigmoid is inside it
-            delta, layers = self.loss_fn.logit_gradient(self.layers[-1].z, Y), self.layers[:-1]
+            loss, z = self._from_z()
+            delta, layers = loss.logit_gradient(z, Y), self.layers[:-1]
         else:
             delta, layers = self.loss_fn.gradient(yhat, Y), self.layers
         for layer in reversed(layers):
             delta = layer.backward(delta)
         return delta
 
-    def backward(self, yhat: np.ndarray, Y: np.ndarray) -> np.ndarray:
+    def backward(self, yhat: npt.ArrayLike, Y: npt.ArrayLike) -> np.ndarray:
         """Step 5: back-propagate the error of the last forward pass; fills every layer's grads."""
         last = getattr(self, "_last_output", None)
         yhat = as_numbers(yhat, "yhat")
@@ -250,24 +265,24 @@ class Sequential:
         Y = self._targets_checked(Y, len(yhat), last[1:])
         return self.run_backward(np.ascontiguousarray(yhat, dtype=self.dtype), Y)
 
-    def loss(self, X: np.ndarray, y: np.ndarray) -> float:
+    def loss(self, X: npt.ArrayLike, y: npt.ArrayLike) -> float:
         """Mean over the batch of the per-sample cost (quadratic: Σ over outputs of ½(ŷ − y)²)."""
         X, Y = self.checked(X, y)
         return self.output_loss(self.run_forward(X), Y)
 
-    def gradients(self, X: np.ndarray, y: np.ndarray) -> dict[str, np.ndarray]:
+    def gradients(self, X: npt.ArrayLike, y: npt.ArrayLike) -> dict[str, np.ndarray]:
         """∂loss/∂parameter for every parameter, same keys as parameters()."""
         X, Y = self.checked(X, y)
         self.run_backward(self.run_forward(X), Y)
         return {f"layers.{i}.{name}": g for i, layer in enumerate(self.layers) for name, g in layer.grads.items()}
 
     # --- user API ---------------------------------------------------------------------------
-    def predict(self, X: np.ndarray) -> np.ndarray:
+    def predict(self, X: npt.ArrayLike) -> np.ndarray:
         """Class labels (arg-max) for several outputs; the output itself for one."""
         out = self.forward(X)
         return out.argmax(axis=1) if out.ndim == 2 and out.shape[1] > 1 else out.reshape(len(out), -1)[:, 0]
 
-    def accuracy(self, X: np.ndarray, y: np.ndarray) -> float:
+    def accuracy(self, X: npt.ArrayLike, y: npt.ArrayLike) -> float:
         X = self._check_X(X)
         y = as_numbers(y, "y")
         k = self.output_shape(X.shape[1:])
@@ -279,7 +294,15 @@ class Sequential:
         labels = y.argmax(axis=1) if y.ndim == 2 else y
         return float((self.predict(X) == labels).mean())
 
-    def fit(self, X, y, epochs: int = 30, lr: float = 3.0, batch_size: int = 10, **options) -> "Sequential":
+    def fit(
+        self,
+        X: npt.ArrayLike,
+        y: npt.ArrayLike,
+        epochs: int = 30,
+        lr: float = 3.0,
+        batch_size: int = 10,
+        **options: Any,
+    ) -> "Sequential":
         """Train with mini-batch SGD (batch_size=1: stochastic; batch_size=len(X): batch)."""
         from symnn.nn.train import OPTIONS, fit
 

@@ -11,11 +11,16 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import numpy as np
+import numpy.typing as npt
 
 from symnn.errors import InputError, TrainingError
 from symnn.nn.model import as_numbers
+
+if TYPE_CHECKING:
+    from symnn.nn.model import Sequential
 
 MODES = ("sgd", "batch", "minibatch")
 OPTIONS = ("mode", "seed", "X_test", "y_test", "progress", "explain", "fused", "compiled", "fastmath")
@@ -70,7 +75,7 @@ def _check_flags(explain, fused, compiled, fastmath, progress) -> None:
             raise InputError(f"{name} must be True or False{extra} (got {value!r})")
 
 
-def sgd_step(model, lr: float) -> None:
+def sgd_step(model: Sequential, lr: float) -> None:
     """Step 5's update, w ← w − η ∂C/∂w, by the kernel derived from `derive gradient-descent`."""
     from symnn.codegen import kernel
 
@@ -107,16 +112,16 @@ def train_step(model, xb: np.ndarray, yb: np.ndarray, lr: float, ws) -> None:
 
 
 def fit(
-    model,
-    X,
-    y,
+    model: Sequential,
+    X: npt.ArrayLike,
+    y: npt.ArrayLike,
     epochs: int = 30,
     lr: float = 3.0,
     batch_size: int = 10,
     mode: str = "minibatch",
     seed: int | None = None,
-    X_test=None,
-    y_test=None,
+    X_test: npt.ArrayLike | None = None,
+    y_test: npt.ArrayLike | None = None,
     progress: bool = False,
     explain: Callable[[str], None] | None = None,
     fused: bool = True,
@@ -144,7 +149,7 @@ def fit(
     X, Y = model.checked(X, y, batch_size)
     if (X_test is None) != (y_test is None):
         raise InputError("give X_test and y_test together (or neither)")
-    if X_test is not None:
+    if X_test is not None and y_test is not None:  # (both or neither: checked above)
         model.accuracy(X_test, y_test)  # checked before training starts
     from symnn.nn.model import check_seed
 
@@ -187,7 +192,7 @@ def fit(
             for start in range(0, n, batch_size):
                 idx = order[start : start + batch_size]
                 xb, yb = X[idx], Y[idx]  # step 2
-                if narrate and start == 0:
+                if narrate and start == 0 and explain is not None:
                     _explain(model, xb, yb, model.forward(xb), lr, explain, idx)
                 train_step(model, xb, yb, lr, ws)  # steps 3-6
         loss = model.output_loss(model.run_forward(X), Y)  # X, Y checked above
