@@ -24,6 +24,7 @@ from functools import lru_cache
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 from symnn.errors import InputError, unknown
 from symnn.limits import check_memory, check_work
@@ -64,7 +65,7 @@ def index_tables(size: int, k: int, border: str) -> tuple[np.ndarray, np.ndarray
     return idx, weight
 
 
-def value_range(dtype: np.dtype) -> float:
+def value_range(dtype: npt.DTypeLike) -> float:
     """The largest valid value of an image of this dtype: 65535 for uint16, 1.0 for floats, 255
     for other integers, but 127 for int8 (its largest value: results are clipped to [0, 127]
     and the offset scales with it, so nothing wraps round)."""
@@ -76,7 +77,7 @@ def value_range(dtype: np.dtype) -> float:
     return 1.0
 
 
-def _check_image(image) -> np.ndarray:
+def _check_image(image: npt.ArrayLike) -> np.ndarray:
     try:
         img = np.asarray(image)
     except (ValueError, TypeError, OverflowError):  # ragged lists, odd objects
@@ -104,7 +105,7 @@ def _check_image(image) -> np.ndarray:
     return img
 
 
-def memory_needed(shape: tuple[int, ...], dtype, kernel_shape: tuple[int, int]) -> int:
+def memory_needed(shape: tuple[int, ...], dtype: npt.DTypeLike, kernel_shape: tuple[int, int]) -> int:
     """Bytes apply() allocates for an image: per plane a float64 copy and the output buffer, then
     the planes' results, their stack and the rounded copy in the image's dtype."""
     H, W = int(shape[0]), int(shape[1])
@@ -114,7 +115,7 @@ def memory_needed(shape: tuple[int, ...], dtype, kernel_shape: tuple[int, int]) 
     return 2 * plane + 2 * C * plane + C * H * W * max(8, np.dtype(dtype).itemsize) + 16 * (H + W + kh + kw)
 
 
-def check_request(shape: tuple[int, ...], dtype, kernel_shape: tuple[int, int]) -> None:
+def check_request(shape: tuple[int, ...], dtype: npt.DTypeLike, kernel_shape: tuple[int, int]) -> None:
     """Refuse, before allocating, a filter that passes the memory or the work limit."""
     H, W = int(shape[0]), int(shape[1])
     C = int(shape[2]) if len(shape) == 3 else 1
@@ -127,8 +128,8 @@ def check_request(shape: tuple[int, ...], dtype, kernel_shape: tuple[int, int]) 
 
 
 def apply(
-    image,
-    kernel="sharpen",
+    image: npt.ArrayLike,
+    kernel: object = "sharpen",
     border: str = "extend",
     *,
     divisor: float | None = None,
@@ -200,7 +201,7 @@ def apply(
 
 
 def apply_all(
-    image, names: Sequence[str] | None = None, border: str = "extend", **options: Any
+    image: npt.ArrayLike, names: Sequence[str] | None = None, border: str = "extend", **options: Any
 ) -> dict[str, np.ndarray]:
     """{name: filtered image} for every named kernel (or those in names)."""
     return {name: apply(image, name, border, **options) for name in (names or list(KERNELS))}

@@ -18,10 +18,16 @@ The lecture's worked example is kept with the slides' printed map (SLIDE_MAP): t
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, cast
+
 import numpy as np
+import numpy.typing as npt
 
 from symnn.errors import InputError
 from symnn.limits import check_memory, check_work
+
+if TYPE_CHECKING:
+    from symnn.codegen import Kernel, KernelSpec
 
 
 def _frozen(rows) -> np.ndarray:
@@ -53,7 +59,7 @@ SLIDE_MAP = _frozen([[0, 1, 0, 0, 0], [0, 1, 1, 1, 0], [1, 0, 1, 2, 1], [1, 4, 2
 MAX_OPTION = 2**31 - 1  # largest stride or padding (the kernels take them as machine integers)
 
 
-def as_array(value, what: str) -> np.ndarray:
+def as_array(value: object, what: str) -> np.ndarray:
     """value as a non-empty array of finite real numbers (bools as floats); else an InputError
     naming `what`."""
     try:
@@ -100,7 +106,7 @@ def int_option(value, name: str, minimum: int) -> int:
     return v
 
 
-def _layout(image, kernel) -> tuple[np.ndarray, np.ndarray, tuple[int, ...]]:
+def _layout(image: npt.ArrayLike, kernel: npt.ArrayLike) -> tuple[np.ndarray, np.ndarray, tuple[int, ...]]:
     """Image as (C, H, W), kernel as (F, C, kh, kw), and the output's leading axes."""
     img = as_array(image, "the image")
     k = as_array(kernel, "the kernel")
@@ -110,6 +116,7 @@ def _layout(image, kernel) -> tuple[np.ndarray, np.ndarray, tuple[int, ...]]:
         raise InputError(f"the kernel must be (kh, kw), (C, kh, kw) or (F, C, kh, kw); got {k.ndim}-D shape {k.shape}")
     X = img[np.newaxis] if img.ndim == 2 else img
     C = X.shape[0]
+    lead: tuple[int, ...]
     if k.ndim == 2:
         if C != 1:
             raise InputError(
@@ -129,7 +136,9 @@ def _layout(image, kernel) -> tuple[np.ndarray, np.ndarray, tuple[int, ...]]:
     return X, K, lead
 
 
-def feature_map(image, kernel, stride: int = 1, padding: int = 0, *, specialise: bool = False) -> np.ndarray:
+def feature_map(
+    image: npt.ArrayLike, kernel: npt.ArrayLike, stride: int = 1, padding: int = 0, *, specialise: bool = False
+) -> np.ndarray:
     """The feature map(s) of an image under one or several feature detectors.
 
     image    (H, W), or (C, H, W) for C channels (a colour image: red, green, blue)
@@ -157,7 +166,7 @@ def feature_map(image, kernel, stride: int = 1, padding: int = 0, *, specialise:
     if specialise:
         if F != 1 or C != 1:
             raise InputError("specialise=True takes one 2-D detector on a 2-D image")
-        Y = specialised_kernel(K[0, 0])(X[0], s)
+        Y = cast(np.ndarray, specialised_kernel(K[0, 0])(X[0], s))  # its one output
         _check_finite(Y)
         return Y[np.newaxis] if lead else Y
     from symnn.codegen import kernel as named
@@ -192,7 +201,7 @@ def check_request(x_shape: tuple[int, int, int], k_shape: tuple[int, int, int, i
     check_work(F * Ho * Wo * C * kh * kw, f"the feature map ({F} map(s) of {Ho}x{Wo}, a {C}x{kh}x{kw} window each)")
 
 
-def specialised_spec(detector, name: str = "feature_map.specialised"):
+def specialised_spec(detector: npt.ArrayLike, name: str = "feature_map.specialised") -> KernelSpec:
     """Y[i, j] = Σ_m Σ_n X[s·i + m, s·j + n] K[m, n] with K's numbers substituted: the sum is
     unrolled and its zero terms vanish (the lecture's detector reads 5 of the 9 pixels)."""
     import sympy as sp
@@ -219,7 +228,7 @@ def specialised_spec(detector, name: str = "feature_map.specialised"):
     )
 
 
-def specialised_kernel(detector):
+def specialised_kernel(detector: npt.ArrayLike) -> Kernel:
     """The generated kernel for one detector (the lecture's is registered as feature_map.lecture)."""
     from symnn.codegen import build
     from symnn.codegen import kernel as named

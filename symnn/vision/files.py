@@ -36,7 +36,7 @@ def shown(path: object) -> str:
     return s if s.isprintable() else repr(s)
 
 
-def _stat_file(p: Path) -> os.stat_result:
+def _stat_file(p: str | os.PathLike) -> os.stat_result:
     """stat() a path that must be an existing regular file; a FileError saying what it is."""
     if not isinstance(p, (str, os.PathLike)):
         raise InputError(f"give a file path (text or pathlib.Path); got {type(p).__name__}")
@@ -58,7 +58,7 @@ def _stat_file(p: Path) -> os.stat_result:
     return st
 
 
-def _check_regular(st: os.stat_result, p: Path) -> None:
+def _check_regular(st: os.stat_result, p: str | os.PathLike) -> None:
     if not stat.S_ISREG(st.st_mode):
         kind = next((name for test, name in _KINDS if test(st.st_mode)), "not a regular file")
         raise FileError(f"{shown(p)} is {kind}, not a regular file; give a file")

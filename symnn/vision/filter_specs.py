@@ -11,13 +11,15 @@ the sum; generic_spec reads K at run time.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, SupportsFloat
 
 import numpy as np
 
 from symnn.vision.filters import check_matrix, normalisation, number_text
 
 if TYPE_CHECKING:
+    import sympy as sp
+
     from symnn.codegen import KernelSpec
 
 
@@ -171,7 +173,7 @@ def generic_spec(parallel: bool = False, shape: tuple[int, int] | None = None, p
     )
 
 
-def exact(v: float):
+def exact(v: SupportsFloat) -> sp.Rational:
     """A float as an exact SymPy number: 5.0 -> 5, 0.1 -> 1/10 (the shortest decimal it prints as)."""
     import sympy as sp
 

@@ -57,7 +57,7 @@ from symnn.errors import InputError, UnknownNameError
 from symnn.vision.files import brief
 
 if TYPE_CHECKING:
-    from symnn.codegen import Kernel
+    from symnn.codegen import Kernel, KernelSpec
 
 
 def _frozen(rows) -> np.ndarray:
@@ -223,15 +223,20 @@ def _register(name: str) -> None:
     register(f"filter.{name}.ring")(spec(False, "ring"))
 
 
+def _generic(parallel: bool, shape: tuple[int, int] | None, part: str = "interior") -> Callable[[], KernelSpec]:
+    """The factory of the generic filter kernel for K of this shape (None: any shape)."""
+    return lambda: _specs().generic_spec(parallel, shape, part)
+
+
 for _name in list(KERNELS):
     _register(_name)
 GENERIC_SHAPES = ((3, 3), (5, 5))  # registered shape-fixed generic kernels
 SHAPED_MIN_PIXELS = 256 * 256  # other shapes get their own generic kernel from here on
 for _shape in (None, *GENERIC_SHAPES):
     _tag = "" if _shape is None else f".{_shape[0]}x{_shape[1]}"
-    register(f"filter.generic{_tag}")(lambda shape=_shape: _specs().generic_spec(False, shape))
-    register(f"filter.generic{_tag}.parallel")(lambda shape=_shape: _specs().generic_spec(True, shape))
-    register(f"filter.generic{_tag}.ring")(lambda shape=_shape: _specs().generic_spec(False, shape, "ring"))
+    register(f"filter.generic{_tag}")(_generic(False, _shape))
+    register(f"filter.generic{_tag}.parallel")(_generic(True, _shape))
+    register(f"filter.generic{_tag}.ring")(_generic(False, _shape, "ring"))
 
 
 class Kernels:
@@ -269,6 +274,7 @@ def generated_kernel(
             )
         named_kernel = False
     cache = os.environ.get("SYMNN_CACHE_DIR")
+    key: tuple  # a _MEMO key
     if named_kernel and specialise is not False and auto:
         key = (cache, name, suffix, KERNELS[name].tobytes())
         if key not in _MEMO:

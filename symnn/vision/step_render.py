@@ -36,19 +36,20 @@ def _grid(a, w: int, mark: tuple[int, int, int, int] | None = None, blank_from: 
     flat index blank_from on print as '·' (not computed yet)."""
     lines = []
     rows, cols = a.shape
+    top, left, height, width = mark if mark is not None else (0, 0, 0, 0)
     for r in range(rows):
         parts = []
-        inside = mark is not None and mark[0] <= r < mark[0] + mark[2]
+        inside = mark is not None and top <= r < top + height
         for c in range(cols):
             sep = " "
-            if inside and c == mark[1]:
+            if inside and c == left:
                 sep = "["
-            elif inside and c == mark[1] + mark[3]:
+            elif inside and c == left + width:
                 sep = "]"
             flat = r * cols + c
             s = "·" if blank_from is not None and flat >= blank_from else fmt(a[r, c])
             parts.append(sep + s.rjust(w))
-        end = "]" if inside and mark[1] + mark[3] == cols else " "
+        end = "]" if inside and left + width == cols else " "
         lines.append(("".join(parts) + end).rstrip())
     return lines
 
