@@ -31,9 +31,10 @@ def build_parser():
     """The argparse parser with every sub-command (imports the command modules)."""
     import argparse
     import importlib
+    from typing import NoReturn
 
     class _Parser(argparse.ArgumentParser):
-        def error(self, message: str) -> None:  # one line, exit 2, no usage dump
+        def error(self, message: str) -> NoReturn:  # one line, exit 2, no usage dump
             self.exit(2, f"symnn: error: {one_line(message)} (see `{self.prog} --help`)\n")
 
     parser = _Parser(prog="symnn", description="symnn: derive neural networks symbolically, then run the derived code.")

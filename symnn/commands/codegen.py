@@ -68,6 +68,7 @@ def _show(name: str, fmt: str) -> int:
     from symnn.errors import unknown
 
     dynamic = {e["name"]: e for e in cache.index_entries() if e.get("dynamic")}
+    source: str | None
     if name in names():
         k = kernel(name)
         equations, doc, path, source = k.spec.equations(), k.spec.doc, k.path, k.source

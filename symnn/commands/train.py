@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import argparse
 import time
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from symnn.nn.model import Sequential
 
 NETS = ("perceptron", "mlp", "cnn")
 DATASETS = ("study", "study2", "xor", "digits")
@@ -105,7 +109,7 @@ def check_net_memory(sizes: list[int], n_samples: int, batch: int, what: str) ->
     check_memory(8 * (4 * weights + 4 * (n_samples + batch) * values), what)
 
 
-def build_net(kind: str, data, hidden: list[int], activation: str, cost: str, seed: int, batch: int = 1):
+def build_net(kind: str, data, hidden: list[int], activation: str, cost: str, seed: int, batch: int = 1) -> Sequential:
     from symnn.nn import Dense, Sequential, activation_layer
 
     n_out = data.n_classes if data.task == "classification" else 1

@@ -10,12 +10,24 @@ from __future__ import annotations
 
 import argparse
 import time
+from typing import TYPE_CHECKING
 
-DEFAULTS = {"epochs": 20, "lr": 0.5, "batch_size": 32}
+if TYPE_CHECKING:
+    from typing import TypedDict
+
+    from symnn.nn.model import Sequential
+
+    class _Defaults(TypedDict):
+        epochs: int
+        lr: float
+        batch_size: int
+
+
+DEFAULTS: _Defaults = {"epochs": 20, "lr": 0.5, "batch_size": 32}
 FILTERS, KERNEL, POOL, N_CLASSES = 8, 3, 2, 10
 
 
-def build_cnn(in_shape: tuple[int, int, int] = (1, 8, 8), seed: int = 0, filters: int = FILTERS):
+def build_cnn(in_shape: tuple[int, int, int] = (1, 8, 8), seed: int = 0, filters: int = FILTERS) -> Sequential:
     """The lecture's CNN for images of in_shape (C, H, W)."""
     from symnn.nn import Conv2D, Dense, Flatten, MaxPool2D, ReLU, Sequential
 

@@ -92,7 +92,7 @@ def lessons_dir() -> Path:
     return Path(__file__).resolve().parent.parent.parent / "lessons"
 
 
-def available_lessons(folder: Path | None = None) -> list[LessonFile]:
+def available_lessons(folder: str | os.PathLike | None = None) -> list[LessonFile]:
     folder = Path(folder) if folder else lessons_dir()
     if not folder.is_dir():
         raise FileError(f"no lessons folder at {folder}; reinstall symnn (the lessons ship with the package)")

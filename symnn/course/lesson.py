@@ -24,11 +24,18 @@ import os
 import re
 import sys
 import textwrap
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import FrameType
+from typing import TYPE_CHECKING
 
 from symnn.course import numbers, prose
 from symnn.errors import InputError
+
+if TYPE_CHECKING:
+    from symnn.course.book import _Collector
+    from symnn.derive.derivation import Derivation
 
 OUT_ENV = "SYMNN_LESSON_OUT"  # where a lesson run as a script saves its figures
 DEFAULT_OUT = "lesson_output"
@@ -51,7 +58,7 @@ READING: dict[str, str] = {
     "wu": "Wu, J. (2017). Introduction to Convolutional Neural Networks. http://cs.nju.edu.cn/wujx/paper/CNN.pdf",
 }
 
-_BOOK = None  # set by symnn.course.book while it runs a lesson file: the blocks go to the book
+_BOOK: _Collector | None = None  # set by symnn.course.book while it runs a lesson file: the blocks go to the book
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*$")
 _CELL = re.compile(r"^# %%(.*)$")
 
@@ -63,9 +70,14 @@ _CELL = re.compile(r"^# %%(.*)$")
 class Block:
     cell: int | None = field(default=None, init=False)
 
-    def text(self) -> str: ...
-    def latex(self) -> str: ...
-    def markdown(self) -> str: ...
+    def text(self) -> str:
+        raise NotImplementedError
+
+    def latex(self) -> str:
+        raise NotImplementedError
+
+    def markdown(self) -> str:
+        raise NotImplementedError
 
 
 @dataclass
@@ -73,13 +85,13 @@ class Prose(Block):
     body: str
     where: str
 
-    def text(self):
+    def text(self) -> str:
         return prose.markdown_text(self.body)
 
-    def latex(self):
+    def latex(self) -> str:
         return prose.prose_latex(self.body, self.where)
 
-    def markdown(self):
+    def markdown(self) -> str:
         return self.body.strip("\n")
 
 
@@ -88,31 +100,31 @@ class Math(Block):
     tex: str
     plain: str
 
-    def text(self):
+    def text(self) -> str:
         return "    " + self.plain
 
-    def latex(self):
+    def latex(self) -> str:
         return r"\[" + self.tex + r"\]"
 
-    def markdown(self):
+    def markdown(self) -> str:
         return f"$$\n{self.tex}\n$$"
 
 
 @dataclass
 class DerivationBlock(Block):
-    d: object
+    d: Derivation
     title: str
 
-    def text(self):
+    def text(self) -> str:
         body = self.d.text().split("\n", 2)[2]  # drop the derivation's own title and rule
         return f"{self.title}\n{'=' * min(len(self.title), 80)}\n{body}".rstrip("\n")
 
-    def latex(self):
+    def latex(self) -> str:
         from symnn.render.latex import latex_text, render_body
 
         return f"\\section{{{latex_text(self.title)}}}\n{render_body(self.d)}".rstrip("\n")
 
-    def markdown(self):
+    def markdown(self) -> str:
         lines = self.d.markdown().split("\n")
         lines = [ln for ln in lines if not ln.startswith("<!--")]
         heading = next(i for i, ln in enumerate(lines) if ln.startswith("## "))
@@ -131,11 +143,11 @@ class Table(Block):
     def _cells(self, kind: str) -> list[list[str]]:
         return [[_cell(v, kind, self.where) for v in row] for row in [self.headers, *self.rows]]
 
-    def text(self):
+    def text(self) -> str:
         cells = self._cells("text")
         widths = [max(len(r[c]) for r in cells) for c in range(len(cells[0]))]
 
-        def fmt(r):
+        def fmt(r: list[str]) -> str:
             return "  ".join(v.rjust(w) if _numeric(v) else v.ljust(w) for v, w in zip(r, widths)).rstrip()
 
         rule = "  ".join("-" * w for w in widths)
@@ -143,7 +155,7 @@ class Table(Block):
             [f"{self.label}: {prose.inline_text(self.caption)}", fmt(cells[0]), rule, *map(fmt, cells[1:])]
         )
 
-    def latex(self):
+    def latex(self) -> str:
         cells = self._cells("latex")
         align = "".join(
             "r" if all(_numeric(r[c]) for r in self._cells("text")[1:]) else "l" for c in range(len(cells[0]))
@@ -157,7 +169,7 @@ class Table(Block):
             f"\\caption{{{prose.inline_latex(self.caption, self.where)}}}\n\\end{{table}}"
         )
 
-    def markdown(self):
+    def markdown(self) -> str:
         cells = self._cells("markdown")
         lines = ["| " + " | ".join(r) + " |" for r in cells]
         lines.insert(
@@ -180,17 +192,17 @@ class Figure(Block):
     width: float
     where: str
 
-    def text(self):
+    def text(self) -> str:
         return f"[{self.label}: {prose.inline_text(self.caption)} -> {self.path}]"
 
-    def latex(self):
+    def latex(self) -> str:
         return (
             "\\begin{figure}[!htbp]\n\\centering\n"
             f"\\includegraphics[width={self.width:g}\\linewidth]{{{self.href}}}\n"
             f"\\caption{{{prose.inline_latex(self.caption, self.where)}}}\n\\end{{figure}}"
         )
 
-    def markdown(self):
+    def markdown(self) -> str:
         alt = prose.inline_text(self.caption).replace("[", "(").replace("]", ")")
         return f"![{alt}]({self.href})\n\n*{self.label}: {self.caption}*"
 
@@ -200,16 +212,16 @@ class Code(Block):
     body: str
     where: str
 
-    def text(self):
+    def text(self) -> str:
         return textwrap.indent(self.body.strip("\n"), "    ")
 
-    def latex(self):
+    def latex(self) -> str:
         bad = next((ch for ch in self.body if ord(ch) >= 128), None)
         if bad:
             raise InputError(f"{self.where}: code blocks must be ASCII for LaTeX; found {bad!r}")
         return "{\\small\n\\begin{verbatim}\n" + self.body.strip("\n") + "\n\\end{verbatim}\n}"
 
-    def markdown(self):
+    def markdown(self) -> str:
         return "```python\n" + self.body.strip("\n") + "\n```"
 
 
@@ -218,18 +230,18 @@ class Note(Block):
     body: str
     where: str
 
-    def text(self):
+    def text(self) -> str:
         wrapped = textwrap.fill(prose.markdown_text(self.body), 76)
         return textwrap.indent("NOTE  " + wrapped, "  | ")
 
-    def latex(self):
+    def latex(self) -> str:
         return (
             "\\begin{center}\\fcolorbox{black!50}{black!5}{\\begin{minipage}{0.92\\linewidth}\n"
             f"\\textbf{{Note.}} {prose.prose_latex(self.body, self.where)}\n"
             "\\end{minipage}}\\end{center}"
         )
 
-    def markdown(self):
+    def markdown(self) -> str:
         return textwrap.indent(f"**Note.** {self.body.strip()}", "> ", lambda _: True)
 
 
@@ -237,7 +249,7 @@ def _numeric(s: str) -> bool:
     return bool(re.fullmatch(r"[-+−]?[\d,]*\.?\d+(e[-+]?\d+)?%?|[-+−]?[\d.]+ × 10\^-?\d+", s.strip()))
 
 
-def _cell(v, kind: str, where: str) -> str:
+def _cell(v: object, kind: str, where: str) -> str:
     """One table cell: text (Markdown prose with $math$), a SymPy expression, or a number."""
     import sympy as sp
 
@@ -287,7 +299,7 @@ def parse_cells(source: str) -> list[Cell]:
 class Lesson:
     """A lesson's content, block by block. See the module docstring."""
 
-    def __init__(self, number: int, title: str, reading=()):
+    def __init__(self, number: int, title: str, reading: Iterable[object] = ()) -> None:
         if isinstance(number, bool) or not isinstance(number, int) or not 1 <= number <= 99:
             raise InputError(f"a lesson number is an integer from 1 to 99; got {number!r}")
         if not isinstance(title, str) or not title.strip():
@@ -323,7 +335,7 @@ class Lesson:
         """Prose in Markdown; inline math as $...$, display math as a paragraph $$...$$."""
         self._add(Prose(_text(text, "markdown"), self.where))
 
-    def derivation(self, d, title: str | None = None) -> None:
+    def derivation(self, d: Derivation, title: str | None = None) -> None:
         """A symnn Derivation (from symnn.derive), every step shown with its justification."""
         if not hasattr(d, "steps") or not hasattr(d, "markdown"):
             raise InputError(
@@ -334,7 +346,7 @@ class Lesson:
                 self.reading.append(ref)
         self._add(DerivationBlock(dataclasses.replace(d, references=[]), title or d.title))
 
-    def math(self, expr, text: str | None = None) -> None:
+    def math(self, expr: object, text: str | None = None) -> None:
         """Display math: a SymPy expression (an Eq for an equation) or a LaTeX string."""
         import sympy as sp
 
@@ -401,7 +413,8 @@ class Lesson:
     def _current_cell(self) -> int | None:
         if self._globals is None or not self._starts:
             return None
-        frame, line = sys._getframe(2), None
+        frame: FrameType | None = sys._getframe(2)
+        line: int | None = None
         while frame is not None:
             if frame.f_globals is self._globals and frame.f_code.co_name == "<module>":
                 line = frame.f_lineno
@@ -489,7 +502,7 @@ def _url_of(reference: str) -> str:
     return m.group().rstrip(".") if m else reference
 
 
-def _text(value, what: str) -> str:
+def _text(value: object, what: str) -> str:
     if not isinstance(value, str):
         raise InputError(f"{what} must be a string; got {type(value).__name__}")
     return textwrap.dedent(value).strip("\n")

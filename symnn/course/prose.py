@@ -97,7 +97,7 @@ def prose_latex(text: str, where: str = "lesson text") -> str:
             blocks.append(r"\[" + _math(joined[2:-2].strip(), where)[1:-1] + r"\]")
             continue
         items: list[str] = []
-        env = None
+        env: str | None = None  # the kind of list the items belong to
         text_lines: list[str] = []
 
         def flush(keep_list: bool = False) -> None:
@@ -106,6 +106,7 @@ def prose_latex(text: str, where: str = "lesson text") -> str:
                 blocks.append(inline_latex(" ".join(text_lines), where))
                 text_lines = []
             if items and not keep_list:
+                assert env is not None  # set with the first item
                 blocks.append(_list(env, items, where))
                 items, env = [], None
 
@@ -114,11 +115,11 @@ def prose_latex(text: str, where: str = "lesson text") -> str:
             if h:
                 flush()
                 blocks.append(f"\\{_LATEX_HEADINGS[len(h.group(1))]}{{{heading_latex(h.group(2), where)}}}")
-            elif b or n:
+            elif (item := b or n) is not None:
                 new_env = "itemize" if b else "enumerate"
                 flush(keep_list=env == new_env)
                 env = new_env
-                items.append((b or n).group(1).strip())
+                items.append(item.group(1).strip())
             elif items:
                 items[-1] += " " + ln.strip()  # a continuation line of the last item
             else:
