@@ -45,6 +45,7 @@ def build_parser():
     for name, (module, help_text) in COMMANDS.items():
         cmd = importlib.import_module(f"symnn.commands.{module}")
         p = sub.add_parser(name, help=help_text, description=help_text)
+        p.set_defaults(_prog=p.prog)  # a sub-command's own sub-commands set theirs
         cmd.add_arguments(p)
         p.set_defaults(_run=cmd.run)
     return parser
@@ -163,9 +164,14 @@ def _main(argv: list[str] | None) -> int:
     from symnn.errors import SymnnError
 
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args, extras = parser.parse_known_args(argv)
     if not getattr(args, "command", None):
         parser.print_help()
+        return 2
+    if extras:  # an option of another sub-command, or a typo: never ignored
+        prog, first = getattr(args, "_prog", "symnn"), one_line(extras[0])
+        what = f"has no option {first}" if first.startswith("-") else f"takes no argument {first!r}"
+        print(f"symnn: error: `{prog}` {what} (its options: `{prog} --help`)", file=sys.stderr)
         return 2
     try:
         return int(args._run(args) or 0)
@@ -195,9 +201,9 @@ def run() -> None:
     """The `symnn` program: main(), then exit without the interpreter's teardown.
 
     Once the output is flushed and the atexit handlers have run, tearing the interpreter down
-    frees every SymPy and Numba object one by one (~0.3 s after `symnn train mlp` on a 2-core
-    machine) and changes nothing anyone can see, so the process ends right there (the gc.freeze
-    recipe). With other threads still running it exits the usual way and waits for them."""
+    frees every SymPy and Numba object one by one (a visible share of a short run: the "floor"
+    rows of bench/startup.py) and changes nothing anyone can see, so the process ends right there
+    (the gc.freeze recipe). With other threads still running it exits the usual way and waits for them."""
     _safe_streams()
     _program.append(True)
     code = main()

@@ -9,24 +9,31 @@ FORMATS = ("text", "latex")
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("action", choices=ACTIONS, help="list the kernels, show one's generated source, or clear the cache")
-    p.add_argument("name", nargs="?", help="show: the kernel name (see `symnn codegen list`)")
-    p.add_argument(
-        "--format", choices=FORMATS, default="text", help="show: how to print the SymPy expression (default: text)"
+    sub = p.add_subparsers(dest="action", metavar="ACTION", required=True)
+    listing = sub.add_parser(
+        "list", help="the kernels: built or not, and where", description="List every kernel symnn can generate."
     )
+    show = sub.add_parser(
+        "show",
+        help="the exact generated source of one kernel",
+        description="Print the derived expression and the exact generated source that runs for NAME.",
+    )
+    show.add_argument("name", metavar="NAME", help="the kernel name (see `symnn codegen list`)")
+    show.add_argument(
+        "--format", choices=FORMATS, default="text", help="how to print the SymPy expression (default: text)"
+    )
+    clear = sub.add_parser(
+        "clear", help="empty the kernel cache", description="Remove the generated kernels and symnn's cached files."
+    )
+    for q in (listing, show, clear):
+        q.set_defaults(_prog=q.prog)
 
 
 def run(args: argparse.Namespace) -> int:
-    from symnn.errors import InputError
-
-    if args.action != "show" and args.name:
-        raise InputError(f"`codegen {args.action}` takes no NAME (got {args.name!r})")
     if args.action == "list":
         return _list()
     if args.action == "clear":
         return _clear()
-    if not args.name:
-        raise InputError("`codegen show` needs a kernel NAME; see `symnn codegen list`")
     return _show(args.name, args.format)
 
 

@@ -6,24 +6,32 @@ import argparse
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument(
-        "action", choices=("build", "list"), help="build: run the lessons and write the book; list: show the lessons"
+    sub = p.add_subparsers(dest="action", metavar="ACTION", required=True)
+    build = sub.add_parser(
+        "build",
+        help="run the lessons and write the book",
+        description="Run the lessons (lessons/*.py) and write the course book: course.tex, course.pdf "
+        "(with pdflatex), one Markdown file per lesson and figures/.",
     )
-    p.add_argument(
+    build.set_defaults(_prog=build.prog)
+    build.add_argument(
         "--out",
         default="course",
         metavar="DIR",
         help="folder for course.tex, course.pdf, the Markdown files and figures/ (default: ./course)",
     )
-    p.add_argument("--lessons", metavar="SPEC", help="which lessons, e.g. 1,3-5 (default: all)")
-    p.add_argument(
+    build.add_argument("--lessons", metavar="SPEC", help="which lessons, e.g. 1,3-5 (default: all)")
+    build.add_argument(
         "--pdf",
         action=argparse.BooleanOptionalAction,
         default=None,
         help="make course.pdf with pdflatex (default: when pdflatex is on the PATH)",
     )
-    p.add_argument("--force", action="store_true", help="replace files in DIR that symnn did not write")
-    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    build.add_argument("--force", action="store_true", help="replace files in DIR that symnn did not write")
+    build.add_argument("-q", "--quiet", action="store_true", help="no progress (bar or lines)")
+    listing = sub.add_parser("list", help="show the lessons", description="Show the lessons: number, title, file.")
+    listing.set_defaults(_prog=listing.prog)
+    listing.add_argument("--lessons", metavar="SPEC", help="which lessons, e.g. 1,3-5 (default: all)")
 
 
 def run(args: argparse.Namespace) -> int:

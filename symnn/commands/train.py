@@ -9,55 +9,110 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from symnn.nn.model import Sequential
 
-NETS = ("perceptron", "mlp", "cnn")
+NETS = {
+    "perceptron": "the lecture's perceptron: one dense layer on the study table (or another dataset)",
+    "mlp": "a multi-layer perceptron: dense layers with hidden sizes of your choice",
+    "cnn": "the lecture's CNN on the digits: conv 8×3×3 → ReLU → max-pool 2×2 → flatten → dense 10 → softmax",
+}
 DATASETS = ("study", "study2", "xor", "digits")
+MODES = ("sgd", "batch", "minibatch", "all")
+
+# net -> dataset ("*" for any other) -> epochs, η, mini-batch size, hidden sizes. The perceptron's
+# mini-batch is half the study table, so that --mode all draws three different curves.
+DEFAULTS: dict[str, dict[str, tuple[int, float, int, list[int]]]] = {
+    "perceptron": {"*": (200, 0.5, 4, []), "xor": (200, 0.5, 2, [])},
+    "mlp": {"*": (30, 3.0, 10, [30]), "xor": (2000, 2.0, 4, [3])},
+    "cnn": {"*": (20, 0.5, 32, [])},
+}
+DEFAULT_DATASET = {"perceptron": "study", "mlp": "digits", "cnn": "digits"}
+
+
+def defaults(net: str, dataset: str) -> tuple[int, float, int, list[int]]:
+    """(epochs, η, mini-batch size, hidden sizes) of `symnn train NET` on dataset."""
+    table = DEFAULTS[net]
+    return table.get(dataset, table["*"])
+
+
+def _shown(net: str, index: int, fmt=str) -> str:
+    """The default of one setting, per dataset where it differs: "200", or "30; 2000 for xor"."""
+    table = DEFAULTS[net]
+    text = fmt(table["*"][index])
+    for dataset, values in table.items():
+        if dataset != "*" and values[index] != table["*"][index]:
+            text += f"; {fmt(values[index])} for {dataset}"
+    return text
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("net", choices=NETS, help="what to train")
-    p.add_argument(
-        "--dataset", help="study | study2 | xor | digits (default: study for the perceptron, digits otherwise)"
-    )
-    p.add_argument("--mode", default="minibatch", help="sgd | batch | minibatch | all (default: minibatch)")
-    p.add_argument("--epochs", type=int, help="passes over the training set")
-    p.add_argument("--batch-size", type=int, help="samples per update (minibatch mode)")
-    p.add_argument("--lr", type=float, help="learning rate η")
-    p.add_argument("--hidden", default=None, help="hidden layer sizes, e.g. 30 or 30,20 (mlp)")
-    from symnn.ops import activation_names
+    sub = p.add_subparsers(dest="net", metavar="NET", required=True)
+    for net, text in NETS.items():
+        q = sub.add_parser(net, help=text, description=text)
+        q.set_defaults(_prog=q.prog)
+        _add_options(q, net)
 
-    p.add_argument(
-        "--activation",
-        default=None,
-        help=f"hidden/output activation: {' | '.join(activation_names())} (default: sigmoid)",
-    )
-    p.add_argument("--cost", default=None, help="quadratic | cross-entropy (default: quadratic)")
-    p.add_argument("--seed", type=int, default=0, help="random seed (weights, order, split)")
-    p.add_argument("--explain", action="store_true", help="narrate the lecture's seven steps with real numbers")
-    p.add_argument("--plot", metavar="FILE", help="write the loss curve(s) as PNG")
-    p.add_argument("-q", "--quiet", action="store_true", help="no progress (bar or lines)")
-    p.add_argument("--force", action="store_true", help="replace --plot FILE even if symnn did not write it")
-    p.add_argument(
-        "--compiled",
-        action=argparse.BooleanOptionalAction,
-        default=None,
-        help="cnn: run each epoch in the compiled epoch driver (compiled once per architecture, "
-        "~10 s, then cached; default: when already compiled or the run is long)",
-    )
-    p.add_argument(
-        "--float32", action="store_true", help="mlp, cnn: train in float32 (the same kernels compiled for float32)"
-    )
-    p.add_argument(
+
+def _add_options(q: argparse.ArgumentParser, net: str) -> None:
+    if net == "cnn":
+        q.add_argument("--dataset", choices=("digits",), default="digits", help="the bundled 8x8 digits (default)")
+    else:
+        q.add_argument(
+            "--dataset",
+            choices=DATASETS,
+            default=DEFAULT_DATASET[net],
+            help="the lecture's study table (8 rows) or its second one, XOR (4 rows), or the bundled 8x8 "
+            f"digits (default: {DEFAULT_DATASET[net]})",
+        )
+        q.add_argument(
+            "--mode",
+            choices=MODES,
+            default="minibatch",
+            help="one sample per update, the whole set, mini-batches, or all three drawn together (default: minibatch)",
+        )
+    q.add_argument("--epochs", type=int, metavar="N", help=f"passes over the training set (default: {_shown(net, 0)})")
+    q.add_argument("--lr", type=float, metavar="ETA", help=f"learning rate η (default: {_shown(net, 1)})")
+    q.add_argument("--batch-size", type=int, metavar="N", help=f"samples per mini-batch (default: {_shown(net, 2)})")
+    if net == "mlp":
+        q.add_argument(
+            "--hidden",
+            metavar="SIZES",
+            help=f"hidden layer sizes, e.g. 30 or 30,20 (default: {_shown(net, 3, _sizes)})",
+        )
+    if net != "cnn":
+        from symnn.ops import activation_names
+
+        q.add_argument(
+            "--activation",
+            default="sigmoid",
+            metavar="NAME",
+            help=f"{' | '.join(activation_names())} (default: sigmoid)",
+        )
+        q.add_argument(
+            "--cost", default="quadratic", metavar="NAME", help="quadratic | cross-entropy (default: quadratic)"
+        )
+        q.add_argument("--explain", action="store_true", help="narrate the lecture's seven steps with real numbers")
+    q.add_argument("--seed", type=int, default=0, metavar="N", help="random seed: weights, order, split (default: 0)")
+    plot = "the loss curve, the learned detectors and one digit's feature maps" if net == "cnn" else "the loss curve(s)"
+    q.add_argument("--plot", metavar="FILE", help=f"write a PNG of {plot}")
+    q.add_argument("--force", action="store_true", help="replace --plot FILE even if symnn did not write it")
+    q.add_argument("-q", "--quiet", action="store_true", help="no progress (bar or lines)")
+    if net == "cnn":
+        q.add_argument(
+            "--compiled",
+            action=argparse.BooleanOptionalAction,
+            default=None,
+            help="run each epoch in the compiled epoch driver (compiled once per architecture, then "
+            "cached; default: when already compiled or the run is long)",
+        )
+    q.add_argument("--float32", action="store_true", help="train in float32 (the same kernels compiled for float32)")
+    q.add_argument(
         "--fastmath",
         action="store_true",
-        help="mlp, cnn: train with the kernels compiled to reassociate sums (faster; "
-        "results no longer bit-reproducible against the written summation order)",
+        help="kernels compiled to reassociate sums (faster; the last digits differ from the written order)",
     )
 
 
-DEFAULTS = {  # (epochs, lr, batch size)
-    "perceptron": (200, 0.5, 8),
-    "mlp": (30, 3.0, 10),
-}
+def _sizes(sizes: list[int]) -> str:
+    return ",".join(map(str, sizes))
 
 
 def check_common(args: argparse.Namespace) -> None:
@@ -131,42 +186,27 @@ def run(args: argparse.Namespace) -> int:
         from symnn.commands.train_cnn import run_cnn
 
         return run_cnn(args)
-    from symnn.errors import InputError
     from symnn.nn.data import load
-    from symnn.nn.train import MODES
 
-    if getattr(args, "compiled", None) is not None:
-        raise InputError(
-            f"--compiled applies to symnn train cnn; the {args.net} already trains "
-            "with one fused generated kernel per epoch"
-        )
     check_common(args)
-    dataset = args.dataset or ("study" if args.net == "perceptron" else "digits")
-    _hidden(args.hidden, [])  # a bad --hidden is refused before the data loads
-    if args.net == "perceptron" and args.hidden is not None:
-        raise InputError("--hidden applies to the mlp; the perceptron has no hidden layer")
-    data = load(dataset, seed=args.seed)
-    epochs, lr, batch = DEFAULTS[args.net]
-    if dataset == "xor":
-        epochs, lr, batch = (2000, 2.0, 4) if args.net == "mlp" else (epochs, lr, 4)
-    epochs = args.epochs if args.epochs is not None else epochs
-    lr = args.lr if args.lr is not None else lr
-    batch = args.batch_size if args.batch_size is not None else batch
-    activation = args.activation or "sigmoid"
-    cost = args.cost or "quadratic"
-    hidden = _hidden(args.hidden, [3] if dataset == "xor" else [30])
-    modes = list(MODES) if args.mode == "all" else [args.mode]
-    if args.mode not in (*MODES, "all"):
-        raise InputError(f"unknown mode {args.mode!r}; choose one of: sgd, batch, minibatch, all")
+    hidden_spec = getattr(args, "hidden", None)
+    _hidden(hidden_spec, [])  # a bad --hidden is refused before the data loads
     if args.plot:
         from symnn.outputs import check_writable
 
         check_writable(args.plot, args.force)
+    data = load(args.dataset, seed=args.seed)
+    epochs, lr, batch, hidden = defaults(args.net, args.dataset)
+    epochs = args.epochs if args.epochs is not None else epochs
+    lr = args.lr if args.lr is not None else lr
+    batch = min(args.batch_size if args.batch_size is not None else batch, len(data.X_train))
+    hidden = _hidden(hidden_spec, hidden)
+    modes = [m for m in MODES if m != "all"] if args.mode == "all" else [args.mode]
 
     curves = {}
     for mode in modes:
-        net = build_net(args.net, data, hidden, activation, cost, args.seed, min(batch, len(data.X_train)))
-        if getattr(args, "float32", False):
+        net = build_net(args.net, data, hidden, args.activation, args.cost, args.seed, batch)
+        if args.float32:
             net.astype("float32")
         say = (lambda line: print(line)) if args.explain and mode == modes[0] else None
         t0 = time.perf_counter()
@@ -184,13 +224,14 @@ def run(args: argparse.Namespace) -> int:
             fastmath=args.fastmath,
         )
         seconds = time.perf_counter() - t0
-        curves[mode] = net.history["loss"]
+        curves[mode_label(mode, batch, len(data.X_train))] = net.history["loss"]
         label = f"[{mode}] " if len(modes) > 1 else ""
         print(f"{label}{net!r}")
         from symnn.wording import plural
 
         print(
-            f"{label}trained {plural(epochs, 'epoch')} on {dataset} ({len(data.X_train)} samples) in {seconds:.2f} s; "
+            f"{label}trained {plural(epochs, 'epoch')} on {args.dataset} ({plural(len(data.X_train), 'sample')}, "
+            f"{mode_label(mode, batch, len(data.X_train))}) in {seconds:.2f} s; "
             f"final loss {net.history['loss'][-1]:.6f}"
         )
         if data.task == "classification":
@@ -200,9 +241,20 @@ def run(args: argparse.Namespace) -> int:
             for i, (p, t) in enumerate(zip(pred, data.y_test), 1):
                 print(f"{label}  row {i}: ŷ = {p:.4f}   y = {t:.4f}")
     if args.plot:
-        _plot(curves, dataset, args.plot, args.force)
+        _plot(curves, args.dataset, args.plot, args.force)
         print(f"wrote {args.plot}")
     return 0
+
+
+def mode_label(mode: str, batch: int, n: int) -> str:
+    """How many samples one update sees, as the plot's legend and the summary line say it."""
+    from symnn.wording import plural
+
+    if mode == "sgd":
+        return "sgd: one sample per update"
+    if mode == "batch":
+        return f"batch: all {plural(n, 'sample')} per update"
+    return f"minibatch: {plural(batch, 'sample')} per update"
 
 
 def _plot(curves: dict, dataset: str, path: str, force: bool) -> None:
@@ -214,8 +266,8 @@ def _plot(curves: dict, dataset: str, path: str, force: bool) -> None:
     from symnn.outputs import save_figure
 
     fig, ax = plt.subplots(figsize=(6, 4))
-    for mode, losses in curves.items():
-        ax.plot(range(1, len(losses) + 1), losses, label=mode)
+    for label, losses in curves.items():
+        ax.plot(range(1, len(losses) + 1), losses, label=label)
     ax.set_xlabel("epoch")
     ax.set_ylabel("cost (mean over the training set)")
     ax.set_title(f"Training on {dataset}")

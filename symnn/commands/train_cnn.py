@@ -1,7 +1,7 @@
 """`symnn train cnn`: the lecture's CNN plan of attack on the bundled digits, from derived kernels.
 
 conv (8 filters 3×3) → ReLU → 2×2 max-pool → flatten → dense 10 → softmax/cross-entropy, trained
-with mini-batch SGD (η 0.5, batches of 32, 20 epochs, seed 0 by default). Initial weights follow
+with mini-batch SGD (the defaults are symnn.commands.train.DEFAULTS["cnn"]). Initial weights follow
 the benchmark references' rule (normal(0, 1/√fan_in) per layer in order, biases 0), so the result
 compares with bench/references/cnn_numpy.py (97.8 % on this split).
 """
@@ -13,17 +13,8 @@ import time
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from typing import TypedDict
-
     from symnn.nn.model import Sequential
 
-    class _Defaults(TypedDict):
-        epochs: int
-        lr: float
-        batch_size: int
-
-
-DEFAULTS: _Defaults = {"epochs": 20, "lr": 0.5, "batch_size": 32}
 FILTERS, KERNEL, POOL, N_CLASSES = 8, 3, 2, 10
 
 
@@ -41,29 +32,15 @@ def build_cnn(in_shape: tuple[int, int, int] = (1, 8, 8), seed: int = 0, filters
 
 
 def run_cnn(args: argparse.Namespace) -> int:
-    from symnn.commands.train import check_common
-    from symnn.errors import InputError
+    from symnn.commands.train import check_common, defaults
     from symnn.nn.data import load
 
     check_common(args)
-    dataset = args.dataset or "digits"
-    if dataset != "digits":
-        raise InputError(
-            f"symnn train cnn trains on images; the only bundled image dataset is digits (got {dataset!r})"
-        )
-    if getattr(args, "mode", "minibatch") not in ("minibatch", None):
-        raise InputError(f"symnn train cnn trains with mini-batches only (got --mode {args.mode})")
-    for option in ("hidden", "activation", "cost"):
-        if getattr(args, option, None) is not None:
-            raise InputError(
-                f"--{option} does not apply to symnn train cnn (its layers are fixed: "
-                "conv 8×3×3 → ReLU → max-pool 2×2 → flatten → dense 10 → softmax/cross-entropy)"
-            )
-    if getattr(args, "explain", False):
-        raise InputError("--explain applies to the perceptron and the mlp, not to symnn train cnn")
-    epochs = args.epochs if args.epochs is not None else DEFAULTS["epochs"]
-    lr = args.lr if args.lr is not None else DEFAULTS["lr"]
-    batch = args.batch_size if args.batch_size is not None else DEFAULTS["batch_size"]
+    dataset = args.dataset
+    epochs, lr, batch, _ = defaults("cnn", dataset)
+    epochs = args.epochs if args.epochs is not None else epochs
+    lr = args.lr if args.lr is not None else lr
+    batch = args.batch_size if args.batch_size is not None else batch
     if args.plot:
         from symnn.outputs import check_writable
 
@@ -71,7 +48,7 @@ def run_cnn(args: argparse.Namespace) -> int:
 
     data = load(dataset, seed=args.seed, images=True)
     net = build_cnn(data.X_train.shape[1:], seed=args.seed)
-    if getattr(args, "float32", False):
+    if args.float32:
         net.astype("float32")
     t0 = time.perf_counter()
     net.fit(
@@ -82,15 +59,18 @@ def run_cnn(args: argparse.Namespace) -> int:
         batch_size=batch,
         X_test=data.X_test,
         y_test=data.y_test,
-        progress=not getattr(args, "quiet", False),
-        compiled=getattr(args, "compiled", None),
-        fastmath=getattr(args, "fastmath", False),
+        progress=not args.quiet,
+        compiled=args.compiled,
+        fastmath=args.fastmath,
     )
     seconds = time.perf_counter() - t0
     print(f"{net!r}")
+    from symnn.wording import plural
+
     print(
-        f"trained {epochs} epochs on {dataset} ({len(data.X_train)} images {data.X_train.shape[1:]}, "
-        f"η = {lr}, batches of {batch}) in {seconds:.2f} s; final loss {net.history['loss'][-1]:.6f}"
+        f"trained {plural(epochs, 'epoch')} on {dataset} ({plural(len(data.X_train), 'image')} "
+        f"{data.X_train.shape[1:]}, η = {lr}, batches of {batch}) in {seconds:.2f} s; "
+        f"final loss {net.history['loss'][-1]:.6f}"
     )
     print(f"test accuracy: {net.accuracy(data.X_test, data.y_test):.4f}")
     if args.plot:
@@ -127,11 +107,11 @@ def plot_cnn(net, data, path: str, force: bool = False, sample: int = 0) -> None
     lim = float(np.abs(filters).max()) or 1.0
     ax = fig.add_subplot(grid[1, 0])
     ax.axis("off")
-    ax.text(0.5, 0.5, "learned\nfilters", ha="center", va="center")
+    ax.text(0.5, 0.5, "learned\ndetectors", ha="center", va="center")
     for f in range(n):
         ax = fig.add_subplot(grid[1, f + 1])
         ax.imshow(filters[f], cmap="RdBu_r", vmin=-lim, vmax=lim)
-        ax.set_title(f"filter {f}", fontsize=8)
+        ax.set_title(f"detector {f + 1}", fontsize=8)
         ax.axis("off")
     ax = fig.add_subplot(grid[2, 0])
     ax.imshow(x[0, 0], cmap="gray_r")
@@ -140,7 +120,7 @@ def plot_cnn(net, data, path: str, force: bool = False, sample: int = 0) -> None
     for f in range(n):
         ax = fig.add_subplot(grid[2, f + 1])
         ax.imshow(maps[f], cmap="viridis")
-        ax.set_title(f"map {f}", fontsize=8)
+        ax.set_title(f"map {f + 1}", fontsize=8)
         ax.axis("off")
     fig.tight_layout()
     save_figure(fig, path, force)

@@ -236,7 +236,7 @@ CLI_MISUSES = [
     (["train", "mlp", "--hidden", "100000,100000"], "a 64-100000-100000-10 net on 1437 samples would need about"),
     (["train", "mlp", "--hidden", "1e3"], "--hidden takes positive integers"),
     (["train", "mlp", "--hidden", "0"], "--hidden takes positive integers"),
-    (["train", "perceptron", "--hidden", "3"], "--hidden applies to the mlp"),
+    (["train", "perceptron", "--hidden", "3"], "`symnn train perceptron` has no option --hidden"),
     (["train", "mlp", "--epochs", "0"], "--epochs must be a positive integer"),
     (["train", "mlp", "--batch-size", "-2"], "--batch-size must be a positive integer"),
     (["train", "mlp", "--lr", "nan"], "--lr must be a positive finite number"),
