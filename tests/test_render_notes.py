@@ -50,3 +50,31 @@ def test_latex_text_maps_or_refuses_every_character():
     with pytest.raises(InputError, match=r"U\+2603"):
         latex_text("snow ☃")
     assert "?" not in latex_text("C = Σ ½(ŷ − y)², π_0 = 1, ⌊t/2⌋")
+
+
+def test_a_function_is_written_before_the_sums_that_hold_it():
+    """σ(z)(1 − σ(z)) as the lecture and Nielsen write it, in text and LaTeX; the printed product
+    is the same expression, and products without such a pair keep SymPy's order."""
+    import sympy as sp
+
+    from symnn.ops.functions import sigmoid
+    from symnn.render.latex import tex
+    from symnn.render.text import function_first, show
+
+    z, beta = sp.Symbol("z", real=True), sp.Symbol("beta", real=True)
+    s = sigmoid(z)
+    cases = [
+        (s * (1 - s), "σ(z)·(1 - σ(z))", r"\sigma\left(z\right) \left(1 - \sigma\left(z\right)\right)"),
+        (-3 * z * s * (1 - s), "-3·z·σ(z)·(1 - σ(z))", None),
+        (s * (1 - s) / z, "σ(z)·(1 - σ(z))/z", r"\frac{\sigma\left(z\right) \left(1 - \sigma\left(z\right)\right)}{z}"),
+        (beta * sigmoid(beta * z) * (1 - sigmoid(beta * z)), "beta·σ(beta·z)·(1 - σ(beta·z))", None),
+    ]
+    for expr, text, latex in cases:
+        assert show(expr) == text
+        if latex is not None:
+            assert tex(expr) == latex
+        ordered = function_first(-expr if expr.as_coeff_Mul()[0] < 0 else expr)
+        assert ordered is not None and sp.Mul(*ordered.args) == (-expr if expr.as_coeff_Mul()[0] < 0 else expr)
+    for unchanged in (z * s, z**2 * (1 - z), s * sp.exp(z), (1 - s) * sp.tanh(z)):
+        assert function_first(unchanged) is None
+    assert show(z * (1 - z)) == "z·(1 - z)"

@@ -208,6 +208,21 @@ class LatexPrinter(_SympyLatex):
 
         return positive_first(super()._as_ordered_terms(expr, order))
 
+    def _print_Mul(self, expr):
+        from sympy.printing.precedence import PRECEDENCE
+
+        from symnn.render.text import function_first
+
+        c, _ = expr.as_coeff_Mul()
+        num, den = sp.fraction(-expr if c < 0 else expr)
+        ordered = function_first(num) if num.is_Mul else None
+        if ordered is None:
+            return super()._print_Mul(expr)
+        sep = self._settings["mul_symbol_latex"]
+        top = sep.join(self.parenthesize(f, PRECEDENCE["Mul"], strict=False) for f in ordered.args)
+        body = top if den == 1 else rf"\frac{{{top}}}{{{self._print(den)}}}"
+        return ("- " if c < 0 else "") + body
+
     def _print_Derivative(self, expr):
         num = sp.Integer(sum(c for _, c in expr.variable_count))
         den = " ".join(rf"\partial {self._print(v)}" + (f"^{{{c}}}" if c > 1 else "") for v, c in expr.variable_count)

@@ -31,6 +31,29 @@ def positive_first(terms: list) -> list:
     return [terms[first], *terms[:first], *terms[first + 1 :]]
 
 
+class InOrder(sp.Mul):
+    """A product that prints its factors in the order given (printing only; never evaluated)."""
+
+    def as_ordered_factors(self, order=None):
+        return list(self.args)
+
+
+def function_first(expr: sp.Expr) -> sp.Expr | None:
+    """A product with a function written before the sums that hold it, as textbooks write
+    σ(z)(1 − σ(z)) rather than SymPy's (1 − σ(z))σ(z); None when SymPy's order is already that."""
+    c, rest = expr.as_coeff_Mul()
+    factors = rest.as_ordered_factors()
+    out = list(factors)
+    for g in (f for f in factors if f.is_Function):
+        for F in [f for f in out if f.is_Add and f.has(g)]:
+            if out.index(F) < out.index(g):
+                out.remove(g)
+                out.insert(out.index(F), g)
+    if out == factors:
+        return None
+    return InOrder(*([c] if c != 1 else []), *out, evaluate=False)
+
+
 def _name(name: str) -> str:
     if name.endswith("'"):
         return _name(name[:-1]) + "'"
@@ -65,6 +88,9 @@ class TextPrinter(StrPrinter):
         c, rest = expr.as_coeff_Mul()
         if c.is_Rational and not c.is_Integer and rest.has(sp.Derivative):
             return f"({self._print(c)})*{self._print(rest)}"
+        ordered = None if isinstance(expr, InOrder) else function_first(-expr if c < 0 else expr)
+        if ordered is not None:
+            return ("-" if c < 0 else "") + super()._print_Mul(ordered)
         return super()._print_Mul(expr)
 
     def _print_Indexed(self, expr):

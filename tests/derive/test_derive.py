@@ -176,9 +176,12 @@ def test_text_of_cost_shows_the_chain_rule_and_result_in_the_inputs():
     text = derive("cost").text()
     assert "∂C/∂w₁ = ∂C/∂ŷ·∂ŷ/∂z·∂z/∂w₁" in text
     assert "∂C/∂ŷ = ŷ - y" in text
-    assert "∂ŷ/∂z = (1 - σ(z))·σ(z)" in text
+    assert "∂ŷ/∂z = σ(z)·(1 - σ(z))" in text  # the textbook order, not SymPy's
     assert "∂z/∂w₁ = x₁" in text
-    assert "x₁·(1 - σ(b + w₁·x₁ + w₂·x₂ + w₃·x₃))·(σ(b + w₁·x₁ + w₂·x₂ + w₃·x₃) - y)" in re.sub(r"\n +", " ", text)
+    assert (
+        "x₁·σ(b + w₁·x₁ + w₂·x₂ + w₃·x₃)·(1 - σ(b + w₁·x₁ + w₂·x₂ + w₃·x₃))·(σ(b + w₁·x₁ + w₂·x₂ + w₃·x₃) - y)"
+        in re.sub(r"\n +", " ", text)
+    )
     assert all(len(line) <= 80 for line in text.splitlines() if not line.startswith("  - "))
 
 
