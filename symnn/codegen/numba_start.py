@@ -2,8 +2,8 @@
 
 The first compiled call of a process initialises Numba's CPU target, which imports
 numba.np.arraymath; that module checks for BLAS by importing scipy.linalg.cython_blas, and the
-import runs scipy.linalg's __init__ (array-API shims, f2py: ~0.3-0.45 s on a 2-core machine,
-a third of a warm `symnn train mlp`). Numba only needs to know the Cython BLAS module loads,
+import runs scipy.linalg's __init__ (array-API shims, f2py: a large share of a warm
+`symnn train mlp`, bench/startup.py). Numba only needs to know the Cython BLAS module loads,
 and its compiled kernels only fetch BLAS routines from that module (np.dot's first call at run
 time imports it by name). So it is loaded here on its own, under its own name, and kept: a later
 `import scipy.linalg` still runs the real package (which does not import cython_blas itself).

@@ -56,8 +56,8 @@ class KernelSpec:
     parallel    numba prange over each output's outermost loop
     elementwise the outputs are scalar expressions of the (scalar-symbol) inputs, applied
                 element by element over arrays of any shape (built by `elementwise()`)
-    fastmath    let LLVM reassociate sums (and fuse multiply-adds): reductions vectorise, often
-                ~10x faster on long sums, but the summation order is no longer the written one
+    fastmath    let LLVM reassociate sums (and fuse multiply-adds): reductions vectorise (bench/mlp.py's
+                fastmath rows), but the summation order is no longer the written one
     """
 
     name: str
