@@ -42,7 +42,7 @@ PY
 echo "lowest.sh: installed the floors in $((SECONDS - start)) s"
 # The tests run from tests/ so that `import symnn` finds the installed copy, not the checkout.
 (cd tests && "$vpy" -m pytest -q -p no:cacheprovider \
-  derive/test_derive.py codegen/test_codegen.py test_parse.py nn/test_nn.py nn/test_data.py vision/test_feature_maps.py \
+  derive/test_derive.py codegen/test_codegen.py parse/test_parse.py nn/test_nn.py nn/test_data.py vision/test_feature_maps.py \
   vision/test_images.py vision/test_filters.py \
   -k "not slow and not float32_switch and not fastmath_switch")
 echo "lowest.sh: tests done at $((SECONDS - start)) s"

@@ -23,7 +23,7 @@ from symnn.cli import main
 from symnn.course import book, sci
 from symnn.errors import FileError, InputError, SymnnError
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 LESSONS = sorted(p for p in (ROOT / "lessons").glob("[0-9][0-9]_*.py"))
 NUMBERS = [int(p.name[:2]) for p in LESSONS]
 
