@@ -39,7 +39,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from references import conv_refs  # noqa: E402
 
-TARGETS = {"specialised": 8.0, "generic": 1.3}  # x ndimage at 512x512 3x3 (issue 8)
+TARGETS = {"specialised": 8.0, "generic": 1.3}  # x ndimage at 512x512 3x3
 
 
 def interleaved(rows, repeats: int) -> list[tuple[str, float]]:
@@ -147,7 +147,7 @@ def main(argv: list[str] | None = None) -> int:
         best_spec = max(s["symnn specialised, serial"], s["symnn specialised, prange"])
         best_gen = max(s["symnn generic, serial"], s["symnn generic, prange"])
         print(
-            f"\ntargets at 512x512 3x3 (issue 8): specialised {best_spec:.1f}x ndimage (>= "
+            f"\ntargets at 512x512 3x3: specialised {best_spec:.1f}x ndimage (>= "
             f"{TARGETS['specialised']:g}: {'met' if best_spec >= TARGETS['specialised'] else 'NOT met'}), "
             f"generic {best_gen:.1f}x (>= {TARGETS['generic']:g}: "
             f"{'met' if best_gen >= TARGETS['generic'] else 'NOT met'})"

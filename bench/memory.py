@@ -1,6 +1,6 @@
 """python bench/memory.py: peak resident memory (RSS) of `symnn train cnn` as a whole process —
 with a warm kernel cache (what a user sees from the second run on) and with an empty one (the
-first run: SymPy derives, Numba compiles ~25 kernels) — against issue 8's 300 MB."""
+first run: SymPy derives, Numba compiles ~25 kernels) — against the 300 MB target."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """python bench/startup.py [--repeat N] [--cold-repeat N] [--course]: start-up and build times of
-whole `symnn` processes (issue #8), against their targets.
+whole `symnn` processes, against their targets.
 
 Every number is the wall time of a whole process (`python -m symnn ...` started with
 subprocess), each with its own kernel cache in a temporary folder (SYMNN_CACHE_DIR):
@@ -204,7 +204,7 @@ def main(argv: list[str] | None = None) -> int:
     args = p.parse_args(argv)
     cores = os.cpu_count()
     print(
-        f"symnn start-up (issue #8): whole processes, {cores} cores, Python {sys.version.split()[0]}, "
+        f"symnn start-up: whole processes, {cores} cores, Python {sys.version.split()[0]}, "
         f"load average before {os.getloadavg()[0]:.2f}",
         flush=True,
     )
