@@ -220,3 +220,13 @@ def test_every_package_folder_is_declared():
     }
     assert found <= declared, sorted(found - declared)
     assert declared - {"symnn.lessons"} <= found, sorted(declared - found)
+
+
+def test_every_module_reads_in_one_sitting():
+    """No module of the package is over 500 lines: a stage that grows splits into modules."""
+    long = {
+        str(p.relative_to(ROOT)): n
+        for p in (ROOT / "symnn").rglob("*.py")
+        if (n := len(p.read_text().splitlines())) > 500
+    }
+    assert not long, long
