@@ -227,21 +227,25 @@ def test_lesson6_seven_steps_and_digits(runs):
     assert "figures/06_learning_curve.png" in md and "figures/06_test_digits.png" in md
 
 
+# The slides' 7x7 input image, typed in from the lecture (the oracle for lessons 8-12)
+SLIDES_IMAGE = np.array(
+    [
+        [0, 0, 0, 0, 0, 0, 0],
+        [0, 1, 0, 0, 0, 1, 0],
+        [0, 0, 0, 0, 0, 0, 0],
+        [0, 0, 0, 1, 0, 0, 0],
+        [0, 1, 0, 0, 0, 1, 0],
+        [0, 0, 1, 1, 1, 0, 0],
+        [0, 0, 0, 0, 0, 0, 0],
+    ]
+)
+
+
 def test_lesson8_feature_map_and_the_slides_wrong_cell(runs):
     base, jobs = runs
     _ok(jobs["build"])
     md = (base / "first" / "08_convolution.md").read_text()
-    image = np.array(
-        [
-            [0, 0, 0, 0, 0, 0, 0],
-            [0, 1, 0, 0, 0, 1, 0],
-            [0, 0, 0, 0, 0, 0, 0],
-            [0, 0, 0, 1, 0, 0, 0],
-            [0, 1, 0, 0, 0, 1, 0],
-            [0, 0, 1, 1, 1, 0, 0],
-            [0, 0, 0, 0, 0, 0, 0],
-        ]
-    )  # the slides' input image and detector
+    image = SLIDES_IMAGE  # the slides' input image and detector
     detector = np.array([[0, 0, 1], [1, 0, 0], [0, 1, 1]])
     fmap = np.array([[np.sum(image[i : i + 3, j : j + 3] * detector) for j in range(5)] for i in range(5)])
     for i in range(5):  # every cell of Table 8.1: its products and sum
@@ -267,17 +271,7 @@ def test_lessons_9_to_12_the_running_example(runs):
         n: (base / "first" / f"{stem}.md").read_text()
         for n, stem in ((9, "09_relu_layer"), (10, "10_max_pooling"), (11, "11_flattening"), (12, "12_full_connection"))
     }
-    image = np.array(
-        [
-            [0, 0, 0, 0, 0, 0, 0],
-            [0, 1, 0, 0, 0, 1, 0],
-            [0, 0, 0, 0, 0, 0, 0],
-            [0, 0, 0, 1, 0, 0, 0],
-            [0, 1, 0, 0, 0, 1, 0],
-            [0, 0, 1, 1, 1, 0, 0],
-            [0, 0, 0, 0, 0, 0, 0],
-        ]
-    )
+    image = SLIDES_IMAGE
     laplace = np.array([[0, 1, 0], [1, -4, 1], [0, 1, 0]])
     edges = np.array([[np.sum(image[i : i + 3, j : j + 3] * laplace) for j in range(5)] for i in range(5)])
     relu = np.maximum(edges, 0)
