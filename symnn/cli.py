@@ -144,16 +144,21 @@ def main(argv: list[str] | None = None) -> int:
         if _pending:  # a swallowed Ctrl-C: the work is done, say so anyway
             raise Terminated(_pending[0]) if _pending[0] != signal.SIGINT else KeyboardInterrupt
         return code
-    except Terminated as exc:
+    except BaseException as exc:
+        # After a signal, whatever unwinds is its doing, even when Python wrapped it (an
+        # interrupt inside a class body's __set_name__ surfaces as RuntimeError).
+        if not (_pending or isinstance(exc, KeyboardInterrupt)):
+            raise
+        signum = _pending[0] if _pending else getattr(exc, "signum", signal.SIGINT)
+        if signum == signal.SIGINT:
+            print("symnn: interrupted; no partial output was left behind", file=sys.stderr)
+            return 130
         try:
-            name = signal.Signals(exc.signum).name
+            name = signal.Signals(signum).name
         except ValueError:
-            name = f"signal {exc.signum}"
+            name = f"signal {signum}"
         print(f"symnn: terminated ({name}); no partial output was left behind", file=sys.stderr)
-        return 128 + exc.signum
-    except KeyboardInterrupt:
-        print("symnn: interrupted; no partial output was left behind", file=sys.stderr)
-        return 130
+        return 128 + signum
     finally:
         warnings.showwarning, sys.unraisablehook = shown, hook
         if not (_program and _pending):  # the program, once signalled, ends without a 2nd line

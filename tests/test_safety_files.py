@@ -593,6 +593,27 @@ def test_a_signal_in_the_first_milliseconds_gives_one_line_not_a_traceback(tmp_p
     assert 128 + sig in seen  # the guard itself was exercised
 
 
+def test_a_signal_that_python_wraps_still_gives_one_line(monkeypatch, capsys):
+    """A SIGTERM landing in a class body's __set_name__ (as in the stdlib's ipaddress, imported on
+    the way) reaches main() wrapped in RuntimeError on Python 3.11: still one line and 143."""
+    from symnn import cli
+
+    class Descriptor:
+        def __set_name__(self, owner, name):
+            os.kill(os.getpid(), signal.SIGTERM)
+            time.sleep(1)  # the handler raises here
+
+    def work(argv):
+        type("Network", (), {"address": Descriptor()})
+        return 0
+
+    monkeypatch.setattr(cli, "_main", work)
+    assert cli.main([]) == 128 + signal.SIGTERM
+    err = capsys.readouterr().err
+    assert err == "symnn: terminated (SIGTERM); no partial output was left behind\n"
+    assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL  # handlers given back
+
+
 def _before_symnn(traceback: str) -> bool:
     """True when a KeyboardInterrupt traceback is from before the guard was in place: Python's
     own start (runpy, the console script's `import re`), symnn/__init__.py up to its import of
