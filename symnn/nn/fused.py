@@ -26,10 +26,10 @@ def _formulas(activation: str, cost: str):
 
     from symnn.kernels.activations import derivative, z
     from symnn.kernels.costs import gradient, y, yhat
-    from symnn.ops.activations import ACTIVATIONS
+    from symnn.ops.activations import get_activation
     from symnn.ops.functions import stable
 
-    act = ACTIVATIONS[activation]
+    act = get_activation(activation)
     a = sp.Symbol("a", real=True)
     phi = stable(act.phi)
     d_phi = derivative(activation)
