@@ -9,6 +9,8 @@ a buffer instead of raising.
 from __future__ import annotations
 
 import math
+import os
+from pathlib import Path
 from typing import Any, cast, overload
 
 import numpy as np
@@ -313,6 +315,39 @@ class Sequential:
             )
         fit(self, X, y, epochs=epochs, lr=lr, batch_size=batch_size, **options)
         return self
+
+    # --- models you keep (symnn.nn.saving) ---------------------------------------------------
+    info: dict[str, Any] | None = None  # how a loaded model was trained
+    preprocessing: dict[str, Any] | None = None  # the data's preprocessing, kept with the model
+    classes: list[str] | None = None  # class names, in output order
+    features: list[str] | None = None  # feature (column) names, in input order
+    input_shape: tuple[int, ...] | None = None  # one sample's shape, when known
+
+    def save(
+        self,
+        path: str | os.PathLike[str],
+        info: dict[str, Any] | None = None,
+        preprocessing: dict[str, Any] | None = None,
+        *,
+        classes: list[str] | None = None,
+        features: list[str] | None = None,
+        input_shape: tuple[int, ...] | None = None,
+        force: bool = False,
+    ) -> Path:
+        """Write the model to one portable file (.npz + JSON header, never pickle): the layers,
+        the weights, the loss, how it was trained (info) and the data's preprocessing. A file
+        symnn did not write is replaced only with force (symnn.nn.saving.save)."""
+        from symnn.nn.saving import save
+
+        kept = dict(classes=classes, features=features, input_shape=input_shape)
+        return save(self, path, info=info, preprocessing=preprocessing, force=force, **kept)
+
+    @classmethod
+    def load(cls, path: str | os.PathLike[str]) -> "Sequential":
+        """The model saved at path; one FileError line for a damaged or foreign file."""
+        from symnn.nn.saving import load
+
+        return load(path)
 
     def __repr__(self) -> str:
         inner = ", ".join(map(repr, self.layers))
