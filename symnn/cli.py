@@ -21,6 +21,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "codegen": ("codegen", "list, show or clear the generated kernels"),
     "feature-map": ("feature_map", "the lecture's feature map (Step 1 - Convolution), cell by cell with --steps"),
     "filter": ("filter", "GIMP's convolution-matrix filters (sharpen, blur, edges, emboss) on a photo"),
+    "predict": ("predict", "a saved model's predictions on new data (a CSV, an .npz or images)"),
+    "info": ("info", "a saved model: its layers, the kernels it uses, how it was trained"),
 }
 _UNWIND = ("SIGTERM", "SIGHUP")  # handled like Ctrl-C: every cleanup runs, children stopped
 _pending: list[int] = []  # signals whose exception has not reached main() yet
