@@ -14,6 +14,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--activation", help="activation function (threshold, sigmoid, relu, tanh, leaky_relu, softplus)")
     p.add_argument("--cost", help="cost function (quadratic, cross-entropy, ...; see `derive cost-functions`)")
     p.add_argument("--layers", type=int, help="number of layers (backprop)")
+    p.add_argument("--optimizer", help="topic 'optimizer': sgd, momentum, nesterov, rmsprop or adam (default: adam)")
     p.add_argument(
         "--expr",
         help="topic 'expression': the expression to differentiate, e.g. "
@@ -64,6 +65,7 @@ def run(args: argparse.Namespace) -> int:
         "activation": args.activation,
         "cost": args.cost,
         "layers": args.layers,
+        "optimizer": args.optimizer,
         "expr": args.expr,
         "wrt": args.wrt,
     }

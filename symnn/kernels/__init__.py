@@ -6,6 +6,7 @@ One module per op, named as the op is in `symnn/ops/` and its derivation in `sym
     dense        dense.forward / .grad_weight / ...      conv2d    conv2d.* (single map and layer)
     pool         maxpool.* / avgpool.*                   flatten   flatten.forward / .backward
     softmax      softmax.*, log_softmax.forward, ...     sgd       sgd.update
+    optimizers   momentum.update, nesterov.update, rmsprop.update, adam.update, adam.count
 
 Each module registers zero-argument factories with `symnn.codegen.register`; a factory asks the
 derivation for a result by its key (`derived("dense").results["dW"]`) and wraps it in a
@@ -22,7 +23,8 @@ if TYPE_CHECKING:
     from symnn.derive.derivation import Derivation
 
 MODULES = tuple(
-    f"symnn.kernels.{name}" for name in ("activations", "costs", "dense", "conv2d", "pool", "softmax", "flatten", "sgd")
+    f"symnn.kernels.{name}"
+    for name in ("activations", "costs", "dense", "conv2d", "pool", "softmax", "flatten", "sgd", "optimizers")
 )
 
 

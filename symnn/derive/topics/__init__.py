@@ -2,8 +2,8 @@
 
 One module per op or topic, named as the op is named at every stage (symnn/ops/dense.py,
 derive/topics/dense.py, symnn/kernels/dense.py): neuron, activations, costs, gradient_descent,
-expression, backprop, dense, conv2d, pool, flatten, softmax. A module registers its topics with
-`@topic(name, summary)`; importing this package imports every module, so TOPICS is complete."""
+optimizers, expression, backprop, dense, conv2d, pool, flatten, softmax. A module registers its
+topics with `@topic(name, summary)`; importing this package imports every module, so TOPICS is complete."""
 
 from __future__ import annotations
 
@@ -108,6 +108,7 @@ from symnn.derive.topics import (
     flatten,
     gradient_descent,
     neuron,
+    optimizers,
     pool,
     softmax,
 )
@@ -118,6 +119,7 @@ LISTING = (
     "activation",
     "cost",
     "gradient-descent",
+    "optimizer",
     "cost-functions",
     "expression",
     "backprop",
