@@ -19,6 +19,7 @@ from symnn.nn.layers import (
 )
 from symnn.nn.losses import CrossEntropy, Quadratic, SoftmaxCrossEntropy, get_loss
 from symnn.nn.model import Sequential
+from symnn.nn.optimizers import SGD, Adam, Momentum, Nesterov, Optimizer, RMSProp
 
 __all__ = [
     "Sequential",
@@ -41,6 +42,12 @@ __all__ = [
     "AvgPool2D",
     "Flatten",
     "SoftmaxCrossEntropy",
+    "Optimizer",
+    "SGD",
+    "Momentum",
+    "Nesterov",
+    "RMSProp",
+    "Adam",
 ]
 
 

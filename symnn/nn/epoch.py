@@ -5,10 +5,11 @@ the SGD update — on buffers allocated once per fit.
 It takes the Python out from between the kernel calls of a batch. The driver written here holds
 no arithmetic of its own: it gathers the batch, frames padded inputs with zeros and calls kernels
 whose sources `symnn codegen show NAME` prints; its own source is `symnn codegen show
-epoch.<layers>.<loss>`. Each layer writes its own lines (`epoch_forward`, `epoch_backward`,
+epoch.<layers>.<loss>[.<optimizer>]`. Each layer writes its own lines (`epoch_forward`, `epoch_backward`,
 see symnn.nn.layers) and the loss writes its gradient's (`epoch_gradient`); a net with a layer
-that writes none is not compilable. Small Dense/activation stacks use the per-sample fused
-kernel (symnn.nn.fused) instead.
+that writes none is not compilable. An optimizer other than SGD writes the update lines
+itself (symnn.nn.optimizers: its state arrays are the driver's arguments). Small
+Dense/activation stacks use the per-sample fused kernel (symnn.nn.fused) instead.
 """
 
 from __future__ import annotations
@@ -68,15 +69,21 @@ def compilable(model) -> bool:
     return layers and callable(getattr(model.loss_fn, loss, None))
 
 
-def kernel_name(model, sample_shape: tuple) -> str:
-    """The name `symnn codegen show` knows the driver by: epoch.<layers>.<loss>."""
+def _sgd_only(optimizer) -> bool:
+    return optimizer is None or optimizer.name == "sgd"
+
+
+def kernel_name(model, sample_shape: tuple, optimizer=None) -> str:
+    """The name `symnn codegen show` knows the driver by: epoch.<layers>.<loss>[.<optimizer>]."""
     slug = "-".join(re.sub(r"[^a-z0-9]+", "_", repr(layer).lower()).strip("_") for layer in model.layers)
     shape = "x".join(map(str, sample_shape))
-    return f"epoch.{shape}.{slug}.{model.loss_fn.name}"
+    tail = "" if _sgd_only(optimizer) else f".{optimizer.name}"
+    return f"epoch.{shape}.{slug}.{model.loss_fn.name}{tail}"
 
 
-def write(model, sample_shape: tuple) -> tuple[str, EpochWriter]:
-    """The driver's source for batches of `sample_shape` samples, and what it needs."""
+def write(model, sample_shape: tuple, optimizer=None) -> tuple[str, EpochWriter]:
+    """The driver's source for batches of `sample_shape` samples, and what it needs; the update
+    is SGD's unless `optimizer` (a symnn.nn.optimizers.Optimizer) says otherwise."""
     w = EpochWriter()
     x, shape, inputs, shapes = "xb", tuple(sample_shape), [], []
     w.buffer("xb", shape)
@@ -92,6 +99,9 @@ def write(model, sample_shape: tuple) -> tuple[str, EpochWriter]:
         delta = model.loss_fn.epoch_gradient(w, x, shape)
     for n in range(last, -1, -1):
         delta = model.layers[n].epoch_backward(w, n, inputs[n], shapes[n], delta, need=n > 0)
+    if not _sgd_only(optimizer):
+        optimizer.epoch_update(w, model)  # its update kernel, on its state arrays
+        return _module_text(model, sample_shape, w), w
     upd, flat = w.kernel(_sgd()), w.flat
     for p, g in w.updates:
         w.emit(f"{upd}({flat(p)}, {flat(g)}, eta, {flat(p)})  # sgd.update: w ← w − η ∂C/∂w")
@@ -145,36 +155,38 @@ def _module_text(model, sample_shape, w: EpochWriter) -> str:
 AUTO_BATCHES = 20_000  # fit() compiles the driver unasked when a run has at least this many batches
 
 
-def _source(model, sample_shape: tuple):
+def _source(model, sample_shape: tuple, optimizer=None):
     """(name, module text with its checksum line, the EpochWriter, the module's writer.Address)."""
     from symnn.codegen import writer
 
-    name = kernel_name(model, sample_shape)
-    text, w = write(model, sample_shape)
+    name = kernel_name(model, sample_shape, optimizer)
+    text, w = write(model, sample_shape, optimizer)
     where = writer.address(name, text)
     return name, where.text, w, where
 
 
-def is_compiled(model, sample_shape: tuple) -> bool:
+def is_compiled(model, sample_shape: tuple, optimizer=None) -> bool:
     """True when this model's driver has been compiled into the cache before (no compile wait)."""
-    *_, where = _source(model, sample_shape)
+    *_, where = _source(model, sample_shape, optimizer)
     return where.path.with_suffix(".compiled").exists()
 
 
-def worth_it(model, sample_shape: tuple, epochs: int, batches_per_epoch: int) -> bool:
+def worth_it(model, sample_shape: tuple, epochs: int, batches_per_epoch: int, optimizer=None) -> bool:
     """fit()'s choice when not told: the driver when it is already compiled, or when the run has
     at least AUTO_BATCHES batches, enough to repay the one-time compilation (Numba links and
     optimises the kernels it calls into one function)."""
-    return compilable(model) and (epochs * batches_per_epoch >= AUTO_BATCHES or is_compiled(model, sample_shape))
+    return compilable(model) and (
+        epochs * batches_per_epoch >= AUTO_BATCHES or is_compiled(model, sample_shape, optimizer)
+    )
 
 
 class CompiledEpoch:
     """The imported driver for one model, input shape and batch size, with its buffers."""
 
-    def __init__(self, model, sample_shape: tuple, batch_size: int, n: int):
+    def __init__(self, model, sample_shape: tuple, batch_size: int, n: int, optimizer=None):
         from symnn.codegen import writer
 
-        self.name, _, w, where = _source(model, sample_shape)
+        self.name, _, w, where = _source(model, sample_shape, optimizer)
         self.marker = where.path.with_suffix(".compiled")
         self.marked = self.marker.exists()
         if _MODULES.get(where.hash) is None:
@@ -224,12 +236,13 @@ class CompiledEpoch:
             self.marked = True
 
 
-def run_epoch(model, X, Y, order, lr: float, batch_size: int, ws) -> None:
-    """One epoch of mini-batch SGD through the compiled driver (built once per fit)."""
-    key = ("compiled-epoch", batch_size, X.shape, id(model))
+def run_epoch(model, X, Y, order, lr: float, batch_size: int, ws, optimizer=None) -> None:
+    """One epoch of mini-batch SGD (or `optimizer`'s update) through the compiled driver (built
+    once per fit)."""
+    key = ("compiled-epoch", batch_size, X.shape, id(model), id(optimizer))
     driver = ws.get(key)
     if driver is None:
-        driver = ws[key] = CompiledEpoch(model, X.shape[1:], batch_size, len(X))
+        driver = ws[key] = CompiledEpoch(model, X.shape[1:], batch_size, len(X), optimizer)
     driver(
         np.ascontiguousarray(X, dtype=model.dtype),
         np.ascontiguousarray(Y, dtype=model.dtype),

@@ -301,11 +301,13 @@ class Sequential:
         X: npt.ArrayLike,
         y: npt.ArrayLike,
         epochs: int = 30,
-        lr: float = 3.0,
+        lr: float | None = None,
         batch_size: int = 10,
         **options: Any,
     ) -> "Sequential":
-        """Train with mini-batch SGD (batch_size=1: stochastic; batch_size=len(X): batch)."""
+        """Train with mini-batch SGD (batch_size=1: stochastic; batch_size=len(X): batch), or with
+        optimizer="momentum" | "nesterov" | "rmsprop" | "adam" or an object such as
+        symnn.nn.Adam(lr=1e-3); lr defaults to the optimizer's (SGD: 3.0)."""
         from symnn.nn.train import OPTIONS, fit
 
         unknown = sorted(set(options) - set(OPTIONS))

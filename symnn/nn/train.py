@@ -3,8 +3,9 @@
 1. random weights close to 0 but not 0 (Sequential's seed);  2. one observation (or a batch)
 into the input layer;  3. forward propagation;  4. compare with the actual result, measure the
 error;  5. back-propagation, update each weight by how responsible it is, scaled by the
-learning rate;  6. update after each observation (stochastic) or after a batch (batch learning),
-or after each mini-batch;  7. one pass over the training set is an epoch; redo more epochs.
+learning rate (SGD, or the optimizer fit is given: symnn.nn.optimizers);  6. update after
+each observation (stochastic) or after a batch (batch learning), or after each mini-batch;
+7. one pass over the training set is an epoch; redo more epochs.
 """
 
 from __future__ import annotations
@@ -21,9 +22,10 @@ from symnn.nn.model import as_numbers
 
 if TYPE_CHECKING:
     from symnn.nn.model import Sequential
+    from symnn.nn.optimizers import Optimizer
 
 MODES = ("sgd", "batch", "minibatch")
-OPTIONS = ("mode", "seed", "X_test", "y_test", "progress", "explain", "fused", "compiled", "fastmath")
+OPTIONS = ("optimizer", "mode", "seed", "X_test", "y_test", "progress", "explain", "fused", "compiled", "fastmath")
 
 
 def batch_size_for(mode: str, batch_size: int, n: int) -> int:
@@ -87,7 +89,15 @@ def sgd_step(model: Sequential, lr: float) -> None:
             update(flat, layer.grads[name].reshape(-1), lr, flat)
 
 
-def train_step(model, xb: np.ndarray, yb: np.ndarray, lr: float, ws) -> None:
+def update(model: Sequential, lr: float, optimizer: Optimizer | None = None) -> None:
+    """Step 5's update: SGD's (sgd_step), or the optimizer's kernel on its state."""
+    if optimizer is None or optimizer.name == "sgd":
+        sgd_step(model, lr)
+    else:
+        optimizer.step(model, lr)
+
+
+def train_step(model, xb: np.ndarray, yb: np.ndarray, lr: float, ws, optimizer: Optimizer | None = None) -> None:
     """Steps 3-5 on one batch, through the generated kernels, on reused buffers."""
     a = xb
     if ws.shapes is None or ws.shapes[0] != xb.shape[1:]:  # the shape pass, once per fit
@@ -108,7 +118,7 @@ def train_step(model, xb: np.ndarray, yb: np.ndarray, lr: float, ws) -> None:
         delta = model.loss_fn.train_gradient(a, yb, ws)
     for n in range(last, -1, -1):  # step 5: back-propagate
         delta = model.layers[n].train_backward(delta, ws, need_input_grad=n > 0)
-    sgd_step(model, lr)
+    update(model, lr, optimizer)
 
 
 def fit(
@@ -116,8 +126,9 @@ def fit(
     X: npt.ArrayLike,
     y: npt.ArrayLike,
     epochs: int = 30,
-    lr: float = 3.0,
+    lr: float | None = None,
     batch_size: int = 10,
+    optimizer: str | Optimizer | None = None,
     mode: str = "minibatch",
     seed: int | None = None,
     X_test: npt.ArrayLike | None = None,
@@ -135,8 +146,16 @@ def fit(
     epoch driver (symnn.nn.epoch: compiled once per architecture, then reused; None lets fit
     decide: when it is already compiled or the run is long). `fastmath` trains with the same
     kernels compiled to reassociate their sums: not bit-reproducible against the written order
-    (bench/ measures the accuracy effect)."""
+    (bench/ measures the accuracy effect).
+
+    `optimizer` is "sgd" (the default), "momentum", "nesterov", "rmsprop", "adam" or an object
+    such as symnn.nn.Adam(betas=(0.9, 0.999)) (symnn.nn.optimizers); `lr` defaults to the
+    optimizer's (SGD: 3.0, Adam: 1e-3, ...). Only SGD runs in the fused MLP epoch; the others
+    train through the per-layer kernels or the compiled epoch."""
+    from symnn.nn.optimizers import get_optimizer
+
     _check_flags(explain, fused, compiled, fastmath, progress)
+    opt = get_optimizer(optimizer)
     if not isinstance(mode, str):
         from symnn.errors import unknown
 
@@ -144,7 +163,7 @@ def fit(
     X = as_numbers(X, "X")
     n = len(X) if X.ndim else 0
     _integer(epochs, "epochs")
-    lr = _rate(lr)
+    lr = _rate(opt.learning_rate(None if lr is None else _rate(lr)))
     batch_size = check_options(epochs, lr, batch_size_for(mode, batch_size, max(n, 1)), max(n, 1))
     X, Y = model.checked(X, y, batch_size)
     if (X_test is None) != (y_test is None):
@@ -162,7 +181,9 @@ def fit(
 
     ws = Workspace(model.dtype)
     ws.shapes = model.check_shapes(X.shape[1:])
-    fuse = fused and fusable(model) is not None
+    opt.bind(model)  # its state (zeros on the first fit), checked against the parameters
+    sgd = opt.name == "sgd"
+    fuse = fused and sgd and fusable(model) is not None  # the fused epoch does SGD only
     for layer in model.layers:  # which compilation trains
         if layer.fastmath != fastmath:
             layer.fastmath = fastmath
@@ -178,8 +199,9 @@ def fit(
                 f"(Dense, activations, Conv2D, pooling, Flatten) and their losses; this model has "
                 f"{model.layers}, loss {model.loss_fn!r}"
             )
-        if compiled or compiled_epoch.worth_it(model, X.shape[1:], epochs, n_batches):
-            driver = compiled_epoch.CompiledEpoch(model, X.shape[1:], batch_size, n)
+        chosen = None if sgd else opt
+        if compiled or compiled_epoch.worth_it(model, X.shape[1:], epochs, n_batches, chosen):
+            driver = compiled_epoch.CompiledEpoch(model, X.shape[1:], batch_size, n, chosen)
             X, Y = np.ascontiguousarray(X, dtype=model.dtype), np.ascontiguousarray(Y, dtype=model.dtype)
     for epoch in range(1, epochs + 1):
         order = rng.permutation(n)  # step 7: a new pass
@@ -193,8 +215,8 @@ def fit(
                 idx = order[start : start + batch_size]
                 xb, yb = X[idx], Y[idx]  # step 2
                 if narrate and start == 0 and explain is not None:
-                    _explain(model, xb, yb, model.forward(xb), lr, explain, idx)
-                train_step(model, xb, yb, lr, ws)  # steps 3-6
+                    _explain(model, xb, yb, model.forward(xb), lr, explain, idx, opt)
+                train_step(model, xb, yb, lr, ws, opt)  # steps 3-6
         loss = model.output_loss(model.run_forward(X), Y)  # X, Y checked above
         if not np.isfinite(loss):
             raise TrainingError(
@@ -229,7 +251,7 @@ def _fmt(a: np.ndarray, limit: int = 6) -> str:
     return f"[{body}{', …' if flat.size > limit else ''}]"
 
 
-def _explain(model, xb, yb, yhat, lr, say: Callable[[str], None], idx) -> None:
+def _explain(model, xb, yb, yhat, lr, say: Callable[[str], None], idx, opt: Optimizer | None = None) -> None:
     """Narrate the seven steps with the numbers of the first observation(s)."""
     say(
         "STEP 1: weights initialised close to 0 but not 0 (seed "
@@ -251,13 +273,17 @@ def _explain(model, xb, yb, yhat, lr, say: Callable[[str], None], idx) -> None:
         for n, layer in reversed(list(enumerate([l_ for l_ in model.layers if "bias" in l_.grads], 1)))
     ]
     say("STEP 5: back-propagation from right to left: " + "; ".join(deltas))
-    sgd_step(model, lr)
+    saved = opt.snapshot() if opt is not None else None
+    update(model, lr, opt)
+    rule = "" if opt is None or opt.name == "sgd" else f", {opt!r}"
     for key, old in before.items():
         new = model.parameters()[key]
-        say(f"        {key}: {_fmt(old, 3)} -> {_fmt(new, 3)} (η = {lr})")
+        say(f"        {key}: {_fmt(old, 3)} -> {_fmt(new, 3)} (η = {lr}{rule})")
     # undo: fit() repeats backward and update for this batch itself
     for key, old in before.items():
         model.parameters()[key][...] = old
+    if opt is not None and saved is not None:
+        opt.restore(saved)
     say(
         "STEP 6: weights are updated after every batch of "
         f"{len(xb)} observation(s) ({'stochastic' if len(xb) == 1 else 'mini-batch / batch'} learning)"
