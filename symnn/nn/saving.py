@@ -235,7 +235,7 @@ def load(path: str | os.PathLike) -> Sequential:
         from symnn.limits import check_memory
 
         check_memory(2 * size, f"loading the {size}-byte model file")
-        return _read(p)
+        return _read(p, size)
     except _Bad as exc:
         raise FileError(f"{_short(p)}: {exc}") from None
     except SymnnError as exc:
@@ -245,13 +245,13 @@ def load(path: str | os.PathLike) -> Sequential:
         raise FileError(f"{_short(p)} is damaged or truncated ({what}); save the model again") from None
 
 
-def _read(p: Path) -> Sequential:
+def _read(p: Path, size: int) -> Sequential:
     with np.load(p, allow_pickle=False) as npz:
         members = set(npz.files)
         if HEADER not in members:
             raise _Bad("it is an .npz archive without a symnn model header (a foreign file)")
         header = _header(_array(npz, HEADER, np.dtype(np.uint8), None))
-        model, expected = _build(header)
+        model, expected = _build(header, size)
         extra = sorted(members - set(expected) - {HEADER})
         if extra:
             raise _Bad(f"it holds an array {extra[0]!r} the architecture has no place for")
@@ -372,25 +372,32 @@ def _layer(record: object, i: int) -> Layer:
         return activation_layer(source)
     for k, v in args.items():
         pair = k in ("kernel_size", "size")
-        ok = (isinstance(v, list) and len(v) == 2 and all(map(_dim, v))) if pair else _dim(v, int(k == "padding"))
+        ok = (
+            (isinstance(v, list) and len(v) == 2 and all(map(_dim, v))) if pair else _dim(v, 0 if k == "padding" else 1)
+        )
         if not ok:
             raise _Bad(f"layer {i} ({cls})'s {k} is {v!r}; it must be {'two sizes' if pair else 'a size'} <= {MAX_DIM}")
     return _CLASSES[cls](**args)
 
 
-def _build(header: dict[str, Any]) -> tuple[Sequential, dict[str, tuple[int, ...]]]:
+def _build(header: dict[str, Any], size: int) -> tuple[Sequential, dict[str, tuple[int, ...]]]:
     """The model the header describes (random weights for now) and the arrays it needs."""
     from symnn.nn.model import Sequential
 
     records = header["layers"]
     if not 1 <= len(records) <= MAX_LAYERS:
         raise _Bad(f"it has {len(records)} layers; a model file holds 1 to {MAX_LAYERS}")
-    layers = []
+    layers: list[Layer] = []
+    count = 0  # parameters so far: the file must hold them, checked before the next layer is made
+    item = 4 if header["dtype"] == "float32" else 8
     for i, record in enumerate(records):
         try:
             layers.append(_layer(record, i))
         except SymnnError as exc:
             raise _Bad(f"layer {i}: {exc}") from None
+        count += sum(math.prod(s) for s in layers[-1].parameter_shapes().values())
+        if count * item > size:
+            raise _Bad(f"its layers up to layer {i} need {count * item} bytes of weights; the file has {size}")
     model = Sequential(layers, loss=header["loss"], seed=header["seed"])
     model.astype(header["dtype"])
     expected = {k: tuple(v.shape) for k, v in model.parameters().items()}
@@ -400,8 +407,6 @@ def _build(header: dict[str, Any]) -> tuple[Sequential, dict[str, tuple[int, ...
             raise _Bad(f"its header says {name!r} is shaped {stated.get(name)}, but the layers need {shape}")
     if set(stated) != set(expected):
         raise _Bad(f"its header lists the parameter {sorted(set(stated) - set(expected))[0]!r}, which no layer has")
-    if sum(math.prod(s) for s in expected.values()) == 0 and expected:
-        raise _Bad("its parameters are empty")
     return model, expected
 
 
