@@ -1,17 +1,15 @@
 """Models you keep, on the command line: `--save FILE` for `symnn train`, the features
 `symnn predict` reads, and the description `symnn info` prints.
 
-Features come from symnn.nn.datafiles.read_features when that module is there (CSV columns by
-name, .npz, image files and folders, with the model's preprocessing); until then this module reads
-an .npz (array X), a numeric CSV (with or without a header; `78%` reads as 0.78) and images
-(PNG/JPEG, or a folder of them: grey or RGB as the model takes, resized to its input, pixels /255).
+Features are read by symnn.nn.datafiles.read_features with the model's preprocessing (CSV
+columns by name, an .npz with X, image files or folders); a CSV of numbers only (no header) is
+read here, one sample a row, the model's features in order.
 """
 
 from __future__ import annotations
 
 import argparse
 import csv
-import importlib
 import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -22,8 +20,6 @@ from symnn.errors import FileError, InputError
 
 if TYPE_CHECKING:
     from symnn.nn.model import Sequential
-
-IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".gif", ".bmp", ".tif", ".tiff", ".webp", ".ppm", ".pgm")
 
 
 # -- symnn train ... --save FILE ---------------------------------------------------------------------
@@ -46,32 +42,35 @@ def check_save(args: argparse.Namespace) -> None:
         check_writable(path, bool(getattr(args, "force", False)))
 
 
-def save_trained(args: argparse.Namespace, model: Sequential, info: dict[str, Any], data: Any = None) -> Path | None:
-    """Save a trained model when --save FILE was given; info says how it was trained (epochs,
-    lr, batch_size, dataset, final_loss, test_accuracy, ...); data (a Dataset, optional) gives the
-    input shape, the feature and class names and its `preprocessing` (a dict or to_dict())."""
+def save_trained(
+    args: argparse.Namespace, model: Sequential, info: dict[str, Any], data: Any = None, prep: Any = None
+) -> Path | None:
+    """Save a trained model when --save FILE was given. info says how it was trained (epochs,
+    lr, batch_size, final_loss, test_accuracy, ...; the net, dataset, seed, optimizer, activation,
+    cost and mode come from args); data (a Dataset) gives the input shape and the class and
+    feature names; prep is the data's Preprocessing (from symnn.nn.datafiles.load_dataset), else
+    the bundled dataset's scaling is recorded, so `symnn predict` reads raw values."""
     path = getattr(args, "save", None)
     if not path:
         return None
     info = dict(info)
-    for key in ("net", "dataset", "seed", "optimizer", "activation", "cost", "mode"):
-        if getattr(args, key, None) is not None:
-            info.setdefault(key, getattr(args, key))
+    for key in ("net", "dataset", "data", "seed", "optimizer", "activation", "cost", "mode"):
+        value = getattr(args, key, None)
+        if value is not None and not isinstance(value, bool):
+            info.setdefault(key, value if isinstance(value, (int, float)) else str(value))
     info.setdefault("optimizer", "sgd")
-    classes = features = shape = prep = None
+    classes = features = shape = None
     if data is not None:
-        info.setdefault("dataset", getattr(data, "name", None))
         X = getattr(data, "X_train", None)
         shape = tuple(X.shape[1:]) if isinstance(X, np.ndarray) else None
         if getattr(data, "task", None) == "classification" and getattr(data, "target_names", None):
             classes = [str(c) for c in data.target_names]
         if getattr(data, "feature_names", None) and shape is not None and len(shape) == 1:
             features = [str(c) for c in data.feature_names]
-        prep = getattr(data, "preprocessing", None)
-        prep = prep.to_dict() if hasattr(prep, "to_dict") else prep
-    if prep is None:
-        prep = getattr(args, "preprocessing", None)
-    written = model.save(
+        if prep is None:
+            prep = bundled_preprocessing(data)
+    prep = prep.to_dict() if hasattr(prep, "to_dict") else prep
+    model.save(
         path,
         info=info,
         preprocessing=prep,
@@ -81,69 +80,70 @@ def save_trained(args: argparse.Namespace, model: Sequential, info: dict[str, An
         force=bool(getattr(args, "force", False)),
     )
     print(f"saved the model to {path} (`symnn info {path}`, `symnn predict {path} --data FILE`)")
-    return written
+    return Path(path)
+
+
+def bundled_preprocessing(data: Any) -> dict[str, Any] | None:
+    """The scaling symnn.nn.data applies to a bundled dataset, as a Preprocessing dict: the
+    digits' pixels / 16, the study tables' columns / their maximum; None for xor (as it is)."""
+    from symnn.nn.data import study_table
+
+    name, X = getattr(data, "name", None), getattr(data, "X_train", None)
+    if not isinstance(X, np.ndarray) or name not in ("digits", "study", "study2"):
+        return None
+    classes = [str(c) for c in data.target_names] if getattr(data, "task", None) == "classification" else None
+    if name == "digits" and X.ndim == 4:
+        return {"features": [], "classes": classes, "image_size": list(X.shape[2:]), "channels": 1, "scale": [16.0]}
+    if name == "digits":
+        return {"features": list(data.feature_names), "classes": classes, "scale": [16.0] * X.shape[1]}
+    top = study_table(1 if name == "study" else 2).X.max(axis=0)
+    return {"features": list(data.feature_names), "target": data.target_names[0], "scale": [float(v) for v in top]}
 
 
 # -- reading features -----------------------------------------------------------------------------
-def datafiles() -> Any:
-    """symnn.nn.datafiles when it is there, else None."""
-    try:
-        return importlib.import_module("symnn.nn.datafiles")
-    except ImportError:
-        return None
+def preprocessing_of(model: Sequential, source: str = "the model") -> Any:
+    """The model's Preprocessing (symnn.nn.preprocessing): the one it was saved with, else the
+    plain one its input shape implies (columns x1..xF or the model's feature names; images)."""
+    from symnn.nn.preprocessing import Preprocessing
 
-
-def read_features(path: str, model: Sequential) -> np.ndarray:
-    """The samples in path, shaped as the model takes them (N, features) or (N, C, H, W)."""
-    p = Path(path)
-    if not p.exists():
-        raise FileError(f"--data {path}: no such file or folder")
-    module = datafiles()
-    if module is not None and hasattr(module, "read_features"):
-        prep = model.preprocessing
-        if prep is not None and hasattr(module, "Preprocessing"):
-            prep = module.Preprocessing.from_dict(prep)
-        X = np.asarray(module.read_features(path, prep))
-    elif p.is_dir() or p.suffix.lower() in IMAGE_SUFFIXES:
-        X = _read_images(p, model)
-    elif p.suffix.lower() == ".npz":
-        X = _read_npz(p)
-    else:
-        X = _read_csv(p, model)
-    return _shaped(X, model, path)
-
-
-def _shaped(X: np.ndarray, model: Sequential, path: str) -> np.ndarray:
-    """X as (N, *input_shape): flat rows of an image model are reshaped, one sample gains N = 1."""
+    if model.preprocessing:
+        return Preprocessing.from_dict(model.preprocessing, f"{source}'s preprocessing")
     shape = model.input_shape
-    if X.dtype.kind not in "biuf":
-        raise InputError(f"--data {path}: the features must be numbers (got {X.dtype})")
-    if shape is None:
-        return X
-    if X.shape[1:] == tuple(shape):
-        return X
-    if X.shape == tuple(shape):
-        return X[np.newaxis]
-    if X.ndim >= 2 and int(np.prod(X.shape[1:])) == int(np.prod(shape)):
-        return X.reshape(len(X), *shape)
-    want = "(N, " + ", ".join(map(str, shape)) + ")"
-    raise InputError(f"--data {path}: the model takes samples shaped {want}; the file gives {X.shape}")
+    if shape is not None and len(shape) == 3:
+        return Preprocessing(features=[], image_size=(shape[1], shape[2]), channels=shape[0])
+    n = shape[0] if shape else len(model.features or [])
+    features = list(model.features or []) if model.features and len(model.features) == n else None
+    return Preprocessing(features=features or [f"x{i}" for i in range(1, n + 1)])
 
 
-def _read_npz(p: Path) -> np.ndarray:
+def read_features(path: str, model: Sequential, source: str = "the model") -> np.ndarray:
+    """The samples in path prepared as the model's training data were, shaped as it takes them:
+    a CSV (a header naming the feature columns, or numbers only), an .npz with X, image file(s)
+    or a folder of images (symnn.nn.datafiles.read_features)."""
+    from symnn.nn.datafiles import data_kind
+    from symnn.nn.datafiles import read_features as read
+
+    prep = preprocessing_of(model, source)
+    if data_kind(path) == "table" and prep.image_size is None and _headerless(path):
+        X = prep.apply(_numbers_only(Path(path), len(prep.features)))
+    else:
+        X = np.asarray(read(path, prep))
+    shape = model.input_shape
+    if shape is not None and X.shape[1:] != tuple(shape):
+        want = "(N, " + ", ".join(map(str, shape)) + ")"
+        raise InputError(f"--data {path}: the model takes samples shaped {want}; the file gives {X.shape}")
+    return X
+
+
+def _cells(path: Path) -> list[list[str]]:
     from symnn.limits import check_memory
 
-    check_memory(2 * p.stat().st_size, f"reading {p}")
+    check_memory(20 * path.stat().st_size, f"reading {path}")
     try:
-        with np.load(p, allow_pickle=False) as npz:
-            names = npz.files
-            if "X" not in names and len(names) != 1:
-                raise InputError(f"--data {p}: an .npz of features holds an array X (it holds {', '.join(names)})")
-            return np.asarray(npz["X" if "X" in names else names[0]])
-    except (ValueError, OSError, EOFError) as exc:
-        if isinstance(exc, InputError):
-            raise
-        raise FileError(f"--data {p}: not a readable .npz of numbers ({str(exc).splitlines()[0]})") from None
+        with open(path, newline="", encoding="utf-8-sig") as fh:
+            return [r for r in csv.reader(fh) if any(c.strip() for c in r)]
+    except (OSError, UnicodeDecodeError, csv.Error) as exc:
+        raise FileError(f"--data {path}: cannot read it as CSV text ({type(exc).__name__})") from None
 
 
 def _number(cell: str) -> float:
@@ -154,82 +154,29 @@ def _number(cell: str) -> float:
     return value
 
 
-def _read_csv(p: Path, model: Sequential) -> np.ndarray:
-    """A CSV of numbers, one sample a row; with a header, the model's feature columns by name."""
-    from symnn.limits import check_memory
-
-    check_memory(20 * p.stat().st_size, f"reading {p}")
+def _headerless(path: str) -> bool:
+    """True when the table's first row holds numbers only (no header to name the columns)."""
+    rows = _cells(Path(path))[:1]
     try:
-        with open(p, newline="", encoding="utf-8-sig") as fh:
-            rows = [r for r in csv.reader(fh) if any(c.strip() for c in r)]
-    except (OSError, UnicodeDecodeError, csv.Error) as exc:
-        raise FileError(f"--data {p}: cannot read it as a CSV text ({type(exc).__name__})") from None
-    if not rows:
-        raise InputError(f"--data {p}: the file holds no rows")
-    header, columns = None, None
-    try:
-        [_number(c) for c in rows[0]]
-    except ValueError:
-        header, rows = [c.strip() for c in rows[0]], rows[1:]
-    if header is not None and model.features:
-        missing = [f for f in model.features if f not in header]
-        if missing:
-            raise InputError(f"--data {p}: no column {missing[0]!r}; the model reads " + ", ".join(model.features))
-        columns = [header.index(f) for f in model.features]
-    X = []
-    for r, row in enumerate(rows, 2 if header else 1):
-        cells = row if columns is None else [row[i] if i < len(row) else "" for i in columns]
-        if X and len(cells) != len(X[0]):
-            raise InputError(f"--data {p}: row {r} has {len(cells)} cells, the rows above {len(X[0])}")
-        try:
-            X.append([_number(c) for c in cells])
-        except ValueError:
-            bad = next(i for i, c in enumerate(cells) if not _is_number(c))
-            name = header[columns[bad] if columns else bad] if header else f"column {bad + 1}"
-            raise InputError(f"--data {p}: row {r}, {name!r}: {cells[bad]!r} is not a number") from None
-    if not X:
-        raise InputError(f"--data {p}: the file holds a header and no rows")
-    return np.array(X, dtype=np.float64)
-
-
-def _is_number(cell: str) -> bool:
-    try:
-        _number(cell)
+        [_number(c) for c in rows[0]] if rows else None
     except ValueError:
         return False
-    return True
+    return bool(rows)
 
 
-def _read_images(p: Path, model: Sequential) -> np.ndarray:
-    """Image files as (N, C, H, W) in [0, 1], in the model's channels and size."""
-    from PIL import Image
-
-    from symnn.vision.images import read_image
-
-    shape = model.input_shape
-    if shape is None or len(shape) != 3:
-        raise InputError(f"--data {p}: images are for a model that takes images (this one takes {shape or '?'})")
-    c, h, w = shape
-    files = sorted(f for f in p.iterdir() if f.suffix.lower() in IMAGE_SUFFIXES) if p.is_dir() else [p]
-    if not files:
-        raise InputError(f"--data {p}: the folder holds no image files ({', '.join(IMAGE_SUFFIXES)})")
-    out = np.empty((len(files), c, h, w))
-    for n, f in enumerate(files):
-        img = read_image(f)
-        scale = 65535.0 if img.dtype == np.uint16 else 255.0
-        a = img.astype(np.float64) / scale
-        if a.ndim == 3 and c == 1:
-            a = a.mean(axis=2)
-        elif a.ndim == 2 and c == 3:
-            a = np.repeat(a[:, :, None], 3, axis=2)
-        if a.shape[:2] != (h, w):
-            planes = a[:, :, None] if a.ndim == 2 else a
-            a = np.stack(
-                [np.asarray(Image.fromarray(planes[:, :, k].astype(np.float32)).resize((w, h))) for k in range(c)],
-                axis=2,
-            )
-        out[n] = a.reshape(h, w, -1).transpose(2, 0, 1)
-    return out
+def _numbers_only(path: Path, n: int) -> np.ndarray:
+    """A CSV without a header: n numbers a row, the model's features in order."""
+    X = []
+    for r, row in enumerate(_cells(path), 1):
+        if len(row) != n:
+            raise InputError(f"--data {path}: row {r} has {len(row)} cells; the model takes {n} features a row")
+        for c, cell in enumerate(row, 1):
+            try:
+                _number(cell)
+            except ValueError:
+                raise InputError(f"--data {path}: row {r}, column {c}: {cell.strip()[:40]!r} is not a number") from None
+        X.append([_number(cell) for cell in row])
+    return np.array(X, dtype=np.float64)
 
 
 # -- describing a model ----------------------------------------------------------------------------
@@ -283,16 +230,16 @@ def describe(model: Sequential, path: str | os.PathLike[str]) -> list[str]:
     history = info.pop("history", None)
     trained = [f"{k.replace('_', ' ')} {_value(v)}" for k, v in info.items()]
     if isinstance(history, dict) and history.get("loss"):
-        trained.append(f"{len(history['loss'])} epochs recorded, last loss {_value(history['loss'][-1])}")
+        n = len(history["loss"])
+        trained.append(f"{n} epoch{'s' if n != 1 else ''} recorded, last loss {_value(history['loss'][-1])}")
     lines.append("trained: " + ("; ".join(trained) if trained else "not recorded"))
     if model.classes:
-        lines.append(f"classes: {', '.join(model.classes)}")
+        lines.append(f"classes: {_value(model.classes)}")
     if model.features:
-        lines.append(f"features: {', '.join(model.features)}")
+        lines.append(f"features: {_value(model.features)}")
     prep = model.preprocessing
-    lines.append("preprocessing: " + ("none recorded" if not prep else ""))
-    for k, v in (prep or {}).items():
-        lines.append(f"  {k}: {_value(v)}")
+    lines.append("preprocessing:" + ("" if prep else " none recorded (inputs are used as given)"))
+    lines += [f"  {k}: {_value(v)}" for k, v in (prep or {}).items() if v not in (None, [])]
     return lines
 
 
@@ -301,5 +248,12 @@ def _dims(shape: tuple[int, ...]) -> str:
 
 
 def _value(v: object, limit: int = 200) -> str:
+    """A short text of a header value: a long list as its first items and its length."""
+    if isinstance(v, list) and len(v) > 6:
+        if all(x == v[0] for x in v) and not isinstance(v[0], (list, dict)):
+            return f"{_value(v[0])} (each of {len(v)})"
+        return ", ".join(map(_value, v[:3])) + f", …, {_value(v[-1])} ({len(v)} values)"
+    if isinstance(v, list):
+        return ", ".join(map(_value, v)) if v else "[]"
     text = f"{v:.6g}" if isinstance(v, float) else str(v)
     return text if len(text) <= limit else text[: limit - 1] + "…"

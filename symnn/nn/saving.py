@@ -191,10 +191,11 @@ def save(
     check_writable(path, force)
     if preprocessing is None:
         preprocessing = getattr(model, "preprocessing", None)
+    prep = preprocessing if isinstance(preprocessing, dict) else {}
     if classes is None:
-        classes = getattr(model, "classes", None)
+        classes = getattr(model, "classes", None) or prep.get("classes")
     if features is None:
-        features = getattr(model, "features", None)
+        features = getattr(model, "features", None) or prep.get("features") or None
     if input_shape is None:
         input_shape = getattr(model, "input_shape", None)
     header = header_of(model, info, preprocessing, classes, features, input_shape)
