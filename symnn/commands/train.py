@@ -15,6 +15,7 @@ NETS = {
     "cnn": "the lecture's CNN on the digits: conv 8×3×3 → ReLU → max-pool 2×2 → flatten → dense 10 → softmax",
 }
 DATASETS = ("study", "study2", "xor", "digits")
+SHOWN_ROWS = 20  # a regression prints each test row's prediction up to this many
 MODES = ("sgd", "batch", "minibatch", "all")
 
 # net -> dataset ("*" for any other) -> epochs, η, mini-batch size, hidden sizes. The perceptron's
@@ -53,12 +54,12 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 def _add_options(q: argparse.ArgumentParser, net: str) -> None:
     if net == "cnn":
-        q.add_argument("--dataset", choices=("digits",), default="digits", help="the bundled 8x8 digits (default)")
+        q.add_argument("--dataset", choices=("digits",), default=None, help="the bundled 8x8 digits (default)")
     else:
         q.add_argument(
             "--dataset",
             choices=DATASETS,
-            default=DEFAULT_DATASET[net],
+            default=None,
             help="the lecture's study table (8 rows) or its second one, XOR (4 rows), or the bundled 8x8 "
             f"digits (default: {DEFAULT_DATASET[net]})",
         )
@@ -68,6 +69,7 @@ def _add_options(q: argparse.ArgumentParser, net: str) -> None:
             default="minibatch",
             help="one sample per update, the whole set, mini-batches, or all three drawn together (default: minibatch)",
         )
+    _add_data_options(q, net)
     q.add_argument("--epochs", type=int, metavar="N", help=f"passes over the training set (default: {_shown(net, 0)})")
     q.add_argument("--lr", type=float, metavar="ETA", help=f"learning rate η (default: {_shown(net, 1)})")
     q.add_argument("--batch-size", type=int, metavar="N", help=f"samples per mini-batch (default: {_shown(net, 2)})")
@@ -109,6 +111,92 @@ def _add_options(q: argparse.ArgumentParser, net: str) -> None:
         action="store_true",
         help="kernels compiled to reassociate sums (faster; the last digits differ from the written order)",
     )
+
+
+def _add_data_options(q: argparse.ArgumentParser, net: str) -> None:
+    """--data FILE and how to read it (symnn.nn.datafiles)."""
+    what = (
+        "an image folder (one sub-folder per class) or an .npz (X, y)" if net == "cnn" else "a .csv or an .npz (X, y)"
+    )
+    q.add_argument("--data", metavar="FILE", help=f"train on your own data instead of --dataset: {what}")
+    if net != "cnn":
+        q.add_argument("--target", metavar="COLUMN", help="the CSV column to predict (needed with a .csv)")
+        q.add_argument(
+            "--features",
+            metavar="COLS",
+            help="the CSV columns to learn from, e.g. 'Study Hrs,Quiz' (default: all others)",
+        )
+        q.add_argument("--classes", action="store_true", help="the target holds class names: a classifier")
+        q.add_argument(
+            "--no-scale",
+            action="store_true",
+            help="keep a CSV's inputs as in the file (default: each column divided by its largest |value|)",
+        )
+    else:
+        q.add_argument(
+            "--image-size", metavar="HxW", help="resize an image folder's images, e.g. 28x28 (default: 28x28)"
+        )
+        q.add_argument("--grey", dest="grey", action="store_const", const=True, help="read images as grey (default)")
+        q.add_argument("--rgb", dest="grey", action="store_const", const=False, help="read images as RGB (3 channels)")
+    q.add_argument(
+        "--standardize",
+        action="store_true",
+        help="inputs to mean 0, standard deviation 1 (fitted on the training split)",
+    )
+    q.add_argument(
+        "--test-fraction",
+        type=float,
+        metavar="F",
+        help="hold out this fraction of --data as the test set, e.g. 0.2 (seeded by --seed; default: none)",
+    )
+    q.add_argument("--test-data", metavar="FILE", help="the test set, a file like --data (default: --data itself)")
+
+
+DATA_OPTIONS = ("target", "features", "classes", "no_scale", "image_size", "grey", "standardize", "test_fraction")
+
+
+def load_data(args: argparse.Namespace, images: bool = False):
+    """(Dataset, its name) from --data FILE or --dataset NAME; one line when both are given or
+    when a --data option comes without --data."""
+    import sys
+
+    from symnn.errors import InputError
+    from symnn.nn.data import load
+
+    data_file, dataset = getattr(args, "data", None), getattr(args, "dataset", None)
+    if data_file is not None and dataset is not None:
+        raise InputError(f"give either --dataset {dataset} (bundled) or --data FILE (your own), not both")
+    if data_file is None:
+        for name in (*DATA_OPTIONS, "test_data"):
+            if getattr(args, name, None) not in (None, False):
+                option = {"grey": "--grey/--rgb"}.get(name, f"--{name.replace('_', '-')}")
+                raise InputError(f"{option} applies to your own data (--data FILE), not to a bundled --dataset")
+        dataset = dataset or DEFAULT_DATASET[args.net]
+        return load(dataset, seed=args.seed, images=images), dataset
+    from symnn.nn.datafiles import load_dataset
+    from symnn.nn.images import parse_image_size
+
+    size = getattr(args, "image_size", None)
+    scaling = "standardize" if args.standardize else "none" if getattr(args, "no_scale", False) else "auto"
+    if args.standardize and getattr(args, "no_scale", False):
+        raise InputError("give either --standardize or --no-scale, not both")
+    data, prep = load_dataset(
+        data_file,
+        target=getattr(args, "target", None),
+        features=getattr(args, "features", None),
+        classes=getattr(args, "classes", False),
+        scaling=scaling,
+        test_fraction=args.test_fraction,
+        test_data=args.test_data,
+        seed=args.seed,
+        image_size=None if size is None else parse_image_size(size),
+        grey=getattr(args, "grey", None),
+        images=images,
+        note=lambda line: print(f"note: {line}", file=sys.stderr),
+    )
+    args.preprocessing = prep  # how the inputs were prepared, for a saved model
+    setattr(data, "preprocessing", prep)  # noqa: B010 - Dataset has no such field; a --data set carries it
+    return data, data.name
 
 
 def _sizes(sizes: list[int]) -> str:
@@ -186,8 +274,6 @@ def run(args: argparse.Namespace) -> int:
         from symnn.commands.train_cnn import run_cnn
 
         return run_cnn(args)
-    from symnn.nn.data import load
-
     check_common(args)
     hidden_spec = getattr(args, "hidden", None)
     _hidden(hidden_spec, [])  # a bad --hidden is refused before the data loads
@@ -195,8 +281,8 @@ def run(args: argparse.Namespace) -> int:
         from symnn.outputs import check_writable
 
         check_writable(args.plot, args.force)
-    data = load(args.dataset, seed=args.seed)
-    epochs, lr, batch, hidden = defaults(args.net, args.dataset)
+    data, name = load_data(args)
+    epochs, lr, batch, hidden = defaults(args.net, name if args.data is None else "*")
     epochs = args.epochs if args.epochs is not None else epochs
     lr = args.lr if args.lr is not None else lr
     batch = min(args.batch_size if args.batch_size is not None else batch, len(data.X_train))
@@ -230,7 +316,7 @@ def run(args: argparse.Namespace) -> int:
         from symnn.wording import plural
 
         print(
-            f"{label}trained {plural(epochs, 'epoch')} on {args.dataset} ({plural(len(data.X_train), 'sample')}, "
+            f"{label}trained {plural(epochs, 'epoch')} on {name} ({plural(len(data.X_train), 'sample')}, "
             f"{mode_label(mode, batch, len(data.X_train))}) in {seconds:.2f} s; "
             f"final loss {net.history['loss'][-1]:.6f}"
         )
@@ -238,10 +324,15 @@ def run(args: argparse.Namespace) -> int:
             print(f"{label}test accuracy: {net.accuracy(data.X_test, data.y_test):.4f}")
         else:
             pred = net.predict(data.X_test)
-            for i, (p, t) in enumerate(zip(pred, data.y_test), 1):
+            for i, (p, t) in enumerate(zip(pred[:SHOWN_ROWS], data.y_test), 1):
                 print(f"{label}  row {i}: ŷ = {p:.4f}   y = {t:.4f}")
+            if len(pred) > SHOWN_ROWS:
+                import numpy as np
+
+                rmse = float(np.sqrt(np.mean((np.ravel(pred) - data.y_test) ** 2)))
+                print(f"{label}  ... and {len(pred) - SHOWN_ROWS} more rows; test RMSE {rmse:.4f}")
     if args.plot:
-        _plot(curves, args.dataset, args.plot, args.force)
+        _plot(curves, name, args.plot, args.force)
         print(f"wrote {args.plot}")
     return 0
 

@@ -18,26 +18,33 @@ if TYPE_CHECKING:
 FILTERS, KERNEL, POOL, N_CLASSES = 8, 3, 2, 10
 
 
-def build_cnn(in_shape: tuple[int, int, int] = (1, 8, 8), seed: int = 0, filters: int = FILTERS) -> Sequential:
-    """The lecture's CNN for images of in_shape (C, H, W)."""
+def build_cnn(
+    in_shape: tuple[int, int, int] = (1, 8, 8), seed: int = 0, filters: int = FILTERS, n_classes: int = N_CLASSES
+) -> Sequential:
+    """The lecture's CNN for images of in_shape (C, H, W) and n_classes classes."""
+    from symnn.errors import InputError
     from symnn.nn import Conv2D, Dense, Flatten, MaxPool2D, ReLU, Sequential
 
     c, h, w = in_shape
     hp, wp = (h - KERNEL + 1) // POOL, (w - KERNEL + 1) // POOL
+    if hp < 1 or wp < 1:
+        least = KERNEL - 1 + POOL
+        raise InputError(
+            f"images of {h}x{w} are too small for the {KERNEL}x{KERNEL} conv and {POOL}x{POOL} pool; "
+            f"give at least {least}x{least} (--image-size)"
+        )
     return Sequential(
-        [Conv2D(c, filters, KERNEL), ReLU(), MaxPool2D(POOL), Flatten(), Dense(filters * hp * wp, N_CLASSES)],
+        [Conv2D(c, filters, KERNEL), ReLU(), MaxPool2D(POOL), Flatten(), Dense(filters * hp * wp, n_classes)],
         loss="softmax-cross-entropy",
         seed=seed,
     )
 
 
 def run_cnn(args: argparse.Namespace) -> int:
-    from symnn.commands.train import check_common, defaults
-    from symnn.nn.data import load
+    from symnn.commands.train import check_common, defaults, load_data
 
     check_common(args)
-    dataset = args.dataset
-    epochs, lr, batch, _ = defaults("cnn", dataset)
+    epochs, lr, batch, _ = defaults("cnn", "*")
     epochs = args.epochs if args.epochs is not None else epochs
     lr = args.lr if args.lr is not None else lr
     batch = args.batch_size if args.batch_size is not None else batch
@@ -46,8 +53,8 @@ def run_cnn(args: argparse.Namespace) -> int:
 
         check_writable(args.plot, args.force)
 
-    data = load(dataset, seed=args.seed, images=True)
-    net = build_cnn(data.X_train.shape[1:], seed=args.seed)
+    data, dataset = load_data(args, images=True)
+    net = build_cnn(data.X_train.shape[1:], seed=args.seed, n_classes=data.n_classes or N_CLASSES)
     if args.float32:
         net.astype("float32")
     t0 = time.perf_counter()

@@ -145,7 +145,7 @@ def read_images(
     Preprocessing.classes); every image is resized to image_size (H, W), grey (C = 1) or RGB."""
     size = check_size(tuple(image_size))
     groups = class_folders(folder)
-    names = label_names([name for name, _ in groups], folder, "sub-folder")
+    names = label_names([name for name, _ in groups], folder, "", "the folder")
     paths = [p for _, files in groups for p in files]
     y = np.array([i for i, (_, files) in enumerate(groups) for _ in files], dtype=np.int64)
     X = read_image_paths(paths, size, grey)

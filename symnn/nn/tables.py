@@ -229,8 +229,9 @@ def read_table(
     return X, y, prep
 
 
-def label_names(values: Sequence[str], path: PathLike, column: str) -> list[str]:
-    """The distinct class names, sorted (numerically when every name is a number)."""
+def label_names(values: Sequence[str], path: PathLike, column: str, subject: str | None = None) -> list[str]:
+    """The distinct class names, sorted (numerically when every name is a number); InputError
+    for one class only (subject: what has it, default "the target 'column'")."""
     names = set(values)
     if "" in names:
         raise FileError(f"{shown(path)}: a cell of the target column {column!r} is empty; give every row a class")
@@ -239,10 +240,9 @@ def label_names(values: Sequence[str], path: PathLike, column: str) -> list[str]
     else:
         ordered = sorted(names)
     if len(ordered) < 2:
-        raise InputError(
-            f"{shown(path)}: the target {column!r} has one class only ({ordered[0]!r} if ordered else 'none'); "
-            "a classifier needs at least two"
-        )
+        only = repr(ordered[0]) if ordered else "none"
+        subject = subject or f"the target {column!r}"
+        raise InputError(f"{shown(path)}: {subject} has one class only ({only}); a classifier needs at least two")
     return ordered
 
 
