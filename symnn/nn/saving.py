@@ -117,6 +117,17 @@ def _json_safe(value: object, what: str) -> Any:
     return json.loads(text)
 
 
+def _no_nan(value: Any) -> Any:
+    """NaN and inf as null (a history's accuracy of a regression, a diverged loss)."""
+    if isinstance(value, (float, np.floating)):
+        return float(value) if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {k: _no_nan(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_no_nan(v) for v in value]
+    return value
+
+
 def _plain(value: object) -> Any:
     """NumPy scalars and arrays, tuples and paths as JSON values; anything else is refused."""
     if isinstance(value, np.generic):
@@ -169,7 +180,7 @@ def header_of(
         "parameters": {k: list(v.shape) for k, v in model.parameters().items()},
         "classes": names.get("classes"),
         "features": names.get("features"),
-        "info": _json_safe(info, "info"),
+        "info": _json_safe(_no_nan(info), "info"),
         "preprocessing": _json_safe(preprocessing, "preprocessing"),
     }
 
@@ -269,7 +280,7 @@ def _read(p: Path, size: int) -> Sequential:
     model.classes, model.features = header["classes"], header["features"]
     history = model.info.get("history")
     if isinstance(history, dict):
-        model.history = {k: [float(x) for x in v] for k, v in history.items() if _numbers(v)}
+        model.history = {k: [math.nan if x is None else float(x) for x in v] for k, v in history.items() if _numbers(v)}
     shape = header["input_shape"]
     model.input_shape = tuple(shape) if shape is not None else None
     if model.input_shape is not None:
@@ -278,7 +289,7 @@ def _read(p: Path, size: int) -> Sequential:
 
 
 def _numbers(v: object) -> bool:
-    return isinstance(v, list) and all(isinstance(x, (int, float)) and not isinstance(x, bool) for x in v)
+    return isinstance(v, list) and all(x is None or isinstance(x, (int, float)) and not isinstance(x, bool) for x in v)
 
 
 def _array(npz: Any, name: str, dtype: np.dtype, shape: tuple[int, ...] | None) -> np.ndarray:
