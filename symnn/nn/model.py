@@ -341,8 +341,16 @@ class Sequential:
         symnn did not write is replaced only with force (symnn.nn.saving.save)."""
         from symnn.nn.saving import save
 
-        kept = dict(classes=classes, features=features, input_shape=input_shape)
-        return save(self, path, info=info, preprocessing=preprocessing, force=force, **kept)
+        return save(
+            self,
+            path,
+            info=info,
+            preprocessing=preprocessing,
+            classes=classes,
+            features=features,
+            input_shape=input_shape,
+            force=force,
+        )
 
     @classmethod
     def load(cls, path: str | os.PathLike[str]) -> "Sequential":

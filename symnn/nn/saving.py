@@ -325,7 +325,7 @@ def _header(raw: np.ndarray) -> dict[str, Any]:
     if header.get("format") != FORMAT:
         raise _Bad(f"its header's format is {header.get('format')!r}, not {FORMAT!r}")
     version = header.get("version")
-    if not _int(version) or version < 1:
+    if not isinstance(version, int) or isinstance(version, bool) or version < 1:
         raise _Bad(f"its format version {version!r} is not one symnn knows (this symnn reads version {VERSION})")
     if version > VERSION:
         raise _Bad(
