@@ -85,15 +85,16 @@ def save_trained(
 
 def bundled_preprocessing(data: Any) -> dict[str, Any] | None:
     """The scaling symnn.nn.data applies to a bundled dataset, as a Preprocessing dict: the
-    digits' pixels / 16, the study tables' columns / their maximum; None for xor (as it is)."""
+    digits' pixel columns / 16 (their images as image files give them, in [0, 1]), the study
+    tables' columns / their maximum; None for xor (as it is)."""
     from symnn.nn.data import study_table
 
     name, X = getattr(data, "name", None), getattr(data, "X_train", None)
     if not isinstance(X, np.ndarray) or name not in ("digits", "study", "study2"):
         return None
     classes = [str(c) for c in data.target_names] if getattr(data, "task", None) == "classification" else None
-    if name == "digits" and X.ndim == 4:
-        return {"features": [], "classes": classes, "image_size": list(X.shape[2:]), "channels": 1, "scale": [16.0]}
+    if name == "digits" and X.ndim == 4:  # image files read as [0, 1] already: no scale
+        return {"features": [], "classes": classes, "image_size": list(X.shape[2:]), "channels": 1}
     if name == "digits":
         return {"features": list(data.feature_names), "classes": classes, "scale": [16.0] * X.shape[1]}
     top = study_table(1 if name == "study" else 2).X.max(axis=0)
