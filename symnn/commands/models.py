@@ -46,10 +46,11 @@ def save_trained(
     args: argparse.Namespace, model: Sequential, info: dict[str, Any], data: Any = None, prep: Any = None
 ) -> Path | None:
     """Save a trained model when --save FILE was given. info says how it was trained (epochs,
-    lr, batch_size, final_loss, test_accuracy, ...; the net, dataset, seed, optimizer, activation,
-    cost and mode come from args); data (a Dataset) gives the input shape and the class and
-    feature names; prep is the data's Preprocessing (from symnn.nn.datafiles.load_dataset), else
-    the bundled dataset's scaling is recorded, so `symnn predict` reads raw values."""
+    lr, batch_size, ...); the net, dataset, seed, optimizer, activation, cost and mode come from
+    args, the final loss from the history, the test accuracy from data (a Dataset), which also
+    gives the input shape and the class and feature names. prep is the data's Preprocessing
+    (else data.preprocessing or args.preprocessing, as `symnn train --data` sets them; else the
+    bundled dataset's scaling), so `symnn predict` prepares raw values as the training data were."""
     path = getattr(args, "save", None)
     if not path:
         return None
@@ -67,8 +68,17 @@ def save_trained(
             classes = [str(c) for c in data.target_names]
         if getattr(data, "feature_names", None) and shape is not None and len(shape) == 1:
             features = [str(c) for c in data.feature_names]
-        if prep is None:
-            prep = bundled_preprocessing(data)
+        info.setdefault("dataset", getattr(data, "name", None))
+        if getattr(data, "task", None) == "classification":
+            info.setdefault("test_accuracy", model.accuracy(data.X_test, data.y_test))
+    if model.history.get("loss"):
+        info.setdefault("final_loss", model.history["loss"][-1])
+    for given in (prep, getattr(data, "preprocessing", None), getattr(args, "preprocessing", None)):
+        if given is not None:
+            prep = given
+            break
+    else:
+        prep = bundled_preprocessing(data) if data is not None else None
     prep = prep.to_dict() if hasattr(prep, "to_dict") else prep
     model.save(
         path,
@@ -232,7 +242,8 @@ def describe(model: Sequential, path: str | os.PathLike[str]) -> list[str]:
     trained = [f"{k.replace('_', ' ')} {_value(v)}" for k, v in info.items()]
     if isinstance(history, dict) and history.get("loss"):
         n = len(history["loss"])
-        trained.append(f"{n} epoch{'s' if n != 1 else ''} recorded, last loss {_value(history['loss'][-1])}")
+        last = "" if "final_loss" in info else f", last loss {_value(history['loss'][-1])}"
+        trained.append(f"{n} epoch{'s' if n != 1 else ''} recorded{last}")
     lines.append("trained: " + ("; ".join(trained) if trained else "not recorded"))
     if model.classes:
         lines.append(f"classes: {_value(model.classes)}")
