@@ -27,9 +27,11 @@ X_CNN = RNG.random((10, 1, 8, 8))
 Y_CNN = RNG.integers(0, 3, 10)
 
 
-def _mlp(hidden, last, loss: str, seed: int = 0) -> Sequential:
+def _mlp(hidden, last, loss: str, seed: int = 0, train: bool = True) -> Sequential:
+    """A tiny MLP, trained for 2 epochs (or only initialised: the same round trip, fewer compiles)."""
     net = Sequential([Dense(3, 4), hidden, Dense(4, 2), last], loss=loss, seed=seed)
-    net.fit(X_MLP, Y_MLP, epochs=2, lr=0.5, batch_size=4, progress=False)
+    if train:
+        net.fit(X_MLP, Y_MLP, epochs=2, lr=0.5, batch_size=4, progress=False)
     return net
 
 
@@ -42,14 +44,14 @@ def _cnn() -> Sequential:
 
 def _cnn_options() -> Sequential:
     """Stride, padding, a non-square kernel and an average pool (not trained: forward only)."""
-    layers = [Conv2D(1, 2, (3, 2), stride=2, padding=1), Tanh(), AvgPool2D(2, stride=1), Flatten(), Dense(2 * 3 * 4, 2)]
+    layers = [Conv2D(1, 2, (3, 2), stride=2, padding=1), ReLU(), AvgPool2D(2, stride=1), Flatten(), Dense(2 * 3 * 4, 2)]
     return Sequential(layers, loss="quadratic", seed=4)
 
 
 MODELS = {
     "sigmoid-quadratic": (lambda: _mlp(Sigmoid(), Sigmoid(), "quadratic"), X_MLP),
     "relu-cross-entropy": (lambda: _mlp(ReLU(), Sigmoid(), "cross-entropy", seed=1), X_MLP),
-    "tanh-quadratic": (lambda: _mlp(Tanh(), Tanh(), "quadratic", seed=2), X_MLP),
+    "tanh-quadratic": (lambda: _mlp(Tanh(), Tanh(), "quadratic", seed=2, train=False), X_MLP),
     "cnn": (_cnn, X_CNN),
     "cnn-options": (_cnn_options, X_CNN),
 }
@@ -99,6 +101,8 @@ def test_a_loaded_model_keeps_its_layers_loss_seed_dtype_and_history(saved):
     folder, nets, _ = saved
     for name in MODELS:
         net, back = nets[name], Sequential.load(folder / f"{name}.symnn")
+        if name == "tanh-quadratic" or name == "cnn-options":
+            assert net.history == {"loss": [], "accuracy": []}
         assert repr(back) == repr(net)
         assert back.dtype == net.dtype and back.seed == net.seed
         assert back.info["epochs"] == 2 and back.info["dataset"] == "random"
