@@ -168,7 +168,8 @@ def load_data(args: argparse.Namespace, images: bool = False):
         raise InputError(f"give either --dataset {dataset} (bundled) or --data FILE (your own), not both")
     if data_file is None:
         for name in (*DATA_OPTIONS, "test_data"):
-            if getattr(args, name, None) not in (None, False):
+            value = getattr(args, name, None)
+            if value is not None and (value is not False or name == "grey"):
                 option = {"grey": "--grey/--rgb"}.get(name, f"--{name.replace('_', '-')}")
                 raise InputError(f"{option} applies to your own data (--data FILE), not to a bundled --dataset")
         dataset = dataset or DEFAULT_DATASET[args.net]
