@@ -256,17 +256,15 @@ def load_dataset(
     fitted = prep.fit(
         X_train, standardize=scaling == "standardize", scale=scaling == "max" or (scaling == "auto" and kind == "table")
     )
+    X_train = fitted.apply(X_train)
     if test_data is not None:
         X_test, y_test = read_labelled(test_data, fitted)
-    elif test_fraction is None:
-        X_test, y_test = X_train, y_train
+    elif test_fraction is not None:
+        X_test = fitted.apply(X_test)
+    else:  # the training data themselves, as the bundled study and xor tables do
+        X_test, y_test = X_train.copy(), y_train.copy()
         if note is not None:
             note("no --test-fraction or --test-data: the results below are on the training data")
-    else:
-        X_test = fitted.apply(X_test)
-    X_train = fitted.apply(X_train)
-    if X_test is X_train or test_fraction is None and test_data is None:
-        X_test, y_test = X_train.copy(), y_train.copy()
     task = "regression" if fitted.classes is None else "classification"
     names = tuple(fitted.classes) if fitted.classes is not None else (fitted.target or "y",)
     scaled = {"mean": "standardised", "scale": "divided by their largest |value|"}
