@@ -73,7 +73,8 @@ class Optimizer:
     # -- the state ------------------------------------------------------------------------------
     def bind(self, model: Sequential) -> None:
         """Allocate the state (zeros) for every parameter of `model`, or check the one it holds."""
-        if self._model is not None and self._model() not in (None, model):
+        held_by = self._model() if self._model is not None else None
+        if held_by is not None and held_by is not model:
             raise InputError(f"this {type(self).__name__} optimizer trains another model; give each model its own")
         self._model = weakref.ref(model)
         for key, param in model.parameters().items():

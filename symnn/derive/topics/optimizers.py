@@ -255,9 +255,9 @@ def _adam() -> Derivation:
     d = _new(
         "Adam: moving averages of g and g², corrected for starting at 0",
         "Adam keeps two running averages per weight, m of the gradient and v of its square, divides "
-        "each by 1 − β^t to undo their start at 0, and steps by η m̂/(√v̂ + ε) (PyTorch's "
-        "torch.optim.Adam, amsgrad=False, weight_decay 0). Parameters and PyTorch's defaults: η (lr) "
-        "1e-3, β₁ and β₂ (betas) 0.9 and 0.999, ε (eps) 1e-8; t counts the updates.",
+        "each by 1 − β^t to undo their start at 0, and steps by η m/(√v + ε) of the corrected averages "
+        "(PyTorch's torch.optim.Adam, amsgrad=False, weight_decay 0). Parameters and PyTorch's defaults: "
+        "η (lr) 1e-3, β₁ and β₂ (betas) 0.9 and 0.999, ε (eps) 1e-8; t counts the updates.",
         [KINGMA],
     )
     d.section("The update (torch.optim.Adam)")
