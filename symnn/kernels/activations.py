@@ -10,7 +10,7 @@ import sympy as sp
 
 from symnn.codegen import KernelSpec, elementwise, register
 from symnn.kernels import derived
-from symnn.ops.activations import ACTIVATIONS
+from symnn.ops.activations import ACTIVATIONS, get_activation
 from symnn.ops.functions import stable
 
 z, g = sp.symbols("z g", real=True)
@@ -27,18 +27,26 @@ def _threshold_backward() -> sp.Expr:
     return g
 
 
-def _register(name: str) -> None:
-    act = ACTIVATIONS[name]
+_registered: set[str] = set()
+
+
+def provide(name: str) -> None:
+    """Register the kernels of an activation record made in this process (a bound or user-defined
+    one, symnn.parse.records), named after the record; the factories run only when needed."""
+    if name in _registered:
+        return
+    _registered.add(name)
 
     @register(f"{name}.forward")
     def forward() -> KernelSpec:
-        return elementwise(f"{name}.forward", args=[z], exprs=[stable(act.phi)], doc=f"a = {act.title}(z)")
+        act = get_activation(name)
+        return elementwise(f"{name}.forward", args=[z], exprs=[stable(act.phi)], doc=f"a = φ(z), {act.title}")
 
     @register(f"{name}.backward")
     def backward() -> KernelSpec:
         expr = _threshold_backward() if name == "threshold" else g * stable(derivative(name))
-        return elementwise(f"{name}.backward", args=[g, z], exprs=[expr], doc=f"δ_in = δ_out · {name}'(z)")
+        return elementwise(f"{name}.backward", args=[g, z], exprs=[expr], doc=f"δ_in = δ_out · φ'(z), φ = {name}")
 
 
 for _name in ACTIVATIONS:
-    _register(_name)
+    provide(_name)

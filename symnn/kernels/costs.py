@@ -12,7 +12,7 @@ import sympy as sp
 
 from symnn.codegen import KernelSpec, elementwise, register
 from symnn.kernels import derived
-from symnn.ops.costs import COSTS, E, a, k, n_batch, yl, zl
+from symnn.ops.costs import COSTS, E, a, get_cost, k, n_batch, yl, zl
 from symnn.ops.functions import stable
 
 yhat = sp.Symbol("yhat", real=True)
@@ -30,25 +30,32 @@ def logit_gradient() -> sp.Expr:
     return stable(derived("sigmoid-cross-entropy").results["dz"])
 
 
-def _register(name: str) -> None:
-    cost = COSTS[name]
+_registered: set[str] = set()
+
+
+def provide(name: str) -> None:
+    """Register the loss and gradient kernels of a cost record (built in, bound or user-defined)."""
+    if name in _registered:
+        return
+    _registered.add(name)
 
     @register(f"{name}.loss")
     def loss() -> KernelSpec:
-        return elementwise(f"{name}.loss", args=[yhat, y], exprs=[cost.term(yhat, y)], doc=cost.title)
+        cost = get_cost(name)
+        return elementwise(f"{name}.loss", args=[yhat, y], exprs=[stable(cost.term(yhat, y))], doc=cost.title)
 
     @register(f"{name}.grad")
     def grad() -> KernelSpec:
         return elementwise(
             f"{name}.grad",
             args=[yhat, y, N],
-            exprs=[gradient(name) / N],
-            doc=f"∂C/∂ŷ of the {cost.title.lower()}, averaged over a batch of N",
+            exprs=[stable(gradient(name)) / N],
+            doc=f"∂C/∂ŷ of the {get_cost(name).title.lower()}, averaged over a batch of N",
         )
 
 
 for _name in TRAINABLE_COSTS:
-    _register(_name)
+    provide(_name)
 
 
 @register("sigmoid_cross_entropy.loss")

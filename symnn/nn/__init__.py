@@ -17,7 +17,7 @@ from symnn.nn.layers import (
     activation_names,
     layer_class,
 )
-from symnn.nn.losses import CrossEntropy, Quadratic, SoftmaxCrossEntropy, get_loss
+from symnn.nn.losses import Cost, CrossEntropy, Quadratic, SoftmaxCrossEntropy, get_loss
 from symnn.nn.model import Sequential
 from symnn.nn.optimizers import SGD, Adam, Momentum, Nesterov, Optimizer, RMSProp
 
@@ -34,6 +34,7 @@ __all__ = [
     "activation_layer",
     "activation_names",
     "ACTIVATION_LAYERS",
+    "Cost",
     "Quadratic",
     "CrossEntropy",
     "get_loss",

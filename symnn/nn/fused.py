@@ -36,7 +36,7 @@ def _formulas(activation: str, cost: str):
     if act.phi.is_Function and act.phi.func.__module__.startswith("symnn") or act.phi.func == sp.tanh:
         d_phi = d_phi.xreplace({act.phi: a})  # σ' = σ(1 − σ), tanh' = 1 − tanh²: from the output
     d_phi = stable(d_phi)
-    return z, a, phi, d_phi, yhat, y, gradient(cost)
+    return z, a, phi, d_phi, yhat, y, stable(gradient(cost))
 
 
 def _logit_gradient(activation: str, cost: str):
@@ -191,10 +191,10 @@ def fusable(model) -> tuple[int, str, str] | None:
     """(layers, activation, cost) when the model is Dense/activation pairs with one activation
     and at most FUSE_MAX_WEIGHTS weights (the digits MLP has 2,220); else None."""
     from symnn.nn.layers import Activation, Dense
-    from symnn.nn.losses import LOSSES
+    from symnn.nn.losses import Cost
 
     layers = model.layers
-    if len(layers) % 2 or model.loss_fn.name not in LOSSES:
+    if len(layers) % 2 or not isinstance(model.loss_fn, Cost):
         return None
     dense, acts = layers[0::2], layers[1::2]
     if not all(isinstance(d, Dense) for d in dense) or not all(isinstance(a, Activation) for a in acts):
@@ -213,7 +213,7 @@ def run_epoch(model, X, Y, order, lr: float, batch_size: int, ws, fastmath: bool
     if fused is None:  # fit() asks fusable() first
         raise InputError(
             "the fused epoch takes Dense/activation pairs with one activation (not threshold), at most "
-            f"{FUSE_MAX_WEIGHTS} weights, and the quadratic or cross-entropy loss; not {model!r}"
+            f"{FUSE_MAX_WEIGHTS} weights, and a cost summed over the outputs (not softmax); not {model!r}"
         )
     n_layers, activation, cost = fused
     shapes = model.check_shapes(X.shape[1:])  # the shape pass: no kernel reads past a buffer

@@ -292,16 +292,38 @@ class Dense(WeightedLayer):
 
 class Activation(Layer):
     """a = φ(z) element-wise; backward δ_in = δ_out ⊙ φ'(z) (BP1/BP2's Hadamard factor).
-    `Activation("silu")` is the layer of any activation in symnn/ops/activations/."""
+
+    `Activation("silu")` is the layer of any activation in symnn/ops/activations/;
+    `Activation("elu(alpha=0.5)")` or `ELU(alpha=0.5)` one with other parameters, and
+    `Activation("x*tanh(softplus(x))")` (or `Activation.from_expr(...)`) one you write: symnn
+    derives φ' and generates both kernels, as for the built-in ones."""
 
     name = ""
+    source = ""  # the text that makes this layer's activation again (what a saved model keeps)
 
-    def __init__(self, name: str | None = None) -> None:
+    def __init__(self, name: str | None = None, **params: float) -> None:
+        if name is None and not self.name:
+            raise InputError(
+                f"Activation needs an activation: a name ({', '.join(activation_names())}), a name with "
+                "parameters such as elu(alpha=0.5), or an expression in one variable such as x*tanh(x)"
+            )
+        if name is None and params:
+            name = f"{self.name}({', '.join(f'{k}={_number_text(v)}' for k, v in params.items())})"
+        elif params:
+            raise InputError(f"give the parameters inside the text, e.g. Activation('elu(alpha=0.5)'), not {params}")
         if name is not None:
-            self.name = activation_name(name)
-        elif not self.name:
-            raise InputError(f"Activation needs the activation's name, one of: {', '.join(activation_names())}")
+            self.name, self.source = activation_record(name)
+        elif not self.source:
+            self.source = self.name
         self.reset()
+
+    @classmethod
+    def from_expr(cls, text: str) -> Activation:
+        """The layer of φ written as an expression in one variable, e.g. "x*tanh(log(1 + exp(x)))"."""
+        layer = cls.__new__(cls)
+        layer.name, layer.source = activation_record(text, expression=True)
+        layer.reset()
+        return layer
 
     def reset(self) -> None:
         self.grads = {}
@@ -309,6 +331,8 @@ class Activation(Layer):
         self.z: np.ndarray | None = None
 
     def __repr__(self) -> str:
+        if self.source != self.name:
+            return f"Activation({self.source!r})"
         cls = type(self)
         return f"{cls.__name__}()" if cls is not Activation else f"{layer_class(self.name).__name__}()"
 
@@ -388,6 +412,50 @@ def activation_name(name: str) -> str:
     return key
 
 
+def activation_record(text: str, expression: bool = False) -> tuple[str, str]:
+    """(record name, source text) of an activation given as text. A built-in name needs no
+    SymPy (a warm start stays light); anything else goes through the safe parser, and the
+    kernels of the record it makes are registered under its name."""
+    if not isinstance(text, str):
+        raise InputError(f"an activation is given as text, e.g. 'relu' or 'x*tanh(x)' (got {type(text).__name__})")
+    key = activation_key(text.strip())
+    if not expression and key in activation_names():
+        return str(key), str(key)
+    from symnn.kernels.activations import provide
+    from symnn.parse import records
+
+    record = records.activation(text, expression=expression)
+    provide(record.name)
+    if record.course_derivative is None:
+        warn_overflow("activation", record.source, record.phi)
+    return record.name, record.source
+
+
+def warn_overflow(kind: str, source: str, expr: Any) -> None:
+    """Once per expression: an exponential whose argument can grow is trained as written."""
+    from symnn.ops.functions import overflow_risk
+
+    risky = overflow_risk(expr)
+    if risky and source not in _WARNED:
+        import warnings
+
+        _WARNED.add(source)
+        warnings.warn(
+            f"the {kind} {source!r} computes {risky[0]}, which overflows for large inputs (beyond about 709) "
+            "and no overflow-safe form of it is known; it is trained as written",
+            stacklevel=4,
+        )
+
+
+_WARNED: set[str] = set()
+
+
+def _number_text(value: object) -> str:
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+        raise InputError(f"an activation's parameters are numbers, such as alpha=0.5 (got {value!r})")
+    return repr(float(value)) if isinstance(value, (float, np.floating)) else str(int(value))
+
+
 def layer_class(name: str) -> type[Activation]:
     """The layer class of an activation: Sigmoid ... Threshold above, the others made from their
     record (its `layer` name: SiLU, GELU, ...)."""
@@ -405,4 +473,7 @@ def layer_class(name: str) -> type[Activation]:
 
 
 def activation_layer(name: str) -> Activation:
-    return layer_class(name)()
+    """The layer of an activation given as text: a name, a name with parameters, an expression."""
+    if isinstance(name, str) and activation_key(name.strip()) in activation_names():
+        return layer_class(name.strip())()
+    return Activation(name)

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import numpy.typing as npt
 
-from symnn.errors import InputError, unknown
+from symnn.errors import InputError
 from symnn.nn.layers import generated_kernel
 
 if TYPE_CHECKING:
@@ -84,17 +84,80 @@ class Loss:
         return f"{type(self).__name__}()"
 
 
-class Quadratic(Loss):
-    """C = Σ ½(ŷ − y)², the lecture's cost."""
+class Cost(Loss):
+    """The mean over the batch of Σ_outputs c(ŷ, y) for any cost record: a name (`huber`), a
+    name with parameters (`huber(delta=0.5)`) or an expression in the output `yhat` and the
+    target `y` (`log(cosh(yhat - y))`, or `Cost.from_expr(text, output="p", target="t")`).
+    symnn derives ∂C/∂ŷ and generates the loss and gradient kernels, as for the lecture's costs."""
 
-    name = "quadratic"
+    source = ""  # the text that makes this cost again (what a saved model keeps)
+
+    def __init__(self, cost: str | None = None) -> None:
+        super().__init__()
+        if cost is not None:
+            self.name, self.source = cost_record(cost)
+        elif not self.name:
+            raise InputError("Cost needs a cost: a name such as huber, or an expression in yhat and y")
+        else:
+            self.source = self.name
+
+    @classmethod
+    def from_expr(cls, text: str, output: str = "yhat", target: str = "y") -> Cost:
+        """The cost written as an expression in the output and target names given."""
+        loss = cls.__new__(cls)
+        Loss.__init__(loss)
+        loss.name, loss.source = cost_record(text, output=output, target=target, expression=True)
+        return loss
+
+    def check_net(self, layers: list[Layer]) -> None:
+        from symnn.nn.layers import Activation
+        from symnn.ops.costs import check_compatible, get_cost
+
+        if isinstance(layers[-1], Activation):
+            check_compatible(layers[-1].name, self.name)
+        elif get_cost(self.name).domain != "real":
+            raise InputError(
+                f"the {self.source} cost needs outputs in a bounded range, but the net ends with "
+                f"{layers[-1]!r}, whose outputs can be any real number: end it with an activation such as Sigmoid()"
+            )
 
     def epoch_gradient(self, w: EpochWriter, yhat: str, shape: tuple) -> str:
         """Write the compiled epoch's ∂(mean cost)/∂ŷ into a buffer `grad`; return its name."""
         return _epoch_gradient(w, self.kernels, yhat, shape)
 
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}()" if type(self) is not Cost else f"Cost({self.source!r})"
 
-class CrossEntropy(Loss):
+
+def cost_record(text: str, output: str = "yhat", target: str = "y", expression: bool = False) -> tuple[str, str]:
+    """(record name, source text) of a cost given as text; its kernels are registered by name."""
+    import sympy as sp
+
+    from symnn import notation
+    from symnn.kernels.costs import provide
+    from symnn.nn.layers import warn_overflow
+    from symnn.parse import records
+
+    record = records.cost(text, output=output, target=target, expression=expression)
+    s = sp.Symbol("s")
+    if record.outer(s) != s:
+        raise InputError(
+            f"the {record.source} cost is not a sum of one term per output, so it cannot train a net; "
+            "the others can (see `symnn derive cost-functions --cost all`)"
+        )
+    provide(record.name)
+    if not record.reference:  # a user's expression
+        warn_overflow("cost", record.source, record.term(notation.yhat, notation.y))
+    return record.name, record.source
+
+
+class Quadratic(Cost):
+    """C = Σ ½(ŷ − y)², the lecture's cost."""
+
+    name = "quadratic"
+
+
+class CrossEntropy(Cost):
     """C = −Σ [y ln ŷ + (1 − y) ln(1 − ŷ)], for sigmoid outputs ŷ = σ(z). A net computes it from z
     in the stable form max(z, 0) − y z + ln(1 + e^(−|z|)), with the gradient σ(z) − y
     (`symnn derive sigmoid-cross-entropy`): finite for any z, where ln σ(z) is −inf beyond −745."""
@@ -124,10 +187,6 @@ class CrossEntropy(Loss):
         if getattr(self, "_lk", None) is None:
             self._lk = (generated_kernel("sigmoid_cross_entropy.loss"), generated_kernel("sigmoid_cross_entropy.grad"))
         return self._lk
-
-    def epoch_gradient(self, w: EpochWriter, yhat: str, shape: tuple) -> str:
-        """Write the compiled epoch's ∂(mean cost)/∂ŷ into a buffer `grad`; return its name."""
-        return _epoch_gradient(w, self.kernels, yhat, shape)
 
     def epoch_logit_gradient(self, w: EpochWriter, z: str, shape: tuple) -> str:
         """Write the compiled epoch's ∂(mean cost)/∂z = (σ(z) − y)/m into a buffer `grad`, from the
@@ -208,15 +267,19 @@ LOSSES: dict[str, type[Loss]] = {"quadratic": Quadratic, "cross-entropy": CrossE
 
 
 def get_loss(loss: "str | Loss") -> Loss:
+    """A loss by name (quadratic, cross-entropy, softmax-cross-entropy, huber, ...), a name with
+    parameters (huber(delta=0.5)) or a cost written in yhat and y."""
     if isinstance(loss, Loss):
         return loss
-    key = str(loss).lower().replace("_", "-")
+    if not isinstance(loss, str):
+        raise InputError(f"a loss is given as text, e.g. 'quadratic' or 'log(cosh(yhat - y))' (got {loss!r})")
+    key = loss.strip().lower().replace("_", "-")
     key = {"mse": "quadratic", "bce": "cross-entropy"}.get(key, key)
     if key == "softmax-cross-entropy":
         return SoftmaxCrossEntropy()
-    if key not in LOSSES:
-        raise unknown("loss", loss, [*LOSSES, "softmax-cross-entropy"])
-    return LOSSES[key]()
+    if key in LOSSES:
+        return LOSSES[key]()
+    return Cost(loss)
 
 
 def _mean(kernels, a: np.ndarray, Y: np.ndarray) -> float:

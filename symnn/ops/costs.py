@@ -15,9 +15,11 @@ import sympy as sp
 
 from symnn.errors import InputError, unknown
 from symnn.notation import C  # the cost: one Symbol in every module
-from symnn.ops.activations import ACTIVATIONS
+from symnn.ops import params
+from symnn.ops.activations import ACTIVATIONS, get_activation
 
 tau = sp.Symbol("tau", positive=True)
+delta, beta, gamma = sp.symbols("delta beta gamma", positive=True)  # Huber's δ, smooth L1's β, focal's γ
 a, E = sp.IndexedBase("a", positive=True), sp.IndexedBase("E", positive=True)
 j, k = sp.symbols("j k", integer=True, positive=True)
 n_out = sp.Symbol("n_out", integer=True, positive=True)  # the network's outputs
@@ -28,11 +30,17 @@ class Cost:
     name: str
     title: str
     term: Callable[[sp.Expr, sp.Expr], sp.Expr]  # one output's contribution c(a_j, E_j)
-    course_gradient: sp.Expr  # ∂C/∂a_k as the list writes it (may use C)
+    course_gradient: sp.Expr | None  # ∂C/∂a_k as the list writes it (may use C); None: as derived
     note: str
     outer: Callable[[sp.Expr], sp.Expr] = lambda s: s  # C = outer(Σ_j term); exp for exponential
     domain: str = "real"  # where the outputs a must lie: "real", "positive" (a > 0) or "unit" (0 < a < 1)
     reference: str = "CrossValidated (2015), “A list of cost functions used in neural networks, alongside applications”"
+    params: params.Params = ()  # (Symbol, default) of each parameter, as in the term
+    source: str = ""  # the text that makes this record again (its name, `huber(delta=0.5)`, an expression)
+
+    def __post_init__(self) -> None:
+        if not self.source:
+            object.__setattr__(self, "source", self.name)
 
     def total(self) -> sp.Expr:
         """C over n_out outputs in index notation."""
@@ -43,8 +51,27 @@ class Cost:
         return self.outer(self.term(yhat, y))
 
 
-def _cost(name, title, term, grad, note, outer=None, domain="real") -> Cost:
-    return Cost(name, title, term, grad, note, outer or (lambda s: s), domain=domain)
+def _cost(name, title, term, grad, note, outer=None, domain="real", reference=None, params=()) -> Cost:
+    more = {"reference": reference} if reference else {}
+    return Cost(name, title, term, grad, note, outer or (lambda s: s), domain=domain, params=params, **more)
+
+
+PYTORCH = "PyTorch, torch.nn.functional (the definitions symnn's tests compare with)"
+
+
+@dataclass(frozen=True)
+class Term:
+    """c(a, E) of a cost written as one expression in an output and a target Symbol."""
+
+    expr: sp.Expr
+    output: sp.Symbol
+    target: sp.Symbol
+
+    def __call__(self, a_: sp.Expr, e: sp.Expr) -> sp.Expr:
+        return self.expr.xreplace({self.output: a_, self.target: e})
+
+
+_u, _v = sp.symbols("u v", real=True)  # the output and the target in the terms of the costs below
 
 
 COSTS: dict[str, Cost] = {
@@ -113,16 +140,147 @@ COSTS: dict[str, Cost] = {
             "scale-invariant: used for spectra",
             domain="positive",
         ),
+        _cost(
+            "mae",
+            "Mean absolute error (L1)",
+            lambda a_, e: sp.Abs(a_ - e),
+            sp.sign(a[k] - E[k]),
+            "|a − E|: robust to outliers; at a = E symnn takes the sub-gradient sign(0) = 0, as PyTorch's l1_loss",
+            reference=PYTORCH,
+        ),
+        _cost(
+            "huber",
+            "Huber loss",
+            Term(
+                sp.Piecewise(
+                    ((_u - _v) ** 2 / 2, sp.Abs(_u - _v) < delta), (delta * (sp.Abs(_u - _v) - delta / 2), True)
+                ),
+                _u,
+                _v,
+            ),
+            sp.Piecewise((a[k] - E[k], sp.Abs(a[k] - E[k]) < delta), (delta * sp.sign(a[k] - E[k]), True)),
+            "quadratic within δ of the target, linear beyond: the gradient is the error, clipped to ±δ",
+            reference=PYTORCH,
+            params=((delta, sp.Integer(1)),),
+        ),
+        _cost(
+            "smooth-l1",
+            "Smooth L1 loss",
+            Term(
+                sp.Piecewise(((_u - _v) ** 2 / (2 * beta), sp.Abs(_u - _v) < beta), (sp.Abs(_u - _v) - beta / 2, True)),
+                _u,
+                _v,
+            ),
+            sp.Piecewise(((a[k] - E[k]) / beta, sp.Abs(a[k] - E[k]) < beta), (sp.sign(a[k] - E[k]), True)),
+            "Huber's loss divided by β: quadratic within β, then |a − E| − β/2",
+            reference=PYTORCH,
+            params=((beta, sp.Integer(1)),),
+        ),
+        _cost(
+            "log-cosh",
+            "Log-cosh loss",
+            lambda a_, e: sp.log(sp.cosh(a_ - e)),
+            sp.tanh(a[k] - E[k]),
+            "ln cosh(a − E) is about (a − E)²/2 for small errors and |a − E| − ln 2 for large ones",
+        ),
+        _cost(
+            "hinge",
+            "Hinge loss",
+            lambda a_, e: sp.Max(0, 1 - e * a_),
+            sp.Piecewise((-E[k], E[k] * a[k] < 1), (0, True)),
+            "for targets E = ±1: max(0, 1 − E a) is 0 once the output has the right sign with margin 1",
+        ),
+        _cost(
+            "squared-hinge",
+            "Squared hinge loss",
+            lambda a_, e: sp.Max(0, 1 - e * a_) ** 2,
+            -2 * E[k] * sp.Max(0, 1 - E[k] * a[k]),
+            "the hinge squared: differentiable at the margin, for targets E = ±1",
+        ),
+        _cost(
+            "bce-with-logits",
+            "Binary cross-entropy with logits",
+            lambda a_, e: sp.log(1 + sp.exp(a_)) - e * a_,
+            1 / (1 + sp.exp(-a[k])) - E[k],
+            "the cross-entropy of σ(a) written in the logit a itself: ln(1 + e^a) − E a, whose gradient is "
+            "σ(a) − E (end the net without a sigmoid)",
+            reference=PYTORCH,
+        ),
+        _cost(
+            "focal",
+            "Focal loss (binary)",
+            Term(-(_v * (1 - _u) ** gamma * sp.log(_u) + (1 - _v) * _u**gamma * sp.log(1 - _u)), _u, _v),
+            E[k] * (gamma * (1 - a[k]) ** (gamma - 1) * sp.log(a[k]) - (1 - a[k]) ** gamma / a[k])
+            + (1 - E[k]) * (a[k] ** gamma / (1 - a[k]) - gamma * a[k] ** (gamma - 1) * sp.log(1 - a[k])),
+            "Lin et al. (2017): the cross-entropy with each term weighted by (1 − p_t)^γ, so examples already "
+            "classified well count less; γ = 0 is the cross-entropy",
+            domain="unit",
+            reference="Lin, Goyal, Girshick, He, Dollár (2017), “Focal loss for dense object detection”",
+            params=((gamma, sp.Integer(2)),),
+        ),
+        _cost(
+            "poisson-nll",
+            "Poisson negative log-likelihood",
+            lambda a_, e: sp.exp(a_) - e * a_,
+            sp.exp(a[k]) - E[k],
+            "for counts E with the output a the log of the rate (PyTorch's log_input=True): e^a − E a, "
+            "dropping the constant ln E!",
+            reference=PYTORCH,
+        ),
     ]
 }
+TEMPLATES = COSTS  # the records with their parameters' Symbols (bound to defaults by `bound`)
+MADE: dict[str, Cost] = {}  # records made in this process (bound ones, users' expressions), by name
+ALIASES = {"mse": "quadratic", "ce": "cross-entropy", "bce": "cross-entropy", "l1": "mae", "smoothl1": "smooth-l1"}
+
+
+def _with(record: Cost, values: dict[sp.Symbol, sp.Expr], **changes) -> Cost:
+    from dataclasses import replace
+
+    term, grad = record.term, record.course_gradient
+    return replace(
+        record,
+        term=lambda a_, e: term(a_, e).xreplace(values),
+        course_gradient=grad.xreplace(values) if grad is not None else None,
+        params=(),
+        **changes,
+    )
+
+
+def _key(name: str) -> str:
+    key = name.strip().lower().replace("_", "-")
+    return ALIASES.get(key, key)
 
 
 def get_cost(name: str) -> Cost:
-    key = name.lower().replace("_", "-")
-    key = {"mse": "quadratic", "ce": "cross-entropy", "bce": "cross-entropy"}.get(key, key)
+    """A cost by name (any case, '_' or '-', the aliases mse, bce, l1, ...) with its parameters'
+    defaults, or one made in this process."""
+    if name in MADE:
+        return MADE[name]
+    key = _key(name)
     if key not in COSTS:
         raise unknown("cost", name, COSTS)
-    return COSTS[key]
+    record = COSTS[key]
+    return bound(key, {}) if record.params else record
+
+
+def remember(record: Cost) -> Cost:
+    return MADE.setdefault(record.name, record)
+
+
+def bound(name: str, values: dict[str, sp.Expr]) -> Cost:
+    """The cost `name` with the given parameter values (the others keep their defaults)."""
+    key = _key(name)
+    if key not in COSTS:
+        raise unknown("cost", name, COSTS)
+    template = COSTS[key]
+    chosen = params.choose("cost", template.name, template.params, values)
+    if params.is_default(template.params, chosen):
+        return MADE.get(key) or remember(_with(template, {s: v for s, v in template.params}))
+    text, shown = params.spec(template.name, template.params, chosen)
+    return remember(
+        _with(template, chosen, name=f"{key}_{params.digest(text)}", title=f"{template.title} ({shown})", source=text)
+    )
 
 
 # The activation output ranges (Activation.outputs) each cost domain accepts; "real" takes any.
@@ -132,16 +290,17 @@ _DOMAIN_TEXT = {"unit": "strictly between 0 and 1", "positive": "strictly positi
 
 def compatible(activation: str, cost: str) -> bool:
     """Can this activation's output feed this cost (no log(0), no √ of a negative)?"""
-    domain = COSTS[cost].domain
-    return domain == "real" or ACTIVATIONS[activation].outputs in _ACCEPTS[domain]
+    domain = get_cost(cost).domain
+    return domain == "real" or get_activation(activation).outputs in _ACCEPTS[domain]
 
 
 def check_compatible(activation: str, cost: str) -> None:
     if not compatible(activation, cost):
+        act, cst = get_activation(activation), get_cost(cost)
         ok = sorted(a for a in ACTIVATIONS if compatible(a, cost))
         raise InputError(
-            f"the {cost} cost needs outputs {_DOMAIN_TEXT[COSTS[cost].domain]}, but "
-            f"{activation} gives values in {ACTIVATIONS[activation].outputs}; with {cost} "
+            f"the {cst.source} cost needs outputs {_DOMAIN_TEXT[cst.domain]}, but "
+            f"{act.source} gives values in {act.outputs}; with {cst.source} "
             f"use one of: {', '.join(ok)}"
         )
 

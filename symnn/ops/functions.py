@@ -183,7 +183,7 @@ def stable(expr: sp.Expr) -> sp.Expr:
     """Rewrite named functions into forms that never overflow, for code generation:
     σ(u) picks 1/(1+e^(−u)) or e^u/(1+e^u) by the sign of u — both from the one t = e^(−|u|),
     so one exponential and no branch, just a choice of quotient; ln(1+e^u) becomes
-    max(u, 0) + ln(1 + e^(−|u|))."""
+    max(u, 0) + ln(1 + e^(−|u|)), and ln cosh u becomes |u| + ln(1 + e^(−2|u|)) − ln 2."""
 
     def sig(u):
         t = sp.exp(-sp.Abs(u))  # e^(−u) when u ≥ 0, e^u when u < 0
@@ -193,7 +193,13 @@ def stable(expr: sp.Expr) -> sp.Expr:
         u = next(a for a in e.args[0].args if isinstance(a, sp.exp)).args[0]
         return sp.Piecewise((u + sp.log(1 + sp.exp(-u)), u > 0), (sp.log(1 + sp.exp(u)), True))
 
+    def logcosh(u):  # ln cosh u = |u| + ln(1 + e^(−2|u|)) − ln 2
+        return sp.Abs(u) + sp.log(1 + sp.exp(-2 * sp.Abs(u))) - sp.log(2)
+
     expr = expr.replace(sigmoid, sig)
+    expr = expr.replace(
+        lambda e: isinstance(e, sp.log) and isinstance(e.args[0], sp.cosh), lambda e: logcosh(e.args[0].args[0])
+    )
     expr = expr.replace(
         lambda e: (
             isinstance(e, sp.log)
@@ -210,3 +216,15 @@ def stable(expr: sp.Expr) -> sp.Expr:
 def heaviside_form(expr: sp.Expr) -> sp.Expr:
     """step(u) -> Heaviside(u, 0), which the code printer writes as a comparison."""
     return expr.replace(step, lambda a: sp.Heaviside(a, 0))
+
+
+def overflow_risk(expr: sp.Expr) -> list[sp.Expr]:
+    """The exponentials (exp, cosh, sinh) in the compiled form of expr whose argument SymPy cannot
+    bound above: e^u overflows float64 once u passes about 709."""
+    risky = []
+    for node in sp.preorder_traversal(stable(expr)):
+        if isinstance(node, sp.exp) and not node.args[0].is_nonpositive:
+            risky.append(node)
+        elif isinstance(node, (sp.cosh, sp.sinh)):
+            risky.append(node)
+    return risky

@@ -139,6 +139,9 @@ class TextPrinter(StrPrinter):
     def _print_And(self, expr):
         return " and ".join(self._print(a) for a in expr.args)
 
+    def _print_Or(self, expr):
+        return " or ".join(self._print(a) for a in sorted(expr.args, key=str))
+
     def _print_Relational(self, expr):
         op = {"<=": "≤", ">=": "≥", "<": "<", ">": ">", "==": "=", "!=": "≠"}[expr.rel_op]
         return f"{self._print(expr.lhs)} {op} {self._print(expr.rhs)}"

@@ -143,7 +143,7 @@ def test_cli_bad_options_exit_2_with_one_line():
     for args in (
         ["train", "mlp", "--dataset", "mnist"],
         ["train", "mlp", "--lr", "-1"],
-        ["train", "mlp", "--activation", "swish"],
+        ["train", "mlp", "--activation", "swishh"],
         ["train", "mlp", "--hidden", "a,b"],
     ):
         r = _cli(*args)

@@ -10,25 +10,26 @@ from symnn.derive.rules import D
 from symnn.derive.steps import differentiate
 from symnn.derive.topics import topic
 from symnn.derive.topics.references import NIELSEN
-from symnn.ops.activations import ACTIVATIONS, get_activation
+from symnn.ops.activations import ACTIVATIONS
+from symnn.parse import records
 
 
 @topic("activation", "each activation function and its derivative, step by step")
 def activation(activation: str | None = None) -> Derivation:
-    names = [get_activation(activation).name] if activation else list(ACTIVATIONS)
+    acts = [records.activation(activation)] if activation else list(ACTIVATIONS.values())
     d = Derivation("Activation functions and their derivatives", references=[NIELSEN])
     d.intro = "The derivative of φ is what back-propagation multiplies by at every neuron."
-    for name in names:
-        act = ACTIVATIONS[name]
-        d.section(f"{act.title} ({name})")
+    for act in acts:
+        d.section(f"{act.title} ({act.source})")
         phi = sp.Function("phi")
         d.add(phi(N.z), act.phi, DEFINITION, act.title)
         value = _derive_activation(d, act)
-        if value != act.course_derivative:
-            d.add(D(act.phi, N.z), act.course_derivative, "rewriting", act.note)
-        else:
+        course = value if act.course_derivative is None else act.course_derivative
+        if value != course:
+            d.add(D(act.phi, N.z), course, "rewriting", act.note)
+        elif act.note:
             d.steps[-1].note = (d.steps[-1].note + "; " if d.steps[-1].note else "") + act.note
-        d.goal(f"{name}'", act.phi, N.z, act.course_derivative, key=name)
+        d.goal(f"{act.source}'", act.phi, N.z, course, key=act.name)
     return d
 
 

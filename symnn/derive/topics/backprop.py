@@ -10,8 +10,8 @@ from symnn.derive.steps import differentiate
 from symnn.derive.topics import topic
 from symnn.derive.topics.references import NIELSEN
 from symnn.errors import InputError
-from symnn.ops.activations import get_activation
-from symnn.ops.costs import check_compatible, get_cost
+from symnn.ops.costs import check_compatible
+from symnn.parse import records
 
 j, k, i, m = sp.symbols("j k i m", integer=True)
 z_ = sp.Symbol("z", real=True)
@@ -31,7 +31,7 @@ def _phi_prime(act, arg):
 
 @topic("backprop", "the four equations of back-propagation (BP1–BP4), derived and checked on a small net")
 def backprop(activation: str = "sigmoid", cost: str = "quadratic", layers: int = 2) -> Derivation:
-    act, cst = get_activation(activation), get_cost(cost)
+    act, cst = records.activation(activation), records.cost(cost)
     check_compatible(act.name, cst.name)
     if not 2 <= layers <= 4:
         raise InputError(f"--layers must be between 2 and 4 (got {layers}); the check expands the whole net")

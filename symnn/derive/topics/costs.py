@@ -12,8 +12,8 @@ from symnn.derive.steps import differentiate, tidy
 from symnn.derive.topics import topic
 from symnn.derive.topics.neuron import perceptron
 from symnn.derive.topics.references import CROSSVALIDATED, GOODFELLOW, NIELSEN, TRASK
-from symnn.ops.activations import get_activation
-from symnn.ops.costs import COSTS, check_compatible, get_cost
+from symnn.ops.costs import COSTS, Cost, check_compatible, get_cost
+from symnn.parse import records
 
 STUDY_INPUTS = ("Study Hrs", "Sleep Hrs", "Quiz")
 N_ROWS = 8  # rows of the lecture's table
@@ -21,7 +21,7 @@ N_ROWS = 8  # rows of the lecture's table
 
 @topic("cost", "∂C/∂w_1, ∂C/∂w_2, ∂C/∂w_3, ∂C/∂b for the lecture's perceptron (one row, then all 8 rows)")
 def cost(activation: str = "sigmoid", cost: str = "quadratic") -> Derivation:
-    act, cst = get_activation(activation), get_cost(cost)
+    act, cst = records.activation(activation), records.cost(cost)
     check_compatible(act.name, cst.name)
     xs, ws, z_expr = perceptron(3)
     z, yhat, y, C = N.z, N.yhat, N.y, N.C
@@ -90,11 +90,20 @@ def cost(activation: str = "sigmoid", cost: str = "quadratic") -> Derivation:
     return d
 
 
-@topic("cost-functions", "the table of cost functions and their gradients (CrossValidated, 2015)")
+@topic(
+    "cost-functions",
+    "the table of cost functions and their gradients (CrossValidated, 2015); --cost NAME for one, --cost all "
+    "for every cost symnn has",
+)
 def cost_functions(cost: str | None = None) -> Derivation:
     from symnn.ops.costs import C, a, k, n_out
 
-    names = [get_cost(cost).name] if cost else list(COSTS)
+    if cost == "all":
+        names = list(COSTS)
+    elif cost:
+        names = [records.cost(cost).name]
+    else:
+        names = [n for n, c in COSTS.items() if c.reference == Cost.reference]  # the list of 2015
     d = Derivation("Cost functions and their gradients", references=[CROSSVALIDATED])
     d.intro = (
         "a is the network's output and E the expected value, summed over the n_out outputs; "
@@ -102,14 +111,15 @@ def cost_functions(cost: str | None = None) -> Derivation:
     )
     d.check_subs = {n_out: 3, k: 2}
     for name in names:
-        cst = COSTS[name]
-        d.section(f"{cst.title} ({name})")
+        cst = get_cost(name)
+        d.section(f"{cst.title} ({cst.source})")
         d.add(C, cst.total(), DEFINITION, cst.note)
         value = differentiate(d, cst.total(), a[k], lhs=D(C, a[k]))
-        course = cst.course_gradient
+        course = value if cst.course_gradient is None else cst.course_gradient
         if course != value:
-            d.add(D(C, a[k]), course, "rewriting", "the form the list gives")
-        d.goal(f"∂C/∂a_k ({name})", cst.total(), a[k], course.xreplace({C: cst.total()}), key=name)
+            form = "the form the list gives" if cst.reference == Cost.reference else "the form a textbook gives"
+            d.add(D(C, a[k]), course, "rewriting", form)
+        d.goal(f"∂C/∂a_k ({cst.name})", cst.total(), a[k], course.xreplace({C: cst.total()}), key=cst.name)
     return d
 
 

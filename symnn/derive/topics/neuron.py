@@ -8,7 +8,7 @@ from symnn import notation as N
 from symnn.derive.derivation import DEFINITION, Derivation
 from symnn.derive.topics import topic
 from symnn.derive.topics.references import NIELSEN
-from symnn.ops.activations import get_activation
+from symnn.parse import records
 
 
 def perceptron(n_inputs: int = 3):
@@ -20,7 +20,7 @@ def perceptron(n_inputs: int = 3):
 
 @topic("neuron", "the forward pass of one neuron: z = Σ w_i x_i + b, ŷ = φ(z)")
 def neuron(activation: str = "sigmoid", n_inputs: int = 3) -> Derivation:
-    act = get_activation(activation)
+    act = records.activation(activation)
     xs, ws, z_expr = perceptron(n_inputs)
     d = Derivation(f"The neuron's forward pass ({act.title.lower()})", references=[NIELSEN])
     d.intro = (
