@@ -95,7 +95,11 @@ def _add_options(q: argparse.ArgumentParser, net: str) -> None:
     q.add_argument("--seed", type=int, default=0, metavar="N", help="random seed: weights, order, split (default: 0)")
     plot = "the loss curve, the learned detectors and one digit's feature maps" if net == "cnn" else "the loss curve(s)"
     q.add_argument("--plot", metavar="FILE", help=f"write a PNG of {plot}")
-    q.add_argument("--force", action="store_true", help="replace --plot FILE even if symnn did not write it")
+    q.add_argument("--force", action="store_true", help="replace --plot/--save FILE even if symnn did not write it")
+    if net != "perceptron":
+        from symnn.commands.models import add_save_option
+
+        add_save_option(q)
     q.add_argument("-q", "--quiet", action="store_true", help="no progress (bar or lines)")
     if net == "cnn":
         q.add_argument(
@@ -282,6 +286,9 @@ def run(args: argparse.Namespace) -> int:
         from symnn.outputs import check_writable
 
         check_writable(args.plot, args.force)
+    from symnn.commands.models import check_save, save_trained
+
+    check_save(args)
     data, name = load_data(args)
     epochs, lr, batch, hidden = defaults(args.net, name if args.data is None else "*")
     epochs = args.epochs if args.epochs is not None else epochs
@@ -335,6 +342,7 @@ def run(args: argparse.Namespace) -> int:
     if args.plot:
         _plot(curves, name, args.plot, args.force)
         print(f"wrote {args.plot}")
+    save_trained(args, net, {"epochs": epochs, "lr": lr, "batch_size": batch, "mode": mode}, data)
     return 0
 
 

@@ -52,7 +52,9 @@ def run_cnn(args: argparse.Namespace) -> int:
         from symnn.outputs import check_writable
 
         check_writable(args.plot, args.force)
+    from symnn.commands.models import check_save, save_trained
 
+    check_save(args)
     data, dataset = load_data(args, images=True)
     net = build_cnn(data.X_train.shape[1:], seed=args.seed, n_classes=data.n_classes or N_CLASSES)
     if args.float32:
@@ -83,6 +85,7 @@ def run_cnn(args: argparse.Namespace) -> int:
     if args.plot:
         plot_cnn(net, data, args.plot, args.force)
         print(f"wrote {args.plot}")
+    save_trained(args, net, {"epochs": epochs, "lr": lr, "batch_size": batch}, data)
     return 0
 
 
