@@ -11,8 +11,16 @@ FORMATS = ("text", "latex", "markdown")
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("topic", nargs="?", help="what to derive (see --list)")
     p.add_argument("--list", action="store_true", help="list the topics and exit")
-    p.add_argument("--activation", help="activation function (threshold, sigmoid, relu, tanh, leaky_relu, softplus)")
-    p.add_argument("--cost", help="cost function (quadratic, cross-entropy, ...; see `derive cost-functions`)")
+    p.add_argument(
+        "--activation",
+        help="an activation's name (`symnn derive activation` lists them), a name with parameters such as "
+        "elu(alpha=0.5), or an expression in one variable such as x*tanh(x)",
+    )
+    p.add_argument(
+        "--cost",
+        help="a cost's name (`symnn derive cost-functions --cost all` lists them), a name with parameters such as "
+        "huber(delta=0.5), or an expression in yhat and y such as log(cosh(yhat - y))",
+    )
     p.add_argument("--layers", type=int, help="number of layers (backprop)")
     p.add_argument("--optimizer", help="topic 'optimizer': sgd, momentum, nesterov, rmsprop or adam (default: adam)")
     p.add_argument(

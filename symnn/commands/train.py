@@ -85,11 +85,16 @@ def _add_options(q: argparse.ArgumentParser, net: str) -> None:
         q.add_argument(
             "--activation",
             default="sigmoid",
-            metavar="NAME",
-            help=f"{' | '.join(activation_names())} (default: sigmoid)",
+            metavar="NAME|EXPR",
+            help=f"{' | '.join(activation_names())}, a name with parameters such as elu(alpha=0.5), or an "
+            "expression in one variable such as x*tanh(x) (default: sigmoid)",
         )
         q.add_argument(
-            "--cost", default="quadratic", metavar="NAME", help="quadratic | cross-entropy (default: quadratic)"
+            "--cost",
+            default="quadratic",
+            metavar="NAME|EXPR",
+            help="quadratic | cross-entropy | any cost of `symnn derive cost-functions --cost all`, with parameters "
+            "such as huber(delta=0.5), or an expression in yhat and y (default: quadratic)",
         )
         q.add_argument("--explain", action="store_true", help="narrate the lecture's seven steps with real numbers")
     q.add_argument("--seed", type=int, default=0, metavar="N", help="random seed: weights, order, split (default: 0)")
