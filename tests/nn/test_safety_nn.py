@@ -109,7 +109,7 @@ MISUSES = [
     (lambda: _net(Dense(2, 2), Sigmoid()).fit(np.array([["a", "b"]]), Y2[:1]), "X must hold real numbers"),
     (lambda: _net(Dense(2, 2), Sigmoid()).fit(X2, Y2 + 1j), "y must hold real numbers"),
     (lambda: _net(Dense(2, 2), Sigmoid()).fit(X2, Y2, lr="1"), "the learning rate must be a positive number"),
-    (lambda: _net(Dense(2, 2), Sigmoid()).fit(X2, Y2, lr=None), "the learning rate must be a positive number"),
+    (lambda: _net(Dense(2, 2), Sigmoid()).fit(X2, Y2, lr="fast"), "the learning rate must be a positive number"),
     (lambda: _net(Dense(2, 2), Sigmoid()).fit(X2, Y2, lr=True), "the learning rate must be a positive number"),
     (lambda: _net(Dense(2, 2), Sigmoid()).fit(X2, Y2, lr=1j), "the learning rate must be a positive number"),
     (lambda: _net(Dense(2, 2), Sigmoid()).fit(X2, Y2, epochs=True), r"epochs must be a positive integer \(got True\)"),
@@ -244,7 +244,7 @@ CLI_MISUSES = [
     (["train", "mlp", "--seed", "-1"], "--seed must be an integer from 0 to 4294967295"),
     (["train", "cnn", "--seed", "99999999999"], "--seed must be an integer from 0 to 4294967295"),
     (["train", "mlp", "--activation", "relu", "--cost", "cross-entropy"], "end the net with Sigmoid"),
-    (["train", "mlp", "--cost", "nope"], "unknown loss 'nope'"),
+    (["train", "mlp", "--cost", "nope"], "unknown cost 'nope'"),
 ]
 
 
