@@ -39,15 +39,15 @@ API_CASES = [
     ("unknown topic", lambda: symnn.derive("nope"), UnknownNameError, r"unknown topic 'nope'; choose one of: .*cost"),
     (
         "unknown activation",
-        lambda: symnn.derive("cost", activation="swish"),
+        lambda: symnn.derive("cost", activation="swishh"),
         UnknownNameError,
-        r"unknown activation 'swish'; choose one of",
+        r"unknown activation 'swishh'; choose one of",
     ),
     (
         "unknown cost",
-        lambda: symnn.derive("cost", cost="hinge"),
+        lambda: symnn.derive("cost", cost="hingee"),
         UnknownNameError,
-        r"unknown cost 'hinge'; choose one of",
+        r"unknown cost 'hingee'; choose one of",
     ),
     (
         "unknown dataset",
@@ -57,15 +57,15 @@ API_CASES = [
     ),
     (
         "unknown layer/activation name",
-        lambda: __import__("symnn.nn", fromlist=["activation_layer"]).activation_layer("swish"),
+        lambda: __import__("symnn.nn", fromlist=["activation_layer"]).activation_layer("swishh"),
         UnknownNameError,
-        r"unknown activation 'swish'",
+        r"unknown activation 'swishh'",
     ),
     (
         "unknown loss",
-        lambda: __import__("symnn.nn", fromlist=["Sequential"]).Sequential(_net().layers, loss="hinge"),
+        lambda: __import__("symnn.nn", fromlist=["Sequential"]).Sequential(_net().layers, loss="hingee"),
         UnknownNameError,
-        r"unknown loss 'hinge'; choose one of",
+        r"unknown cost 'hingee'; choose one of",
     ),
     (
         "no layers",
@@ -167,8 +167,8 @@ def _cli(*args, cwd=None):
 CLI_CASES = [
     ("unknown command", ["frobnicate"]),
     ("unknown topic", ["derive", "nope"]),
-    ("unknown activation", ["derive", "cost", "--activation", "swish"]),
-    ("unknown cost", ["derive", "cost", "--cost", "hinge"]),
+    ("unknown activation", ["derive", "cost", "--activation", "swishh"]),
+    ("unknown cost", ["derive", "cost", "--cost", "hingee"]),
     ("bad format", ["derive", "cost", "--format", "pdf"]),
     ("unknown kernel", ["codegen", "show", "no.such"]),
     ("unknown dataset", ["train", "mlp", "--dataset", "mnist"]),
