@@ -229,7 +229,6 @@ COSTS: dict[str, Cost] = {
         ),
     ]
 }
-TEMPLATES = COSTS  # the records with their parameters' Symbols (bound to defaults by `bound`)
 MADE: dict[str, Cost] = {}  # records made in this process (bound ones, users' expressions), by name
 ALIASES = {"mse": "quadratic", "ce": "cross-entropy", "bce": "cross-entropy", "l1": "mae", "smoothl1": "smooth-l1"}
 

@@ -35,8 +35,8 @@ def activation(text: str | Activation, *, expression: bool = False) -> Activatio
         raise InputError(f"an activation is given as text, e.g. 'relu' or 'x*tanh(x)' (got {type(text).__name__})")
     if not expression:
         key = activation_key(text.strip())
-        if key in ACTIVATIONS or text in MADE:
-            return get_activation(text if text in MADE else text.strip())
+        if key in ACTIVATIONS or text.strip() in MADE:
+            return get_activation(text.strip())
         named = _by_layer_name(key)
         if named:
             return ACTIVATIONS[named]
