@@ -430,6 +430,9 @@ _SLOW_TO_SIMPLIFY = (
     sp.functions.elementary.trigonometric.InverseTrigonometricFunction,
     sp.functions.elementary.hyperbolic.HyperbolicFunction,
 )  # sp.simplify is tried below this many operations; larger differences go numeric
+# |u|, sign and Piecewise: cancel and simplify take seconds per step on them (a softsign
+# cost's 30 checks took 90 s); the numeric check decides at once
+_NOT_SMOOTH = (sp.Abs, sp.sign, sp.Piecewise, sp.Max, sp.Min, sp.Heaviside)
 
 
 def equal(a: sp.Expr, b: sp.Expr, subs: dict, rng: random.Random) -> str | None:
@@ -447,7 +450,7 @@ def equal(a: sp.Expr, b: sp.Expr, subs: dict, rng: random.Random) -> str | None:
         diff = _elementary(diff)
         if diff == 0:
             return "symbolic"
-        if sp.count_ops(diff) < SIMPLIFY_OPS:
+        if sp.count_ops(diff) < SIMPLIFY_OPS and not diff.has(*_NOT_SMOOTH):
             try:
                 if sp.cancel(sp.expand(diff)) == 0:
                     return "symbolic (simplify)"
@@ -472,7 +475,8 @@ def equal(a: sp.Expr, b: sp.Expr, subs: dict, rng: random.Random) -> str | None:
 
     dirac = {"DiracDelta": lambda x: mpmath.inf if x == 0 else mpmath.mpf(0)}
     # the size of the terms, so a difference is judged relative to them (e^tan(2x) is huge)
-    scale = sp.Add(*[sp.Abs(t) for t in sp.Add.make_args(plain)])
+    # (unevaluated: Abs of a big term would ask SymPy for its sign, minutes on a batch sum)
+    scale = sp.Add(*[sp.Abs(t, evaluate=False) for t in sp.Add.make_args(plain)], evaluate=False)
     f = sp.lambdify(names, (plain, scale), [dirac, mpmath_functions(), "mpmath"])
     with mpmath.workdps(30):
         for _ in range(4):
