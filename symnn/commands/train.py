@@ -17,6 +17,7 @@ NETS = {
 DATASETS = ("study", "study2", "xor", "digits")
 SHOWN_ROWS = 20  # a regression prints each test row's prediction up to this many
 MODES = ("sgd", "batch", "minibatch", "all")
+OPTIMIZERS = ("sgd", "momentum", "nesterov", "rmsprop", "adam")  # symnn.nn.optimizers.NAMES
 
 # net -> dataset ("*" for any other) -> epochs, η, mini-batch size, hidden sizes. The perceptron's
 # mini-batch is half the study table, so that --mode all draws three different curves.
@@ -73,6 +74,14 @@ def _add_options(q: argparse.ArgumentParser, net: str) -> None:
     q.add_argument("--epochs", type=int, metavar="N", help=f"passes over the training set (default: {_shown(net, 0)})")
     q.add_argument("--lr", type=float, metavar="ETA", help=f"learning rate η (default: {_shown(net, 1)})")
     q.add_argument("--batch-size", type=int, metavar="N", help=f"samples per mini-batch (default: {_shown(net, 2)})")
+    q.add_argument(
+        "--optimizer",
+        choices=OPTIMIZERS,
+        default="sgd",
+        help="how step 5 updates the weights, each update a kernel derived by `symnn derive optimizer` "
+        "(default: sgd; with another optimizer --lr defaults to its own: momentum 0.3, nesterov 0.3, "
+        "rmsprop 0.01, adam 0.001)",
+    )
     if net == "mlp":
         q.add_argument(
             "--hidden",
@@ -209,6 +218,17 @@ def load_data(args: argparse.Namespace, images: bool = False):
     return data, data.name
 
 
+def learning_rate(args: argparse.Namespace, default: float) -> float:
+    """η: --lr, else the table's default for SGD, else the chosen optimizer's own default."""
+    if args.lr is not None:
+        return args.lr
+    if getattr(args, "optimizer", "sgd") == "sgd":
+        return default
+    from symnn.nn.optimizers import get_optimizer
+
+    return get_optimizer(args.optimizer).learning_rate(None)
+
+
 def _sizes(sizes: list[int]) -> str:
     return ",".join(map(str, sizes))
 
@@ -297,7 +317,7 @@ def run(args: argparse.Namespace) -> int:
     data, name = load_data(args)
     epochs, lr, batch, hidden = defaults(args.net, name if args.data is None else "*")
     epochs = args.epochs if args.epochs is not None else epochs
-    lr = args.lr if args.lr is not None else lr
+    lr = learning_rate(args, lr)
     batch = min(args.batch_size if args.batch_size is not None else batch, len(data.X_train))
     hidden = _hidden(hidden_spec, hidden)
     modes = [m for m in MODES if m != "all"] if args.mode == "all" else [args.mode]
@@ -316,6 +336,7 @@ def run(args: argparse.Namespace) -> int:
             lr=lr,
             batch_size=batch,
             mode=mode,
+            optimizer=args.optimizer,
             X_test=data.X_test,
             y_test=data.y_test,
             progress=not args.quiet,
@@ -330,7 +351,7 @@ def run(args: argparse.Namespace) -> int:
 
         print(
             f"{label}trained {plural(epochs, 'epoch')} on {name} ({plural(len(data.X_train), 'sample')}, "
-            f"{mode_label(mode, batch, len(data.X_train))}) in {seconds:.2f} s; "
+            f"{mode_label(mode, batch, len(data.X_train))}, {args.optimizer} with η = {lr}) in {seconds:.2f} s; "
             f"final loss {net.history['loss'][-1]:.6f}"
         )
         if data.task == "classification":
@@ -347,7 +368,9 @@ def run(args: argparse.Namespace) -> int:
     if args.plot:
         _plot(curves, name, args.plot, args.force)
         print(f"wrote {args.plot}")
-    save_trained(args, net, {"epochs": epochs, "lr": lr, "batch_size": batch, "mode": mode}, data)
+    save_trained(
+        args, net, {"epochs": epochs, "lr": lr, "batch_size": batch, "mode": mode, "optimizer": args.optimizer}, data
+    )
     return 0
 
 

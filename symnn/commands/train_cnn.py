@@ -41,12 +41,12 @@ def build_cnn(
 
 
 def run_cnn(args: argparse.Namespace) -> int:
-    from symnn.commands.train import check_common, defaults, load_data
+    from symnn.commands.train import check_common, defaults, learning_rate, load_data
 
     check_common(args)
     epochs, lr, batch, _ = defaults("cnn", "*")
     epochs = args.epochs if args.epochs is not None else epochs
-    lr = args.lr if args.lr is not None else lr
+    lr = learning_rate(args, lr)
     batch = args.batch_size if args.batch_size is not None else batch
     if args.plot:
         from symnn.outputs import check_writable
@@ -66,6 +66,7 @@ def run_cnn(args: argparse.Namespace) -> int:
         epochs=epochs,
         lr=lr,
         batch_size=batch,
+        optimizer=args.optimizer,
         X_test=data.X_test,
         y_test=data.y_test,
         progress=not args.quiet,
@@ -78,14 +79,14 @@ def run_cnn(args: argparse.Namespace) -> int:
 
     print(
         f"trained {plural(epochs, 'epoch')} on {dataset} ({plural(len(data.X_train), 'image')} "
-        f"{data.X_train.shape[1:]}, η = {lr}, batches of {batch}) in {seconds:.2f} s; "
+        f"{data.X_train.shape[1:]}, {args.optimizer} with η = {lr}, batches of {batch}) in {seconds:.2f} s; "
         f"final loss {net.history['loss'][-1]:.6f}"
     )
     print(f"test accuracy: {net.accuracy(data.X_test, data.y_test):.4f}")
     if args.plot:
         plot_cnn(net, data, args.plot, args.force)
         print(f"wrote {args.plot}")
-    save_trained(args, net, {"epochs": epochs, "lr": lr, "batch_size": batch}, data)
+    save_trained(args, net, {"epochs": epochs, "lr": lr, "batch_size": batch, "optimizer": args.optimizer}, data)
     return 0
 
 

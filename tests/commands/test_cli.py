@@ -108,7 +108,7 @@ def test_mode_all_draws_three_different_curves_labelled_with_their_batch_sizes(m
     ]
     curves = [tuple(line.get_ydata()) for line in ax.get_lines()]
     assert len(set(curves)) == 3
-    assert "trained 5 epochs on study (8 samples, minibatch: 4 samples per update)" in out
+    assert "trained 5 epochs on study (8 samples, minibatch: 4 samples per update, sgd with η = 0.5)" in out
 
 
 def test_the_cnn_plot_numbers_detectors_from_1_as_the_book_does(monkeypatch, tmp_path):

@@ -207,3 +207,19 @@ def test_train_save_when_train_has_the_option(capsys, tmp_path):
     assert code == 0, err
     code, out, _ = _run(capsys, "info", str(path))
     assert code == 0 and "dataset xor" in out and "epochs 3" in out
+
+
+@pytest.mark.parametrize("optimizer, lr", [("momentum", 0.3), ("adam", 1e-3)])
+def test_train_optimizer_is_the_fit_optimizer_with_its_default_rate(tmp_path, capsys, optimizer, lr):
+    """`symnn train mlp --optimizer NAME` without --lr trains as fit(optimizer=NAME, lr=its default)
+    does: the saved weights equal those of the same net fitted in Python."""
+    path = tmp_path / "xor.symnn"
+    args = ["train", "mlp", "--dataset", "xor", "--epochs", "40", "--optimizer", optimizer, "-q", "--save", str(path)]
+    assert main(args) == 0
+    assert f"{optimizer} with η = {lr}" in capsys.readouterr().out
+    data = load("xor", seed=0)
+    net = Sequential([Dense(2, 3), Sigmoid(), Dense(3, 2), Sigmoid()], seed=0)  # XOR's two classes
+    net.fit(data.X_train, data.y_train, epochs=40, batch_size=4, optimizer=optimizer, progress=False)
+    saved = Sequential.load(path)
+    for key, value in net.parameters().items():
+        np.testing.assert_array_equal(saved.parameters()[key], value, err_msg=key)

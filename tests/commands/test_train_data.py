@@ -35,7 +35,7 @@ def test_the_study_table_as_a_csv_trains_to_the_same_numbers_as_the_bundled_stud
     assert code == 0
     code, mine, err = _run(capsys, "train", "perceptron", "--data", STUDY, "--target", "Exam", "-q")
     assert code == 0 and _results(mine) == _results(bundled), (mine, bundled)
-    assert "trained 200 epochs on study.csv (8 samples, minibatch: 4 samples per update)" in mine
+    assert "trained 200 epochs on study.csv (8 samples, minibatch: 4 samples per update, sgd with η = 0.5)" in mine
     assert "Sequential([Dense(3, 1), Sigmoid()]" in mine and len(re.findall(r"row \d: ŷ = ", mine)) == 8
     assert "column 'Row ID' left out" in err and "the results below are on the training data" in err
     # every mode and another activation, too
@@ -65,7 +65,7 @@ def test_a_categorical_target_trains_a_net_sized_by_the_data(capsys, tmp_path):
     )  # fmt: skip
     assert code == 0, err
     assert "Sequential([Dense(3, 4), Sigmoid(), Dense(4, 3), Sigmoid()]" in out
-    assert "trained 5 epochs on iris.csv (24 samples, minibatch: 10 samples per update)" in out
+    assert "trained 5 epochs on iris.csv (24 samples, minibatch: 10 samples per update, sgd with η = 3.0)" in out
     assert re.search(r"^test accuracy: [01]\.\d{4}$", out, re.M) and "results below are on the training" not in err
     code, out, _ = _run(
         capsys, "train", "perceptron", "--data", data, "--target", "kind", "--classes", "--features", "petal,sepal",
@@ -110,7 +110,7 @@ def test_train_cnn_on_an_image_folder(capsys, tmp_path):
     code, out, err = _run(capsys, "train", "cnn", *args)
     assert code == 0, err
     assert "Sequential([Conv2D(1, 8, 3), ReLU(), MaxPool2D(2), Flatten(), Dense(72, 10)]" in out
-    assert "trained 1 epoch on imgs (30 images (1, 8, 8), η = 0.5, batches of 32)" in out
+    assert "trained 1 epoch on imgs (30 images (1, 8, 8), sgd with η = 0.5, batches of 32)" in out
     assert re.search(r"^test accuracy: [01]\.\d{4}$", out, re.M)
 
 

@@ -271,7 +271,7 @@ def test_pickled_object_arrays_are_refused_without_running_them(tmp_path, good):
         (lambda h: h["layers"][1].update(source="no_such_activation"), "layer 1:"),
         (lambda h: h["layers"][1].update(source=["relu"]), "activation source is not a text"),
         (lambda h: h.update(loss="cross-entropy", layers=h["layers"][:3]), "cross-entropy cost needs"),
-        (lambda h: h.update(loss="rm -rf"), "unknown loss"),
+        (lambda h: h.update(loss="rm -rf"), "the cost 'rm -rf'"),
         (lambda h: h.update(layers=[]), "1 to 1000"),
         (lambda h: h.update(info=[1, 2]), "'info' is not a dict"),
         (lambda h: h.update(classes="ab"), "'classes' is not a list"),
