@@ -17,7 +17,6 @@ NETS = {
 DATASETS = ("study", "study2", "xor", "digits")
 SHOWN_ROWS = 20  # a regression prints each test row's prediction up to this many
 MODES = ("sgd", "batch", "minibatch", "all")
-OPTIMIZERS = ("sgd", "momentum", "nesterov", "rmsprop", "adam")  # symnn.nn.optimizers.NAMES
 
 # net -> dataset ("*" for any other) -> epochs, η, mini-batch size, hidden sizes. The perceptron's
 # mini-batch is half the study table, so that --mode all draws three different curves.
@@ -74,13 +73,15 @@ def _add_options(q: argparse.ArgumentParser, net: str) -> None:
     q.add_argument("--epochs", type=int, metavar="N", help=f"passes over the training set (default: {_shown(net, 0)})")
     q.add_argument("--lr", type=float, metavar="ETA", help=f"learning rate η (default: {_shown(net, 1)})")
     q.add_argument("--batch-size", type=int, metavar="N", help=f"samples per mini-batch (default: {_shown(net, 2)})")
+    from symnn.nn.optimizers import CLASSES, NAMES
+
+    own = ", ".join(f"{name} {CLASSES[name].default_lr:g}" for name in NAMES if name != "sgd")
     q.add_argument(
         "--optimizer",
-        choices=OPTIMIZERS,
+        choices=NAMES,
         default="sgd",
         help="how step 5 updates the weights, each update a kernel derived by `symnn derive optimizer` "
-        "(default: sgd; with another optimizer --lr defaults to its own: momentum 0.3, nesterov 0.3, "
-        "rmsprop 0.01, adam 0.001)",
+        f"(default: sgd; with another optimizer --lr defaults to its own: {own})",
     )
     if net == "mlp":
         q.add_argument(
@@ -222,11 +223,11 @@ def learning_rate(args: argparse.Namespace, default: float) -> float:
     """η: --lr, else the table's default for SGD, else the chosen optimizer's own default."""
     if args.lr is not None:
         return args.lr
-    if getattr(args, "optimizer", "sgd") == "sgd":
+    if args.optimizer == "sgd":
         return default
-    from symnn.nn.optimizers import get_optimizer
+    from symnn.nn.optimizers import CLASSES
 
-    return get_optimizer(args.optimizer).learning_rate(None)
+    return CLASSES[args.optimizer].default_lr
 
 
 def _sizes(sizes: list[int]) -> str:
@@ -368,9 +369,7 @@ def run(args: argparse.Namespace) -> int:
     if args.plot:
         _plot(curves, name, args.plot, args.force)
         print(f"wrote {args.plot}")
-    save_trained(
-        args, net, {"epochs": epochs, "lr": lr, "batch_size": batch, "mode": mode, "optimizer": args.optimizer}, data
-    )
+    save_trained(args, net, {"epochs": epochs, "lr": lr, "batch_size": batch, "mode": mode}, data)
     return 0
 
 

@@ -86,7 +86,7 @@ def run_cnn(args: argparse.Namespace) -> int:
     if args.plot:
         plot_cnn(net, data, args.plot, args.force)
         print(f"wrote {args.plot}")
-    save_trained(args, net, {"epochs": epochs, "lr": lr, "batch_size": batch, "optimizer": args.optimizer}, data)
+    save_trained(args, net, {"epochs": epochs, "lr": lr, "batch_size": batch}, data)
     return 0
 
 
