@@ -171,6 +171,10 @@ def _main(argv: list[str] | None) -> int:
     from symnn.errors import SymnnError
 
     parser = build_parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv and argv[0] in COMMANDS:  # a sub-command may complete its own arguments
+        complete = getattr(sys.modules[f"symnn.commands.{COMMANDS[argv[0]][0]}"], "complete_argv", None)
+        argv = [argv[0], *complete(argv[1:])] if complete else argv
     args, extras = parser.parse_known_args(argv)
     if not getattr(args, "command", None):
         parser.print_help()

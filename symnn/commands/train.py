@@ -11,8 +11,9 @@ if TYPE_CHECKING:
 
 NETS = {
     "perceptron": "the lecture's perceptron: one dense layer on the study table (or another dataset)",
-    "mlp": "a multi-layer perceptron: dense layers with hidden sizes of your choice",
-    "cnn": "the lecture's CNN on the digits: conv 8×3×3 → ReLU → max-pool 2×2 → flatten → dense 10 → softmax",
+    "mlp": "a multi-layer perceptron: dense layers with hidden sizes of your choice (or --layers)",
+    "cnn": "the lecture's CNN on the digits: conv 8×3×3 → ReLU → max-pool 2×2 → flatten → dense 10 → softmax "
+    "(or your own stack: --layers)",
 }
 DATASETS = ("study", "study2", "xor", "digits")
 SHOWN_ROWS = 20  # a regression prints each test row's prediction up to this many
@@ -26,6 +27,30 @@ DEFAULTS: dict[str, dict[str, tuple[int, float, int, list[int]]]] = {
     "cnn": {"*": (20, 0.5, 32, [])},
 }
 DEFAULT_DATASET = {"perceptron": "study", "mlp": "digits", "cnn": "digits"}
+DEFAULT_ACTIVATION = {"perceptron": "sigmoid", "mlp": "sigmoid", "cnn": "relu"}
+DEFAULT_COST = {"perceptron": "quadratic", "mlp": "quadratic", "cnn": "softmax-cross-entropy"}
+
+
+def complete_argv(rest: list[str]) -> list[str]:
+    """`symnn train --layers SPEC ...` without NET: cnn when SPEC takes images, else mlp."""
+    if not rest or not rest[0].startswith("-") or rest[0] in ("-h", "--help"):
+        return rest
+    spec = None
+    for i, arg in enumerate(rest):
+        if arg == "--layers" and i + 1 < len(rest):
+            spec = rest[i + 1]
+        elif arg.startswith("--layers="):
+            spec = arg.split("=", 1)[1]
+    if spec is None:
+        return rest
+    from symnn.errors import InputError
+    from symnn.nn.layerspec import is_images
+
+    try:
+        net = "cnn" if is_images(spec) else "mlp"
+    except InputError:
+        net = "mlp"  # the stack's own error comes when it is read
+    return [net, *rest]
 
 
 def defaults(net: str, dataset: str) -> tuple[int, float, int, list[int]]:
@@ -45,6 +70,10 @@ def _shown(net: str, index: int, fmt=str) -> str:
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.epilog = (
+        "With --layers SPEC, NET may be left out: `symnn train --layers conv8x3,relu,maxpool2,flatten,dense10` "
+        "trains a cnn (a stack with conv, pool or flatten), any other stack an mlp."
+    )
     sub = p.add_subparsers(dest="net", metavar="NET", required=True)
     for net, text in NETS.items():
         q = sub.add_parser(net, help=text, description=text)
@@ -83,29 +112,44 @@ def _add_options(q: argparse.ArgumentParser, net: str) -> None:
         help="how step 5 updates the weights, each update a kernel derived by `symnn derive optimizer` "
         f"(default: sgd; with another optimizer --lr defaults to its own: {own})",
     )
+    if net != "perceptron":
+        q.add_argument(
+            "--layers",
+            metavar="SPEC",
+            help="your own layer stack, e.g. "
+            + ("conv8x3,relu,maxpool2,flatten,dense10" if net == "cnn" else "dense30,tanh,dense10,sigmoid")
+            + ": denseN, convFxK (/S stride, pP padding: conv16x3/2p1), maxpoolK, avgpoolK, flatten, any "
+            "activation name or expression in x; sizes follow from the data. NET may be left out: "
+            "`symnn train --layers ...` is cnn when the stack has conv/pool/flatten, else mlp",
+        )
     if net == "mlp":
         q.add_argument(
             "--hidden",
             metavar="SIZES",
             help=f"hidden layer sizes, e.g. 30 or 30,20 (default: {_shown(net, 3, _sizes)})",
         )
-    if net != "cnn":
-        from symnn.ops import activation_names
+    from symnn.ops import activation_names
 
-        q.add_argument(
-            "--activation",
-            default="sigmoid",
-            metavar="NAME|EXPR",
-            help=f"{' | '.join(activation_names())}, a name with parameters such as elu(alpha=0.5), or an "
-            "expression in one variable such as x*tanh(x) (default: sigmoid)",
-        )
-        q.add_argument(
-            "--cost",
-            default="quadratic",
-            metavar="NAME|EXPR",
-            help="quadratic | cross-entropy | any cost of `symnn derive cost-functions --cost all`, with parameters "
-            "such as huber(delta=0.5), or an expression in yhat and y (default: quadratic)",
-        )
+    where = " after the convolution" if net == "cnn" else ""
+    q.add_argument(
+        "--activation",
+        metavar="NAME|EXPR",
+        help=f"the activation{where}: {' | '.join(activation_names())}, a name with parameters such as "
+        f"elu(alpha=0.5), or an expression in one variable such as x*tanh(x) (default: {DEFAULT_ACTIVATION[net]})",
+    )
+    output = (
+        "; with another cost the dense layer's outputs go through a sigmoid (or write your own --layers)"
+        if net == "cnn"
+        else ""
+    )
+    q.add_argument(
+        "--cost",
+        metavar="NAME|EXPR",
+        help="quadratic | cross-entropy | softmax-cross-entropy | any cost of `symnn derive cost-functions "
+        "--cost all`, with parameters such as huber(delta=0.5), or an expression in yhat and y "
+        f"(default: {DEFAULT_COST[net]}{output})",
+    )
+    if net != "cnn":
         q.add_argument("--explain", action="store_true", help="narrate the lecture's seven steps with real numbers")
     q.add_argument("--seed", type=int, default=0, metavar="N", help="random seed: weights, order, split (default: 0)")
     plot = "the loss curve, the learned detectors and one digit's feature maps" if net == "cnn" else "the loss curve(s)"
@@ -247,13 +291,23 @@ def check_common(args: argparse.Namespace) -> None:
             raise InputError(f"--{name.replace('_', '-')} must be a positive integer (got {value})")
     if lr is not None and not (lr > 0 and lr != float("inf")):
         raise InputError(f"--lr must be a positive finite number such as 0.5 (got {lr})")
-    if getattr(args, "net", "cnn") != "cnn":
-        from symnn.nn import activation_layer, get_loss
+    from symnn.nn import activation_layer, get_loss
 
-        if getattr(args, "activation", None) is not None:
-            activation_layer(args.activation)
-        if getattr(args, "cost", None) is not None:
-            get_loss(args.cost)
+    if getattr(args, "layers", None) is not None:
+        for name in ("activation", "hidden"):
+            if getattr(args, name, None) is not None:
+                raise InputError(f"give either --layers (the whole stack) or --{name}, not both")
+        from symnn.nn.layerspec import tokens
+
+        tokens(args.layers)
+    net = getattr(args, "net", "mlp")
+    if getattr(args, "activation", None) is None:
+        args.activation = DEFAULT_ACTIVATION.get(net, "sigmoid") if getattr(args, "layers", None) is None else None
+    else:
+        activation_layer(args.activation)
+    if getattr(args, "cost", None) is None:
+        args.cost = DEFAULT_COST.get(net, "quadratic")
+    get_loss(args.cost)
 
 
 def _hidden(spec: str | None, default: list[int]) -> list[int]:
@@ -281,6 +335,27 @@ def check_net_memory(sizes: list[int], n_samples: int, batch: int, what: str) ->
     weights = sum(a * b + b for a, b in zip(sizes[:-1], sizes[1:]))
     values = sum(sizes)
     check_memory(8 * (4 * weights + 4 * (n_samples + batch) * values), what)
+
+
+def stack_net(spec: str, data, cost: str, seed: int, batch: int = 1) -> Sequential:
+    """The net of `--layers SPEC` (symnn.nn.layerspec) for data's samples; one line when its last
+    layer does not give one output per class (or one value for a regression), or it is too big."""
+    from symnn.errors import InputError
+    from symnn.limits import check_memory
+    from symnn.nn import Sequential
+    from symnn.nn.layerspec import build_layers
+
+    shape = tuple(data.X_train.shape[1:])
+    net = Sequential(build_layers(spec, shape), loss=cost, seed=seed)
+    out = net.output_shape(shape)
+    want = data.n_classes if data.task == "classification" else 1
+    if out != (want,):
+        what = f"{want} classes" if data.task == "classification" else "one value to predict"
+        gives = f"{out[0]} outputs" if len(out) == 1 else f"outputs shaped {out}"
+        raise InputError(f"--layers: the stack gives {gives}, but {data.name} has {what}: end it with dense{want}")
+    n = len(data.X_train)
+    check_memory(net.memory_needed(shape, n, batch), f"the --layers net on {n} samples")
+    return net
 
 
 def build_net(kind: str, data, hidden: list[int], activation: str, cost: str, seed: int, batch: int = 1) -> Sequential:
@@ -325,7 +400,10 @@ def run(args: argparse.Namespace) -> int:
 
     curves = {}
     for mode in modes:
-        net = build_net(args.net, data, hidden, args.activation, args.cost, args.seed, batch)
+        if args.net != "perceptron" and args.layers is not None:
+            net = stack_net(args.layers, data, args.cost, args.seed, batch)
+        else:
+            net = build_net(args.net, data, hidden, args.activation, args.cost, args.seed, batch)
         if args.float32:
             net.astype("float32")
         say = (lambda line: print(line)) if args.explain and mode == modes[0] else None

@@ -16,14 +16,22 @@ if TYPE_CHECKING:
     from symnn.nn.model import Sequential
 
 FILTERS, KERNEL, POOL, N_CLASSES = 8, 3, 2, 10
+SHOWN_FILTERS = 16  # --plot draws the first convolution's first 16 detectors and maps
 
 
 def build_cnn(
-    in_shape: tuple[int, int, int] = (1, 8, 8), seed: int = 0, filters: int = FILTERS, n_classes: int = N_CLASSES
+    in_shape: tuple[int, int, int] = (1, 8, 8),
+    seed: int = 0,
+    filters: int = FILTERS,
+    n_classes: int = N_CLASSES,
+    activation: str = "relu",
+    cost: str = "softmax-cross-entropy",
 ) -> Sequential:
-    """The lecture's CNN for images of in_shape (C, H, W) and n_classes classes."""
+    """The lecture's CNN for images of in_shape (C, H, W) and n_classes classes: conv, activation
+    (ReLU unless told), max-pool, flatten, dense; softmax/cross-entropy, or another cost on the
+    dense layer's outputs through a sigmoid."""
     from symnn.errors import InputError
-    from symnn.nn import Conv2D, Dense, Flatten, MaxPool2D, ReLU, Sequential
+    from symnn.nn import Conv2D, Dense, Flatten, MaxPool2D, Sequential, Sigmoid, activation_layer
 
     c, h, w = in_shape
     hp, wp = (h - KERNEL + 1) // POOL, (w - KERNEL + 1) // POOL
@@ -33,15 +41,16 @@ def build_cnn(
             f"images of {h}x{w} are too small for the {KERNEL}x{KERNEL} conv and {POOL}x{POOL} pool; "
             f"give at least {least}x{least} (--image-size)"
         )
-    return Sequential(
-        [Conv2D(c, filters, KERNEL), ReLU(), MaxPool2D(POOL), Flatten(), Dense(filters * hp * wp, n_classes)],
-        loss="softmax-cross-entropy",
-        seed=seed,
-    )
+    from symnn.nn import get_loss
+    from symnn.nn.losses import SoftmaxCrossEntropy
+
+    output = [] if isinstance(get_loss(cost), SoftmaxCrossEntropy) else [Sigmoid()]
+    layers = [Conv2D(c, filters, KERNEL), activation_layer(activation), MaxPool2D(POOL), Flatten()]
+    return Sequential([*layers, Dense(filters * hp * wp, n_classes), *output], loss=cost, seed=seed)
 
 
 def run_cnn(args: argparse.Namespace) -> int:
-    from symnn.commands.train import check_common, defaults, learning_rate, load_data
+    from symnn.commands.train import check_common, defaults, learning_rate, load_data, stack_net
 
     check_common(args)
     epochs, lr, batch, _ = defaults("cnn", "*")
@@ -56,7 +65,11 @@ def run_cnn(args: argparse.Namespace) -> int:
 
     check_save(args)
     data, dataset = load_data(args, images=True)
-    net = build_cnn(data.X_train.shape[1:], seed=args.seed, n_classes=data.n_classes or N_CLASSES)
+    if args.layers is not None:
+        net = stack_net(args.layers, data, args.cost, args.seed, batch)
+    else:
+        shape = data.X_train.shape[1:]
+        net = build_cnn(shape, args.seed, n_classes=data.n_classes or N_CLASSES, activation=args.activation, cost=args.cost)
     if args.float32:
         net.astype("float32")
     t0 = time.perf_counter()
@@ -91,48 +104,53 @@ def run_cnn(args: argparse.Namespace) -> int:
 
 
 def plot_cnn(net, data, path: str, force: bool = False, sample: int = 0) -> None:
-    """One PNG: the loss curve, the learned filters, and the feature maps of one test digit
-    (after convolution and ReLU), computed by the same generated kernels."""
+    """One PNG: the loss curve, the first convolution's learned filters, and the feature maps of
+    one test image after that convolution and its activation, computed by the same generated
+    kernels (a stack without convolution: the loss curve alone)."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
     import numpy as np
 
+    from symnn.nn import Activation, Conv2D
     from symnn.outputs import save_figure
 
-    conv = net.layers[0]
-    filters = conv.weight[:, 0]
+    first = next((i for i, layer in enumerate(net.layers) if isinstance(layer, Conv2D)), None)
     x = data.X_test[sample : sample + 1]
-    maps = net.layers[1].forward(conv.forward(x))[0]  # conv2d.layer_forward, then relu.forward
     label, guess = int(data.y_test[sample]), int(net.predict(x)[0])
-    n = len(filters)
-    fig = plt.figure(figsize=(max(8, 1.3 * (n + 1)), 7.5))
-    grid = fig.add_gridspec(3, n + 1, height_ratios=[1.6, 1, 1])
+    n = 0 if first is None else min(net.layers[first].out_channels, SHOWN_FILTERS)
+    fig = plt.figure(figsize=(max(8, 1.3 * (n + 1)), 7.5 if n else 4))
+    grid = fig.add_gridspec(3 if n else 1, n + 1, height_ratios=[1.6, 1, 1] if n else [1])
     ax = fig.add_subplot(grid[0, :])
     losses = net.history["loss"]
     ax.plot(range(1, len(losses) + 1), losses, marker="o", ms=3)
     ax.set_xlabel("epoch")
-    ax.set_ylabel("cross-entropy (training set)")
-    ax.set_title(f"{net.layers[0]!r} → ReLU → max-pool → flatten → dense → softmax")
-    lim = float(np.abs(filters).max()) or 1.0
-    ax = fig.add_subplot(grid[1, 0])
-    ax.axis("off")
-    ax.text(0.5, 0.5, "learned\ndetectors", ha="center", va="center")
-    for f in range(n):
-        ax = fig.add_subplot(grid[1, f + 1])
-        ax.imshow(filters[f], cmap="RdBu_r", vmin=-lim, vmax=lim)
-        ax.set_title(f"detector {f + 1}", fontsize=8)
+    ax.set_ylabel(f"{net.loss_fn.name} (training set)")
+    ax.set_title(" → ".join(type(layer).__name__ if n else repr(layer) for layer in net.layers), fontsize=9)
+    if first is not None:
+        maps = x
+        last = first + 1 + (first + 1 < len(net.layers) and isinstance(net.layers[first + 1], Activation))
+        for layer in net.layers[:last]:  # the generated forward kernels, up to the activation
+            maps = layer.forward(maps)
+        filters = net.layers[first].weight[:, 0]
+        lim = float(np.abs(filters).max()) or 1.0
+        ax = fig.add_subplot(grid[1, 0])
         ax.axis("off")
-    ax = fig.add_subplot(grid[2, 0])
-    ax.imshow(x[0, 0], cmap="gray_r")
-    ax.set_title(f"test digit {label}\n(predicted {guess})", fontsize=8)
-    ax.axis("off")
-    for f in range(n):
-        ax = fig.add_subplot(grid[2, f + 1])
-        ax.imshow(maps[f], cmap="viridis")
-        ax.set_title(f"map {f + 1}", fontsize=8)
+        ax.text(0.5, 0.5, "learned\ndetectors", ha="center", va="center")
+        ax = fig.add_subplot(grid[2, 0])
+        ax.imshow(x[0, 0], cmap="gray_r")
+        ax.set_title(f"test image {label}\n(predicted {guess})", fontsize=8)
         ax.axis("off")
+        for f in range(n):
+            ax = fig.add_subplot(grid[1, f + 1])
+            ax.imshow(filters[f], cmap="RdBu_r", vmin=-lim, vmax=lim)
+            ax.set_title(f"detector {f + 1}", fontsize=8)
+            ax.axis("off")
+            ax = fig.add_subplot(grid[2, f + 1])
+            ax.imshow(maps[0, f], cmap="viridis")
+            ax.set_title(f"map {f + 1}", fontsize=8)
+            ax.axis("off")
     fig.tight_layout()
     save_figure(fig, path, force)
     plt.close(fig)

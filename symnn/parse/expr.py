@@ -181,14 +181,19 @@ def parse(
     if not text.strip():
         raise ParseError(f"the {what} is empty; write one such as x**2*exp(-x)")
     opts = Options(indexed, dict(symbols or {}), {**FUNCTIONS, **(functions or {})})
-    tokens = implicit_products(tokenize(text.translate({0x2032: "'"})), opts.functions)
-    _check_depth(tokens)
-    source, table = _placeholders(tokens)
     try:
-        tree = ast.parse(source, mode="eval")
-    except SyntaxError as exc:
-        raise ParseError(f"cannot read the {what} {_short(text)}: {_where(exc, source, tokens)}") from None
-    return _Builder(opts, table, tokens, text).build(tree.body)
+        tokens = implicit_products(tokenize(text.translate({0x2032: "'"})), opts.functions)
+        _check_depth(tokens)
+        source, table = _placeholders(tokens)
+        try:
+            tree = ast.parse(source, mode="eval")
+        except SyntaxError as exc:
+            raise ParseError(f"cannot read the {what} {_short(text)}: {_where(exc, source, tokens)}") from None
+        return _Builder(opts, table, tokens, text).build(tree.body)
+    except ParseError as exc:  # say which text it is about when there are several (an activation, a cost)
+        if what == "expression" or str(exc).startswith(("cannot read", f"the {what}")):
+            raise
+        raise ParseError(f"the {what} {_short(text)}: {exc}") from None
 
 
 def _short(text: str, n: int = 60) -> str:

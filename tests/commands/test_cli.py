@@ -57,7 +57,7 @@ def test_course_and_codegen_actions_have_their_own_help(capsys):
         (["train", "cnn", "--hidden", "3"], "`symnn train cnn` has no option --hidden"),
         (["train", "cnn", "--mode", "sgd"], "`symnn train cnn` has no option --mode"),
         (["train", "cnn", "--explain"], "`symnn train cnn` has no option --explain"),
-        (["train", "cnn", "--activation", "relu"], "`symnn train cnn` has no option --activation"),
+        (["train", "perceptron", "--layers", "dense1"], "`symnn train perceptron` has no option --layers"),
         (["train", "cnn", "--dataset", "xor"], "argument --dataset: invalid choice: 'xor'"),
         (["course", "list", "--pdf"], "`symnn course list` has no option --pdf"),
         (["course", "list", "--out", "elsewhere"], "`symnn course list` has no option --out"),
