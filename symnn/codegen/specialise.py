@@ -47,6 +47,29 @@ def label(name: str, fastmath: bool = False, **values: int) -> str:
     return f"{name}[{','.join(tags)}]"
 
 
+MAX_FIXED = 32  # the largest size a specialisation asked for by its label may fix (an unrolled loop)
+
+
+def parse_label(text: str) -> tuple[str, bool, dict[str, int]] | None:
+    """label()'s inverse: 'conv2d.layer_forward[k_h=3,k_w=3,s=1]' -> (name, fastmath, values);
+    None when text is not such a label (or fixes a size outside 1..MAX_FIXED)."""
+    import re
+
+    m = re.fullmatch(r"([A-Za-z0-9_.\-]+)\[([A-Za-z0-9_=,]*)\]", text)
+    if not m:
+        return None
+    fastmath, values = False, {}
+    for tag in filter(None, m[2].split(",")):
+        if tag == "fastmath" and not values:
+            fastmath = True
+            continue
+        key, _, value = tag.partition("=")
+        if not (key.isidentifier() and value.isdigit() and 1 <= int(value) <= MAX_FIXED) or key in values:
+            return None
+        values[key] = int(value)
+    return m[1], fastmath, values
+
+
 def register_specialised(name: str, fastmath: bool = False, **values: int) -> str:
     """Register kernel `name` with the size symbols `values` fixed, under label(...) (returned)."""
     tag = label(name, fastmath, **values)

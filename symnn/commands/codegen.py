@@ -76,6 +76,8 @@ def _show(name: str, fmt: str) -> int:
 
     dynamic = {e["name"]: e for e in cache.index_entries() if e.get("dynamic")}
     source: str | None
+    if name not in names() and name not in dynamic:
+        _register_label(name, names())
     if name in names():
         k = kernel(name)
         equations, doc, path, source = k.spec.equations(), k.spec.doc, k.path, k.source
@@ -100,6 +102,16 @@ def _show(name: str, fmt: str) -> int:
     print()
     print(source, end="")
     return 0
+
+
+def _register_label(name: str, known: list[str]) -> None:
+    """A specialisation named by its label ('maxpool.forward[k_h=2,k_w=2,s=2]', as `symnn info`
+    lists it) is registered, so `show` builds it even before any training has."""
+    from symnn.codegen.specialise import parse_label, register_specialised
+
+    parsed = parse_label(name)
+    if parsed and parsed[0] in known:
+        register_specialised(parsed[0], parsed[1], **parsed[2])
 
 
 def _module_path(root, module):

@@ -432,10 +432,16 @@ def kernel_names(obj: object) -> list[str]:
         return [str(n) for n in listed]
     if isinstance(obj, Dense):
         return [f"dense.{n}" for n in ("forward", "grad_weight", "grad_bias", "grad_input")]
-    if isinstance(obj, Conv2D):
-        return [f"conv2d.layer_{n}" for n in ("forward", "grad_kernel", "grad_bias", "grad_input")]
-    if isinstance(obj, _Pool):
-        return [f"{obj.kind}.forward", f"{obj.kind}.backward"]
+    if isinstance(obj, (Conv2D, _Pool)):  # the shape-generic kernels, then training's specialised ones
+        from symnn.codegen.specialise import label
+
+        (kh, kw), stride = (obj.kernel_size if isinstance(obj, Conv2D) else obj.size), obj.stride
+        generic = (
+            [f"conv2d.layer_{n}" for n in ("forward", "grad_kernel", "grad_bias", "grad_input")]
+            if isinstance(obj, Conv2D)
+            else [f"{obj.kind}.forward", f"{obj.kind}.backward"]
+        )
+        return generic + [label(n, k_h=kh, k_w=kw, s=stride) for n in generic if not n.endswith("grad_bias")]
     if isinstance(obj, Flatten):
         return ["flatten.forward", "flatten.backward"]
     if isinstance(obj, Activation):

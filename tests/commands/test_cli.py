@@ -129,3 +129,14 @@ def test_the_cnn_plot_numbers_detectors_from_1_as_the_book_does(monkeypatch, tmp
     assert [t for t in titles if t.startswith("map")] == [f"map {f}" for f in range(1, 9)]
     assert not any(re.search(r"\b0\b", t) for t in titles if t.startswith(("detector", "map")))
     assert np.isfinite(net.layers[0].weight).all()
+
+
+def test_codegen_show_builds_a_specialisation_named_by_its_label(capsys):
+    """`symnn info` lists training's kernels by label; `codegen show LABEL` prints one, built on
+    demand, with the sizes put in; a label that fixes an absurd size is an unknown kernel."""
+    code = main(["codegen", "show", "maxpool.forward[k_h=2,k_w=2,s=2]"])
+    out = capsys.readouterr().out
+    assert code == 0 and out.startswith("kernel maxpool.forward[k_h=2,k_w=2,s=2]")
+    assert "specialised to k_h = 2, k_w = 2, s = 2" in out and "def " in out
+    assert main(["codegen", "show", "maxpool.forward[k_h=2000,k_w=2,s=2]"]) == 2
+    assert "unknown kernel" in capsys.readouterr().err

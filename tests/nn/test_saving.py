@@ -134,13 +134,22 @@ def test_float32_preprocessing_classes_and_features_come_back(tmp_path):
 
 
 def test_kernel_names_are_registered_kernels(saved):
+    """Every name `symnn info` lists is a kernel: registered, or a specialisation label of one;
+    the kernels training runs (train_kernels, specialised to the window and stride) are listed."""
     from symnn.codegen import names
+    from symnn.codegen.specialise import parse_label
 
     registered = set(names())
     for name in ("relu-cross-entropy", "cnn", "cnn-options"):
         net = saved[1][name]
         for obj in [*net.layers, net.loss_fn]:
-            assert kernel_names(obj) and set(kernel_names(obj)) <= registered, obj
+            listed = kernel_names(obj)
+            assert listed, obj
+            for kernel in listed:
+                parsed = parse_label(kernel)
+                assert kernel in registered or (parsed and parsed[0] in registered), kernel
+            if hasattr(obj, "train_kernels") and not getattr(obj, "fastmath", False):
+                assert {k.name for k in obj.train_kernels} <= set(listed), obj
 
 
 # -- saving is careful --------------------------------------------------------------------------
