@@ -47,10 +47,22 @@ def build_parser():
     for name, (module, help_text) in COMMANDS.items():
         cmd = importlib.import_module(f"symnn.commands.{module}")
         p = sub.add_parser(name, help=help_text, description=help_text)
-        p.set_defaults(_prog=p.prog)  # a sub-command's own sub-commands set theirs
         cmd.add_arguments(p)
         p.set_defaults(_run=cmd.run)
+        _name_progs(p)
     return parser
+
+
+def _name_progs(parser) -> None:
+    """Each parser, down to a sub-command's own sub-commands, records its prog ("symnn train
+    cnn") as args._prog, the name an error message tells the user to ask --help of."""
+    import argparse
+
+    parser.set_defaults(_prog=parser.prog)
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for child in action.choices.values():
+                _name_progs(child)
 
 
 def one_line(text: object) -> str:

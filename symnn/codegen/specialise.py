@@ -58,7 +58,7 @@ def parse_label(text: str) -> tuple[str, bool, dict[str, int]] | None:
     m = re.fullmatch(r"([A-Za-z0-9_.\-]+)\[([A-Za-z0-9_=,]*)\]", text)
     if not m:
         return None
-    fastmath, values = False, {}
+    fastmath, values = False, dict[str, int]()
     for tag in filter(None, m[2].split(",")):
         if tag == "fastmath" and not values:
             fastmath = True

@@ -10,7 +10,7 @@ FORMATS = ("text", "latex")
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     sub = p.add_subparsers(dest="action", metavar="ACTION", required=True)
-    listing = sub.add_parser(
+    sub.add_parser(
         "list", help="the kernels: built or not, and where", description="List every kernel symnn can generate."
     )
     show = sub.add_parser(
@@ -22,11 +22,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     show.add_argument(
         "--format", choices=FORMATS, default="text", help="how to print the SymPy expression (default: text)"
     )
-    clear = sub.add_parser(
+    sub.add_parser(
         "clear", help="empty the kernel cache", description="Remove the generated kernels and symnn's cached files."
     )
-    for q in (listing, show, clear):
-        q.set_defaults(_prog=q.prog)
 
 
 def run(args: argparse.Namespace) -> int:

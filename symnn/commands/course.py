@@ -13,7 +13,6 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         description="Run the lessons (lessons/*.py) and write the course book: course.tex, course.pdf "
         "(with pdflatex), one Markdown file per lesson and figures/.",
     )
-    build.set_defaults(_prog=build.prog)
     build.add_argument(
         "--out",
         default="course",
@@ -30,7 +29,6 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     build.add_argument("--force", action="store_true", help="replace files in DIR that symnn did not write")
     build.add_argument("-q", "--quiet", action="store_true", help="no progress (bar or lines)")
     listing = sub.add_parser("list", help="show the lessons", description="Show the lessons: number, title, file.")
-    listing.set_defaults(_prog=listing.prog)
     listing.add_argument("--lessons", metavar="SPEC", help="which lessons, e.g. 1,3-5 (default: all)")
 
 

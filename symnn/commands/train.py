@@ -6,8 +6,12 @@ import argparse
 import time
 from typing import TYPE_CHECKING
 
+from symnn.nn.train import MODES as FIT_MODES
+
 if TYPE_CHECKING:
     from symnn.nn.model import Sequential
+
+MODES = (*FIT_MODES, "all")  # fit's modes, or all three drawn together
 
 NETS = {
     "perceptron": "the lecture's perceptron: one dense layer on the study table (or another dataset)",
@@ -17,7 +21,6 @@ NETS = {
 }
 DATASETS = ("study", "study2", "xor", "digits")
 SHOWN_ROWS = 20  # a regression prints each test row's prediction up to this many
-MODES = ("sgd", "batch", "minibatch", "all")
 
 # net -> dataset ("*" for any other) -> epochs, η, mini-batch size, hidden sizes. The perceptron's
 # mini-batch is half the study table, so that --mode all draws three different curves.
@@ -77,7 +80,6 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     sub = p.add_subparsers(dest="net", metavar="NET", required=True)
     for net, text in NETS.items():
         q = sub.add_parser(net, help=text, description=text)
-        q.set_defaults(_prog=q.prog)
         _add_options(q, net)
 
 
@@ -407,22 +409,7 @@ def run(args: argparse.Namespace) -> int:
         if args.float32:
             net.astype("float32")
         say = (lambda line: print(line)) if args.explain and mode == modes[0] else None
-        t0 = time.perf_counter()
-        net.fit(
-            data.X_train,
-            data.y_train,
-            epochs=epochs,
-            lr=lr,
-            batch_size=batch,
-            mode=mode,
-            optimizer=args.optimizer,
-            X_test=data.X_test,
-            y_test=data.y_test,
-            progress=not args.quiet,
-            explain=say,
-            fastmath=args.fastmath,
-        )
-        seconds = time.perf_counter() - t0
+        seconds = fit_timed(net, data, args, epochs, lr, batch, mode=mode, explain=say)
         curves[mode_label(mode, batch, len(data.X_train))] = net.history["loss"]
         label = f"[{mode}] " if len(modes) > 1 else ""
         print(f"{label}{net!r}")
@@ -449,6 +436,26 @@ def run(args: argparse.Namespace) -> int:
         print(f"wrote {args.plot}")
     save_trained(args, net, {"epochs": epochs, "lr": lr, "batch_size": batch, "mode": mode}, data)
     return 0
+
+
+def fit_timed(net: Sequential, data, args: argparse.Namespace, epochs: int, lr: float, batch: int, **options) -> float:
+    """Seconds of net.fit on data's training split with the command's options (optimizer,
+    progress, fastmath; the test split for the progress line) and the given ones."""
+    t0 = time.perf_counter()
+    net.fit(
+        data.X_train,
+        data.y_train,
+        epochs=epochs,
+        lr=lr,
+        batch_size=batch,
+        optimizer=args.optimizer,
+        X_test=data.X_test,
+        y_test=data.y_test,
+        progress=not args.quiet,
+        fastmath=args.fastmath,
+        **options,
+    )
+    return time.perf_counter() - t0
 
 
 def mode_label(mode: str, batch: int, n: int) -> str:

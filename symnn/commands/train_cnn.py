@@ -9,7 +9,6 @@ compares with bench/references/cnn_numpy.py (97.8 % on this split).
 from __future__ import annotations
 
 import argparse
-import time
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -50,7 +49,7 @@ def build_cnn(
 
 
 def run_cnn(args: argparse.Namespace) -> int:
-    from symnn.commands.train import check_common, defaults, learning_rate, load_data, stack_net
+    from symnn.commands.train import check_common, defaults, fit_timed, learning_rate, load_data, stack_net
 
     check_common(args)
     epochs, lr, batch, _ = defaults("cnn", "*")
@@ -69,24 +68,12 @@ def run_cnn(args: argparse.Namespace) -> int:
         net = stack_net(args.layers, data, args.cost, args.seed, batch)
     else:
         shape = data.X_train.shape[1:]
-        net = build_cnn(shape, args.seed, n_classes=data.n_classes or N_CLASSES, activation=args.activation, cost=args.cost)
+        net = build_cnn(
+            shape, args.seed, n_classes=data.n_classes or N_CLASSES, activation=args.activation, cost=args.cost
+        )
     if args.float32:
         net.astype("float32")
-    t0 = time.perf_counter()
-    net.fit(
-        data.X_train,
-        data.y_train,
-        epochs=epochs,
-        lr=lr,
-        batch_size=batch,
-        optimizer=args.optimizer,
-        X_test=data.X_test,
-        y_test=data.y_test,
-        progress=not args.quiet,
-        compiled=args.compiled,
-        fastmath=args.fastmath,
-    )
-    seconds = time.perf_counter() - t0
+    seconds = fit_timed(net, data, args, epochs, lr, batch, compiled=args.compiled)
     print(f"{net!r}")
     from symnn.wording import plural
 

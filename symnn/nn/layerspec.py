@@ -73,8 +73,10 @@ def _layer(token: str, shape: Shape) -> Layer:
     if m := _CONV.fullmatch(token):
         if len(shape) != 3:
             raise InputError(f"a convolution takes images (C, H, W), but it gets rows of {shape[0]} values")
-        f, k, k2, s, p = (int(g) if g else None for g in m.groups())
-        return Conv2D(shape[0], f, (k, k2 or k), stride=s or 1, padding=p or 0)
+        f, k, k2, s, p = m.groups()
+        k2 = k2 if k2 is not None else k
+        stride, padding = int(s) if s is not None else 1, int(p) if p is not None else 0
+        return Conv2D(shape[0], int(f), (int(k), int(k2)), stride=stride, padding=padding)
     if m := _POOL.fullmatch(token):
         kind = MaxPool2D if m.group(1).lower() == "max" else AvgPool2D
         return kind(int(m.group(2)), None if m.group(3) is None else int(m.group(3)))

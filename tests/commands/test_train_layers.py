@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from symnn.cli import main
-from symnn.nn import ELU, Conv2D, Dense, Flatten, MaxPool2D, ReLU, Sequential, Sigmoid, Tanh
+from symnn.nn import ELU, Conv2D, Dense, Flatten, MaxPool2D, Sequential, Sigmoid, Tanh
 from symnn.nn.data import load
 
 
@@ -31,8 +31,9 @@ def _same_weights(path, net: Sequential) -> None:
 def test_layers_without_net_trains_the_lecture_cnn(tmp_path, capsys):
     """The lecture's CNN written as text, NET left out: a cnn, the same weights as `train cnn`."""
     spec, lecture = tmp_path / "spec.symnn", tmp_path / "lecture.symnn"
-    code, out, _ = _run(capsys, "train", "--layers", "conv8x3,relu,maxpool2,flatten,dense10", "--epochs", "1", "-q",
-                        "--save", str(spec))
+    code, out, _ = _run(
+        capsys, "train", "--layers", "conv8x3,relu,maxpool2,flatten,dense10", "--epochs", "1", "-q", "--save", str(spec)
+    )
     assert code == 0 and "Conv2D(1, 8, 3), ReLU(), MaxPool2D(2), Flatten(), Dense(72, 10)" in out
     assert "1437 images (1, 8, 8)" in out
     assert main(["train", "cnn", "--epochs", "1", "-q", "--save", str(lecture)]) == 0
@@ -43,8 +44,9 @@ def test_layers_without_net_trains_the_lecture_cnn(tmp_path, capsys):
 
 def test_layers_for_an_mlp_is_fit_on_that_stack(tmp_path, capsys):
     path = tmp_path / "mlp.symnn"
-    code, out, _ = _run(capsys, "train", "--layers=dense12,tanh,dense10,sigmoid", "--epochs", "2", "-q",
-                        "--save", str(path))
+    code, out, _ = _run(
+        capsys, "train", "--layers=dense12,tanh,dense10,sigmoid", "--epochs", "2", "-q", "--save", str(path)
+    )
     assert code == 0 and "minibatch: 10 samples per update" in out  # the mlp's defaults
     data = load("digits", seed=0)
     net = Sequential([Dense(64, 12), Tanh(), Dense(12, 10), Sigmoid()], seed=0)
@@ -55,8 +57,22 @@ def test_layers_for_an_mlp_is_fit_on_that_stack(tmp_path, capsys):
 def test_train_cnn_activation_and_cost(tmp_path, capsys):
     """--activation replaces ReLU; another cost than softmax/cross-entropy reads sigmoid outputs."""
     path = tmp_path / "elu.symnn"
-    code, out, _ = _run(capsys, "train", "cnn", "--activation", "elu", "--cost", "quadratic", "--epochs", "1",
-                        "--batch-size", "64", "-q", "--save", str(path))
+    code, out, _ = _run(
+        capsys,
+        "train",
+        "cnn",
+        "--activation",
+        "elu",
+        "--cost",
+        "quadratic",
+        "--epochs",
+        "1",
+        "--batch-size",
+        "64",
+        "-q",
+        "--save",
+        str(path),
+    )
     assert code == 0 and "Dense(72, 10), Sigmoid()], loss=Quadratic()" in out
     data = load("digits", seed=0, images=True)
     net = Sequential([Conv2D(1, 8, 3), ELU(), MaxPool2D(2), Flatten(), Dense(72, 10), Sigmoid()], seed=0)
@@ -68,17 +84,26 @@ def test_train_cnn_activation_and_cost(tmp_path, capsys):
     ("args", "message"),
     [
         (["train", "--layers", "conv8x3,relu,dense10"], "token 3 'dense10': it gets images (8, 6, 6); put flatten"),
-        (["train", "--layers", "conv8x3,relu,maxpool2,flatten,dense5"],
-         "the stack gives 5 outputs, but digits has 10 classes: end it with dense10"),
-        (["train", "mlp", "--dataset", "study", "--layers", "dense3,sigmoid,dense2"],
-         "the stack gives 2 outputs, but study has one value to predict: end it with dense1"),
+        (
+            ["train", "--layers", "conv8x3,relu,maxpool2,flatten,dense5"],
+            "the stack gives 5 outputs, but digits has 10 classes: end it with dense10",
+        ),
+        (
+            ["train", "mlp", "--dataset", "study", "--layers", "dense3,sigmoid,dense2"],
+            "the stack gives 2 outputs, but study has one value to predict: end it with dense1",
+        ),
         (["train", "mlp", "--layers", "conv8x3"], "a convolution takes images (C, H, W), but it gets rows of 64"),
-        (["train", "mlp", "--layers", "dense30,sigmoid", "--hidden", "3"], "give either --layers (the whole stack) or --hidden"),
+        (
+            ["train", "mlp", "--layers", "dense30,sigmoid", "--hidden", "3"],
+            "give either --layers (the whole stack) or --hidden",
+        ),
         (["train", "cnn", "--layers", "conv8x3,flatten,dense10", "--activation", "elu"], "or --activation, not both"),
         (["train", "--layers", "conv8x3,relu,maxpol2,flatten,dense10"], "token 3 'maxpol2': not a layer"),
         (["train", "--layers", "dense10,sigmoid", "--cost", "cross-entropy(x)"], "cost"),
-        (["train", "cnn", "--cost", "cross-entropy", "--layers", "conv8x3,flatten,dense10"],
-         "the cross-entropy cost needs outputs strictly between 0 and 1"),
+        (
+            ["train", "cnn", "--cost", "cross-entropy", "--layers", "conv8x3,flatten,dense10"],
+            "the cross-entropy cost needs outputs strictly between 0 and 1",
+        ),
         (["train", "cnn", "--activation", "nope"], "unknown activation 'nope'"),
         (["train", "perceptron", "--layers", "dense1"], "has no option --layers"),
     ],
@@ -94,4 +119,8 @@ def test_train_help_says_net_may_be_left_out(capsys):
     assert code == 0 and "NET may be left out" in " ".join(out.split())
     code, out, _ = _run(capsys, "train", "cnn", "--help")
     text = " ".join(out.split())
-    assert "--layers SPEC" in text and "the dense layer's outputs go through a sigmoid" in text and "(default: relu)" in text
+    assert (
+        "--layers SPEC" in text
+        and "the dense layer's outputs go through a sigmoid" in text
+        and "(default: relu)" in text
+    )

@@ -43,8 +43,12 @@ def test_a_comma_inside_parentheses_stays_with_its_token():
 
 @pytest.mark.parametrize(
     ("spec", "shape", "images"),
-    [("conv8x3,relu", (1, 8, 8), True), ("maxpool2,flatten", (1, 8, 8), True), ("flatten,dense3", (1, 4, 4), True),
-     ("dense3,relu,dense2", (4,), False)],
+    [
+        ("conv8x3,relu", (1, 8, 8), True),
+        ("maxpool2,flatten", (1, 8, 8), True),
+        ("flatten,dense3", (1, 4, 4), True),
+        ("dense3,relu,dense2", (4,), False),
+    ],
 )
 def test_images_when_a_token_takes_images(spec, shape, images):
     assert is_images(spec) is images
@@ -58,7 +62,11 @@ def test_images_when_a_token_takes_images(spec, shape, images):
         ("dense10", (1, 8, 8), "token 1 'dense10': it gets images (1, 8, 8); put flatten before it"),
         ("conv8x3", (64,), "token 1 'conv8x3': a convolution takes images (C, H, W), but it gets rows of 64 values"),
         ("conv8x9", (1, 8, 8), "token 1 'conv8x9' needs images of at least 9 × 9 pixels, but it gets (1, 8, 8)"),
-        ("maxpool4,maxpool4", (1, 8, 8), "token 2 'maxpool4' needs maps of at least 4 × 4 pixels, but it gets (1, 2, 2)"),
+        (
+            "maxpool4,maxpool4",
+            (1, 8, 8),
+            "token 2 'maxpool4' needs maps of at least 4 × 4 pixels, but it gets (1, 2, 2)",
+        ),
         ("flatten", (4,), "token 1 'flatten': the values are one row already"),
         ("relu,,dense3", (4,), "token 2 is empty"),
         ("dense3,", (4,), "token 2 is empty"),
@@ -70,6 +78,7 @@ def test_images_when_a_token_takes_images(spec, shape, images):
         ("dense3,x**", (4,), "token 2 'x**': cannot read the activation"),
         ("conv0x3", (1, 8, 8), "token 1 'conv0x3': Conv2D out_channels must be a positive integer (got 0)"),
         ("dense0", (4,), "token 1 'dense0': Dense n_out"),
+        ("conv8x3/0", (1, 8, 8), "token 1 'conv8x3/0': Conv2D stride must be a positive integer (got 0)"),
         ("dense3,__import__('os')", (4,), "token 2"),
     ],
 )
