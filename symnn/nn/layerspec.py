@@ -101,8 +101,12 @@ def build_layers(spec: str, sample_shape: Shape) -> list[Layer]:
             layer = _layer(token, shape)
         except SymnnError as exc:
             text = str(exc)
-            if text.startswith(("unknown activation", "unknown function")):
+            if text.startswith("unknown activation"):
                 text = f"not a layer or an activation; accepted: {ACCEPTED}"
+            elif m := re.search(r"unknown function '[^']*'", text):
+                text = f"not a layer or an activation ({m[0]}); accepted: {ACCEPTED}"
+            elif text.startswith(f"the activation {token!r}: "):
+                text = text[len(f"the activation {token!r}: ") :]
             raise InputError(f"--layers: token {i} {token!r}: {text}") from None
         try:
             shape = tuple(int(d) for d in layer.out_shape(shape))
