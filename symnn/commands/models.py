@@ -55,7 +55,7 @@ def save_trained(
     if not path:
         return None
     info = dict(info)
-    for key in ("net", "layers", "dataset", "data", "seed", "optimizer", "activation", "cost", "mode"):
+    for key in ("net", "layers", "dataset", "data", "seed", "optimizer", "schedule", "activation", "cost", "mode"):
         value = getattr(args, key, None)
         if value is not None and not isinstance(value, bool):
             info.setdefault(key, value if isinstance(value, (int, float)) else str(value))

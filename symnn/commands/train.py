@@ -16,7 +16,8 @@ MODES = (*FIT_MODES, "all")  # fit's modes, or all three drawn together
 NETS = {
     "perceptron": "the lecture's perceptron: one dense layer on the study table (or another dataset)",
     "mlp": "a multi-layer perceptron: dense layers with hidden sizes of your choice (or --layers)",
-    "cnn": "the lecture's CNN on the digits: conv 8×3×3 → ReLU → max-pool 2×2 → flatten → dense 10 → softmax "
+    "cnn": "the lecture's CNN on the digits: conv 12×3×3 (padding 1) → ReLU → max-pool 2×2 → flatten → dense 10 → "
+    "softmax"
     "(or your own stack: --layers)",
 }
 DATASETS = ("study", "study2", "xor", "digits")
@@ -27,10 +28,11 @@ SHOWN_ROWS = 20  # a regression prints each test row's prediction up to this man
 DEFAULTS: dict[str, dict[str, tuple[int, float, int, list[int]]]] = {
     "perceptron": {"*": (200, 0.5, 4, []), "xor": (200, 0.5, 2, [])},
     "mlp": {"*": (30, 3.0, 10, [30]), "xor": (2000, 2.0, 4, [3])},
-    "cnn": {"*": (20, 0.5, 32, [])},
+    "cnn": {"*": (9, 0.5, 32, [])},
 }
 DEFAULT_DATASET = {"perceptron": "study", "mlp": "digits", "cnn": "digits"}
 DEFAULT_ACTIVATION = {"perceptron": "sigmoid", "mlp": "sigmoid", "cnn": "relu"}
+DEFAULT_SCHEDULE = {"perceptron": "constant", "mlp": "constant", "cnn": "cosine"}
 DEFAULT_COST = {"perceptron": "quadratic", "mlp": "quadratic", "cnn": "softmax-cross-entropy"}
 
 
@@ -113,6 +115,15 @@ def _add_options(q: argparse.ArgumentParser, net: str) -> None:
         default="sgd",
         help="how step 5 updates the weights, each update a kernel derived by `symnn derive optimizer` "
         f"(default: sgd; with another optimizer --lr defaults to its own: {own})",
+    )
+    from symnn.nn.train import SCHEDULES
+
+    q.add_argument(
+        "--schedule",
+        choices=SCHEDULES,
+        default=None,
+        help="the learning rate over the epochs: η each epoch, or cosine: η·(1 + cos(π(e − 1)/E))/2 for epoch e "
+        f"of E (default: {DEFAULT_SCHEDULE[net]})",
     )
     if net != "perceptron":
         q.add_argument(
@@ -309,6 +320,8 @@ def check_common(args: argparse.Namespace) -> None:
         activation_layer(args.activation)
     if getattr(args, "cost", None) is None:
         args.cost = DEFAULT_COST.get(net, "quadratic")
+    if getattr(args, "schedule", None) is None:
+        args.schedule = DEFAULT_SCHEDULE.get(net, "constant")
     get_loss(args.cost)
 
 
@@ -417,7 +430,7 @@ def run(args: argparse.Namespace) -> int:
 
         print(
             f"{label}trained {plural(epochs, 'epoch')} on {name} ({plural(len(data.X_train), 'sample')}, "
-            f"{mode_label(mode, batch, len(data.X_train))}, {args.optimizer} with η = {lr}) in {seconds:.2f} s; "
+            f"{mode_label(mode, batch, len(data.X_train))}, {rate_text(args, lr)}) in {seconds:.2f} s; "
             f"final loss {net.history['loss'][-1]:.6f}"
         )
         if data.task == "classification":
@@ -438,6 +451,12 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
+def rate_text(args: argparse.Namespace, lr: float) -> str:
+    """How the summary line names the update: "sgd with η = 0.5", "... on a cosine schedule"."""
+    schedule = getattr(args, "schedule", "constant")
+    return f"{args.optimizer} with η = {lr}" + ("" if schedule == "constant" else f" on a {schedule} schedule")
+
+
 def fit_timed(net: Sequential, data, args: argparse.Namespace, epochs: int, lr: float, batch: int, **options) -> float:
     """Seconds of net.fit on data's training split with the command's options (optimizer,
     progress, fastmath; the test split for the progress line) and the given ones."""
@@ -449,6 +468,7 @@ def fit_timed(net: Sequential, data, args: argparse.Namespace, epochs: int, lr: 
         lr=lr,
         batch_size=batch,
         optimizer=args.optimizer,
+        schedule=args.schedule,
         X_test=data.X_test,
         y_test=data.y_test,
         progress=not args.quiet,

@@ -25,7 +25,19 @@ if TYPE_CHECKING:
     from symnn.nn.optimizers import Optimizer
 
 MODES = ("sgd", "batch", "minibatch")
-OPTIONS = ("optimizer", "mode", "seed", "X_test", "y_test", "progress", "explain", "fused", "compiled", "fastmath")
+OPTIONS = (
+    "optimizer",
+    "schedule",
+    "mode",
+    "seed",
+    "X_test",
+    "y_test",
+    "progress",
+    "explain",
+    "fused",
+    "compiled",
+    "fastmath",
+)
 
 
 def batch_size_for(mode: str, batch_size: int, n: int) -> int:
@@ -129,6 +141,7 @@ def fit(
     lr: float | None = None,
     batch_size: int = 10,
     optimizer: str | Optimizer | None = None,
+    schedule: str = "constant",
     mode: str = "minibatch",
     seed: int | None = None,
     X_test: npt.ArrayLike | None = None,
@@ -151,7 +164,10 @@ def fit(
     `optimizer` is "sgd" (the default), "momentum", "nesterov", "rmsprop", "adam" or an object
     such as symnn.nn.Adam(betas=(0.9, 0.999)) (symnn.nn.optimizers); `lr` defaults to the
     optimizer's (SGD: 3.0, Adam: 1e-3, ...). Only SGD runs in the fused MLP epoch; the others
-    train through the per-layer kernels or the compiled epoch."""
+    train through the per-layer kernels or the compiled epoch.
+
+    `schedule` is "constant" (η every epoch) or "cosine" (η_e = η·(1 + cos(π(e − 1)/E))/2 for
+    epoch e of E: η at first, falling smoothly towards 0)."""
     from symnn.nn.optimizers import get_optimizer
 
     _check_flags(explain, fused, compiled, fastmath, progress)
@@ -164,6 +180,7 @@ def fit(
     n = len(X) if X.ndim else 0
     _integer(epochs, "epochs")
     lr = _rate(opt.learning_rate(None if lr is None else _rate(lr)))
+    rate = schedule_rates(schedule, lr, epochs)
     batch_size = check_options(epochs, lr, batch_size_for(mode, batch_size, max(n, 1)), max(n, 1))
     X, Y = model.checked(X, y, batch_size)
     if (X_test is None) != (y_test is None):
@@ -205,6 +222,7 @@ def fit(
             X, Y = np.ascontiguousarray(X, dtype=model.dtype), np.ascontiguousarray(Y, dtype=model.dtype)
     for epoch in range(1, epochs + 1):
         order = rng.permutation(n)  # step 7: a new pass
+        lr = rate(epoch)
         narrate = explain is not None and epoch == 1
         if fuse and not narrate:
             run_epoch(model, X, Y, order, lr, batch_size, ws, fastmath)  # steps 2-6 in one kernel
@@ -217,17 +235,19 @@ def fit(
                 if narrate and start == 0 and explain is not None:
                     _explain(model, xb, yb, model.forward(xb), lr, explain, idx, opt)
                 train_step(model, xb, yb, lr, ws, opt)  # steps 3-6
-        loss = model.output_loss(model.run_forward(X), Y)  # X, Y checked above
+        out = model.run_forward(X)  # X, Y checked above
+        loss = model.output_loss(out, Y)
         if not np.isfinite(loss):
             raise TrainingError(
                 f"training diverged at epoch {epoch}: the loss became {loss}; try a smaller learning rate than {lr}"
             )
         history["loss"].append(loss)
-        acc = (
-            model.accuracy(X_test if X_test is not None else X, y_test if y_test is not None else Y)
-            if classify
-            else float("nan")
-        )
+        if not classify:
+            acc = float("nan")
+        elif X_test is not None and y_test is not None:
+            acc = model.accuracy(X_test, y_test)
+        else:  # the training set's, from the forward pass the loss just made
+            acc = float((out.argmax(axis=1) == Y.argmax(axis=1)).mean())
         history["accuracy"].append(acc)
         if bar is not None:
             bar.set_postfix_str(f"loss {loss:.4f}" + (f", accuracy {acc:.4f}" if classify else ""))
@@ -235,6 +255,22 @@ def fit(
     if bar is not None:
         bar.close()
     return history
+
+
+SCHEDULES = ("constant", "cosine")
+
+
+def schedule_rates(schedule: str, lr: float, epochs: int) -> Callable[[int], float]:
+    """epoch (1..epochs) -> its learning rate under `schedule` (SCHEDULES)."""
+    import math
+
+    if schedule == "constant":
+        return lambda epoch: lr
+    if schedule == "cosine":
+        return lambda epoch: lr * (1 + math.cos(math.pi * (epoch - 1) / epochs)) / 2
+    from symnn.errors import unknown
+
+    raise unknown("schedule", schedule, SCHEDULES)
 
 
 def _progress(epochs: int, enabled: bool):

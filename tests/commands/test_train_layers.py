@@ -28,18 +28,17 @@ def _same_weights(path, net: Sequential) -> None:
         np.testing.assert_array_equal(saved.parameters()[key], value, err_msg=key)
 
 
-def test_layers_without_net_trains_the_lecture_cnn(tmp_path, capsys):
-    """The lecture's CNN written as text, NET left out: a cnn, the same weights as `train cnn`."""
-    spec, lecture = tmp_path / "spec.symnn", tmp_path / "lecture.symnn"
-    code, out, _ = _run(
-        capsys, "train", "--layers", "conv8x3,relu,maxpool2,flatten,dense10", "--epochs", "1", "-q", "--save", str(spec)
-    )
-    assert code == 0 and "Conv2D(1, 8, 3), ReLU(), MaxPool2D(2), Flatten(), Dense(72, 10)" in out
-    assert "1437 images (1, 8, 8)" in out
-    assert main(["train", "cnn", "--epochs", "1", "-q", "--save", str(lecture)]) == 0
-    _same_weights(spec, Sequential.load(lecture))
+def test_layers_without_net_trains_the_default_cnn(tmp_path, capsys):
+    """`train cnn`'s own net written as text, NET left out: a cnn, the same weights."""
+    spec, default = tmp_path / "spec.symnn", tmp_path / "default.symnn"
+    stack = "conv12x3p1,relu,maxpool2,flatten,dense10"
+    code, out, _ = _run(capsys, "train", "--layers", stack, "--epochs", "2", "-q", "--save", str(spec))
+    assert code == 0 and "Conv2D(1, 12, 3, padding=1), ReLU(), MaxPool2D(2), Flatten(), Dense(192, 10)" in out
+    assert "1437 images (1, 8, 8), sgd with η = 0.5 on a cosine schedule" in out
+    assert main(["train", "cnn", "--epochs", "2", "-q", "--save", str(default)]) == 0
+    _same_weights(spec, Sequential.load(default))
     info = Sequential.load(spec).info
-    assert info["layers"] == "conv8x3,relu,maxpool2,flatten,dense10" and info["net"] == "cnn"
+    assert info["layers"] == stack and info["net"] == "cnn" and info["schedule"] == "cosine"
 
 
 def test_layers_for_an_mlp_is_fit_on_that_stack(tmp_path, capsys):
@@ -73,10 +72,11 @@ def test_train_cnn_activation_and_cost(tmp_path, capsys):
         "--save",
         str(path),
     )
-    assert code == 0 and "Dense(72, 10), Sigmoid()], loss=Quadratic()" in out
+    assert code == 0 and "Dense(192, 10), Sigmoid()], loss=Quadratic()" in out
     data = load("digits", seed=0, images=True)
-    net = Sequential([Conv2D(1, 8, 3), ELU(), MaxPool2D(2), Flatten(), Dense(72, 10), Sigmoid()], seed=0)
-    net.fit(data.X_train, data.y_train, epochs=1, lr=0.5, batch_size=64, progress=False)
+    layers = [Conv2D(1, 12, 3, padding=1), ELU(), MaxPool2D(2), Flatten(), Dense(192, 10), Sigmoid()]
+    net = Sequential(layers, seed=0)
+    net.fit(data.X_train, data.y_train, epochs=1, lr=0.5, batch_size=64, schedule="cosine", progress=False)
     _same_weights(path, net)
 
 
