@@ -109,8 +109,8 @@ def test_train_cnn_on_an_image_folder(capsys, tmp_path):
     args = ["--data", folder, "--image-size", "8x8", "--epochs", "1", "--test-fraction", "0.25", "-q"]
     code, out, err = _run(capsys, "train", "cnn", *args)
     assert code == 0, err
-    assert "Sequential([Conv2D(1, 8, 3), ReLU(), MaxPool2D(2), Flatten(), Dense(72, 10)]" in out
-    assert "trained 1 epoch on imgs (30 images (1, 8, 8), sgd with η = 0.5, batches of 32)" in out
+    assert "Sequential([Conv2D(1, 12, 3, padding=1), ReLU(), MaxPool2D(2), Flatten(), Dense(192, 10)]" in out
+    assert "trained 1 epoch on imgs (30 images (1, 8, 8), sgd with η = 0.5 on a cosine schedule, batches of 32)" in out
     assert re.search(r"^test accuracy: [01]\.\d{4}$", out, re.M)
 
 
@@ -176,7 +176,7 @@ def files(tmp_path):
         (["cnn", "--data", "ROWS"], "rows.npz is shaped (4, 2); a CNN takes images (N, C, H, W) or (N, H, W)"),
         (["cnn", "--data", "NPZIMG", "--rgb"], "--image-size, --grey and --rgb apply to an image folder; "),
         (["cnn", "--data", "IMGS", "--image-size", "big"], "--image-size takes HEIGHTxWIDTH such as 28x28"),
-        (["cnn", "--data", "IMGS", "--image-size", "3"], "images of 3x3 are too small for the 3x3 conv and 2x2 pool"),
+        (["cnn", "--data", "IMGS", "--image-size", "1"], "images of 1x1 are too small for the 3x3 conv and 2x2 pool"),
         (["cnn", "--data", "IMGS", "--target", "t"], "`symnn train cnn` has no option --target"),
         (["perceptron", "--image-size", "8"], "`symnn train perceptron` has no option --image-size"),
     ],

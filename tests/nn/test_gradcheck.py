@@ -40,9 +40,12 @@ def test_activation_backward_is_the_derivative_of_forward(name):
     @SETTINGS
     @given(arrays(np.float64, st.integers(1, 12), elements=st.floats(-8, 8)))
     def check(z):
-        z = np.where(np.abs(z) < 1e-3, 0.5, z)  # ReLU's kink at 0 has no two-sided derivative
+        # at a kink (ReLU's 0, hard tanh's ±1, ReLU6's 6, ...) the one-sided slopes differ and
+        # there is no two-sided derivative to compare with: those points are left out
+        left, right = (forward(z) - forward(z - H)) / H, (forward(z + H) - forward(z)) / H
+        smooth = np.abs(left - right) < 1e-3
         fd = (forward(z + H) - forward(z - H)) / (2 * H)
-        _close(backward(np.ones_like(z), z), fd)
+        _close(backward(np.ones_like(z), z)[smooth], fd[smooth])
 
     check()
 
