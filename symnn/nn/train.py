@@ -235,7 +235,7 @@ def fit(
                 if narrate and start == 0 and explain is not None:
                     _explain(model, xb, yb, model.forward(xb), lr, explain, idx, opt)
                 train_step(model, xb, yb, lr, ws, opt)  # steps 3-6
-        out = model.run_forward(X)  # X, Y checked above
+        out = _forward_all(model, X, ws)  # X, Y checked above
         loss = model.output_loss(out, Y)
         if not np.isfinite(loss):
             raise TrainingError(
@@ -255,6 +255,15 @@ def fit(
     if bar is not None:
         bar.close()
     return history
+
+
+def _forward_all(model: Sequential, X: np.ndarray, ws) -> np.ndarray:
+    """The epoch's outputs for the whole training set, through the kernels training runs (the
+    conv and pool layers' specialised ones) into the workspace's buffers."""
+    a = X
+    for layer in model.layers:
+        a = layer.train_forward(a, ws)
+    return a
 
 
 SCHEDULES = ("constant", "cosine")
