@@ -7,8 +7,10 @@ import re
 
 import sympy as sp
 from sympy.printing.latex import LatexPrinter as _SympyLatex
+from sympy.printing.precedence import PRECEDENCE
 
 from symnn.outputs import TAG
+from symnn.render.text import function_first, positive_first
 
 # Unicode that notes use -> LaTeX that works in text mode (pdflatex, no extra packages).
 _TEXT_MAP = {
@@ -204,15 +206,9 @@ class LatexPrinter(_SympyLatex):
     """SymPy's LaTeX printer with the lecture's conventions (∂ always, σ(z), w_{1}')."""
 
     def _as_ordered_terms(self, expr, order=None):
-        from symnn.render.text import positive_first
-
         return positive_first(super()._as_ordered_terms(expr, order))
 
     def _print_Mul(self, expr):
-        from sympy.printing.precedence import PRECEDENCE
-
-        from symnn.render.text import function_first
-
         c, _ = expr.as_coeff_Mul()
         num, den = sp.fraction(-expr if c < 0 else expr)
         ordered = function_first(num) if num.is_Mul else None
