@@ -273,12 +273,13 @@ def bound(name: str, values: dict[str, sp.Expr]) -> Cost:
     if key not in COSTS:
         raise unknown("cost", name, COSTS)
     template = COSTS[key]
-    chosen = params.choose("cost", template.name, template.params, values)
-    if params.is_default(template.params, chosen):
-        return MADE.get(key) or remember(_with(template, {s: v for s, v in template.params}))
-    text, shown = params.spec(template.name, template.params, chosen)
-    return remember(
-        _with(template, chosen, name=f"{key}_{params.digest(text)}", title=f"{template.title} ({shown})", source=text)
+    return params.bind(
+        "cost",
+        template,
+        values,
+        MADE,
+        _with,
+        lambda: MADE.get(key) or remember(_with(template, {s: v for s, v in template.params})),
     )
 
 

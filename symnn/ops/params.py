@@ -4,7 +4,8 @@ record they make. Shared by the activation and cost records."""
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from typing import Any, TypeVar
 
 import sympy as sp
 
@@ -12,6 +13,7 @@ from symnn.errors import InputError
 
 GREEK = {"alpha": "α", "beta": "β", "gamma": "γ", "delta": "δ", "tau": "τ"}
 Params = tuple[tuple[sp.Symbol, sp.Expr], ...]  # (Symbol, default) of each parameter
+R = TypeVar("R")
 
 
 def digest(text: str) -> str:
@@ -54,3 +56,24 @@ def spec(name: str, params: Params, chosen: Mapping[sp.Symbol, sp.Expr]) -> tupl
     text = f"{name}({', '.join(f'{s.name}={show(chosen[s])}' for s, _ in params)})"
     shown = ", ".join(f"{GREEK.get(s.name, s.name)} = {show(chosen[s])}" for s, _ in params)
     return text, shown
+
+
+def bind(
+    kind: str,
+    template: Any,
+    values: Mapping[str, sp.Expr],
+    made: dict[str, R],
+    make: Callable[..., R],
+    default: Callable[[], R],
+) -> R:
+    """A record with its parameters' values put in: default() when they are the defaults, else
+    make(template, chosen, name=..., title=..., source=...) named by a digest of its text, kept
+    in made (the records made in this process, by name) so the same text gives the same record."""
+    chosen = choose(kind, template.name, template.params, values)
+    if is_default(template.params, chosen):
+        return default()
+    text, shown = spec(template.name, template.params, chosen)
+    name = f"{template.name}_{digest(text)}"
+    if name not in made:
+        made[name] = make(template, chosen, name=name, title=f"{template.title} ({shown})", source=text)
+    return made[name]

@@ -95,14 +95,11 @@ def bind(name: str, **values: sp.Expr) -> Activation:
     template = TEMPLATES.get(str(activation_key(name)))
     if template is None:
         raise unknown("activation", name, ACTIVATIONS)
-    chosen = params.choose("activation", template.name, template.params, values)
-    if params.is_default(template.params, chosen):
-        return ACTIVATIONS[template.name]
-    text, shown = params.spec(template.name, template.params, chosen)
-    record = replace(
-        _with(template, chosen),
-        name=f"{template.name}_{params.digest(text)}",
-        title=f"{template.title} ({shown})",
-        source=text,
+    return params.bind(
+        "activation",
+        template,
+        values,
+        MADE,
+        lambda t, chosen, **names: replace(_with(t, chosen), **names),
+        lambda: ACTIVATIONS[template.name],
     )
-    return remember(record)
