@@ -54,7 +54,8 @@ def build_cnn(
 
 
 def run_cnn(args: argparse.Namespace) -> int:
-    from symnn.commands.train import check_common, defaults, fit_timed, learning_rate, load_data, rate_text, stack_net
+    from symnn.commands.train import check_common, defaults, fit_timed, learning_rate, rate_text, stack_net
+    from symnn.commands.train_data import load_data
 
     check_common(args)
     epochs, lr, batch, _ = defaults("cnn", "*")

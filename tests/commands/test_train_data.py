@@ -117,8 +117,8 @@ def test_train_cnn_on_an_image_folder(capsys, tmp_path):
 def test_train_cnn_takes_the_data_shape_and_the_classes_from_the_folder(tmp_path):
     import argparse
 
-    from symnn.commands.train import load_data
     from symnn.commands.train_cnn import build_cnn
+    from symnn.commands.train_data import load_data
 
     folder = str(_images(tmp_path / "imgs", rgb=True))
     args = argparse.Namespace(
