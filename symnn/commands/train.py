@@ -18,8 +18,7 @@ NETS = {
     "perceptron": "the lecture's perceptron: one dense layer on the study table (or another dataset)",
     "mlp": "a multi-layer perceptron: dense layers with hidden sizes of your choice (or --layers)",
     "cnn": "the lecture's CNN on the digits: conv 12×3×3 (padding 1) → ReLU → max-pool 2×2 → flatten → dense 10 → "
-    "softmax"
-    "(or your own stack: --layers)",
+    "softmax (or your own stack: --layers)",
 }
 DATASETS = ("study", "study2", "xor", "digits")
 SHOWN_ROWS = 20  # a regression prints each test row's prediction up to this many

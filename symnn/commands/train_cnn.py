@@ -37,7 +37,8 @@ def build_cnn(
     from symnn.nn import Conv2D, Dense, Flatten, MaxPool2D, Sequential, Sigmoid, activation_layer
 
     c, h, w = in_shape
-    hp, wp = (h + 2 * padding - KERNEL + 1) // POOL, (w + 2 * padding - KERNEL + 1) // POOL
+    conv = Conv2D(c, filters, KERNEL, padding=padding)
+    hp, wp = (size // POOL for size in conv.output_shape(h, w))
     if hp < 1 or wp < 1:
         least = KERNEL - 1 + POOL - 2 * padding
         raise InputError(
@@ -48,7 +49,6 @@ def build_cnn(
     from symnn.nn.losses import SoftmaxCrossEntropy
 
     output = [] if isinstance(get_loss(cost), SoftmaxCrossEntropy) else [Sigmoid()]
-    conv = Conv2D(c, filters, KERNEL, padding=padding)
     layers = [conv, activation_layer(activation), MaxPool2D(POOL), Flatten()]
     return Sequential([*layers, Dense(filters * hp * wp, n_classes), *output], loss=cost, seed=seed)
 

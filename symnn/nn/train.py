@@ -109,19 +109,26 @@ def update(model: Sequential, lr: float, optimizer: Optimizer | None = None) -> 
         optimizer.step(model, lr)
 
 
-def train_step(model, xb: np.ndarray, yb: np.ndarray, lr: float, ws, optimizer: Optimizer | None = None) -> None:
-    """Steps 3-5 on one batch, through the generated kernels, on reused buffers."""
-    a = xb
-    if ws.shapes is None or ws.shapes[0] != xb.shape[1:]:  # the shape pass, once per fit
-        ws.shapes = model.check_shapes(xb.shape[1:])
-    shapes = ws.shapes
-    for n, layer in enumerate(model.layers):  # step 3: forward
+def train_forward(model: Sequential, X: np.ndarray, ws) -> np.ndarray:
+    """The outputs for X through the kernels training runs (the conv and pool layers'
+    specialised ones) into the workspace's buffers: a batch, or the whole training set for the
+    epoch's loss; one InputError when a custom layer's output is not the shape it promised."""
+    if ws.shapes is None or ws.shapes[0] != X.shape[1:]:  # the shape pass, once per fit
+        ws.shapes = model.check_shapes(X.shape[1:])
+    a, shapes = X, ws.shapes
+    for n, layer in enumerate(model.layers):
         a = layer.train_forward(a, ws)
         if not isinstance(a, np.ndarray) or a.shape[1:] != shapes[n + 1]:  # a custom layer's output
             raise InputError(
                 f"layer {n} ({layer!r}) returned {getattr(a, 'shape', type(a).__name__)}; "
                 f"its out_shape promised (N, {', '.join(map(str, shapes[n + 1]))})"
             )
+    return a
+
+
+def train_step(model, xb: np.ndarray, yb: np.ndarray, lr: float, ws, optimizer: Optimizer | None = None) -> None:
+    """Steps 3-5 on one batch, through the generated kernels, on reused buffers."""
+    a = train_forward(model, xb, ws)  # step 3: forward
     last = len(model.layers) - 1
     if model.loss_fn.from_logits(model.layers):  # step 4: ∂C/∂z = σ(z) − y
         delta = model.loss_fn.train_logit_gradient(model.layers[last].z, yb, ws)
@@ -235,7 +242,7 @@ def fit(
                 if narrate and start == 0 and explain is not None:
                     _explain(model, xb, yb, model.forward(xb), lr, explain, idx, opt)
                 train_step(model, xb, yb, lr, ws, opt)  # steps 3-6
-        out = _forward_all(model, X, ws)  # X, Y checked above
+        out = train_forward(model, X, ws)  # the whole training set (X, Y checked above)
         loss = model.output_loss(out, Y)
         if not np.isfinite(loss):
             raise TrainingError(
@@ -255,15 +262,6 @@ def fit(
     if bar is not None:
         bar.close()
     return history
-
-
-def _forward_all(model: Sequential, X: np.ndarray, ws) -> np.ndarray:
-    """The epoch's outputs for the whole training set, through the kernels training runs (the
-    conv and pool layers' specialised ones) into the workspace's buffers."""
-    a = X
-    for layer in model.layers:
-        a = layer.train_forward(a, ws)
-    return a
 
 
 SCHEDULES = ("constant", "cosine")
