@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 import sympy as sp
 
 from symnn.errors import InputError
-from symnn.parse.functions import ALIASES, ALSO_SYMBOLS, CONSTANTS, FUNCTIONS
+from symnn.parse.functions import ALIASES, ALSO_SYMBOLS, CONSTANTS, FUNCTIONS, Func
 
 MAX_LENGTH = 2000  # characters of one expression
 MAX_DEPTH = 50  # nested parentheses / calls
@@ -61,7 +61,8 @@ class Options:
     functions: dict = field(default_factory=dict)  # extra callable names
 
 
-def tokenize(text: str) -> list[Token]:
+def tokenize(text: str, primes: bool = False) -> list[Token]:
+    """The tokens of `text`; with `primes`, f'(u) and f''(u) stay one name (a derivative of f)."""
     tokens: list[Token] = []
     pos = 0
     while pos < len(text):
@@ -77,12 +78,16 @@ def tokenize(text: str) -> list[Token]:
         if kind == "super":
             tokens += [Token("op", "**", pos + 1), *_superscript(value, pos + 1)]
         elif kind == "name":
-            if "'" in value:
+            if "'" in value and primes:
+                base = value.rstrip("'")
+                tokens.append(Token("name", ALIASES.get(base, base) + value[len(base) :], pos + 1))
+            elif "'" in value:
                 raise ParseError(
                     f"cannot read {value!r} at column {pos + 1}: primes (f') are not "
                     "expressions; write the function itself, e.g. sigmoid(z)"
                 )
-            tokens.append(Token("name", ALIASES.get(value, value), pos + 1))
+            else:
+                tokens.append(Token("name", ALIASES.get(value, value), pos + 1))
         elif kind != "space":
             tokens.append(Token(kind, _OPERATORS.get(value, value) if kind == "op" else value, pos + 1))
         pos = m.end()
@@ -170,10 +175,12 @@ def parse(
     symbols: dict | None = None,
     functions: dict | None = None,
     what: str = "expression",
+    primes: bool = False,
 ) -> sp.Expr:
     """Parse untrusted text into a SymPy expression; never evaluates the text as code.
 
-    `symbols` gives names a fixed meaning (e.g. {"z": notation.z}); `indexed` allows x[i]."""
+    `symbols` gives names a fixed meaning (e.g. {"z": notation.z}); `indexed` allows x[i];
+    `primes` reads f'(u) as the derivative of a known one-argument function f at u."""
     if not isinstance(text, str):
         raise ParseError(f"the {what} must be text, not {type(text).__name__}")
     if len(text) > MAX_LENGTH:
@@ -182,7 +189,9 @@ def parse(
         raise ParseError(f"the {what} is empty; write one such as x**2*exp(-x)")
     opts = Options(indexed, dict(symbols or {}), {**FUNCTIONS, **(functions or {})})
     try:
-        tokens = implicit_products(tokenize(text.translate({0x2032: "'"})), opts.functions)
+        if primes:
+            opts.functions.update(primed(opts.functions))
+        tokens = implicit_products(tokenize(text.translate({0x2032: "'"}), primes), opts.functions)
         _check_depth(tokens)
         source, table = _placeholders(tokens)
         try:
@@ -194,6 +203,24 @@ def parse(
         if what == "expression" or str(exc).startswith(("cannot read", f"the {what}")):
             raise
         raise ParseError(f"the {what} {_short(text)}: {exc}") from None
+
+
+def primed(functions: dict) -> dict:
+    """f' and f'' for every one-argument function f: its first and second derivative at the argument."""
+
+    def derivative(fn, order: int):
+        def build(u):
+            t = sp.Dummy("t", real=True)
+            return sp.diff(fn.build(t), t, order).xreplace({t: u})
+
+        return build
+
+    return {
+        name + "'" * order: Func(derivative(fn, order))
+        for name, fn in functions.items()
+        if fn.lo == fn.hi == 1
+        for order in (1, 2)
+    }
 
 
 def _short(text: str, n: int = 60) -> str:
