@@ -16,6 +16,7 @@ import sys
 # sub-command name -> (module under symnn.commands, one-line help)
 COMMANDS: dict[str, tuple[str, str]] = {
     "derive": ("derive", "print a step-by-step, machine-checked derivation"),
+    "check": ("check", "check a learner's own derivation: the first wrong line, a counterexample, why"),
     "course": ("course", "build the course book from the lessons"),
     "train": ("train", "train a small net from the derived kernels"),
     "codegen": ("codegen", "list, show or clear the generated kernels"),
