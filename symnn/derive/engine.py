@@ -60,6 +60,9 @@ def _product(expr: sp.Mul, var: sp.Expr) -> R.Rule:
     """Constant multiple, quotient (f/g, g depending on var), reciprocal or product rule."""
     dep = [a for a in expr.args if depends(a, var)]
     const = sp.Mul(*[a for a in expr.args if not depends(a, var)])
+    base = _log_base(const)
+    if base is not None and len(dep) == 1 and isinstance(dep[0], sp.log):  # log_a u = ln u/ln a
+        return R.LogBaseRule(expr, var, [diff_rule(dep[0].args[0], var)], base=base)
     if const != 1 or len(dep) == 1:
         inner = sp.Mul(*dep)
         return R.ConstantTimesRule(expr, var, [diff_rule(inner, var)], constant=const)
@@ -72,6 +75,16 @@ def _product(expr: sp.Mul, var: sp.Expr) -> R.Rule:
         return R.QuotientRule(expr, var, [diff_rule(f, var), diff_rule(g, var)])
     first, rest = dep[0], sp.Mul(*dep[1:])
     return R.ProductRule(expr, var, [diff_rule(first, var), diff_rule(rest, var)])
+
+
+def _log_base(const: sp.Expr) -> sp.Expr | None:
+    """a, when a constant factor holds 1/ln a for a number a > 0, a ≠ 1 (as log(x, a) is built)."""
+    for f in sp.Mul.make_args(const):
+        if isinstance(f, sp.Pow) and f.exp == -1 and isinstance(f.base, sp.log):
+            a = f.base.args[0]
+            if a.is_number and a.is_positive and a != 1:
+                return a
+    return None
 
 
 def _denominator(factor: sp.Expr) -> bool:

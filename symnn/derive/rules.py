@@ -154,6 +154,26 @@ class ExponentialRule(Rule):
 
 
 @dataclass
+class LogBaseRule(Rule):
+    """log_a u = ln u/ln a, a constant base a ≠ e (times any other constant): the child is the
+    rule for u."""
+
+    base: sp.Expr = sp.E
+    title: ClassVar[str] = "logarithm rule"
+    note: ClassVar[str] = "`(log_a u)' = u'/(u ln a)`"
+
+    def applied(self):
+        u = self.children[0].expr
+        rest = self.expr * sp.log(self.base) / sp.log(u)  # any other constant factor
+        return rest * D(u, self.var) / (u * sp.log(self.base))
+
+    def describe(self) -> str:
+        if self.children and not isinstance(self.children[0], IdentityRule):
+            return "logarithm rule with the chain rule for the inner expression: `(log_a u)' = u'/(u ln a)`"
+        return "`(log_a x)' = 1/(x ln a)`"
+
+
+@dataclass
 class LogDifferentiationRule(Rule):
     """f^g with both f and g depending on the variable: y = f^g, ln y = g ln f."""
 
@@ -182,8 +202,8 @@ class FunctionRule(Rule):
         from symnn.render.text import show
 
         text = f"`{name}'(u) = {show(d)}`"
-        kink = KINKS.get(self.expr.func)
-        text += f" ({kink})" if kink else ""
+        at_kink = kink(self.expr.func)
+        text += f" ({at_kink})" if at_kink else ""
         if self.children and not isinstance(self.children[0], IdentityRule):
             return f"chain rule with the known derivative {text}"
         return f"known derivative {text}"
@@ -245,7 +265,8 @@ class PiecewiseRule(Rule):
 
 
 def _func_name(expr: sp.Expr) -> str:
-    return {"sigmoid": "σ", "log": "ln", "exp": "exp", "Abs": "|·|"}.get(expr.func.__name__, expr.func.__name__)
+    names = {"sigmoid": "σ", "log": "ln", "exp": "exp", "Abs": "|·|", "relu": "ReLU", "leaky_relu": "LeakyReLU"}
+    return names.get(expr.func.__name__, expr.func.__name__)
 
 
 # d/du f(u) as a textbook writes it, where SymPy's own form differs (tan' = 1 + tan²)
@@ -256,6 +277,7 @@ TEXTBOOK: dict = {
     sp.asec: lambda u: 1 / (sp.Abs(u) * sp.sqrt(u**2 - 1)),
     sp.acsc: lambda u: -1 / (sp.Abs(u) * sp.sqrt(u**2 - 1)),
     sp.sign: lambda u: sp.S.Zero,
+    sp.Heaviside: lambda u, *h: sp.S.Zero,
     sp.floor: lambda u: sp.S.Zero,
     sp.ceiling: lambda u: sp.S.Zero,
 }
@@ -269,8 +291,31 @@ KINKS: dict = {
 }
 
 
+def _named() -> None:
+    """symnn's own functions (step, ReLU, leaky ReLU) in the tables, on first use."""
+    if _NAMED:
+        return
+    from symnn.ops.functions import leaky_relu, relu, step
+
+    _NAMED.append(True)
+    TEXTBOOK[step] = lambda u: sp.S.Zero
+    KINKS[step] = "0 away from u = 0; at the jump symnn takes 0, as PyTorch does"
+    KINKS[sp.Heaviside] = KINKS[step]
+    KINKS[relu] = "0 for u < 0, 1 for u > 0, and 0 at u = 0, as PyTorch"
+    KINKS[leaky_relu] = "at the kink u = 0 symnn takes the slope of the negative side, as PyTorch"
+
+
+_NAMED: list = []
+
+
+def kink(func) -> str | None:
+    _named()
+    return KINKS.get(func)
+
+
 def outer_derivative(expr: sp.Expr) -> sp.Expr:
     """f'(u) evaluated at the function's own argument."""
+    _named()
     if expr.func in TEXTBOOK:
-        return TEXTBOOK[expr.func](expr.args[0])
+        return TEXTBOOK[expr.func](*expr.args)
     return expr.func(*expr.args).fdiff(1) if hasattr(expr, "fdiff") else sp.diff(expr, expr.args[0])

@@ -10,6 +10,7 @@ elementary step). Every level is verified like any other derivation.
 
 from __future__ import annotations
 
+import re
 from contextlib import contextmanager
 from contextvars import ContextVar
 
@@ -113,7 +114,9 @@ class _Writer:
             return value
         if self.direct(rule):
             value = tidy(rule.eval())
-            self.d.add(lhs, value, *self.justify_direct(rule))
+            title, note = self.justify_direct(rule)
+            self.d.add(lhs, value, title, note + self.citations(rule))
+            self.remember_parts(rule)
         elif self.detail == "brief":
             value = self.brief(rule, lhs)
         else:
@@ -157,29 +160,32 @@ class _Writer:
         u = self.fresh_name()
         outer = rule.applied().xreplace({R.D(inner.expr, rule.var): sp.S.One})
         self.d.add(u, inner.expr, DEFINITION, "name the inner function")
-        formula = (
+        formula = _renamed(
             rule.describe()
             .replace("chain rule with the ", "")
-            .replace("power rule, with the chain rule for the inner expression: ", "power rule ")
+            .replace("power rule, with the chain rule for the inner expression: ", "power rule "),
+            u.name,
         )
+        x = sp.sstr(rule.var)
         self.d.add(
             lhs,
             outer.xreplace({inner.expr: u}) * R.D(u, rule.var),
             "chain rule",
-            f"the outer derivative at u, times du/d{sp.sstr(rule.var)}; {formula}",
+            f"the outer derivative at {u.name}, times d{u.name}/d{x}; {formula}",
         )
         cited: list[int] = []
         du = self.part(inner, cited, lhs=R.D(u, rule.var))
         value = outer * du
-        note = f"put u = {_show(inner.expr)} back" + (f"; du/d{sp.sstr(rule.var)} by ({cited[0]})" if cited else "")
+        note = f"put {u.name} = {_show(inner.expr)} back" + (f"; d{u.name}/d{x} by ({cited[0]})" if cited else "")
         self.d.add(lhs, value, "substitution", note)
         return self.simplified(lhs, value)
 
     def brief(self, rule: R.Rule, lhs: sp.Expr) -> sp.Expr:
         """One line with every sub-derivative already in place, then the tidy result."""
         value = rule.eval()
-        titles = _titles(rule)
-        self.d.add(lhs, value, ", ".join(titles), rule.describe())
+        titles = _titles(rule, self.found)
+        self.d.add(lhs, value, ", ".join(titles) or rule.title, rule.describe() + self.citations(rule))
+        self.remember_parts(rule)
         return self.simplified(lhs, value)
 
     def simplified(self, lhs: sp.Expr, value: sp.Expr) -> sp.Expr:
@@ -202,10 +208,36 @@ class _Writer:
         )
         return collapsed
 
+    def citations(self, rule: R.Rule) -> str:
+        """ "; ∂(e^x)/∂x by (3)" for each part of a one-line derivative that was found before."""
+        cited: dict[int, list[str]] = {}
+        stack = list(rule.children)
+        while stack:
+            c = stack.pop(0)
+            if _trivial(c):
+                continue
+            key = (c.expr, c.var)
+            if key in self.found:
+                cited.setdefault(self.found[key][0], []).append(_show(R.D(c.expr, c.var)))
+            else:
+                stack[:0] = c.children
+        return "".join(f"; {', '.join(names)} by ({n})" for n, names in cited.items())
+
+    def remember_parts(self, rule: R.Rule) -> None:
+        """A one-line derivative found each of its parts too: later they are cited, not derived."""
+        stack = list(rule.children)
+        while stack:
+            c = stack.pop()
+            key = (c.expr, c.var)
+            if _trivial(c) or key in self.found or _flat(c):
+                continue
+            self.found[key] = (self.number, c.eval())
+            stack.extend(c.children)
+
     # -- judgements ---------------------------------------------------------------------------
     def direct(self, rule: R.Rule, inline: bool = False) -> bool:
         """A derivative read off without a line of its own (inline) or in one line."""
-        if isinstance(rule, _LEAVES):
+        if isinstance(rule, _LEAVES) or _flat(rule):
             return True
         if self.detail == "full":
             return not inline and rule.simple
@@ -227,11 +259,16 @@ class _Writer:
 
     def justify_direct(self, rule: R.Rule) -> tuple[str, str]:
         """The rule a textbook names for a one-line derivative, and its formula."""
-        titles = _titles(rule)
+        if _flat(rule):  # step, floor, sign: 0 whatever the inner function
+            return rule.title, rule.describe() + "; so 0 whatever the inner function"
+        titles = _titles(rule, self.found)
         if len(titles) <= 1:
             return rule.title if not titles else titles[0], rule.describe()
         main = next((t for t in titles if t not in _STRUCTURAL), titles[0])
-        note = "; ".join(_notes(rule))
+        notes = _notes(rule, self.found)
+        if notes == [rule.describe()]:  # only structure is left: its parts are cited
+            return main, rule.describe()
+        note = "; ".join(notes)
         return main, ("term by term, " + note if isinstance(rule, R.SumRule) else note)
 
     # -- writing ------------------------------------------------------------------------------
@@ -248,68 +285,54 @@ class _Writer:
         raise InputError("the expression nests too many functions to name each inner one")
 
 
-def _titles(rule: R.Rule) -> list[str]:
-    """The rules used in a tree, in order, once each (constants and x' = 1 left out)."""
+def _titles(rule: R.Rule, found: dict | None = None) -> list[str]:
+    """The rules used in a tree, in order, once each (constants and x' = 1 left out, and the
+    parts found before, which are cited instead)."""
     out: list[str] = []
-    for r in _walk(rule):
+    for r in _walk(rule, found):
         if not isinstance(r, _LEAVES) and r.title not in out:
             out.append(r.title)
     return out
 
 
-def _notes(rule: R.Rule) -> list[str]:
+def _notes(rule: R.Rule, found: dict | None = None) -> list[str]:
     out: list[str] = []
-    for r in _walk(rule):
+    for r in _walk(rule, found):
         if not isinstance(r, _LEAVES + (R.SumRule, R.ConstantTimesRule)) and r.describe() not in out:
             out.append(r.describe())
     return out or [rule.describe()]
 
 
-def _walk(rule: R.Rule):
+def _walk(rule: R.Rule, found: dict | None = None):
+    """The rule and its sub-rules, top down; a sub-rule found before is not entered."""
     yield rule
+    if _flat(rule):  # f' = 0: the inner function does not matter
+        return
     for c in rule.children:
-        yield from _walk(c)
+        if not (found and (c.expr, c.var) in found):
+            yield from _walk(c, found)
+
+
+def _trivial(rule: R.Rule) -> bool:
+    """A derivative nobody cites: a constant, the variable, c·x."""
+    return isinstance(rule, _LEAVES) or (
+        isinstance(rule, R.ConstantTimesRule) and isinstance(rule.children[0], _LEAVES)
+    )
+
+
+def _flat(rule: R.Rule) -> bool:
+    """f(u) with f' = 0 almost everywhere (step, floor, ceiling, sign)."""
+    return isinstance(rule, R.FunctionRule) and R.outer_derivative(rule.expr) == 0
+
+
+def _renamed(formula: str, name: str) -> str:
+    """A rule's formula, written with u, in the letter the chain actually named (v, s, ...)."""
+    if name == "u":
+        return formula
+    return re.sub(r"`[^`]*`", lambda m: re.sub(r"\bu\b", name, m.group(0)), formula)
 
 
 def _show(expr: sp.Expr) -> str:
     from symnn.render.text import show
 
     return show(expr)
-
-
-def sigmoid_form(value: sp.Expr, expr: sp.Expr) -> sp.Expr:
-    """e^u/(1 + e^u) → σ(u) and 1/(1 + e^u) → σ(−u), for expressions of the sigmoid family
-    (they hold σ, or ln(1 + e^…) as the logistic and softplus losses do)."""
-    from symnn.ops.functions import sigmoid
-
-    family = expr.has(sigmoid) or any(
-        isinstance(g.args[0], sp.Add) and g.args[0].has(sp.exp) for g in expr.atoms(sp.log)
-    )
-    if not family:
-        return value
-
-    def logistic(e) -> sp.Expr | None:
-        if (
-            isinstance(e, sp.Pow)
-            and e.exp == -1
-            and isinstance(e.base, sp.Add)
-            and len(e.base.args) == 2
-            and sp.S.One in e.base.args
-        ):
-            other = next(a for a in e.base.args if a != 1)
-            if isinstance(other, sp.exp):
-                return other.args[0]
-        return None
-
-    def fold(e: sp.Expr) -> sp.Expr:  # from the top: e^u/(1 + e^u) before 1/(1 + e^u)
-        if isinstance(e, sp.Mul):
-            for f in e.args:
-                u = logistic(f)
-                if u is not None and sp.exp(u) in e.args:
-                    return fold(e / (f * sp.exp(u))) * sigmoid(u)
-        u = logistic(e)
-        if u is not None:
-            return sigmoid(-u)
-        return e.func(*[fold(a) for a in e.args]) if e.args else e
-
-    return fold(value)

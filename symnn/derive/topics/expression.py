@@ -5,7 +5,7 @@ from __future__ import annotations
 import sympy as sp
 
 from symnn.derive.derivation import DEFINITION, Derivation
-from symnn.derive.rules import D
+from symnn.derive.forms import nn_form
 from symnn.derive.steps import differentiate
 from symnn.derive.topics import topic
 from symnn.errors import InputError
@@ -43,23 +43,13 @@ def expression(expr: "str | sp.Expr" = None, wrt=None) -> Derivation:
         for n, var in enumerate(order, 1):
             if len(order) > 1:
                 d.section(f"derivative {n}: by {sp.sstr(var)}")
-            current = _in_nn_form(d, differentiate(d, current, var), current, var)
+            current = nn_form(d, differentiate(d, current, var), current, var)
         d.goal(_order_name(name, order), expr, tuple(order), current)
         return d
     for var in partials:
         d.section(f"∂{name}/∂{sp.sstr(var)}")
-        d.goal(f"∂{name}/∂{sp.sstr(var)}", expr, var, _in_nn_form(d, differentiate(d, expr, var), expr, var))
+        d.goal(f"∂{name}/∂{sp.sstr(var)}", expr, var, nn_form(d, differentiate(d, expr, var), expr, var))
     return d
-
-
-def _in_nn_form(d: Derivation, value: sp.Expr, expr: sp.Expr, var: sp.Symbol) -> sp.Expr:
-    """The result in a network's form where one applies (σ instead of 1/(1 + e^(−u)))."""
-    from symnn.derive.steps import sigmoid_form
-
-    nicer = sigmoid_form(value, expr)
-    if nicer != value:
-        d.add(D(expr, var), nicer, "rewriting", "the sigmoid: 1/(1 + e^(−u)) = σ(u)")
-    return nicer
 
 
 def _order_name(name: str, order: list) -> str:

@@ -1,0 +1,147 @@
+"""Results in the form a neural-network course writes them, each rewrite a verified step that
+names the identity it uses: 1/(1 + e^(−u)) = σ(u), e^u/(1 + e^u)² = σ(u)(1 − σ(u)), and
+−y(1 − σ) + (1 − y)σ = σ − y (binary cross-entropy with logits)."""
+
+from __future__ import annotations
+
+import sympy as sp
+
+from symnn.derive.derivation import Derivation
+
+
+def _show(expr: sp.Expr) -> str:
+    from symnn.render.text import show
+
+    return show(expr)
+
+
+def _sigmoid():
+    from symnn.ops.functions import sigmoid
+
+    return sigmoid
+
+
+def in_family(expr: sp.Expr) -> bool:
+    """Expressions of the sigmoid family: they hold σ, 1/(1 + e^…), or ln(1 + e^…) as the
+    logistic and softplus losses do."""
+    if expr.has(_sigmoid()):
+        return True
+    if any(isinstance(g.args[0], sp.Add) and g.args[0].has(sp.exp) for g in expr.atoms(sp.log)):
+        return True
+    return bool(_logistic_exponents(expr))
+
+
+def _logistic_exponents(expr: sp.Expr) -> set:
+    """Every w of a factor (1 + e^w)^(−n) in expr."""
+    out = set()
+    for p in expr.atoms(sp.Pow):
+        if p.exp.is_Integer and p.exp < 0 and isinstance(p.base, sp.Add) and len(p.base.args) == 2:
+            if sp.S.One in p.base.args:
+                other = next(a for a in p.base.args if a != 1)
+                if isinstance(other, sp.exp):
+                    out.add(other.args[0])
+    return out
+
+
+def sigmoid_form(value: sp.Expr, expr: sp.Expr) -> sp.Expr:
+    """e^u/(1 + e^u) → σ(u) and 1/(1 + e^u) → σ(−u), for expressions of the sigmoid family.
+    Returns value itself (the same object) when nothing was replaced."""
+    if not in_family(expr):
+        return value
+    sigmoid = _sigmoid()
+
+    def logistic(e) -> sp.Expr | None:
+        if (
+            isinstance(e, sp.Pow)
+            and e.exp == -1
+            and isinstance(e.base, sp.Add)
+            and len(e.base.args) == 2
+            and sp.S.One in e.base.args
+        ):
+            other = next(a for a in e.base.args if a != 1)
+            if isinstance(other, sp.exp):
+                return other.args[0]
+        return None
+
+    def fold(e: sp.Expr) -> sp.Expr:  # from the top: e^u/(1 + e^u) before 1/(1 + e^u)
+        if isinstance(e, sp.Mul):
+            for f in e.args:
+                u = logistic(f)
+                if u is not None and sp.exp(u) in e.args:
+                    return fold(e / (f * sp.exp(u))) * sigmoid(u)
+        u = logistic(e)
+        if u is not None:
+            return sigmoid(-u)
+        if not e.args:
+            return e
+        args = [fold(a) for a in e.args]
+        return e.func(*args) if any(a is not b for a, b in zip(args, e.args)) else e
+
+    return fold(value)
+
+
+def in_sigmoid(value: sp.Expr, expr: sp.Expr) -> tuple[sp.Expr, str] | None:
+    """value written as a polynomial in one σ(u), and the identity used, when that is shorter:
+    e^u/(1 + e^u)² → σ(u)(1 − σ(u)); −y(1 − σ(z)) − (y − 1)σ(z) → σ(z) − y. None otherwise."""
+    if not in_family(expr):
+        return None
+    sigmoid = _sigmoid()
+    args = {s.args[0] for s in value.atoms(sigmoid)}
+    exps = _logistic_exponents(value)
+    us = {-a if a.could_extract_minus_sign() else a for a in args | exps}
+    if len(us) != 1:
+        return None
+    u = us.pop()
+    s = sp.Dummy("s")
+    candidate = value.xreplace({sigmoid(u): s, sigmoid(-u): 1 - s})
+    through_exp = candidate.has(sp.exp)
+    if through_exp:
+        candidate = candidate.subs(sp.exp(u), s / (1 - s))  # σ = e^u/(1 + e^u), so e^u = σ/(1 − σ)
+        if any(e.args[0].free_symbols & u.free_symbols for e in candidate.atoms(sp.exp)):
+            return None
+    try:
+        r = sp.cancel(sp.together(candidate))
+        if r.has(sp.exp) or sp.fraction(r)[1].has(s):
+            return None
+        forms = [sp.factor(r), sp.expand(r)]
+    except (sp.PolynomialError, TypeError, ValueError):
+        return None
+    best = min(forms, key=sp.count_ops)
+    logistic = sp.cancel(r / (s * (1 - s)))
+    if not logistic.has(s):  # k·σ(1 − σ), written so
+        best = logistic * s * (1 - s)
+    fewer = best.count(s) < value.count(sigmoid) + value.count(sp.exp)
+    if sp.count_ops(best) >= sp.count_ops(value) or not (through_exp or fewer):
+        return None
+    out = best.xreplace({s: sigmoid(u)})
+    if through_exp:
+        note = f"the sigmoid's identities, u = {_show(u)}: σ(u) = e^u/(1 + e^u), 1 − σ(u) = 1/(1 + e^u)"
+        if not logistic.has(s):
+            note += "; so e^u/(1 + e^u)² = σ(u)(1 − σ(u))"
+    else:
+        note = f"multiply out with {_show(sigmoid(u))} as one quantity"
+    return out, note
+
+
+def nn_form(d: Derivation, value: sp.Expr, expr: sp.Expr, var: sp.Expr) -> sp.Expr:
+    """The result in a network's form where one applies (σ instead of 1/(1 + e^(−u)),
+    σ(u)(1 − σ(u)), σ(z) − y), each rewrite a step that names its identity; a step only when
+    the line is new (never one that prints as an earlier line)."""
+    from symnn.derive.rules import D
+
+    lhs = D(expr, var)
+    nicer = sigmoid_form(value, expr)
+    if nicer is not value and _new(d, lhs, nicer):
+        d.add(lhs, nicer, "rewriting", "the sigmoid: 1/(1 + e^(−u)) = σ(u)")
+        value = nicer
+    found = in_sigmoid(value, expr)
+    if found is not None and _new(d, lhs, found[0]):
+        d.add(lhs, found[0], "rewriting", found[1])
+        value = found[0]
+    return value
+
+
+def _new(d: Derivation, lhs: sp.Expr, rhs: sp.Expr) -> bool:
+    """lhs = rhs prints as no earlier line of d."""
+    line = (_show(lhs), _show(rhs))
+    return all((_show(s.lhs), _show(s.rhs)) != line for s in d.equations if s.lhs == lhs)
