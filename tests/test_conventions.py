@@ -1,10 +1,13 @@
-"""The habits of a well-kept Python tool: --version, plurals."""
+"""The habits of a well-kept Python tool: --version, plurals, progress lines, no private names
+used across modules."""
 
 from __future__ import annotations
 
+import ast
 import importlib.metadata
 import subprocess
 import sys
+from pathlib import Path
 
 import symnn
 
@@ -79,3 +82,75 @@ def test_plain_progress_lines_are_rate_limited(monkeypatch):
     bar.close()
     lines = out.getvalue().splitlines()
     assert len(lines) <= 2 and lines[-1].startswith("epochs: 1000/1000 (100%)")
+
+
+def _private(name: str) -> bool:
+    return name.startswith("_") and not (name.startswith("__") and name.endswith("__"))
+
+
+def _is_module(root: Path, dotted: str) -> bool:
+    p = root.joinpath(*dotted.split("."))
+    return p.with_suffix(".py").is_file() or (p / "__init__.py").is_file()
+
+
+def _private_uses(root: Path, path: Path) -> list[str]:
+    """Where the module at `path` imports a private name from another symnn module, or reads or
+    sets one through a module it imported (`from symnn.x import _y`, `x._y`, `x._y = ...`)."""
+    parts = list(path.relative_to(root).with_suffix("").parts)
+    package = parts[:-1]  # what `from . import` starts at, for a package's __init__ as for a module
+    if parts[-1] == "__init__":
+        parts = parts[:-1]
+    me = ".".join(parts)
+    tree = ast.parse(path.read_text(encoding="utf-8"), str(path))
+    modules: dict[str, str] = {}  # a local name -> the symnn module it is bound to
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                if alias.name.split(".")[0] == "symnn":
+                    modules[alias.asname or "symnn"] = alias.name if alias.asname else "symnn"
+        elif isinstance(node, ast.ImportFrom):
+            base = package[: len(package) - node.level + 1] if node.level else []
+            source = ".".join(base + ([node.module] if node.module else []))
+            if source.split(".")[0] != "symnn":
+                continue
+            for alias in node.names:
+                if _private(alias.name) and source != me:
+                    found.append(f"{path.relative_to(root)}:{node.lineno} imports {alias.name} from {source}")
+                elif _is_module(root, f"{source}.{alias.name}"):
+                    modules[alias.asname or alias.name] = f"{source}.{alias.name}"
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Attribute) and _private(node.attr):
+            chain, value = [], node.value
+            while isinstance(value, ast.Attribute):
+                chain.append(value.attr)
+                value = value.value
+            if isinstance(value, ast.Name) and value.id in modules:
+                target = ".".join([modules[value.id], *reversed(chain)])
+                if target != me and _is_module(root, target):
+                    found.append(f"{path.relative_to(root)}:{node.lineno} uses {target}.{node.attr}")
+    return found
+
+
+def test_no_module_uses_another_modules_private_names():
+    """A name with a leading underscore stays in its module: what another module needs is public."""
+    root = Path(symnn.__file__).resolve().parents[1]
+    found = [use for path in sorted((root / "symnn").rglob("*.py")) for use in _private_uses(root, path)]
+    assert not found, "private names used across modules:\n" + "\n".join(found)
+
+
+def test_the_private_names_check_sees_imports_and_module_attributes(tmp_path):
+    package = tmp_path / "symnn"
+    (package / "a").mkdir(parents=True)
+    for name in ("__init__.py", "a/__init__.py", "a/x.py"):
+        (package / name).write_text("")
+    (package / "a" / "y.py").write_text(
+        "from symnn.a.x import _hidden, shown\nfrom . import x\nimport symnn.a.x as xm\n"
+        "x._set = 1\nprint(xm._read, x.__name__, xm.shown)\n"
+    )
+    found = _private_uses(tmp_path, package / "a" / "y.py")
+    assert [f.split(" ", 1)[1] for f in found] == [
+        "imports _hidden from symnn.a.x",
+        "uses symnn.a.x._set",
+        "uses symnn.a.x._read",
+    ]

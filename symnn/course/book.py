@@ -129,7 +129,7 @@ def select(spec: str | None, lessons: list[LessonFile]) -> list[LessonFile]:
     return [by_number[n] for n in sorted(wanted)]
 
 
-class _Collector:
+class Collector:
     """What a Lesson created while the builder runs a file reports to."""
 
     def __init__(self, figures_dir: Path, force: bool):
@@ -146,20 +146,17 @@ class _Collector:
 
 def run_lesson(lf: LessonFile, figures_dir: Path, force: bool = False):
     """Run one lesson file in a fresh namespace and return its Lesson (with its blocks)."""
-    from symnn.course import lesson as lesson_module
+    from symnn.course.lesson import collected_by
 
-    collector = _Collector(figures_dir, force)
-    previous, lesson_module._BOOK = lesson_module._BOOK, collector
+    collector = Collector(figures_dir, force)
     try:
-        with contextlib.redirect_stdout(io.StringIO()):
+        with collected_by(collector), contextlib.redirect_stdout(io.StringIO()):
             runpy.run_path(str(lf.path), run_name="__lesson__")
     except SymnnError as exc:
         raise type(exc)(f"lesson {lf.stem}.py{_lesson_line(exc, lf.path)}: {exc}") from exc
     except Exception as exc:  # a bug in the lesson: say where
         where = _lesson_line(exc, lf.path)
         raise SymnnError(f"lesson {lf.stem}.py failed{where}: {type(exc).__name__}: {exc}") from exc
-    finally:
-        lesson_module._BOOK = previous
     if len(collector.lessons) != 1:
         raise SymnnError(
             f"lesson {lf.stem}.py must create exactly one Lesson(...); it created {len(collector.lessons)}"

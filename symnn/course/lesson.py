@@ -19,23 +19,23 @@ from __future__ import annotations
 
 import atexit
 import bisect
+import contextlib
 import dataclasses
 import os
 import re
 import sys
 import textwrap
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from symnn.course import prose
 from symnn.course.blocks import Block, Code, DerivationBlock, Figure, Math, Note, Prose, Table
 from symnn.errors import InputError
 
 if TYPE_CHECKING:
-    from symnn.course.book import _Collector
     from symnn.derive.derivation import Derivation
 
 OUT_ENV = "SYMNN_LESSON_OUT"  # where a lesson run as a script saves its figures
@@ -59,7 +59,33 @@ READING: dict[str, str] = {
     "wu": "Wu, J. (2017). Introduction to Convolutional Neural Networks. http://cs.nju.edu.cn/wujx/paper/CNN.pdf",
 }
 
-_BOOK: _Collector | None = None  # set by symnn.course.book while it runs a lesson file: the blocks go to the book
+
+class Book(Protocol):
+    """What a Lesson made inside `collected_by(book)` reports to (symnn.course.book's Collector)."""
+
+    figures_dir: Path
+    force: bool
+
+    def register(self, lesson: Lesson) -> None: ...
+
+    def figure_written(self, path: Path) -> None: ...
+
+
+_book: Book | None = None  # while the course builder runs a lesson file: the book its blocks go to
+
+
+@contextlib.contextmanager
+def collected_by(book: Book) -> Iterator[Book]:
+    """Within the block, a new Lesson registers with `book` and saves its figures in the book's
+    folder instead of printing as a script does; the course builder runs each lesson file so."""
+    global _book
+    previous, _book = _book, book
+    try:
+        yield book
+    finally:
+        _book = previous
+
+
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*$")
 _CELL = re.compile(r"^# %%(.*)$")
 
@@ -111,7 +137,7 @@ class Lesson:
             except OSError:
                 self._cells = None
         self._starts = [c.start for c in self._cells] if self._cells else []
-        self._book = _BOOK
+        self._book = _book
         self._printed_cells = 0
         if self._book is not None:
             self._book.register(self)
@@ -147,7 +173,7 @@ class Lesson:
 
             self._add(Math(tex(expr), text or show(expr)))
         elif isinstance(expr, str):
-            prose._math(expr, self.where)
+            prose.math_latex(expr, self.where)
             self._add(Math(expr, text or prose.tex_to_text(expr)))
         else:
             raise InputError(

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 
 from symnn.errors import InputError
-from symnn.render.latex import _TEXT_MAP, latex_text
+from symnn.render.latex import TEXT_MAP, latex_text
 
 _INLINE = re.compile(
     r"(?P<math>\$[^$]+\$)"
@@ -25,14 +25,15 @@ _LATEX_HEADINGS = {1: "section", 2: "section", 3: "subsection", 4: "subsubsectio
 def check_typesettable(text: str, where: str) -> None:
     """Every character must have a pdflatex form (ASCII or one latex_text knows)."""
     for ch in text:
-        if ord(ch) >= 128 and ch not in _TEXT_MAP:
+        if ord(ch) >= 128 and ch not in TEXT_MAP:
             raise InputError(
                 f"{where}: the character {ch!r} (U+{ord(ch):04X}) has no LaTeX form; "
                 "write it as $...$ math or with one of the symbols symnn.render.latex knows"
             )
 
 
-def _math(body: str, where: str) -> str:
+def math_latex(body: str, where: str) -> str:
+    """`$body$` for LaTeX; a body with non-ASCII characters is refused (LaTeX commands go inside $...$)."""
     if any(ord(ch) >= 128 for ch in body):
         bad = next(ch for ch in body if ord(ch) >= 128)
         raise InputError(
@@ -54,7 +55,7 @@ def inline_latex(text: str, where: str = "lesson text") -> str:
         out.append(latex_text(text[pos : m.start()]))
         token, kind = m.group(), m.lastgroup
         if kind == "math":
-            out.append(_math(token[1:-1], where))
+            out.append(math_latex(token[1:-1], where))
         elif kind == "code":
             out.append(r"\texttt{" + latex_text(token[1:-1]) + "}")
         elif kind == "bold":
@@ -76,7 +77,7 @@ def heading_latex(text: str, where: str = "lesson text") -> str:
 
     def pdf_safe(m: re.Match) -> str:
         plain = re.sub(r"\\[A-Za-z]+|[{}^_\\$]", "", m.group(1)).strip()
-        return r"\texorpdfstring{" + _math(m.group(1), where) + "}{" + latex_text(plain) + "}"
+        return r"\texorpdfstring{" + math_latex(m.group(1), where) + "}{" + latex_text(plain) + "}"
 
     parts = re.split(r"(\$[^$]+\$)", text)
     return "".join(
@@ -94,7 +95,7 @@ def prose_latex(text: str, where: str = "lesson text") -> str:
             continue
         joined = "\n".join(lines).strip()
         if joined.startswith("$$") and joined.endswith("$$") and len(joined) > 4:
-            blocks.append(r"\[" + _math(joined[2:-2].strip(), where)[1:-1] + r"\]")
+            blocks.append(r"\[" + math_latex(joined[2:-2].strip(), where)[1:-1] + r"\]")
             continue
         items: list[str] = []
         env: str | None = None  # the kind of list the items belong to

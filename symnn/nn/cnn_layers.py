@@ -240,7 +240,9 @@ class Conv2D(WeightedLayer):
         return f"Conv2D({self.in_channels}, {self.out_channels}, {k}{extra})"
 
 
-class _Pool(Layer):
+class Pool2D(Layer):
+    """The window, stride and shapes MaxPool2D and AvgPool2D share; `kind` names their kernels."""
+
     kind = ""
 
     def __init__(self, size: int | tuple[int, int] | list[int], stride: int | None = None) -> None:
@@ -297,7 +299,7 @@ class _Pool(Layer):
         return f"{type(self).__name__}({size}{stride})"
 
 
-class MaxPool2D(_Pool):
+class MaxPool2D(Pool2D):
     """The maximum of each window; the backward pass sends δ to the window's first maximum
     (row-major order), through the switches the forward kernel records."""
 
@@ -343,7 +345,7 @@ class MaxPool2D(_Pool):
         return dx
 
 
-class AvgPool2D(_Pool):
+class AvgPool2D(Pool2D):
     """The mean of each window; the backward pass shares δ equally over it."""
 
     kind = "avgpool"

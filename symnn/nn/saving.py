@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from symnn.errors import FileError, SymnnError
-from symnn.nn.cnn_layers import AvgPool2D, Conv2D, Flatten, MaxPool2D, _Pool
+from symnn.nn.cnn_layers import AvgPool2D, Conv2D, Flatten, MaxPool2D, Pool2D
 from symnn.nn.layers import Activation, Dense, Layer
 
 if TYPE_CHECKING:
@@ -85,7 +85,7 @@ def layer_record(layer: Layer, i: int) -> dict[str, Any]:
             "stride": layer.stride,
             "padding": layer.padding,
         }
-    if isinstance(layer, _Pool):
+    if isinstance(layer, Pool2D):
         return {"class": name, "size": list(layer.size), "stride": layer.stride}
     return {"class": name}
 
@@ -432,7 +432,7 @@ def kernel_names(obj: object) -> list[str]:
         return [str(n) for n in listed]
     if isinstance(obj, Dense):
         return [f"dense.{n}" for n in ("forward", "grad_weight", "grad_bias", "grad_input")]
-    if isinstance(obj, (Conv2D, _Pool)):  # the shape-generic kernels, then training's specialised ones
+    if isinstance(obj, (Conv2D, Pool2D)):  # the shape-generic kernels, then training's specialised ones
         from symnn.codegen.specialise import label
 
         (kh, kw), stride = (obj.kernel_size if isinstance(obj, Conv2D) else obj.size), obj.stride

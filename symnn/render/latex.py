@@ -13,7 +13,7 @@ from symnn.outputs import TAG
 from symnn.render.text import function_first, positive_first
 
 # Unicode that notes use -> LaTeX that works in text mode (pdflatex, no extra packages).
-_TEXT_MAP = {
+TEXT_MAP = {
     "ŷ": r"\ensuremath{\hat{y}}",
     "σ": r"\ensuremath{\sigma}",
     "∂": r"\ensuremath{\partial}",
@@ -129,7 +129,7 @@ _SPECIAL = {
     "^": r"\textasciicircum{}",
 }
 for _n, _d in enumerate("₀₁₂₃₄₅₆₇₈₉"):
-    _TEXT_MAP.setdefault(_d, rf"\ensuremath{{_{_n}}}")
+    TEXT_MAP.setdefault(_d, rf"\ensuremath{{_{_n}}}")
 
 
 def latex_text(s: str) -> str:
@@ -138,8 +138,8 @@ def latex_text(s: str) -> str:
     for ch in s:
         if ch in _SPECIAL:
             out.append(_SPECIAL[ch])
-        elif ch in _TEXT_MAP:
-            out.append(_TEXT_MAP[ch])
+        elif ch in TEXT_MAP:
+            out.append(TEXT_MAP[ch])
         elif ord(ch) < 128:
             out.append(ch)
         else:
