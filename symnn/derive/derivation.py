@@ -65,6 +65,7 @@ class Derivation:
     intro: str = ""
     references: list[str] = field(default_factory=list)
     verified: bool = False
+    ordinary: bool = False  # a function of one variable: printers write d/dx, not ∂/∂x
     # (expr, var) -> (equation number, value): each sub-derivative found, cited when it recurs
     found: dict = field(default_factory=dict, repr=False, compare=False)
 
@@ -430,9 +431,17 @@ _SLOW_TO_SIMPLIFY = (
     sp.functions.elementary.trigonometric.InverseTrigonometricFunction,
     sp.functions.elementary.hyperbolic.HyperbolicFunction,
 )  # sp.simplify is tried below this many operations; larger differences go numeric
-# |u|, sign and Piecewise: cancel and simplify take seconds per step on them (a softsign
-# cost's 30 checks took 90 s); the numeric check decides at once
+# |u|, sign and Piecewise: cancel and simplify take seconds per step on them (measured in the
+# commit that brought in this tuple, 191ac5e); the numeric check decides at once
 _NOT_SMOOTH = (sp.Abs, sp.sign, sp.Piecewise, sp.Max, sp.Min, sp.Heaviside)
+
+
+_HEAVISIDE = sp.Function("heaviside_")
+
+
+def _heaviside(u, at_zero=0.5):
+    """The unit step H(u) with H(0) = at_zero (SymPy's Heaviside(0) is ½)."""
+    return 1 if u > 0 else 0 if u < 0 else at_zero
 
 
 def equal(a: sp.Expr, b: sp.Expr, subs: dict, rng: random.Random) -> str | None:
@@ -473,7 +482,10 @@ def equal(a: sp.Expr, b: sp.Expr, subs: dict, rng: random.Random) -> str | None:
 
     from symnn.ops.functions import mpmath_functions
 
-    dirac = {"DiracDelta": lambda x: mpmath.inf if x == 0 else mpmath.mpf(0)}
+    dirac = {"DiracDelta": lambda x: mpmath.inf if x == 0 else mpmath.mpf(0), "heaviside_": _heaviside}
+    # H(u) under a name of its own: the code printer would rewrite Heaviside into a Piecewise
+    # and simplify its conditions (seconds for each H of max(x², 1 + x, 1)')
+    plain = plain.replace(sp.Heaviside, lambda *a: _HEAVISIDE(*a))
     # the size of the terms, so a difference is judged relative to them (e^tan(2x) is huge)
     # (unevaluated: Abs of a big term would ask SymPy for its sign, minutes on a batch sum)
     scale = sp.Add(*[sp.Abs(t, evaluate=False) for t in sp.Add.make_args(plain)], evaluate=False)

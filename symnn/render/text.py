@@ -76,7 +76,10 @@ def _name(name: str) -> str:
 
 
 class TextPrinter(StrPrinter):
-    """SymPy's str printer with the lecture's notation: ∂C/∂w₁, ŷ, Σ, δ_jk."""
+    """SymPy's str printer with the lecture's notation: ∂C/∂w₁, ŷ, Σ, δ_jk (ordinary=True:
+    d/dx, for a function of one variable)."""
+
+    _default_settings = {**StrPrinter._default_settings, "ordinary": False}
 
     def _print_Symbol(self, expr):
         return _name(expr.name)
@@ -106,8 +109,9 @@ class TextPrinter(StrPrinter):
     def _print_Derivative(self, expr):
         f = expr.expr
         top = self._print(f) if isinstance(f, (sp.Symbol, sp.Indexed)) else f"({self._print(f)})"
-        den = "".join(f"∂{self._print(v)}" + (f"^{c}" if c > 1 else "") for v, c in expr.variable_count)
-        return f"∂{top}/{den}"
+        d = "d" if self._settings.get("ordinary") else "∂"  # d/dx for a function of one variable
+        den = "".join(f"{d}{self._print(v)}" + (f"^{c}" if c > 1 else "") for v, c in expr.variable_count)
+        return f"{d}{top}/{den}"
 
     def _print_Sum(self, expr):
         lims = ", ".join(f"{self._print(i)}={self._print(a)}..{self._print(b)}" for i, a, b in expr.limits)
@@ -165,8 +169,8 @@ class TextPrinter(StrPrinter):
         return f"ln({self._print(expr.args[0])})"
 
 
-def show(expr) -> str:
-    s = TextPrinter().doprint(expr)
+def show(expr, ordinary: bool = False) -> str:
+    s = TextPrinter({"ordinary": True} if ordinary else None).doprint(expr)
     return s.replace("**", "^").replace("*", "·")
 
 
@@ -195,6 +199,7 @@ def render(d, width: int = 80) -> str:
     if d.intro:
         out += textwrap.wrap(d.intro, width) + [""]
     number = 0
+    ordinary = getattr(d, "ordinary", False)
     wrap_eq = textwrap.TextWrapper(width, subsequent_indent=" " * 8, break_on_hyphens=False)
     wrap_note = textwrap.TextWrapper(width, initial_indent=" " * 6, subsequent_indent=" " * 8)
     for step in d.steps:
@@ -202,7 +207,7 @@ def render(d, width: int = 80) -> str:
             out += ["", f"── {step.note} " + "─" * max(0, width - len(step.note) - 4)]
             continue
         number += 1
-        out += wrap_eq.wrap(f"({number:>2}) {show(step.lhs)} = {show(step.rhs)}")
+        out += wrap_eq.wrap(f"({number:>2}) {show(step.lhs, ordinary)} = {show(step.rhs, ordinary)}")
         note = f"[{step.rule}]" + (f" {plain(step.note)}" if step.note else "")
         out += wrap_note.wrap(note)
     if d.goals:

@@ -3,6 +3,7 @@ stated, the derivative of step, ReLU's convention, the log base a rule."""
 
 from __future__ import annotations
 
+import pytest
 import sympy as sp
 
 import symnn
@@ -70,3 +71,38 @@ def test_log_base_a_has_its_own_rule():
     d = _derive("3*log(x^2 + 1, 10)")
     assert d.equations[1].rule == "logarithm rule" and "u'/(u ln a)" in d.equations[1].note
     assert sp.simplify(d.result - sp.diff(3 * sp.log(x**2 + 1, 10), x)) == 0
+
+
+def test_each_partial_derivative_says_what_is_held_constant():
+    d = _derive("x^2*y + sin(y) + z", "x,y")
+    headings = [s.note for s in d.steps if s.is_heading]
+    assert headings == ["∂f/∂x, y and z held constant", "∂f/∂y, x and z held constant"]
+    assert list(d.results) == ["∂f/∂x", "∂f/∂y"] and "∂(" in d.text()
+
+
+def test_one_variable_is_written_d_dx_several_are_partial():
+    d = _derive("sin(x)^2")
+    assert list(d.results) == ["df/dx"] and "d(sin(x)^2)/dx = " in d.text() and "∂" not in d.text()
+    d = _derive("a*x^2", "x")
+    assert list(d.results) == ["∂f/∂x"] and "∂(a·x^2)/∂x = 2·a·x" in d.text()
+    d = symnn.derive("expression", expr="a*x^3", wrt=["x", "x"])
+    assert "∂^2f/∂x^2" in d.results
+
+
+def test_a_step_with_heaviside_is_checked_without_rewriting_it_into_piecewise(monkeypatch):
+    """Printing H(u) for the numeric check went through Piecewise and solved its conditions:
+    max(x², 1 + x, 1) took 3 s. A wrong H step is still caught."""
+    from symnn.derive.derivation import Derivation
+    from symnn.derive.rules import D
+
+    def refuse(self, *args, **kwargs):
+        raise AssertionError("Heaviside rewritten into Piecewise")
+
+    monkeypatch.setattr(sp.Heaviside, "_eval_rewrite_as_Piecewise", refuse)
+    d = symnn.derive("expression", expr="Max(x**2, 1 + x, 1)", verify=False)
+    assert d.verify(cached=False).verified
+    x = parse("x")
+    wrong = Derivation("wrong")
+    wrong.add(D(sp.Max(x, 0), x), sp.Heaviside(x + 1), "max/min rule")
+    with pytest.raises(symnn.DerivationError):
+        wrong.verify(cached=False)

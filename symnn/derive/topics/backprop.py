@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sympy as sp
 
+from symnn import notation as N
 from symnn.derive.derivation import DEFINITION, Derivation
 from symnn.derive.rules import D
 from symnn.derive.steps import differentiate
@@ -50,7 +51,7 @@ def backprop(activation: str = "sigmoid", cost: str = "quadratic", layers: int =
     a0 = layer("a", "L-2")
     y = sp.IndexedBase("y", real=True)
     dL, dl = layer("delta", "L"), layer("delta", "L-1")
-    C = sp.Symbol("C")
+    C = N.C
 
     d.section("The network, in index notation")
     d.add(zl[j], sp.Sum(wl[j, k] * a0[k], (k, 1, n["L-2"])) + bl[j], DEFINITION, "layer L−1: weighted sum")

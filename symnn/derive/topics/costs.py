@@ -137,7 +137,7 @@ def sigmoid_cross_entropy() -> Derivation:
     from symnn.ops import costs as op
     from symnn.ops.functions import sigmoid
 
-    z, y, a, C = op.zl, op.yl, sp.Symbol("a", real=True), sp.Symbol("C")
+    z, y, a, C = op.zl, op.yl, sp.Symbol("a", real=True), N.C
     d = Derivation(
         "The cross-entropy of a sigmoid output, computed from z: finite for every z", references=[NIELSEN, GOODFELLOW]
     )

@@ -32,33 +32,35 @@ def expression(expr: "str | sp.Expr" = None, wrt=None) -> Derivation:
     f = sp.Function(name)(*(free or partials))
     held = [s for s in free if s not in (*partials, *order)]
     d = Derivation(_title(expr, partials or order, held, len(order)))
-    d.add(
-        f,
-        expr,
-        DEFINITION,
-        "the expression to differentiate" + (f"; {', '.join(map(sp.sstr, held))} held constant" if held else ""),
-    )
+    d.ordinary = len(free) <= 1 and not partials
+    d.add(f, expr, DEFINITION, "the expression to differentiate" + (f"; {_listed(held)} held constant" if held else ""))
     if order:
         current = expr
         for n, var in enumerate(order, 1):
             if len(order) > 1:
                 d.section(f"derivative {n}: by {sp.sstr(var)}")
             current = nn_form(d, differentiate(d, current, var), current, var)
-        d.goal(_order_name(name, order), expr, tuple(order), current)
+        d.goal(_order_name(name, order, partial=len(free) > 1), expr, tuple(order), current)
         return d
     for var in partials:
-        d.section(f"∂{name}/∂{sp.sstr(var)}")
+        others = [s for s in free if s != var]
+        d.section(f"∂{name}/∂{sp.sstr(var)}" + (f", {_listed(others)} held constant" if others else ""))
         d.goal(f"∂{name}/∂{sp.sstr(var)}", expr, var, nn_form(d, differentiate(d, expr, var), expr, var))
     return d
 
 
-def _order_name(name: str, order: list) -> str:
-    """df/dx, d^2f/dx^2, or ∂^2f/∂x∂y."""
-    n = len(order)
+def _listed(symbols: list) -> str:
+    names = [sp.sstr(s) for s in symbols]
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+
+
+def _order_name(name: str, order: list, partial: bool = False) -> str:
+    """df/dx, d^2f/dx^2, or ∂^2f/∂x∂y; ∂f/∂x, ∂^2f/∂x^2 for a function of several variables."""
+    n, d = len(order), "∂" if partial else "d"
     if n == 1:
-        return f"d{name}/d{sp.sstr(order[0])}"
+        return f"{d}{name}/{d}{sp.sstr(order[0])}"
     if len(set(order)) == 1:
-        return f"d^{n}{name}/d{sp.sstr(order[0])}^{n}"
+        return f"{d}^{n}{name}/{d}{sp.sstr(order[0])}^{n}"
     return f"∂^{n}{name}/" + "".join(f"∂{sp.sstr(v)}" for v in reversed(order))
 
 
