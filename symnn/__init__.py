@@ -21,6 +21,7 @@ KERNEL_PROVIDERS = ("symnn.kernels", "symnn.vision")
 # name -> (module, attribute); resolved on first access so `import symnn` stays light.
 _LAZY = {
     "derive": ("symnn.derive.topics", "derive"),
+    "check": ("symnn.checking", "check"),
     "Derivation": ("symnn.derive.derivation", "Derivation"),
     "Step": ("symnn.derive.derivation", "Step"),
     "feature_map": ("symnn.vision.feature_maps", "feature_map"),

@@ -49,7 +49,7 @@ def read_input(path: str) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    from symnn.check import DEFAULT_TIMEOUT, check
+    from symnn.checking import DEFAULT_TIMEOUT, check
 
     if args.list:
         from symnn.course.exercises import all_exercises
