@@ -314,7 +314,9 @@ def _walk(rule: R.Rule, found: dict | None = None):
 
 
 def _trivial(rule: R.Rule) -> bool:
-    """A derivative nobody cites: a constant, the variable, c·x."""
+    """A derivative nobody cites: a constant, the variable, c·x, a linear sum such as p − y."""
+    if isinstance(rule, R.SumRule):
+        return all(_trivial(c) for c in rule.children)
     return isinstance(rule, _LEAVES) or (
         isinstance(rule, R.ConstantTimesRule) and isinstance(rule.children[0], _LEAVES)
     )

@@ -228,10 +228,11 @@ def _short(text: str, n: int = 60) -> str:
 
 
 def _check_depth(tokens: list[Token]) -> None:
-    depth = 0
+    depth, opened = 0, []
     for tok in tokens:
         if tok.text in "([":
             depth += 1
+            opened.append(tok.col)
             if depth > MAX_DEPTH:
                 raise ParseError(
                     f"the expression nests more than {MAX_DEPTH} parentheses deep (column {tok.col}); simplify it"
@@ -240,8 +241,9 @@ def _check_depth(tokens: list[Token]) -> None:
             depth -= 1
             if depth < 0:
                 raise ParseError(f"unmatched ')' at column {tok.col}")
+            opened.pop()
     if depth > 0:
-        raise ParseError("a '(' is never closed; add the missing ')'")
+        raise ParseError(f"the '(' at column {opened[-1]} is never closed; add the missing ')'")
 
 
 def _placeholders(tokens: list[Token]) -> tuple[str, dict[str, Token]]:
@@ -275,11 +277,13 @@ def _where(exc: SyntaxError, source: str, tokens: list[Token]) -> str:
     return f"unexpected input at {where}; write it like x**2*exp(-x) or 2x^3 + sin(x)"
 
 
+_COMPARE = {ast.Lt: sp.Lt, ast.LtE: sp.Le, ast.Gt: sp.Gt, ast.GtE: sp.Ge}
+PIECEWISE = ("Piecewise", "piecewise")
 _BINOPS = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.Pow: "**"}
 _REFUSED = {
     ast.List: "lists",
     ast.Tuple: "tuples",
-    ast.Compare: "comparisons (==, <, >)",
+    ast.Compare: "comparisons (==, <, >) outside a Piecewise condition",
     ast.Dict: "dictionaries",
     ast.Set: "sets",
     ast.Attribute: "attributes",
@@ -364,6 +368,8 @@ class _Builder:
         if not (isinstance(head, ast.Name) and self.table[head.id].kind == "name"):
             raise ParseError(f"only named functions can be called (column {self.col(node)})")
         tok = self.table[head.id]
+        if tok.text in PIECEWISE:
+            return self.piecewise(node, tok)
         fn = self.opts.functions.get(tok.text)
         if fn is None:
             raise ParseError(
@@ -385,6 +391,28 @@ class _Builder:
                 )
             kwargs[self.table[kw.arg].text if kw.arg in self.table else kw.arg] = self.build(kw.value)
         return fn.build(*args, **kwargs)
+
+    def piecewise(self, node: ast.Call, tok: Token) -> sp.Expr:
+        """Piecewise((expr, cond), ..., (expr, True)): a condition is a comparison (<, ≤, >, ≥,
+        chained as in 0 < x < 1) or True; comparisons are accepted nowhere else."""
+        usage = f"write {tok.text}((expr, condition), ..., (expr, True)) (column {tok.col})"
+        if node.keywords or not node.args:
+            raise ParseError(f"{tok.text}() takes pieces (expr, condition); {usage}")
+        pieces = []
+        for arg in node.args:
+            if not (isinstance(arg, ast.Tuple) and len(arg.elts) == 2):
+                raise ParseError(f"each piece of {tok.text}() is a pair (expr, condition); {usage}")
+            pieces.append((self.build(arg.elts[0]), self.condition(arg.elts[1], usage)))
+        return sp.Piecewise(*pieces)
+
+    def condition(self, node: ast.AST, usage: str):
+        if isinstance(node, ast.Name) and self.table[node.id].text == "True":
+            return sp.true
+        if not isinstance(node, ast.Compare) or not all(type(op) in _COMPARE for op in node.ops):
+            raise ParseError(f"a condition is a comparison with <, <=, > or >=, or True; {usage}")
+        sides = [self.build(node.left), *(self.build(c) for c in node.comparators)]
+        parts = [_COMPARE[type(op)](a, b) for op, a, b in zip(node.ops, sides, sides[1:])]
+        return sp.And(*parts)
 
     def _params(self, fn) -> set[str]:
         """Keyword names arrive as placeholders (_tN): accept those whose text is a parameter."""

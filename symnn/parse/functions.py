@@ -112,6 +112,9 @@ FUNCTIONS: dict[str, Func] = {
     "ReLU": Func(_ops("relu")),
     "leaky_relu": Func(_ops("leaky_relu")),
     "softplus": Func(_softplus),
+    # pieces (expr, condition): built by the parser itself (parse/expr.py, _Builder.piecewise)
+    "Piecewise": Func(sp.Piecewise, 1, None),
+    "piecewise": Func(sp.Piecewise, 1, None),
 }
 
 # Function names that are also ordinary symbols when not called (σ as a standard deviation).

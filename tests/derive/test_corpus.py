@@ -74,7 +74,7 @@ def repeated_derivation(d) -> str | None:
 
     A step derives ∂A/∂x when its right side holds no derivative left to find; it derives the
     derivative of every part of A (written out through the definitions in force) that depends
-    on x, except the variable itself, c·x, and the parts of the steps it cites ("by (3)")."""
+    on x, except the variable itself, c·x, linear sums, and the parts of the steps it cites ("by (3)")."""
     import sympy as sp
 
     from symnn.derive.derivation import Derivation
@@ -96,11 +96,18 @@ def repeated_derivation(d) -> str | None:
             if m in targets:
                 cited |= set(sp.preorder_traversal(targets[m][0]))
         for e in sp.preorder_traversal(target):
-            if e in cited or e.is_Atom or not e.has(var) or e.as_coeff_Mul()[1] == var:
+            if e in cited or e.is_Atom or not e.has(var) or _linear(e, var):
                 continue
             if seen.setdefault((e, var), n) != n:
                 return f"{show(e)} in ({seen[(e, var)]}) and ({n})"
     return None
+
+
+def _linear(e, var) -> bool:
+    """c·x or a linear sum such as p − y: a derivative read off, cited by nobody."""
+    import sympy as sp
+
+    return isinstance(e, (sp.Add, sp.Mul)) and not sp.diff(e, var).has(var)
 
 
 # -- the audit's cases, each fixed once (issue 15) -------------------------------------------------

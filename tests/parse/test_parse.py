@@ -116,7 +116,14 @@ REFUSED = [
     ("99999999999^999", "digits"),
     ("(" * (MAX_DEPTH + 1) + "x" + ")" * (MAX_DEPTH + 1), "nests more than"),
     ("x" + "+x" * MAX_LENGTH, "characters long"),
-    ("(x", "never closed"),
+    ("(x", "the '(' at column 1 is never closed"),
+    ("sin(x + exp(2x)", "the '(' at column 4 is never closed"),
+    ("x < 1", "outside a Piecewise condition"),
+    ("Piecewise(x, True)", "each piece of Piecewise() is a pair"),
+    ("Piecewise((x, x == 1), (1, True))", "a condition is a comparison with <"),
+    ("Piecewise((x, x), (1, True))", "a condition is a comparison"),
+    ("Piecewise((x, x < 1) + 1)", "each piece of Piecewise() is a pair"),
+    ("Piecewise()", "takes pieces"),
     ("x)", "unmatched ')'"),
     ("", "empty"),
     ("   ", "empty"),
@@ -425,3 +432,19 @@ def test_results_in_network_form():
     assert derive("expression", expr="log(1+exp(-y*f))", wrt="f").result == -y_ * sigmoid(-f_ * y_)
     assert derive("expression", expr="x/(1+abs(x))").result == 1 / (1 + sp.Abs(x)) ** 2
     assert not derive("expression", expr="sqrt(1+exp(-x))").result.has(sigmoid)  # calculus stays calculus
+
+
+def test_piecewise_takes_pieces_with_comparisons_as_conditions():
+    x = sp.Symbol("x", real=True)
+    assert parse("Piecewise((x^2, x < 1), (2x - 1, True))") == sp.Piecewise((x**2, x < 1), (2 * x - 1, True))
+    assert parse("piecewise((0, x < 0), (x, 0 <= x < 1), (1, True))") == sp.Piecewise(
+        (0, x < 0), (x, (0 <= x) & (x < 1)), (1, True)
+    )
+
+
+def test_a_piecewise_huber_loss_derives_and_verifies():
+    from symnn import derive
+
+    d = derive("expression", expr="Piecewise((0.5*(p-y)^2, abs(p-y) <= 1), (abs(p-y) - 0.5, True))", wrt="p")
+    assert d.verified and d.equations[1].rule == "piecewise"
+    assert str(d.result) == "Piecewise((1.0*(p - y), Abs(p - y) <= 1), (sign(p - y), True))"
