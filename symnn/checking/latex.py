@@ -18,6 +18,7 @@ _GREEK = frozenset(
     "nu psi chi iota upsilon".split()
 )
 _NAMED = frozenset("exp ln log sin cos tan sinh cosh tanh max min arcsin arccos arctan sec csc cot sgn".split())
+_BARE_OPERAND = re.compile(r"\s+(\\hat\{\w+\}(?:_\{[^{}]*\}|_\w)?|[A-Za-z](?:_\{[^{}]*\}|_\w)?)(?![\w{(])")
 _WRAPPERS = ("mathrm", "operatorname", "text", "mathit", "mathbf", "boldsymbol", "textrm")
 _COMMAND = re.compile(r"\\([A-Za-z]+)")
 
@@ -113,6 +114,10 @@ def to_plain(s: str) -> str:
             out.append(name.removeprefix("var"))
         elif name in _NAMED:
             out.append(name)
+            operand = _BARE_OPERAND.match(s, n)
+            if operand:  # \ln s_1, \sin x: the function of the next symbol
+                out.append(f"({to_plain(operand.group(1)).strip()})")
+                n = operand.end()
         elif name in ("left", "right"):
             continue
         else:

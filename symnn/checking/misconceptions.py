@@ -116,10 +116,7 @@ def _softmax_diagonal(case: Case) -> Iterator[Repair]:
             if down.has(s) and case.problem.full(arg).has(var):
                 diagonal += sp.diff(down, s) * case.problem.derivative(s, var)
         missing = case.truth - case.problem.full(diagonal)
-        yield (
-            case.student + missing,
-            "only the diagonal of the softmax Jacobian was kept (∂ŷ_k/∂z_j for k ≠ j is −ŷ_k ŷ_j, not 0)",
-        )
+        yield (case.student + missing, f"the terms through the other outputs' dependence on {var} are left out")
 
 
 _GRID = re.compile(r"^(.+?)_?(\d)_?(\d)$")

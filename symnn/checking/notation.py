@@ -85,7 +85,11 @@ def _operand_end(s: str, start: int) -> int:
 
 def rewrite(s: str, givens: frozenset[str] = frozenset()) -> str:
     """The line's notation as calls the parser reads: diff(E, v) and sum(E, i, a, b)."""
-    s = _SUBSCRIPT_END.sub(r"\1 ", s.translate(_FRACTIONS)).replace("ŷ", "yhat")  # w₁x₁: the subscript ends the name
+    s = _SUBSCRIPT_END.sub(r"\1 ", s.translate(_FRACTIONS))
+    s = re.sub(r"ŷ(?=\s*\()", "yhat*", s).replace("ŷ", "yhat")
+    for name in sorted(givens, key=len, reverse=True):  # yhat(1 - yhat): a given name before ( is a product
+        if len(name) > 1:
+            s = re.sub(rf"(?<![\w']){re.escape(name)}(?=\()", name + "*", s)  # w₁x₁: the subscript ends the name
     s = _rewrite_sigma(s)
     s = _flatten_sum_ranges(s)
     s = _rewrite_operators(s)

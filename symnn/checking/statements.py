@@ -63,7 +63,7 @@ def _statement(line: int, written: str, plain: str) -> Statement:
         raise CheckInputError(f"line {line}: {exc}") from None
     if len(sides) > MAX_SIDES:
         raise CheckInputError(f"line {line} has {len(sides) - 1} '=' signs; at most {MAX_SIDES - 1} are read")
-    texts = [s.strip() for s, _ in sides]
+    texts = [" ".join(s.split()) for s, _ in sides]
     cols = [c + offset + (len(s) - len(s.lstrip())) for s, c in sides]
     for text, col in zip(texts, cols):
         if not text:

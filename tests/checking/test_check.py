@@ -246,3 +246,24 @@ def test_mpmath_precision_is_left_as_found():
     before = mpmath.mp.dps
     check(PERCEPTRON + "dC/db = yhat - y\n")
     assert mpmath.mp.dps == before
+
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+
+
+@pytest.mark.parametrize(
+    "name,line,misconception",
+    [
+        ("student_dC_dw1.txt", 9, "missing-activation-derivative"),
+        ("student_dC_dw1_correct.txt", None, None),
+        ("student_backprop.tex", 12, "missing-activation-derivative"),
+        ("student_softmax.md", 10, "softmax-diagonal-only"),
+    ],
+)
+def test_the_shipped_examples(name, line, misconception, capsys):
+    code = main(["check", str(EXAMPLES / name), "--format", "json"])
+    result = json.loads(capsys.readouterr().out)
+    assert code == (0 if line is None else 1)
+    assert result["first_error"] == line and result["misconception"] == misconception
+    if line:
+        assert result["counterexample"]["lhs"] != result["counterexample"]["rhs"]
