@@ -141,3 +141,20 @@ lesson.markdown(
     "left to right remain. A detector followed by ReLU answers one question: is my feature "
     "here, and how strongly?"
 )
+
+# %%
+# Exercises for the chapter's end; `symnn check --exercise ID FILE` grades an answer.
+lesson.exercise(
+    "Derive $\\partial L/\\partial z$ through a ReLU (ReLU'(0) = 0, as PyTorch).",
+    "dL/dz",
+    """given z = w*x + b
+given a = relu(z)
+given L = g*a""",
+)
+lesson.exercise(
+    "Derive the gradient of a kernel entry $k_1$ through the ReLU of a two-tap convolution.",
+    "dL/dk_1",
+    """given y = x_1*k_1 + x_2*k_2 + b
+given a = relu(y)
+given L = g*a""",
+)

@@ -205,3 +205,18 @@ lesson.markdown(
     f"stronger to the eye: the mean value rises from {photo_map.mean():.4f} to {once.mean():.4f} "
     f"and {twice.mean():.4f}, because each pooled value is the strongest response of its window."
 )
+
+# %%
+# Exercises for the chapter's end; `symnn check --exercise ID FILE` grades an answer.
+lesson.exercise(
+    "Derive $\\partial L/\\partial x_1$ for a 2x2 max-pool window: where does the gradient go?",
+    "dL/dx_1",
+    """given m = max(x_1, x_2, x_3, x_4)
+given L = g*m""",
+)
+lesson.exercise(
+    "The same for average pooling.",
+    "dL/dx_1",
+    """given m = (x_1 + x_2 + x_3 + x_4)/4
+given L = g*m""",
+)

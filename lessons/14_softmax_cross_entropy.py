@@ -238,3 +238,22 @@ lesson.markdown(
     f"{costs['network B'][1] / costs['network A'][1]:.1f} times A's, the quadratic cost "
     f"{costs['network B'][0] / costs['network A'][0]:.1f} times."
 )
+
+# %%
+# Exercises for the chapter's end; `symnn check --exercise ID FILE` grades an answer.
+lesson.exercise(
+    "Derive $\\partial s_2/\\partial z_1$ for a two-class softmax.",
+    "ds_2/dz_1",
+    """given s_1 = exp(z_1)/(exp(z_1) + exp(z_2))
+given s_2 = exp(z_2)/(exp(z_1) + exp(z_2))
+given y_2 = 1 - y_1
+given L = -(y_1*ln(s_1) + y_2*ln(s_2))""",
+)
+lesson.exercise(
+    "Derive the softmax-cross-entropy gradient $\\partial L/\\partial z_1$ for a one-hot target.",
+    "dL/dz_1",
+    """given s_1 = exp(z_1)/(exp(z_1) + exp(z_2))
+given s_2 = exp(z_2)/(exp(z_1) + exp(z_2))
+given y_2 = 1 - y_1
+given L = -(y_1*ln(s_1) + y_2*ln(s_2))""",
+)

@@ -39,6 +39,12 @@ class Partial(sp.Function):
     def _sympystr(self, printer):
         return f"∂({printer._print(self.args[0])})/∂{printer._print(self.args[1])}"
 
+    def _latex(self, printer, exp=None):
+        e, v = (printer._print(a) for a in self.args)
+        if isinstance(self.args[0], sp.Symbol):
+            return rf"\frac{{\partial {e}}}{{\partial {v}}}"
+        return rf"\frac{{\partial}}{{\partial {v}}}\left({e}\right)"
+
 
 def _partial(expr, var):
     if not isinstance(var, sp.Symbol):

@@ -181,6 +181,11 @@ def render_tex(lessons: list) -> str:
 
     head = PREAMBLE.replace("@TITLE@", latex_text(TITLE)).replace("@VERSION@", __version__)
     chapters = "\n".join(lesson.to_latex() for lesson in lessons)
+    exercises = [ex for lesson in lessons for ex in lesson.exercises]
+    if exercises:
+        from symnn.course.exercises import solutions_latex
+
+        chapters += "\n" + solutions_latex(exercises) + "\n"
     front = (
         "\\begin{document}\n\\frontmatter\n\\hypersetup{pageanchor=false}\n\\maketitle\n"
         "\\hypersetup{pageanchor=true}\n\\tableofcontents\n\\mainmatter\n\n"
@@ -264,7 +269,8 @@ def build(
     if not chosen:
         raise InputError("there are no lessons to build")
     pdflatex = shutil.which("pdflatex")
-    out = prepare_out(Path(out), ["course.tex", "course.pdf", *(f"{lf.stem}.md" for lf in chosen)], force)
+    names = ["course.tex", "course.pdf", "solutions.md", *(f"{lf.stem}.md" for lf in chosen)]
+    out = prepare_out(Path(out), names, force)
     result = BuildResult(out=out)
     _quiet_matplotlib()
     bar = show_progress(
@@ -283,6 +289,11 @@ def build(
     # everything is rendered before anything is written: a failing lesson leaves no new .tex/.md
     tex = render_tex(result.lessons)
     pages = [(out / f"{lf.stem}.md", lesson.to_markdown()) for lf, lesson in zip(chosen, result.lessons)]
+    exercises = [ex for lesson in result.lessons for ex in lesson.exercises]
+    if exercises:
+        from symnn.course.exercises import solutions_markdown
+
+        pages.append((out / "solutions.md", solutions_markdown(exercises)))
     result.tex = atomic_write(out / "course.tex", tex, force)
     result.markdown = [atomic_write(p, text, force) for p, text in pages]
     if pdf is False:

@@ -27,6 +27,24 @@ class Exercise:
         """symnn's worked solution: the chain of derivatives through the givens, then the result."""
         return worked_solution(self.givens, self.goal)
 
+    def validate(self, where: str) -> None:
+        """The set-up and the goal read as `symnn check` reads them (ASCII, so they print verbatim)."""
+        from symnn.checking.checker import build
+        from symnn.checking.notation import Partial, read_expression
+        from symnn.checking.statements import read_statements
+
+        if not (self.goal + self.givens).isascii():
+            raise InputError(f"{where}: exercise {self.id}'s goal and givens must be ASCII (they print verbatim)")
+        statements = read_statements(self.givens)
+        if any(s.kind != "given" for s in statements):
+            raise InputError(f"{where}: exercise {self.id}'s set-up holds only `given NAME = EXPR` lines")
+        problem, _ = build(statements)
+        if not isinstance(read_expression(self.goal, problem.names), Partial):
+            raise InputError(f"{where}: exercise {self.id}'s goal is a derivative such as dC/db, not {self.goal!r}")
+
+    def check_hint(self) -> str:
+        return f"symnn check --exercise {self.id} FILE"
+
 
 FIELDS = ("prompt", "goal", "givens")
 
@@ -116,7 +134,7 @@ def _chain(problem, expr, var) -> list[tuple[object, object]] | None:
     path, node = [], expr
     while node != var:
         d = problem.defs.get(node)
-        if d is None:
+        if d is None or d.has(sp.Sum):  # a sum's terms each have their own chain: the result alone
             return None
         nxt = [
             g
@@ -128,6 +146,80 @@ def _chain(problem, expr, var) -> list[tuple[object, object]] | None:
         path.append((node, nxt[0]))
         node = nxt[0]
     return path
+
+
+def exercises_text(exercises: list[Exercise]) -> str:
+    out = ["Exercises"]
+    for ex in exercises:
+        out.append(f"  Exercise {ex.id}. {ex.prompt} Find {ex.goal}, starting from:")
+        out += [f"      {line}" for line in ex.givens.strip().splitlines()]
+        out.append(f"    Check your answer: {ex.check_hint()}")
+    return "\n".join(out)
+
+
+def exercises_markdown(exercises: list[Exercise]) -> str:
+    out = ["## Exercises"]
+    for ex in exercises:
+        out.append(f"**Exercise {ex.id}.** {ex.prompt} Find `{ex.goal}`, starting from:")
+        out.append("```\n" + ex.givens.strip() + "\n```")
+        out.append(f"Check your answer: `{ex.check_hint()}` (a worked solution is in solutions.md).")
+    return "\n\n".join(out)
+
+
+def exercises_latex(exercises: list[Exercise], where: str) -> str:
+    from symnn.course import prose
+
+    items = []
+    for ex in exercises:
+        items.append(
+            f"\\item[Exercise {ex.id}.] {prose.inline_latex(ex.prompt, where)} Find \\verb|{ex.goal}|, "
+            f"starting from\n\\begin{{verbatim}}\n{ex.givens.strip()}\n\\end{{verbatim}}\n"
+            f"\\noindent Check your answer with \\verb|{ex.check_hint()}|; "
+            f"a worked solution is on page~\\pageref{{solution:{ex.id}}}."
+        )
+    return "\\section*{Exercises}\n\\begin{description}\n" + "\n".join(items) + "\n\\end{description}"
+
+
+def solution_rows(ex: Exercise) -> list[list[object]]:
+    """Each line of the worked solution as its sides, parsed (for typesetting)."""
+    from symnn.checking.checker import build
+    from symnn.checking.notation import read_expression
+    from symnn.checking.statements import read_statements
+
+    problem, _ = build(read_statements(ex.givens))
+    rows = []
+    for s in read_statements("\n".join(ex.solution())):
+        rows.append([read_expression(side, problem.names) for side in s.sides])
+    return rows
+
+
+def solutions_latex(exercises: list[Exercise]) -> str:
+    """The appendix: each exercise's worked solution, typeset as an align* block."""
+    from symnn.course import prose
+    from symnn.render.latex import tex
+
+    parts = [
+        "\\appendix\n\\chapter{Worked solutions}\\label{solutions}",
+        "Every solution below is symnn's own: derived through the chain rule, each line checked by "
+        "\\texttt{symnn check} before it was printed.",
+    ]
+    for ex in exercises:
+        rows = [f"{tex(r[0])} &= " + " = ".join(tex(e) for e in r[1:]) for r in solution_rows(ex)]
+        parts.append(
+            f"\\section*{{Exercise {ex.id}}}\\label{{solution:{ex.id}}}\n"
+            f"{prose.inline_latex(ex.prompt, f'exercise {ex.id}')}\n"
+            "\\begin{align*}\n" + " \\\\\n".join(rows) + "\n\\end{align*}"
+        )
+    return "\n\n".join(parts)
+
+
+def solutions_markdown(exercises: list[Exercise]) -> str:
+    from symnn.outputs import TAG
+
+    parts = [f"<!-- {TAG} -->\n# Worked solutions"]
+    for ex in exercises:
+        parts.append(f"## Exercise {ex.id}\n\n{ex.prompt}\n\n```\n" + "\n".join(ex.solution()) + "\n```")
+    return "\n\n".join(parts) + "\n"
 
 
 def _reaches(problem, g, var) -> bool:

@@ -33,6 +33,7 @@ from typing import TYPE_CHECKING, Protocol
 
 from symnn.course import prose
 from symnn.course.blocks import Block, Code, DerivationBlock, Figure, Math, Note, Prose, Table
+from symnn.course.exercises import Exercise, exercises_latex, exercises_markdown, exercises_text
 from symnn.errors import InputError
 
 if TYPE_CHECKING:
@@ -125,6 +126,7 @@ class Lesson:
         self.where = f"lesson {number}"
         self.reading = [READING.get(str(r).lower(), str(r)) for r in reading]
         self.blocks: list[Block] = []
+        self.exercises: list[Exercise] = []
         self._counts = {"Table": 0, "Figure": 0}
         self._figure_names: set[str] = set()
         caller = sys._getframe(1)
@@ -222,6 +224,20 @@ class Lesson:
         """A highlighted remark: where the slides are wrong, and why."""
         self._add(Note(_text(text, "note"), self.where))
 
+    def exercise(self, prompt: str, goal: str, givens: str) -> str:
+        """An exercise for the chapter's end: the task in words, the derivative to find in `symnn check`'s
+        notation (e.g. "dC/db") and the set-up it starts from (`given NAME = EXPR` lines). `symnn check
+        --exercise N.k FILE` grades a learner's answer; the book's appendix prints symnn's worked
+        solution. Returns the exercise's id, "N.k"."""
+        ex = Exercise(
+            f"{self.number}.{len(self.exercises) + 1}", *(_text(v, "an exercise") for v in (prompt, goal, givens))
+        )
+        ex.validate(self.where)
+        self.exercises.append(ex)
+        if self._book is None:
+            print(exercises_text([ex]) + "\n")
+        return ex.id
+
     # ---- ordering, rendering ---------------------------------------------------------------
     def _label(self, kind: str) -> str:
         self._counts[kind] += 1
@@ -287,6 +303,8 @@ class Lesson:
             f"\\chapter{{{latex_text(self.title)}}}\\label{{lesson:{self.number}}}"
         ]
         parts += [b.latex() for b in self.ordered_blocks()]
+        if self.exercises:
+            parts.append(exercises_latex(self.exercises, self.where))
         if self.reading:
             items = "\n".join(r"  \item " + prose.inline_latex(r, self.where) for r in self.reading)
             parts.append(
@@ -300,12 +318,16 @@ class Lesson:
 
         parts = [f"<!-- {TAG} -->\n# Lesson {self.number}: {self.title}"]
         parts += [b.markdown() for b in self.ordered_blocks()]
+        if self.exercises:
+            parts.append(exercises_markdown(self.exercises))
         if self.reading:
             parts.append("## Additional reading\n\n" + "\n".join(f"- {r}" for r in self.reading))
         return "\n\n".join(parts) + "\n"
 
     def to_text(self) -> str:
         parts = [f"Lesson {self.number}: {self.title}"] + [b.text() for b in self.ordered_blocks()]
+        if self.exercises:
+            parts.append(exercises_text(self.exercises))
         if self.reading:
             parts.append("Additional reading:\n" + "\n".join(f"  - {r}" for r in self.reading))
         return "\n\n".join(parts) + "\n"
