@@ -55,7 +55,10 @@ def test_unknown_exercise_and_the_list(tmp_path, capsys):
 
 
 def test_exercises_are_read_without_running_the_lesson():
-    source = 'import os\nos.remove("x")\nlesson.exercise("p", "dC/db", "given C = b^2")\nlesson.exercise(prompt="q", goal="dC/db", givens="given C = b")\n'
+    source = (
+        'import os\nos.remove("x")\nlesson.exercise("p", "dC/db", "given C = b^2")\n'
+        'lesson.exercise(prompt="q", goal="dC/db", givens="given C = b")\n'
+    )
     assert exercise_calls(source, "t.py") == [("p", "dC/db", "given C = b^2"), ("q", "dC/db", "given C = b")]
     with pytest.raises(InputError, match="t.py, line 1: lesson.exercise"):
         exercise_calls('lesson.exercise("p", goal, "given C = b")', "t.py")
