@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import sympy as sp
 
-from symnn.derive.derivation import Derivation
+from symnn.derive.derivation import DEFINITION, Derivation
+
+MAX_OPS = 200  # larger results keep their form: factor and cancel would take seconds
 
 
 def _show(expr: sp.Expr) -> str:
@@ -83,7 +85,7 @@ def sigmoid_form(value: sp.Expr, expr: sp.Expr) -> sp.Expr:
 def in_sigmoid(value: sp.Expr, expr: sp.Expr) -> tuple[sp.Expr, str] | None:
     """value written as a polynomial in one σ(u), and the identity used, when that is shorter:
     e^u/(1 + e^u)² → σ(u)(1 − σ(u)); −y(1 − σ(z)) − (y − 1)σ(z) → σ(z) − y. None otherwise."""
-    if not in_family(expr):
+    if not in_family(expr) or sp.count_ops(value) > MAX_OPS:
         return None
     sigmoid = _sigmoid()
     args = {s.args[0] for s in value.atoms(sigmoid)}
@@ -137,7 +139,14 @@ def nn_form(d: Derivation, value: sp.Expr, expr: sp.Expr, var: sp.Expr) -> sp.Ex
     found = in_sigmoid(value, expr)
     if found is not None and _new(d, lhs, found[0]):
         d.add(lhs, found[0], "rewriting", found[1])
-        value = found[0]
+        return found[0]
+    outputs = in_softmax(value, expr, var)
+    if outputs is not None and _new(d, lhs, outputs[0]):
+        for p, definition in outputs[1].items():
+            if d.defs.get(p) != definition:
+                d.add(p, definition, DEFINITION, "a softmax output")
+        d.add(lhs, outputs[0], "rewriting", outputs[2])
+        return outputs[0]
     return value
 
 
@@ -145,3 +154,90 @@ def _new(d: Derivation, lhs: sp.Expr, rhs: sp.Expr) -> bool:
     """lhs = rhs prints as no earlier line of d."""
     line = (_show(lhs), _show(rhs))
     return all((_show(s.lhs), _show(s.rhs)) != line for s in d.equations if s.lhs == lhs)
+
+
+def _softmax_sums(expr: sp.Expr, var: sp.Expr) -> list[sp.Add]:
+    """Each denominator Σ_k e^(w_k) of expr (two or more exponentials, one of them holding var)."""
+    out = []
+    for p in expr.atoms(sp.Pow):
+        base = p.base
+        if p.exp == -1 and isinstance(base, sp.Add) and len(base.args) >= 2:
+            if all(isinstance(t, sp.exp) for t in base.args) and base.has(var) and base not in out:
+                out.append(base)
+    return out
+
+
+def in_softmax(value: sp.Expr, expr: sp.Expr, var: sp.Expr) -> tuple[sp.Expr, dict, str] | None:
+    """value written in the softmax outputs ŷ_k = e^(w_k)/Σ_j e^(w_j), when that is shorter and
+    free of exponentials: (y₁ + y₂)·ŷ₁ − y₁ for a cross-entropy, ŷ₁ŷ₂ for a softmax output.
+    Returns (the form, {ŷ_k: its definition}, the note), or None."""
+    sums = _softmax_sums(expr, var)
+    if len(sums) != 1 or sp.count_ops(value) > MAX_OPS:
+        return None
+    S = sums[0]
+    exps = sorted(S.args, key=sp.default_sort_key)
+    own = [e for e in exps if e.has(var)]
+    if len(own) != 1:
+        return None
+    taken = {s.name for s in expr.free_symbols}
+    names = []
+    for n, e in enumerate(exps, 1):
+        w = e.args[0]
+        sub = w.name.partition("_")[2] or w.name if isinstance(w, sp.Symbol) else str(n)
+        name = f"yhat_{sub}"
+        if name in taken or name in names:
+            return None
+        names.append(name)
+    ps = [sp.Symbol(name, positive=True) for name in names]
+    T = sp.Dummy("T", positive=True)
+    candidate = value
+    for e, p in zip(exps, ps):
+        candidate = candidate.subs(e, p * T)
+    mine = ps[exps.index(own[0])]
+    forms: list[tuple[int, float, sp.Expr]] = []
+    try:
+        r = sp.cancel(sp.together(candidate))
+        if r.has(T) or r.has(sp.exp):
+            return None
+        r = sp.cancel(sp.factor(r).subs(sp.Add(*ps), 1))  # Σ_k ŷ_k = 1
+        if not sp.fraction(r)[1].free_symbols & set(ps):
+            plain = sp.factor(r)
+            # ŷ₁(ŷ₂ + ŷ₃) or y₂ŷ₁ − y₁ŷ₂ holds a sum of outputs that 1 − ŷ₁ writes shorter
+            summed = any(len(a.free_symbols & set(ps)) >= 2 for a in sp.preorder_traversal(plain) if a.is_Add)
+            forms.append((sp.count_ops(plain), 2 if summed else 0, plain))
+        for p in ps:
+            if p is not mine:  # one output written through the others: 1 − Σ the rest
+                rest = sp.cancel(r.xreplace({p: 1 - sum(q for q in ps if q is not p)}))
+                if sp.fraction(rest)[1].free_symbols & set(ps):
+                    continue
+                factored, collected = _signed(sp.factor(rest)), sp.collect(sp.expand(rest), ps)
+                forms += [(sp.count_ops(factored), 1, factored), (sp.count_ops(collected), 1.5, collected)]
+    except (sp.PolynomialError, TypeError, ValueError):
+        return None
+    if not forms:
+        return None
+    ops, _, best = min(forms, key=lambda f: (f[0], f[1]))
+    if ops >= sp.count_ops(value):
+        return None
+    used = {p: e / S for p, e in zip(ps, exps) if best.has(p)}
+    y_hat = _show(mine)
+    note = "with the softmax outputs ŷ_k = e^(w_k)/Σ_j e^(w_j), whose sum is 1"
+    coeff = sp.expand(best).coeff(mine)
+    targets = [a for a in sp.Add.make_args(coeff) if a.is_Symbol]
+    if len(targets) == len(ps) and len(targets) == len(sp.Add.make_args(coeff)):
+        y_own = sp.expand(-(best - coeff * mine))
+        if y_own in targets:
+            note += (
+                f"; when the targets sum to 1 ({' + '.join(map(_show, targets))} = 1, one-hot), "
+                f"this is {y_hat} − {_show(y_own)}"
+            )
+    return best, used, note
+
+
+def _signed(expr: sp.Expr) -> sp.Expr:
+    """−ŷ(ŷ − 1) → ŷ(1 − ŷ): the minus sign taken into the one sum of a product."""
+    c, rest = expr.as_coeff_Mul()
+    sums = [f for f in sp.Mul.make_args(rest) if f.is_Add]
+    if c.is_negative and len(sums) == 1:
+        return -c * rest / sums[0] * sp.expand(-sums[0])
+    return expr

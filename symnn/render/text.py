@@ -88,6 +88,9 @@ class TextPrinter(StrPrinter):
         return positive_first(super()._as_ordered_terms(expr, order))
 
     def _print_Mul(self, expr):
+        base_a = _log_base(expr)
+        if base_a is not None:  # ln(u)/ln(a) as log_a(u), as it was typed
+            return self._print(base_a)
         c, rest = expr.as_coeff_Mul()
         if c.is_Rational and not c.is_Integer and rest.has(sp.Derivative):
             return f"({self._print(c)})*{self._print(rest)}"
@@ -167,6 +170,21 @@ class TextPrinter(StrPrinter):
 
     def _print_log(self, expr):
         return f"ln({self._print(expr.args[0])})"
+
+
+def _log_base(expr: sp.Mul) -> sp.Expr | None:
+    """c·ln(u)/ln(a), a an integer > 1, with ln(u)/ln(a) as one function log_a(u); else None."""
+    inverse = [
+        f
+        for f in expr.args
+        if isinstance(f, sp.Pow) and f.exp == -1 and isinstance(f.base, sp.log) and f.base.args[0].is_Integer
+    ]
+    logs = [f for f in expr.args if isinstance(f, sp.log)]
+    if len(inverse) != 1 or len(logs) != 1 or not inverse[0].base.args[0] > 1:
+        return None
+    a = inverse[0].base.args[0]
+    rest = [f for f in expr.args if f is not inverse[0] and f is not logs[0]]
+    return sp.Mul(*rest, sp.Function(f"log_{a}")(logs[0].args[0]))
 
 
 def show(expr, ordinary: bool = False) -> str:

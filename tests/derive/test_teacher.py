@@ -106,3 +106,21 @@ def test_a_step_with_heaviside_is_checked_without_rewriting_it_into_piecewise(mo
     wrong.add(D(sp.Max(x, 0), x), sp.Heaviside(x + 1), "max/min rule")
     with pytest.raises(symnn.DerivationError):
         wrong.verify(cached=False)
+
+
+def test_softmax_results_are_written_in_the_outputs_y_hat():
+    def names(d):
+        return str(d.result).replace("yhat_", "ŷ")
+
+    ce = "-(y_1*log(exp(z_1)/(exp(z_1) + exp(z_2))) + y_2*log(exp(z_2)/(exp(z_1) + exp(z_2))))"
+    d = _derive(ce, "z_1")
+    assert names(d) == "-y_1 + ŷ1*(y_1 + y_2)" and "this is ŷ₁ − y₁" in d.equations[-1].note
+    assert [s.lhs.name for s in d.equations if s.is_definition][-1] == "yhat_1"
+    assert names(_derive("exp(z_1)/(exp(z_1) + exp(z_2) + exp(z_3))", "z_1")) == "ŷ1*(1 - ŷ1)"
+    assert names(_derive("exp(z_1)/(exp(z_1) + exp(z_2) + exp(z_3))", "z_3")) == "-ŷ1*ŷ3"
+    assert names(_derive("-log(exp(a)/(exp(a) + exp(b) + exp(c)))", "a")) == "ŷa - 1"
+
+
+def test_log_base_a_prints_as_typed():
+    text = _derive("log(x, 2)").text()
+    assert "f(x) = log_2(x)" in text and "d(log_2(x))/dx = 1/(x·ln(2))" in text
