@@ -236,7 +236,7 @@ def main(argv=None) -> int:
     counts = Counter(r["cls"] for r in rows)
     print(table([[c, counts.get(c, 0)] for c in CLASSES] + [["total", len(rows)]], ["class", "count"]))
     kinds = sorted({r["kind"] for r in rows})
-    per = defaultdict(Counter)
+    per: defaultdict[str, Counter] = defaultdict(Counter)
     for r in rows:
         per[r["kind"]][r["cls"]] += 1
     print(
