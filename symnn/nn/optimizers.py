@@ -106,7 +106,7 @@ class Optimizer:
 
         update = kernel(self.kernel).dispatcher
         if self.counts:
-            kernel("adam.count").dispatcher(self.count, self.count)  # t ← t + 1
+            kernel("adam.count").dispatcher(self.count, self.count)  # step ← step + 1
         extra = (*self.hyper(), float(self.count[0])) if self.counts else self.hyper()
         for i, layer in enumerate(model.layers):
             for name, param in layer.parameters().items():
@@ -117,7 +117,7 @@ class Optimizer:
     # -- the compiled epoch ---------------------------------------------------------------------
     def epoch_update(self, w: EpochWriter, model: Sequential) -> None:
         """Write the driver's update lines for w.updates: the state arrays and the parameters
-        (one float64 vector `hyper`, and `step` holding t) are the driver's arguments."""
+        (one float64 vector `hyper`, and `step` holding Adam's t) are the driver's arguments."""
         from symnn.codegen import kernel
 
         self.bind(model)
@@ -128,7 +128,7 @@ class Optimizer:
         upd, flat = w.kernel(kernel(self.kernel)), w.flat
         if self.counts:
             w.param(self.count, "step")
-            w.emit(f"{w.kernel(kernel('adam.count'))}(step, step)  # adam.count: t ← t + 1")
+            w.emit(f"{w.kernel(kernel('adam.count'))}(step, step)  # adam.count: step ← step + 1")
             hyper.append("step[0]")
         for p, g in w.updates:
             key = keys.get(id(arrays[p]))
@@ -184,10 +184,11 @@ class Nesterov(Momentum):
 
 
 class RMSProp(Optimizer):
-    """RMSProp, PyTorch's (centered=False): s ← α s + (1 − α) g²; w ← w − η g/(√s + ε).
+    """RMSProp, PyTorch's (centered=False): the running mean of g², square_avg ← α square_avg +
+    (1 − α) g² (the derivation's s), and w ← w − η g/(√square_avg + ε).
     PyTorch's defaults: lr 0.01, alpha 0.99, eps 1e-8."""
 
-    name, kernel, state_names, default_lr = "rmsprop", "rmsprop.update", ("s",), 0.01
+    name, kernel, state_names, default_lr = "rmsprop", "rmsprop.update", ("square_avg",), 0.01
 
     def __init__(self, lr: float | None = None, alpha: float = 0.99, eps: float = 1e-8) -> None:
         super().__init__(lr)

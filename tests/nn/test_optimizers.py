@@ -95,6 +95,18 @@ def test_the_kernels_compute_the_derivations_rules():
     assert kernel("adam.count").expr == derived_rules("adam")["t"]
 
 
+def test_the_kernels_arguments_keep_one_meaning_per_letter():
+    """s is the stride and t the sample elsewhere (ARCHITECTURE.md's letter table): the kernels
+    name RMSProp's mean of g² and Adam's update count as PyTorch's optimizers name their state."""
+    names = {
+        n: [str(a) for a in kernel(n).spec.inputs]
+        for n in ("momentum.update", "rmsprop.update", "adam.update", "adam.count")
+    }
+    assert names["rmsprop.update"] == ["w", "g", "square_avg", "eta", "alpha", "eps"]
+    assert names["adam.update"][-1] == "step" and names["adam.count"] == ["step"]
+    assert not any({"s", "t"} & set(args) for args in names.values())
+
+
 # -- the derivations --------------------------------------------------------------------------
 @pytest.mark.parametrize("name", NAMES)
 def test_every_optimizer_derivation_verifies_with_its_steps_checked(name):
