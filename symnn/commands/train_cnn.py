@@ -3,9 +3,8 @@
 conv (3×3 filters) → ReLU → 2×2 max-pool → flatten → dense 10 → softmax/cross-entropy, trained
 with mini-batch SGD (the defaults are symnn.commands.train.DEFAULTS["cnn"]). Initial weights follow
 the benchmark references' rule (normal(0, 1/√fan_in) per layer in order, biases 0): build_cnn()'s
-defaults, 8 filters without padding, are bench/references/cnn_numpy.py's net (97.8 % on seed 0's
-split). The command trains 12 filters with a 1-pixel zero frame on a cosine schedule: over seeds
-0–9 that holds every seed at ≥ 0.97 where the 8-filter net drops to 0.956 (python bench/seeds.py).
+defaults, 8 filters without padding, are bench/references/cnn_numpy.py's net. The command trains
+12 filters with a 1-pixel zero frame on a cosine schedule (why: bench/README.md, bench/seeds.py).
 """
 
 from __future__ import annotations
