@@ -10,11 +10,11 @@ import numpy as np
 import pytest
 from scipy import ndimage
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # the checkout: bench/ is a package there
 
 from conftest import central_differences  # noqa: E402
 
-from bench.references import cnn_numpy, cnn_references, common, conv_refs, mlp_numba, mlp_numpy, mlp_references  # noqa: E402  # noqa: E402
+from bench.references import cnn_numpy, cnn_references, common, conv_refs, mlp_numba, mlp_numpy, mlp_references  # noqa: E402
 
 
 def _max_diff(a: common.MLP, b: common.MLP) -> float:

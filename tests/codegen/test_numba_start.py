@@ -1,6 +1,6 @@
-"""The two start-up measures of issue #8, each in a fresh interpreter: Numba's BLAS check
-without scipy.linalg (symnn.codegen.numba_start) and the `symnn` program's exit without the
-interpreter's teardown (symnn.cli.run). bench/startup.py measures what they save."""
+"""symnn.codegen.numba_start, in a fresh interpreter: Numba's BLAS check without importing
+scipy.linalg, and the plain import once scipy.linalg is loaded. bench/startup.py measures what
+it saves at start-up."""
 
 from __future__ import annotations
 
@@ -50,32 +50,3 @@ def test_numba_start_after_scipy_linalg_is_the_plain_import():
     """)
     assert run.returncode == 0, run.stderr
     assert run.stdout.strip() == "True scipy.linalg.cython_blas"
-
-
-def test_symnn_program_runs_atexit_handlers_and_delivers_all_output():
-    run = _python("""
-        import atexit, sys
-        atexit.register(lambda: print("atexit handler ran"))
-        sys.argv = ["symnn", "derive", "cost"]
-        from symnn.cli import run
-        run()
-        print("not reached")
-    """)
-    assert run.returncode == 0, run.stderr
-    lines = run.stdout.rstrip("\n").split("\n")
-    assert lines[-1] == "atexit handler ran" and "not reached" not in run.stdout
-    assert any("C = " in line or "C(" in line for line in lines[:-1])
-
-
-def test_symnn_program_keeps_the_exit_code_and_waits_for_other_threads():
-    run = _python("""
-        import sys, threading, time
-        threading.Thread(target=lambda: (time.sleep(0.5), print("thread finished", flush=True))).start()
-        sys.argv = ["symnn", "derive", "no-such-topic"]
-        from symnn.cli import run
-        run()
-    """)
-    assert run.returncode == 2
-    assert run.stdout.strip() == "thread finished"
-    assert run.stderr.startswith("symnn: error: unknown topic 'no-such-topic'")
-    assert len(run.stderr.strip().splitlines()) == 1
