@@ -217,6 +217,13 @@ def check_common(args: argparse.Namespace) -> None:
             raise InputError(f"--{name.replace('_', '-')} must be a positive integer (got {value})")
     if lr is not None and not (lr > 0 and lr != float("inf")):
         raise InputError(f"--lr must be a positive finite number such as 0.5 (got {lr})")
+    mode = getattr(args, "mode", None)
+    if getattr(args, "batch_size", None) is not None and mode in ("sgd", "batch"):
+        each = "each sample" if mode == "sgd" else "the whole training set"
+        raise InputError(
+            f"--batch-size does not apply to --mode {mode}, which updates after {each}; "
+            "give it with --mode minibatch or all"
+        )
     from symnn.nn import activation_layer, get_loss
 
     if getattr(args, "layers", None) is not None:

@@ -79,6 +79,14 @@ def test_an_option_that_does_not_apply_is_refused_in_one_line(capsys, args, mess
     assert "--help`" in err  # where to look
 
 
+@pytest.mark.parametrize("net, mode", [("perceptron", "batch"), ("perceptron", "sgd"), ("mlp", "sgd")])
+def test_a_batch_size_for_a_mode_without_mini_batches_is_refused_in_one_line(capsys, net, mode):
+    assert main(["train", net, "--mode", mode, "--batch-size", "3"]) == 2
+    out, err = capsys.readouterr()
+    assert out == "" and err.count("\n") == 1
+    assert err.startswith(f"symnn: error: --batch-size does not apply to --mode {mode}, which updates after ")
+
+
 def test_the_three_modes_differ_on_every_dataset_the_perceptron_trains_on():
     """The mini-batch default is smaller than each small table, so sgd, mini-batch and batch are
     three different schedules (with 8 rows and batches of 8, two of them were the same curve)."""
