@@ -463,9 +463,16 @@ def equal(a: sp.Expr, b: sp.Expr, subs: dict, rng: random.Random) -> str | None:
             try:
                 if sp.cancel(sp.expand(diff)) == 0:
                     return "symbolic (simplify)"
-                # simplify can take minutes on trigonometric identities (sec² = 1 + tan²):
-                # those go to the numeric check
-                if not diff.has(*_SLOW_TO_SIMPLIFY) and sp.simplify(diff) == 0:
+                # u^(γ−1)·u = u^γ: symbolic exponents split or joined, so that cancel sees one u^γ
+                symbolic_powers = any(not p.exp.is_number for p in diff.atoms(sp.Pow))
+                if symbolic_powers and (
+                    sp.cancel(sp.expand(sp.expand_power_exp(diff))) == 0
+                    or sp.cancel(sp.expand(sp.powsimp(sp.expand(diff)))) == 0
+                ):
+                    return "symbolic (simplify)"
+                # simplify can take minutes on trigonometric identities (sec² = 1 + tan²) and
+                # seconds on symbolic exponents: those go to the numeric check
+                if not (symbolic_powers or diff.has(*_SLOW_TO_SIMPLIFY)) and sp.simplify(diff) == 0:
                     return "symbolic (simplify)"
             except Exception:  # simplify may give up on exotic forms; the numeric check decides
                 pass

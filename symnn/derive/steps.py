@@ -133,16 +133,16 @@ class _Writer:
         if isinstance(rule, _CHAINED) and self.chained(rule):
             return self.chain(rule, lhs)
         self.d.add(lhs, rule.applied(), rule.title, rule.describe())
-        cited: list[int] = []
+        cited: list[tuple[int, R.Rule]] = []
         parts = [self.part(c, cited) for c in rule.children]
         value = rule.combine(parts)
         note = "put the derivatives found above into the formula"
         if cited:
-            note += "; " + ", ".join(f"({n})" for n in cited) + " found before"
+            note += "".join(f"; {self.show(R.D(c.expr, c.var))} by ({n})" for n, c in cited)
         self.d.add(lhs, value, "substitution", note)
         return self.simplified(lhs, value)
 
-    def part(self, child: R.Rule, cited: list[int], lhs: sp.Expr | None = None) -> sp.Expr:
+    def part(self, child: R.Rule, cited: list[tuple[int, R.Rule]], lhs: sp.Expr | None = None) -> sp.Expr:
         """A child's value: read off, cited from an earlier step (its number goes to cited), or
         derived in steps of its own, whose left-hand side is lhs (default ∂child/∂x)."""
         if self.direct(child, inline=True):
@@ -150,7 +150,7 @@ class _Writer:
         key = (child.expr, child.var)
         if key in self.found:
             number, value = self.found[key]
-            cited.append(number)
+            cited.append((number, child))
             return value
         return self.emit(child, lhs)
 
@@ -173,10 +173,10 @@ class _Writer:
             "chain rule",
             f"the outer derivative at {u.name}, times d{u.name}/d{x}; {formula}",
         )
-        cited: list[int] = []
+        cited: list[tuple[int, R.Rule]] = []
         du = self.part(inner, cited, lhs=R.D(u, rule.var))
         value = outer * du
-        note = f"put {u.name} = {_show(inner.expr)} back" + (f"; d{u.name}/d{x} by ({cited[0]})" if cited else "")
+        note = f"put {u.name} = {_show(inner.expr)} back" + (f"; d{u.name}/d{x} by ({cited[0][0]})" if cited else "")
         self.d.add(lhs, value, "substitution", note)
         return self.simplified(lhs, value)
 
@@ -218,7 +218,7 @@ class _Writer:
                 continue
             key = (c.expr, c.var)
             if key in self.found:
-                cited.setdefault(self.found[key][0], []).append(_show(R.D(c.expr, c.var)))
+                cited.setdefault(self.found[key][0], []).append(self.show(R.D(c.expr, c.var)))
             else:
                 stack[:0] = c.children
         return "".join(f"; {', '.join(names)} by ({n})" for n, names in cited.items())
@@ -272,6 +272,12 @@ class _Writer:
         return main, ("term by term, " + note if isinstance(rule, R.SumRule) else note)
 
     # -- writing ------------------------------------------------------------------------------
+    def show(self, expr: sp.Expr) -> str:
+        """expr as the text renderer prints this derivation (d/dx for one variable)."""
+        from symnn.render.text import show
+
+        return show(expr, self.d.ordinary)
+
     @property
     def number(self) -> int:
         return len(self.d.equations)
