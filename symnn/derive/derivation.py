@@ -436,12 +436,7 @@ _SLOW_TO_SIMPLIFY = (
 _NOT_SMOOTH = (sp.Abs, sp.sign, sp.Piecewise, sp.Max, sp.Min, sp.Heaviside)
 
 
-_HEAVISIDE = sp.Function("heaviside_")
-
-
-def _heaviside(u, at_zero=0.5):
-    """The unit step H(u) with H(0) = at_zero (SymPy's Heaviside(0) is ½)."""
-    return 1 if u > 0 else 0 if u < 0 else at_zero
+_HEAVISIDE = lambda u, h=0.5: 1 if u > 0 else 0 if u < 0 else h  # noqa: E731
 
 
 def equal(a: sp.Expr, b: sp.Expr, subs: dict, rng: random.Random) -> str | None:
@@ -489,10 +484,10 @@ def equal(a: sp.Expr, b: sp.Expr, subs: dict, rng: random.Random) -> str | None:
 
     from symnn.ops.functions import mpmath_functions
 
-    dirac = {"DiracDelta": lambda x: mpmath.inf if x == 0 else mpmath.mpf(0), "heaviside_": _heaviside}
-    # H(u) under a name of its own: the code printer would rewrite Heaviside into a Piecewise
-    # and simplify its conditions (seconds for each H of max(x², 1 + x, 1)')
-    plain = plain.replace(sp.Heaviside, lambda *a: _HEAVISIDE(*a))
+    # H(u) (H(0) = ½ unless given) under a name of its own: the code printer would rewrite it
+    # into a Piecewise and simplify its conditions, seconds for each H of max(x², 1 + x, 1)'
+    dirac = {"DiracDelta": lambda x: mpmath.inf if x == 0 else mpmath.mpf(0), "heaviside_": _HEAVISIDE}
+    plain = plain.replace(sp.Heaviside, lambda *a: sp.Function("heaviside_")(*a))
     # the size of the terms, so a difference is judged relative to them (e^tan(2x) is huge)
     # (unevaluated: Abs of a big term would ask SymPy for its sign, minutes on a batch sum)
     scale = sp.Add(*[sp.Abs(t, evaluate=False) for t in sp.Add.make_args(plain)], evaluate=False)

@@ -46,6 +46,8 @@ def diff_rule(expr: sp.Expr, var: sp.Expr) -> R.Rule:
         return R.IndexSumRule(expr, var, [diff_rule(expr.function, var)])
     if isinstance(expr, sp.Piecewise):
         return R.PiecewiseRule(expr, var, [diff_rule(e, var) for e, _ in expr.args])
+    if isinstance(expr, sp.Heaviside):  # H(u) or H(u, H0): 0 almost everywhere, as step
+        return R.FunctionRule(expr, var, [diff_rule(expr.args[0], var)])
     if isinstance(expr, sp.Function) and len(expr.args) == 1 and _known(expr):
         return R.FunctionRule(expr, var, [diff_rule(expr.args[0], var)])
     raise DerivationError(

@@ -108,7 +108,7 @@ def in_sigmoid(value: sp.Expr, expr: sp.Expr) -> tuple[sp.Expr, str] | None:
         forms = [sp.factor(r), sp.expand(r)]
     except (sp.PolynomialError, TypeError, ValueError):
         return None
-    best = min(forms, key=sp.count_ops)
+    best = _signed(min(forms, key=sp.count_ops))  # x(σ − y), not −x(y − σ)
     logistic = sp.cancel(r / (s * (1 - s)))
     if not logistic.has(s):  # k·σ(1 − σ), written so
         best = logistic * s * (1 - s)

@@ -265,7 +265,15 @@ class PiecewiseRule(Rule):
 
 
 def _func_name(expr: sp.Expr) -> str:
-    names = {"sigmoid": "σ", "log": "ln", "exp": "exp", "Abs": "|·|", "relu": "ReLU", "leaky_relu": "LeakyReLU"}
+    names = {
+        "sigmoid": "σ",
+        "log": "ln",
+        "exp": "exp",
+        "Abs": "|·|",
+        "relu": "ReLU",
+        "leaky_relu": "LeakyReLU",
+        "Heaviside": "H",
+    }
     return names.get(expr.func.__name__, expr.func.__name__)
 
 

@@ -229,15 +229,16 @@ class _Writer:
         while stack:
             c = stack.pop()
             key = (c.expr, c.var)
-            if _trivial(c) or key in self.found or _flat(c):
+            if _trivial(c) or key in self.found:
                 continue
             self.found[key] = (self.number, c.eval())
-            stack.extend(c.children)
+            if not _flat(c):  # f' = 0: its inner function was not derived
+                stack.extend(c.children)
 
     # -- judgements ---------------------------------------------------------------------------
     def direct(self, rule: R.Rule, inline: bool = False) -> bool:
         """A derivative read off without a line of its own (inline) or in one line."""
-        if isinstance(rule, _LEAVES) or _flat(rule):
+        if isinstance(rule, _LEAVES) or (_flat(rule) and not inline):  # a line: it states the jump's convention
             return True
         if self.detail == "full":
             return not inline and rule.simple
@@ -260,7 +261,8 @@ class _Writer:
     def justify_direct(self, rule: R.Rule) -> tuple[str, str]:
         """The rule a textbook names for a one-line derivative, and its formula."""
         if _flat(rule):  # step, floor, sign: 0 whatever the inner function
-            return rule.title, rule.describe() + "; so 0 whatever the inner function"
+            whatever = "" if isinstance(rule.children[0], R.IdentityRule) else "; so 0 whatever the inner function"
+            return rule.title, rule.describe() + whatever
         titles = _titles(rule, self.found)
         if len(titles) <= 1:
             return rule.title if not titles else titles[0], rule.describe()

@@ -145,3 +145,16 @@ def test_symbolic_exponents_are_checked_without_simplify(monkeypatch):
     wrong.add(D(x**n, x), n * x ** (n - 2), "power rule")
     with pytest.raises(symnn.DerivationError):
         wrong.verify(cached=False)
+
+
+def test_sympy_heaviside_and_a_step_inside_a_product_state_the_convention():
+    x = parse("x")
+    d = symnn.derive("expression", expr=x * sp.Heaviside(x, 0))
+    assert d.verified and d.result == sp.Heaviside(x, 0)
+    assert any("H'(u) = 0" in s.note and "as PyTorch does" in s.note for s in d.equations)
+    assert symnn.derive("expression", expr=sp.Heaviside(x**2 - 1)).result == 0
+
+
+def test_a_perceptron_with_cross_entropy_ends_as_x_times_sigma_minus_y():
+    d = _derive("-(y log(sigmoid(w_1*x_1 + b)) + (1 - y) log(1 - sigmoid(w_1*x_1 + b)))", "w_1")
+    assert d.text().splitlines()[-4].strip() == "∂f/∂w_1 = x₁·(σ(b + w₁·x₁) - y)"
