@@ -43,6 +43,10 @@ def _where(statement: Statement, text: str, col: int, message: str) -> str:
     """The parser's message with its column counted in the whole line (when the side was read as
     written; a side whose notation was rewritten is named by where it starts)."""
     where = f"line {statement.line}" if statement.line else "the exercise's set-up"
+    if "known functions:" in message:  # the list without the primed forms (f' of each f)
+        head, _, names = message.partition("known functions:")
+        kept = [n for n in names.split(", ") if "'" not in n]
+        message = head + "known functions:" + ", ".join(kept)
     if rewrite(text) == text and _COLUMN.search(message) and statement.text.count(text) == 1:
         start = statement.text.index(text)
         fixed = _COLUMN.sub(lambda m: m.group(0).replace(m.group(1), str(int(m.group(1)) + start)), message)
@@ -59,6 +63,8 @@ def build(statements: list[Statement]) -> tuple[Problem, list[_Parsed]]:
         sides = _read(s, given_names)
         if s.kind == "given":
             name = sides[0]
+            if name in (sp.E, sp.pi):
+                raise CheckInputError(f"line {s.line}: {s.sides[0]} is the constant {name}; give another name")
             if not isinstance(name, sp.Symbol):
                 raise CheckInputError(f"line {s.line}: a given defines one name, as in `given z = w_1*x_1 + b`")
             if sides[1].has(name):
@@ -73,7 +79,15 @@ def build(statements: list[Statement]) -> tuple[Problem, list[_Parsed]]:
 
 def _decide(problem: Problem, left: sp.Expr, right: sp.Expr) -> tuple[Verdict, sp.Expr, sp.Expr]:
     a, b = problem.full(left), problem.full(right)
-    return compare(a, b), a, b
+    for side in (a, b):
+        if side.has(sp.zoo, sp.nan, sp.oo, -sp.oo):
+            raise InputError("a side is not defined (a division by zero, or a logarithm of 0); check the line")
+    try:
+        return compare(a, b), a, b
+    except (TypeError, ValueError, KeyError, AttributeError, NotImplementedError) as exc:
+        raise InputError(
+            f"symnn cannot evaluate this line numerically ({type(exc).__name__}); write it more plainly"
+        ) from None
 
 
 def check(

@@ -210,6 +210,12 @@ def almost_everywhere(expr: sp.Expr) -> sp.Expr:
     """Derivatives away from jumps: δ(u) -> 0 (step' = 0 almost everywhere, as PyTorch's gradients)."""
     if expr.has(sp.DiracDelta):
         expr = expr.replace(sp.DiracDelta, lambda *a: sp.S.Zero)
+    if expr.has(sp.Derivative):  # d floor(u)/du, d sign(u)/du: 0 away from the jumps
+        flat = (sp.floor, sp.ceiling, sp.sign, sp.Heaviside)
+        expr = expr.replace(lambda e: isinstance(e, sp.Derivative) and isinstance(e.expr, flat), lambda e: sp.S.Zero)
+        if expr.has(sp.Derivative):
+            left = next(iter(expr.atoms(sp.Derivative)))
+            raise InputError(f"symnn cannot differentiate {left.expr} here; write its derivative out")
     return expr
 
 

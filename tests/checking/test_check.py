@@ -124,6 +124,10 @@ def test_json_has_exactly_the_documented_shape_and_is_stable():
     json.dumps(first)
 
 
+def test_derivatives_that_are_zero_almost_everywhere():
+    assert check("d/dx (floor(x)) = 0\nd/dx (abs(x)) = sign(x)\nd/dz (relu(z)) = step(z)").ok
+
+
 def test_numeric_verdicts_are_reported_as_numeric():
     r = check("d/dx (max(x, 0)) = (sign(x) + 1)/2")
     assert r.ok and r.lines[0].how == "numeric"
@@ -155,6 +159,12 @@ def test_an_exercise_goal_must_be_reached():
         ("y = sum(x_i, (i, 1, 1000))", r"1000 terms; at most 200"),
         ("y = " + "(" * 60 + "x" + ")" * 60, r"nests more than 50"),
         ("y = x^(10^10)", r"exponent"),
+        ("y = log(0)", r"line 1: a side is not defined"),
+        ("given e = 2", r"line 1: e is the constant E"),
+        ("f'(x) = 1", r"unknown function \"f'\""),
+        ("x\x00 = 1", r"NUL bytes"),
+        ("$\\input{/etc/passwd} = 1$", r"\\input is not read"),
+        ("x = 1 = " + " = ".join(["1"] * 25), r"at most 19 are read"),
     ],
 )
 def test_unreadable_input_is_one_line_naming_the_line(text, message):
