@@ -1,8 +1,14 @@
 """Progress for long work: tqdm's bar on a terminal; elsewhere (a log file, a pipe, CI) a plain
-line at most every few seconds and at each tenth of the way, never redraws."""
+line at most every few seconds and at each tenth of the way, never redraws.
+
+Use it as a context manager (`with progress(...) as bar:`): when the work stops on an exception
+(Ctrl-C among them) the bar is closed with a newline, so the message that follows starts on a
+line of its own. Give `set_postfix_str(text, refresh=False)`: the bar then redraws at tqdm's
+`mininterval`, not at every call."""
 
 from __future__ import annotations
 
+import functools
 import sys
 import time
 from collections.abc import Iterable, Iterator, Sized
@@ -25,10 +31,23 @@ def progress(
     stream = stream or sys.stderr
     total = total if total is not None else (len(iterable) if isinstance(iterable, Sized) else None)
     if enabled and _is_terminal(stream):
-        from tqdm import tqdm
-
-        return tqdm(iterable, total=total, desc=desc, unit=unit, file=stream, **bar_options)
+        return _bar_class()(iterable, total=total, desc=desc, unit=unit, file=stream, **bar_options)
     return PlainProgress(iterable, total, desc, unit, stream if enabled else None)
+
+
+@functools.lru_cache(maxsize=1)
+def _bar_class() -> type:
+    from tqdm import tqdm
+
+    class Bar(tqdm):
+        """tqdm's bar; left standing, ended by a newline, when the `with` block raises."""
+
+        def __exit__(self, exc_type: Any, exc_value: Any, traceback: Any) -> Any:
+            if exc_type is not None:
+                self.leave = True  # (leave=False would only wipe the line)
+            return super().__exit__(exc_type, exc_value, traceback)
+
+    return Bar
 
 
 def _is_terminal(stream) -> bool:
@@ -48,6 +67,12 @@ class PlainProgress:
         self.iterable, self.total, self.desc, self.unit, self.stream = iterable, total, desc, unit, stream
         self.n, self.postfix, self.start = 0, "", time.monotonic()
         self.last_time, self.last_tenth, self.shown = self.start, 0, -1
+
+    def __enter__(self) -> PlainProgress:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
     def __iter__(self) -> Iterator:
         if self.iterable is None:

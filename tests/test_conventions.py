@@ -5,9 +5,13 @@ from __future__ import annotations
 
 import ast
 import importlib.metadata
+import os
 import subprocess
 import sys
+import time
 from pathlib import Path
+
+import pytest
 
 import symnn
 
@@ -154,3 +158,52 @@ def test_the_private_names_check_sees_imports_and_module_attributes(tmp_path):
         "uses symnn.a.x._set",
         "uses symnn.a.x._read",
     ]
+
+
+def _read_until(fd: int, done, timeout: float) -> bytes:
+    """What the terminal's other end receives until done(received) or timeout seconds pass."""
+    import select
+
+    got, end = b"", time.monotonic() + timeout
+    while not done(got) and time.monotonic() < end:
+        ready, _, _ = select.select([fd], [], [], 0.1)
+        if ready:
+            try:
+                chunk = os.read(fd, 65536)
+            except OSError:  # EIO: the program closed the terminal
+                break
+            if not chunk:
+                break
+            got += chunk
+    return got
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="needs a pseudo-terminal (pty)")
+def test_ctrl_c_on_a_terminal_ends_the_bar_before_its_message_and_the_bar_redraws_a_few_times_a_second():
+    import fcntl
+    import pty
+    import signal
+    import struct
+    import termios
+
+    master, slave = pty.openpty()
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 100, 0, 0))
+    cmd = [sys.executable, "-m", "symnn", "train", "mlp", "--dataset", "xor", "--hidden", "3", "--epochs", "100000000"]
+    proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=slave)
+    os.close(slave)
+    try:
+        started = _read_until(master, lambda got: b"loss" in got, 300)  # compiled, training
+        assert b"loss" in started, started[-500:]
+        window = _read_until(master, lambda got: False, 2.0)  # 2 s of redraws
+        proc.send_signal(signal.SIGINT)
+        rest = _read_until(master, lambda got: b"symnn: interrupted" in got and got.endswith(b"\n"), 60)
+        assert proc.wait(timeout=60) == 130
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        os.close(master)
+    assert len(window) < 10_000, len(window)  # rate-limited: a redraw per ~0.1 s, not one per epoch
+    before, _, _ = (window + rest).partition(b"symnn: interrupted")
+    assert before.endswith(b"\n"), before[-200:]  # the bar closed with a newline: the message has its own line
+    assert b"\r" in window  # a real bar (tqdm) redrawn in place

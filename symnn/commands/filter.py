@@ -104,13 +104,13 @@ def run(args: argparse.Namespace) -> int:
     from symnn.progress import progress
 
     results, written = [], []
-    bar = progress(targets, desc="filters", unit="filter", leave=False, enabled=not (args.quiet or len(targets) < 2))
-    for name, k, path in bar:
-        bar.set_postfix_str(name)
-        out = convolve.apply(image, k, args.border)
-        written.append(write_image(path, out, force=args.force))
-        results.append((name, k, out))
-    bar.close()
+    quiet = args.quiet or len(targets) < 2
+    with progress(targets, desc="filters", unit="filter", leave=False, enabled=not quiet) as bar:
+        for name, k, path in bar:
+            bar.set_postfix_str(name)  # the filter being applied (a few, each slow: redraw now)
+            out = convolve.apply(image, k, args.border)
+            written.append(write_image(path, out, force=args.force))
+            results.append((name, k, out))
     if sheet:
         written.append(
             contact_sheet(image, results, sheet, title=f"{source.name}, border {args.border}", force=args.force)

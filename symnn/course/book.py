@@ -273,19 +273,18 @@ def build(
     out = prepare_out(Path(out), names, force)
     result = BuildResult(out=out)
     _quiet_matplotlib()
-    bar = show_progress(
+    with show_progress(
         chosen,
         desc="lessons",
         unit="lesson",
         enabled=progress,
         bar_format="{n_fmt}/{total_fmt} {bar:20} {elapsed} {desc}",
-    )
-    for lf in bar:
-        bar.set_description_str(f"{lf.stem}.py")
-        lesson = run_lesson(lf, out / "figures", force)
-        result.lessons.append(lesson)
-        result.figures += lesson.figure_paths
-    bar.close()
+    ) as bar:
+        for lf in bar:
+            bar.set_description_str(f"{lf.stem}.py")
+            lesson = run_lesson(lf, out / "figures", force)
+            result.lessons.append(lesson)
+            result.figures += lesson.figure_paths
     # everything is rendered before anything is written: a failing lesson leaves no new .tex/.md
     tex = render_tex(result.lessons)
     pages = [(out / f"{lf.stem}.md", lesson.to_markdown()) for lf, lesson in zip(chosen, result.lessons)]

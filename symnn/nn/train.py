@@ -199,68 +199,65 @@ def fit(
     rng = np.random.default_rng(model.seed if seed is None else check_seed(seed))
     classify = Y.shape[1] > 1
     history = model.history
-    bar = _progress(epochs, progress)
-    from symnn.nn.fused import fusable, run_epoch
-    from symnn.nn.layers import Workspace
+    with _progress(epochs, progress) as bar:  # closed with a newline if training stops (Ctrl-C)
+        from symnn.nn.fused import fusable, run_epoch
+        from symnn.nn.layers import Workspace
 
-    ws = Workspace(model.dtype)
-    ws.shapes = model.check_shapes(X.shape[1:])
-    opt.bind(model)  # its state (zeros on the first fit), checked against the parameters
-    sgd = opt.name == "sgd"
-    fuse = fused and sgd and fusable(model) is not None  # the fused epoch does SGD only
-    for layer in model.layers:  # which compilation trains
-        if layer.fastmath != fastmath:
-            layer.fastmath = fastmath
-            layer.reset()  # its kernels were the other ones
-    driver = None
-    if not fuse and compiled is not False:
-        from symnn.nn import epoch as compiled_epoch
+        ws = Workspace(model.dtype)
+        ws.shapes = model.check_shapes(X.shape[1:])
+        opt.bind(model)  # its state (zeros on the first fit), checked against the parameters
+        sgd = opt.name == "sgd"
+        fuse = fused and sgd and fusable(model) is not None  # the fused epoch does SGD only
+        for layer in model.layers:  # which compilation trains
+            if layer.fastmath != fastmath:
+                layer.fastmath = fastmath
+                layer.reset()  # its kernels were the other ones
+        driver = None
+        if not fuse and compiled is not False:
+            from symnn.nn import epoch as compiled_epoch
 
-        n_batches = -(-n // batch_size)
-        if compiled and not compiled_epoch.compilable(model):
-            raise InputError(
-                f"compiled=True: the compiled epoch knows layers that write their lines into it "
-                f"(Dense, activations, Conv2D, pooling, Flatten) and their losses; this model has "
-                f"{model.layers}, loss {model.loss_fn!r}"
-            )
-        chosen = None if sgd else opt
-        if compiled or compiled_epoch.worth_it(model, X.shape[1:], epochs, n_batches, chosen):
-            driver = compiled_epoch.CompiledEpoch(model, X.shape[1:], batch_size, n, chosen)
-            X, Y = np.ascontiguousarray(X, dtype=model.dtype), np.ascontiguousarray(Y, dtype=model.dtype)
-    for epoch in range(1, epochs + 1):
-        order = rng.permutation(n)  # step 7: a new pass
-        lr = rate(epoch)
-        narrate = explain is not None and epoch == 1
-        if fuse and not narrate:
-            run_epoch(model, X, Y, order, lr, batch_size, ws, fastmath)  # steps 2-6 in one kernel
-        elif driver is not None and not narrate:
-            driver(X, Y, order, lr)  # steps 2-6, compiled
-        else:
-            for start in range(0, n, batch_size):
-                idx = order[start : start + batch_size]
-                xb, yb = X[idx], Y[idx]  # step 2
-                if narrate and start == 0 and explain is not None:
-                    _explain(model, xb, yb, model.forward(xb), lr, explain, idx, opt)
-                train_step(model, xb, yb, lr, ws, opt)  # steps 3-6
-        out = train_forward(model, X, ws)  # the whole training set (X, Y checked above)
-        loss = model.output_loss(out, Y)
-        if not np.isfinite(loss):
-            raise TrainingError(
-                f"training diverged at epoch {epoch}: the loss became {loss}; try a smaller learning rate than {lr}"
-            )
-        history["loss"].append(loss)
-        if not classify:
-            acc = float("nan")
-        elif X_test is not None and y_test is not None:
-            acc = model.accuracy(X_test, y_test)
-        else:  # the training set's, from the forward pass the loss just made
-            acc = float((out.argmax(axis=1) == Y.argmax(axis=1)).mean())
-        history["accuracy"].append(acc)
-        if bar is not None:
-            bar.set_postfix_str(f"loss {loss:.4f}" + (f", accuracy {acc:.4f}" if classify else ""))
+            n_batches = -(-n // batch_size)
+            if compiled and not compiled_epoch.compilable(model):
+                raise InputError(
+                    f"compiled=True: the compiled epoch knows layers that write their lines into it "
+                    f"(Dense, activations, Conv2D, pooling, Flatten) and their losses; this model has "
+                    f"{model.layers}, loss {model.loss_fn!r}"
+                )
+            chosen = None if sgd else opt
+            if compiled or compiled_epoch.worth_it(model, X.shape[1:], epochs, n_batches, chosen):
+                driver = compiled_epoch.CompiledEpoch(model, X.shape[1:], batch_size, n, chosen)
+                X, Y = np.ascontiguousarray(X, dtype=model.dtype), np.ascontiguousarray(Y, dtype=model.dtype)
+        for epoch in range(1, epochs + 1):
+            order = rng.permutation(n)  # step 7: a new pass
+            lr = rate(epoch)
+            narrate = explain is not None and epoch == 1
+            if fuse and not narrate:
+                run_epoch(model, X, Y, order, lr, batch_size, ws, fastmath)  # steps 2-6 in one kernel
+            elif driver is not None and not narrate:
+                driver(X, Y, order, lr)  # steps 2-6, compiled
+            else:
+                for start in range(0, n, batch_size):
+                    idx = order[start : start + batch_size]
+                    xb, yb = X[idx], Y[idx]  # step 2
+                    if narrate and start == 0 and explain is not None:
+                        _explain(model, xb, yb, model.forward(xb), lr, explain, idx, opt)
+                    train_step(model, xb, yb, lr, ws, opt)  # steps 3-6
+            out = train_forward(model, X, ws)  # the whole training set (X, Y checked above)
+            loss = model.output_loss(out, Y)
+            if not np.isfinite(loss):
+                raise TrainingError(
+                    f"training diverged at epoch {epoch}: the loss became {loss}; try a smaller learning rate than {lr}"
+                )
+            history["loss"].append(loss)
+            if not classify:
+                acc = float("nan")
+            elif X_test is not None and y_test is not None:
+                acc = model.accuracy(X_test, y_test)
+            else:  # the training set's, from the forward pass the loss just made
+                acc = float((out.argmax(axis=1) == Y.argmax(axis=1)).mean())
+            history["accuracy"].append(acc)
+            bar.set_postfix_str(f"loss {loss:.4f}" + (f", accuracy {acc:.4f}" if classify else ""), refresh=False)
             bar.update(1)
-    if bar is not None:
-        bar.close()
     return history
 
 
@@ -281,11 +278,9 @@ def schedule_rates(schedule: str, lr: float, epochs: int) -> Callable[[int], flo
 
 
 def _progress(epochs: int, enabled: bool):
-    if not enabled:
-        return None
     from symnn.progress import progress
 
-    return progress(total=epochs, desc="epochs", unit="epoch", leave=False)
+    return progress(total=epochs, desc="epochs", unit="epoch", leave=False, enabled=enabled)
 
 
 def _fmt(a: np.ndarray, limit: int = 6) -> str:
