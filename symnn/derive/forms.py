@@ -117,11 +117,11 @@ def in_sigmoid(value: sp.Expr, expr: sp.Expr) -> tuple[sp.Expr, str] | None:
         return None
     out = best.xreplace({s: sigmoid(u)})
     if through_exp:
-        note = f"the sigmoid's identities, u = {_show(u)}: σ(u) = e^u/(1 + e^u), 1 − σ(u) = 1/(1 + e^u)"
+        note = f"the sigmoid's identities, `u = {_show(u)}`: `σ(u) = e^u/(1 + e^u)`, `1 − σ(u) = 1/(1 + e^u)`"
         if not logistic.has(s):
-            note += "; so e^u/(1 + e^u)² = σ(u)(1 − σ(u))"
+            note += "; so `e^u/(1 + e^u)² = σ(u)(1 − σ(u))`"
     else:
-        note = f"multiply out with {_show(sigmoid(u))} as one quantity"
+        note = f"multiply out with `{_show(sigmoid(u))}` as one quantity"
     return out, note
 
 
@@ -134,7 +134,7 @@ def nn_form(d: Derivation, value: sp.Expr, expr: sp.Expr, var: sp.Expr) -> sp.Ex
     lhs = D(expr, var)
     nicer = sigmoid_form(value, expr)
     if nicer is not value and _new(d, lhs, nicer):
-        d.add(lhs, nicer, "rewriting", "the sigmoid: 1/(1 + e^(−u)) = σ(u)")
+        d.add(lhs, nicer, "rewriting", "the sigmoid: `1/(1 + e^(−u)) = σ(u)`")
         value = nicer
     found = in_sigmoid(value, expr)
     if found is not None and _new(d, lhs, found[0]):
@@ -221,15 +221,15 @@ def in_softmax(value: sp.Expr, expr: sp.Expr, var: sp.Expr) -> tuple[sp.Expr, di
         return None
     used = {p: e / S for p, e in zip(ps, exps) if best.has(p)}
     y_hat = _show(mine)
-    note = "with the softmax outputs ŷ_k = e^(w_k)/Σ_j e^(w_j), whose sum is 1"
+    note = "with the softmax outputs `ŷ_k = e^(w_k)/Σ_j e^(w_j)`, whose sum is 1"
     coeff = sp.expand(best).coeff(mine)
     targets = [a for a in sp.Add.make_args(coeff) if a.is_Symbol]
     if len(targets) == len(ps) and len(targets) == len(sp.Add.make_args(coeff)):
         y_own = sp.expand(-(best - coeff * mine))
         if y_own in targets:
             note += (
-                f"; when the targets sum to 1 ({' + '.join(map(_show, targets))} = 1, one-hot), "
-                f"this is {y_hat} − {_show(y_own)}"
+                f"; when the targets sum to 1 (`{' + '.join(map(_show, targets))} = 1`, one-hot), "
+                f"this is `{y_hat} − {_show(y_own)}`"
             )
     return best, used, note
 

@@ -138,7 +138,7 @@ class _Writer:
         value = rule.combine(parts)
         note = "put the derivatives found above into the formula"
         if cited:
-            note += "".join(f"; {self.show(R.D(c.expr, c.var))} by ({n})" for n, c in cited)
+            note += "".join(f"; `{self.show(R.D(c.expr, c.var))}` by ({n})" for n, c in cited)
         self.d.add(lhs, value, "substitution", note)
         return self.simplified(lhs, value)
 
@@ -171,12 +171,14 @@ class _Writer:
             lhs,
             outer.xreplace({inner.expr: u}) * R.D(u, rule.var),
             "chain rule",
-            f"the outer derivative at {u.name}, times d{u.name}/d{x}; {formula}",
+            f"the outer derivative at `{u.name}`, times `d{u.name}/d{x}`; {formula}",
         )
         cited: list[tuple[int, R.Rule]] = []
         du = self.part(inner, cited, lhs=R.D(u, rule.var))
         value = outer * du
-        note = f"put {u.name} = {_show(inner.expr)} back" + (f"; d{u.name}/d{x} by ({cited[0][0]})" if cited else "")
+        note = f"put `{u.name} = {_show(inner.expr)}` back" + (
+            f"; `d{u.name}/d{x}` by ({cited[0][0]})" if cited else ""
+        )
         self.d.add(lhs, value, "substitution", note)
         return self.simplified(lhs, value)
 
@@ -221,7 +223,7 @@ class _Writer:
                 cited.setdefault(self.found[key][0], []).append(self.show(R.D(c.expr, c.var)))
             else:
                 stack[:0] = c.children
-        return "".join(f"; {', '.join(names)} by ({n})" for n, names in cited.items())
+        return "".join(f"; {', '.join(f'`{m}`' for m in names)} by ({n})" for n, names in cited.items())
 
     def remember_parts(self, rule: R.Rule) -> None:
         """A one-line derivative found each of its parts too: later they are cited, not derived."""

@@ -71,6 +71,9 @@ _OPERATOR = {
 }
 
 
+_DIGITS = str.maketrans("₀₁₂₃₄₅₆₇₈₉", "0123456789")
+
+
 def plain(note: str) -> str:
     """The note for a terminal: the backticks dropped."""
     return note.replace("`", "")
@@ -110,6 +113,11 @@ def math_tex(text: str) -> str:
                 out.append("_{" + m.group(1) + "}")
                 i += len(m.group())
                 continue
+        m = re.match("[₀₁₂₃₄₅₆₇₈₉]+", text[i:])
+        if m:  # z₁₂ → z_{12}
+            out.append("_{" + m.group().translate(_DIGITS) + "}")
+            i += len(m.group())
+            continue
         if text.startswith("|·|", i):
             out.append(_SYMBOLS["|·|"])
             i += 3
