@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 import sympy as sp
 
+from symnn.derive import records
 from symnn.errors import DerivationError
 from symnn.parse import as_expr
 
@@ -50,6 +51,7 @@ class Goal:
     result: sp.Expr | None = None
     defs: dict = field(default_factory=dict, repr=False)
     key: str = ""
+    shown: sp.Expr | None = None  # how the result prints, when not as `result` (in names the steps define)
 
     def __post_init__(self) -> None:
         self.key = self.key or self.name
@@ -78,8 +80,10 @@ class Derivation:
         self.steps.append(step)
         return step
 
-    def goal(self, name: str, definition: sp.Expr, var: sp.Expr, result: sp.Expr, key: str = "") -> Goal:
-        g = Goal(name, definition, var, result, dict(self.defs), key)
+    def goal(
+        self, name: str, definition: sp.Expr, var: sp.Expr, result: sp.Expr, key: str = "", shown: sp.Expr | None = None
+    ) -> Goal:
+        g = Goal(name, definition, var, result, dict(self.defs), key, shown)
         self.goals.append(g)
         return g
 
@@ -175,7 +179,7 @@ class Derivation:
         the same symnn sources, SymPy and mpmath — is not checked again: its record (in the
         cache directory, verified/<hash>.json) gives every step's verified_by. Only a whole
         successful verification is recorded. cached=False checks regardless."""
-        key = _record_key(self) if cached else None
+        key = records.key(self) if cached else None
         if key is not None and self._from_record(key):
             return self
         rng = random.Random(0)
@@ -215,11 +219,11 @@ class Derivation:
                 )
         self.verified = True
         if key is not None:
-            _write_record(key, self)
+            records.write(key, self)
         return self
 
     def _from_record(self, key: str) -> bool:
-        hows = _read_record(key)
+        hows = records.read(key)
         if hows is None or len(hows) != len(self.steps):
             return False
         for step, how in zip(self.steps, hows):
@@ -257,96 +261,6 @@ class Derivation:
 
     def __str__(self) -> str:
         return self.text()
-
-
-# -- verification records ------------------------------------------------------------------------
-RECORD_VERSION = 1
-_RECORDS: dict[str, list] = {}  # key -> verified_by of every step, made in this process
-
-
-def _record_key(d: Derivation) -> str | None:
-    """A hash of everything verify() depends on: the steps (with the definitions in force and
-    what SymPy checks instead), the goals, the check sizes, and the code that does the checking
-    (every symnn source, SymPy, mpmath). Dummy symbols are numbered by first appearance."""
-    import hashlib
-    import re
-
-    import mpmath
-
-    from symnn.cachedir import sources_digest
-
-    memo: dict = {}
-
-    def rep(e) -> str:
-        if e is None:
-            return "None"
-        if isinstance(e, tuple):
-            return "(" + ", ".join(rep(x) for x in e) + ")"
-        if id(e) not in memo:  # by identity: an expression recurs as the same object
-            memo[id(e)] = (e, sp.srepr(e))
-        return memo[id(e)][1]
-
-    def defs(ds: dict) -> str:
-        return "; ".join(f"{rep(k)} := {rep(v)}" for k, v in ds.items())
-
-    try:
-        parts = [
-            f"symnn verification record {RECORD_VERSION}",
-            f"sympy {sp.__version__}",
-            f"mpmath {mpmath.__version__}",
-            f"symnn sources {sources_digest()}",
-            d.title,
-            "check " + defs(d.check_subs),
-        ]
-        for s in d.steps:
-            parts.append(f"step {s.rule} | {rep(s.lhs)} | {rep(s.rhs)} | {rep(s.check)} | {defs(s.defs)}")
-        for g in d.goals:
-            parts.append(f"goal {g.name} | {rep(g.definition)} | {rep(g.var)} | {rep(g.result)} | {defs(g.defs)}")
-    except Exception:  # noqa: BLE001 - something srepr cannot write: just verify
-        return None
-    text = "\n".join(parts)
-    numbers: dict[str, str] = {}
-    text = re.sub(
-        r"dummy_index=(\d+)", lambda m: f"dummy_index={numbers.setdefault(m.group(1), str(len(numbers)))}", text
-    )
-    return hashlib.sha256(text.encode()).hexdigest()[:32]
-
-
-def _record_path(key: str):
-    from symnn.cachedir import cache_dir
-
-    return cache_dir() / "verified" / f"{key}.json"
-
-
-def _read_record(key: str) -> list | None:
-    if key in _RECORDS:
-        return _RECORDS[key]
-    import json
-
-    try:
-        record = json.loads(_record_path(key).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    hows = record.get("verified_by") if isinstance(record, dict) else None
-    if not isinstance(hows, list) or not all(h is None or isinstance(h, str) for h in hows):
-        return None
-    _RECORDS[key] = hows
-    return hows
-
-
-def _write_record(key: str, d: Derivation) -> None:
-    import json
-
-    from symnn.cachedir import write_file
-
-    hows = [s.verified_by for s in d.steps]
-    _RECORDS[key] = hows
-    try:
-        path = _record_path(key)
-        path.parent.mkdir(exist_ok=True)
-        write_file(path, json.dumps({"title": d.title, "verified_by": hows}, ensure_ascii=False, indent=0))
-    except OSError:
-        pass  # the record only saves time
 
 
 def _fresh_bound(expr):

@@ -231,7 +231,7 @@ def render(d, width: int = 80) -> str:
     if d.goals:
         out += ["", "Results:"]
         for g in d.goals:
-            shown = show(g.result)
+            shown = show(g.result if g.shown is None else g.shown)
             if len(shown) > 4 * width:
                 shown = f"(an expression of {sp.count_ops(g.result)} operations, equal to sympy.diff)"
             out += wrap_eq.wrap(f"  {g.name} = {shown}")

@@ -135,19 +135,20 @@ def _power_rule(exponent_after: int) -> Derivation:
 @pytest.fixture
 def records(tmp_path, monkeypatch):
     """An empty cache folder and no verification records in this process."""
-    from symnn.derive import derivation
+    from symnn.derive import records as verification
 
     monkeypatch.setenv("SYMNN_CACHE_DIR", str(tmp_path))
-    monkeypatch.setattr(derivation, "_RECORDS", {})
+    monkeypatch.setattr(verification, "_RECORDS", {})
     return tmp_path / "verified"
 
 
 def test_a_verified_derivation_is_recorded_and_not_checked_again(records, monkeypatch):
     from symnn.derive import derivation
+    from symnn.derive import records as verification
 
     first = derive("cost")
     assert first.verified and len(list(records.glob("*.json"))) == 1
-    derivation._RECORDS.clear()  # as in a new process: read from disk
+    verification._RECORDS.clear()  # as in a new process: read from disk
     checks = []
     monkeypatch.setattr(derivation, "equal", lambda *a: checks.append(a))  # would fail every check
     again = derive("cost")
@@ -167,11 +168,12 @@ def test_a_record_covers_only_the_same_steps(records):
 
 def test_a_damaged_record_is_ignored(records, monkeypatch):
     from symnn.derive import derivation
+    from symnn.derive import records as verification
 
     _power_rule(3).verify()
     (path,) = records.glob("*.json")
     path.write_text('{"verified_by": [')
-    derivation._RECORDS.clear()
+    verification._RECORDS.clear()
     checks = []
     real = derivation.equal
     monkeypatch.setattr(derivation, "equal", lambda *a: checks.append(a) or real(*a))

@@ -7,6 +7,7 @@ import pytest
 import sympy as sp
 
 import symnn
+from symnn.derive.derivation import Derivation
 from symnn.ops.functions import relu, sigmoid, step
 from symnn.parse import parse
 from symnn.render.notes import plain
@@ -111,7 +112,10 @@ def test_a_step_with_heaviside_is_checked_without_rewriting_it_into_piecewise(mo
 
 def test_softmax_results_are_written_in_the_outputs_y_hat():
     def names(d):
-        return str(d.result).replace("yhat_", "ŷ")
+        (goal,) = d.goals  # printed in the outputs; `result` keeps the expression's own variables
+        assert goal.result.free_symbols <= goal.definition.free_symbols
+        assert sp.simplify(goal.result - Derivation.expand(goal.shown, goal.defs)) == 0
+        return str(goal.shown).replace("yhat_", "ŷ")
 
     ce = "-(y_1*log(exp(z_1)/(exp(z_1) + exp(z_2))) + y_2*log(exp(z_2)/(exp(z_1) + exp(z_2))))"
     d = _derive(ce, "z_1")

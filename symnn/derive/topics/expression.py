@@ -39,14 +39,23 @@ def expression(expr: "str | sp.Expr" = None, wrt=None) -> Derivation:
         for n, var in enumerate(order, 1):
             if len(order) > 1:
                 d.section(f"derivative {n}: by {sp.sstr(var)}")
-            current = nn_form(d, differentiate(d, current, var), current, var)
-        d.goal(_order_name(name, order, partial=len(free) > 1), expr, tuple(order), current)
+            shown = nn_form(d, differentiate(d, current, var), current, var)
+            current = _plain(d, shown, expr)
+        d.goal(_order_name(name, order, partial=len(free) > 1), expr, tuple(order), current, shown=shown)
         return d
     for var in partials:
         others = [s for s in free if s != var]
         d.section(f"∂{name}/∂{sp.sstr(var)}" + (f", {_listed(others)} held constant" if others else ""))
-        d.goal(f"∂{name}/∂{sp.sstr(var)}", expr, var, nn_form(d, differentiate(d, expr, var), expr, var))
+        shown = nn_form(d, differentiate(d, expr, var), expr, var)
+        d.goal(f"∂{name}/∂{sp.sstr(var)}", expr, var, _plain(d, shown, expr), shown=shown)
     return d
+
+
+def _plain(d: Derivation, value: sp.Expr, expr: sp.Expr) -> sp.Expr:
+    """value in the expression's own variables: names the steps defined for the reader (the
+    softmax outputs ŷ_k) written out, so the result compiles and differentiates again."""
+    named = {k: v for k, v in d.defs.items() if isinstance(k, sp.Symbol) and k not in expr.free_symbols}
+    return Derivation.expand(value, named) if value.free_symbols & set(named) else value
 
 
 def _listed(symbols: list) -> str:
