@@ -163,3 +163,10 @@ def test_sympy_heaviside_and_a_step_inside_a_product_state_the_convention():
 def test_a_perceptron_with_cross_entropy_ends_as_x_times_sigma_minus_y():
     d = _derive("-(y log(sigmoid(w_1*x_1 + b)) + (1 - y) log(1 - sigmoid(w_1*x_1 + b)))", "w_1")
     assert d.text().splitlines()[-4].strip() == "∂f/∂w_1 = x₁·(σ(b + w₁·x₁) - y)"
+
+
+def test_a_result_in_the_softmax_outputs_differentiates_again():
+    d = symnn.derive("expression", expr="-log(exp(z_1)/(exp(z_1) + exp(z_2)))", wrt=["z_1", "z_1"])
+    z1, z2 = parse("z_1"), parse("z_2")
+    expected = sp.diff(-sp.log(sp.exp(z1) / (sp.exp(z1) + sp.exp(z2))), z1, 2)
+    assert d.verified and sp.simplify(d.result - expected) == 0
