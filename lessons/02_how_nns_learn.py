@@ -179,17 +179,8 @@ lesson.derivation(cost_functions)
 
 # %%
 # Exercises for the chapter's end; `symnn check --exercise ID FILE` grades an answer.
-lesson.exercise(
-    "Derive the gradient of one row's quadratic cost with respect to the bias $b$.",
-    "dC/db",
-    """given z = w_1*x_1 + w_2*x_2 + w_3*x_3 + b
+SETUP = """given z = w_1*x_1 + w_2*x_2 + w_3*x_3 + b
 given yhat = sigmoid(z)
-given C = (yhat - y)^2/2""",
-)
-lesson.exercise(
-    "Derive the gradient with respect to the second weight $w_2$ (hours of sleep).",
-    "dC/dw_2",
-    """given z = w_1*x_1 + w_2*x_2 + w_3*x_3 + b
-given yhat = sigmoid(z)
-given C = (yhat - y)^2/2""",
-)
+given C = (yhat - y)^2/2"""
+lesson.exercise("Derive the gradient of one row's quadratic cost with respect to the bias $b$.", "dC/db", SETUP)
+lesson.exercise("Derive the gradient with respect to the second weight $w_2$ (hours of sleep).", "dC/dw_2", SETUP)

@@ -330,17 +330,8 @@ lesson.note(
 
 # %%
 # Exercises for the chapter's end; `symnn check --exercise ID FILE` grades an answer.
-lesson.exercise(
-    "Derive the batch gradient of the mean cost over $n$ rows with respect to $b$.",
-    "dC/db",
-    """given z_i = w_1*x_1_i + w_2*x_2_i + w_3*x_3_i + b
+SETUP = """given z_i = w_1*x_1_i + w_2*x_2_i + w_3*x_3_i + b
 given yhat_i = sigmoid(z_i)
-given C = sum((yhat_i - y_i)^2, (i, 1, n))/(2*n)""",
-)
-lesson.exercise(
-    "Derive the batch gradient with respect to $w_1$; compare it with one row's.",
-    "dC/dw_1",
-    """given z_i = w_1*x_1_i + w_2*x_2_i + w_3*x_3_i + b
-given yhat_i = sigmoid(z_i)
-given C = sum((yhat_i - y_i)^2, (i, 1, n))/(2*n)""",
-)
+given C = sum((yhat_i - y_i)^2, (i, 1, n))/(2*n)"""
+lesson.exercise("Derive the batch gradient of the mean cost over $n$ rows with respect to $b$.", "dC/db", SETUP)
+lesson.exercise("Derive the batch gradient with respect to $w_1$; compare it with one row's.", "dC/dw_1", SETUP)

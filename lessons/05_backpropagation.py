@@ -103,21 +103,10 @@ lesson.markdown(
 
 # %%
 # Exercises for the chapter's end; `symnn check --exercise ID FILE` grades an answer.
-lesson.exercise(
-    "Derive the output error $\\partial C/\\partial z_2$ (BP1) of a 1-1-1 network.",
-    "dC/dz2",
-    """given z1 = w1*x + b1
+SETUP = """given z1 = w1*x + b1
 given a1 = sigmoid(z1)
 given z2 = w2*a1 + b2
 given yhat = sigmoid(z2)
-given C = (yhat - y)^2/2""",
-)
-lesson.exercise(
-    "Derive the gradient of the first layer's weight $w_1$ (BP2 and BP4 together).",
-    "dC/dw1",
-    """given z1 = w1*x + b1
-given a1 = sigmoid(z1)
-given z2 = w2*a1 + b2
-given yhat = sigmoid(z2)
-given C = (yhat - y)^2/2""",
-)
+given C = (yhat - y)^2/2"""
+lesson.exercise("Derive the output error $\\partial C/\\partial z_2$ (BP1) of a 1-1-1 network.", "dC/dz2", SETUP)
+lesson.exercise("Derive the gradient of the first layer's weight $w_1$ (BP2 and BP4 together).", "dC/dw1", SETUP)

@@ -421,21 +421,16 @@ lesson.markdown(
 
 # %%
 # Exercises for the chapter's end; `symnn check --exercise ID FILE` grades an answer.
+SETUP = """given y_11 = x_11*k_11 + x_12*k_12 + x_21*k_21 + x_22*k_22
+given y_12 = x_12*k_11 + x_13*k_12 + x_22*k_21 + x_23*k_22
+given y_21 = x_21*k_11 + x_22*k_12 + x_31*k_21 + x_32*k_22
+given y_22 = x_22*k_11 + x_23*k_12 + x_32*k_21 + x_33*k_22
+given L = g_11*y_11 + g_12*y_12 + g_21*y_21 + g_22*y_22"""
 lesson.exercise(
     "A 3x3 input, a 2x2 kernel, upstream gradients $g$: derive the kernel gradient $\\partial L/\\partial k_{11}$.",
     "dL/dk_11",
-    """given y_11 = x_11*k_11 + x_12*k_12 + x_21*k_21 + x_22*k_22
-given y_12 = x_12*k_11 + x_13*k_12 + x_22*k_21 + x_23*k_22
-given y_21 = x_21*k_11 + x_22*k_12 + x_31*k_21 + x_32*k_22
-given y_22 = x_22*k_11 + x_23*k_12 + x_32*k_21 + x_33*k_22
-given L = g_11*y_11 + g_12*y_12 + g_21*y_21 + g_22*y_22""",
+    SETUP,
 )
 lesson.exercise(
-    "Derive the input gradient $\\partial L/\\partial x_{22}$: which kernel entry meets which $g$?",
-    "dL/dx_22",
-    """given y_11 = x_11*k_11 + x_12*k_12 + x_21*k_21 + x_22*k_22
-given y_12 = x_12*k_11 + x_13*k_12 + x_22*k_21 + x_23*k_22
-given y_21 = x_21*k_11 + x_22*k_12 + x_31*k_21 + x_32*k_22
-given y_22 = x_22*k_11 + x_23*k_12 + x_32*k_21 + x_33*k_22
-given L = g_11*y_11 + g_12*y_12 + g_21*y_21 + g_22*y_22""",
+    "Derive the input gradient $\\partial L/\\partial x_{22}$: which kernel entry meets which $g$?", "dL/dx_22", SETUP
 )

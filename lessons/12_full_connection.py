@@ -280,17 +280,8 @@ lesson.markdown(f"{back_fig} follows the error of the first map on its way back.
 
 # %%
 # Exercises for the chapter's end; `symnn check --exercise ID FILE` grades an answer.
-lesson.exercise(
-    "Derive the gradient of the weight $w_{12}$ of a dense layer.",
-    "dL/dw_12",
-    """given z_1 = w_11*x_1 + w_12*x_2 + w_13*x_3 + b_1
+SETUP = """given z_1 = w_11*x_1 + w_12*x_2 + w_13*x_3 + b_1
 given z_2 = w_21*x_1 + w_22*x_2 + w_23*x_3 + b_2
-given L = g_1*z_1 + g_2*z_2""",
-)
-lesson.exercise(
-    "Derive the gradient that flows back to the input $x_2$.",
-    "dL/dx_2",
-    """given z_1 = w_11*x_1 + w_12*x_2 + w_13*x_3 + b_1
-given z_2 = w_21*x_1 + w_22*x_2 + w_23*x_3 + b_2
-given L = g_1*z_1 + g_2*z_2""",
-)
+given L = g_1*z_1 + g_2*z_2"""
+lesson.exercise("Derive the gradient of the weight $w_{12}$ of a dense layer.", "dL/dw_12", SETUP)
+lesson.exercise("Derive the gradient that flows back to the input $x_2$.", "dL/dx_2", SETUP)

@@ -241,19 +241,11 @@ lesson.markdown(
 
 # %%
 # Exercises for the chapter's end; `symnn check --exercise ID FILE` grades an answer.
-lesson.exercise(
-    "Derive $\\partial s_2/\\partial z_1$ for a two-class softmax.",
-    "ds_2/dz_1",
-    """given s_1 = exp(z_1)/(exp(z_1) + exp(z_2))
+SETUP = """given s_1 = exp(z_1)/(exp(z_1) + exp(z_2))
 given s_2 = exp(z_2)/(exp(z_1) + exp(z_2))
 given y_2 = 1 - y_1
-given L = -(y_1*ln(s_1) + y_2*ln(s_2))""",
-)
+given L = -(y_1*ln(s_1) + y_2*ln(s_2))"""
+lesson.exercise("Derive $\\partial s_2/\\partial z_1$ for a two-class softmax.", "ds_2/dz_1", SETUP)
 lesson.exercise(
-    "Derive the softmax-cross-entropy gradient $\\partial L/\\partial z_1$ for a one-hot target.",
-    "dL/dz_1",
-    """given s_1 = exp(z_1)/(exp(z_1) + exp(z_2))
-given s_2 = exp(z_2)/(exp(z_1) + exp(z_2))
-given y_2 = 1 - y_1
-given L = -(y_1*ln(s_1) + y_2*ln(s_2))""",
+    "Derive the softmax-cross-entropy gradient $\\partial L/\\partial z_1$ for a one-hot target.", "dL/dz_1", SETUP
 )

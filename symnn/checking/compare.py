@@ -96,25 +96,39 @@ def compare(a: sp.Expr, b: sp.Expr, seed: int = 0, symbolic: bool = True) -> Ver
     return numeric
 
 
+class _Sides:
+    """a and b as one mpmath function of their names, with the points where either is not smooth."""
+
+    def __init__(self, a: sp.Expr, b: sp.Expr) -> None:
+        self.atoms, names, (pa, pb, *kinks) = plain_names(a, b, *_kinks(a) + _kinks(b))
+        self.n = len(names)
+        self.f = _function([pa, pb, *kinks], names)
+
+    def at(self, point: list, kink: float):
+        """(a, b) at point, both real; None where either is undefined or within `kink` of a kink."""
+        try:
+            va, vb, *vk = self.f(*point)
+        except (ZeroDivisionError, ValueError, TypeError, OverflowError):
+            return None
+        va, vb = _real(va), _real(vb)
+        if va is None or vb is None or any(abs(_real(k) or 0) < kink for k in vk):
+            return None
+        return va, vb
+
+
 def _numeric(a: sp.Expr, b: sp.Expr, seed: int) -> Verdict:
     import mpmath
 
-    atoms, names, (pa, pb, *kinks) = plain_names(a, b, *_kinks(a) + _kinks(b))
-    f = _function([pa, pb, *kinks], names)
+    sides = _Sides(a, b)
     rng = random.Random(seed)
     found = 0
     with mpmath.workdps(DIGITS):
         for attempt in range(40 * POINTS):
             lo, hi = (-1.5, 1.5) if attempt % 4 else (0.15, 0.85)  # some points where ln and √ are real
-            point = [mpmath.mpf(rng.uniform(lo, hi)) for _ in names]
-            try:
-                va, vb, *vk = f(*point)
-            except (ZeroDivisionError, ValueError, TypeError, OverflowError):
+            values = sides.at([mpmath.mpf(rng.uniform(lo, hi)) for _ in range(sides.n)], 1e-6)
+            if values is None:
                 continue
-            va, vb = _real(va), _real(vb)
-            if va is None or vb is None or any(abs(_real(k) or 0) < 1e-6 for k in vk):
-                continue
-            if differ(va, vb):
+            if differ(*values):
                 return Verdict(False, "numeric")
             found += 1
             if found >= POINTS:
@@ -145,30 +159,26 @@ def counterexample(a: sp.Expr, b: sp.Expr, seed: int = 0, tries: int = 400) -> C
     """Small integer or simple rational values of the names at which a and b differ."""
     import mpmath
 
-    atoms, names, (pa, pb, *kinks) = plain_names(a, b, *_kinks(a) + _kinks(b))
-    f = _function([pa, pb, *kinks], names)
+    sides = _Sides(a, b)
     rng = random.Random(seed)
     seen: set[tuple] = set()
     with mpmath.workdps(DIGITS):
         for attempt in range(tries):
             values: tuple[int | Fraction, ...]
             if attempt == 0:
-                values = tuple(1 for _ in names)
+                values = tuple(1 for _ in range(sides.n))
             else:  # mostly the smallest values, a few others
-                values = tuple(SMALL[min(int(rng.expovariate(0.6)), len(SMALL) - 1)] for _ in names)
+                values = tuple(SMALL[min(int(rng.expovariate(0.6)), len(SMALL) - 1)] for _ in range(sides.n))
             if values in seen:
                 continue
             seen.add(values)
             point = [
                 mpmath.mpf(v.numerator) / v.denominator if isinstance(v, Fraction) else mpmath.mpf(v) for v in values
             ]
-            try:
-                va, vb, *vk = f(*point)
-            except (ZeroDivisionError, ValueError, TypeError, OverflowError):
+            at = sides.at(point, 1e-12)
+            if at is None:
                 continue
-            va, vb = _real(va), _real(vb)
-            if va is None or vb is None or any(abs(_real(k) or 0) < 1e-12 for k in vk):
-                continue
+            va, vb = at
             if abs(va - vb) > 1e-9 * (1 + abs(va) + abs(vb)):
-                return Counterexample({str(s): _shown(v) for s, v in zip(atoms, values)}, float(va), float(vb))
+                return Counterexample({str(s): _shown(v) for s, v in zip(sides.atoms, values)}, float(va), float(vb))
     return None

@@ -49,25 +49,38 @@ class Exercise:
 FIELDS = ("prompt", "goal", "givens")
 
 
-def _literal(node: ast.expr | None) -> str | None:
+def _literal(node: ast.expr | None, names: dict[str, str]) -> str | None:
+    """A string literal, or the name of a module-level string constant (SETUP = \"\"\"...\"\"\")."""
+    if isinstance(node, ast.Name):
+        return names.get(node.id)
     return node.value if isinstance(node, ast.Constant) and isinstance(node.value, str) else None
+
+
+def _constants(tree: ast.Module) -> dict[str, str]:
+    """NAME = "text" at the top level of a lesson file (later assignments win, as when it runs)."""
+    out = {}
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and isinstance(node.value, ast.Constant) and isinstance(node.value.value, str):
+            out.update({t.id: node.value.value for t in node.targets if isinstance(t, ast.Name)})
+    return out
 
 
 def exercise_calls(source: str, where: str) -> list[tuple[str, str, str]]:
     """The (prompt, goal, givens) of each `lesson.exercise(...)` in a lesson's source, in order."""
+    tree = ast.parse(source)
+    constants = _constants(tree)
     calls = [
-        node
-        for node in ast.walk(ast.parse(source))
-        if isinstance(node, ast.Call) and getattr(node.func, "attr", None) == "exercise"
+        node for node in ast.walk(tree) if isinstance(node, ast.Call) and getattr(node.func, "attr", None) == "exercise"
     ]
     out = []
     for node in sorted(calls, key=lambda n: (n.lineno, n.col_offset)):
         nodes = dict(zip(FIELDS, node.args)) | {k.arg: k.value for k in node.keywords if k.arg in FIELDS}
-        values = [_literal(nodes.get(k)) for k in FIELDS]
+        values = [_literal(nodes.get(k), constants) for k in FIELDS]
         prompt, goal, givens = values
         if prompt is None or goal is None or givens is None:
             raise InputError(
-                f"{where}, line {node.lineno}: lesson.exercise(prompt, goal, givens) takes three literal strings"
+                f"{where}, line {node.lineno}: lesson.exercise(prompt, goal, givens) takes three strings "
+                "(literals or module-level constants)"
             )
         out.append((prompt, goal, givens))
     return out
