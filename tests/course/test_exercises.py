@@ -60,6 +60,8 @@ def test_exercises_are_read_without_running_the_lesson():
         'lesson.exercise(prompt="q", goal="dC/db", givens="given C = b")\n'
     )
     assert exercise_calls(source, "t.py") == [("p", "dC/db", "given C = b^2"), ("q", "dC/db", "given C = b")]
+    shared = 'SETUP = "given C = b^3"\nlesson.exercise("p", "dC/db", SETUP)\n'
+    assert exercise_calls(shared, "t.py") == [("p", "dC/db", "given C = b^3")]
     with pytest.raises(InputError, match="t.py, line 1: lesson.exercise"):
         exercise_calls('lesson.exercise("p", goal, "given C = b")', "t.py")
 
