@@ -207,3 +207,19 @@ def test_ctrl_c_on_a_terminal_ends_the_bar_before_its_message_and_the_bar_redraw
     before, _, _ = (window + rest).partition(b"symnn: interrupted")
     assert before.endswith(b"\n"), before[-200:]  # the bar closed with a newline: the message has its own line
     assert b"\r" in window  # a real bar (tqdm) redrawn in place
+
+
+def test_counts_of_one_are_singular_in_messages(capsys):
+    import numpy as np
+
+    from symnn.cli import main
+    from symnn.nn import Dense, Sequential, Sigmoid
+
+    assert main(["train", "mlp", "--dataset", "xor", "--layers", "dense1"]) == 2
+    err = capsys.readouterr().err
+    assert "the stack gives 1 output, but xor has 2 classes" in err and "1 outputs" not in err
+    net = Sequential([Dense(2, 1), Sigmoid()])
+    with pytest.raises(symnn.InputError, match=r"^X has 1 sample but y has 2; they must match$"):
+        net.fit(np.zeros((1, 2)), np.zeros((2, 1)), epochs=1, progress=False)
+    net.fit(np.zeros((1, 2)), np.zeros((1, 1)), epochs=1, batch_size=4, progress=False)
+    assert "larger than the 1 training sample; using 1" in capsys.readouterr().err

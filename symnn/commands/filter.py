@@ -7,6 +7,8 @@ import argparse
 import os
 from pathlib import Path
 
+from symnn.wording import plural
+
 BORDERS = ("extend", "wrap", "crop", "zero")
 
 
@@ -117,10 +119,7 @@ def run(args: argparse.Namespace) -> int:
         )
     h, w = image.shape[:2]
     kind = "RGB" if image.ndim == 3 else "grayscale"
-    print(
-        f"{source.name}: {w}x{h} {kind} {image.dtype}, border {args.border}; "
-        f"wrote {len(written)} file{'s' if len(written) != 1 else ''}:"
-    )
+    print(f"{source.name}: {w}x{h} {kind} {image.dtype}, border {args.border}; wrote {plural(len(written), 'file')}:")
     for (name, k, out), path in zip(results, written):
         norm = filters.normalisation(filters.resolve(k)[1])
         print(
@@ -128,7 +127,7 @@ def run(args: argparse.Namespace) -> int:
             f"{', ' + str(out.shape[1]) + 'x' + str(out.shape[0]) if out.shape[:2] != (h, w) else ''})"
         )
     if sheet:
-        print(f"  {written[-1]}  contact sheet: the original and {len(results)} filters")
+        print(f"  {written[-1]}  contact sheet: the original and {plural(len(results), 'filter')}")
     return 0
 
 

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from symnn.errors import FileError, InputError
+from symnn.wording import plural
 
 if TYPE_CHECKING:
     from symnn.nn.model import Sequential
@@ -180,7 +181,9 @@ def _numbers_only(path: Path, n: int) -> np.ndarray:
     X = []
     for r, row in enumerate(_cells(path), 1):
         if len(row) != n:
-            raise InputError(f"--data {path}: row {r} has {len(row)} cells; the model takes {n} features a row")
+            raise InputError(
+                f"--data {path}: row {r} has {plural(len(row), 'cell')}; the model takes {plural(n, 'feature')} a row"
+            )
         for c, cell in enumerate(row, 1):
             try:
                 _number(cell)

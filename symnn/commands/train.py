@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 from symnn.commands.train_data import add_data_options, load_data
 from symnn.nn.train import MODES as FIT_MODES
+from symnn.wording import plural
 
 if TYPE_CHECKING:
     from symnn.nn.model import Sequential
@@ -285,11 +286,11 @@ def stack_net(spec: str, data, cost: str, seed: int, batch: int = 1) -> Sequenti
     out = net.output_shape(shape)
     want = data.n_classes if data.task == "classification" else 1
     if out != (want,):
-        what = f"{want} classes" if data.task == "classification" else "one value to predict"
-        gives = f"{out[0]} outputs" if len(out) == 1 else f"outputs shaped {out}"
+        what = plural(want, "class", "classes") if data.task == "classification" else "one value to predict"
+        gives = plural(out[0], "output") if len(out) == 1 else f"outputs shaped {out}"
         raise InputError(f"--layers: the stack gives {gives}, but {data.name} has {what}: end it with dense{want}")
     n = len(data.X_train)
-    check_memory(net.memory_needed(shape, n, batch), f"the --layers net on {n} samples")
+    check_memory(net.memory_needed(shape, n, batch), f"the --layers net on {plural(n, 'sample')}")
     return net
 
 
@@ -302,7 +303,7 @@ def build_net(kind: str, data, hidden: list[int], activation: str, cost: str, se
     else:
         sizes = [data.n_features, *hidden, n_out]
     check_net_memory(
-        sizes, len(data.X_train), batch, f"a {'-'.join(map(str, sizes))} net on {len(data.X_train)} samples"
+        sizes, len(data.X_train), batch, f"a {'-'.join(map(str, sizes))} net on {plural(len(data.X_train), 'sample')}"
     )
     layers = []
     for n_in, n_out_ in zip(sizes[:-1], sizes[1:]):
@@ -346,7 +347,6 @@ def run(args: argparse.Namespace) -> int:
         curves[mode_label(mode, batch, len(data.X_train))] = net.history["loss"]
         label = f"[{mode}] " if len(modes) > 1 else ""
         print(f"{label}{net!r}")
-        from symnn.wording import plural
 
         print(
             f"{label}trained {plural(epochs, 'epoch')} on {name} ({plural(len(data.X_train), 'sample')}, "
@@ -363,7 +363,7 @@ def run(args: argparse.Namespace) -> int:
                 import numpy as np
 
                 rmse = float(np.sqrt(np.mean((np.ravel(pred) - data.y_test) ** 2)))
-                print(f"{label}  ... and {len(pred) - SHOWN_ROWS} more rows; test RMSE {rmse:.4f}")
+                print(f"{label}  ... and {plural(len(pred) - SHOWN_ROWS, 'more row')}; test RMSE {rmse:.4f}")
     if args.plot:
         _plot(curves, name, args.plot, args.force)
         print(f"wrote {args.plot}")
@@ -400,7 +400,6 @@ def fit_timed(net: Sequential, data, args: argparse.Namespace, epochs: int, lr: 
 
 def mode_label(mode: str, batch: int, n: int) -> str:
     """How many samples one update sees, as the plot's legend and the summary line say it."""
-    from symnn.wording import plural
 
     if mode == "sgd":
         return "sgd: one sample per update"

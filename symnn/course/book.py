@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from symnn.errors import FileError, InputError, SymnnError
+from symnn.wording import plural
 
 _FILE = re.compile(r"^(\d\d)_([a-z0-9_]+)\.py$")
 PDFLATEX_HINT = (
@@ -208,9 +209,10 @@ class BuildResult:
 
     def summary(self) -> str:
         lines = [f"built {len(self.lessons)} lesson(s) in {self.seconds:.1f} s into {self.out}/:"]
-        lines.append(f"  {_rel(self.tex, self.out):<28} LaTeX book, {len(self.lessons)} chapter(s)")
+        lines.append(f"  {_rel(self.tex, self.out):<28} LaTeX book, {plural(len(self.lessons), 'chapter')}")
         if self.pdf:
-            lines.append(f"  {_rel(self.pdf, self.out):<28} PDF, {self.pages} pages, {self.chapters} chapter(s)")
+            pages, chapters = plural(self.pages or 0, "page"), plural(self.chapters or 0, "chapter")
+            lines.append(f"  {_rel(self.pdf, self.out):<28} PDF, {pages}, {chapters}")
         for p in self.markdown:
             lines.append(f"  {_rel(p, self.out):<28} Markdown")
         lines.append(f"  {'figures/':<28} {len(self.figures)} PNG figure(s)")

@@ -35,6 +35,7 @@ from symnn.course import prose
 from symnn.course.blocks import Block, Code, DerivationBlock, Figure, Math, Note, Prose, Table
 from symnn.course.exercises import Exercise, exercises_latex, exercises_markdown, exercises_text
 from symnn.errors import InputError
+from symnn.wording import plural
 
 if TYPE_CHECKING:
     from symnn.derive.derivation import Derivation
@@ -187,7 +188,7 @@ class Lesson:
         Returns its label ("Table 2.1") for the prose to refer to."""
         headers, rows = list(headers), [list(r) for r in rows]
         if not headers or any(len(r) != len(headers) for r in rows):
-            raise InputError(f"{self.where}: every table row needs {len(headers)} cells, one per header")
+            raise InputError(f"{self.where}: every table row needs {plural(len(headers), 'cell')}, one per header")
         label = self._label("Table")
         self._add(Table(headers, rows, _text(caption, "caption"), label, self.where))
         return label
@@ -333,7 +334,7 @@ class Lesson:
         return "\n\n".join(parts) + "\n"
 
     def __repr__(self) -> str:
-        return f"Lesson({self.number}, {self.title!r}, {len(self.blocks)} blocks)"
+        return f"Lesson({self.number}, {self.title!r}, {plural(len(self.blocks), 'block')})"
 
 
 def _url_of(reference: str) -> str:

@@ -9,6 +9,7 @@ from fractions import Fraction
 
 from symnn.errors import InputError
 from symnn.parse import as_expr
+from symnn.wording import plural
 
 
 @dataclass(frozen=True)
@@ -111,7 +112,7 @@ def on_rows(expr, columns: dict, index=None):
         col = columns[e.base.name]
         (r,) = e.indices
         if not r.is_Integer or not 1 <= int(r) <= len(col):
-            raise InputError(f"on_rows: {e} is outside the {len(col)} rows given")
+            raise InputError(f"on_rows: {e} is outside the {plural(len(col), 'row')} given")
         v = col[int(r) - 1]
         return sp.Float(float(v)) if not isinstance(v, sp.Basic) else v
 

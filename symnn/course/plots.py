@@ -5,6 +5,8 @@ from __future__ import annotations
 import numpy as np
 from matplotlib.figure import Figure
 
+from symnn.wording import plural
+
 
 def learning_curves(accuracy, loss, n_test: int, n_train: int, cost_label: str, integer_epochs: bool = False) -> Figure:
     """Test accuracy (left) and training cost on a log scale (right) after each epoch, the
@@ -17,12 +19,12 @@ def learning_curves(accuracy, loss, n_test: int, n_train: int, cost_label: str, 
     ax1.axhline(accuracy[-1], color="0.6", ls=":", lw=1)
     ax1.set_xlabel("epoch")
     ax1.set_ylabel("test accuracy")
-    ax1.set_title(f"Accuracy on the {n_test} test images")
+    ax1.set_title(f"Accuracy on the {plural(n_test, 'test image')}")
     ax2.plot(epochs, loss, "o-", color="tab:red", ms=3)
     ax2.set_yscale("log")
     ax2.set_xlabel("epoch")
     ax2.set_ylabel(f"{cost_label} (mean over training images)")
-    ax2.set_title(f"Cost on the {n_train} training images")
+    ax2.set_title(f"Cost on the {plural(n_train, 'training image')}")
     if integer_epochs:
         from matplotlib.ticker import MaxNLocator
 

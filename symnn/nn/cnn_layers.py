@@ -27,6 +27,7 @@ import numpy as np
 
 from symnn.errors import InputError
 from symnn.nn.layers import Layer, Shape, WeightedLayer, Workspace, check_weights_memory, generated_kernel, positive_int
+from symnn.wording import plural
 
 if TYPE_CHECKING:
     from symnn.codegen import Kernel
@@ -67,7 +68,9 @@ def _check_images(layer: Layer, x: np.ndarray, channels: int | None = None) -> N
     if x.ndim != 4:
         raise InputError(f"{layer!r} expects a batch of images shaped (N, C, H, W), got shape {x.shape}")
     if channels is not None and x.shape[1] != channels:
-        raise InputError(f"{layer!r} expects {channels} input channel(s), got {x.shape[1]} (input shape {x.shape})")
+        raise InputError(
+            f"{layer!r} expects {plural(channels, 'input channel')}, got {x.shape[1]} (input shape {x.shape})"
+        )
 
 
 class Conv2D(WeightedLayer):

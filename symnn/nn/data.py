@@ -15,6 +15,7 @@ from typing import NamedTuple
 import numpy as np
 
 from symnn.errors import InputError, unknown
+from symnn.wording import plural
 
 DATASETS: tuple[str, ...] = ("study", "study2", "xor", "digits")
 
@@ -405,7 +406,7 @@ def check_xy(X: object, y: object, n_classes: int | None = None) -> tuple[np.nda
     if len(X) == 0:
         raise InputError("the dataset is empty: X has no samples; give at least one row")
     if len(X) != len(y):
-        raise InputError(f"X has {len(X)} samples but y has {len(y)}; give one target per sample")
+        raise InputError(f"X has {plural(len(X), 'sample')} but y has {len(y)}; give one target per sample")
     _check_finite(X, "X")
     X = X.astype(np.float64, copy=False)
     if n_classes is None:

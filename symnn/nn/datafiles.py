@@ -29,6 +29,7 @@ from symnn.limits import check_memory
 from symnn.nn.images import DEFAULT_SIZE, SUFFIXES, read_images, read_labelled_images, read_unlabelled_images
 from symnn.nn.preprocessing import Preprocessing
 from symnn.nn.tables import Note, PathLike, label_names, read_rows, read_table, regular_file, shown, stat_path
+from symnn.wording import plural
 
 __all__ = [
     "Preprocessing",
@@ -149,7 +150,7 @@ def split(X: np.ndarray, y: np.ndarray, test_fraction: float, seed: int = 0, str
     X, y = np.asarray(X), np.asarray(y)
     n = len(X)
     if len(y) != n:
-        raise InputError(f"X has {n} samples but y has {len(y)}; give one target per sample")
+        raise InputError(f"X has {plural(n, 'sample')} but y has {len(y)}; give one target per sample")
     if n < 2:
         raise InputError(f"a train/test split needs at least 2 samples; the data has {n}")
     n_test = min(max(1, round(n * test_fraction)), n - 1)
@@ -270,7 +271,7 @@ def load_dataset(
     scaled = {"mean": "standardised", "scale": "divided by their largest |value|"}
     how = next((text for key, text in scaled.items() if getattr(fitted, key) is not None), "as in the file")
     description = (
-        f"{shown(path)}: {len(X_train)} training and {len(X_test)} test samples, inputs {how} "
+        f"{shown(path)}: {len(X_train)} training and {plural(len(X_test), 'test sample')}, inputs {how} "
         f"(fitted on the training split){'' if fitted.classes is None else f', classes {names}'}"
     )
     data = Dataset(

@@ -22,6 +22,7 @@ from symnn.errors import FileError, InputError, SymnnError
 from symnn.limits import check_memory
 from symnn.nn.preprocessing import Preprocessing
 from symnn.nn.tables import label_names, regular_file, shown, stat_path
+from symnn.wording import plural
 
 PathLike = str | os.PathLike
 SUFFIXES = (".png", ".jpg", ".jpeg")
@@ -130,7 +131,7 @@ def read_image(path: PathLike, size: tuple[int, int], grey: bool = True) -> np.n
 def read_image_paths(paths: Sequence[Path], size: tuple[int, int], grey: bool = True) -> np.ndarray:
     """Images as one (N, C, H, W) float64 array; its memory checked before any is decoded."""
     c = 1 if grey else 3
-    check_memory(8 * len(paths) * c * size[0] * size[1], f"{len(paths)} images of {c}x{size[0]}x{size[1]}")
+    check_memory(8 * len(paths) * c * size[0] * size[1], f"{plural(len(paths), 'image')} of {c}x{size[0]}x{size[1]}")
     X = np.empty((len(paths), c, *size), dtype=np.float64)
     for i, p in enumerate(paths):
         X[i] = read_image(p, size, grey)

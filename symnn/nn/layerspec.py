@@ -20,6 +20,7 @@ import re
 from typing import TYPE_CHECKING
 
 from symnn.errors import InputError
+from symnn.wording import plural
 
 if TYPE_CHECKING:
     from symnn.nn.layers import Layer, Shape
@@ -72,7 +73,7 @@ def _layer(token: str, shape: Shape) -> Layer:
         return Dense(shape[0], int(m.group(1)))
     if m := _CONV.fullmatch(token):
         if len(shape) != 3:
-            raise InputError(f"a convolution takes images (C, H, W), but it gets rows of {shape[0]} values")
+            raise InputError(f"a convolution takes images (C, H, W), but it gets rows of {plural(shape[0], 'value')}")
         f, k, k2, s, p = m.groups()
         k2 = k2 if k2 is not None else k
         stride, padding = int(s) if s is not None else 1, int(p) if p is not None else 0

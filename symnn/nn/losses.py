@@ -20,6 +20,7 @@ import numpy.typing as npt
 
 from symnn.errors import InputError
 from symnn.nn.layers import generated_kernel
+from symnn.wording import plural
 
 if TYPE_CHECKING:
     from symnn.codegen import Kernel
@@ -66,7 +67,9 @@ class Loss:
         if y.ndim == 1:
             return y.astype(np.float64).reshape(-1, 1)
         if y.shape[1] != n_outputs:
-            raise InputError(f"targets have {y.shape[1]} columns but the network has {n_outputs} outputs")
+            raise InputError(
+                f"targets have {plural(y.shape[1], 'column')} but the network has {plural(n_outputs, 'output')}"
+            )
         return y.astype(np.float64)
 
     def value(self, yhat: np.ndarray, Y: np.ndarray) -> float:

@@ -19,6 +19,7 @@ import numpy.typing as npt
 from symnn.errors import InputError
 from symnn.nn.layers import Activation, Layer, Shape, shape_text
 from symnn.nn.losses import CrossEntropy, Loss, get_loss
+from symnn.wording import plural
 
 
 def as_numbers(value: object, what: str) -> np.ndarray:
@@ -195,7 +196,7 @@ class Sequential:
         if X.ndim >= 2 and X.size:
             check_memory(
                 self.memory_needed(X.shape[1:], len(X), batch_size),
-                f"{'training on' if batch_size else 'a forward pass of'} {len(X)} samples of this net",
+                f"{'training on' if batch_size else 'a forward pass of'} {plural(len(X), 'sample')} of this net",
             )
         X = self._check_X(X)
         Y = None if y is None else self._targets_checked(y, len(X), self.output_shape(X.shape[1:]))
@@ -213,7 +214,7 @@ class Sequential:
         y = as_numbers(y, "y")
         Y = self.loss_fn.targets(y, out[0] if out is not None else self.n_outputs)
         if len(Y) != n:
-            raise InputError(f"X has {n} samples but y has {len(Y)}; they must match")
+            raise InputError(f"X has {plural(n, 'sample')} but y has {len(Y)}; they must match")
         if not np.isfinite(Y).all():
             raise InputError("y contains NaN/inf; only finite numbers are accepted")
         return np.ascontiguousarray(Y, dtype=self.dtype)
@@ -291,7 +292,7 @@ class Sequential:
         if y.ndim not in (1, 2) or len(y) != len(X) or (y.ndim == 2 and y.shape[1:] != k):
             raise InputError(
                 f"accuracy takes labels shaped (N,) or one-hot targets shaped {shape_text(k)} "
-                f"for the {len(X)} samples of X; got y shaped {y.shape}"
+                f"for the {plural(len(X), 'sample')} of X; got y shaped {y.shape}"
             )
         labels = y.argmax(axis=1) if y.ndim == 2 else y
         return float((self.predict(X) == labels).mean())

@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from symnn.errors import FileError, InputError
+from symnn.wording import plural
 
 
 @dataclass
@@ -89,7 +90,9 @@ class Preprocessing:
                     f"{what} is shaped {X.shape}; the training images were (N, {', '.join(map(str, want))})"
                 )
         elif X.ndim != 2 or X.shape[1] != len(self.features):
-            raise InputError(f"{what} is shaped {X.shape}; the training rows had {len(self.features)} features")
+            raise InputError(
+                f"{what} is shaped {X.shape}; the training rows had {plural(len(self.features), 'feature')}"
+            )
 
     @property
     def kind(self) -> str:
@@ -175,5 +178,5 @@ def _numbers(v: object, key: str, n: int, bad, positive: bool) -> list[float]:
         raise bad(f"the field {key!r} must be a list of {kind}")
     assert v is not None
     if len(v) != n:
-        raise bad(f"the field {key!r} has {len(v)} values; the data has {n} features or channels")
+        raise bad(f"the field {key!r} has {plural(len(v), 'value')}; the data has {n} features or channels")
     return [float(x) for x in v]

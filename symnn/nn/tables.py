@@ -21,6 +21,7 @@ import numpy as np
 from symnn.errors import FileError, InputError
 from symnn.limits import check_memory
 from symnn.nn.preprocessing import Preprocessing
+from symnn.wording import plural
 
 PathLike = str | os.PathLike
 Note = Callable[[str], None]
@@ -117,8 +118,8 @@ def _read_csv(path: PathLike, pick: Callable[[list[str]], tuple[list[int], int |
                     continue  # a blank line
                 if len(row) != len(header) and not (len(row) > len(header) and not "".join(row[len(header) :]).strip()):
                     raise FileError(
-                        f"{shown(path)}, line {line}: {len(row)} cells, but the header has {len(header)} "
-                        "columns; every row needs one cell per column"
+                        f"{shown(path)}, line {line}: {plural(len(row), 'cell')}, but the header has "
+                        f"{plural(len(header), 'column')}; every row needs one cell per column"
                     )
                 values.extend(_number(row[c], path, line, header[c]) for c in cols)
                 if tcol is not None:

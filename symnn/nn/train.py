@@ -19,6 +19,7 @@ import numpy.typing as npt
 
 from symnn.errors import InputError, TrainingError
 from symnn.nn.model import as_numbers
+from symnn.wording import plural
 
 if TYPE_CHECKING:
     from symnn.nn.model import Sequential
@@ -70,7 +71,10 @@ def check_options(epochs: int, lr: float, batch_size: int, n: int) -> int:
     _rate(lr)
     batch_size = _integer(batch_size, "the batch size")
     if batch_size > n:
-        print(f"note: batch size {batch_size} is larger than the {n} training samples; using {n}", file=sys.stderr)
+        print(
+            f"note: batch size {batch_size} is larger than the {plural(n, 'training sample')}; using {n}",
+            file=sys.stderr,
+        )
         batch_size = n
     return int(batch_size)
 
