@@ -1,6 +1,6 @@
 """Packaging: the wheel and the sdist carry what they should (the 14 lessons, LICENSE, the tests,
-bench/ and .ci/, no symlink), a wheel-installed copy runs, and the dependency floors of
-pyproject.toml are the versions .ci/lowest.sh installs.
+bench/ and .ci/, no symlink), a copy installed from the wheel and one built from the sdist run,
+and the dependency floors of pyproject.toml are the versions .ci/lowest.sh installs.
 
 The builds call setuptools' backend directly (no network): setuptools >= 77 (PEP 639's
 `license = "MIT"`) comes with the test extra. Marked `packaging` (~1 min): `-m "not packaging"`
@@ -180,6 +180,27 @@ def test_a_wheel_install_runs(dists, tmp_path):
     assert [name for name in LESSONS if name in listed] == LESSONS
     derived = _run([symnn, "derive", "--expr", "x^2", "--wrt", "x"], cwd=tmp_path)
     assert re.search(r"2\s*[·*]?\s*x", derived), derived
+
+
+def test_an_sdist_install_runs(dists, tmp_path):
+    """pip builds symnn from the sdist (offline: --no-build-isolation uses this setuptools, and
+    --no-deps the dependencies already installed) into a venv, and the installed copy runs."""
+    if not _setuptools_ok():
+        pytest.skip("building from the sdist needs setuptools >= 77 installed (pip install '.[test]')")
+    _, sdist = dists
+    venv = tmp_path / "venv"
+    # --without-pip: the venv's own (ensurepip) setuptools would shadow this one, and may be older
+    _run([sys.executable, "-m", "venv", "--system-site-packages", "--without-pip", str(venv)], cwd=tmp_path)
+    bindir = venv / ("Scripts" if os.name == "nt" else "bin")
+    python = bindir / ("python.exe" if os.name == "nt" else "python")
+    install = ["install", "-q", "--no-deps", "--no-index", "--no-build-isolation", "--ignore-installed", str(sdist)]
+    _run([str(python), "-m", "pip", *install], cwd=tmp_path)
+    where = _run([str(python), "-c", "import symnn; print(symnn.__file__)"], cwd=tmp_path).strip()
+    assert Path(where).resolve().is_relative_to(venv.resolve()), where  # not the checkout
+    symnn = str(bindir / "symnn")
+    assert _run([symnn, "--version"], cwd=tmp_path).strip() == f"symnn {version('symnn')}"
+    listed = _run([symnn, "course", "list"], cwd=tmp_path)
+    assert [name for name in LESSONS if name in listed] == LESSONS
 
 
 def _pyproject() -> dict:
