@@ -29,7 +29,7 @@ class Verdict:
     how: str | None  # "symbolic" or "numeric"
 
 
-def _function(exprs: list[sp.Expr], names: list[sp.Symbol]):
+def lambdified(exprs: list[sp.Expr], names: list[sp.Symbol]):
     import mpmath
 
     dirac = {"DiracDelta": lambda x: mpmath.inf if x == 0 else mpmath.mpf(0)}
@@ -102,7 +102,7 @@ class _Sides:
     def __init__(self, a: sp.Expr, b: sp.Expr) -> None:
         self.atoms, names, (pa, pb, *kinks) = plain_names(a, b, *_kinks(a) + _kinks(b))
         self.n = len(names)
-        self.f = _function([pa, pb, *kinks], names)
+        self.f = lambdified([pa, pb, *kinks], names)
 
     def at(self, point: list, kink: float):
         """(a, b) at point, both real; None where either is undefined or within `kink` of a kink."""

@@ -15,7 +15,7 @@ from fractions import Fraction
 
 import sympy as sp
 
-from symnn.checking.compare import agree, plain_names
+from symnn.checking.compare import agree, lambdified, plain_names
 from symnn.checking.notation import Partial
 from symnn.checking.problem import Problem
 
@@ -162,17 +162,15 @@ def _sign(case: Case) -> Iterator[Repair]:
 
 def _constant_ratio(case: Case) -> Fraction | None:
     """truth/student when it is a simple constant (2, 1/2, 1/n at the n being checked ...)."""
-    import mpmath
+    import random
 
-    from symnn.checking.compare import _function
+    import mpmath
 
     if case.student == 0:
         return None
     atoms, names, (t, s) = plain_names(case.truth, case.student)
-    f = _function([t, s], names)
+    f = lambdified([t, s], names)
     ratios = set()
-    import random
-
     rng = random.Random(3)
     with mpmath.workdps(30):
         for _ in range(30):
