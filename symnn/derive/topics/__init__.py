@@ -38,8 +38,9 @@ def derive(
     """Derive a topic step by step (see `symnn derive --list`) and check every step with SymPy.
 
     `topic` may also be a SymPy expression: `derive(x**2 * sp.sin(x), wrt=x)`. A derivation of
-    a user's expression (`expr=`) stops after `timeout` seconds (default 20; 0 or None for the
-    built-in topics: no limit). `detail` is "brief", "normal" (default) or "full"."""
+    a user's expression (`expr=`, or an activation or cost written as an expression rather than
+    a built-in name) stops after `timeout` seconds (default 20; 0 or None for the built-in
+    topics: no limit). `detail` is "brief", "normal" (default) or "full"."""
     from symnn.limits import DEFAULT_TIMEOUT, time_limit
 
     if isinstance(topic, sp.Basic):
@@ -54,7 +55,7 @@ def derive(
         raise unknown("topic", topic, TOPICS)
     func = TOPICS[key][0]
     options = {k: v for k, v in options.items() if v is not None}
-    user = "expr" in options
+    user = _user_text(options)
     if timeout is None and user:
         timeout = DEFAULT_TIMEOUT
     _check_timeout(timeout)
@@ -77,6 +78,27 @@ def derive(
                 raise
             raise _unreadable(exc) from None
         return d.verify() if verify else d
+
+
+def _user_text(options: dict) -> bool:
+    """Whether the options hold a user's expression: `expr`, or an activation or cost that is
+    not a built-in name (text such as 'x^9*(x+1)^9' or a record made from one)."""
+    from symnn.ops import activation_key
+    from symnn.ops.activations import ACTIVATIONS
+    from symnn.ops.costs import ALIASES, COSTS
+
+    if "expr" in options:
+        return True
+    activation, cost = options.get("activation"), options.get("cost")
+    built_in = isinstance(activation, str) and activation_key(activation.strip()) in ACTIVATIONS
+    if activation is not None and not built_in:
+        return True
+    if cost is None:
+        return False
+    if not isinstance(cost, str):
+        return True
+    key = cost.strip().lower().replace("_", "-")
+    return key != "all" and ALIASES.get(key, key) not in COSTS
 
 
 def _check_timeout(timeout) -> None:
