@@ -125,6 +125,8 @@ def _stored_equations(entry: dict) -> list:
     an entry that cannot be read shows no equations rather than stopping `show`."""
     import warnings
 
+    import sympy as sp
+
     import symnn.ops.functions  # noqa: F401 - symnn's functions, found by name
     from symnn.errors import InputError
     from symnn.parse import read_srepr
@@ -133,9 +135,13 @@ def _stored_equations(entry: dict) -> list:
     try:
         if not isinstance(texts, list):
             raise InputError("the index entry has no list of equations")
-        return [read_srepr(t) for t in texts]
-    except InputError as exc:
-        warnings.warn(f"kernel {entry.get('name')}: its stored equations cannot be shown ({exc})", stacklevel=2)
+        equations = [read_srepr(t) for t in texts]
+        if not all(isinstance(eq, sp.Equality) for eq in equations):
+            raise InputError("an entry is not an equation")
+        return equations
+    except (InputError, ValueError, TypeError, ArithmeticError, AttributeError, RecursionError) as exc:
+        reason = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:160]
+        warnings.warn(f"kernel {entry.get('name')!r}: its stored equations cannot be shown ({reason})", stacklevel=2)
         return []
 
 

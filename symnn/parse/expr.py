@@ -450,21 +450,26 @@ def number(tok: Token) -> sp.Expr:
 
 def power(base: sp.Expr, exponent: sp.Expr) -> sp.Expr:
     """base**exponent, refusing numeric exponents beyond ±MAX_EXPONENT before SymPy computes them."""
+    check_power(base, exponent)
+    return sp.Pow(base, exponent)
+
+
+def check_power(base: sp.Expr, exponent: sp.Expr) -> None:
+    """Refuse base**exponent if SymPy would compute a huge number (also for the srepr reader)."""
     if exponent.is_number and not exponent.free_symbols:
         size = abs(complex(exponent.evalf(15))) if exponent.is_finite else float("inf")
         if size > MAX_EXPONENT:
             raise ParseError(
                 f"the exponent {_num(exponent)} is too large; numeric exponents up to ±{MAX_EXPONENT} are accepted"
             )
-    if base.is_Integer and exponent.is_Integer and abs(int(base)) > 1:
-        digits = len(str(abs(int(base)))) * abs(int(exponent))
+    if base.is_Rational and exponent.is_Integer and abs(base) != 1 and base != 0:
+        digits = (len(str(abs(base.p))) + len(str(base.q)) - 1) * abs(int(exponent))
         if digits > 10 * MAX_EXPONENT:
             raise ParseError(
                 f"{_num(base)}**{_num(exponent)} has about {digits} digits; at most {10 * MAX_EXPONENT} are accepted"
             )
     if base == 0 and exponent.is_number and exponent.is_negative:
         raise ParseError("division by zero (0 to a negative power)")
-    return sp.Pow(base, exponent)
 
 
 def _num(e: sp.Expr) -> str:

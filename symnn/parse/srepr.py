@@ -5,19 +5,28 @@ booleans and, for the few classes that take a name, strings.
 A string reaching any other constructor could be sympified (that is, evaluated) by it, e.g.
 Tuple('...'): so strings are accepted only as the name of a Symbol, Dummy, Wild, Function,
 IndexedBase, Idx or MatrixSymbol, or the digits of a Float.
-Every other argument is a number or an object built the same way, which no constructor evaluates."""
+Every other argument is a number or an object built the same way, which no constructor evaluates.
+
+Numbers are bounded as the expression parser bounds them (symnn.parse.expr): a Pow whose
+exponent exceeds ±MAX_EXPONENT or whose value would have too many digits is refused before
+SymPy computes it, a Float's text is a plain decimal with at most 2·MAX_DIGITS digits and an
+exponent within ±MAX_EXPONENT, and a function of numbers (factorial(10**9)) is kept unevaluated."""
 
 from __future__ import annotations
 
 import ast
+import re
 from collections.abc import Mapping
 from typing import TypeGuard
 
 import sympy as sp
 
 from symnn.errors import InputError
+from symnn.parse.expr import MAX_DIGITS, MAX_EXPONENT, check_power
 
 MAX_SREPR = 1_000_000
+MAX_PRECISION = 10 * MAX_DIGITS  # bits of a stored Float (the parser's numbers need about 3.4 per digit)
+_FLOAT_TEXT = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE]([+-]?\d{1,6}))?|[+-]?inf|nan")
 _NAMED = {"Symbol", "Dummy", "Wild", "Function", "IndexedBase", "Idx", "Float", "MatrixSymbol"}
 _KEYWORD_VALUES = (bool, int, type(None))
 _CONSTANTS = {
@@ -89,6 +98,9 @@ class _Reader:
             ):
                 raise InputError(f"a stored {name} has a keyword that is not a plain flag")
             kwargs[kw.arg] = kw.value.value
+        _check_numbers(name, cls, args, kwargs)
+        if issubclass(cls, sp.Function) and args and all(getattr(a, "is_number", False) for a in args):
+            kwargs.setdefault("evaluate", False)  # factorial(Integer(10**9)) stays as written
         try:
             return cls(*args, **kwargs)
         except (TypeError, ValueError) as exc:
@@ -111,6 +123,43 @@ class _Reader:
 
 
 _CLASSES: dict[str, type] = {}
+
+
+def _check_numbers(name: str, cls: type, args: list, kwargs: dict) -> None:
+    """Refuse, before SymPy computes anything, a Pow or Float beyond the parser's bounds."""
+    if issubclass(cls, sp.Pow) and len(args) >= 2:
+        base, exponent = (_number(a) for a in args[:2])
+        if isinstance(base, sp.Expr) and isinstance(exponent, sp.Expr):
+            try:
+                check_power(base, exponent)
+            except InputError as exc:
+                raise InputError(f"a stored Pow is out of range: {exc}") from None
+    if issubclass(cls, sp.Float):
+        text = args[0] if args else None
+        if isinstance(text, str):
+            m = _FLOAT_TEXT.fullmatch(text.strip())
+            digits = sum(c.isdigit() for c in re.split("[eE]", text)[0])
+            if not m or digits > 2 * MAX_DIGITS or (m.group(1) and abs(int(m.group(1))) > MAX_EXPONENT):
+                raise InputError(
+                    f"a stored Float is not a decimal number of at most {2 * MAX_DIGITS} digits "
+                    f"with an exponent within ±{MAX_EXPONENT}"
+                )
+        elif isinstance(text, float) or (isinstance(text, int) and abs(text) < 10**MAX_EXPONENT):
+            pass
+        elif text is not None and not isinstance(text, sp.Basic):
+            raise InputError(f"a stored Float is not a number within ±1e{MAX_EXPONENT}")
+        sizes = [*args[1:2], kwargs.get("precision"), kwargs.get("dps")]
+        if any(isinstance(n, int) and not 0 < n <= MAX_PRECISION for n in sizes):
+            raise InputError(f"a stored Float asks for a precision beyond {MAX_PRECISION} bits")
+
+
+def _number(value):
+    """A Python number as SymPy's (as Pow's constructor would sympify it)."""
+    if type(value) is int:
+        return sp.Integer(value)
+    if type(value) is float:
+        return sp.Float(value)
+    return value
 
 
 def _is_number(value: object) -> TypeGuard[int | float]:
