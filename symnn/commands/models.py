@@ -149,8 +149,9 @@ def read_features(path: str, model: Sequential, source: str = "the model") -> np
 
 def _cells(path: Path) -> list[list[str]]:
     from symnn.limits import check_memory
+    from symnn.nn.tables import regular_file
 
-    check_memory(20 * path.stat().st_size, f"reading {path}")
+    check_memory(20 * regular_file(path).st_size, f"reading {path}")  # a FIFO is refused, not waited on
     try:
         with open(path, newline="", encoding="utf-8-sig") as fh:
             return [r for r in csv.reader(fh) if any(c.strip() for c in r)]

@@ -231,34 +231,56 @@ def _short(path: object) -> str:
 def load(path: str | os.PathLike) -> Sequential:
     """The model saved at path; one FileError line for a file that is not a sound model file."""
     p = Path(path)
+    fh = _open_model(p)
+    with fh:
+        head = fh.read(4)
+        size = os.fstat(fh.fileno()).st_size
+        fh.seek(0)
+        try:
+            if head[:4] == b"\x93NUM":
+                raise _Bad("it is a single NumPy array (.npy), not a symnn model (.npz with a header)")
+            if head[:2] != b"PK":
+                raise _Bad("it is not a symnn model file (not an .npz archive)")
+            from symnn.limits import check_memory
+
+            check_memory(2 * size, f"loading the {size}-byte model file")
+            return _read(fh, size)
+        except _Bad as exc:
+            raise FileError(f"{_short(p)}: {exc}") from None
+        except SymnnError as exc:
+            raise FileError(f"{_short(p)}: {exc}") from None
+        except (zipfile.BadZipFile, zlib.error, EOFError, OSError, ValueError, KeyError, RecursionError) as exc:
+            what = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            raise FileError(f"{_short(p)} is damaged or truncated ({what}); save the model again") from None
+
+
+def _open_model(p: Path):
+    """The model file opened for reading; a folder, FIFO, device or socket is refused on the open
+    descriptor before anything is read from it (a FIFO would wait for a writer forever)."""
+    import stat
+
     try:
-        with open(p, "rb") as fh:
-            head = fh.read(4)
-        size = p.stat().st_size
-    except IsADirectoryError:
-        raise FileError(f"{_short(p)} is a folder, not a model file") from None
+        fd = os.open(p, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0))
+    except ValueError:
+        raise FileError(f"{_short(p)} is not a valid file name") from None
     except OSError as exc:
         raise FileError(f"cannot read model file {_short(p)}: {exc.strerror or type(exc).__name__}") from None
     try:
-        if head[:4] == b"\x93NUM":
-            raise _Bad("it is a single NumPy array (.npy), not a symnn model (.npz with a header)")
-        if head[:2] != b"PK":
-            raise _Bad("it is not a symnn model file (not an .npz archive)")
-        from symnn.limits import check_memory
-
-        check_memory(2 * size, f"loading the {size}-byte model file")
-        return _read(p, size)
-    except _Bad as exc:
-        raise FileError(f"{_short(p)}: {exc}") from None
-    except SymnnError as exc:
-        raise FileError(f"{_short(p)}: {exc}") from None
-    except (zipfile.BadZipFile, zlib.error, EOFError, OSError, ValueError, KeyError, RecursionError) as exc:
-        what = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        raise FileError(f"{_short(p)} is damaged or truncated ({what}); save the model again") from None
+        mode = os.fstat(fd).st_mode
+        if stat.S_ISDIR(mode):
+            raise FileError(f"{_short(p)} is a folder, not a model file")
+        if not stat.S_ISREG(mode):
+            raise FileError(f"{_short(p)} is not a regular file (a pipe, device or socket), not a model file")
+        if hasattr(os, "set_blocking"):
+            os.set_blocking(fd, True)
+    except BaseException:
+        os.close(fd)
+        raise
+    return os.fdopen(fd, "rb")
 
 
-def _read(p: Path, size: int) -> Sequential:
-    with np.load(p, allow_pickle=False) as npz:
+def _read(source: Any, size: int) -> Sequential:
+    with np.load(source, allow_pickle=False) as npz:
         members = set(npz.files)
         if HEADER not in members:
             raise _Bad("it is an .npz archive without a symnn model header (a foreign file)")
