@@ -162,17 +162,40 @@ def _short(p: os.PathLike | str, n: int = 80) -> str:
     return s if len(s) <= n else s[: n // 2] + "…" + s[-n // 2 :]
 
 
+shown = _short  # a path as it appears in a message
+
+
 def _os_problem(p: Path, exc: OSError) -> FileError:
     """One line for an OSError about p (never its contents)."""
     if exc.errno == errno.ENAMETOOLONG:
-        n = len(os.fsencode(p.name))
-        what = (
-            f"the file name is too long ({n} bytes; file systems allow at most 255)"
-            if n > 255
-            else f"the path is too long ({len(os.fsencode(str(p)))} bytes)"
-        )
-        return FileError(f"cannot write {_short(p)}: {what}; choose a shorter name")
+        return FileError(f"cannot write {_short(p)}: {too_long(p)}; choose a shorter name")
     return FileError(f"cannot write {_short(p)}: {exc.strerror or type(exc).__name__}")
+
+
+def too_long(p: Path, leaf: str = "file") -> str:
+    n = max((len(os.fsencode(part)) for part in p.parts), default=0)
+    if n > 255:
+        which = leaf if n == len(os.fsencode(p.name)) else "folder"
+        return f"the {which} name is too long ({n} bytes; file systems allow at most 255)"
+    return f"the path is too long ({len(os.fsencode(str(p)))} bytes)"
+
+
+def folder_state(path: str | os.PathLike, option: str = "--out") -> str:
+    """'folder', 'missing' or 'other' (a file, device, ...) for a folder to write into; one
+    FileError line when it cannot be looked at (a name too long, a NUL, permission denied)."""
+    p = Path(path)
+    try:
+        st = os.stat(p)
+    except (FileNotFoundError, NotADirectoryError):
+        return "missing"
+    except ValueError:
+        raise FileError(
+            f"{option} {_short(repr(str(p)))} holds a NUL character; give a folder name without one"
+        ) from None
+    except OSError as exc:
+        what = too_long(p, "folder") if exc.errno == errno.ENAMETOOLONG else exc.strerror or type(exc).__name__
+        raise FileError(f"{option} {_short(p)}: {what}; choose another folder") from None
+    return "folder" if stat.S_ISDIR(st.st_mode) else "other"
 
 
 def _prepare(path: str | os.PathLike, force: bool) -> tuple[Path, str | None]:
@@ -221,6 +244,7 @@ def _make_parent(p: Path) -> None:
             parent.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             what = "a part of it is a file" if exc.errno in (errno.ENOTDIR, errno.EEXIST) else exc.strerror
+            what = too_long(parent, "folder") if exc.errno == errno.ENAMETOOLONG else what
             raise FileError(f"cannot create folder {_short(parent)}: {what}") from None
     if not os.access(parent, os.W_OK):
         raise FileError(f"cannot write into {_short(parent)}: permission denied; choose a writable place")

@@ -85,7 +85,7 @@ def _check_memory(image, kernels: list[tuple[str, object]]) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from symnn.errors import FileError
-    from symnn.outputs import check_writable
+    from symnn.outputs import check_writable, folder_state
     from symnn.vision import convolve, filters
     from symnn.vision.images import default_image_path, read_image, write_image
 
@@ -94,7 +94,7 @@ def run(args: argparse.Namespace) -> int:
     image = read_image(source)
     _check_memory(image, kernels)
     out_dir = Path(args.out)
-    if out_dir.exists() and not out_dir.is_dir():
+    if folder_state(out_dir) == "other":
         raise FileError(f"--out {out_dir} is a file; give a folder")
     stem = source.stem
     targets = [(name, k, out_dir / f"{stem}-{name}.png") for name, k in kernels]

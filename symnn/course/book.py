@@ -117,12 +117,13 @@ def select(spec: str | None, lessons: list[LessonFile]) -> list[LessonFile]:
     have = ", ".join(str(n) for n in by_number) or "none"
     wanted: set[int] = set()
     for part in spec.split(","):
-        m = re.fullmatch(r"\s*(\d+)\s*(?:-\s*(\d+)\s*)?", part)
+        m = re.fullmatch(r"\s*(\d{1,20})\s*(?:-\s*(\d{1,20})\s*)?", part)
         if not m or (m.group(2) and int(m.group(2)) < int(m.group(1))):
             raise InputError(
                 f"bad --lessons spec {spec!r}: give lesson numbers and ranges such as 1,3-5 (the lessons are {have})"
             )
         lo, hi = int(m.group(1)), int(m.group(2) or m.group(1))
+        hi = max(lo, min(hi, max(by_number, default=lo)))  # 1-999999999: no range past the last lesson
         missing = [n for n in range(lo, hi + 1) if n not in by_number]
         if missing and (lo == hi or all(n not in by_number for n in range(lo, hi + 1))):
             raise InputError(f"no lesson {missing[0]} (in --lessons {spec!r}); the lessons are {have}")
@@ -232,12 +233,14 @@ def _rel(p: Path | None, base: Path) -> str:
 
 def prepare_out(out: Path, names: list[str], force: bool) -> Path:
     """Create the output folder and refuse early if a file there was not written by symnn."""
-    from symnn.outputs import check_writable
+    import errno
+
+    from symnn.outputs import check_writable, folder_state, shown, too_long
 
     out = Path(out)
-    if out.exists() and not out.is_dir():
+    if folder_state(out) == "other":
         raise FileError(f"--out {out} is a file, not a folder; give a folder to write the course into")
-    if (out / "figures").exists() and not (out / "figures").is_dir():
+    if folder_state(out / "figures") == "other":
         raise FileError(
             f"{out / 'figures'} is a file, not a folder; the course's figures go there "
             "(move it, or choose another --out)"
@@ -245,7 +248,8 @@ def prepare_out(out: Path, names: list[str], force: bool) -> Path:
     try:
         (out / "figures").mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise FileError(f"cannot create the output folder {out}: {exc.strerror or exc}") from None
+        what = too_long(out / "figures", "folder") if exc.errno == errno.ENAMETOOLONG else exc.strerror or exc
+        raise FileError(f"cannot create the output folder {shown(out)}: {what}") from None
     for d in (out, out / "figures"):
         if not os.access(d, os.W_OK):
             raise FileError(f"cannot write into {d}: permission denied; choose a writable --out")
