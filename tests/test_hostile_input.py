@@ -207,3 +207,141 @@ def test_loading_a_fifo_as_a_model_is_refused(model_and_fifos):
 def test_a_model_still_loads_and_predicts(model_and_fifos):
     r = _cli("predict", "m.npz", "--data", "d.csv", cwd=model_and_fifos)
     assert r.returncode == 0 and len(r.stdout.splitlines()) == 2, r.stderr[-2000:]
+
+
+# -- 4. an --out folder name too long is one line ------------------------------------------------
+
+
+@pytest.mark.parametrize("command", [["filter", "--kernel", "blur"], ["course", "build", "--lessons", "1"]])
+@pytest.mark.parametrize("out", ["d" * 300, "a/" + "d" * 300 + "/b"])
+def test_an_out_folder_name_too_long_is_one_line(tmp_path, command, out):
+    r = _cli(*command, "--out", out, cwd=tmp_path)
+    _one_error_line(r, "name is too long (300 bytes; file systems allow at most 255)")
+    assert "folder name" in r.stderr
+
+
+def test_folder_state(tmp_path):
+    from symnn.errors import FileError
+    from symnn.outputs import folder_state
+
+    (tmp_path / "f").write_text("x")
+    assert [folder_state(tmp_path), folder_state(tmp_path / "f"), folder_state(tmp_path / "f" / "g")] == [
+        "folder",
+        "other",
+        "missing",
+    ]
+    assert folder_state(tmp_path / "nope" / "g") == "missing"
+    with pytest.raises(FileError, match="NUL character"):
+        folder_state(tmp_path / "a\0b")
+    with pytest.raises(FileError, match=r"the path is too long \(\d+ bytes\)"):
+        folder_state(tmp_path.joinpath(*["e" * 200] * 25))
+
+
+# -- 8. --lessons ranges end at the last lesson ----------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "spec, says",
+    [
+        ("1-999999999", None),
+        ("2-99999999999999999999", None),
+        ("999999999-9999999999", "no lesson 999999999"),
+        ("9" * 5000, "bad --lessons spec"),
+    ],
+)
+def test_a_huge_lessons_range_is_cut_at_the_last_lesson(spec, says):
+    import time
+
+    from symnn.course.book import LessonFile, select
+    from symnn.errors import InputError
+
+    lessons = [LessonFile(n, f"{n:02d}-x", Path(f"{n:02d}-x.py")) for n in (1, 2, 3, 5)]
+    start = time.monotonic()
+    if says is None:
+        assert [lf.number for lf in select(spec, lessons)] == [n for n in (1, 2, 3, 5) if n >= int(spec[0])]
+    else:
+        with pytest.raises(InputError, match=says):
+            select(spec, lessons)
+    assert time.monotonic() - start < 1
+
+
+# -- 9. training's work is bounded before the first epoch ----------------------------------------
+
+
+def test_fit_with_endless_epochs_is_refused_before_training():
+    code = (
+        "import numpy as np\n"
+        "from symnn.errors import InputError\n"
+        "from symnn.nn import Dense, Sequential, Sigmoid\n"
+        "net = Sequential([Dense(2, 1), Sigmoid()], seed=0)\n"
+        "for epochs in (10**20, 10**10):\n"
+        "    try:\n"
+        "        net.fit(np.zeros((4, 2)), np.zeros(4), epochs=epochs)\n"
+        "    except InputError as exc:\n"
+        "        print('refused:', exc)\n"
+    )
+    r = _python(code)
+    assert r.stdout.count("refused: training") == 2 and "SYMNN_MAX_WORK" in r.stdout, (r.stdout, r.stderr[-2000:])
+    assert "note:" not in r.stderr
+
+
+def test_train_with_endless_epochs_is_one_line(tmp_path):
+    _one_error_line(_cli("train", "mlp", "--epochs", "10000000000", cwd=tmp_path), "more than the limit")
+
+
+def test_the_work_limit_of_fit_follows_symnn_max_work(monkeypatch):
+    import numpy as np
+
+    from symnn.errors import InputError
+    from symnn.nn import Dense, Sequential, Sigmoid
+
+    X, y = np.zeros((4, 2)), np.zeros(4)
+    monkeypatch.setenv("SYMNN_MAX_WORK", "100")
+    with pytest.raises(InputError, match="training 3 epochs on 4 samples would take about 108 multiply-adds"):
+        Sequential([Dense(2, 1), Sigmoid()], seed=0).fit(X, y, epochs=3, batch_size=4)
+    monkeypatch.setenv("SYMNN_MAX_WORK", "1K")
+    net = Sequential([Dense(2, 1), Sigmoid()], seed=0).fit(X, y, epochs=3, batch_size=4)
+    assert len(net.history["loss"]) == 3
+
+
+# -- 10. wording ------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("layers", ["2", 2.5, True, None.__class__])
+def test_backprop_layers_must_be_an_integer(layers):
+    import symnn
+    from symnn.errors import InputError
+
+    with pytest.raises(InputError, match=r"--layers must be an integer between 2 and 4 \(got "):
+        symnn.derive("backprop", layers=layers)
+
+
+def test_an_empty_X_is_refused_without_a_batch_size_note(capsys):
+    import numpy as np
+
+    from symnn.errors import InputError
+    from symnn.nn import Dense, Sequential, Sigmoid
+
+    for X in (np.zeros((0, 2)), np.zeros(0)):
+        with pytest.raises(InputError, match="X is empty|X must be 2-D"):
+            Sequential([Dense(2, 1), Sigmoid()], seed=0).fit(X, np.zeros(0), epochs=1)
+    assert "note" not in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("expr", ["log(0)*x", "x + log(0)", "log(0)"])
+def test_an_undefined_expression_is_refused_in_one_line(expr):
+    r = _cli("derive", "--expr", expr)
+    _one_error_line(r, "the expression is undefined: it reads as")
+    assert "zoo (complex infinity, e.g. log(0))" in r.stderr and "does not hold" not in r.stderr
+
+
+def test_an_undefined_sympy_expression_is_refused():
+    import sympy as sp
+
+    import symnn
+    from symnn.errors import InputError
+
+    x = sp.Symbol("x")
+    for expr in (sp.zoo * x, x + sp.nan, x + sp.oo, x - sp.oo):
+        with pytest.raises(InputError, match="the expression is undefined"):
+            symnn.derive(expr, wrt=x)

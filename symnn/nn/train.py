@@ -66,10 +66,15 @@ def _rate(lr) -> float:
     return float(lr)
 
 
-def check_options(epochs: int, lr: float, batch_size: int, n: int) -> int:
+def check_options(epochs: int, lr: float, batch_size: int, n: int, work_per_sample: float = 0) -> int:
+    """The batch size to use; refuses bad values and, before any epoch, a run whose work
+    (about `work_per_sample` multiply-adds per sample and epoch) exceeds the work limit."""
+    from symnn.limits import check_work
+
     _integer(epochs, "epochs")
     _rate(lr)
     batch_size = _integer(batch_size, "the batch size")
+    check_work(float(epochs) * n * work_per_sample, f"training {plural(int(epochs), 'epoch')} on {plural(n, 'sample')}")
     if batch_size > n:
         print(
             f"note: batch size {batch_size} is larger than the {plural(n, 'training sample')}; using {n}",
@@ -189,10 +194,14 @@ def fit(
         raise unknown("mode", mode, MODES)
     X = as_numbers(X, "X")
     n = len(X) if X.ndim else 0
+    if n == 0:  # refused (no samples, or not 2-D / 4-D) before any note about the batch size
+        model.checked(X, y)
     _integer(epochs, "epochs")
     lr = _rate(opt.learning_rate(None if lr is None else _rate(lr)))
     rate = schedule_rates(schedule, lr, epochs)
-    batch_size = check_options(epochs, lr, batch_size_for(mode, batch_size, max(n, 1)), max(n, 1))
+    # forward and backward: about 3 multiply-adds per parameter (or input value) per sample
+    per_sample = 3 * max(sum(p.size for p in model.parameters().values()), int(np.prod(X.shape[1:])))
+    batch_size = check_options(epochs, lr, batch_size_for(mode, batch_size, max(n, 1)), max(n, 1), per_sample)
     X, Y = model.checked(X, y, batch_size)
     if (X_test is None) != (y_test is None):
         raise InputError("give X_test and y_test together (or neither)")

@@ -60,6 +60,8 @@ def derive(
         timeout = DEFAULT_TIMEOUT
     _check_timeout(timeout)
     with time_limit(timeout, "the derivation"), detail_level(detail):
+        if "expr" in options:
+            options["expr"] = _finite(options["expr"])
         try:
             d = func(**options)
         except TypeError as exc:
@@ -99,6 +101,23 @@ def _user_text(options: dict) -> bool:
         return True
     key = cost.strip().lower().replace("_", "-")
     return key != "all" and ALIASES.get(key, key) not in COSTS
+
+
+_UNDEFINED = {sp.zoo: "complex infinity, e.g. log(0)", sp.nan: "not a number, e.g. 0*oo", sp.oo: "infinity"}
+
+
+def _finite(expr):
+    """A user's expression (text read by the safe parser) that holds no zoo, nan or oo."""
+    from symnn.parse import parse
+
+    value = parse(expr) if isinstance(expr, str) else expr
+    if isinstance(value, sp.Basic):
+        for atom, what in _UNDEFINED.items():
+            if value.has(atom, -atom):
+                shown = sp.sstr(value)
+                shown = shown if len(shown) <= 40 else shown[:40] + "…"
+                raise InputError(f"the expression is undefined: it reads as {shown}, holding {atom} ({what})")
+    return value
 
 
 def _check_timeout(timeout) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import numbers
+
 import sympy as sp
 
 from symnn import notation as N
@@ -34,8 +36,11 @@ def _phi_prime(act, arg):
 def backprop(activation: str = "sigmoid", cost: str = "quadratic", layers: int = 2) -> Derivation:
     act, cst = records.activation(activation), records.cost(cost)
     check_compatible(act.name, cst.name)
-    if not 2 <= layers <= 4:
-        raise InputError(f"--layers must be between 2 and 4 (got {layers}); the check expands the whole net")
+    if isinstance(layers, bool) or not isinstance(layers, numbers.Integral) or not 2 <= layers <= 4:
+        raise InputError(
+            f"--layers must be an integer between 2 and 4 (got {layers!r}); the check expands the whole net"
+        )
+    layers = int(layers)
     d = Derivation(
         f"Back-propagation: the four equations ({act.title.lower()}, {cst.title.lower()})", references=[NIELSEN]
     )
