@@ -34,6 +34,12 @@ if TYPE_CHECKING:
     from symnn.nn.epoch import EpochWriter
 
 
+# Multiply-adds of one forward or backward call from which the layer's own forward()/backward()
+# (predict, loss, accuracy, gradients) run the kernels specialised to its window, as training
+# does; a smaller call runs the shape-generic ones, so no specialisation is compiled for it.
+SPECIALISE_WORK = 1_000_000
+
+
 def _specialised(name: str, kh: int, kw: int, s: int, fastmath: bool = False) -> Kernel:
     from symnn.codegen.specialise import specialised
 
@@ -174,10 +180,16 @@ class Conv2D(WeightedLayer):
             )
         self.x_shape = x.shape
         self.x_pad = self._pad(np.ascontiguousarray(x, dtype=self.weight.dtype)).copy()
-        return self.kernels[0](self.x_pad, self.weight, self.bias, self.stride)
+        return self.kernels_for(x.shape)[0](self.x_pad, self.weight, self.bias, self.stride)
+
+    def kernels_for(self, shape: tuple[int, ...]) -> tuple:
+        """The specialised kernels for a call of SPECIALISE_WORK multiply-adds or more, else the generic ones."""
+        ho, wo = self.output_shape(shape[2], shape[3])
+        work = shape[0] * self.out_channels * self.in_channels * ho * wo * self.kernel_size[0] * self.kernel_size[1]
+        return self.train_kernels if work >= SPECIALISE_WORK else self.kernels
 
     def backward(self, delta: np.ndarray) -> np.ndarray:
-        _, grad_kernel, grad_bias, grad_input = self.kernels
+        _, grad_kernel, grad_bias, grad_input = self.kernels_for(self.saved("x_shape"))
         n, _, h, w = self.saved("x_shape")
         delta = self.check_delta(delta, (n, *self.out_shape((self.in_channels, h, w))))
         self.grads = {"weight": grad_kernel(delta, self.x_pad, self.weight, self.stride), "bias": grad_bias(delta)}
@@ -296,6 +308,11 @@ class Pool2D(Layer):
         (kh, kw), s = self.size, self.stride
         return (len(x), x.shape[1], (x.shape[2] - kh) // s + 1, (x.shape[3] - kw) // s + 1)
 
+    def kernels_for(self, x: np.ndarray) -> tuple:
+        """The specialised kernels for a call of SPECIALISE_WORK operations or more, else the generic ones."""
+        n, c, ho, wo = self._out(x)
+        return self.train_kernels if n * c * ho * wo * self.size[0] * self.size[1] >= SPECIALISE_WORK else self.kernels
+
     def __repr__(self) -> str:
         size = self.size[0] if self.size[0] == self.size[1] else self.size
         stride = "" if self.stride == self.size[0] else f", stride={self.stride}"
@@ -312,12 +329,12 @@ class MaxPool2D(Pool2D):
     def forward(self, x: np.ndarray) -> np.ndarray:
         self._check(x)
         self.x = x
-        y, self.switch = self.kernels[0](x, *self.size, self.stride)
+        y, self.switch = self.kernels_for(x)[0](x, *self.size, self.stride)
         return y
 
     def backward(self, delta: np.ndarray) -> np.ndarray:
         delta = self.check_delta(delta, self.saved("switch").shape)
-        return self.kernels[1](delta, self.switch, self.x, *self.size, self.stride)
+        return self.kernels_for(self.saved("x"))[1](delta, self.switch, self.x, *self.size, self.stride)
 
     def train_forward(self, x: np.ndarray, ws: Workspace) -> np.ndarray:
         self.x = x
@@ -356,11 +373,11 @@ class AvgPool2D(Pool2D):
     def forward(self, x: np.ndarray) -> np.ndarray:
         self._check(x)
         self.x = x
-        return self.kernels[0](x, *self.size, self.stride)
+        return self.kernels_for(x)[0](x, *self.size, self.stride)
 
     def backward(self, delta: np.ndarray) -> np.ndarray:
         delta = self.check_delta(delta, self._out(self.saved("x")))
-        return self.kernels[1](delta, self.x, *self.size, self.stride)
+        return self.kernels_for(self.saved("x"))[1](delta, self.x, *self.size, self.stride)
 
     def train_forward(self, x: np.ndarray, ws: Workspace) -> np.ndarray:
         self.x = x

@@ -406,3 +406,54 @@ def test_compiled_epoch_refuses_layers_it_does_not_know():
     net = Sequential([Flatten(), Odd(), Dense(4, 2)], loss="softmax-cross-entropy")
     with pytest.raises(InputError, match="compiled epoch knows"):
         net.fit(np.zeros((4, 1, 2, 2)), np.array([0, 1, 0, 1]), epochs=1, batch_size=2, compiled=True)
+
+
+class _Spy:
+    """A kernel that records its name when called (which kernels ran)."""
+
+    def __init__(self, k, ran: list[str]) -> None:
+        self.k, self.ran = k, ran
+
+    def __call__(self, *args, **kwargs):
+        self.ran.append(self.k.name)
+        return self.k(*args, **kwargs)
+
+    def __getattr__(self, name):
+        return getattr(self.k, name)
+
+
+def _spied(net, ran: list[str]) -> None:
+    for layer in net.layers:
+        if isinstance(layer, (Conv2D, MaxPool2D, AvgPool2D)):
+            layer._k = tuple(_Spy(k, ran) for k in layer.kernels)
+            layer._tk = tuple(_Spy(k, ran) for k in layer.train_kernels)
+
+
+@pytest.mark.parametrize("pool", [MaxPool2D, AvgPool2D])
+def test_predict_loss_and_gradients_run_the_specialised_kernels_on_large_inputs(pool, monkeypatch):
+    from symnn.nn import cnn_layers
+
+    rng = np.random.default_rng(4)
+    X = rng.normal(size=(24, 1, 14, 14))  # 24·8·12·12·9 = 248832 multiply-adds in the conv
+    y = rng.integers(0, 3, size=24)
+
+    def run(threshold: float) -> tuple[list[str], list[np.ndarray]]:
+        monkeypatch.setattr(cnn_layers, "SPECIALISE_WORK", threshold)
+        layers = [Conv2D(1, 8, 3), ReLU(), pool(2), Flatten(), Dense(8 * 36, 3)]
+        net = Sequential(layers, loss=SoftmaxCrossEntropy(), seed=2)
+        ran: list[str] = []
+        _spied(net, ran)
+        grads = net.gradients(X, y)
+        out = [net.predict(X), np.array(net.loss(X, y)), np.array(net.accuracy(X, y))]
+        return ran, out + [grads[k] for k in sorted(grads)]
+
+    large, fast = run(20_000)  # the pool: 24·8·6·6·4 = 27648
+    small, slow = run(10**9)
+    assert "conv2d.layer_forward[k_h=3,k_w=3,s=1]" in large and "conv2d.layer_grad_kernel[k_h=3,k_w=3,s=1]" in large
+    assert not any(
+        name.startswith(("conv2d.layer_forward", "maxpool.f", "avgpool.f")) and "[" not in name for name in large
+    )
+    assert any(name.startswith(pool.kind) and "[k_h=2,k_w=2,s=2]" in name for name in large)
+    assert small and not any("[" in name for name in small)  # a small call: the generic kernels, nothing compiled
+    for a, b in zip(fast, slow):
+        np.testing.assert_array_equal(a, b)  # the same additions in the same order
