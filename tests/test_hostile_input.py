@@ -345,3 +345,67 @@ def test_an_undefined_sympy_expression_is_refused():
     for expr in (sp.zoo * x, x + sp.nan, x + sp.oo, x - sp.oo):
         with pytest.raises(InputError, match="the expression is undefined"):
             symnn.derive(expr, wrt=x)
+
+
+# -- 5. an error about a data file never quotes its cells ------------------------------------------
+
+SECRET = "hunter2"
+
+
+@pytest.mark.parametrize(
+    "text, args, says",
+    [
+        ("a,b,t\n1,2,3\n4,hunter2,6\n", ["--target", "t"], "line 3, column 'b': the cell is not a number"),
+        ("a,b,t\n1,2,3\n4,1e999hunter2,6\n", ["--target", "t"], "line 3, column 'b': the cell is not a number"),
+        ("password=hunter2,b,t\n1,2,3\n", ["--target", "nope"], "holds numbers or name=value cells"),
+        ("password=hunter2,token=x,1\n1,2,3\n", [], "holds numbers or name=value cells"),
+        ("1,hunter2,3\n1,2,3\n", ["--target", "t"], "holds numbers or name=value cells"),
+        ("a,b,t\n1,2,hunter2\n3,4,hunter2\n", ["--target", "t"], "line 2, column 't': the cell is not a number"),
+        ("1,hunter2,hunter2\n1,2,3\n", ["--target", "t"], "two columns (2 and 3) have the same name"),
+    ],
+)
+def test_train_data_errors_name_the_line_and_column_never_the_cell(tmp_path, text, args, says):
+    (tmp_path / "d.csv").write_text(text)
+    r = _cli("train", "mlp", "--data", "d.csv", *args, "--epochs", "1", cwd=tmp_path)
+    _one_error_line(r, says)
+    assert SECRET not in r.stderr and SECRET not in r.stdout
+
+
+def test_table_readers_never_quote_a_cell(tmp_path):
+    from symnn.errors import SymnnError
+    from symnn.nn.preprocessing import Preprocessing
+    from symnn.nn.tables import read_rows, read_table
+
+    cases = [
+        ("a,t\n1,x\n2,y\n", dict(target="t", classes=False)),
+        ("a,t\n1,hunter2\n2,hunter2\n", dict(target="t", classes=True)),
+        ("a,t\n" + "1,hunter2\n", dict(target="t", classes=True)),
+    ]
+    for text, options in cases:
+        (tmp_path / "t.csv").write_text(text.replace("x", SECRET))
+        with pytest.raises(SymnnError) as info:
+            read_table(tmp_path / "t.csv", **options)
+        assert SECRET not in str(info.value)
+    (tmp_path / "t.csv").write_text("a,t\n1,hunter2\n")
+    prep = Preprocessing(features=["a"], target="t", classes=["no", "yes"])
+    with pytest.raises(SymnnError, match="the class there is not one of the training classes") as info:
+        read_rows(tmp_path / "t.csv", prep, labelled=True)
+    assert SECRET not in str(info.value)
+
+
+def test_a_long_header_is_listed_short(tmp_path):
+    from symnn.errors import InputError
+    from symnn.nn.tables import read_table
+
+    names = [f"column_with_a_long_name_{i}" for i in range(30)]
+    (tmp_path / "t.csv").write_text(",".join(names) + "\n" + ",".join("1" * 30) + "\n")
+    with pytest.raises(InputError) as info:
+        read_table(tmp_path / "t.csv", "nope")
+    message = str(info.value)
+    assert "... (30 in all)" in message and len(message) < 500 and names[20] not in message
+
+
+def test_predict_a_headerless_csv_does_not_quote_a_cell(model_and_fifos):
+    (model_and_fifos / "bad.csv").write_text("1,2\n3,hunter2\n")
+    r = _cli("predict", "m.npz", "--data", "bad.csv", cwd=model_and_fifos)
+    assert SECRET not in r.stderr and "Traceback" not in r.stderr and r.returncode == 2, r.stderr

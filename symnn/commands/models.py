@@ -189,7 +189,7 @@ def _numbers_only(path: Path, n: int) -> np.ndarray:
             try:
                 _number(cell)
             except ValueError:
-                raise InputError(f"--data {path}: row {r}, column {c}: {cell.strip()[:40]!r} is not a number") from None
+                raise InputError(f"--data {path}: row {r}, column {c}: the cell is not a number") from None
         X.append([_number(cell) for cell in row])
     return np.array(X, dtype=np.float64)
 

@@ -28,7 +28,7 @@ from symnn.errors import FileError, InputError
 from symnn.limits import check_memory
 from symnn.nn.images import DEFAULT_SIZE, SUFFIXES, read_images, read_labelled_images, read_unlabelled_images
 from symnn.nn.preprocessing import Preprocessing
-from symnn.nn.tables import Note, PathLike, label_names, read_rows, read_table, regular_file, shown, stat_path
+from symnn.nn.tables import Note, PathLike, label_names, listed, read_rows, read_table, regular_file, shown, stat_path
 from symnn.wording import plural
 
 __all__ = [
@@ -68,7 +68,7 @@ def _read_npz(path: PathLike, need_y: bool) -> tuple[np.ndarray, np.ndarray | No
             wanted = ["X", "y"] if need_y else ["X"]
             for key in wanted:
                 if key not in names:
-                    held = ", ".join(sorted(names)) or "no arrays"
+                    held = listed(sorted(names)) or "no arrays"
                     raise FileError(
                         f"{shown(path)} has no array {key!r}; an .npz for symnn holds X (inputs) and y (targets); "
                         f"it holds: {held}"
@@ -123,9 +123,7 @@ def npz_labels(y: np.ndarray, path: PathLike, names: list[str] | None = None) ->
     index = {n: i for i, n in enumerate(names)}
     for i, t in enumerate(text):
         if t not in index:
-            raise FileError(
-                f"y[{i}] in {shown(path)} is class {t!r}, not one of the training classes ({', '.join(names)})"
-            )
+            raise FileError(f"y[{i}] in {shown(path)} is not one of the training classes ({listed(names)})")
     return np.array([index[t] for t in text], dtype=np.int64), names
 
 

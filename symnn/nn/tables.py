@@ -43,8 +43,34 @@ def shown(path: object) -> str:
 
 
 def brief(text: str) -> str:
-    """repr() of a cell, cut short."""
+    """repr() of a name the user gave (a column name, an option), cut short."""
     return repr(text if len(text) <= _QUOTED else text[:_QUOTED] + "...")
+
+
+_LISTED = 12  # at most this many column names in a message
+
+
+def looks_like_data(header: Sequence[str]) -> bool:
+    """A first line that holds a number or a name=value cell: a row of data rather than a header,
+    which a message must not echo (the file may hold secrets)."""
+    return any(_NUMBER.fullmatch(h.strip().rstrip("%").rstrip()) or "=" in h for h in header)
+
+
+def columns_of(header: Sequence[str]) -> str:
+    """'its columns are: a, b, t' for a message, each name cut short and at most a dozen; a first
+    line that looks like data is described, not quoted."""
+    if looks_like_data(header):
+        return (
+            f"its first line ({plural(len(header), 'cell')}) holds numbers or name=value cells, not column "
+            "names; give the table a header row"
+        )
+    return "its columns are: " + listed(header)
+
+
+def listed(names: Sequence[str]) -> str:
+    """'a, b, t': names cut short, at most a dozen."""
+    cut = [n if len(n) <= _QUOTED else n[:_QUOTED] + "..." for n in names[:_LISTED]]
+    return ", ".join(cut) + (f", ... ({len(names)} in all)" if len(names) > _LISTED else "")
 
 
 def stat_path(path: PathLike, what: str = "file") -> os.stat_result:
@@ -85,7 +111,7 @@ def _find(name: str, header: list[str], path: PathLike, what: str) -> int:
     folded = [i for i, h in enumerate(header) if _fold(h) == _fold(name)]
     if len(folded) == 1:
         return folded[0]
-    raise InputError(f"{shown(path)} has no column {name!r} ({what}); its columns are: {', '.join(header)}")
+    raise InputError(f"{shown(path)} has no column {brief(name)} ({what}); {columns_of(header)}")
 
 
 def _fold(name: str) -> str:
@@ -128,6 +154,8 @@ def _read_csv(path: PathLike, pick: Callable[[list[str]], tuple[list[int], int |
         raise FileError(f"{shown(path)} is not UTF-8 text; save the table as a UTF-8 CSV") from None
     except csv.Error as exc:
         raise FileError(f"{shown(path)} is not a readable CSV ({exc})") from None
+    except FileError:  # a FileError is an OSError too: already one line naming the place
+        raise
     except OSError as exc:
         raise FileError(f"cannot read {shown(path)}: {exc.strerror or exc}") from None
     n = len(values) // len(cols) if cols else len(target)
@@ -142,7 +170,9 @@ def _check_header(header: list[str], path: PathLike) -> None:
         if not name:
             raise FileError(f"{shown(path)}, line 1: column {i} of the header has no name; name every column")
         if header.index(name) != i - 1:
-            raise FileError(f"{shown(path)}, line 1: two columns are called {name!r}; give each column its own name")
+            called = "have the same name" if looks_like_data(header) else f"are called {brief(name)}"
+            first = header.index(name) + 1
+            raise FileError(f"{shown(path)}, line 1: two columns ({first} and {i}) {called}; give each its own name")
 
 
 def _number(cell: str, path: PathLike, line: int, column: str) -> float:
@@ -151,16 +181,14 @@ def _number(cell: str, path: PathLike, line: int, column: str) -> float:
     percent = text.endswith("%")
     if percent:
         text = text[:-1].rstrip()
+    where = f"{shown(path)}, line {line}, column {brief(column)}"
     if not _NUMBER.fullmatch(text):
-        where = f"{shown(path)}, line {line}, column {column!r}"
         if not cell.strip():
             raise FileError(f"{where}: the cell is empty; every cell used needs a number")
-        raise FileError(
-            f"{where}: {brief(cell.strip())} is not a number; cells hold numbers such as 12, 6.5, 1e-3 or 78%"
-        )
+        raise FileError(f"{where}: the cell is not a number; cells hold numbers such as 12, 6.5, 1e-3 or 78%")
     value = float(text) / 100 if percent else float(text)
     if not math.isfinite(value):
-        raise FileError(f"{shown(path)}, line {line}, column {column!r}: {brief(cell.strip())} is too large a number")
+        raise FileError(f"{where}: the number there is too large (beyond about 1e308)")
     return value
 
 
@@ -170,15 +198,14 @@ def _columns(
     def pick(header: list[str]) -> tuple[list[int], int | None]:
         if target is None:
             raise InputError(
-                f"{shown(path)} is a table: name the column to predict (--target COLUMN); "
-                f"its columns are: {', '.join(header)}"
+                f"{shown(path)} is a table: name the column to predict (--target COLUMN); {columns_of(header)}"
             )
         t = _find(target, header, path, "the target")
         if features is None:
             ids = [i for i, h in enumerate(header) if i != t and _fold(h) in ID_COLUMNS]
             cols = [i for i in range(len(header)) if i != t and i not in ids]
             if ids and note is not None:
-                left = ", ".join(repr(header[i]) for i in ids)
+                left = ", ".join(brief(header[i]) for i in ids)
                 note(f"{shown(path)}: column {left} left out (it numbers the rows); name it in --features to use it")
         else:
             names = [s.strip() for s in features.split(",")] if isinstance(features, str) else list(features)
@@ -186,11 +213,13 @@ def _columns(
                 raise InputError(f"features must name columns of {shown(path)}, e.g. 'Study Hrs,Quiz'")
             cols = [_find(s, header, path, "in --features") for s in names]
             if t in cols:
-                raise InputError(f"the target column {header[t]!r} is also in --features; a column is one or the other")
+                raise InputError(
+                    f"the target column {brief(header[t])} is also in --features; a column is one or the other"
+                )
             if len(set(cols)) != len(cols):
                 raise InputError(f"--features names a column of {shown(path)} twice; name each once")
         if not cols:
-            raise InputError(f"{shown(path)} has no column to learn from besides the target {header[t]!r}")
+            raise InputError(f"{shown(path)} has no column to learn from besides the target {brief(header[t])}")
         return cols, t
 
     return pick
@@ -235,15 +264,15 @@ def label_names(values: Sequence[str], path: PathLike, column: str, subject: str
     for one class only (subject: what has it, default "the target 'column'")."""
     names = set(values)
     if "" in names:
-        raise FileError(f"{shown(path)}: a cell of the target column {column!r} is empty; give every row a class")
+        raise FileError(f"{shown(path)}: a cell of the target column {brief(column)} is empty; give every row a class")
     if all(_NUMBER.fullmatch(v) for v in names):
         ordered = sorted(names, key=lambda v: (float(v), v))
     else:
         ordered = sorted(names)
-    if len(ordered) < 2:
-        only = repr(ordered[0]) if ordered else "none"
-        subject = subject or f"the target {column!r}"
-        raise InputError(f"{shown(path)}: {subject} has one class only ({only}); a classifier needs at least two")
+    if len(ordered) < 2:  # a folder's class is a folder name; a table's is the file's content: not quoted
+        only = f" ({brief(ordered[0]) if ordered else 'none'})" if subject else ""
+        subject = subject or f"the target {brief(column)}"
+        raise InputError(f"{shown(path)}: {subject} has one class only{only}; a classifier needs at least two")
     return ordered
 
 
@@ -253,8 +282,8 @@ def labels_of(cells: list[tuple[int, str]], names: list[str], path: PathLike, co
     for k, (line, cell) in enumerate(cells):
         if cell not in index:
             raise FileError(
-                f"{shown(path)}, line {line}, column {column!r}: class {brief(cell)} is not one of the "
-                f"training classes ({', '.join(names)})"
+                f"{shown(path)}, line {line}, column {brief(column)}: the class there is not one of the "
+                f"training classes ({listed(names)})"
             )
         out[k] = index[cell]
     return out

@@ -155,7 +155,7 @@ def test_bad_input_is_one_line_and_exit_code_2(capsys, study, tmp_path):
         (["info", str(tmp_path / "notes.txt")], "not a symnn model file"),
         (["predict", str(tmp_path / "notes.txt"), "--data", str(tmp_path / "bad.csv")], "not a symnn model file"),
         (["predict", model, "--data", str(tmp_path / "missing.csv")], "missing.csv"),
-        (["predict", model, "--data", str(tmp_path / "bad.csv")], "three"),
+        (["predict", model, "--data", str(tmp_path / "bad.csv")], "line 2, column 'Quiz': the cell is not a number"),
         (["predict", model, "--data", str(tmp_path / "short.csv")], "Sleep Hrs"),
         (["predict", model, "--data", str(tmp_path / "ragged.csv")], "row 2 has 2 cells"),
         (["predict", model], "--data"),

@@ -86,20 +86,20 @@ def test_standardize_uses_the_mean_and_std_of_the_rows(tmp_path):
 
 BAD_TABLES = [
     ("a,b,t\n1,2,3\n4,5\n", "t", {}, "t.csv, line 3: 2 cells, but the header has 3 columns"),
-    ("a,b,t\n1,2,3\n4,x7,6\n", "t", {}, "t.csv, line 3, column 'b': 'x7' is not a number; cells hold numbers"),
+    ("a,b,t\n1,2,3\n4,x7,6\n", "t", {}, "t.csv, line 3, column 'b': the cell is not a number; cells hold numbers"),
     ("a,b,t\n1,,3\n", "t", {}, "t.csv, line 2, column 'b': the cell is empty"),
-    ("a,b,t\n1,nan,3\n", "t", {}, "line 2, column 'b': 'nan' is not a number"),
-    ("a,b,t\n1,1e999,3\n", "t", {}, "line 2, column 'b': '1e999' is too large a number"),
-    ("a,b,t\n1,2,yes\n", "t", {}, "line 2, column 't': 'yes' is not a number"),
+    ("a,b,t\n1,nan,3\n", "t", {}, "line 2, column 'b': the cell is not a number"),
+    ("a,b,t\n1,1e999,3\n", "t", {}, "line 2, column 'b': the number there is too large"),
+    ("a,b,t\n1,2,yes\n", "t", {}, "line 2, column 't': the cell is not a number"),
     ("a,b,t\n1,2,3\n", "Exam", {}, "t.csv has no column 'Exam' (the target); its columns are: a, b, t"),
     ("a,b,t\n1,2,3\n", "t", {"features": "a,c"}, "t.csv has no column 'c' (in --features); its columns are: a, b, t"),
     ("a,b,t\n1,2,3\n", "t", {"features": "a,t"}, "the target column 't' is also in --features"),
     ("a,b,t\n1,2,3\n", "t", {"features": "a,A"}, "--features names a column of"),
-    ("a,b,t\n1,2,c\n3,4,c\n", "t", {"classes": True}, "the target 't' has one class only ('c'); a classifier needs"),
+    ("a,b,t\n1,2,c\n3,4,c\n", "t", {"classes": True}, "the target 't' has one class only; a classifier needs"),
     ("", "t", {}, "t.csv is empty; give a CSV with a header row"),
     ("\n\n", "t", {}, "t.csv is empty"),
     ("a,b,t\n", "t", {}, "t.csv has a header but no rows"),
-    ("a,a,t\n1,2,3\n", "t", {}, "t.csv, line 1: two columns are called 'a'"),
+    ("a,a,t\n1,2,3\n", "t", {}, "t.csv, line 1: two columns (1 and 2) are called 'a'"),
     ("a,,t\n1,2,3\n", "t", {}, "t.csv, line 1: column 2 of the header has no name"),
     ("a,b,t\n1,2,3\n", None, {}, "t.csv is a table: name the column to predict (--target COLUMN); its columns are: a,"),
     ("t\n1\n", "t", {}, "t.csv has no column to learn from besides the target 't'"),
@@ -323,7 +323,7 @@ def test_a_test_set_with_a_class_training_never_saw_is_one_line(tmp_path):
     train = _csv(tmp_path, "x,kind\n1,a\n2,b\n3,a\n")
     test = _csv(tmp_path, "x,kind\n1,a\n2,c\n", "test.csv")
     with pytest.raises(
-        FileError, match="test.csv, line 3, column 'kind': class 'c' is not one of the training classes"
+        FileError, match="test.csv, line 3, column 'kind': the class there is not one of the training classes"
     ):
         load_dataset(train, target="kind", classes=True, test_data=test)
     data, _ = load_dataset(train, target="kind", classes=True, test_data=_csv(tmp_path, "kind,x\nb,4\n", "ok.csv"))
