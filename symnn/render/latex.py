@@ -219,10 +219,13 @@ class LatexPrinter(_SympyLatex):
         body = top if den == 1 else rf"\frac{{{top}}}{{{self._print(den)}}}"
         return ("- " if c < 0 else "") + body
 
+    _default_settings = {**_SympyLatex._default_settings, "ordinary": False}
+
     def _print_Derivative(self, expr):
+        d = "d" if self._settings.get("ordinary") else r"\partial"  # d/dx for a function of one variable
         num = sp.Integer(sum(c for _, c in expr.variable_count))
-        den = " ".join(rf"\partial {self._print(v)}" + (f"^{{{c}}}" if c > 1 else "") for v, c in expr.variable_count)
-        top = r"\partial" + (f"^{{{num}}}" if num > 1 else "")
+        den = " ".join(rf"{d} {self._print(v)}" + (f"^{{{c}}}" if c > 1 else "") for v, c in expr.variable_count)
+        top = d + (f"^{{{num}}}" if num > 1 else "")
         f = expr.expr
         if isinstance(f, (sp.Symbol, sp.Indexed)) or (f.is_Function and len(f.atoms(sp.Symbol)) <= 1):
             return rf"\frac{{{top} {self._print(f)}}}{{{den}}}"
@@ -314,14 +317,79 @@ def render_body(d) -> str:
         lines = []
         for step in rows:
             number += 1
-            lines.append(rf"{tex(step.lhs)} &= {tex(step.rhs)} && \text{{({number})}} \\")
+            lines += equation_rows(step.lhs, step.rhs, number, ordinary=getattr(d, "ordinary", False))
             lines.append(rf"&\qquad \parbox[t]{{0.75\linewidth}}{{\footnotesize {_justification(step)}}} \\[2pt]")
         lines[-1] = lines[-1].removesuffix(r" \\[2pt]")
         out.append("\\begin{align*}\n" + "\n".join(lines) + "\n\\end{align*}")
     out.append(_verification_note(d))
     if d.references:
-        out.append(r"\paragraph{Further reading}" + " " + "; ".join(latex_text(r) for r in d.references) + ".")
+        refs = "; ".join(reference_tex(r) for r in d.references)
+        out.append(r"{\raggedright\paragraph{Further reading} " + refs + r".\par}")  # long web addresses
     return "\n".join(out) + "\n"
+
+
+LINE_GLYPHS = 60  # glyphs of lhs = rhs that fit the text width beside the equation's number
+
+
+def glyphs(t: str) -> int:
+    """About how many characters wide a LaTeX formula prints (a command is one glyph, braces none)."""
+    t = re.sub(r"\\(left|right|bigl|bigr|quad|qquad)\b|\\[,;!]", "", t)
+    t = re.sub(r"\\operatorname\{([^}]*)\}", r"\1", t)
+    t = re.sub(r"\\[a-zA-Z]+", "x", t)
+    return len(re.sub(r"[\s{}]", "", t))
+
+
+def _pieces(expr: sp.Expr, printer: "LatexPrinter") -> list[str]:
+    """The top-level terms of a sum (with their signs) or factors of a product, each as LaTeX."""
+    if isinstance(expr, sp.Add):
+        out = []
+        for n, term in enumerate(printer._as_ordered_terms(expr)):
+            negative = term.could_extract_minus_sign()
+            body = printer._print(-term if negative and n else term)
+            out.append(body if n == 0 else ("- " if negative else "+ ") + body)
+        return out
+    if isinstance(expr, sp.Mul):
+        c, rest = expr.as_coeff_Mul()
+        factors = [printer.parenthesize(f, PRECEDENCE["Mul"], strict=False) for f in sp.Mul.make_args(rest)]
+        if c == -1:
+            factors[0] = "- " + factors[0]
+        elif c != 1:
+            factors.insert(0, printer._print(c))
+        return factors
+    if isinstance(expr, sp.Sum) and isinstance(expr.function, (sp.Add, sp.Mul)):
+        mark = sp.Symbol("symnnsumbody")  # Σ_{r=1}^{8}, then the body's pieces (the sum spans them all)
+        prefix = printer._print(sp.Sum(mark, *expr.limits)).replace(printer._print(mark), "").strip()
+        body = _pieces(expr.function, printer)
+        return [rf"{prefix} \Bigl[ {body[0]}", *body[1:-1], rf"{body[-1]} \Bigr]"] if len(body) > 1 else body
+    return [printer._print(expr)]
+
+
+def equation_rows(lhs: sp.Expr, rhs: sp.Expr, number: int, ordinary: bool = False) -> list[str]:
+    """The align* rows of `lhs = rhs (number)`: one row, or, when it is too wide for the page, the
+    right side broken after its top-level terms (+, −) or factors (·), continued under the =."""
+    printer = LatexPrinter({"mul_symbol": None, "ordinary": ordinary})
+    left, right = printer.doprint(lhs), printer.doprint(rhs)
+    tag = rf"&& \text{{({number})}} \\"
+    if glyphs(left) + glyphs(right) <= LINE_GLYPHS or not isinstance(rhs, (sp.Add, sp.Mul, sp.Sum)):
+        return [rf"{left} &= {right} {tag}"]
+    pieces = _pieces(rhs, printer)
+    chunks: list[list[str]] = [[]]
+    budget = LINE_GLYPHS - glyphs(left)
+    for piece in pieces:
+        if chunks[-1] and sum(glyphs(p) for p in chunks[-1]) + glyphs(piece) > budget:
+            chunks.append([])
+            budget = LINE_GLYPHS - 4
+        chunks[-1].append(piece)
+    rows = [rf"{left} &= {' '.join(chunks[0])} {tag}"]
+    lead = "" if isinstance(rhs, sp.Add) or isinstance(getattr(rhs, "function", None), sp.Add) else r"\cdot "
+    rows += [rf"&\quad {lead}{' '.join(chunk)} \\" for chunk in chunks[1:]]
+    return rows
+
+
+def reference_tex(text: str) -> str:
+    """A reference in text mode, its web addresses set with \\url (which breaks them at / and .)."""
+    parts = re.split(r"(https?://\S+?)(?=[.,;]?(?:\s|$))", text)
+    return "".join(rf"\url{{{p}}}" if n % 2 else latex_text(p) for n, p in enumerate(parts))
 
 
 def _verification_note(d) -> str:
@@ -335,6 +403,7 @@ PREAMBLE = r"""\documentclass[11pt]{article}
 \usepackage{amsmath,amssymb}
 \usepackage{graphicx}
 \usepackage[margin=2cm]{geometry}
+\usepackage{url}
 \allowdisplaybreaks
 """
 

@@ -39,3 +39,26 @@ def test_standalone_latex_compiles(topic, tmp_path, derived):
     assert (tmp_path / "doc.pdf").stat().st_size > 1000
     log = (tmp_path / "doc.log").read_text(errors="replace")
     assert "! " not in log and "Missing character" not in log
+
+
+def test_a_wide_equation_is_broken_after_its_terms_or_factors():
+    import sympy as sp
+
+    from symnn.render.latex import LINE_GLYPHS, equation_rows, glyphs
+
+    x = sp.symbols("x_1:12", real=True)
+    wide = sum(sp.sin(v) * sp.exp(v) for v in x)
+    rows = equation_rows(sp.Symbol("f"), wide, 3)
+    assert len(rows) > 1 and r"\text{(3)}" in rows[0] and all(r.startswith(r"&\quad +") for r in rows[1:])
+    assert all(glyphs(r.split("&&")[0]) <= LINE_GLYPHS + 30 for r in rows)
+    product = sp.Mul(*[sp.sin(v + 1) for v in x])
+    rows = equation_rows(sp.Symbol("f"), product, 4)
+    assert len(rows) > 1 and all(r"\cdot" in r for r in rows[1:])
+    assert equation_rows(sp.Symbol("f"), x[0] + 1, 5) == [r"f &= x_{1} + 1 && \text{(5)} \\"]
+
+
+def test_a_one_variable_derivation_prints_d_not_partial():
+    import symnn
+
+    tex = symnn.derive("expression", expr="x^2 sin(x)", wrt="x").latex()
+    assert r"\frac{d}{d x}" in tex and r"\partial" not in tex.split(r"\noindent")[0]
