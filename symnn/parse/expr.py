@@ -91,6 +91,9 @@ def tokenize(text: str, primes: bool = False) -> list[Token]:
         elif kind != "space":
             tokens.append(Token(kind, _OPERATORS.get(value, value) if kind == "op" else value, pos + 1))
         pos = m.end()
+    dunder = next((t for t in tokens if t.kind == "name" and t.text.startswith("__")), None)
+    if dunder:  # after every character was read, so a payload's quote is named first
+        raise ParseError(f"the name {_short(dunder.text, 20)} at column {dunder.col} starts with __; no name may")
     return tokens
 
 
