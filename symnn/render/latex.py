@@ -296,6 +296,22 @@ def _justification(step) -> str:
     return note_tex(note)
 
 
+# a derivative ∂C/∂w_1 or a subscripted name x_1, ŷ_j, written in running text
+_MATHY = re.compile(r"∂[^\s/]+/∂[^\s,;:()]+|(?<![\w\\.])[^\W\d_]{1,6}(?:_[0-9A-Za-z]{1,3})+(?![\w(]|\.\w)")
+
+
+def text_with_math(text: str) -> str:
+    """Running text (a heading, an introduction) with its derivatives and subscripted names as math,
+    so no literal underscore prints: "∂C/∂w_1" -> \\(\\partial C/\\partial w_{1}\\)."""
+    from symnn.render.notes import math_tex
+
+    out, pos = [], 0
+    for m in _MATHY.finditer(text):
+        out += [latex_text(text[pos : m.start()]), rf"\({math_tex(m.group().replace('yhat', 'ŷ'))}\)"]
+        pos = m.end()
+    return "".join(out) + latex_text(text[pos:])
+
+
 def note_tex(note: str) -> str:
     """A note in LaTeX text mode, its backticked mathematics typeset as math."""
     from symnn.render.notes import math_tex, pieces
@@ -307,11 +323,11 @@ def render_body(d) -> str:
     """The derivation as LaTeX, without a preamble: sections and align* blocks."""
     out = []
     if d.intro:
-        out.append(latex_text(d.intro) + "\n")
+        out.append(text_with_math(d.intro) + "\n")
     number = 0
     for section, rows in _steps_by_section(d):
         if section:
-            out.append(r"\paragraph{" + latex_text(section) + "}")
+            out.append(r"\paragraph{" + text_with_math(section) + "}")
         if not rows:
             continue
         lines = []

@@ -62,3 +62,11 @@ def test_a_one_variable_derivation_prints_d_not_partial():
 
     tex = symnn.derive("expression", expr="x^2 sin(x)", wrt="x").latex()
     assert r"\frac{d}{d x}" in tex and r"\partial" not in tex.split(r"\noindent")[0]
+
+
+def test_headings_and_introductions_print_no_literal_underscore():
+    from symnn.render.latex import text_with_math
+
+    assert text_with_math("∂C/∂w_1") == r"\(\partial C/\partial w_{1}\)"
+    out = text_with_math("Inputs: x_1 = Study Hrs, yhat_j. The kernel conv2d.layer_forward.")
+    assert r"\(x_{1}\)" in out and r"\(\hat{y}_{j}\)" in out and r"conv2d.layer\_forward" in out
