@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The dependency floors: install symnn into a fresh venv with every dependency at the floor that
 # pyproject.toml declares (the == pins of .ci/lowest.txt), then run a fast subset of the tests
-# (derivations, codegen, training, data, images, filters, feature maps, the parser) against that
+# (derivations, codegen, training, data, images, filters, feature maps, the parser, symnn check) against that
 # installed copy and build the whole course book, so that a declared floor cannot lie.
 #   bash .ci/lowest.sh            (run by .ci/run; ~5-6 min on 2 cores, most of it the tests)
 set -euo pipefail
@@ -43,7 +43,7 @@ echo "lowest.sh: installed the floors in $((SECONDS - start)) s"
 # The tests run from tests/ so that `import symnn` finds the installed copy, not the checkout.
 (cd tests && "$vpy" -m pytest -q -p no:cacheprovider \
   derive/test_derive.py codegen/test_codegen.py parse/test_parse.py nn/test_nn.py nn/test_data.py vision/test_feature_maps.py \
-  vision/test_images.py vision/test_filters.py \
+  vision/test_images.py vision/test_filters.py checking/test_check.py \
   -k "not slow and not float32_switch and not fastmath_switch")
 echo "lowest.sh: tests done at $((SECONDS - start)) s"
 # The main job at the floors (with its progress bar: tqdm's floor is the bar's format).
