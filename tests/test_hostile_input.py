@@ -297,9 +297,9 @@ def test_the_work_limit_of_fit_follows_symnn_max_work(monkeypatch):
 
     X, y = np.zeros((4, 2)), np.zeros(4)
     monkeypatch.setenv("SYMNN_MAX_WORK", "100")
-    with pytest.raises(InputError, match="training 3 epochs on 4 samples would take about 108 multiply-adds"):
+    with pytest.raises(InputError, match="training 3 epochs on 4 samples would take about 3e\\+05 multiply-adds"):
         Sequential([Dense(2, 1), Sigmoid()], seed=0).fit(X, y, epochs=3, batch_size=4)
-    monkeypatch.setenv("SYMNN_MAX_WORK", "1K")
+    monkeypatch.setenv("SYMNN_MAX_WORK", "1M")
     net = Sequential([Dense(2, 1), Sigmoid()], seed=0).fit(X, y, epochs=3, batch_size=4)
     assert len(net.history["loss"]) == 3
 
@@ -409,3 +409,44 @@ def test_predict_a_headerless_csv_does_not_quote_a_cell(model_and_fifos):
     (model_and_fifos / "bad.csv").write_text("1,2\n3,hunter2\n")
     r = _cli("predict", "m.npz", "--data", "bad.csv", cwd=model_and_fifos)
     assert SECRET not in r.stderr and "Traceback" not in r.stderr and r.returncode == 2, r.stderr
+
+
+def test_many_epochs_on_a_tiny_set_count_each_epochs_own_cost(tmp_path):
+    """2 samples, 10**8 epochs: little arithmetic, but a day of per-epoch work; refused at once."""
+    (tmp_path / "ok.csv").write_text("a,b,label\n1,2,0\n3,4,1\n")
+    r = _cli("train", "mlp", "--data", "ok.csv", "--target", "label", "--epochs", "100000000", cwd=tmp_path)
+    assert r.returncode == 2 and "more than the limit" in r.stderr and "Traceback" not in r.stderr, r.stderr
+
+
+@pytest.mark.parametrize("timeout", ["1e308", "inf", "nan", "-1"])
+def test_a_timeout_out_of_range_is_one_line(timeout):
+    _one_error_line(_cli("derive", "--expr", "x", "--timeout", timeout), "timeout must be a number of seconds from 0")
+
+
+@pytest.mark.parametrize(
+    "args, what",
+    [
+        (["activation", "--activation", "log(0)*x"], "the activation is undefined"),
+        (["cost-functions", "--cost", "log(0)*yhat"], "the cost is undefined"),
+        (["cost", "--activation", "x*log(0)"], "the activation is undefined"),
+    ],
+)
+def test_an_undefined_activation_or_cost_is_one_line(args, what):
+    _one_error_line(_cli("derive", *args), what)
+
+
+@pytest.mark.parametrize("path", ["", None, 123, b"m.npz"])
+def test_load_takes_a_path(path):
+    from symnn.errors import InputError
+    from symnn.nn import Sequential
+
+    with pytest.raises(InputError, match="give a model file's path"):
+        Sequential.load(path)
+
+
+def test_a_model_path_with_a_nul_is_shown_escaped():
+    from symnn.errors import FileError
+    from symnn.nn import Sequential
+
+    with pytest.raises(FileError, match=r"'a\\x00b' is not a valid file name"):
+        Sequential.load("a\0b")

@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from symnn.errors import FileError, SymnnError
+from symnn.errors import FileError, InputError, SymnnError
 from symnn.nn.cnn_layers import AvgPool2D, Conv2D, Flatten, MaxPool2D, Pool2D
 from symnn.nn.layers import Activation, Dense, Layer
 
@@ -225,11 +225,14 @@ class _Bad(Exception):
 
 def _short(path: object) -> str:
     s = str(path)
-    return s if len(s) <= 80 else s[:40] + "…" + s[-40:]
+    s = s if len(s) <= 80 else s[:40] + "…" + s[-40:]
+    return s if s.isprintable() else repr(s)
 
 
 def load(path: str | os.PathLike) -> Sequential:
     """The model saved at path; one FileError line for a file that is not a sound model file."""
+    if not isinstance(path, (str, os.PathLike)) or not os.fspath(path):
+        raise InputError(f"give a model file's path (text or pathlib.Path), not {path!r}"[:120])
     p = Path(path)
     fh = _open_model(p)
     with fh:

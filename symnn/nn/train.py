@@ -66,6 +66,9 @@ def _rate(lr) -> float:
     return float(lr)
 
 
+EPOCH_WORK = 10**5  # an epoch's own cost (the loss pass, the history, Python), as multiply-adds
+
+
 def check_options(epochs: int, lr: float, batch_size: int, n: int, work_per_sample: float = 0) -> int:
     """The batch size to use; refuses bad values and, before any epoch, a run whose work
     (about `work_per_sample` multiply-adds per sample and epoch) exceeds the work limit."""
@@ -74,7 +77,8 @@ def check_options(epochs: int, lr: float, batch_size: int, n: int, work_per_samp
     _integer(epochs, "epochs")
     _rate(lr)
     batch_size = _integer(batch_size, "the batch size")
-    check_work(float(epochs) * n * work_per_sample, f"training {plural(int(epochs), 'epoch')} on {plural(n, 'sample')}")
+    per_epoch = n * work_per_sample + (EPOCH_WORK if work_per_sample else 0)
+    check_work(float(epochs) * per_epoch, f"training {plural(int(epochs), 'epoch')} on {plural(n, 'sample')}")
     if batch_size > n:
         print(
             f"note: batch size {batch_size} is larger than the {plural(n, 'training sample')}; using {n}",

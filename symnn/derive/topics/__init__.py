@@ -56,13 +56,16 @@ def derive(
     func = TOPICS[key][0]
     options = {k: v for k, v in options.items() if v is not None}
     user = _user_text(options)
+    keys = user  # the options that hold a user's text
     if timeout is None and user:
         timeout = DEFAULT_TIMEOUT
     _check_timeout(timeout)
     with time_limit(timeout, "the derivation"), detail_level(detail):
-        if "expr" in options:
-            options["expr"] = _finite(options["expr"])
         try:
+            if "expr" in keys:
+                options["expr"] = _finite(options["expr"])
+            for name in {"activation", "cost"} & set(keys):
+                _finite_record(name, options[name])
             d = func(**options)
         except TypeError as exc:
             if not user or "argument" in str(exc):
@@ -82,52 +85,60 @@ def derive(
         return d.verify() if verify else d
 
 
-def _user_text(options: dict) -> bool:
-    """Whether the options hold a user's expression: `expr`, or an activation or cost that is
-    not a built-in name (text such as 'x^9*(x+1)^9' or a record made from one)."""
+def _user_text(options: dict) -> list[str]:
+    """The options that hold a user's expression: `expr`, and an activation or cost that is not
+    a built-in name (text such as 'x^9*(x+1)^9' or a record made from one)."""
     from symnn.ops import activation_key
     from symnn.ops.activations import ACTIVATIONS
     from symnn.ops.costs import ALIASES, COSTS
 
-    if "expr" in options:
-        return True
+    keys = ["expr"] if "expr" in options else []
     activation, cost = options.get("activation"), options.get("cost")
     built_in = isinstance(activation, str) and activation_key(activation.strip()) in ACTIVATIONS
     if activation is not None and not built_in:
-        return True
-    if cost is None:
-        return False
-    if not isinstance(cost, str):
-        return True
-    key = cost.strip().lower().replace("_", "-")
-    return key != "all" and ALIASES.get(key, key) not in COSTS
+        keys.append("activation")
+    if cost is not None:
+        key = cost.strip().lower().replace("_", "-") if isinstance(cost, str) else None
+        if key is None or (key != "all" and ALIASES.get(key, key) not in COSTS):
+            keys.append("cost")
+    return keys
 
 
+MAX_TIMEOUT = 1e7  # seconds (about 4 months): the timer takes no more
 _UNDEFINED = {sp.zoo: "complex infinity, e.g. log(0)", sp.nan: "not a number, e.g. 0*oo", sp.oo: "infinity"}
 
 
-def _finite(expr):
+def _finite(expr, what: str = "expression"):
     """A user's expression (text read by the safe parser) that holds no zoo, nan or oo."""
     from symnn.parse import parse
 
     value = parse(expr) if isinstance(expr, str) else expr
     if isinstance(value, sp.Basic):
-        for atom, what in _UNDEFINED.items():
+        for atom, meaning in _UNDEFINED.items():
             if value.has(atom, -atom):
                 shown = sp.sstr(value)
                 shown = shown if len(shown) <= 40 else shown[:40] + "…"
-                raise InputError(f"the expression is undefined: it reads as {shown}, holding {atom} ({what})")
+                raise InputError(f"the {what} is undefined: it reads as {shown}, holding {atom} ({meaning})")
     return value
+
+
+def _finite_record(name: str, value) -> None:
+    """A user's activation or cost (text or a record) whose formula holds no zoo, nan or oo."""
+    from symnn.parse import records
+
+    if name == "activation":
+        _finite(records.activation(value).phi, "activation")
+    else:
+        _finite(records.cost(value).term(sp.Symbol("yhat", real=True), sp.Symbol("y", real=True)), "cost")
 
 
 def _check_timeout(timeout) -> None:
     if timeout is not None and (
-        isinstance(timeout, bool)
-        or not isinstance(timeout, (int, float))
-        or not timeout >= 0
-        or timeout == float("inf")
+        isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not timeout >= 0 or timeout > MAX_TIMEOUT
     ):
-        raise InputError(f"timeout must be a number of seconds >= 0 (0: no limit), not {timeout!r}")
+        raise InputError(
+            f"timeout must be a number of seconds from 0 to {MAX_TIMEOUT:g} (0: no limit), not {timeout!r}"
+        )
 
 
 def _unreadable(exc: Exception) -> DerivationError:
