@@ -183,6 +183,8 @@ def too_long(p: Path, leaf: str = "file") -> str:
 def folder_state(path: str | os.PathLike, option: str = "--out") -> str:
     """'folder', 'missing' or 'other' (a file, device, ...) for a folder to write into; one
     FileError line when it cannot be looked at (a name too long, a NUL, permission denied)."""
+    if not os.fspath(path).strip():
+        raise FileError(f"{option} is empty; give a folder name (. for the current folder)")
     p = Path(path)
     try:
         st = os.stat(p)

@@ -450,3 +450,13 @@ def test_a_model_path_with_a_nul_is_shown_escaped():
 
     with pytest.raises(FileError, match=r"'a\\x00b' is not a valid file name"):
         Sequential.load("a\0b")
+
+
+def test_an_empty_out_folder_is_refused(tmp_path):
+    from symnn.errors import FileError
+    from symnn.outputs import folder_state
+
+    _one_error_line(_cli("filter", "--kernel", "blur", "--out", "", cwd=tmp_path), "--out is empty")
+    assert os.listdir(tmp_path) == []
+    with pytest.raises(FileError, match="--out is empty"):
+        folder_state("")

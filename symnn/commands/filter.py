@@ -94,7 +94,7 @@ def run(args: argparse.Namespace) -> int:
     image = read_image(source)
     _check_memory(image, kernels)
     out_dir = Path(args.out)
-    if folder_state(out_dir) == "other":
+    if folder_state(args.out) == "other":
         raise FileError(f"--out {out_dir} is a file; give a folder")
     stem = source.stem
     targets = [(name, k, out_dir / f"{stem}-{name}.png") for name, k in kernels]
