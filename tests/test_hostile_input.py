@@ -362,6 +362,8 @@ SECRET = "hunter2"
         ("1,hunter2,3\n1,2,3\n", ["--target", "t"], "holds numbers or name=value cells"),
         ("a,b,t\n1,2,hunter2\n3,4,hunter2\n", ["--target", "t"], "line 2, column 't': the cell is not a number"),
         ("1,hunter2,hunter2\n1,2,3\n", ["--target", "t"], "two columns (2 and 3) have the same name"),
+        ("1,hunter2,3\n1,x,3\n", ["--target", "1"], "line 2, column 'number 2': the cell is not a number"),
+        ("1,2,hunter2\n1,2,x\n", ["--target", "hunter2"], "line 2, column 'number 3': the cell is not a number"),
     ],
 )
 def test_train_data_errors_name_the_line_and_column_never_the_cell(tmp_path, text, args, says):

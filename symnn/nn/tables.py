@@ -102,6 +102,7 @@ class _Table(NamedTuple):
     target: list[tuple[int, str]]  # (line, cell) of each row's target, when one was asked for
     features: list[str]
     target_name: str | None
+    target_label: str  # the target column as messages name it (by position if the header looks like data)
 
 
 def _find(name: str, header: list[str], path: PathLike, what: str) -> int:
@@ -134,6 +135,7 @@ def _read_csv(path: PathLike, pick: Callable[[list[str]], tuple[list[int], int |
             header = [h.strip() for h in next(rows)]
             _check_header(header, path)
             cols, tcol = pick(header)
+            labels = [f"number {i}" for i in range(1, len(header) + 1)] if looks_like_data(header) else header
             reader = csv.reader(f, delimiter=delimiter)
             values: list[float] = []
             target: list[tuple[int, str]] = []
@@ -147,7 +149,7 @@ def _read_csv(path: PathLike, pick: Callable[[list[str]], tuple[list[int], int |
                         f"{shown(path)}, line {line}: {plural(len(row), 'cell')}, but the header has "
                         f"{plural(len(header), 'column')}; every row needs one cell per column"
                     )
-                values.extend(_number(row[c], path, line, header[c]) for c in cols)
+                values.extend(_number(row[c], path, line, labels[c]) for c in cols)
                 if tcol is not None:
                     target.append((line, row[tcol].strip()))
     except UnicodeDecodeError:
@@ -162,7 +164,8 @@ def _read_csv(path: PathLike, pick: Callable[[list[str]], tuple[list[int], int |
     if n == 0:
         raise FileError(f"{shown(path)} has a header but no rows; give at least one row of numbers")
     X = np.array(values, dtype=np.float64).reshape(n, len(cols))
-    return _Table(X, target, [header[c] for c in cols], None if tcol is None else header[tcol])
+    target_name, target_label = (None, "") if tcol is None else (header[tcol], labels[tcol])
+    return _Table(X, target, [header[c] for c in cols], target_name, target_label)
 
 
 def _check_header(header: list[str], path: PathLike) -> None:
@@ -247,11 +250,11 @@ def read_table(
     table = _read_csv(path, _columns(path, target, features, note))
     prep = Preprocessing(features=table.features, target=table.target_name)
     if classes:
-        names = label_names([cell for _, cell in table.target], path, table.target_name or "")
-        y = labels_of(table.target, names, path, table.target_name or "")
+        names = label_names([cell for _, cell in table.target], path, table.target_label)
+        y = labels_of(table.target, names, path, table.target_label)
         prep.classes = names
     else:
-        y = np.array([_number(cell, path, line, table.target_name or "") for line, cell in table.target])
+        y = np.array([_number(cell, path, line, table.target_label) for line, cell in table.target])
     X = table.X
     if standardize:
         prep = prep.fit(X, standardize=True)
@@ -302,7 +305,7 @@ def read_rows(path: PathLike, prep: Preprocessing, labelled: bool) -> tuple[np.n
     table = _read_csv(path, pick)
     if not labelled:
         return table.X, None
-    column = table.target_name or ""
+    column = table.target_label
     if prep.classes is not None:
         return table.X, labels_of(table.target, prep.classes, path, column)
     return table.X, np.array([_number(cell, path, line, column) for line, cell in table.target])
