@@ -462,3 +462,12 @@ def test_an_empty_out_folder_is_refused(tmp_path):
     assert os.listdir(tmp_path) == []
     with pytest.raises(FileError, match="--out is empty"):
         folder_state("")
+
+
+def test_course_build_out_empty_is_refused_in_one_line(tmp_path, monkeypatch, capsys):
+    from symnn.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    assert main(["course", "build", "--out", "", "--lessons", "1"]) == 2
+    assert "--out is empty" in capsys.readouterr().err
+    assert list(tmp_path.iterdir()) == []

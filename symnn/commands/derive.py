@@ -46,7 +46,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         "--timeout",
         type=float,
         metavar="SECONDS",
-        help="stop a derivation after SECONDS (default: 20 for --expr, none for the built-in topics; 0: no limit)",
+        help="stop a derivation after SECONDS (default: 20 when --expr, --activation or --cost is an expression, "
+        "none for the built-in topics and names; 0: no limit)",
     )
     p.add_argument("--format", choices=FORMATS, default="text", help="output format (default: text)")
     p.add_argument("--standalone", action="store_true", help="LaTeX: a whole document that compiles with pdflatex")

@@ -267,10 +267,11 @@ def build(
     folder: str | os.PathLike | None = None,
 ) -> BuildResult:
     """Build the course: pdf=None makes the PDF when pdflatex is on the PATH, True requires it."""
-    from symnn.outputs import atomic_write
+    from symnn.outputs import atomic_write, folder_state
     from symnn.progress import progress as show_progress
 
     t0 = time.perf_counter()
+    folder_state(os.fspath(out))  # '' is refused (Path('') would be the current folder)
     chosen = select(lessons, available_lessons(folder))
     if not chosen:
         raise InputError("there are no lessons to build")
