@@ -8,7 +8,16 @@ feature maps. Importing symnn is light: nothing is compiled until first use.
 from __future__ import annotations
 
 # symnn.errors first: its opening lines make an early Ctrl-C end the symnn program cleanly
-from symnn.errors import CacheError, DerivationError, FileError, InputError, SymnnError, TrainingError, UnknownNameError
+from symnn.errors import (
+    CacheError,
+    DerivationError,
+    FileError,
+    InputError,
+    SymnnError,
+    SymnnWarning,
+    TrainingError,
+    UnknownNameError,
+)
 
 from typing import Any
 
@@ -30,6 +39,7 @@ _LAZY = {
 __all__ = [
     "__version__",
     "SymnnError",
+    "SymnnWarning",
     "UnknownNameError",
     "InputError",
     "FileError",

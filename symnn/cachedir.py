@@ -17,13 +17,15 @@ import tempfile
 import warnings
 from pathlib import Path
 
+from symnn.errors import SymnnWarning
+
 ENV = "SYMNN_CACHE_DIR"
 SUBFOLDERS = ("index", "data", "verified")
 MARKER = ".symnn-folder"  # in a sub-folder symnn created: a random token, listed in the
 # cache's manifest under the sub-folder's name
 
 
-class CacheWarning(UserWarning):
+class CacheWarning(SymnnWarning):
     """The cache directory or a cached module could not be used as is."""
 
 

@@ -57,6 +57,23 @@ class SymnnError(Exception):
     """Base class: the message says what is wrong and what is accepted."""
 
 
+class SymnnWarning(UserWarning):
+    """A warning of symnn's: printed as one line, `symnn: warning: ...`, without a source line
+    (in library use too; the CLI prints every warning so)."""
+
+
+def _format_warning(message, category, filename, lineno, line=None) -> str:
+    if isinstance(category, type) and issubclass(category, SymnnWarning):
+        return f"symnn: warning: {' '.join(str(message).split())}\n"
+    return _python_format_warning(message, category, filename, lineno, line)
+
+
+import warnings  # noqa: E402 - loaded by Python's start-up already
+
+_python_format_warning = warnings.formatwarning
+warnings.formatwarning = _format_warning
+
+
 class UnknownNameError(SymnnError, KeyError):
     """An unknown topic, activation, cost, kernel, layer or dataset name."""
 

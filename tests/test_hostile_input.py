@@ -471,3 +471,19 @@ def test_course_build_out_empty_is_refused_in_one_line(tmp_path, monkeypatch, ca
     assert main(["course", "build", "--out", "", "--lessons", "1"]) == 2
     assert "--out is empty" in capsys.readouterr().err
     assert list(tmp_path.iterdir()) == []
+
+
+def test_symnns_warnings_are_one_line_in_library_use_too(tmp_path):
+    import subprocess
+    import sys
+
+    code = (
+        "import warnings, symnn\n"
+        "from symnn.cachedir import CacheWarning\n"
+        "warnings.warn('the cache\\nis damaged', CacheWarning)\n"
+        "warnings.warn('not ours', UserWarning)\n"
+    )
+    p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, cwd=tmp_path)
+    lines = p.stderr.splitlines()
+    assert lines[0] == "symnn: warning: the cache is damaged"
+    assert "UserWarning: not ours" in lines[1]  # other libraries' warnings keep Python's format

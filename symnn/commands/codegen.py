@@ -128,7 +128,7 @@ def _stored_equations(entry: dict) -> list:
     import sympy as sp
 
     import symnn.ops.functions  # noqa: F401 - symnn's functions, found by name
-    from symnn.errors import InputError
+    from symnn.errors import InputError, SymnnWarning
     from symnn.parse import read_srepr
 
     texts = entry.get("srepr")
@@ -141,7 +141,8 @@ def _stored_equations(entry: dict) -> list:
         return equations
     except (InputError, ValueError, TypeError, ArithmeticError, AttributeError, RecursionError) as exc:
         reason = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:160]
-        warnings.warn(f"kernel {entry.get('name')!r}: its stored equations cannot be shown ({reason})", stacklevel=2)
+        what = f"kernel {entry.get('name')!r}: its stored equations cannot be shown ({reason})"
+        warnings.warn(what, SymnnWarning, stacklevel=2)
         return []
 
 

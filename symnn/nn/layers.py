@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import numpy.typing as npt
 
-from symnn.errors import InputError, unknown
+from symnn.errors import InputError, SymnnWarning, unknown
 from symnn.ops import activation_key, activation_names
 
 if TYPE_CHECKING:
@@ -443,6 +443,7 @@ def warn_overflow(kind: str, source: str, expr: Any) -> None:
         warnings.warn(
             f"the {kind} {source!r} computes {risky[0]}, which overflows for large inputs (beyond about 709) "
             "and no overflow-safe form of it is known; it is trained as written",
+            SymnnWarning,
             stacklevel=4,
         )
 

@@ -19,7 +19,7 @@ from typing import BinaryIO
 
 import numpy as np
 
-from symnn.errors import FileError, InputError, SymnnError
+from symnn.errors import FileError, InputError, SymnnError, SymnnWarning
 from symnn.limits import check_memory
 from symnn.outputs import TAG, atomic_write
 from symnn.vision.files import open_regular, shown
@@ -31,6 +31,9 @@ _WRITE_FORMATS = {".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG"}
 READ_FORMATS = ("PNG", "JPEG", "GIF", "BMP", "TIFF", "WEBP", "PPM")
 # bytes per pixel while decoding: Pillow's buffer (<= 4), a converted copy (<= 4), the array (<= 4)
 DECODE_BYTES_PER_PIXEL = 12
+
+
+_ALPHA = "alpha channel dropped (symnn reads grayscale or RGB)"
 
 
 def _format(im, path: Path) -> str:
@@ -46,10 +49,10 @@ def _pil_to_array(im, path: Path) -> np.ndarray:
     if im.mode == "1":
         im = im.convert("L")
     elif im.mode in ("LA", "La", "PA"):
-        warnings.warn(f"{shown(path)}: alpha channel dropped (symnn reads grayscale or RGB)", stacklevel=3)
+        warnings.warn(f"{shown(path)}: {_ALPHA}", SymnnWarning, stacklevel=3)
         im = im.getchannel(0)
     elif im.mode in ("RGBA", "RGBa"):
-        warnings.warn(f"{shown(path)}: alpha channel dropped (symnn reads grayscale or RGB)", stacklevel=3)
+        warnings.warn(f"{shown(path)}: {_ALPHA}", SymnnWarning, stacklevel=3)
         im = im.convert("RGB")
     elif im.mode in ("CMYK", "YCbCr", "LAB", "HSV"):
         im = im.convert("RGB")
