@@ -189,7 +189,8 @@ def test_ctrl_c_on_a_terminal_ends_the_bar_before_its_message_and_the_bar_redraw
     master, slave = pty.openpty()
     fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 100, 0, 0))
     cmd = [sys.executable, "-m", "symnn", "train", "mlp", "--dataset", "xor", "--hidden", "3", "--epochs", "100000000"]
-    proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=slave)
+    env = {**os.environ, "SYMNN_MAX_WORK": "1000000T"}  # a run long enough to be interrupted
+    proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=slave, env=env)
     os.close(slave)
     try:
         started = _read_until(master, lambda got: b"loss" in got, 300)  # compiled, training
