@@ -207,6 +207,7 @@ class BuildResult:
     chapters: int | None = None
     seconds: float = 0.0
     pdf_note: str = ""
+    removed: list[Path] = field(default_factory=list)  # an earlier build's files this one replaced
 
     def summary(self) -> str:
         lines = [f"built {len(self.lessons)} lesson(s) in {self.seconds:.1f} s into {self.out}/:"]
@@ -217,6 +218,9 @@ class BuildResult:
         for p in self.markdown:
             lines.append(f"  {_rel(p, self.out):<28} Markdown")
         lines.append(f"  {'figures/':<28} {len(self.figures)} PNG figure(s)")
+        if self.removed:
+            names = ", ".join(_rel(p, self.out) for p in self.removed[:4]) + (" ..." if len(self.removed) > 4 else "")
+            lines.append(f"  removed {plural(len(self.removed), 'file')} of an earlier build: {names}")
         if self.pdf_note:
             lines.append(self.pdf_note)
         return "\n".join(lines)
@@ -313,8 +317,32 @@ def build(
             print("compiling course.pdf with pdflatex (2 passes) ...", file=sys.stderr)
         data, result.pages, result.chapters = compile_pdf(pdflatex, tex, out / "figures")
         result.pdf = atomic_write(out / "course.pdf", data, force)
+    written = [result.tex, result.pdf, *result.markdown]
+    result.removed = remove_stale(out, {p.name for p in written if p}) + remove_stale(
+        out / "figures", {p.name for p in result.figures}
+    )
     result.seconds = time.perf_counter() - t0
     return result
+
+
+# what a build writes in its folder: an earlier build's copy that this one did not write is stale
+_BOOK_FILE = re.compile(r"\d\d_\w+\.md|solutions\.md|course\.(pdf|tex)|.+\.png")
+
+
+def remove_stale(folder: Path, kept: set[str]) -> list[Path]:
+    """Remove the book files an earlier build wrote in folder and this one did not (the old PDF and
+    the other lessons' Markdown after `--lessons 1,3-5`): only files the manifest lists with the
+    bytes symnn wrote, never one a person changed or made."""
+    from symnn.outputs import forget, is_ours, read_manifest
+
+    stale = []
+    for name in sorted(set(read_manifest(folder)) - kept):
+        path = folder / name
+        if _BOOK_FILE.fullmatch(name) and is_ours(path):
+            path.unlink()
+            stale.append(path)
+    forget(folder, {p.name for p in stale})
+    return stale
 
 
 def _quiet_matplotlib() -> None:

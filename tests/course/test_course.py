@@ -481,3 +481,21 @@ def test_lessons_ship_with_the_package():
     assert sorted(p.name for p in shipped.glob("[0-9][0-9]_*.py")) == [p.name for p in LESSONS]
     for p in LESSONS:
         assert (shipped / p.name).read_bytes() == p.read_bytes()
+
+
+def test_a_partial_build_removes_what_an_earlier_build_wrote_and_keeps_the_users_files(tmp_path):
+    folder = _lesson_folder(tmp_path)
+    ten = "from symnn.course import Lesson\nlesson = Lesson(10, 'Ten')\nlesson.markdown('x')\n"
+    _lesson_folder(tmp_path, ten, "10_ten.py")
+    out = tmp_path / "o"
+    full = book.build(out, folder=folder, pdf=False, progress=False)
+    assert (out / "10_ten.md").exists() and (out / "figures" / "09_line.png").exists() and not full.removed
+    (out / "notes.md").write_text("mine")  # the user's own files in the same folder
+    partial = book.build(out, lessons="10", folder=folder, pdf=False, progress=False)
+    assert not (out / "09_test.md").exists() and not (out / "figures" / "09_line.png").exists()
+    assert sorted(p.name for p in partial.removed) == ["09_line.png", "09_test.md"]
+    assert "removed 2 files of an earlier build" in partial.summary()
+    assert (out / "notes.md").read_text() == "mine" and (out / "10_ten.md").exists()
+    (out / "10_ten.md").write_text("edited by hand")  # changed by a person: not symnn's any more
+    again = book.build(out, lessons="9", folder=folder, pdf=False, progress=False)
+    assert (out / "10_ten.md").read_text() == "edited by hand" and not again.removed
