@@ -96,7 +96,7 @@ def compare(a: sp.Expr, b: sp.Expr, seed: int = 0, symbolic: bool = True) -> Ver
     return numeric
 
 
-class _Sides:
+class Sides:
     """a and b as one mpmath function of their names, with the points where either is not smooth."""
 
     def __init__(self, a: sp.Expr, b: sp.Expr) -> None:
@@ -119,7 +119,7 @@ class _Sides:
 def _numeric(a: sp.Expr, b: sp.Expr, seed: int) -> Verdict:
     import mpmath
 
-    sides = _Sides(a, b)
+    sides = Sides(a, b)
     rng = random.Random(seed)
     found = 0
     with mpmath.workdps(DIGITS):
@@ -159,7 +159,7 @@ def counterexample(a: sp.Expr, b: sp.Expr, seed: int = 0, tries: int = 400) -> C
     """Small integer or simple rational values of the names at which a and b differ."""
     import mpmath
 
-    sides = _Sides(a, b)
+    sides = Sides(a, b)
     rng = random.Random(seed)
     seen: set[tuple] = set()
     with mpmath.workdps(DIGITS):

@@ -15,7 +15,7 @@ from fractions import Fraction
 
 import sympy as sp
 
-from symnn.checking.compare import agree, lambdified, plain_names
+from symnn.checking.compare import Sides, agree
 from symnn.checking.notation import Partial
 from symnn.checking.problem import Problem
 
@@ -168,24 +168,22 @@ def _constant_ratio(case: Case) -> Fraction | None:
 
     if case.student == 0:
         return None
-    atoms, names, (t, s) = plain_names(case.truth, case.student)
-    f = lambdified([t, s], names)
-    ratios = set()
+    sides = Sides(case.truth, case.student)
     rng = random.Random(3)
+    ratios = set()
     with mpmath.workdps(30):
         for _ in range(30):
-            try:
-                vt, vs = f(*[mpmath.mpf(rng.uniform(-1.5, 1.5)) for _ in names])
-                if abs(vs) > 1e-10 and mpmath.isfinite(vt):
-                    ratios.add(mpmath.nstr(vt / vs, 12))
-            except (ZeroDivisionError, ValueError, TypeError):
+            at = sides.at([mpmath.mpf(rng.uniform(-1.5, 1.5)) for _ in range(sides.n)], 1e-6)
+            if at is None or abs(at[1]) <= 1e-10:
                 continue
+            ratios.add(mpmath.nstr(at[0] / at[1], 12))
             if len(ratios) > 1:
                 return None
     if len(ratios) != 1:
         return None
-    c = Fraction(float(ratios.pop())).limit_denominator(24)
-    return c if c not in (1, -1, 0) and abs(float(c) - float(Fraction(c))) < 1e-9 else None
+    ratio = float(ratios.pop())
+    c = Fraction(ratio).limit_denominator(24)
+    return c if c not in (1, -1, 0) and abs(float(c) - ratio) < 1e-9 else None  # a simple fraction, not √2/2
 
 
 def _factor(case: Case) -> Iterator[Repair]:
