@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 import sympy as sp
 
 from symnn.checking.notation import Partial
+from symnn.derive.derivation import almost_everywhere as derive_almost_everywhere
 from symnn.errors import InputError
 
 INDEX_LETTERS = frozenset("ijklmpqrst")
@@ -207,15 +208,12 @@ class Problem:
 
 
 def almost_everywhere(expr: sp.Expr) -> sp.Expr:
-    """Derivatives away from jumps: δ(u) -> 0 (step' = 0 almost everywhere, as PyTorch's gradients)."""
-    if expr.has(sp.DiracDelta):
-        expr = expr.replace(sp.DiracDelta, lambda *a: sp.S.Zero)
-    if expr.has(sp.Derivative):  # d floor(u)/du, d sign(u)/du: 0 away from the jumps
-        flat = (sp.floor, sp.ceiling, sp.sign, sp.Heaviside)
-        expr = expr.replace(lambda e: isinstance(e, sp.Derivative) and isinstance(e.expr, flat), lambda e: sp.S.Zero)
-        if expr.has(sp.Derivative):
-            left = next(iter(expr.atoms(sp.Derivative)))
-            raise InputError(f"symnn cannot differentiate {left.expr} here; write its derivative out")
+    """The derivative away from jumps (derive's rule: δ(u) -> 0, d floor(u)/du -> 0, as PyTorch's
+    gradients); a derivative SymPy leaves unevaluated otherwise is one clear line."""
+    expr = derive_almost_everywhere(expr)
+    if expr.has(sp.Derivative):
+        left = next(iter(expr.atoms(sp.Derivative)))
+        raise InputError(f"symnn cannot differentiate {left.expr} here; write its derivative out")
     return expr
 
 
