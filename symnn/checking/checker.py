@@ -16,6 +16,7 @@ from symnn.checking.statements import CheckInputError, Statement, read_statement
 from symnn.errors import InputError
 from symnn.limits import time_limit
 from symnn.parse import ParseError
+from symnn.render.text import TextPrinter
 
 DEFAULT_TIMEOUT = 20.0
 
@@ -209,17 +210,16 @@ def tidy(value: sp.Expr) -> sp.Expr:
 
 def readable(expr: sp.Expr) -> str:
     """expr as symnn's text printer writes it, in names `symnn check` reads back (step, not H)."""
-    from symnn.render.text import TextPrinter
+    return _ReadablePrinter().doprint(expr).replace("**", "^").replace("*", "·")
 
-    class Printer(TextPrinter):
-        def _print_Heaviside(self, e):
-            return f"step({self._print(e.args[0])})"
 
-        def _print_Sum(self, e):
-            limits = ", ".join(f"({i}, {self._print(lo)}, {self._print(hi)})" for i, lo, hi in e.limits)
-            return f"sum({self._print(e.function)}, {limits})"
+class _ReadablePrinter(TextPrinter):
+    def _print_Heaviside(self, e):
+        return f"step({self._print(e.args[0])})"
 
-    return Printer().doprint(expr).replace("**", "^").replace("*", "·")
+    def _print_Sum(self, e):
+        limits = ", ".join(f"({i}, {self._print(lo)}, {self._print(hi)})" for i, lo, hi in e.limits)
+        return f"sum({self._print(e.function)}, {limits})"
 
 
 def _goal_reached(problem: Problem, claims: list[_Parsed], goal: str, lines: list[LineResult]) -> bool:

@@ -110,6 +110,11 @@ def find(exercise_id: str, folder: str | None = None) -> Exercise:
 def worked_solution(givens: str, goal: str) -> list[str]:
     """Lines in `symnn check` notation: each link of the chain rule, then the goal as a product of
     them and its value; every line holds (checked here, so a wrong solution is never printed)."""
+    return list(_worked_solution(givens, goal))
+
+
+@lru_cache(maxsize=64)  # the book's appendix and solutions.md ask for each solution
+def _worked_solution(givens: str, goal: str) -> tuple[str, ...]:
     import sympy as sp
 
     from symnn.checking import check
@@ -135,7 +140,7 @@ def worked_solution(givens: str, goal: str) -> list[str]:
     result = check("\n".join(lines), givens=givens, goal=goal, timeout=None)
     if not result.ok:  # symnn's own solution must hold; say so loudly rather than print it
         raise InputError(f"symnn's solution of {goal} does not check: {result.explanation()}")
-    return lines
+    return tuple(lines)
 
 
 def _chain(problem, expr, var) -> list[tuple[object, object]] | None:
