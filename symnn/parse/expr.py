@@ -193,7 +193,10 @@ def parse(
     opts = Options(indexed, dict(symbols or {}), {**FUNCTIONS, **(functions or {})})
     try:
         if primes:
-            opts.functions.update(primed(opts.functions))
+            if not _PRIMED:
+                _PRIMED.update(primed(FUNCTIONS))
+            opts.functions.update(_PRIMED)
+            opts.functions.update(primed(functions or {}))  # a caller's own functions, primed too
         tokens = implicit_products(tokenize(text.translate({0x2032: "'"}), primes), opts.functions)
         _check_depth(tokens)
         source, table = _placeholders(tokens)
@@ -206,6 +209,9 @@ def parse(
         if what == "expression" or str(exc).startswith(("cannot read", f"the {what}")):
             raise
         raise ParseError(f"the {what} {_short(text)}: {exc}") from None
+
+
+_PRIMED: dict = {}  # primed(FUNCTIONS), made on the first parse that reads primes
 
 
 def primed(functions: dict) -> dict:
