@@ -9,16 +9,15 @@ from fractions import Fraction
 
 import sympy as sp
 
+from symnn.derive.derivation import NOT_SMOOTH, SLOW_TO_SIMPLIFY
 from symnn.ops.functions import elementary, mpmath_functions
 
 POINTS = 20  # random points a numeric check agrees at
 DIGITS = 30
 SIMPLIFY_OPS = 150  # cancel is tried on differences smaller than this, simplify below a third of it
-_NOT_SMOOTH = (sp.Abs, sp.sign, sp.Piecewise, sp.Max, sp.Min, sp.Heaviside, sp.floor, sp.ceiling)
-_SLOW_TO_SIMPLIFY = (
-    sp.functions.elementary.trigonometric.TrigonometricFunction,
-    sp.functions.elementary.hyperbolic.HyperbolicFunction,
-)
+# derive's: cancel/simplify take seconds on |u|, sign, Piecewise ... (here floor and ceiling too),
+# and simplify on trigonometric identities; the numeric verdict stands for those
+_NOT_SMOOTH = (*NOT_SMOOTH, sp.floor, sp.ceiling)
 # small values first: a counterexample a learner can work out by hand
 SMALL = (1, 2, 0, -1, 3, Fraction(1, 2), -2)
 
@@ -77,7 +76,7 @@ def symbolic_zero(diff: sp.Expr) -> bool:
         return True
     if sp.count_ops(diff) >= SIMPLIFY_OPS or diff.has(*_NOT_SMOOTH):
         return False
-    if diff.has(*_SLOW_TO_SIMPLIFY):  # simplify takes seconds on sech² = 1 − tanh²: the numeric verdict stands
+    if diff.has(*SLOW_TO_SIMPLIFY):  # simplify takes seconds on sech² = 1 − tanh²: the numeric verdict stands
         return sp.cancel(sp.expand(diff)) == 0
     try:
         return sp.cancel(sp.expand(diff)) == 0 or (sp.count_ops(diff) < SIMPLIFY_OPS // 3 and sp.simplify(diff) == 0)

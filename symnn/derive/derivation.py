@@ -340,14 +340,14 @@ def almost_everywhere(expr: sp.Expr) -> sp.Expr:
 
 
 SIMPLIFY_OPS = 120
-_SLOW_TO_SIMPLIFY = (
+SLOW_TO_SIMPLIFY = (
     sp.functions.elementary.trigonometric.TrigonometricFunction,
     sp.functions.elementary.trigonometric.InverseTrigonometricFunction,
     sp.functions.elementary.hyperbolic.HyperbolicFunction,
 )  # sp.simplify is tried below this many operations; larger differences go numeric
 # |u|, sign and Piecewise: cancel and simplify take seconds per step on them (measured in the
 # commit that brought in this tuple, 191ac5e); the numeric check decides at once
-_NOT_SMOOTH = (sp.Abs, sp.sign, sp.Piecewise, sp.Max, sp.Min, sp.Heaviside)
+NOT_SMOOTH = (sp.Abs, sp.sign, sp.Piecewise, sp.Max, sp.Min, sp.Heaviside)
 
 
 _HEAVISIDE = lambda u, h=0.5: 1 if u > 0 else 0 if u < 0 else h  # noqa: E731
@@ -368,7 +368,7 @@ def equal(a: sp.Expr, b: sp.Expr, subs: dict, rng: random.Random) -> str | None:
         diff = _elementary(diff)
         if diff == 0:
             return "symbolic"
-        if sp.count_ops(diff) < SIMPLIFY_OPS and not diff.has(*_NOT_SMOOTH):
+        if sp.count_ops(diff) < SIMPLIFY_OPS and not diff.has(*NOT_SMOOTH):
             try:
                 if sp.cancel(sp.expand(diff)) == 0:
                     return "symbolic (simplify)"
@@ -381,7 +381,7 @@ def equal(a: sp.Expr, b: sp.Expr, subs: dict, rng: random.Random) -> str | None:
                     return "symbolic (simplify)"
                 # simplify can take minutes on trigonometric identities (sec² = 1 + tan²) and
                 # seconds on symbolic exponents: those go to the numeric check
-                if not (symbolic_powers or diff.has(*_SLOW_TO_SIMPLIFY)) and sp.simplify(diff) == 0:
+                if not (symbolic_powers or diff.has(*SLOW_TO_SIMPLIFY)) and sp.simplify(diff) == 0:
                     return "symbolic (simplify)"
             except Exception:  # simplify may give up on exotic forms; the numeric check decides
                 pass
