@@ -66,8 +66,12 @@ def test_cost_gradient_is_the_derivative_of_the_cost(name):
     def check(pair):
         a, y = pair
         fd = (loss(a + H, y) - loss(a - H, y)) / (2 * H)
+        # within H of a kink (MAE's and hinge's a = y) the one-sided slopes differ and there is no
+        # two-sided derivative to compare with: those points are left out, as for the activations
+        left, right = (loss(a, y) - loss(a - H, y)) / H, (loss(a + H, y) - loss(a, y)) / H
+        smooth = np.abs(left - right) < 1e-3
         # central differences lose about eps·|C|/h to rounding: allow for it where ∂C/∂a ≈ 0
-        _close(grad(a, y, 1.0), fd, scale=10 * (1 + np.abs(loss(a, y)).max()))
+        _close(grad(a, y, 1.0)[smooth], fd[smooth], scale=10 * (1 + np.abs(loss(a, y)).max()))
 
     check()
 
