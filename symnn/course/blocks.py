@@ -1,5 +1,7 @@
 """The blocks a lesson is made of (prose, math, derivations, tables, figures, code, notes): each
-renders itself as terminal text, LaTeX and Markdown."""
+renders itself as terminal text, LaTeX and Markdown, and as the rich outputs a Jupyter notebook
+shows (`mimebundles()`: Markdown, LaTeX, HTML tables, PNG figures), which a lesson run in a
+kernel displays and the course's notebooks hold."""
 
 from __future__ import annotations
 
@@ -28,6 +30,21 @@ class Block:
 
     def markdown(self) -> str:
         raise NotImplementedError
+
+    # ---- rich display: Jupyter (symnn.course.notebooks writes the same bundles) ----------------
+    def mimebundles(self) -> list[tuple[dict[str, str], dict]]:
+        """The block as notebook outputs: one (data, metadata) pair per display, data mapping a
+        MIME type to its text (PNG as base64), every one with a text/plain fallback."""
+        return [({"text/markdown": self.markdown(), "text/plain": self.text()}, {})]
+
+    def _repr_markdown_(self) -> str:
+        return self.markdown()
+
+    def _ipython_display_(self) -> None:
+        from IPython.display import display
+
+        for data, metadata in self.mimebundles():
+            display(data, raw=True, metadata=metadata)
 
 
 @dataclass
@@ -59,6 +76,12 @@ class Math(Block):
     def markdown(self) -> str:
         return f"$$\n{self.tex}\n$$"
 
+    def mimebundles(self) -> list[tuple[dict[str, str], dict]]:
+        return [({"text/latex": self.latex(), "text/markdown": self.markdown(), "text/plain": self.text()}, {})]
+
+    def _repr_latex_(self) -> str:
+        return self.latex()
+
 
 @dataclass
 class DerivationBlock(Block):
@@ -80,6 +103,12 @@ class DerivationBlock(Block):
         heading = next(i for i, ln in enumerate(lines) if ln.startswith("## "))
         lines[heading] = f"## {self.title}"
         return "\n".join(lines[heading:]).strip("\n")
+
+    def mimebundles(self) -> list[tuple[dict[str, str], dict]]:
+        return [({"text/latex": self.latex(), "text/markdown": self.markdown(), "text/plain": self.text()}, {})]
+
+    def _repr_latex_(self) -> str:
+        return self.latex()
 
 
 @dataclass
@@ -132,6 +161,42 @@ class Table(Block):
         )
         return "\n".join(lines) + f"\n\n*{self.label}: {self.caption}*"
 
+    def html(self) -> str:
+        """The table as HTML (its $math$ left for MathJax), numeric columns right-aligned."""
+        cells = [[v.replace(r"\|", "|") for v in row] for row in self._cells("markdown")]
+        plain = self._cells("text")[1:]
+        right = [bool(plain) and all(_numeric(r[c]) for r in plain) for c in range(len(cells[0]))]
+
+        def row(values: list[str], tag: str) -> str:
+            return (
+                "<tr>"
+                + "".join(
+                    f'<{tag} style="text-align: {"right" if r else "left"}">{_inline_html(v)}</{tag}>'
+                    for v, r in zip(values, right)
+                )
+                + "</tr>"
+            )
+
+        return "\n".join(
+            [
+                "<table>",
+                f"<caption>{_inline_html(f'{self.label}: {self.caption}')}</caption>",
+                "<thead>",
+                row(cells[0], "th"),
+                "</thead>",
+                "<tbody>",
+                *(row(r, "td") for r in cells[1:]),
+                "</tbody>",
+                "</table>",
+            ]
+        )
+
+    def mimebundles(self) -> list[tuple[dict[str, str], dict]]:
+        return [({"text/html": self.html(), "text/markdown": self.markdown(), "text/plain": self.text()}, {})]
+
+    def _repr_html_(self) -> str:
+        return self.html()
+
 
 @dataclass
 class Figure(Block):
@@ -155,6 +220,28 @@ class Figure(Block):
     def markdown(self) -> str:
         alt = prose.inline_text(self.caption).replace("[", "(").replace("]", ")")
         return f"![{alt}]({self.href})\n\n*{self.label}: {self.caption}*"
+
+    def png(self) -> bytes:
+        """The PNG that figure() saved."""
+        return self.path.read_bytes()
+
+    def mimebundles(self) -> list[tuple[dict[str, str], dict]]:
+        """The picture (the saved PNG, inline) and its caption below it."""
+        import base64
+
+        data = self.png()
+        shown = _png_width(data)
+        caption = prose.inline_text(self.caption)
+        return [
+            (
+                {"image/png": base64.b64encode(data).decode("ascii"), "text/plain": f"<{self.label}: {caption}>"},
+                {"image/png": {"width": shown}} if shown else {},
+            ),
+            ({"text/markdown": f"*{self.label}: {self.caption}*", "text/plain": f"{self.label}: {caption}"}, {}),
+        ]
+
+    def _repr_png_(self) -> bytes:
+        return self.png()
 
 
 @dataclass
@@ -221,3 +308,51 @@ def _cell(v: object, kind: str, where: str) -> str:
     if kind == "latex":
         return prose.inline_latex(s, where)
     return s.replace("|", r"\|")
+
+
+def _inline_html(text: str) -> str:
+    """One line of Markdown prose (prose.py's inline markup) as HTML; $math$ stays for MathJax."""
+    import html
+
+    out, pos = [], 0
+    for m in prose._INLINE.finditer(text):
+        out.append(html.escape(text[pos : m.start()], quote=False))
+        token, kind = m.group(), m.lastgroup
+        if kind == "math":
+            out.append(html.escape(token, quote=False))
+        elif kind == "code":
+            out.append(f"<code>{html.escape(token[1:-1], quote=False)}</code>")
+        elif kind == "bold":
+            out.append(f"<strong>{_inline_html(token[2:-2])}</strong>")
+        elif kind == "em":
+            out.append(f"<em>{_inline_html(token[1:-1])}</em>")
+        elif kind == "link":
+            label, url = token[1:-1].split("](", 1)
+            out.append(f'<a href="{html.escape(url)}">{_inline_html(label)}</a>')
+        else:
+            url = token.strip("<>")
+            out.append(f'<a href="{html.escape(url)}">{html.escape(url, quote=False)}</a>')
+        pos = m.end()
+    out.append(html.escape(text[pos:], quote=False))
+    return "".join(out)
+
+
+def _png_width(data: bytes) -> int | None:
+    """The width to show a PNG at, in CSS pixels, when it was saved above 100 dpi (its pHYs
+    chunk says so): a 200 dpi print figure shows at the size of a 100 dpi one. None: as it is."""
+    import struct
+
+    if data[:8] != b"\x89PNG\r\n\x1a\n" or data[12:16] != b"IHDR":
+        return None
+    width = struct.unpack(">I", data[16:20])[0]
+    pos = 8
+    while pos + 8 <= len(data):
+        length, kind = struct.unpack(">I4s", data[pos : pos + 8])
+        if kind == b"pHYs" and length == 9:
+            ppm, _, unit = struct.unpack(">IIB", data[pos + 8 : pos + 17])
+            dpi = ppm * 0.0254
+            return round(width * 100 / dpi) if unit == 1 and dpi > 110 else None
+        if kind in (b"IDAT", b"IEND"):
+            return None
+        pos += 12 + length
+    return None

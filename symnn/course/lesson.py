@@ -13,6 +13,10 @@ text as it goes and saves its figures in ./lesson_output/ (or $SYMNN_LESSON_OUT)
 course builder (`symnn course build`), it collects blocks for the book instead; the builder
 renders them to LaTeX and Markdown. The file's Jupytext Markdown cells (`# %% [markdown]`) are
 part of the lesson too: they are placed between the blocks of the code cells around them.
+
+Run in a Jupyter kernel (a notebook of the course, or the lesson file opened as a notebook with
+Jupytext), a Lesson displays each block as it is made, richly: figures as PNG, derivations and
+math as LaTeX/Markdown, tables as HTML. figure() and table() still return their labels.
 """
 
 from __future__ import annotations
@@ -115,6 +119,25 @@ def parse_cells(source: str) -> list[Cell]:
     return cells
 
 
+def in_kernel() -> bool:
+    """Whether this runs in a Jupyter kernel (IPython with a kernel attached), where a Lesson displays
+    its blocks richly; IPython is never imported here (a script or the builder has not imported it)."""
+    ipython = sys.modules.get("IPython")
+    get = getattr(ipython, "get_ipython", None)
+    shell = get() if callable(get) else None
+    return shell is not None and getattr(shell, "kernel", None) is not None
+
+
+class Label(str):
+    """What figure(), table() and exercise() return: the label ("Figure 3.1", "3.1") for the prose to use.
+    In a notebook the labelled block was displayed when it was made, so the label adds no output of its own."""
+
+    __slots__ = ()
+
+    def _ipython_display_(self) -> None:
+        pass
+
+
 class Lesson:
     """A lesson's content, block by block. See the module docstring."""
 
@@ -128,6 +151,8 @@ class Lesson:
         self.reading = [READING.get(str(r).lower(), str(r)) for r in reading]
         self.blocks: list[Block] = []
         self.exercises: list[Exercise] = []
+        # where each exercise was set: (the file's cell, how many blocks came before it)
+        self.exercise_places: list[tuple[int | None, int]] = []
         self._counts = {"Table": 0, "Figure": 0}
         self._figure_names: set[str] = set()
         caller = sys._getframe(1)
@@ -142,13 +167,15 @@ class Lesson:
         self._starts = [c.start for c in self._cells] if self._cells else []
         self._book = _book
         self._printed_cells = 0
+        self._display = self._book is None and in_kernel()  # in Jupyter: display rich blocks, print nothing
         if self._book is not None:
             self._book.register(self)
         else:
             self.figures_dir = Path(os.environ.get(OUT_ENV) or DEFAULT_OUT)
-            print(f"Lesson {number}: {self.title}\n{'=' * (len(self.title) + 8 + len(str(number)))}\n")
-            if self._cells is not None:
-                atexit.register(self._finish_script)
+            if not self._display:
+                print(f"Lesson {number}: {self.title}\n{'=' * (len(self.title) + 8 + len(str(number)))}\n")
+                if self._cells is not None:
+                    atexit.register(self._finish_script)
 
     # ---- what lessons call ---------------------------------------------------------------
     def markdown(self, text: str) -> None:
@@ -183,7 +210,7 @@ class Lesson:
                 f"{self.where}: math() takes a SymPy expression or a LaTeX string; got {type(expr).__name__}"
             )
 
-    def table(self, headers, rows, caption: str) -> str:
+    def table(self, headers, rows, caption: str) -> Label:
         """A table; cells may be text (with $math$), numbers or SymPy expressions.
         Returns its label ("Table 2.1") for the prose to refer to."""
         headers, rows = list(headers), [list(r) for r in rows]
@@ -191,9 +218,9 @@ class Lesson:
             raise InputError(f"{self.where}: every table row needs {plural(len(headers), 'cell')}, one per header")
         label = self._label("Table")
         self._add(Table(headers, rows, _text(caption, "caption"), label, self.where))
-        return label
+        return Label(label)
 
-    def figure(self, fig, name: str, caption: str, width: float = 0.8) -> str:
+    def figure(self, fig, name: str, caption: str, width: float = 0.8) -> Label:
         """Save a matplotlib figure as PNG (figures/NN_name.png) and show it with its caption.
         Returns its label ("Figure 3.1") for the prose to refer to."""
         from symnn.outputs import save_figure
@@ -215,7 +242,7 @@ class Lesson:
             sys.modules["matplotlib.pyplot"].close(fig)
         label = self._label("Figure")
         self._add(Figure(path, f"figures/{file}", _text(caption, "caption"), label, width, self.where))
-        return label
+        return Label(label)
 
     def code(self, text: str) -> None:
         """A code listing (ASCII), e.g. the symnn call that produced what follows."""
@@ -225,7 +252,7 @@ class Lesson:
         """A highlighted remark: where the slides are wrong, and why."""
         self._add(Note(_text(text, "note"), self.where))
 
-    def exercise(self, prompt: str, goal: str, givens: str) -> str:
+    def exercise(self, prompt: str, goal: str, givens: str) -> Label:
         """An exercise for the chapter's end: the task in words, the derivative to find in `symnn check`'s
         notation (e.g. "dC/db") and the set-up it starts from (`given NAME = EXPR` lines). `symnn check
         --exercise N.k FILE` grades a learner's answer; the book's appendix prints symnn's worked
@@ -235,9 +262,15 @@ class Lesson:
         )
         ex.validate(self.where)
         self.exercises.append(ex)
-        if self._book is None:
+        self.exercise_places.append((self._current_cell(), len(self.blocks)))
+        if self._display:
+            from IPython.display import display
+
+            for data, metadata in exercise_bundles(ex):
+                display(data, raw=True, metadata=metadata)
+        elif self._book is None:
             print(exercises_text([ex]) + "\n")
-        return ex.id
+        return Label(ex.id)
 
     # ---- ordering, rendering ---------------------------------------------------------------
     def _label(self, kind: str) -> str:
@@ -263,13 +296,23 @@ class Lesson:
         if self._book is None:
             if block.cell is not None:
                 self._print_markdown_cells(block.cell)
-            print(block.text() + "\n")
+            if self._display:
+                from IPython.display import display
+
+                display(block)
+            else:
+                print(block.text() + "\n")
 
     def _print_markdown_cells(self, upto: int) -> None:
         while self._cells and self._printed_cells < min(upto, len(self._cells)):
             cell = self._cells[self._printed_cells]
             if cell.kind == "markdown" and cell.text.strip():
-                print(prose.markdown_text(cell.text) + "\n")
+                if self._display:  # a lesson file %run in a kernel: its Markdown cells as Markdown
+                    from IPython.display import display
+
+                    display(Prose(cell.text, self.where))
+                else:
+                    print(prose.markdown_text(cell.text) + "\n")
             self._printed_cells += 1
 
     def _finish_script(self) -> None:
@@ -335,6 +378,12 @@ class Lesson:
 
     def __repr__(self) -> str:
         return f"Lesson({self.number}, {self.title!r}, {plural(len(self.blocks), 'block')})"
+
+
+def exercise_bundles(ex: Exercise) -> list[tuple[dict[str, str], dict]]:
+    """An exercise as a notebook output (Markdown, with a text/plain fallback), as Block.mimebundles()."""
+    markdown = exercises_markdown([ex]).split("\n\n", 1)[1]  # without the "## Exercises" heading
+    return [({"text/markdown": markdown, "text/plain": exercises_text([ex]).split("\n", 1)[1].strip()}, {})]
 
 
 def _url_of(reference: str) -> str:

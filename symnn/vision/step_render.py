@@ -393,3 +393,44 @@ def summary_markdown(t: StepTable) -> str:
     ]
     out += [note + "\n" for note in t.notes]
     return "\n".join(out).rstrip() + "\n"
+
+
+# -- HTML (how a notebook shows a StepTable) -----------------------------------------------------
+def _html_matrix(a, caption: str) -> str:
+    rows = "".join("<tr>" + "".join(f'<td style="text-align: right">{fmt(v)}</td>' for v in row) + "</tr>" for row in a)
+    return f"<table><caption>{caption}</caption><tbody>{rows}</tbody></table>"
+
+
+def step_html(t: StepTable) -> str:
+    """The step table as HTML: the image, the detector and the feature map side by side, then one
+    row per cell (its products and their sum, and the slide's value where it differs), then the notes."""
+    import html
+
+    t.check_printed(compact=True)
+    e = html.escape
+    label = "input image, framed by zeros" if t.padding else "input image"
+    side = '<span style="font-size: 150%">{}</span>'
+    out = [
+        f"<p><strong>Step 1 - Convolution: the feature map, cell by cell.</strong> {e(_header(t))}.</p>",
+        f"<p><code>{e(_formula())}</code></p>",
+        '<div style="display: flex; align-items: center; gap: 1em">',
+        _html_matrix(t.image, label),
+        side.format("⋆"),
+        _html_matrix(t.kernel, "feature detector"),
+        side.format("="),
+        _html_matrix(t.feature_map, "feature map"),
+        "</div>",
+    ]
+    if t.cells:
+        out += ["<table>", "<thead><tr><th>step</th><th>cell</th><th>products</th><th>sum</th></tr></thead>", "<tbody>"]
+        for k, cell in enumerate(t.cells):
+            terms = " + ".join(fmt(p) for row in cell.products for p in row)
+            flag = f" <strong>(the slide shows {fmt(cell.slide)})</strong>" if cell.slide is not None else ""
+            out.append(
+                f'<tr><td style="text-align: right">{k + 1}</td><td>({cell.row + 1}, {cell.col + 1})</td>'
+                f'<td style="text-align: left">{e(terms)}</td>'
+                f'<td style="text-align: right">{fmt(cell.total)}{flag}</td></tr>'
+            )
+        out += ["</tbody>", "</table>"]
+    out += [f"<p>{e(note)}</p>" for note in t.notes]
+    return "\n".join(out) + "\n"

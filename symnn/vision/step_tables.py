@@ -25,7 +25,7 @@ from symnn.vision.feature_maps import (
     int_option,
     output_shape,
 )
-from symnn.vision.step_render import fmt, step_latex, step_markdown, step_text
+from symnn.vision.step_render import fmt, step_html, step_latex, step_markdown, step_text
 
 MAX_STEPS = 2500  # most cells steps() writes out
 MAX_STEP_PRODUCTS = 50_000  # most SymPy products the step tables build (cells x window)
@@ -95,6 +95,32 @@ class StepTable:
     def markdown(self, compact: bool = False) -> str:
         self.check_printed(compact)
         return step_markdown(self, compact)
+
+    def __repr__(self) -> str:
+        (H, W), (kh, kw), (Ho, Wo) = self.image.shape, self.kernel.shape, self.shape
+        p = self.padding
+        lecture = ", the lecture's example" if self.lecture else ""
+        differ = len(self.disagreements())
+        slide = (
+            (", 1 cell differs" if differ == 1 else f", {differ} cells differ") + " from the slide" if differ else ""
+        )
+        return (
+            f"<StepTable: image {H - 2 * p}x{W - 2 * p} ⋆ detector {kh}x{kw} = feature map {Ho}x{Wo} "
+            f"(stride {self.stride}, padding {p}), {len(self.cells)} of {Ho * Wo} cells{lecture}{slide}>"
+        )
+
+    # a notebook shows the table in one row per cell (`.text()`, `.markdown()`: every step in full)
+    def _repr_html_(self) -> str | None:
+        try:
+            return step_html(self)
+        except InputError:  # too many numbers to print
+            return None
+
+    def _repr_markdown_(self) -> str | None:
+        try:
+            return step_markdown(self, compact=True).split("\n", 1)[1]  # without the generated-by comment
+        except InputError:
+            return None
 
     def render(self, fmt: str = "text", compact: bool = False) -> str:
         if fmt == "text":
