@@ -25,7 +25,20 @@ _SYMBOLS = {
     "η": r"\eta ",
     "τ": r"\tau ",
     "π": r"\pi ",
+    "α": r"\alpha ",
     "β": r"\beta ",
+    "γ": r"\gamma ",
+    "μ": r"\mu ",
+    "θ": r"\theta ",
+    "ρ": r"\rho ",
+    "ω": r"\omega ",
+    "κ": r"\kappa ",
+    "ν": r"\nu ",
+    "ξ": r"\xi ",
+    "ζ": r"\zeta ",
+    "ψ": r"\psi ",
+    "χ": r"\chi ",
+    "√": r"\surd ",
     "λ": r"\lambda ",
     "ε": r"\varepsilon ",
     "|·|": r"|\cdot|",
@@ -68,6 +81,10 @@ _OPERATOR = {
     "sech": r"\operatorname{sech}",
     "csch": r"\operatorname{csch}",
     "sign": r"\operatorname{sign}",
+    **{
+        f: rf"\operatorname{{{f}}}"
+        for f in ("acot", "asec", "acsc", "asinh", "acosh", "atanh", "acoth", "asech", "acsch", "erf")
+    },
 }
 
 
