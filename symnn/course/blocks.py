@@ -93,9 +93,10 @@ class DerivationBlock(Block):
         return f"{self.title}\n{'=' * min(len(self.title), 80)}\n{body}".rstrip("\n")
 
     def latex(self) -> str:
-        from symnn.render.latex import latex_text, render_body
+        from symnn.render.latex import heading_tex, render_body
 
-        return f"\\section{{{latex_text(self.title)}}}\n{render_body(self.d)}".rstrip("\n")
+        title = heading_tex(self.title)  # set ragged right: a long title is never wider than the page
+        return f"\\section[{{{title}}}]{{\\raggedright {title}}}\n{render_body(self.d)}".rstrip("\n")
 
     def markdown(self) -> str:
         lines = self.d.markdown().split("\n")

@@ -339,12 +339,12 @@ class Lesson:
         return out
 
     def to_latex(self) -> str:
-        from symnn.render.latex import latex_text
+        from symnn.render.latex import heading_tex
 
         # the chapter takes the lesson's number, so "Table 3.1" in the prose is LaTeX's Table 3.1
         parts = [
             f"\\setcounter{{chapter}}{{{self.number - 1}}}\n"
-            f"\\chapter{{{latex_text(self.title)}}}\\label{{lesson:{self.number}}}"
+            f"\\chapter{{{heading_tex(self.title)}}}\\label{{lesson:{self.number}}}"
         ]
         parts += [b.latex() for b in self.ordered_blocks()]
         if self.exercises:

@@ -1,4 +1,5 @@
-"""The standalone LaTeX of every topic compiles with pdflatex (always in CI)."""
+"""The standalone LaTeX of every topic compiles with pdflatex (always in CI) within the page; the
+line breaker of long equations."""
 
 from __future__ import annotations
 
@@ -7,26 +8,26 @@ import subprocess
 import pytest
 from conftest import pdflatex_or_skip
 
-from symnn import derive
+from symnn.course.texlog import describe, too_wide
+from symnn.derive.topics import TOPICS as ALL_TOPICS
 
-TOPICS = [
-    "neuron",
-    "activation",
-    "cost",
-    "gradient-descent",
-    "cost-functions",
-    "expression",
-    "conv2d",
-    "backprop",
-    "maxpool",
+# every topic `symnn derive --list` shows, and a few --expr/--cost/--activation forms
+CASES = [(t, {}) for t in ALL_TOPICS if t != "expression"] + [
+    ("expression", {"expr": "x**2*exp(-x)"}),
+    ("expression", {"expr": "sin(x*y)*exp(x+y)/(1+x^2+y^2)", "wrt": "x,y"}),
+    ("expression", {"expr": "log(1+exp(-x))*tanh(x)^3", "wrt": "x"}),
+    ("cost-functions", {"cost": "all"}),
+    ("activation", {"activation": "x*tanh(log(1+exp(x)))"}),
 ]
 
 
 @pytest.mark.latex
-@pytest.mark.parametrize("topic", TOPICS)
-def test_standalone_latex_compiles(topic, tmp_path, derived):
+@pytest.mark.parametrize(("topic", "options"), CASES, ids=[f"{t}-{n}" for n, (t, _) in enumerate(CASES)])
+def test_standalone_latex_compiles_within_the_page(topic, options, tmp_path, derived):
+    """`symnn derive TOPIC --format latex --standalone` compiles, and no line is wider than the
+    page: no overfull box over 1 pt (a long equation is broken, never shrunk)."""
     pdflatex = pdflatex_or_skip()
-    d = derive(topic, expr="x**2*exp(-x)") if topic == "expression" else derived(topic)
+    d = derived(topic, **options)
     (tmp_path / "doc.tex").write_text(d.latex(standalone=True))
     run = subprocess.run(
         [pdflatex, "-interaction=nonstopmode", "-halt-on-error", "doc.tex"],
@@ -39,22 +40,56 @@ def test_standalone_latex_compiles(topic, tmp_path, derived):
     assert (tmp_path / "doc.pdf").stat().st_size > 1000
     log = (tmp_path / "doc.log").read_text(errors="replace")
     assert "! " not in log and "Missing character" not in log
+    wide = too_wide(log)
+    assert not wide, describe(wide, "doc.tex")
+    body = d.latex()
+    assert r"\resizebox" not in body and r"\scalebox" not in body  # broken, never shrunk
 
 
 def test_a_wide_equation_is_broken_after_its_terms_or_factors():
     import sympy as sp
 
-    from symnn.render.latex import LINE_GLYPHS, equation_rows, glyphs
+    from symnn.render.latex import LINE, equation_rows
+    from symnn.render.texwidth import width
 
-    x = sp.symbols("x_1:12", real=True)
+    x = sp.symbols("x_1:16", real=True)
     wide = sum(sp.sin(v) * sp.exp(v) for v in x)
     rows = equation_rows(sp.Symbol("f"), wide, 3)
-    assert len(rows) > 1 and r"\text{(3)}" in rows[0] and all(r.startswith(r"&\quad +") for r in rows[1:])
-    assert all(glyphs(r.split("&&")[0]) <= LINE_GLYPHS + 30 for r in rows)
+    assert len(rows) > 1 and r"\tag{3}" in rows[0] and all(r.startswith(r"&\quad +") for r in rows[1:])
+    assert all(width(r.split("&", 1)[1].replace(r"\tag{3}", "").removesuffix(r"\\")) <= LINE for r in rows)
     product = sp.Mul(*[sp.sin(v + 1) for v in x])
     rows = equation_rows(sp.Symbol("f"), product, 4)
     assert len(rows) > 1 and all(r"\cdot" in r for r in rows[1:])
-    assert equation_rows(sp.Symbol("f"), x[0] + 1, 5) == [r"f &= x_{1} + 1 && \text{(5)} \\"]
+    assert equation_rows(sp.Symbol("f"), x[0] + 1, 5) == [r"f &= x_{1} + 1 \tag{5} \\"]
+
+
+def test_a_wide_equation_is_broken_inside_brackets_functions_and_cases():
+    import sympy as sp
+
+    from symnn.render.latex import equation_rows
+
+    x = sp.symbols("x_1:16", real=True)
+    inside = sp.tanh(sum(sp.sin(v) * sp.exp(v) for v in x))
+    rows = equation_rows(sp.Symbol("f"), inside, 1)
+    assert len(rows) > 1 and r"\tanh\Bigl(" in rows[0] and rows[-1].removesuffix(r" \\").endswith(r"\Bigr)")
+    cases = sp.Piecewise((sum(sp.cos(v) for v in x), sp.And(*[v > 0 for v in x])), (0, True))
+    (row,) = equation_rows(sp.Symbol("f"), cases, 2)
+    assert row.count(r"\wedge") == 14 and row.count(r"\quad") >= 2  # rows of conditions and of terms
+    rows = equation_rows(sp.Derivative(inside, x[0]), sp.Integer(0), 3)
+    assert rows[0].startswith(r"& \frac{\partial}{\partial x_{1}}\Bigl(")  # a wide left side: its own lines
+    assert rows[-1] == r"&\quad = 0 \\"
+
+
+def test_a_step_that_repeats_the_left_side_writes_only_the_right_side():
+    import sympy as sp
+
+    from symnn.render.latex import align_block
+
+    f, x = sp.symbols("f x")
+    lines = align_block([(f, x**2 + 2 * x + 1, "rule one"), (f, (x + 1) ** 2, "rule two")]).split("\n")
+    assert lines[1] == r"f &= x^{2} + 2 x + 1 \tag{1} \\"
+    assert lines[3] == r"&= \left(x + 1\right)^{2} \tag{2} \\"
+    assert lines[2].startswith(r"\noalign{") and "rule one" in lines[2] and "rule two" in lines[4]
 
 
 def test_a_one_variable_derivation_prints_d_not_partial():
