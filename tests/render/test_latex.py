@@ -105,3 +105,39 @@ def test_headings_and_introductions_print_no_literal_underscore():
     assert text_with_math("∂C/∂w_1") == r"\(\partial C/\partial w_{1}\)"
     out = text_with_math("Inputs: x_1 = Study Hrs, yhat_j. The kernel conv2d.layer_forward.")
     assert r"\(x_{1}\)" in out and r"\(\hat{y}_{j}\)" in out and r"conv2d.layer\_forward" in out
+
+
+FORMULAS = [
+    r"\frac{\partial C}{\partial w_{1}}",
+    r"\sigma\left(z\right) \left(1 - \sigma\left(z\right)\right)",
+    r"\sum_{\substack{0 \leq m \leq k_{h} - 1\\0 \leq n \leq k_{w} - 1}} "
+    r"\left[{A}_{t,c,i,j} = k_{w} m + n\right] {X}_{t,c,i s + m,j s + n}",
+    r"\begin{cases} 1 & \text{for}\: z > 0 \\0 & \text{otherwise} \end{cases}",
+    r"\frac{\sqrt{2} z e^{- \frac{z^{2}}{2}}}{2 \sqrt{\pi}} "
+    r"+ \frac{\operatorname{erf}{\left(\frac{\sqrt{2} z}{2} \right)}}{2} + \frac{1}{2}",
+    r"\tanh^{2}{\left(\frac{\sqrt{2} \left(\frac{8943 z^{3}}{200000} + z\right)}{\sqrt{\pi}} \right)}",
+    r"2 \left({a}_{k} - {E}_{k}\right) e^{\frac{\sum_{j=1}^{n_{out}} \left({a}_{j} - {E}_{j}\right)^{2}}{\tau}}",
+    r"\delta_{c,c'} \delta_{t,t'} \Bigl[{A}_{t,c,i,j} = k_{w} p - i k_{w} s - j s + q\Bigr] {G}_{t,c,i,j}",
+]
+
+
+@pytest.mark.latex
+def test_the_width_estimate_is_close_to_what_pdflatex_sets(tmp_path):
+    """texwidth.width, which the line breaker trusts, against TeX's own measure of the same
+    formulas (display style, 11 pt): within 12 %."""
+    import re
+
+    from symnn.render.texwidth import width
+
+    pdflatex = pdflatex_or_skip()
+    body = "\n".join(rf"\sbox0{{$\displaystyle {f}$}}\typeout{{WIDTH{n} \the\wd0}}" for n, f in enumerate(FORMULAS))
+    (tmp_path / "w.tex").write_text(
+        "\\documentclass[11pt]{article}\\usepackage[T1]{fontenc}\\usepackage{amsmath,amssymb}\n"
+        f"\\begin{{document}}\n{body}\n\\end{{document}}\n"
+    )
+    subprocess.run([pdflatex, "-interaction=nonstopmode", "w.tex"], cwd=tmp_path, capture_output=True, timeout=120)
+    log = (tmp_path / "w.log").read_text(errors="replace")
+    measured = {int(n): float(pt) / 10.95 for n, pt in re.findall(r"^WIDTH(\d+) ([\d.]+)pt", log, re.M)}
+    assert len(measured) == len(FORMULAS)
+    for n, f in enumerate(FORMULAS):
+        assert abs(width(f) / measured[n] - 1) < 0.12, (f, width(f), measured[n])
