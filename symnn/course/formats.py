@@ -34,6 +34,12 @@ FORMATS: dict[str, Format] = {
         Format("tex", "the LaTeX book, course.tex"),
         Format("pdf", "the printed book, course.pdf", needs_pdflatex=True),
         Format("markdown", "one Markdown file per lesson"),
+        Format(
+            "notebooks",
+            "one Jupyter notebook per lesson, with its outputs",
+            writer="symnn.course.notebooks:write_notebooks",
+            folder="notebooks",
+        ),
     )
 }
 ALL = tuple(FORMATS)
