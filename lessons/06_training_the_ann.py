@@ -16,7 +16,7 @@ from symnn.course.plots import learning_curves
 from symnn.nn import Dense, Sequential, Sigmoid
 from symnn.nn.data import load
 
-lesson = Lesson(6, "Training the ANN with stochastic gradient descent", reading=["nielsen"])
+lesson = Lesson(6, "Training the ANN with stochastic gradient descent", reading=["nielsen", "hinton"])
 
 # the slides' seven steps, word for word
 SLIDE_STEPS = {

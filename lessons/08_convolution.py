@@ -23,7 +23,7 @@ from symnn.render.text import show
 from symnn.vision import convolve, feature_maps, filters, step_tables
 from symnn.vision.images import default_image, default_image_path
 
-lesson = Lesson(8, "Step 1 - Convolution", reading=["wu"])
+lesson = Lesson(8, "Step 1 - Convolution", reading=["wu", "gimp"])
 
 # %% [markdown]
 # ## The definition

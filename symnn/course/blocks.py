@@ -87,6 +87,7 @@ class Math(Block):
 class DerivationBlock(Block):
     d: Derivation
     title: str
+    label: str = ""  # its equations' labels in the book (eq:<label>:<n>), unique in the book
 
     def text(self) -> str:
         body = self.d.text().split("\n", 2)[2]  # drop the derivation's own title and rule
@@ -96,7 +97,8 @@ class DerivationBlock(Block):
         from symnn.render.latex import heading_tex, render_body
 
         title = heading_tex(self.title)  # set ragged right: a long title is never wider than the page
-        return f"\\section[{{{title}}}]{{\\raggedright {title}}}\n{render_body(self.d)}".rstrip("\n")
+        body = render_body(self.d, labels=self.label or None)
+        return f"\\section[{{{title}}}]{{\\raggedright {title}}}\n{body}".rstrip("\n")
 
     def markdown(self) -> str:
         lines = self.d.markdown().split("\n")
@@ -146,7 +148,8 @@ class Table(Block):
             "\\resizebox{\\ifdim\\width>\\linewidth\\linewidth\\else\\width\\fi}{!}{%\n"
             f"\\begin{{tabular}}{{{align}}}\n\\toprule\n{' & '.join(cells[0])} \\\\\n\\midrule\n"
             f"{body}\n\\bottomrule\n\\end{{tabular}}}}\n"
-            f"\\caption{{{prose.inline_latex(self.caption, self.where)}}}\n\\end{{table}}"
+            f"\\caption{{{prose.inline_latex(self.caption, self.where, refs=False)}}}"
+            f"\\label{{{prose.label_of(self.label)}}}\n\\end{{table}}"
         )
 
     def markdown(self) -> str:
@@ -215,7 +218,8 @@ class Figure(Block):
         return (
             "\\begin{figure}[!htbp]\n\\centering\n"
             f"\\includegraphics[width={self.width:g}\\linewidth]{{{self.href}}}\n"
-            f"\\caption{{{prose.inline_latex(self.caption, self.where)}}}\n\\end{{figure}}"
+            f"\\caption{{{prose.inline_latex(self.caption, self.where, refs=False)}}}"
+            f"\\label{{{prose.label_of(self.label)}}}\n\\end{{figure}}"
         )
 
     def markdown(self) -> str:

@@ -202,6 +202,9 @@ def render_tex(lessons: list, title: str = TITLE) -> str:
         from symnn.course.exercises import solutions_latex
 
         chapters += "\n" + solutions_latex(exercises) + "\n"
+    from symnn.course.references import bibliography_latex  # the works the chapters cite, once each
+
+    chapters += "\n" + bibliography_latex([key for lesson in lessons for key in lesson.cited()]) + "\n"
     front = (
         "\\begin{document}\n\\frontmatter\n\\hypersetup{pageanchor=false}\n\\maketitle\n"
         "\\hypersetup{pageanchor=true}\n\\tableofcontents\n\\mainmatter\n\n"

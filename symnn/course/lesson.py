@@ -35,7 +35,7 @@ from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING, Protocol
 
-from symnn.course import prose
+from symnn.course import prose, references
 from symnn.course.blocks import Block, Code, DerivationBlock, Figure, Math, Note, Prose, Table
 from symnn.course.exercises import Exercise, exercises_latex, exercises_markdown, exercises_text
 from symnn.errors import InputError
@@ -47,23 +47,20 @@ if TYPE_CHECKING:
 OUT_ENV = "SYMNN_LESSON_OUT"  # where a lesson run as a script saves its figures
 DEFAULT_OUT = "lesson_output"
 
-_NIELSEN_URL = "http://neuralnetworksanddeeplearning.com/chap2.html"
-READING: dict[str, str] = {
-    "nielsen": f"Nielsen, M. (2015). Neural Networks and Deep Learning. {_NIELSEN_URL}",
-    "trask": (
-        "Trask, A. (2015). A Neural Network in 13 lines of Python (Part 2 – Gradient Descent). "
-        "https://iamtrask.github.io/2015/07/27/python-network-part2/"
-    ),
-    "crossvalidated": (
-        "CrossValidated (2015). A list of cost functions used in neural networks, "
-        "alongside applications. http://stats.stackexchange.com/questions/154879"
-    ),
-    "lecun": (
-        "LeCun, Y., Bottou, L., Bengio, Y. and Haffner, P. (1998). Gradient-Based Learning "
-        "Applied to Document Recognition. http://yann.lecun.com/exdb/publis/pdf/lecun-01a.pdf"
-    ),
-    "wu": "Wu, J. (2017). Introduction to Convolutional Neural Networks. http://cs.nju.edu.cn/wujx/paper/CNN.pdf",
-}
+# the lecture's readings by key (symnn.course.references holds the entries, for every format)
+READING: dict[str, str] = {key: references.entry(key).text() for key in references.keys()}
+
+
+@dataclass(frozen=True)
+class Reading:
+    """One item of a lesson's additional reading: an entry of symnn.course.references (cited in the
+    book), or text that is none (kept as it is); `text` is how it was given, when not a key."""
+
+    ref: references.Reference | None
+    text: str = ""
+
+    def plain(self) -> str:
+        return self.text or (self.ref.text() if self.ref else "")
 
 
 class Book(Protocol):
@@ -148,7 +145,9 @@ class Lesson:
             raise InputError("a lesson needs a title (a non-empty string)")
         self.number, self.title = number, title.strip()
         self.where = f"lesson {number}"
-        self.reading = [READING.get(str(r).lower(), str(r)) for r in reading]
+        self.readings: list[Reading] = []
+        for r in reading:
+            self._read(str(r))
         self.blocks: list[Block] = []
         self.exercises: list[Exercise] = []
         # where each exercise was set: (the file's cell, how many blocks came before it)
@@ -177,6 +176,28 @@ class Lesson:
                 if self._cells is not None:
                     atexit.register(self._finish_script)
 
+    @property
+    def reading(self) -> list[str]:
+        """The additional reading as plain text, one line per work."""
+        return [r.plain() for r in self.readings]
+
+    def cited(self) -> list[str]:
+        """The keys of the references this lesson cites (symnn.course.references), in its order."""
+        return [r.ref.key for r in self.readings if r.ref is not None]
+
+    def _read(self, given: str) -> None:
+        """Add a reading: a key ("nielsen"), or a work as text (found among the references by its
+        web address when it is one); a work already listed is not listed again."""
+        ref = references.find(given)
+        if ref is None and re.fullmatch(r"[\w-]+", given.strip()):
+            references.entry(given)  # a key, but no entry's: say which keys there are
+        text = "" if ref is not None and given.strip().lower() == ref.key else given
+        if ref is not None and ref.key in self.cited():
+            return
+        if ref is None and _url_of(given) in {_url_of(r) for r in self.reading}:
+            return
+        self.readings.append(Reading(ref, text))
+
     # ---- what lessons call ---------------------------------------------------------------
     def markdown(self, text: str) -> None:
         """Prose in Markdown; inline math as $...$, display math as a paragraph $$...$$."""
@@ -189,9 +210,9 @@ class Lesson:
                 f"{self.where}: derivation() takes a Derivation from symnn.derive(); got {type(d).__name__}"
             )
         for ref in d.references:  # cited once, at the end of the chapter
-            if _url_of(ref) not in {_url_of(r) for r in self.reading}:
-                self.reading.append(ref)
-        self._add(DerivationBlock(dataclasses.replace(d, references=[]), title or d.title))
+            self._read(ref)
+        label = f"{self.number}.{sum(isinstance(b, DerivationBlock) for b in self.blocks) + 1}"
+        self._add(DerivationBlock(dataclasses.replace(d, references=[]), title or d.title, label))
 
     def math(self, expr: object, text: str | None = None) -> None:
         """Display math: a SymPy expression (an Eq for an equation) or a LaTeX string."""
@@ -349,13 +370,28 @@ class Lesson:
         parts += [b.latex() for b in self.ordered_blocks()]
         if self.exercises:
             parts.append(exercises_latex(self.exercises, self.where))
-        if self.reading:
-            items = "\n".join(r"  \item " + prose.inline_latex(r, self.where) for r in self.reading)
+        if self.readings:
+            items = "\n".join(r"  \item " + self._reading_latex(r) for r in self.readings)
             parts.append(
                 f"\\section*{{Additional reading}}\n{{\\raggedright\n\\begin{{itemize}}\n{items}\n"
                 "\\end{itemize}\n\\par}"
             )
         return "\n\n".join(parts) + "\n"
+
+    def _reading_latex(self, r: Reading) -> str:
+        """An item of the chapter's additional reading: the work named and cited (its full entry,
+        with the address, is in the book's References); text that is no entry stays text."""
+        if r.ref is None:
+            return prose.inline_latex(r.text, self.where)
+        from symnn.render.latex import latex_text
+
+        cite = references.cite_latex([r.ref.key])
+        detail = re.sub(r"\s*https?://\S+", "", r.text).rstrip(" .")
+        what = re.sub(r"^.*?\((?:\d{4}|n\.d\.)\)\.\s*", "", detail, count=1)
+        if r.text and _words(what) != _words(r.ref.title):  # as a derivation cites it, with the sections it means
+            return prose.inline_latex(detail, self.where) + "~" + cite
+
+        return latex_text(r.ref.short() + ", ") + rf"\emph{{{latex_text(r.ref.title)}}}~{cite}"
 
     def to_markdown(self) -> str:
         from symnn.outputs import TAG
@@ -364,8 +400,9 @@ class Lesson:
         parts += [b.markdown() for b in self.ordered_blocks()]
         if self.exercises:
             parts.append(exercises_markdown(self.exercises))
-        if self.reading:
-            parts.append("## Additional reading\n\n" + "\n".join(f"- {r}" for r in self.reading))
+        if self.readings:
+            items = [r.text or r.ref.markdown() for r in self.readings if r.text or r.ref]
+            parts.append("## Additional reading\n\n" + "\n".join(f"- {r}" for r in items))
         return "\n\n".join(parts) + "\n"
 
     def to_text(self) -> str:
@@ -384,6 +421,10 @@ def exercise_bundles(ex: Exercise) -> list[tuple[dict[str, str], dict]]:
     """An exercise as a notebook output (Markdown, with a text/plain fallback), as Block.mimebundles()."""
     markdown = exercises_markdown([ex]).split("\n\n", 1)[1]  # without the "## Exercises" heading
     return [({"text/markdown": markdown, "text/plain": exercises_text([ex]).split("\n", 1)[1].strip()}, {})]
+
+
+def _words(s: str) -> list[str]:
+    return re.findall(r"\w+", s.lower())
 
 
 def _url_of(reference: str) -> str:

@@ -47,28 +47,65 @@ def _url(url: str) -> str:
     return url.replace("\\", "").replace("%", r"\%").replace("#", r"\#")
 
 
-def inline_latex(text: str, where: str = "lesson text") -> str:
-    """One line or paragraph of prose: inline markup and math to LaTeX, everything else escaped."""
+# "Table 3.1", "Figure 8.2", "lesson 5" in the prose: the book's labels tab:3.1, fig:8.2, lesson:5
+_MENTION = re.compile(r"\b(Table|Figure|[Ll]esson) (\d{1,2})(?:\.(\d{1,3}))?\b(?!\.\d)")
+_LABEL_KIND = {"Table": "tab", "Figure": "fig", "Lesson": "lesson", "lesson": "lesson"}
+
+
+def label_of(name: str) -> str:
+    """The LaTeX label of a table, a figure or a lesson as the prose names it: "Table 3.1" -> tab:3.1."""
+    m = _MENTION.fullmatch(name)
+    if not m:
+        raise ValueError(f"not a table, figure or lesson name: {name!r}")
+    return f"{_LABEL_KIND[m.group(1)]}:{m.group(2)}" + (f".{m.group(3)}" if m.group(3) else "")
+
+
+def ref_latex(word: str, label: str, number: str) -> str:
+    """`word number` linked to its label (\\ref, the whole mention a link with hyperref), or the same
+    text when the label is not in the document (a lesson left out of the build, a slide)."""
+    linked = rf"\ifdefined\hyperref\hyperref[{label}]{{{word}~\ref*{{{label}}}}}\else {word}~\ref{{{label}}}\fi"
+    return rf"\ifcsname r@{label}\endcsname {linked}\else {word}~{number}\fi{{}}"
+
+
+def cross_references(escaped: str) -> str:
+    """Plain text already escaped for LaTeX, its mentions of tables, figures and lessons linked."""
+
+    def link(m: re.Match) -> str:
+        if m.group(1) in ("Table", "Figure") and not m.group(3):
+            return m.group()  # "Figure 3" is no figure's name (they are N.k)
+        if m.group(1).lower() == "lesson" and m.group(3):
+            return m.group()
+        number = m.group(2) + (f".{m.group(3)}" if m.group(3) else "")
+        return ref_latex(m.group(1), label_of(m.group()), number)
+
+    return _MENTION.sub(link, escaped)
+
+
+def inline_latex(text: str, where: str = "lesson text", refs: bool = True) -> str:
+    """One line or paragraph of prose: inline markup and math to LaTeX, everything else escaped;
+    refs: "Table 3.1", "Figure 3.1" and "lesson 3" become links (not in headings and captions,
+    which LaTeX moves to the contents and the bookmarks)."""
     check_typesettable(re.sub(r"\$[^$]+\$", "", text), where)
+    plain = (lambda t: cross_references(latex_text(t))) if refs else latex_text
     out, pos = [], 0
     for m in _INLINE.finditer(text):
-        out.append(latex_text(text[pos : m.start()]))
+        out.append(plain(text[pos : m.start()]))
         token, kind = m.group(), m.lastgroup
         if kind == "math":
             out.append(math_latex(token[1:-1], where))
         elif kind == "code":
             out.append(r"\texttt{" + latex_text(token[1:-1]) + "}")
         elif kind == "bold":
-            out.append(r"\textbf{" + inline_latex(token[2:-2], where) + "}")
+            out.append(r"\textbf{" + inline_latex(token[2:-2], where, refs) + "}")
         elif kind == "em":
-            out.append(r"\emph{" + inline_latex(token[1:-1], where) + "}")
+            out.append(r"\emph{" + inline_latex(token[1:-1], where, refs) + "}")
         elif kind == "link":
             label, url = token[1:-1].split("](", 1)
-            out.append(r"\href{" + _url(url) + "}{" + inline_latex(label, where) + "}")
+            out.append(r"\href{" + _url(url) + "}{" + inline_latex(label, where, refs=False) + "}")
         else:
             out.append(r"\url{" + _url(token.strip("<>")) + "}")
         pos = m.end()
-    out.append(latex_text(text[pos:]))
+    out.append(plain(text[pos:]))
     return "".join(out)
 
 
@@ -81,7 +118,8 @@ def heading_latex(text: str, where: str = "lesson text") -> str:
 
     parts = re.split(r"(\$[^$]+\$)", text)
     return "".join(
-        re.sub(r"^\$([^$]+)\$$", pdf_safe, p) if p.startswith("$") else inline_latex(p, where) for p in parts
+        re.sub(r"^\$([^$]+)\$$", pdf_safe, p) if p.startswith("$") else inline_latex(p, where, refs=False)
+        for p in parts
     )
 
 

@@ -292,9 +292,13 @@ def _steps_by_section(d):
         yield section, rows
 
 
-def _justification(step) -> str:
+def _justification(step, labels: str | None = None, steps: int = 0) -> str:
     note = f"{step.rule}: {step.note}" if step.note else step.rule
-    return note_tex(note)
+    return note_tex(note, labels, steps)
+
+
+# "by (23)", "(2)-(5) into (6)": a note naming an equation of its derivation by number
+_EQUATION = re.compile(r"(?<![\w)])\((\d{1,3})\)(?![\w(])")
 
 
 # a derivative ∂C/∂w_1, a sub- or superscripted name x_1, z^l_j, a^(l−1)_k, or Σ_k, in running text
@@ -329,16 +333,38 @@ def heading_tex(text: str) -> str:
     return rf"\texorpdfstring{{{typeset}}}{{{plain}}}"
 
 
-def note_tex(note: str) -> str:
-    """A note in LaTeX text mode, its backticked mathematics typeset as math."""
+def linked(label: str, text: str) -> str:
+    """text as a link to label when the document has hyperref and the label (after a first
+    pdflatex pass), else text as it is: never '??'."""
+    link = rf"\ifdefined\hyperref\hyperref[{label}]{{{text}}}\else {text}\fi"
+    return rf"\ifcsname r@{label}\endcsname{link}\else {text}\fi{{}}"
+
+
+def note_tex(note: str, labels: str | None = None, steps: int = 0) -> str:
+    """A note in LaTeX text mode, its backticked mathematics typeset as math; with labels, the
+    equations it names by number ("by (23)", 1 to steps) link to them (eq:<labels>:23)."""
     from symnn.render.notes import math_tex, pieces
 
-    return "".join(rf"\({math_tex(t)}\)" if is_math else latex_text(t) for is_math, t in pieces(note))
+    def text(t: str) -> str:
+        out = latex_text(t)
+        if labels:
+            out = _EQUATION.sub(
+                lambda m: (
+                    linked(f"eq:{labels}:{m.group(1)}", m.group()) if 1 <= int(m.group(1)) <= steps else m.group()
+                ),
+                out,
+            )
+        return out
+
+    return "".join(rf"\({math_tex(t)}\)" if is_math else text(t) for is_math, t in pieces(note))
 
 
-def render_body(d) -> str:
-    """The derivation as LaTeX, without a preamble: sections and align* blocks."""
+def render_body(d, labels: str | None = None) -> str:
+    """The derivation as LaTeX, without a preamble: sections and align* blocks. With labels
+    (unique in the document), each equation is \\label{eq:<labels>:<n>} and the notes that name
+    an equation by its number link to it."""
     out = []
+    steps = sum(1 for step in d.steps if not step.is_heading)
     if d.intro:
         out.append(text_with_math(d.intro) + "\n")
     number = 0
@@ -348,8 +374,8 @@ def render_body(d) -> str:
             out.append(r"\paragraph{" + text_with_math(section) + "}")
         if not rows:
             continue
-        steps = [(step.lhs, step.rhs, _justification(step)) for step in rows]
-        out.append(align_block(steps, number + 1, ordinary))
+        block = [(step.lhs, step.rhs, _justification(step, labels, steps)) for step in rows]
+        out.append(align_block(block, number + 1, ordinary, labels))
         number += len(rows)
     out.append(_verification_note(d))
     if d.references:
@@ -375,7 +401,7 @@ def glyphs(t: str) -> int:
     return len(re.sub(r"[\s{}]", "", t))
 
 
-def align_block(steps, first_number: int = 1, ordinary: bool = False) -> str:
+def align_block(steps, first_number: int = 1, ordinary: bool = False, labels: str | None = None) -> str:
     r"""An align* block of steps (lhs, rhs, justification in LaTeX text mode), numbered from
     first_number, laid out to fit the page: a step repeating the left side above it writes only
     "= rhs"; a wide left side goes on its own line with "= rhs" under it; a wide right side is
@@ -395,7 +421,7 @@ def align_block(steps, first_number: int = 1, ordinary: bool = False) -> str:
     rows: list[str] = []
     widest = 0.0
     for n, ((lhs, rhs, note), left) in enumerate(zip(steps, lefts)):
-        tag = rf" \tag{{{first_number + n}}}"
+        tag = rf" \tag{{{first_number + n}}}" + (rf"\label{{eq:{labels}:{first_number + n}}}" if labels else "")
         if left is not None and width(left) > STACK:  # stacked: the left side, then "= rhs" below
             lines = break_lines(lhs, printer, room - TAG_WIDTH, room - 1.0)
             rows.append(rf"& {lines[0]}{tag} \\")

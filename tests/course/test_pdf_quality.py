@@ -1,6 +1,6 @@
-"""The printed book: no line wider than the page. `overfull_boxes` reads a pdflatex log; the book's
-own log is checked when SYMNN_COURSE_LOG names it (the session's build: compile course.tex with
-pdflatex, twice, and point the variable at course.log)."""
+"""The printed book: no line wider than the page (`overfull_boxes` reads a pdflatex log; the book's
+own log is checked when SYMNN_COURSE_LOG names it: compile a build's course.tex with pdflatex,
+twice, and point the variable at course.log); its cross-references and its bibliography."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from symnn.course.texlog import LIMIT_PT, describe, overfull_boxes, too_wide
+from symnn.errors import InputError
 
 LOG = r"""
 Overfull \hbox (525.73401pt too wide) detected at line 1850
@@ -35,3 +36,127 @@ def test_the_book_has_no_line_wider_than_the_page():
     assert "Output written on" in log, "the log is of a pdflatex run that wrote no PDF"
     wide = too_wide(log)
     assert not wide, f"{len(wide)} overfull box(es) over {LIMIT_PT} pt:\n" + describe(wide)
+
+
+# ---- cross-references and the bibliography ----------------------------------------------------
+
+
+def test_every_reference_prints_in_every_format():
+    from symnn.course import references
+
+    nielsen = references.entry("nielsen")
+    assert nielsen.text().startswith("Nielsen, M. (2015). Neural Networks and Deep Learning.")
+    assert nielsen.url in nielsen.text() and f"<{nielsen.url}>" in nielsen.markdown()
+    assert "*Neural Networks and Deep Learning*" in nielsen.markdown()
+    assert f'<a href="{nielsen.url}">' in nielsen.html() and "<em>Neural" in nielsen.html()
+    assert r"\emph{Neural Networks and Deep Learning}" in nielsen.latex() and r"\url{" in nielsen.latex()
+    assert references.entry("lecun").short() == "LeCun et al. (1998)"
+    assert references.entry("hinton").when == "n.d." and not references.entry("hinton").url
+    for key in ("nielsen", "trask", "lecun", "wu", "crossvalidated", "hinton", "gimp"):  # the lecture's
+        assert references.entry(key).key == key
+    with pytest.raises(InputError, match="no reference 'nielsn'; the references are nielsen"):
+        references.entry("nielsn")
+
+
+def test_a_work_cited_as_text_is_found_by_its_address():
+    from symnn.course import references
+    from symnn.derive.topics import references as cited
+
+    assert references.find(cited.NIELSEN).key == "nielsen"
+    assert references.find(cited.PYTORCH_POOL).key == "pytorch-maxpool"
+    assert references.find(cited.CROSSVALIDATED).key == "crossvalidated"
+    assert references.find("Someone (2020). A book. https://example.org/book") is None
+
+
+def test_the_bibliography_lists_each_cited_work_once_by_author():
+    from symnn.course import references
+
+    tex = references.bibliography_latex(["wu", "nielsen", "wu", "lecun"])
+    assert tex.count(r"\bibitem") == 3 and r"\begin{thebibliography}" in tex and "{References}" in tex
+    assert tex.index("{lecun}") < tex.index("{nielsen}") < tex.index("{wu}")
+    assert references.bibliography_latex([]) == ""
+    md = references.bibliography_markdown(["wu", "nielsen"])
+    assert md.startswith("## References\n\n- Nielsen, M. (2015)") and md.count("\n- ") == 2
+
+
+def _lesson(number=3, reading=("nielsen", "trask")):
+    from symnn.course import Lesson
+
+    return Lesson(number, "A lesson", reading=list(reading))
+
+
+def test_a_lesson_cites_its_readings(capsys):
+    lesson = _lesson(reading=["nielsen", "trask", "Someone (2020). A book of one's own."])
+    assert lesson.cited() == ["nielsen", "trask"]
+    assert lesson.reading[0].startswith("Nielsen, M. (2015)") and lesson.reading[2].startswith("Someone")
+    tex = lesson.to_latex()
+    assert r"Nielsen (2015), \emph{Neural Networks and Deep Learning}~\cite{nielsen}" in tex
+    assert r"\cite{trask}" in tex and "Someone (2020). A book of one's own." in tex
+    md = lesson.to_markdown()
+    assert "- Nielsen, M. (2015). *Neural Networks and Deep Learning*." in md and r"\cite" not in md
+    with pytest.raises(InputError, match="no reference 'nielsn'"):
+        _lesson(reading=["nielsn"])
+
+
+def test_a_derivations_reference_is_cited_once_with_what_it_adds():
+    import symnn
+
+    lesson = _lesson(number=10, reading=["wu"])
+    lesson.derivation(symnn.derive("maxpool"))  # cites LeCun et al. and PyTorch's MaxPool2d
+    assert lesson.cited() == ["wu", "lecun", "pytorch-maxpool"]
+    tex = lesson.to_latex()
+    assert r"LeCun et al. (1998), \emph{Gradient-Based Learning Applied to Document Recognition}~\cite{lecun}" in tex
+    assert r"(max\_pool2d\_with\_indices)" in tex and r"\cite{pytorch-maxpool}" in tex
+
+
+def test_mentions_of_tables_figures_and_lessons_link_in_latex_only():
+    from symnn.course import prose
+
+    tex = prose.inline_latex("Table 3.1 and Figure 8.2, as in lesson 5; Figure 3 and 2.5 stay text.")
+    assert r"\hyperref[tab:3.1]{Table~\ref*{tab:3.1}}" in tex and r"\else Table~3.1\fi" in tex
+    assert r"[fig:8.2]" in tex and r"\hyperref[lesson:5]{lesson~\ref*{lesson:5}}" in tex
+    assert "Figure 3 and 2.5 stay text." in tex
+    assert r"\ref" not in prose.inline_latex("Table 3.1", refs=False)
+    assert prose.label_of("Figure 14.2") == "fig:14.2" and prose.label_of("Lesson 7") == "lesson:7"
+
+
+def test_tables_and_figures_carry_the_label_the_prose_refers_to():
+    lesson = _lesson()
+    label = lesson.table(["a", "b"], [[1, 2]], caption="Numbers.")
+    lesson.markdown(f"{label} shows them.")
+    tex = lesson.to_latex()
+    assert r"\caption{Numbers.}\label{tab:3.1}" in tex and r"\hyperref[tab:3.1]" in tex
+    assert "Table 3.1 shows them." in lesson.to_markdown()
+
+
+def test_a_derivations_notes_link_the_equations_they_name():
+    import symnn
+    from symnn.course.blocks import DerivationBlock
+
+    d = symnn.derive("cost-functions")
+    tex = DerivationBlock(d, d.title, "2.1").latex()
+    assert r"\tag{8}\label{eq:2.1:8}" in tex and r"\hyperref[eq:2.1:8]{(8)}" in tex
+    assert r"\label" not in d.latex(standalone=True)  # one pdflatex pass: no label to miss
+
+
+@pytest.mark.latex
+def test_links_resolve_and_a_missing_label_prints_its_text(tmp_path):
+    """Two pdflatex passes with hyperref: a mention of a table links to it; a mention of a lesson
+    not in the document prints as written, never '??', and no reference is undefined."""
+    import subprocess
+
+    from conftest import pdflatex_or_skip
+
+    from symnn.course import prose
+
+    pdflatex = pdflatex_or_skip()
+    body = prose.inline_latex("See Table 1.1 and lesson 9.")
+    (tmp_path / "r.tex").write_text(
+        "\\documentclass{book}\\usepackage{booktabs}\\usepackage{hyperref}\\begin{document}\n"
+        "\\chapter{One}\\begin{table}\\caption{T.}\\label{tab:1.1}\\end{table}\n"
+        f"{body}\n\\end{{document}}\n"
+    )
+    for _ in range(2):
+        subprocess.run([pdflatex, "-interaction=nonstopmode", "r.tex"], cwd=tmp_path, capture_output=True, timeout=120)
+    log = (tmp_path / "r.log").read_text(errors="replace")
+    assert "Output written" in log and "undefined" not in log
