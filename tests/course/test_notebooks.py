@@ -3,16 +3,19 @@ rich outputs (PNG figures, LaTeX + Markdown derivations, HTML tables), valid nbf
 same bytes on every write; and executed in a real Jupyter kernel (nbclient + ipykernel), every
 lesson shows the same rich outputs: a notebook the build wrote comes back with exactly its outputs.
 
-The slow part (every lesson's notebook executed, two kernels at a time, ~45-60 s on 2 cores) starts
-in the background when the module's fixture runs, while four lessons run in-process for the book."""
+The slow part (every lesson's notebook executed by two kernels, each running its notebooks in turn)
+starts in the background when the module's fixture runs, while four lessons run in-process as the
+build runs them."""
 
 from __future__ import annotations
 
 import base64
 import os
+import queue
 import re
+import threading
 import types
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future
 from pathlib import Path
 
 import pytest
@@ -48,16 +51,48 @@ def _blank(lf) -> dict:
     return notebook(lf, stand_in, "test")
 
 
-def _execute(nb: dict, folder: Path) -> dict:
+KERNELS = 2  # one per core; each executes its notebooks in turn, its namespace reset in between
+
+
+def _kernel_worker(jobs: queue.Queue) -> None:
+    """One Jupyter kernel executing the notebooks of `jobs` one after the other, each from its own
+    folder and with a fresh namespace (%reset -f): starting a kernel and importing symnn costs about
+    2.5 s of CPU, paid once per worker instead of once per notebook. A kernel that dies is replaced."""
+    import asyncio
+
+    asyncio.run(_serve(jobs))
+
+
+async def _serve(jobs: queue.Queue) -> None:
+    import asyncio
+
     import nbclient
     import nbformat
+    from jupyter_client.manager import AsyncKernelManager
 
-    node = nbformat.reads(dumps(nb), as_version=4)
-    client = nbclient.NotebookClient(
-        node, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(folder)}}
-    )
-    client.execute()
-    return node
+    km = None
+    try:
+        while True:
+            job = await asyncio.get_running_loop().run_in_executor(None, jobs.get)
+            if job is None:
+                return
+            nb, folder, result = job
+            try:
+                if km is None or not await km.is_alive():
+                    km = AsyncKernelManager(kernel_name="python3")
+                    await km.start_kernel(cwd=str(folder))
+                reset = nbformat.v4.new_notebook(
+                    cells=[nbformat.v4.new_code_cell(f"__import__('os').chdir({str(folder)!r})\n%reset -f")]
+                )
+                await nbclient.NotebookClient(reset, km=km, timeout=60).async_execute()
+                node = nbformat.reads(dumps(nb), as_version=4)
+                await nbclient.NotebookClient(node, km=km, timeout=600).async_execute()
+                result.set_result(node)
+            except BaseException as exc:  # the test that reads this notebook fails with it
+                result.set_exception(exc)
+    finally:
+        if km is not None and await km.is_alive():
+            await km.shutdown_kernel(now=True)
 
 
 @pytest.fixture(scope="module")
@@ -69,24 +104,34 @@ def built(tmp_path_factory):
     base = tmp_path_factory.mktemp("notebooks")
     out = base / "course"
     os.environ["SYMNN_LESSON_OUT"] = str(base / "kernel_figures")  # the kernels inherit it
-    pool = ThreadPoolExecutor(max_workers=2)
-    runs = {}
+    jobs: queue.Queue = queue.Queue()
+    workers = [threading.Thread(target=_kernel_worker, args=(jobs,), daemon=True) for _ in range(KERNELS)]
+    runs: dict[int, Future] = {}
+
+    def submit(number: int, nb: dict, folder: Path) -> None:
+        runs[number] = Future()
+        jobs.put((nb, folder, runs[number]))
+
     blank_folder = base / "blank"
     blank_folder.mkdir()
     for lf in LESSONS:  # the lessons not run here first: they need nothing from the build
         if lf.number not in BUILT:
-            runs[lf.number] = pool.submit(_execute, _blank(lf), blank_folder)
+            submit(lf.number, _blank(lf), blank_folder)
+    for w in workers:
+        w.start()
     try:
         book.prepare_out(out, [], force=False)
         book._quiet_matplotlib()
         pairs = [(BY_NUMBER[n], book.run_lesson(BY_NUMBER[n], out / "figures")) for n in BUILT]
         paths = write_notebooks(pairs, out, force=False, title="A test course")
-
         for n, path in zip(BUILT, paths):
-            runs[n] = pool.submit(_execute, _read(path), path.parent)
+            submit(n, _read(path), path.parent)
         yield out, pairs, paths, runs
     finally:
-        pool.shutdown(wait=True)
+        for _ in workers:
+            jobs.put(None)
+        for w in workers:
+            w.join(timeout=900)
         os.environ.pop("SYMNN_LESSON_OUT", None)
 
 
