@@ -40,6 +40,7 @@ FORMATS: dict[str, Format] = {
             writer="symnn.course.notebooks:write_notebooks",
             folder="notebooks",
         ),
+        Format("slides", "a Beamer deck per lesson", writer="symnn.course.slides:write_slides", folder="slides"),
     )
 }
 ALL = tuple(FORMATS)

@@ -198,6 +198,12 @@ class Lesson:
             return
         self.readings.append(Reading(ref, text))
 
+    @property
+    def namespace(self) -> dict:
+        """The lesson file's top-level names (empty for a Lesson made outside a file): what the
+        slides look in for the step tables a lesson computed."""
+        return self._globals or {}
+
     # ---- what lessons call ---------------------------------------------------------------
     def markdown(self, text: str) -> None:
         """Prose in Markdown; inline math as $...$, display math as a paragraph $$...$$."""

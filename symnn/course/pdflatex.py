@@ -8,6 +8,8 @@ import re
 import shutil
 import subprocess
 import tempfile
+from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
 
 from symnn.errors import SymnnError
@@ -15,35 +17,60 @@ from symnn.errors import SymnnError
 PDFLATEX_TIMEOUT = 600  # seconds per pass
 
 
-def compile_pdf(pdflatex: str, tex: str, figures: Path) -> tuple[bytes, int, int]:
-    """Run pdflatex twice in a scratch folder; return (PDF bytes, pages, chapters) or raise a
-    SymnnError naming the first LaTeX error or undefined reference."""
+@dataclass(frozen=True)
+class Compiled:
+    pdf: bytes
+    pages: int
+    log: str  # the last pass's log
+    toc: str  # the .toc file ("" when the document has no contents)
+
+
+def compile_tex(
+    pdflatex: str, tex: str, figures: Path | Iterable[Path], name: str = "course", passes: int = 2
+) -> Compiled:
+    """Run pdflatex `passes` times on `tex` as name.tex in a scratch folder, with the figures (a
+    folder, or files) in its figures/; raise a SymnnError naming the first LaTeX error or
+    undefined reference, with the line of name.tex it is on."""
     env = dict(os.environ, SOURCE_DATE_EPOCH="0", FORCE_SOURCE_DATE="1")  # a reproducible PDF
-    with tempfile.TemporaryDirectory(prefix="symnn-course-") as tmp:
+    file = f"{name}.tex"
+    with tempfile.TemporaryDirectory(prefix="symnn-latex-") as tmp:
         work = Path(tmp)
-        (work / "course.tex").write_text(tex, encoding="utf-8")
-        shutil.copytree(figures, work / "figures")
-        for _ in range(2):
-            run = _pdflatex(pdflatex, work, env)
-            log = _read(work / "course.log") or run.stdout.decode("utf-8", "replace")
-            error = latex_error(log)
+        (work / file).write_text(tex, encoding="utf-8")
+        if isinstance(figures, Path):
+            shutil.copytree(figures, work / "figures")
+        else:
+            (work / "figures").mkdir()
+            for fig in figures:
+                shutil.copyfile(fig, work / "figures" / fig.name)
+        log = ""
+        for _ in range(passes):
+            run = run_pdflatex(pdflatex, work, env, file)
+            log = _read(work / f"{name}.log") or run.stdout.decode("utf-8", "replace")
+            error = latex_error(log, file)
             if run.returncode != 0 or error:
                 raise SymnnError(
-                    f"pdflatex failed on course.tex: {error or 'exit code ' + str(run.returncode)}"
+                    f"pdflatex failed on {file}: {error or 'exit code ' + str(run.returncode)}"
                     " (the .tex is written; run pdflatex on it to see the whole log)"
                 )
         undefined = undefined_references(log)
         if undefined:
-            raise SymnnError(f"course.pdf has undefined references after two pdflatex passes: {undefined}")
-        m = re.search(r"Output written on course\.pdf \((\d+) pages?", log)
-        chapters = len(re.findall(r"\\contentsline \{chapter\}", _read(work / "course.toc")))
-        return (work / "course.pdf").read_bytes(), int(m.group(1)) if m else 0, chapters
+            raise SymnnError(f"{name}.pdf has undefined references after {passes} pdflatex passes: {undefined}")
+        m = re.search(rf"Output written on {re.escape(name)}\.pdf \((\d+) pages?", log)
+        pdf = (work / f"{name}.pdf").read_bytes()
+        return Compiled(pdf, int(m.group(1)) if m else 0, log, _read(work / f"{name}.toc"))
 
 
-def _pdflatex(pdflatex: str, work: Path, env: dict) -> subprocess.CompletedProcess:
-    """One pdflatex pass in its own process group; whatever ends the wait (the timeout, Ctrl-C,
-    SIGTERM) kills the whole group and waits for it, so no pdflatex outlives the build."""
-    cmd = [pdflatex, "-interaction=nonstopmode", "-halt-on-error", "-file-line-error", "-no-shell-escape", "course.tex"]
+def compile_pdf(pdflatex: str, tex: str, figures: Path) -> tuple[bytes, int, int]:
+    """The book: (PDF bytes, pages, chapters) of course.tex after two passes."""
+    done = compile_tex(pdflatex, tex, figures)
+    return done.pdf, done.pages, len(re.findall(r"\\contentsline \{chapter\}", done.toc))
+
+
+def run_pdflatex(pdflatex: str, work: Path, env: dict, file: str = "course.tex") -> subprocess.CompletedProcess:
+    """One pdflatex pass on work/file in its own process group; whatever ends the wait (the
+    timeout, Ctrl-C, SIGTERM) kills the whole group and waits for it, so no pdflatex outlives
+    the build."""
+    cmd = [pdflatex, "-interaction=nonstopmode", "-halt-on-error", "-file-line-error", "-no-shell-escape", file]
     proc = subprocess.Popen(
         cmd,
         cwd=work,
@@ -57,8 +84,7 @@ def _pdflatex(pdflatex: str, work: Path, env: dict) -> subprocess.CompletedProce
         out, err = proc.communicate(timeout=PDFLATEX_TIMEOUT)
     except subprocess.TimeoutExpired:
         raise SymnnError(
-            f"pdflatex took more than {PDFLATEX_TIMEOUT} s on course.tex; "
-            "the .tex is written, run pdflatex on it by hand"
+            f"pdflatex took more than {PDFLATEX_TIMEOUT} s on {file}; the .tex is written, run pdflatex on it by hand"
         ) from None
     finally:
         if proc.poll() is None:
@@ -89,18 +115,18 @@ def _read(p: Path) -> str:
         return ""
 
 
-def latex_error(log: str) -> str | None:
-    """The first error in a pdflatex log, with the line it happened on, or None."""
+def latex_error(log: str, file: str = "course.tex") -> str | None:
+    """The first error in a pdflatex log of `file`, with the line it happened on, or None."""
     lines = log.splitlines()
     for n, line in enumerate(lines):
-        m = re.match(r"^(?:\./)?course\.tex:(\d+): (.*)$", line) or re.match(r"^! (.*)$", line)
+        m = re.match(rf"^(?:\./)?{re.escape(file)}:(\d+): (.*)$", line) or re.match(r"^! (.*)$", line)
         if m:
             msg = m.groups()[-1]
             line_no = m.group(1) if m.re.groups == 2 else None
             if line_no is None:
                 ctx = next((ln for ln in lines[n + 1 : n + 12] if re.match(r"^l\.\d+ ", ln)), "")
                 line_no = ctx[2:].split(" ", 1)[0] if ctx else "?"
-            return f"{msg.strip()} (course.tex line {line_no})"
+            return f"{msg.strip()} ({file} line {line_no})"
         if "Missing character" in line:
             return line.strip()
     return None
