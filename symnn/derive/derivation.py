@@ -199,7 +199,11 @@ class Derivation:
                 pairs = list(zip(lhs, rhs))
             else:
                 pairs = [(lhs, rhs)]
-            hows = [equal(evaluate(l_, step.defs), evaluate(r_, step.defs), self.check_subs, rng) for l_, r_ in pairs]
+            domain = _domain(lhs, step.defs) if not isinstance(lhs, sp.MatrixBase) else []
+            hows = [
+                equal(evaluate(l_, step.defs), evaluate(r_, step.defs), self.check_subs, rng, domain)
+                for l_, r_ in pairs
+            ]
             how = None if None in hows else max((h for h in hows if h is not None), key=len)
             if how is None:
                 raise DerivationError(
@@ -211,7 +215,8 @@ class Derivation:
                 raise DerivationError(f"'{self.title}' never reached a result for {goal.name}")
             order = goal.var if isinstance(goal.var, tuple) else (goal.var,)
             reference = almost_everywhere(sp.diff(goal.definition, *order))
-            how = equal(almost_everywhere(self.evaluate(goal.result, goal.defs)), reference, self.check_subs, rng)
+            result = almost_everywhere(self.evaluate(goal.result, goal.defs))
+            how = equal(result, reference, self.check_subs, rng, [goal.definition])
             if how is None:
                 raise DerivationError(
                     f"the result for {goal.name} in '{self.title}' differs from sympy.diff: "
@@ -242,9 +247,14 @@ class Derivation:
         return render(self, width)
 
     def latex(self, standalone: bool = False) -> str:
-        from symnn.render.latex import render
+        from dataclasses import replace
 
-        return render(self, standalone)
+        from symnn.render.latex import note_tex, render
+
+        if "`" not in self.title:
+            return render(self, standalone)
+        mark = "SYMNNTITLEMARK"  # the title's `mathematics` set as math, as in the notes
+        return render(replace(self, title=mark), standalone).replace(mark, note_tex(self.title), 1)
 
     def markdown(self) -> str:
         from symnn.render.markdown import render
@@ -301,13 +311,22 @@ def _elementary(expr):
     return elementary(expr)
 
 
-def _at_random_point(f, n: int, rng: random.Random):
-    """f's values at a random point: first with mixed signs in (−1.5, 1.5) (so |x| ≠ x shows), else, for
-    expressions defined only for positive values (ln, √), in (0.15, 0.85); None if undefined."""
+# where random points are drawn: mixed signs (so |x| ≠ x shows), then for functions defined only
+# for small positive values (ln, √), then beyond ±1 (acosh, asec, acoth)
+_RANGES = (*[(-1.5, 1.5)] * 5, (0.15, 0.85), *[(1.05, 2.5)] * 3, *[(-2.5, -1.05)] * 3)
+
+
+def _at_random_point(f, n: int, rng: random.Random, checked: int | None = None):
+    """f's values at a random point, all finite and real; None if there is none. With `checked`,
+    only the first `checked` values must be: the others are the functions whose derivatives are
+    compared, real where possible (acosh' is compared where acosh is real, x > 1), else at the
+    first point where the compared values are."""
     import mpmath
 
-    for attempt in range(6):
-        lo, hi = (-1.5, 1.5) if attempt < 5 else (0.15, 0.85)
+    fallback = None
+    for attempt, (lo, hi) in enumerate(_RANGES):
+        if attempt == 6 and checked is None:
+            break  # the later ranges serve the domain only: the same draws as without one
         point = [mpmath.mpf(rng.uniform(lo, hi)) for _ in range(n)]
         if attempt < 5 and any(abs(v) < 0.05 for v in point):
             continue  # away from kinks at 0
@@ -317,7 +336,13 @@ def _at_random_point(f, n: int, rng: random.Random):
             continue
         if all(v is not None and mpmath.isfinite(v) for v in values):
             return values
-    return None
+        if (
+            fallback is None
+            and checked is not None
+            and all(v is not None and mpmath.isfinite(v) for v in values[:checked])
+        ):
+            fallback = values
+    return fallback
 
 
 def _real(v):
@@ -353,7 +378,27 @@ NOT_SMOOTH = (sp.Abs, sp.sign, sp.Piecewise, sp.Max, sp.Min, sp.Heaviside)
 _HEAVISIDE = lambda u, h=0.5: 1 if u > 0 else 0 if u < 0 else h  # noqa: E731
 
 
-def equal(a: sp.Expr, b: sp.Expr, subs: dict, rng: random.Random) -> str | None:
+def _domain(lhs: sp.Expr, defs: dict) -> list:
+    """The functions a step's left side differentiates, in the base variables: its derivatives are
+    compared where these are real."""
+    return [Derivation.expand(d.expr, defs) for d in lhs.atoms(sp.Derivative)]
+
+
+def _comparable(domain, diff: sp.Expr, subs: dict) -> list:
+    """The domain's functions that the numeric check can evaluate with diff's variables: written
+    out like diff, with no derivative or symbolic sum left and no variable diff lacks."""
+    out = []
+    variables = diff.free_symbols | diff.atoms(sp.Indexed)
+    for e in domain:
+        e = _elementary(instantiate(e, subs) if subs else unroll(e))
+        if e.is_number or e.has(sp.Derivative, sp.Sum, sp.Integral):
+            continue
+        if (e.free_symbols | e.atoms(sp.Indexed)) <= variables:
+            out.append(e)
+    return out
+
+
+def equal(a: sp.Expr, b: sp.Expr, subs: dict, rng: random.Random, domain: list | tuple = ()) -> str | None:
     """How SymPy confirms a == b ('symbolic' or 'numeric ...'), or None when they differ.
 
     The sums are written out while σ, step and ReLU are still single nodes; they are rewritten
@@ -387,6 +432,7 @@ def equal(a: sp.Expr, b: sp.Expr, subs: dict, rng: random.Random) -> str | None:
                 pass
     if diff.has(sp.Sum):
         return None  # a sum left with symbolic bounds: nothing concrete to compare
+    domain = _comparable(domain, diff, subs)
     atoms = sorted(diff.atoms(sp.Indexed), key=str) + sorted(diff.free_symbols, key=str)
     # plain, safe argument names: lambdify would rename Dummy arguments one by one, walking
     # the whole expression each time
@@ -394,6 +440,7 @@ def equal(a: sp.Expr, b: sp.Expr, subs: dict, rng: random.Random) -> str | None:
     plain = diff.xreplace(dict(zip(atoms, names)))
     if plain.free_symbols - set(names):
         return None
+    domain = [e.xreplace(dict(zip(atoms, names))) for e in domain]
     import mpmath
 
     from symnn.ops.functions import mpmath_functions
@@ -402,13 +449,14 @@ def equal(a: sp.Expr, b: sp.Expr, subs: dict, rng: random.Random) -> str | None:
     # into a Piecewise and simplify its conditions, seconds for each H of max(x², 1 + x, 1)'
     dirac = {"DiracDelta": lambda x: mpmath.inf if x == 0 else mpmath.mpf(0), "heaviside_": _HEAVISIDE}
     plain = plain.replace(sp.Heaviside, lambda *a: sp.Function("heaviside_")(*a))
+    domain = [e.replace(sp.Heaviside, lambda *a: sp.Function("heaviside_")(*a)) for e in domain]
     # the size of the terms, so a difference is judged relative to them (e^tan(2x) is huge)
     # (unevaluated: Abs of a big term would ask SymPy for its sign, minutes on a batch sum)
     scale = sp.Add(*[sp.Abs(t, evaluate=False) for t in sp.Add.make_args(plain)], evaluate=False)
-    f = sp.lambdify(names, (plain, scale), [dirac, mpmath_functions(), "mpmath"])
+    f = sp.lambdify(names, (plain, scale, *domain), [dirac, mpmath_functions(), "mpmath"])
     with mpmath.workdps(30):
         for _ in range(4):
-            value = _at_random_point(f, len(names), rng)
+            value = _at_random_point(f, len(names), rng, checked=2 if domain else None)
             if value is None or abs(value[0]) > 1e-20 * max(1, value[1]):
                 return None
     return "numeric (4 random points, 30 digits)"

@@ -40,8 +40,7 @@ def diff_rule(expr: sp.Expr, var: sp.Expr) -> R.Rule:
             return R.ExponentialRule(expr, var, [diff_rule(n, var)])
         return R.LogDifferentiationRule(expr, var, [diff_rule(n * sp.log(base), var)])
     if isinstance(expr, (sp.Max, sp.Min)):
-        a, rest = expr.args[0], expr.func(*expr.args[1:])
-        return R.MaxMinRule(expr, var, [diff_rule(a, var), diff_rule(rest, var)])
+        return R.MaxMinRule(expr, var, [diff_rule(a, var) for a in expr.args])
     if isinstance(expr, sp.Sum):
         return R.IndexSumRule(expr, var, [diff_rule(expr.function, var)])
     if isinstance(expr, sp.Piecewise):

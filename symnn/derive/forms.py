@@ -45,11 +45,13 @@ def _logistic_exponents(expr: sp.Expr) -> set:
     return out
 
 
-def sigmoid_form(value: sp.Expr, expr: sp.Expr) -> sp.Expr:
+def sigmoid_form(value: sp.Expr, expr: sp.Expr, used: list | None = None) -> sp.Expr:
     """e^u/(1 + e^u) → σ(u) and 1/(1 + e^u) → σ(−u), for expressions of the sigmoid family.
-    Returns value itself (the same object) when nothing was replaced."""
+    Returns value itself (the same object) when nothing was replaced; `used` collects the
+    identities applied, as notes."""
     if not in_family(expr):
         return value
+    used = [] if used is None else used
     sigmoid = _sigmoid()
 
     def logistic(e) -> sp.Expr | None:
@@ -70,9 +72,11 @@ def sigmoid_form(value: sp.Expr, expr: sp.Expr) -> sp.Expr:
             for f in e.args:
                 u = logistic(f)
                 if u is not None and sp.exp(u) in e.args:
+                    used.append("`e^u/(1 + e^u) = σ(u)`")
                     return fold(e / (f * sp.exp(u))) * sigmoid(u)
         u = logistic(e)
         if u is not None:
+            used.append("`1/(1 + e^(−u)) = σ(u)`")
             return sigmoid(-u)
         if not e.args:
             return e
@@ -85,8 +89,8 @@ def sigmoid_form(value: sp.Expr, expr: sp.Expr) -> sp.Expr:
 def in_sigmoid(value: sp.Expr, expr: sp.Expr) -> tuple[sp.Expr, str] | None:
     """value written as a polynomial in one σ(u), and the identity used, when that is shorter:
     e^u/(1 + e^u)² → σ(u)(1 − σ(u)); −y(1 − σ(z)) − (y − 1)σ(z) → σ(z) − y. None otherwise."""
-    if not in_family(expr) or sp.count_ops(value) > MAX_OPS:
-        return None
+    if not in_family(expr) or sp.count_ops(value) > MAX_OPS or value.has(sp.Float):
+        return None  # factoring with decimals leaves 1.702·(0.5875… + x…): a rounded form, not an identity
     sigmoid = _sigmoid()
     args = {s.args[0] for s in value.atoms(sigmoid)}
     exps = _logistic_exponents(value)
@@ -132,14 +136,9 @@ def nn_form(d: Derivation, value: sp.Expr, expr: sp.Expr, var: sp.Expr) -> sp.Ex
     from symnn.derive.rules import D
 
     lhs = D(expr, var)
-    nicer = sigmoid_form(value, expr)
-    if nicer is not value and _new(d, lhs, nicer):
-        d.add(lhs, nicer, "rewriting", "the sigmoid: `1/(1 + e^(−u)) = σ(u)`")
-        value = nicer
-    found = in_sigmoid(value, expr)
-    if found is not None and _new(d, lhs, found[0]):
-        d.add(lhs, found[0], "rewriting", found[1])
-        return found[0]
+    formed = in_network_form(d, lhs, value, expr, final=True)
+    if formed is not None:
+        return formed
     outputs = in_softmax(value, expr, var)
     if outputs is not None and _new(d, lhs, outputs[0]):
         for p, definition in outputs[1].items():
@@ -148,6 +147,38 @@ def nn_form(d: Derivation, value: sp.Expr, expr: sp.Expr, var: sp.Expr) -> sp.Ex
         d.add(lhs, outputs[0], "rewriting", outputs[2])
         return outputs[0]
     return value
+
+
+def in_network_form(d: Derivation, lhs: sp.Expr, value: sp.Expr, expr: sp.Expr, final: bool = False) -> sp.Expr | None:
+    """value written with σ, as one step that names the identities it uses, when that reads
+    better: e^(−x)/(1 + e^(−x))² = σ(x)(1 − σ(x)), −y·e^(−fy)/(1 + e^(−fy)) = −y·σ(−fy),
+    e^(βx)/(1 + e^(βx)) = σ(βx); None (and no step) otherwise. expr: what is differentiated.
+    final: the result, which may also be multiplied out in σ (−y(1 − σ) + (1 − y)σ = σ − y);
+    inside a derivation only exponentials are rewritten."""
+    if not in_family(expr):
+        return None
+    used: list = []
+    nicer = sigmoid_form(value, expr, used)
+    if nicer is not value:
+        out, note = nicer, f"the sigmoid, `u = {_show(_argument(nicer, value))}`: " + ", ".join(dict.fromkeys(used))
+        again = in_sigmoid(nicer, expr)
+        if again is not None:  # σ(u) and σ(−u) together: one polynomial in σ(u)
+            out, note = again[0], note + "; then " + again[1]
+    else:
+        found = in_sigmoid(value, expr) if value.has(sp.exp) or final else None
+        if found is None:
+            return None
+        out, note = found
+    if not _new(d, lhs, out):
+        return None
+    d.add(lhs, out, "rewriting", note)
+    return out
+
+
+def _argument(nicer: sp.Expr, value: sp.Expr) -> sp.Expr:
+    """The argument of the σ that nicer brought in (the first, if several)."""
+    new = sorted(nicer.atoms(_sigmoid()) - value.atoms(_sigmoid()), key=sp.default_sort_key)
+    return new[0].args[0] if new else sp.Symbol("u")
 
 
 def _new(d: Derivation, lhs: sp.Expr, rhs: sp.Expr) -> bool:

@@ -7,6 +7,7 @@ engine builds the tree; `Derivation` turns it into checked steps; printers only 
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import ClassVar
 
@@ -44,6 +45,10 @@ class Rule:
 
     def describe(self) -> str:
         return self.note
+
+    def outer(self) -> str:
+        """The formula the chain rule quotes for the outer function, in u (the chained rules')."""
+        return self.describe()
 
 
 @dataclass
@@ -112,9 +117,22 @@ class PowerRule(Rule):
         return n * base ** (n - 1) * D(base, self.var)
 
     def describe(self) -> str:
+        half = self.expr.args[1] == sp.S.Half
         if self.children and not isinstance(self.children[0], IdentityRule):
-            return "power rule, with the chain rule for the inner expression: `(u^n)' = n u^(n−1) u'`"
-        return "`(x^n)' = n x^(n−1)`"
+            if half:
+                return "with the chain rule: `(sqrt(u))' = u'/(2·sqrt(u))`"
+            return "with the chain rule for the inner expression: `(u^n)' = n u^(n−1) u'`"
+        x = _name(self.var)
+        return f"`(sqrt({x}))' = 1/(2·sqrt({x}))`" if half else f"`({x}^n)' = n {x}^(n−1)`"
+
+    def outer(self) -> str:
+        """The derivative with respect to the inner function u, as the chain rule quotes it."""
+        n = self.expr.args[1]
+        if n == sp.S.Half:
+            return "power rule: `(sqrt(u))' = 1/(2·sqrt(u))`"
+        if n == -1:
+            return "reciprocal rule: `(1/u)' = −1/u²`"
+        return "power rule: `(u^n)' = n·u^(n−1)`"
 
 
 @dataclass
@@ -197,21 +215,31 @@ class FunctionRule(Rule):
         return outer * D(inner, self.var)
 
     def describe(self) -> str:
-        name = _func_name(self.expr)
-        d = outer_derivative(self.expr.func(sp.Symbol("u")))
+        if self.children and not isinstance(self.children[0], IdentityRule):
+            return f"chain rule with the known derivative {self.formula()}"
+        return self.formula(_name(self.var))  # sin'(x) = cos(x), in the variable
+
+    def formula(self, letter: str = "u") -> str:
+        """f'(u) = ..., with the convention at a kink: `ln'(u) = 1/u`, `|u|' = sign(u)`."""
         from symnn.render.text import show
 
-        text = f"`{name}'(u) = {show(d)}`"
+        u = sp.Symbol(letter)
+        d = outer_derivative(self.expr.func(u))
+        name = _func_name(self.expr)
+        text = f"`|{letter}|' = {show(d)}`" if self.expr.func is sp.Abs else f"`{name}'({letter}) = {show(d)}`"
         at_kink = kink(self.expr.func)
-        text += f" ({at_kink})" if at_kink else ""
-        if self.children and not isinstance(self.children[0], IdentityRule):
-            return f"chain rule with the known derivative {text}"
-        return f"known derivative {text}"
+        if at_kink and letter != "u":
+            at_kink = re.sub(r"\bu\b", letter, at_kink)
+        return text + (f" ({at_kink})" if at_kink else "")
+
+    def outer(self) -> str:
+        return "known derivative " + self.formula()
 
 
 @dataclass
 class MaxMinRule(Rule):
-    """max(a, b) or min(a, b): the derivative of whichever argument is the larger (smaller)."""
+    """max(a₁, …, aₙ) or min(a₁, …, aₙ), children the rules of the arguments: the derivative of
+    whichever argument is the largest (smallest), each aᵢ' times the steps that say aᵢ wins."""
 
     title: ClassVar[str] = "max/min rule"
     note: ClassVar[str] = (
@@ -220,20 +248,32 @@ class MaxMinRule(Rule):
     )
 
     def applied(self):
-        a, b = (c.expr for c in self.children)
-        first, second = (a - b, b - a) if isinstance(self.expr, sp.Max) else (b - a, a - b)
+        args = [c.expr for c in self.children]
+        sign = 1 if isinstance(self.expr, sp.Max) else -1
         terms = [
-            sp.Heaviside(h) * D(c.expr, self.var)
-            for h, c in zip((first, second), self.children)
+            sp.Mul(*[sp.Heaviside(sign * (c.expr - b)) for b in args if b is not c.expr]) * D(c.expr, self.var)
+            for c in self.children
             if not isinstance(c, ConstantRule)
         ]  # max(0, u): no H(−u)·∂0 term
         return sp.Add(*terms)
 
     def describe(self) -> str:
+        many = len(self.children) > 2
         if isinstance(self.expr, sp.Min):
+            if many:
+                return (
+                    "`min(a, b, c)' = H(b − a)·H(c − a)·a' + H(a − b)·H(c − b)·b' + H(a − c)·H(b − c)·c'`, "
+                    "H the unit step: the derivative of the smallest argument; at a tie of two each gets ½"
+                )
             return (
                 "`min(a, b)' = H(b − a)·a' + H(a − b)·b'`, H the unit step; at a tie each "
                 "argument gets ½, as torch.minimum does"
+            )
+        if many:
+            return (
+                "`max(a, b, c)' = H(a − b)·H(a − c)·a' + H(b − a)·H(b − c)·b' + H(c − a)·H(c − b)·c'`, "
+                "H the unit step: the derivative of the largest argument; at a tie of two each gets ½, "
+                "as torch.maximum does"
             )
         return self.note
 
@@ -264,6 +304,13 @@ class PiecewiseRule(Rule):
         return sp.Piecewise(*[(p, cond) for p, (_, cond) in zip(parts, self.expr.args)])
 
 
+def _name(var: sp.Expr) -> str:
+    """The variable as notes write it (x, w₁)."""
+    from symnn.render.text import show
+
+    return show(var)
+
+
 def _func_name(expr: sp.Expr) -> str:
     names = {
         "sigmoid": "σ",
@@ -284,6 +331,8 @@ TEXTBOOK: dict = {
     sp.coth: lambda u: -(sp.csch(u) ** 2),
     sp.asec: lambda u: 1 / (sp.Abs(u) * sp.sqrt(u**2 - 1)),
     sp.acsc: lambda u: -1 / (sp.Abs(u) * sp.sqrt(u**2 - 1)),
+    sp.acosh: lambda u: 1 / sp.sqrt(u**2 - 1),  # for u > 1, where acosh is real
+    sp.acsch: lambda u: -1 / (sp.Abs(u) * sp.sqrt(u**2 + 1)),
     sp.sign: lambda u: sp.S.Zero,
     sp.Heaviside: lambda u, *h: sp.S.Zero,
     sp.floor: lambda u: sp.S.Zero,

@@ -19,6 +19,7 @@ import sympy as sp
 from symnn.derive import rules as R
 from symnn.derive.derivation import DEFINITION, Derivation
 from symnn.derive.engine import collapse_deltas, diff_rule
+from symnn.derive.forms import in_family, in_network_form
 from symnn.errors import InputError
 
 DETAILS = ("brief", "normal", "full")
@@ -26,6 +27,7 @@ _DETAIL: ContextVar[str] = ContextVar("detail", default="normal")
 _LEAVES = (R.ConstantRule, R.IdentityRule, R.IndexedRule)
 _CHAINED = (R.FunctionRule, R.PowerRule)
 _NAMES = ("u", "v", "s", "t")
+_LETTERS = ("w", "t", "s", "v", "p", "q")  # for a formula's u when u names an inner function
 _STRUCTURAL = ("sum rule", "constant multiple rule")
 
 
@@ -43,17 +45,102 @@ def detail_level(detail: str | None):
 
 def tidy(expr: sp.Expr) -> sp.Expr:
     """A light simplification that keeps the course's factored look."""
+    return tidied(expr)[0]
+
+
+def tidied(expr: sp.Expr) -> tuple[sp.Expr, str]:
+    """tidy(expr) and what it did, in words for the step's note ("" when nothing)."""
     if expr.has(sp.Piecewise):  # fold nested guards, never across a Σ (its index is in them)
         expr = expr.replace(
             lambda e: isinstance(e, (sp.Mul, sp.Piecewise)) and e.has(sp.Piecewise) and not e.has(sp.Sum),
             sp.piecewise_fold,
         )
-    expr = _identities(expr)
+    notes = []
+    folded = _identities(expr)
+    if folded != expr:
+        from symnn.render.text import show
+
+        us = sorted({f.args[0] for f in expr.atoms(sp.sign)} - {f.args[0] for f in folded.atoms(sp.sign)}, key=str)
+        notes.append(", ".join(f"`{show(u * sp.sign(u))} = {show(sp.Abs(u))}`" for u in us) or "`u·sign(u) = |u|`")
+        expr = folded
+    steps = _unit_steps(expr)
+    if steps is not expr:
+        notes.append("`H(c·u) = H(u)` for a number c > 0 (and `H(−u)` for c < 0)")
+        expr = steps
+    if any(isinstance(m, sp.Mul) and _same_bases(m) for m in sp.preorder_traversal(expr)):
+        joined = sp.powsimp(expr)
+        if sp.count_ops(joined) < sp.count_ops(expr):
+            notes.append("`a^m·a^n = a^(m + n)`")
+            expr = joined
     if _polynomial(expr):
-        return sp.expand(expr)  # 3t² − 16t, in descending powers
-    out = sp.factor_terms(expr)
-    out = out if sp.count_ops(out) <= sp.count_ops(expr) else expr
-    return _one_fraction(out)
+        out = sp.expand(expr)  # 3t² − 16t, in descending powers
+        return out, "; ".join(notes + (["multiply out and collect like terms"] if out != expr else []))
+    out = _common_factor(expr)
+    if out is not expr:
+        notes.append(_factor_note(expr, out))
+        expr = out
+    out = _one_fraction(expr)
+    if out is not expr:
+        notes.append("one fraction, its numerator multiplied out")
+    return out, "; ".join(notes)
+
+
+def _common_factor(expr: sp.Expr) -> sp.Expr:
+    """expr with a common factor taken out of its terms (x³·cos(x) − 2x²: x²·(x·cos(x) − 2)), when
+    that is shorter and reads better; the arguments of functions stay as they are (e^(t² − t),
+    not e^(t·(t − 1))). Returns expr itself (the same object) when nothing is gained."""
+    masks: dict = {}
+    for f in sorted(expr.atoms(sp.Function), key=sp.count_ops, reverse=True):
+        if f.args and not all(a.is_Atom for a in f.args) and not any(f in g.args for g in masks):
+            masks[f] = sp.Dummy("f")
+    masked = expr.xreplace(masks) if masks else expr
+    out = sp.factor_terms(masked)
+    if out == masked or sp.count_ops(out) > sp.count_ops(masked):
+        return expr
+    common, sums = _split_common(out)
+    if common in (sp.S.NegativeOne, sp.S.One) or not sums:
+        return expr  # −(a + b) is no simpler than −a − b
+    if any(_holds_fraction(t) for f in sums for t in sp.Add.make_args(f)):
+        return expr  # x·(x/√(1 − x²) + 2·asin(x)): a fraction inside the parentheses reads worse
+    c, rest = out.as_coeff_Mul()  # 2·(e^(2x) + 1) kept so: a plain product would distribute the 2
+    rest = rest.xreplace({v: k for k, v in masks.items()})
+    return sp.Mul(c, *sp.Mul.make_args(rest), evaluate=False) if c != 1 else rest
+
+
+def _split_common(expr: sp.Expr) -> tuple[sp.Expr, list]:
+    """(the factors outside the sums, the sums) of a product; (expr, []) for anything else."""
+    if not isinstance(expr, sp.Mul):
+        return expr, []
+    sums = [f for f in expr.args if f.is_Add]
+    return sp.Mul(*[f for f in expr.args if not f.is_Add]), sums
+
+
+def _holds_fraction(term: sp.Expr) -> bool:
+    """A term with a denominator that is not a number: x/√(1 − x²), cos(2x)/sin(2x)."""
+    return any(
+        isinstance(f, sp.Pow) and f.exp.is_number and f.exp.is_negative and not f.base.is_number
+        for f in sp.Mul.make_args(term)
+    )
+
+
+def _factor_note(before: sp.Expr, out: sp.Expr) -> str:
+    """What taking out a common factor did: "cancel the common factor `2`" for a fraction,
+    "take out the common factor `x²`" for a sum."""
+    from symnn.render.text import show
+
+    if not before.is_Add:
+        num, num_out = sp.fraction(before)[0], sp.fraction(out)[0]
+        cancelled = sp.cancel(num / num_out)
+        if cancelled != 1:
+            return f"cancel the common factor `{show(cancelled)}`"
+        return "cancel the common factors"
+    common, sums = _split_common(out)
+
+    def in_every_term(f: sp.Expr) -> bool:  # σ·(1 − σ)² − σ²·(1 − σ): (1 − σ) is common too
+        return all(any(g == f or (g.is_Pow and g.base == f) for g in sp.Mul.make_args(t)) for t in before.args)
+
+    common = common * sp.Mul(*[f for f in sums if in_every_term(f)])
+    return f"take out the common factor `{show(common)}`"
 
 
 def _identities(expr: sp.Expr) -> sp.Expr:
@@ -71,6 +158,28 @@ def _identities(expr: sp.Expr) -> sp.Expr:
     return expr.replace(lambda e: isinstance(e, sp.Mul) and e.has(sp.sign), fold)
 
 
+def _unit_steps(expr: sp.Expr) -> sp.Expr:
+    """H(0.99·x) → H(x), H(−0.99·x) → H(−x), H((1 − x)/2) → H(1 − x): only the sign of a number
+    inside the step matters. Returns expr itself (the same object) when there is none."""
+    if not expr.has(sp.Heaviside):
+        return expr
+
+    def bare(h: sp.Heaviside) -> sp.Expr:
+        c, u = sp.factor_terms(h.args[0]).as_coeff_Mul()
+        if not c.is_number or c in (1, -1) or c == 0:
+            return h
+        return h.func(u if c.is_positive else -u, *h.args[1:])
+
+    out = expr.replace(lambda e: isinstance(e, sp.Heaviside), bare)
+    return expr if out == expr else out
+
+
+def _same_bases(m: sp.Mul) -> bool:
+    """Two powers of the same base in a product: 7^(4 − x²)·7^(x² − 4)."""
+    bases = [f.base for f in m.args if isinstance(f, sp.Pow) and not f.exp.is_number]
+    return len(bases) != len(set(bases))
+
+
 def _polynomial(expr: sp.Expr) -> bool:
     """A polynomial in one variable: written out in descending powers (3t² − 16t)."""
     return (
@@ -81,7 +190,8 @@ def _polynomial(expr: sp.Expr) -> bool:
 
 
 def _one_fraction(expr: sp.Expr) -> sp.Expr:
-    """(f'g − fg')/g² with its numerator multiplied out, when that makes it shorter."""
+    """(f'g − fg')/g² with its numerator multiplied out, when that makes it shorter; expr itself
+    (the same object) otherwise."""
     if expr.has(sp.Sum, sp.Piecewise, sp.Derivative, sp.Indexed) or sp.count_ops(expr) > 60:
         return expr
     num, den = sp.fraction(sp.together(expr))
@@ -94,14 +204,15 @@ def _one_fraction(expr: sp.Expr) -> sp.Expr:
 
 def differentiate(d: Derivation, expr: sp.Expr, var: sp.Expr, lhs: sp.Expr | None = None) -> sp.Expr:
     """Append the steps that take ∂expr/∂var to its value; return the value."""
-    return _Writer(d, _DETAIL.get()).emit(diff_rule(expr, var), lhs)
+    return _Writer(d, _DETAIL.get(), expr).emit(diff_rule(expr, var), lhs)
 
 
 class _Writer:
     """Emits the steps of one rule tree into d; what was found is remembered on d (d.found)."""
 
-    def __init__(self, d: Derivation, detail: str):
-        self.d, self.detail = d, detail
+    def __init__(self, d: Derivation, detail: str, expr: sp.Expr):
+        self.d, self.detail, self.expr = d, detail, expr
+        self.family = in_family(expr)  # σ, 1/(1 + e^…), ln(1 + e^…): results written with σ
         self.found = d.found  # (expr, var) -> (number, value), kept on d across calls
 
     # -- the pieces ---------------------------------------------------------------------------
@@ -115,7 +226,7 @@ class _Writer:
         if self.direct(rule):
             value = tidy(rule.eval())
             title, note = self.justify_direct(rule)
-            self.d.add(lhs, value, title, note + self.citations(rule))
+            self.d.add(lhs, value, title, self.lettered(note) + self.citations(rule))
             self.remember_parts(rule)
         elif self.detail == "brief":
             value = self.brief(rule, lhs)
@@ -132,15 +243,22 @@ class _Writer:
                 return self.emit(moving[0], lhs)
         if isinstance(rule, _CHAINED) and self.chained(rule):
             return self.chain(rule, lhs)
-        self.d.add(lhs, rule.applied(), rule.title, rule.describe())
+        self.d.add(lhs, self.applied(rule), rule.title, self.lettered(rule.describe()))
         cited: list[tuple[int, R.Rule]] = []
         parts = [self.part(c, cited) for c in rule.children]
         value = rule.combine(parts)
         note = "put the derivatives found above into the formula"
         if cited:
             note += "".join(f"; `{self.show(R.D(c.expr, c.var))}` by ({n})" for n, c in cited)
-        self.d.add(lhs, value, "substitution", note)
+        if _show(value) != _show(self.d.steps[-1].rhs) or self.d.steps[-1].lhs != lhs:
+            self.d.add(lhs, value, "substitution", note)
         return self.simplified(lhs, value)
+
+    def applied(self, rule: R.Rule) -> sp.Expr:
+        """The rule's formula, with the derivatives read off at once (dx/dx = 1, d(1 − f·y)/df = −y)
+        already in place: no line says ∂x/∂x."""
+        known = {R.D(c.expr, c.var): c.eval() for c in rule.children if self.direct(c, inline=True)}
+        return rule.applied().xreplace(known) if known else rule.applied()
 
     def part(self, child: R.Rule, cited: list[tuple[int, R.Rule]], lhs: sp.Expr | None = None) -> sp.Expr:
         """A child's value: read off, cited from an earlier step (its number goes to cited), or
@@ -159,42 +277,41 @@ class _Writer:
         inner = rule.children[0]
         u = self.fresh_name()
         outer = rule.applied().xreplace({R.D(inner.expr, rule.var): sp.S.One})
+        at_u = _outer_at(rule, u)  # 1/√(u² − 1), also when (x²)² became x⁴ in the outer derivative
         self.d.add(u, inner.expr, DEFINITION, "name the inner function")
-        formula = _renamed(
-            rule.describe()
-            .replace("chain rule with the ", "")
-            .replace("power rule, with the chain rule for the inner expression: ", "power rule "),
-            u.name,
-        )
-        x = sp.sstr(rule.var)
+        formula = _renamed(rule.outer(), u.name)
+        du_dx = self.show(R.D(u, rule.var))
         self.d.add(
             lhs,
-            outer.xreplace({inner.expr: u}) * R.D(u, rule.var),
+            at_u * R.D(u, rule.var),
             "chain rule",
-            f"the outer derivative at `{u.name}`, times `d{u.name}/d{x}`; {formula}",
+            f"the outer derivative at `{u.name}`, times `{du_dx}`; {formula}",
         )
         cited: list[tuple[int, R.Rule]] = []
         du = self.part(inner, cited, lhs=R.D(u, rule.var))
         value = outer * du
-        note = f"put `{u.name} = {_show(inner.expr)}` back" + (
-            f"; `d{u.name}/d{x}` by ({cited[0][0]})" if cited else ""
-        )
+        note = f"put `{u.name} = {_show(inner.expr)}` back" + (f"; `{du_dx}` by ({cited[0][0]})" if cited else "")
         self.d.add(lhs, value, "substitution", note)
         return self.simplified(lhs, value)
 
     def brief(self, rule: R.Rule, lhs: sp.Expr) -> sp.Expr:
         """One line with every sub-derivative already in place, then the tidy result."""
         value = rule.eval()
-        titles = _titles(rule, self.found)
-        self.d.add(lhs, value, ", ".join(titles) or rule.title, rule.describe() + self.citations(rule))
+        titles = [t for t in _titles(rule, self.found) if t not in _STRUCTURAL] or _titles(rule, self.found)
+        note = self.lettered(rule.describe()) + self.citations(rule)
+        self.d.add(lhs, value, ", ".join(titles) or rule.title, note)
         self.remember_parts(rule)
         return self.simplified(lhs, value)
 
     def simplified(self, lhs: sp.Expr, value: sp.Expr) -> sp.Expr:
-        tidied = tidy(value)
-        if _show(tidied) != _show(value):
-            self.d.add(lhs, tidied, "simplification", "collect common factors")
-        return tidied
+        if self.family:  # e^(−x)/(1 + e^(−x))² = σ(x)(1 − σ(x)) at once, not through a tidied fraction
+            formed = in_network_form(self.d, lhs, value, self.expr)
+            if formed is not None:
+                return formed
+        out, how = tidied(value)
+        if _show(out) != _show(value):
+            self.d.add(lhs, out, "simplification", how or "simplify")
+        return out
 
     def collapse(self, lhs: sp.Expr, value: sp.Expr, var: sp.Expr) -> sp.Expr:
         if not any(isinstance(s, sp.Sum) and s.has(sp.KroneckerDelta) for s in value.atoms(sp.Sum)) and not (
@@ -244,21 +361,18 @@ class _Writer:
             return True
         if self.detail == "full":
             return not inline and rule.simple
-        if inline:
-            return isinstance(rule, R.ConstantTimesRule) and isinstance(rule.children[0], _LEAVES)
+        if inline:  # c·x, a linear sum such as 1 − f·y: read off inside the line that uses it
+            return _trivial(rule)
         if isinstance(rule, (R.SumRule, R.ConstantTimesRule)):
             return all(self.direct(c) for c in rule.children)
         if isinstance(rule, (R.PowerRule, R.FunctionRule, R.ExponentialRule)):
             inner = rule.children[0]
             return self.direct(inner, inline=True) or (self.direct(inner) and inner.eval().is_number)
-        return rule.simple
+        return all(self.direct(c, inline=True) for c in rule.children)  # max(0, 1 − f·y): one line
 
     def chained(self, rule: R.Rule) -> bool:
         """The inner function is worth a name: not the variable, not a plain multiple of it."""
-        inner = rule.children[0]
-        return not isinstance(inner, _LEAVES) and not (
-            isinstance(inner, R.ConstantTimesRule) and isinstance(inner.children[0], _LEAVES)
-        )
+        return not _trivial(rule.children[0])
 
     def justify_direct(self, rule: R.Rule) -> tuple[str, str]:
         """The rule a textbook names for a one-line derivative, and its formula."""
@@ -286,9 +400,21 @@ class _Writer:
     def number(self) -> int:
         return len(self.d.equations)
 
+    def lettered(self, note: str) -> str:
+        """A rule's note, its formula's u written in a letter the derivation does not use yet
+        (`exp'(w) = e^w` once u = 1 + e^(−x) is named)."""
+        taken = self.taken()
+        if "u" not in taken:
+            return note
+        letter = next((n for n in _LETTERS if n not in taken), None)
+        return _renamed(note, letter) if letter else note
+
+    def taken(self) -> set[str]:
+        names = {s.name for step in self.d.steps for s in (step.lhs.free_symbols | step.rhs.free_symbols)}
+        return names | {str(k) for k in self.d.defs}
+
     def fresh_name(self) -> sp.Symbol:
-        taken = {s.name for step in self.d.steps for s in (step.lhs.free_symbols | step.rhs.free_symbols)}
-        taken |= {str(k) for k in self.d.defs}
+        taken = self.taken()
         for name in (*_NAMES, *(f"u_{n}" for n in range(1, 100))):
             if name not in taken:
                 return sp.Symbol(name, real=True)
@@ -300,6 +426,8 @@ def _titles(rule: R.Rule, found: dict | None = None) -> list[str]:
     parts found before, which are cited instead)."""
     out: list[str] = []
     for r in _walk(rule, found):
+        if isinstance(r, _CHAINED) and not _trivial(r.children[0]) and "chain rule" not in out:
+            out.append("chain rule")  # f(g(x)): the chain rule, then f's own rule
         if not isinstance(r, _LEAVES) and r.title not in out:
             out.append(r.title)
     return out
@@ -335,6 +463,14 @@ def _trivial(rule: R.Rule) -> bool:
 def _flat(rule: R.Rule) -> bool:
     """f(u) with f' = 0 almost everywhere (step, floor, ceiling, sign)."""
     return isinstance(rule, R.FunctionRule) and R.outer_derivative(rule.expr) == 0
+
+
+def _outer_at(rule: R.Rule, u: sp.Symbol) -> sp.Expr:
+    """The outer derivative of a chained rule at the inner function's name u: n·u^(n−1), f'(u)."""
+    if isinstance(rule, R.PowerRule):
+        n = rule.expr.args[1]
+        return n * u ** (n - 1)
+    return R.outer_derivative(rule.expr.func(u, *rule.expr.args[1:]))
 
 
 def _renamed(formula: str, name: str) -> str:

@@ -4,7 +4,7 @@ and in Jupyter."""
 from __future__ import annotations
 
 from symnn.outputs import TAG
-from symnn.render.latex import tex
+from symnn.render.latex import LatexPrinter
 from symnn.render.text import verification_summary
 
 
@@ -16,10 +16,12 @@ def note_markdown(note: str) -> str:
 
 
 def render(d) -> str:
-    out = [f"<!-- {TAG} -->", f"## {d.title}", ""]
+    out = [f"<!-- {TAG} -->", f"## {note_markdown(d.title)}", ""]
     if d.intro:
         out += [d.intro, ""]
     number = 0
+    printer = LatexPrinter({"mul_symbol": None, "ordinary": getattr(d, "ordinary", False)})  # d/dx, as LaTeX
+    tex = printer.doprint
     for step in d.steps:
         if step.is_heading:
             out += [f"### {step.note}", ""]

@@ -116,6 +116,8 @@ def math_tex(text: str) -> str:
                 out.append(_OPERATOR[word] + " ")
             elif word in _FUNCTIONS:
                 out.append("\\" + word + " ")
+            elif len(word) == 2 and word[0] == "d" and "/" in (text[i : i + 1], text[i - 3 : i - 2]):
+                out.append(word)  # du/dx: a derivative's d and its variable, not a word in roman
             else:
                 out.append(word if len(word) == 1 or "_" in word else rf"\mathrm{{{word}}}")
             continue

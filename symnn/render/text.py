@@ -6,6 +6,7 @@ from __future__ import annotations
 import textwrap
 
 import sympy as sp
+from sympy.printing.precedence import PRECEDENCE
 from sympy.printing.str import StrPrinter
 
 from symnn.render.notes import plain
@@ -20,15 +21,45 @@ _GREEK = {
     "alpha": "α",
     "epsilon": "ε",
     "lambda": "λ",
+    "beta": "β",
+    "gamma": "γ",
+    "mu": "μ",
+    "theta": "θ",
+    "rho": "ρ",
+    "omega": "ω",
+    "kappa": "κ",
+    "nu": "ν",
+    "xi": "ξ",
+    "zeta": "ζ",
+    "psi": "ψ",
+    "chi": "χ",
 }
 _SUB = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
 
 
 def positive_first(terms: list) -> list:
     """A sum starts with an added term, ŷ − y rather than −y + ŷ; otherwise SymPy's order
-    (descending powers) stays: t³ − 8t² + 12."""
+    (descending powers) stays: t³ − 8t² + 12, and −2x² + 2x + 1 (a polynomial in one variable
+    keeps its descending powers even when the first is subtracted)."""
+    if _descending(terms):
+        return list(terms)
     first = next((n for n, t in enumerate(terms) if not t.could_extract_minus_sign()), 0)
     return [terms[first], *terms[:first], *terms[first + 1 :]]
+
+
+def _descending(terms: list) -> bool:
+    """The terms of a polynomial of degree ≥ 2 in one variable, in descending powers."""
+    names = set().union(*(t.free_symbols for t in terms)) if terms else set()
+    if len(names) != 1 or len(terms) < 2:
+        return False
+    (x,) = names
+    degrees = []
+    for t in terms:
+        c, p = t.as_coeff_exponent(x)
+        if c.free_symbols or not (p.is_Integer and p >= 0):
+            return False
+        degrees.append(int(p))
+    return degrees[0] >= 2 and degrees == sorted(degrees, reverse=True)
 
 
 class InOrder(sp.Mul):
@@ -91,9 +122,15 @@ class TextPrinter(StrPrinter):
         base_a = _log_base(expr)
         if base_a is not None:  # ln(u)/ln(a) as log_a(u), as it was typed
             return self._print(base_a)
+        derivatives = [f for f in expr.args if isinstance(f, sp.Derivative)]
+        if derivatives and len(derivatives) < len(expr.args):  # 1/(2·sqrt(u))·du/dx, not (1/2)·du/dx/sqrt(u)
+            factor = sp.Mul(*[f for f in expr.args if not isinstance(f, sp.Derivative)])
+            sign = "-" if factor.could_extract_minus_sign() else ""
+            factor = -factor if sign else factor
+            if sp.fraction(factor, exact=True)[1] != 1:  # a real denominator (e^(−x) is not one)
+                head = "" if factor == 1 else f"({self._print(factor)})*"
+                return sign + head + "*".join(self.parenthesize(f, PRECEDENCE["Mul"]) for f in derivatives)
         c, rest = expr.as_coeff_Mul()
-        if c.is_Rational and not c.is_Integer and rest.has(sp.Derivative):
-            return f"({self._print(c)})*{self._print(rest)}"
         ordered = None if isinstance(expr, InOrder) else function_first(-expr if c < 0 else expr)
         if ordered is not None:
             return ("-" if c < 0 else "") + super()._print_Mul(ordered)
@@ -166,7 +203,16 @@ class TextPrinter(StrPrinter):
         return f"|{self._print(expr.args[0])}|"
 
     def _print_exp(self, expr):
-        return f"e^({self._print(expr.args[0])})"
+        arg = expr.args[0]
+        if isinstance(arg, sp.Symbol) or (arg.is_Integer and arg > 0):  # e^x, e^2; e^(-x), e^(2·x)
+            return f"e^{self._print(arg)}"
+        return f"e^({self._print(arg)})"
+
+    def _print_Max(self, expr):
+        return "max(" + ", ".join(self._print(a) for a in expr.args) + ")"
+
+    def _print_Min(self, expr):
+        return "min(" + ", ".join(self._print(a) for a in expr.args) + ")"
 
     def _print_log(self, expr):
         return f"ln({self._print(expr.args[0])})"
@@ -213,7 +259,8 @@ def verification_summary(d) -> str:
 
 
 def render(d, width: int = 80) -> str:
-    out = [d.title, "=" * min(len(d.title), width)]
+    title = plain(d.title)  # its mathematics between backticks, as in the notes
+    out = [title, "=" * min(len(title), width)]
     if d.intro:
         out += textwrap.wrap(d.intro, width) + [""]
     number = 0
@@ -222,7 +269,8 @@ def render(d, width: int = 80) -> str:
     wrap_note = textwrap.TextWrapper(width, initial_indent=" " * 6, subsequent_indent=" " * 8)
     for step in d.steps:
         if step.is_heading:
-            out += ["", f"── {step.note} " + "─" * max(0, width - len(step.note) - 4)]
+            heading = plain(step.note)
+            out += ["", f"── {heading} " + "─" * max(0, width - len(heading) - 4)]
             continue
         number += 1
         out += wrap_eq.wrap(f"({number:>2}) {show(step.lhs, ordinary)} = {show(step.rhs, ordinary)}")

@@ -67,7 +67,7 @@ def test_a_function_is_written_before_the_sums_that_hold_it():
         (s * (1 - s), "σ(z)·(1 - σ(z))", r"\sigma\left(z\right) \left(1 - \sigma\left(z\right)\right)"),
         (-3 * z * s * (1 - s), "-3·z·σ(z)·(1 - σ(z))", None),
         (s * (1 - s) / z, "σ(z)·(1 - σ(z))/z", r"\frac{\sigma\left(z\right) \left(1 - \sigma\left(z\right)\right)}{z}"),
-        (beta * sigmoid(beta * z) * (1 - sigmoid(beta * z)), "beta·σ(beta·z)·(1 - σ(beta·z))", None),
+        (beta * sigmoid(beta * z) * (1 - sigmoid(beta * z)), "β·σ(β·z)·(1 - σ(β·z))", None),
     ]
     for expr, text, latex in cases:
         assert show(expr) == text

@@ -38,14 +38,14 @@ def expression(expr: "str | sp.Expr" = None, wrt=None) -> Derivation:
         current = expr
         for n, var in enumerate(order, 1):
             if len(order) > 1:
-                d.section(f"derivative {n}: by {sp.sstr(var)}")
+                d.section(f"derivative {n}: by {_shown(var)}")
             shown = nn_form(d, differentiate(d, current, var), current, var)
             current = _plain(d, shown, expr)
         d.goal(_order_name(name, order, partial=len(free) > 1), expr, tuple(order), current, shown=shown)
         return d
     for var in partials:
         others = [s for s in free if s != var]
-        d.section(f"∂{name}/∂{sp.sstr(var)}" + (f", {_listed(others)} held constant" if others else ""))
+        d.section(f"∂{name}/∂{_shown(var)}" + (f", {_listed(others, math=False)} held constant" if others else ""))
         shown = nn_form(d, differentiate(d, expr, var), expr, var)
         d.goal(f"∂{name}/∂{sp.sstr(var)}", expr, var, _plain(d, shown, expr), shown=shown)
     return d
@@ -58,9 +58,17 @@ def _plain(d: Derivation, value: sp.Expr, expr: sp.Expr) -> sp.Expr:
     return Derivation.expand(value, named) if value.free_symbols & set(named) else value
 
 
-def _listed(symbols: list) -> str:
-    names = [sp.sstr(s) for s in symbols]
+def _listed(symbols: list, math: bool = True) -> str:
+    """`y` and `z`: names as the derivation prints them (β, not beta), each set as mathematics
+    (math=False: plain, for a heading)."""
+    names = [f"`{_shown(s)}`" if math else _shown(s) for s in symbols]
     return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+
+
+def _shown(expr) -> str:
+    from symnn.render.text import show
+
+    return show(expr)
 
 
 def _order_name(name: str, order: list, partial: bool = False) -> str:
@@ -76,9 +84,9 @@ def _order_name(name: str, order: list, partial: bool = False) -> str:
 def _title(expr, variables, held, order: int) -> str:
     what = "derivative" if not held and len(variables) == 1 else "partial derivative"
     what = {2: "second ", 3: "third "}.get(order, f"{order}th " if order > 3 else "") + what
-    by = ", ".join(map(sp.sstr, variables))
+    by = ", ".join(f"`{_shown(v)}`" for v in variables)
     many = "s" if len(variables) > 1 and not order else ""
-    return f"The {what}{many} of {sp.sstr(expr)} with respect to {by}"
+    return f"The {what}{many} of `{_shown(expr)}` with respect to {by}"
 
 
 def _variables(wrt, free: list) -> tuple[list, list]:
