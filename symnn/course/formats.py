@@ -34,6 +34,7 @@ FORMATS: dict[str, Format] = {
         Format("tex", "the LaTeX book, course.tex"),
         Format("pdf", "the printed book, course.pdf", needs_pdflatex=True),
         Format("markdown", "one Markdown file per lesson"),
+        Format("html", "a web book that works offline", writer="symnn.course.html:write_html", folder="html"),
         Format(
             "notebooks",
             "one Jupyter notebook per lesson, with its outputs",
