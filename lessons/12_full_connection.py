@@ -252,14 +252,14 @@ lesson.markdown(
     "many images: lesson 13."
 )
 
-fig = Figure(figsize=(10, 2.9), layout="constrained")
+fig = Figure(figsize=(10, 10.2), layout="constrained")  # two by two: room for the numbers at print size
 panels = [
     ("error on $P_1$", delta_p[0, 0]),
     ("after pooling's routing", delta_a[0, 0]),
     ("after ReLU", delta_y[0, 0]),
     (r"$\partial L / \partial K_1$", grads["detectors"][0, 0]),
 ]
-axes = fig.subplots(1, len(panels))
+axes = fig.subplots(2, 2).ravel()
 for ax, (title, a) in zip(axes, panels):
     lim = max(float(np.abs(a).max()), 1e-12)
     ax.imshow(a, cmap="RdBu", norm=TwoSlopeNorm(0, -lim, lim))

@@ -133,7 +133,7 @@ top = float(maps.max())
 for f in range(FILTERS):
     for row, (img, cmap, vmin, vmax, title) in enumerate(
         [
-            (detectors[f], "RdBu", -lim, lim, f"detector {f + 1}"),
+            (detectors[f], "RdBu", -lim, lim, f"{f + 1}"),
             (maps[0, f], "Blues", 0, top, "map"),
             (pooled[0, f], "Blues", 0, top, "pooled"),
         ]
@@ -143,6 +143,8 @@ for f in range(FILTERS):
         ax.set_title(title, fontsize=8)
         ax.set_xticks([])
         ax.set_yticks([])
+        if row == 0 and f == 0:  # the row's name once, its detectors numbered 1 to 8 above them
+            ax.set_ylabel("detector", rotation=0, ha="right", va="center")
 ax = fig.add_subplot(grid[3, 2:])
 ax.bar(np.arange(CLASSES), probs, color=["tab:green" if d == predicted else "0.6" for d in range(CLASSES)])
 ax.set_xticks(np.arange(CLASSES))

@@ -287,10 +287,14 @@ def atomic_write(path: str | os.PathLike, data: str | bytes, force: bool = False
     return p
 
 
-def save_figure(fig: Any, path: str | os.PathLike, force: bool = False, dpi: int = 100) -> Path:
-    """Save a matplotlib figure atomically as PNG (listed in the folder's manifest)."""
+def save_figure(
+    fig: Any, path: str | os.PathLike, force: bool = False, dpi: int = 100, notes: dict[str, str] | None = None
+) -> Path:
+    """Save a matplotlib figure atomically as PNG (listed in the folder's manifest), with dpi
+    recorded in the file; notes are added as PNG text chunks (the book records each figure's
+    printed width and smallest text, for tests to read)."""
     import io
 
     buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=dpi, metadata={"Software": "symnn"})
+    fig.savefig(buf, format="png", dpi=dpi, metadata={"Software": "symnn", **(notes or {})})
     return atomic_write(path, buf.getvalue(), force)

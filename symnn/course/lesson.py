@@ -249,11 +249,16 @@ class Lesson:
 
     def figure(self, fig, name: str, caption: str, width: float = 0.8) -> Label:
         """Save a matplotlib figure as PNG (figures/NN_name.png) and show it with its caption.
-        Returns its label ("Figure 3.1") for the prose to refer to."""
+        Returns its label ("Figure 3.1") for the prose to refer to. `width` is the part of the
+        text width it prints at; the PNG is made at that size (plots.fit_for_print: 240 dpi on
+        paper, no text smaller than the caption)."""
+        from symnn.course import plots
         from symnn.outputs import save_figure
 
         if not hasattr(fig, "savefig"):
             raise InputError(f"{self.where}: figure() takes a matplotlib Figure; got {type(fig).__name__}")
+        if isinstance(width, bool) or not isinstance(width, (int, float)) or not 0.1 <= width <= 1:
+            raise InputError(f"{self.where}: a figure's width is a part of the text width, 0.1 to 1; got {width!r}")
         if not isinstance(name, str) or not _NAME.match(name):
             raise InputError(f"{self.where}: a figure name is letters, digits, '_' and '-'; got {name!r}")
         if name in self._figure_names:
@@ -262,7 +267,9 @@ class Lesson:
         file = f"{self.number:02d}_{name}.png"
         folder = self._book.figures_dir if self._book else self.figures_dir
         force = self._book.force if self._book else False
-        path = save_figure(fig, folder / file, force=force)
+        smallest = plots.fit_for_print(fig, float(width))
+        notes = {"symnn print width": f"{width:g}", "symnn smallest text": f"{smallest:.2f} pt"}
+        path = save_figure(fig, folder / file, force=force, dpi=plots.DPI, notes=notes)
         if self._book:
             self._book.figure_written(path)
         if "matplotlib.pyplot" in sys.modules:
@@ -373,7 +380,13 @@ class Lesson:
             f"\\setcounter{{chapter}}{{{self.number - 1}}}\n"
             f"\\chapter{{{heading_tex(self.title)}}}\\label{{lesson:{self.number}}}"
         ]
-        parts += [b.latex() for b in self.ordered_blocks()]
+        for b in self.ordered_blocks():
+            try:
+                parts.append(b.latex())
+            except InputError as exc:  # a derivation's note, say: name the lesson it is in
+                if str(exc).startswith(self.where):
+                    raise
+                raise InputError(f"{self.where}: {exc}") from None
         if self.exercises:
             parts.append(exercises_latex(self.exercises, self.where))
         if self.readings:

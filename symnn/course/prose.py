@@ -23,13 +23,17 @@ _LATEX_HEADINGS = {1: "section", 2: "section", 3: "subsection", 4: "subsubsectio
 
 
 def check_typesettable(text: str, where: str) -> None:
-    """Every character must have a pdflatex form (ASCII or one latex_text knows)."""
-    for ch in text:
+    """Every character must have a pdflatex form (ASCII, or one latex_text maps: the lecture's
+    symbols, Greek letters, accented letters); any other is an error naming it, never a '?'."""
+    for ch in dict.fromkeys(text):
         if ord(ch) >= 128 and ch not in TEXT_MAP:
-            raise InputError(
-                f"{where}: the character {ch!r} (U+{ord(ch):04X}) has no LaTeX form; "
-                "write it as $...$ math or with one of the symbols symnn.render.latex knows"
-            )
+            try:
+                latex_text(ch)
+            except InputError:
+                raise InputError(
+                    f"{where}: the character {ch!r} (U+{ord(ch):04X}) has no LaTeX form; "
+                    "write it as $...$ math or with one of the symbols symnn.render.latex knows"
+                ) from None
 
 
 def math_latex(body: str, where: str) -> str:

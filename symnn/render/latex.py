@@ -222,6 +222,11 @@ class LatexPrinter(_SympyLatex):
 
     _default_settings = {**_SympyLatex._default_settings, "ordinary": False}
 
+    def _deal_with_super_sub(self, string: str, style: str = "plain") -> str:
+        # the lecture's φ and ε (\varphi, \varepsilon), as the prose and the notes write them, not ϕ, ϵ
+        out = super()._deal_with_super_sub(string, style)
+        return re.sub(r"\\(phi|epsilon)(?![A-Za-z])", r"\\var\1", out)
+
     def _print_Derivative(self, expr):
         d = "d" if self._settings.get("ordinary") else r"\partial"  # d/dx for a function of one variable
         num = sp.Integer(sum(c for _, c in expr.variable_count))

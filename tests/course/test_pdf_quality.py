@@ -160,3 +160,101 @@ def test_links_resolve_and_a_missing_label_prints_its_text(tmp_path):
         subprocess.run([pdflatex, "-interaction=nonstopmode", "r.tex"], cwd=tmp_path, capture_output=True, timeout=120)
     log = (tmp_path / "r.log").read_text(errors="replace")
     assert "Output written" in log and "undefined" not in log
+
+
+# ---- figures at print size and resolution -------------------------------------------------------
+
+
+def _small_figure(title="a title far too long for its narrow axes", layout="constrained"):
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(10, 3), layout=layout)
+    axes = fig.subplots(1, 4)
+    for ax in axes:
+        ax.plot([0, 1], [0, 1], label="a line")
+        ax.set_xlabel("x", fontsize=7)
+        ax.legend(fontsize=6)
+    axes[0].set_title(title, fontsize=8)
+    for c in range(5):
+        axes[1].text(c, 0.5, f"{c / 7:.4f}", fontsize=7, ha="center")
+    axes[1].set_xlim(-0.5, 4.5)
+    return fig, axes
+
+
+def test_a_figure_is_made_the_size_it_prints_at_with_text_as_large_as_the_caption():
+    from matplotlib.text import Text
+
+    from symnn.course import plots
+
+    fig, axes = _small_figure()
+    smallest = plots.fit_for_print(fig, 0.95)
+    assert fig.get_size_inches()[0] == pytest.approx(0.95 * plots.TEXT_WIDTH_IN)
+    assert fig.get_size_inches()[1] == pytest.approx(3 * 0.95 * plots.TEXT_WIDTH_IN / 10)
+    assert "\n" in axes[0].get_title()  # broken onto lines, not cut off
+    texts = [t for t in fig.findobj(Text) if t.get_text().strip() and t not in axes[1].texts]
+    assert texts and min(t.get_fontsize() for t in texts) >= plots.CAPTION_PT
+    # five 6-character numbers in a quarter of the page: at 11 pt they would run into each other
+    cells = axes[1].texts
+    assert smallest == min(t.get_fontsize() for t in cells) < plots.CAPTION_PT
+    renderer = fig._get_renderer()
+    boxes = [t.get_window_extent(renderer) for t in cells]
+    assert not any(a.overlaps(b) for n, a in enumerate(boxes) for b in boxes[n + 1 :])
+    fig, _ = _small_figure(title="short", layout=None)  # no layout engine: it gets one
+    plots.fit_for_print(fig, 0.5)
+    assert fig.get_layout_engine() is not None
+
+
+def test_a_lesson_figure_is_saved_at_print_resolution(tmp_path, monkeypatch, capsys):
+    from PIL import Image
+
+    from symnn.course import Lesson
+
+    monkeypatch.setenv("SYMNN_LESSON_OUT", str(tmp_path))
+    lesson = Lesson(4, "Figures")
+    fig, _ = _small_figure()
+    lesson.figure(fig, "four", "Four panels.", width=0.8)
+    image = Image.open(tmp_path / "04_four.png")
+    dpi = image.info["dpi"][0]
+    assert dpi >= 200 and image.size[0] == pytest.approx(0.8 * 489.1 / 72.27 * dpi, abs=2)
+    assert image.text["symnn print width"] == "0.8" and image.text["symnn smallest text"].endswith(" pt")
+    with pytest.raises(InputError, match="a figure's width is a part of the text width, 0.1 to 1"):
+        lesson.figure(_small_figure()[0], "wide", "Too wide.", width=1.5)
+
+
+@pytest.mark.skipif(not os.environ.get("SYMNN_COURSE_DIR"), reason="SYMNN_COURSE_DIR names no built course")
+def test_the_books_figures_print_at_200_dpi_with_text_no_smaller_than_the_caption():
+    """A built course's figures (SYMNN_COURSE_DIR: the build's --out folder): each PNG is at least
+    200 dpi at the width course.tex prints it, and its smallest text is the caption's size."""
+    import re
+
+    from PIL import Image
+
+    from symnn.course.plots import CAPTION_PT, TEXT_WIDTH_IN
+
+    out = Path(os.environ["SYMNN_COURSE_DIR"])
+    tex = (out / "course.tex").read_text(encoding="utf-8")
+    printed = dict(
+        (f, float(w)) for w, f in re.findall(r"\\includegraphics\[width=([\d.]+)\\linewidth\]\{([^}]+)\}", tex)
+    )
+    assert printed, "course.tex includes no figure"
+    small = []
+    for href, width in printed.items():
+        image = Image.open(out / href)
+        dpi = image.size[0] / (width * TEXT_WIDTH_IN)
+        text_pt = float(image.text["symnn smallest text"].split()[0])
+        if dpi < 200 or text_pt < CAPTION_PT - 0.01:
+            small.append(f"{href}: {dpi:.0f} dpi, smallest text {text_pt:g} pt")
+    assert not small, "\n".join(small)
+
+
+def test_a_derivation_note_that_cannot_be_typeset_names_its_lesson_and_character():
+    import dataclasses
+
+    import symnn
+
+    lesson = _lesson(number=7, reading=[])
+    d = symnn.derive("neuron")
+    step = dataclasses.replace(d.steps[-1], note="a snowman ☃")
+    lesson.derivation(dataclasses.replace(d, steps=[*d.steps[:-1], step]))
+    with pytest.raises(InputError, match=r"^lesson 7: cannot typeset the character '☃' \(U\+2603 SNOWMAN\)"):
+        lesson.to_latex()

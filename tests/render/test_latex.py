@@ -141,3 +141,31 @@ def test_the_width_estimate_is_close_to_what_pdflatex_sets(tmp_path):
     assert len(measured) == len(FORMULAS)
     for n, f in enumerate(FORMULAS):
         assert abs(width(f) / measured[n] - 1) < 0.12, (f, width(f), measured[n])
+
+
+def test_no_character_symnn_prints_becomes_a_question_mark(derived):
+    """Every title, introduction, section heading and note of every derivation typesets: a
+    character latex_text cannot map fails with its name, so none prints as '?' (issue 19: 23
+    characters in 12 justifications were '?')."""
+    from symnn.render.latex import note_tex, text_with_math
+
+    for topic, options in CASES:
+        d = derived(topic, **options)
+        texts = [(d.title, text_with_math(d.title)), (d.intro or "", text_with_math(d.intro or ""))]
+        for step in d.steps:
+            note = f"{step.rule}: {step.note}" if step.note else step.rule
+            texts.append((note, note_tex(note)))
+        for source, tex in texts:
+            assert tex.count("?") == source.count("?"), (topic, source)
+
+
+def test_an_unmapped_character_fails_with_its_name():
+    from symnn.errors import InputError
+    from symnn.render.latex import latex_text, note_tex
+
+    with pytest.raises(InputError, match=r"cannot typeset the character '☃' \(U\+2603 SNOWMAN\)"):
+        note_tex("rule: a snowman ☃ here")
+    assert latex_text("ω ½ ⌊x⌋ φ ϕ") == (
+        r"\ensuremath{\omega} \ensuremath{\tfrac{1}{2}} \ensuremath{\lfloor}x\ensuremath{\rfloor} "
+        r"\ensuremath{\varphi} \ensuremath{\varphi}"
+    )
