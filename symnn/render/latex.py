@@ -10,6 +10,7 @@ import sympy as sp
 from sympy.printing.latex import LatexPrinter as _SympyLatex
 from sympy.printing.precedence import PRECEDENCE
 
+from symnn.errors import InputError
 from symnn.outputs import TAG
 from symnn.render.text import function_first, positive_first
 
@@ -152,8 +153,6 @@ def _unicode_tex(ch: str) -> str:
     """Greek letters, letters with accents and sub/superscript digits; anything else is an error
     naming the character (never a silent '?')."""
     import unicodedata
-
-    from symnn.errors import InputError
 
     name = unicodedata.name(ch, "")
     greek = re.fullmatch(r"GREEK (SMALL|CAPITAL) LETTER ([A-Z]+)", name)
@@ -315,16 +314,40 @@ _MATHY = re.compile(
 )
 
 
-def text_with_math(text: str) -> str:
-    """Running text (a heading, an introduction) with its derivatives and subscripted names as math,
-    so no literal underscore prints: "∂C/∂w_1" -> \\(\\partial C/\\partial w_{1}\\)."""
+def text_with_math(text: str, plain=None) -> str:
+    """Running text (a heading, an introduction, a note) with its derivatives and sub- and
+    superscripted names as math, so no literal underscore or caret prints: "∂C/∂w_1" ->
+    \\(\\partial C/\\partial w_{1}\\), "e^(−z)" -> \\(e^{-z}\\); plain(t) sets the text between
+    (latex_text)."""
     from symnn.render.notes import math_tex
 
+    plain = plain or latex_text
     out, pos = [], 0
     for m in _MATHY.finditer(text):
-        out += [latex_text(text[pos : m.start()]), rf"\({math_tex(m.group().replace('yhat', 'ŷ'))}\)"]
+        math = _ascii_math(math_tex(m.group().replace("yhat", "ŷ")))
+        if math is None:  # a symbol with no math form: leave it to text mode
+            continue
+        out += [plain(text[pos : m.start()]), rf"\({math}\)"]
         pos = m.end()
-    return "".join(out) + latex_text(text[pos:])
+    return "".join(out) + plain(text[pos:])
+
+
+def _ascii_math(math: str) -> str | None:
+    """math with any symbol math_tex left as Unicode (ℓ) in its math form (\\ell), or None."""
+    out = []
+    for ch in math:
+        if ch.isascii():
+            out.append(ch)
+            continue
+        try:
+            t = TEXT_MAP.get(ch) or _unicode_tex(ch)
+        except InputError:
+            return None
+        m = re.fullmatch(r"\\ensuremath\{(.*)\}", t)
+        if not m:
+            return None
+        out.append(m.group(1) + " ")
+    return "".join(out)
 
 
 def heading_tex(text: str) -> str:
@@ -346,8 +369,9 @@ def linked(label: str, text: str) -> str:
 
 
 def note_tex(note: str, labels: str | None = None, steps: int = 0) -> str:
-    """A note in LaTeX text mode, its backticked mathematics typeset as math; with labels, the
-    equations it names by number ("by (23)", 1 to steps) link to them (eq:<labels>:23)."""
+    """A note in LaTeX text mode, its backticked mathematics typeset as math, and so are the
+    sub- and superscripted names in its words (x_0, δ^L_j, e^(−z)); with labels, the equations
+    it names by number ("by (23)", 1 to steps) link to them (eq:<labels>:23)."""
     from symnn.render.notes import math_tex, pieces
 
     def text(t: str) -> str:
@@ -361,7 +385,7 @@ def note_tex(note: str, labels: str | None = None, steps: int = 0) -> str:
             )
         return out
 
-    return "".join(rf"\({math_tex(t)}\)" if is_math else text(t) for is_math, t in pieces(note))
+    return "".join(rf"\({math_tex(t)}\)" if is_math else text_with_math(t, text) for is_math, t in pieces(note))
 
 
 def render_body(d, labels: str | None = None) -> str:
