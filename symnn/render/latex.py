@@ -480,11 +480,14 @@ _NOTE_ROW = (
 )
 
 
-def equation_rows(lhs: sp.Expr, rhs: sp.Expr, number: int, ordinary: bool = False) -> list[str]:
-    """The align* rows of `lhs = rhs (number)` on their own: one row, or, when it is too wide for
-    the page, the right side broken after its terms, factors or inside its brackets."""
+def equation_rows(lhs: sp.Expr, rhs: sp.Expr, number: int = 1, ordinary: bool = False) -> list[str]:
+    """The aligned rows of `lhs = rhs` on their own, as the book breaks them when too wide for the
+    page (after its terms or factors, inside its brackets, a wide left side on its own line), for
+    other formats (slides, the web book): without the equation number, which only the book's
+    align* sets (align_block)."""
     block = align_block([(lhs, rhs, "")], number, ordinary)
-    return [r for r in block.split("\n")[1:-1] if not r.startswith(r"\noalign")]
+    rows = [r for r in block.split("\n")[1:-1] if not r.startswith(r"\noalign")]
+    return [re.sub(r" \\tag\{\d+\}(\\label\{[^}]*\})?", "", r) for r in rows]
 
 
 @dataclass

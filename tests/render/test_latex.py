@@ -55,12 +55,12 @@ def test_a_wide_equation_is_broken_after_its_terms_or_factors():
     x = sp.symbols("x_1:16", real=True)
     wide = sum(sp.sin(v) * sp.exp(v) for v in x)
     rows = equation_rows(sp.Symbol("f"), wide, 3)
-    assert len(rows) > 1 and r"\tag{3}" in rows[0] and all(r.startswith(r"&\quad +") for r in rows[1:])
-    assert all(width(r.split("&", 1)[1].replace(r"\tag{3}", "").removesuffix(r"\\")) <= LINE for r in rows)
+    assert len(rows) > 1 and r"\tag" not in rows[0] and all(r.startswith(r"&\quad +") for r in rows[1:])
+    assert all(width(r.split("&", 1)[1].removesuffix(r"\\")) <= LINE for r in rows)
     product = sp.Mul(*[sp.sin(v + 1) for v in x])
     rows = equation_rows(sp.Symbol("f"), product, 4)
     assert len(rows) > 1 and all(r"\cdot" in r for r in rows[1:])
-    assert equation_rows(sp.Symbol("f"), x[0] + 1, 5) == [r"f &= x_{1} + 1 \tag{5} \\"]
+    assert equation_rows(sp.Symbol("f"), x[0] + 1, 5) == [r"f &= x_{1} + 1 \\"]
 
 
 def test_a_wide_equation_is_broken_inside_brackets_functions_and_cases():
