@@ -73,7 +73,7 @@ def _page_text(pdf: Path, page: int) -> str:
 
 def test_a_deck_per_lesson_with_title_frame_and_exercises(lessons, tmp_path, monkeypatch, capsys):
     _, pairs = lessons
-    monkeypatch.setattr(slides.shutil, "which", lambda name: None)  # a machine without pdflatex
+    monkeypatch.setattr(slides.deck.shutil, "which", lambda name: None)  # a machine without pdflatex
     written = slides.write_slides(pairs, tmp_path, False, "My own course")
     assert written == [tmp_path / "slides" / f"{lf.stem}.tex" for lf, _ in pairs]  # no PDF, and it says why
     assert "slides: pdflatex is not on the PATH" in capsys.readouterr().err
@@ -148,9 +148,9 @@ def test_a_large_feature_map_animates_its_first_cells_and_says_so():
 
 def test_a_long_paragraph_is_split_between_sentences():
     sentence = "Every weight moves against its gradient, a little at a time, until the cost stops falling. "
-    pieces = slides._sentences(sentence * 30, slides.BODY - 20)
+    pieces = slides.frames._sentences(sentence * 30, slides.BODY - 20)
     assert len(pieces) > 1 and all(p.endswith("falling.") for p in pieces)
-    assert all(slides._prose_height(p) <= slides.BODY - 20 for p in pieces)
+    assert all(slides.frames._prose_height(p) <= slides.BODY - 20 for p in pieces)
 
 
 def test_math_height_counts_what_makes_a_formula_tall():
