@@ -1,10 +1,16 @@
-"""Shared test set-up: one kernel cache per test session, so every Numba kernel compiles once."""
+"""Shared test set-up: one kernel cache per test session, so every Numba kernel compiles once; the
+whole course built once per session."""
 
 from __future__ import annotations
 
 import os
 import shutil
+import subprocess
+import sys
 import tempfile
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 
@@ -72,3 +78,46 @@ def central_differences(f, arr, h: float = 1e-6):
 def finite_difference_gradients(net, X, y, h: float = 1e-6) -> dict:
     """Central differences of net.loss(X, y) for every parameter."""
     return {name: central_differences(lambda: net.loss(X, y), param, h) for name, param in net.parameters().items()}
+
+
+# ---- the whole course, built once per session -----------------------------------------------
+# by the main job's own command, `symnn course build` (every format this machine makes), in the
+# background from the first test that asks: test_course reads its book and Markdown,
+# test_pdf_quality its log, test_html its web book.
+
+
+@dataclass
+class Built:
+    base: Path  # the folder the command ran in
+    job: Future  # the subprocess.CompletedProcess of the build
+
+    @property
+    def out(self) -> Path:
+        """The build's folder, once the build has finished well."""
+        run = self.job.result()
+        assert run.returncode == 0, run.stderr[-3000:]
+        return self.base / "first"
+
+    @property
+    def stdout(self) -> str:
+        return self.job.result().stdout
+
+
+def run_symnn(args: list[str], cwd: Path, env: dict | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=900,
+        env={**os.environ, "MPLBACKEND": "Agg", **(env or {})},
+    )
+
+
+@pytest.fixture(scope="session")
+def course_build(tmp_path_factory):
+    base = tmp_path_factory.mktemp("course")
+    pool = ThreadPoolExecutor(max_workers=1)
+    job = pool.submit(run_symnn, ["-m", "symnn", "course", "build", "--out", "first", "--quiet"], base)
+    yield Built(base, job)
+    pool.shutdown(wait=True)

@@ -37,7 +37,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         "--pdf",
         action=argparse.BooleanOptionalAction,
         default=None,
-        help="make course.pdf with pdflatex (default: when pdflatex is on the PATH)",
+        help="make the PDFs (course.pdf, the slides) with pdflatex; --no-pdf writes their .tex only "
+        "(default: when pdflatex is on the PATH)",
     )
     build.add_argument("--force", action="store_true", help="replace files in DIR that symnn did not write")
     build.add_argument("-q", "--quiet", action="store_true", help="no progress (bar or lines)")

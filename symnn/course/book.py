@@ -20,7 +20,8 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from symnn.course.pdflatex import compile_pdf
+from symnn.course.pdflatex import compile_tex
+from symnn.course.texlog import too_wide
 from symnn.errors import FileError, InputError, SymnnError
 from symnn.wording import plural
 
@@ -220,6 +221,8 @@ class BuildResult:
     markdown: list[Path] = field(default_factory=list)
     figures: list[Path] = field(default_factory=list)
     pdf: Path | None = None
+    log: Path | None = None  # pdflatex's log of the book
+    overfull: list[tuple[float, int | None]] = field(default_factory=list)  # lines wider than the page
     pages: int | None = None
     chapters: int | None = None
     seconds: float = 0.0
@@ -237,6 +240,13 @@ class BuildResult:
         if self.pdf:
             pages, chapters = plural(self.pages or 0, "page"), plural(self.chapters or 0, "chapter")
             lines.append(f"  {_rel(self.pdf, self.out):<28} PDF, {pages}, {chapters}")
+        if self.overfull:
+            (pt, line), *_ = self.overfull
+            where = f", course.tex line {line}" if line else ""
+            lines.append(
+                f"  warning: {plural(len(self.overfull), 'line')} wider than the page in course.pdf "
+                f"(the widest by {pt:.1f} pt{where}; see course.log)"
+            )
         for p in self.markdown:
             lines.append(f"  {_rel(p, self.out):<28} Markdown")
         lines.append(f"  {'figures/':<28} {plural(len(self.figures), 'PNG figure')}")
@@ -317,7 +327,7 @@ def build(
         raise InputError(f"there are no lessons to build{where}: a lesson is a file NN_name.py (01_intro.py)")
     pdflatex = shutil.which("pdflatex")
     wanted, skipped = choose(formats, pdf, pdflatex)
-    names = [n for fmt, n in (("tex", "course.tex"), ("pdf", "course.pdf")) if fmt in wanted]
+    names = [n for fmt, n in (("tex", "course.tex"), ("pdf", "course.pdf"), ("pdf", "course.log")) if fmt in wanted]
     if "markdown" in wanted:
         names += ["solutions.md", *(f"{lf.stem}.md" for lf in chosen)]
     out = prepare_out(Path(out), names, force)
@@ -354,8 +364,11 @@ def build(
             )
         if progress:
             print("compiling course.pdf with pdflatex (2 passes) ...", file=sys.stderr)
-        data, result.pages, result.chapters = compile_pdf(pdflatex, tex, out / "figures")
-        result.pdf = atomic_write(out / "course.pdf", data, force)
+        done = compile_tex(pdflatex, tex, out / "figures")
+        result.pages, result.chapters = done.pages, len(re.findall(r"\\contentsline \{chapter\}", done.toc))
+        result.pdf = atomic_write(out / "course.pdf", done.pdf, force)
+        result.log = atomic_write(out / "course.log", done.log, force)
+        result.overfull = too_wide(done.log)
     elif pdf is None and formats is None and pdflatex is None:
         result.pdf_note = PDFLATEX_HINT
     pairs = list(zip(chosen, result.lessons))
@@ -364,10 +377,13 @@ def build(
         if fmt.writer:
             if progress:
                 print(f"writing {fmt.folder}/ ({fmt.what}) ...", file=sys.stderr)
-            written = fmt.write()(pairs, out, force, title)
+            options = {"pdf": pdf} if fmt.pdf_option else {}
+            written = fmt.write()(pairs, out, force, title, **options)
             result.outputs[name] = written
-            result.removed += remove_stale(out / fmt.folder, {p.name for p in written if p.parent == out / fmt.folder})
-    top = [result.tex, result.pdf, *result.markdown]
+            home = out / fmt.folder  # its folder and sub-folders (html/figures/)
+            for folder in [home, *sorted(d for d in home.iterdir() if d.is_dir())] if home.is_dir() else []:
+                result.removed += remove_stale(folder, {p.name for p in written if p.parent == folder})
+    top = [result.tex, result.pdf, result.log, *result.markdown]
     result.removed = (
         remove_stale(out, {p.name for p in top if p})
         + remove_stale(out / "figures", {p.name for p in result.figures})
@@ -379,7 +395,7 @@ def build(
 
 # what a build writes in its folder: an earlier build's copy that this one did not write is stale
 _BOOK_FILE = re.compile(
-    r"\d\d_\w+\.(md|html|ipynb|tex|pdf)|solutions\.(md|html)|index\.html|course\.(pdf|tex)|.+\.(png|css)"
+    r"\d\d_\w+\.(md|html|ipynb|tex|pdf)|solutions\.(md|html)|index\.html|course\.(pdf|tex|log)|.+\.(png|css)"
 )
 
 

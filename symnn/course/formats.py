@@ -22,6 +22,7 @@ class Format:
     needs_pdflatex: bool = False
     writer: str = ""  # "module:function" for a format written into out/<folder>/
     folder: str = ""
+    pdf_option: bool = False  # the writer takes pdf=None|False|True (as the book's --pdf/--no-pdf)
 
     def write(self) -> Callable[..., list[Path]]:
         module, function = self.writer.split(":")
@@ -41,7 +42,13 @@ FORMATS: dict[str, Format] = {
             writer="symnn.course.notebooks:write_notebooks",
             folder="notebooks",
         ),
-        Format("slides", "a Beamer deck per lesson", writer="symnn.course.slides:write_slides", folder="slides"),
+        Format(
+            "slides",
+            "a Beamer deck per lesson",
+            writer="symnn.course.slides:write_slides",
+            folder="slides",
+            pdf_option=True,
+        ),
     )
 }
 ALL = tuple(FORMATS)

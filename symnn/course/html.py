@@ -366,23 +366,17 @@ def render_site(pairs, title: str) -> tuple[dict[str, str], dict[str, bytes]]:
     return out, figures
 
 
-def write_html(
-    pairs, out: str | Path, force: bool = False, title: str | None = None, removed: list | None = None
-) -> list[Path]:
+def write_html(pairs, out: str | Path, force: bool = False, title: str | None = None) -> list[Path]:
     """Write the web book into out/html/ from the (LessonFile, Lesson) pairs of a build; return the
-    files written (pages, then figures). An earlier build's pages and figures that this one did not
-    write (after `--lessons 1,3-5`) are removed when their bytes are still symnn's; their paths are
-    appended to `removed` when a list is given."""
-    from symnn.course.book import TITLE, remove_stale
+    files written (pages, then figures). The builder removes an earlier build's pages and figures
+    that this one did not write (symnn.course.book.remove_stale)."""
+    from symnn.course.book import TITLE
     from symnn.outputs import atomic_write
 
     folder = Path(out) / FOLDER
     pages, figures = render_site(pairs, title or TITLE)
     written = [atomic_write(folder / name, text, force) for name, text in pages.items()]
     written += [atomic_write(folder / "figures" / name, data, force) for name, data in sorted(figures.items())]
-    gone = remove_stale(folder, set(pages)) + remove_stale(folder / "figures", set(figures))
-    if removed is not None:
-        removed += gone
     return written
 
 

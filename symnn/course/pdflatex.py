@@ -60,12 +60,6 @@ def compile_tex(
         return Compiled(pdf, int(m.group(1)) if m else 0, log, _read(work / f"{name}.toc"))
 
 
-def compile_pdf(pdflatex: str, tex: str, figures: Path) -> tuple[bytes, int, int]:
-    """The book: (PDF bytes, pages, chapters) of course.tex after two passes."""
-    done = compile_tex(pdflatex, tex, figures)
-    return done.pdf, done.pages, len(re.findall(r"\\contentsline \{chapter\}", done.toc))
-
-
 def run_pdflatex(pdflatex: str, work: Path, env: dict, file: str = "course.tex") -> subprocess.CompletedProcess:
     """One pdflatex pass on work/file in its own process group; whatever ends the wait (the
     timeout, Ctrl-C, SIGTERM) kills the whole group and waits for it, so no pdflatex outlives

@@ -302,11 +302,10 @@ def test_two_builds_write_the_same_bytes(hostile, tmp_path):
 def test_a_partial_build_removes_the_other_pages(hostile, tmp_path):
     out, pairs, _ = hostile
     shutil.copytree(out, tmp_path / "out")
-    removed: list = []
-    written = write_html(pairs[1:], tmp_path / "out", removed=removed)
-    assert sorted(p.name for p in removed) == ["01_hostile.html", "01_line.png", "solutions.html"]
+    partial = book.build(tmp_path / "out", lessons="2", folder=out.parent / "lessons", formats="html", progress=False)
+    removed = [p.relative_to(tmp_path / "out" / "html") for p in partial.removed if "html" in p.parts]
+    assert sorted(map(str, removed)) == ["01_hostile.html", "figures/01_line.png", "solutions.html"]
     assert sorted(p.name for p in (tmp_path / "out" / "html").glob("*.html")) == ["02_second.html", "index.html"]
-    assert written
     mine = tmp_path / "out" / "html" / "notes.html"  # a file the user made stays
     mine.write_text("mine", encoding="utf-8")
     write_html(pairs[1:], tmp_path / "out")
@@ -424,11 +423,12 @@ def chromium_or_skip() -> tuple[str, str]:
 
 
 @pytest.fixture(scope="module")
-def site(tmp_path_factory):
-    """The whole course built (no PDF) with its web book."""
-    out = tmp_path_factory.mktemp("web") / "course"
-    pairs, written = _build(out)
-    return out, pairs, written
+def site(course_build):
+    """The session's whole course build (tests/conftest.py: `symnn course build`, every format):
+    its folder and the lessons, each with whether it derives something."""
+    out = course_build.out
+    lessons = [(lf, "lesson.derivation(" in lf.path.read_text(encoding="utf-8")) for lf in book.available_lessons()]
+    return out, lessons
 
 
 @pytest.fixture(scope="module")
@@ -519,11 +519,11 @@ def _screenshot(driver, path: Path) -> None:
 
 
 def test_every_page_in_headless_chromium(browser, site):  # the browser first: no build to skip
-    out, pairs, written = site
+    out, lessons = site
     html_dir = out / "html"
     check_site(html_dir)  # the structure first: a quick failure names the page
     pages = sorted(p.name for p in html_dir.glob("*.html"))
-    assert len(pages) == len(pairs) + 2  # index, the lessons, the solutions
+    assert len(pages) == len(lessons) + 2  # index, the lessons, the solutions
     shots = out / "screenshots"
     shots.mkdir(exist_ok=True)
     browser.get_log("browser")  # start with an empty log
@@ -545,7 +545,7 @@ def test_every_page_in_headless_chromium(browser, site):  # the browser first: n
         assert facts["steps"] == source.count('<details class="step"'), name
         assert facts["steps_open"] == 0, name  # folded: the equation shows, its justification on a click
         _screenshot(browser, shots / f"{name[:-5]}.png")
-    lessons_with_derivations = [lf.stem for lf, lesson in pairs if any(hasattr(b, "d") for b in lesson.blocks)]
+    lessons_with_derivations = [lf.stem for lf, derives in lessons if derives]
     assert lessons_with_derivations
     for stem in lessons_with_derivations:
         assert '<details class="step"' in (html_dir / f"{stem}.html").read_text(encoding="utf-8"), stem
@@ -553,8 +553,8 @@ def test_every_page_in_headless_chromium(browser, site):  # the browser first: n
 
 
 def test_a_step_opens_to_its_justification(browser, site):
-    out, pairs, _ = site
-    stem = next(lf.stem for lf, lesson in pairs if any(hasattr(b, "d") for b in lesson.blocks))
+    out, lessons = site
+    stem = next(lf.stem for lf, derives in lessons if derives)
     browser.get((out / "html" / f"{stem}.html").as_uri())
     step = browser.find_element("css selector", "details.step")
     why = step.find_element("css selector", ".why")
@@ -567,8 +567,8 @@ def test_a_step_opens_to_its_justification(browser, site):
 def test_the_site_served_over_http_and_its_navigation(browser, site):
     """From a web server: the contents page's next link, then each page's, leads through every page
     in order, and each page's contents link leads back."""
-    out, pairs, _ = site
-    expected = [f"{lf.stem}.html" for lf, _ in pairs] + ["solutions.html"]
+    out, lessons = site
+    expected = [f"{lf.stem}.html" for lf, _ in lessons] + ["solutions.html"]
     with http_server(out / "html") as root:
         browser.get_log("browser")
         browser.get(root + "index.html")

@@ -180,9 +180,12 @@ def build_decks(
     return decks
 
 
-def write_slides(pairs: list[tuple[LessonFile, Lesson]], out: Path, force: bool, title: str | None) -> list[Path]:
-    """The build's slides format: out/slides/NN_name.tex per lesson, and its .pdf with pdflatex."""
+def write_slides(
+    pairs: list[tuple[LessonFile, Lesson]], out: Path, force: bool, title: str | None, pdf: bool | None = None
+) -> list[Path]:
+    """The build's slides format: out/slides/NN_name.tex per lesson, and its .pdf with pdflatex
+    (pdf=None: when pdflatex with Beamer is here; False: the .tex only; True: it must be)."""
     written: list[Path] = []
-    for deck in build_decks(pairs, Path(out), force, title):
+    for deck in build_decks(pairs, Path(out), force, title, pdf=pdf):
         written += [deck.tex] + ([deck.pdf] if deck.pdf else [])
     return written
