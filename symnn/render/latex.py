@@ -307,10 +307,11 @@ _EQUATION = re.compile(r"(?<![\w)])\((\d{1,3})\)(?![\w(])")
 
 # a derivative ∂C/∂w_1, a sub- or superscripted name x_1, z^l_j, a^(l−1)_k, or Σ_k, in running text
 _SCRIPTED = r"(?:\^(?:[0-9A-Za-z]{1,3}|\([^()\s]{1,8}\))(?:_[0-9A-Za-z]{1,3})?|(?:_[0-9A-Za-z]{1,3})+)"
-_MATHY = re.compile(
+MATHY = re.compile(
     rf"∂[^\W\d_]{{1,6}}{_SCRIPTED}?/∂[^\W\d_]{{1,6}}{_SCRIPTED}?(?![\w(])"
     rf"|∂[^\s/]+/∂[^\s,;:()]+"
     rf"|(?<![\w\\.])(?:[^\W\d_]{{1,6}}|Σ){_SCRIPTED}(?![\w(]|\.\w)"
+    rf"|(?<![\w\\.])[^\W\d_]_[A-Za-z]{{4,7}}(?![\w(]|\.\w)"  # a one-letter name: n_classes, H_out
 )
 
 
@@ -323,7 +324,7 @@ def text_with_math(text: str, plain=None) -> str:
 
     plain = plain or latex_text
     out, pos = [], 0
-    for m in _MATHY.finditer(text):
+    for m in MATHY.finditer(text):
         math = _ascii_math(math_tex(m.group().replace("yhat", "ŷ")))
         if math is None:  # a symbol with no math form: leave it to text mode
             continue
