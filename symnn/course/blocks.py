@@ -123,14 +123,14 @@ class Table(Block):
     where: str
 
     def _cells(self, kind: str) -> list[list[str]]:
-        return [[_cell(v, kind, self.where) for v in row] for row in [self.headers, *self.rows]]
+        return [[cell_text(v, kind, self.where) for v in row] for row in [self.headers, *self.rows]]
 
     def text(self) -> str:
         cells = self._cells("text")
         widths = [max(len(r[c]) for r in cells) for c in range(len(cells[0]))]
 
         def fmt(r: list[str]) -> str:
-            return "  ".join(v.rjust(w) if _numeric(v) else v.ljust(w) for v, w in zip(r, widths)).rstrip()
+            return "  ".join(v.rjust(w) if numeric_text(v) else v.ljust(w) for v, w in zip(r, widths)).rstrip()
 
         rule = "  ".join("-" * w for w in widths)
         return "\n".join(
@@ -140,7 +140,7 @@ class Table(Block):
     def latex(self) -> str:
         cells = self._cells("latex")
         align = "".join(
-            "r" if all(_numeric(r[c]) for r in self._cells("text")[1:]) else "l" for c in range(len(cells[0]))
+            "r" if all(numeric_text(r[c]) for r in self._cells("text")[1:]) else "l" for c in range(len(cells[0]))
         )
         body = "\n".join(" & ".join(r) + r" \\" for r in cells[1:])
         return (
@@ -159,7 +159,8 @@ class Table(Block):
             1,
             "|"
             + "|".join(
-                "---:" if all(_numeric(r[c]) for r in self._cells("text")[1:]) else "---" for c in range(len(cells[0]))
+                "---:" if all(numeric_text(r[c]) for r in self._cells("text")[1:]) else "---"
+                for c in range(len(cells[0]))
             )
             + "|",
         )
@@ -169,7 +170,7 @@ class Table(Block):
         """The table as HTML (its $math$ left for MathJax), numeric columns right-aligned."""
         cells = [[v.replace(r"\|", "|") for v in row] for row in self._cells("markdown")]
         plain = self._cells("text")[1:]
-        right = [bool(plain) and all(_numeric(r[c]) for r in plain) for c in range(len(cells[0]))]
+        right = [bool(plain) and all(numeric_text(r[c]) for r in plain) for c in range(len(cells[0]))]
 
         def row(values: list[str], tag: str) -> str:
             return (
@@ -287,11 +288,11 @@ class Note(Block):
         return textwrap.indent(f"**Note.** {self.body.strip()}", "> ", lambda _: True)
 
 
-def _numeric(s: str) -> bool:
+def numeric_text(s: str) -> bool:
     return bool(re.fullmatch(r"[-+−]?[\d,]*\.?\d+(e[-+]?\d+)?%?|[-+−]?[\d.]+ × 10\^-?\d+", s.strip()))
 
 
-def _cell(v: object, kind: str, where: str) -> str:
+def cell_text(v: object, kind: str, where: str) -> str:
     """One table cell: text (Markdown prose with $math$), a SymPy expression, or a number."""
     import sympy as sp
 
@@ -320,7 +321,7 @@ def _inline_html(text: str) -> str:
     import html
 
     out, pos = [], 0
-    for m in prose._INLINE.finditer(text):
+    for m in prose.INLINE.finditer(text):
         out.append(html.escape(text[pos : m.start()], quote=False))
         token, kind = m.group(), m.lastgroup
         if kind == "math":

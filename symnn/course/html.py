@@ -19,7 +19,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from symnn.course import numbers, prose
-from symnn.course.blocks import Code, DerivationBlock, Figure, Math, Note, Prose, Table, _numeric
+from symnn.course.blocks import Code, DerivationBlock, Figure, Math, Note, Prose, Table, cell_text, numeric_text
 from symnn.course.pages import CSS, Page, display, inline_html, prose_html, raw_tex, visible_text
 from symnn.errors import FileError, InputError
 from symnn.render.mathml import MathMLError, expr_mathml, latex_mathml, note_mathml, text_mathml
@@ -34,9 +34,7 @@ def _cell(v: object, where: str) -> tuple[str, bool]:
     """A table cell as HTML, and whether it is a number (set flush right)."""
     import sympy as sp
 
-    from symnn.course.blocks import _cell as text_cell
-
-    numeric = _numeric(text_cell(v, "text", where))
+    numeric = numeric_text(cell_text(v, "text", where))
     if hasattr(v, "item") and not isinstance(v, (str, sp.Basic)):
         v = v.item()  # NumPy scalars
     if isinstance(v, numbers.Sci):

@@ -153,7 +153,7 @@ def _text(s: str, where: str) -> str:
 def inline_html(text: str, where: str) -> str:
     """One line or paragraph of prose: **bold**, *em*, `code`, links, $math$; the rest escaped."""
     out, pos = [], 0
-    for m in prose._INLINE.finditer(text):
+    for m in prose.INLINE.finditer(text):
         out.append(_text(text[pos : m.start()], where))
         token, kind = m.group(), m.lastgroup
         if kind == "math":
@@ -203,7 +203,7 @@ def prose_html(text: str, page: Page, where: str) -> str:
                 items, kind = [], None
 
         for ln in lines:
-            h, b, n = prose._HEADING.match(ln), prose._BULLET.match(ln), prose._NUMBERED.match(ln)
+            h, b, n = prose.HEADING.match(ln), prose.BULLET.match(ln), prose.NUMBERED.match(ln)
             if n and words and not re.match(r"\s*1[.)]", ln):
                 n = None  # a sentence that happens to start with "2015)" after a line break
             if h:

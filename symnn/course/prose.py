@@ -8,7 +8,7 @@ import re
 from symnn.errors import InputError
 from symnn.render.latex import TEXT_MAP, latex_text
 
-_INLINE = re.compile(
+INLINE = re.compile(
     r"(?P<math>\$[^$]+\$)"
     r"|(?P<code>`[^`]+`)"
     r"|(?P<bold>\*\*.+?\*\*)"
@@ -16,9 +16,9 @@ _INLINE = re.compile(
     r"|(?P<link>\[[^\]]+\]\([^)\s]+\))"
     r"|(?P<url><https?://[^>\s]+>|https?://[^\s<>]*[^\s<>.,;:)])"
 )
-_HEADING = re.compile(r"^(#{1,4})\s+(.*)$")
-_BULLET = re.compile(r"^\s*[-*]\s+(.*)$")
-_NUMBERED = re.compile(r"^\s*\d+[.)]\s+(.*)$")
+HEADING = re.compile(r"^(#{1,4})\s+(.*)$")
+BULLET = re.compile(r"^\s*[-*]\s+(.*)$")
+NUMBERED = re.compile(r"^\s*\d+[.)]\s+(.*)$")
 _LATEX_HEADINGS = {1: "section", 2: "section", 3: "subsection", 4: "subsubsection"}
 
 
@@ -92,7 +92,7 @@ def inline_latex(text: str, where: str = "lesson text", refs: bool = True) -> st
     check_typesettable(re.sub(r"\$[^$]+\$", "", text), where)
     plain = (lambda t: cross_references(latex_text(t))) if refs else latex_text
     out, pos = [], 0
-    for m in _INLINE.finditer(text):
+    for m in INLINE.finditer(text):
         out.append(plain(text[pos : m.start()]))
         token, kind = m.group(), m.lastgroup
         if kind == "math":
@@ -154,7 +154,7 @@ def prose_latex(text: str, where: str = "lesson text") -> str:
                 items, env = [], None
 
         for ln in lines:
-            h, b, n = _HEADING.match(ln), _BULLET.match(ln), _NUMBERED.match(ln)
+            h, b, n = HEADING.match(ln), BULLET.match(ln), NUMBERED.match(ln)
             if h:
                 flush()
                 blocks.append(f"\\{_LATEX_HEADINGS[len(h.group(1))]}{{{heading_latex(h.group(2), where)}}}")
@@ -263,8 +263,7 @@ def markdown_text(text: str, width: int = 92) -> str:
     for para in re.split(r"\n\s*\n", text):
         lines = para.split("\n")
         plain = not any(
-            _HEADING.match(ln) or _BULLET.match(ln) or _NUMBERED.match(ln) or ln.startswith(("|", "    "))
-            for ln in lines
+            HEADING.match(ln) or BULLET.match(ln) or NUMBERED.match(ln) or ln.startswith(("|", "    ")) for ln in lines
         )
         paras.append(textwrap.fill(" ".join(ln.strip() for ln in lines), width) if plain else para)
     return "\n\n".join(paras)

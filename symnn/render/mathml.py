@@ -305,11 +305,11 @@ def note_mathml(note: str, where: str = "a note") -> str:
 def _mathy() -> re.Pattern:
     """What the book's LaTeX sets as math in running text (symnn.render.latex's ∂C/∂w_1 and x_1),
     and names with a superscript, as the back-propagation notes write them: z^l_j, a^(l−1)_k."""
-    from symnn.render.latex import _MATHY
+    from symnn.render.latex import MATHY
 
     script = r"(?:\^(?:\([^()\s]{1,12}\)|[0-9A-Za-z]{1,3})|_[0-9A-Za-z]{1,3})"
     superscripted = rf"(?<![\w\\.])[^\W\d_]{{1,6}}(?=\^){script}+(?![\w(]|\.\w)"
-    return re.compile(f"{_MATHY.pattern}|{superscripted}")
+    return re.compile(f"{MATHY.pattern}|{superscripted}")
 
 
 def text_mathml(text: str, where: str = "a heading") -> str:
