@@ -16,6 +16,7 @@ import symnn
 from symnn.course import Lesson, lambdify
 from symnn.nn import Dense, Sequential, Sigmoid
 from symnn.nn.data import load, study_table
+from symnn.wording import plural
 
 lesson = Lesson(4, "Stochastic gradient descent", reading=["trask", "nielsen"])
 
@@ -95,7 +96,7 @@ catch_up = {
 
 def catch_text(m):
     e = catch_up[m]
-    return f"{e} epochs" if e else f"more than the {EPOCHS} epochs trained (its cost is still {curves[m][-1]:.4f})"
+    return plural(e, "epoch") if e else f"more than the {EPOCHS} epochs trained (its cost is still {curves[m][-1]:.4f})"
 
 
 lesson.markdown(

@@ -42,7 +42,6 @@ def fit_for_print(fig: Figure, width: float, min_pt: float = CAPTION_PT) -> floa
             text.set_fontsize(min_pt)
     _wrap_titles(fig)
     _keep_apart(fig)
-    fig.draw_without_rendering()
     sizes = [t.get_fontsize() for t in fig.findobj(Text) if t.get_visible() and t.get_text().strip()]
     return min(sizes, default=min_pt)
 
