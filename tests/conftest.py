@@ -121,3 +121,21 @@ def course_build(tmp_path_factory):
     job = pool.submit(run_symnn, ["-m", "symnn", "course", "build", "--out", "first", "--quiet"], base)
     yield Built(base, job)
     pool.shutdown(wait=True)
+
+
+FOUR_LESSONS = (5, 8, 10, 14)  # backprop's derivations, feature maps and step tables, pooling figures, softmax
+
+
+@pytest.fixture(scope="session")
+def four_lessons(tmp_path_factory):
+    """Lessons 5, 8, 10 and 14 run in-process as the build runs them (their figures in out/figures),
+    once per session for the notebooks' and the slides' tests: (out, [(LessonFile, Lesson), ...])."""
+    from symnn.course import book
+
+    out = tmp_path_factory.mktemp("four") / "course"
+    book.prepare_out(out, [], force=False)
+    import matplotlib
+
+    matplotlib.use("Agg")
+    files = {lf.number: lf for lf in book.available_lessons()}
+    return out, [(files[n], book.run_lesson(files[n], out / "figures")) for n in FOUR_LESSONS]

@@ -34,14 +34,11 @@ def _beamer_or_skip() -> str:
 
 
 @pytest.fixture(scope="module")
-def lessons(tmp_path_factory):
-    """(LessonFile, Lesson) of the four lessons, their figures in out/figures."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    out = tmp_path_factory.mktemp("slides")
-    files = {lf.number: lf for lf in book.available_lessons()}
-    pairs = [(files[n], book.run_lesson(files[n], out / "figures")) for n in NUMBERS]
+def lessons(four_lessons):
+    """(LessonFile, Lesson) of the four lessons, their figures in out/figures (conftest: run once
+    per session)."""
+    out, pairs = four_lessons
+    assert tuple(lf.number for lf, _ in pairs) == NUMBERS
     return out, pairs
 
 
