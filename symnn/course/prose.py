@@ -98,7 +98,7 @@ def inline_latex(text: str, where: str = "lesson text", refs: bool = True) -> st
         if kind == "math":
             out.append(math_latex(token[1:-1], where))
         elif kind == "code":
-            out.append(r"\texttt{" + latex_text(token[1:-1]) + "}")
+            out.append(r"\texttt{" + latex_text(token[1:-1]).replace("-", "-{}") + "}")  # -- is no dash in code
         elif kind == "bold":
             out.append(r"\textbf{" + inline_latex(token[2:-2], where, refs) + "}")
         elif kind == "em":
