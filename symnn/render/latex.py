@@ -278,6 +278,11 @@ class LatexPrinter(_SympyLatex):
         s = rf"\delta_{{{i}{j}}}" if len(i) == 1 and len(j) == 1 else rf"\delta_{{{i},{j}}}"
         return s if exp is None else rf"{s}^{{{exp}}}"
 
+    def _print_Heaviside(self, expr, exp=None):
+        # H(u), the unit step, as the text printer and the rules' notes name it (SymPy writes θ)
+        s = rf"H\left({self._print(expr.args[0])}\right)"
+        return s if exp is None else rf"{s}^{{{exp}}}"
+
 
 def tex(expr) -> str:
     return LatexPrinter({"mul_symbol": None}).doprint(expr)
