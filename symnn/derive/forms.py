@@ -171,7 +171,9 @@ def in_network_form(d: Derivation, lhs: sp.Expr, value: sp.Expr, expr: sp.Expr, 
         out, note = found
     if not _new(d, lhs, out):
         return None
-    d.add(lhs, out, "rewriting", note)
+    from symnn.derive.steps import lettered
+
+    d.add(lhs, out, "rewriting", lettered(d, note))  # u is not the letter of an inner function here
     return out
 
 

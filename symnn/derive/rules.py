@@ -259,6 +259,14 @@ class MaxMinRule(Rule):
 
     def describe(self) -> str:
         many = len(self.children) > 2
+        if not many and any(c.expr == 0 for c in self.children):  # the ReLU shape: hinge, max(0, u)
+            f, h = ("max", "H(u)") if isinstance(self.expr, sp.Max) else ("min", "H(−u)")
+            u = next(c.expr for c in self.children if c.expr != 0)
+            with_u = "" if u == self.var else f", with `u = {_name(u)}`"
+            return (
+                f"`{f}(0, u)' = {h}·u'`{with_u}, H the unit step; at `u = 0` symnn takes `H(0) = ½`, "
+                f"as torch.{f}imum does"
+            )
         if isinstance(self.expr, sp.Min):
             if many:
                 return (

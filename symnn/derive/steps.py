@@ -129,7 +129,13 @@ def _factor_note(before: sp.Expr, out: sp.Expr) -> str:
     from symnn.render.text import show
 
     if not before.is_Add:
-        num, num_out = sp.fraction(before)[0], sp.fraction(out)[0]
+        (num, den), (num_out, den_out) = sp.fraction(before), sp.fraction(out)
+        sums = [num] if num.is_Add else [f for f in sp.Mul.make_args(num) if f.is_Add]
+        outs = [sp.factor_terms(f) for f in sums]
+        commons = [c for c in (_split_common(f)[0] for f in outs if f.is_Mul) if c not in (1, -1)]
+        if commons:  # (2x(4x + 3) − 4x²)/(4x + 3)²: 2x out of the numerator
+            note = "take out the common factor " + ", ".join(f"`{show(c)}`" for c in commons)
+            return note + ("; cancel" if sp.cancel(den / den_out) != 1 else "")
         cancelled = sp.cancel(num / num_out)
         if cancelled != 1:
             return f"cancel the common factor `{show(cancelled)}`"
@@ -258,6 +264,10 @@ class _Writer:
         """The rule's formula, with the derivatives read off at once (dx/dx = 1, d(1 − f·y)/df = −y)
         already in place: no line says ∂x/∂x."""
         known = {R.D(c.expr, c.var): c.eval() for c in rule.children if self.direct(c, inline=True)}
+        if isinstance(rule, R.QuotientRule) and known.get(R.D(rule.children[0].expr, rule.var)) == 1:
+            f, g = (c.expr for c in rule.children)  # ((1 + |x|) − x·(1 + |x|)')/(1 + |x|)²: g stays whole
+            top = sp.Add(g, -f * known.get(R.D(g, rule.var), R.D(g, rule.var)), evaluate=False)
+            return sp.Mul(top, g**-2, evaluate=False)
         return rule.applied().xreplace(known) if known else rule.applied()
 
     def part(self, child: R.Rule, cited: list[tuple[int, R.Rule]], lhs: sp.Expr | None = None) -> sp.Expr:
@@ -401,17 +411,10 @@ class _Writer:
         return len(self.d.equations)
 
     def lettered(self, note: str) -> str:
-        """A rule's note, its formula's u written in a letter the derivation does not use yet
-        (`exp'(w) = e^w` once u = 1 + e^(−x) is named)."""
-        taken = self.taken()
-        if "u" not in taken:
-            return note
-        letter = next((n for n in _LETTERS if n not in taken), None)
-        return _renamed(note, letter) if letter else note
+        return lettered(self.d, note)
 
     def taken(self) -> set[str]:
-        names = {s.name for step in self.d.steps for s in (step.lhs.free_symbols | step.rhs.free_symbols)}
-        return names | {str(k) for k in self.d.defs}
+        return taken(self.d)
 
     def fresh_name(self) -> sp.Symbol:
         taken = self.taken()
@@ -471,6 +474,22 @@ def _outer_at(rule: R.Rule, u: sp.Symbol) -> sp.Expr:
         n = rule.expr.args[1]
         return n * u ** (n - 1)
     return R.outer_derivative(rule.expr.func(u, *rule.expr.args[1:]))
+
+
+def lettered(d: Derivation, note: str) -> str:
+    """A rule's note, its formula's u written in a letter the derivation does not use yet
+    (`exp'(w) = e^w` once u = 1 + e^(−x) is named)."""
+    names = taken(d)
+    if "u" not in names:
+        return note
+    letter = next((n for n in _LETTERS if n not in names), None)
+    return _renamed(note, letter) if letter else note
+
+
+def taken(d: Derivation) -> set[str]:
+    """The names a derivation's steps use so far."""
+    names = {s.name for step in d.steps for s in (step.lhs.free_symbols | step.rhs.free_symbols)}
+    return names | {str(k) for k in d.defs}
 
 
 def _renamed(formula: str, name: str) -> str:

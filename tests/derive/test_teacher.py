@@ -271,14 +271,15 @@ def test_the_softplus_beta_derivative_is_sigma_of_beta_x():
     x, beta = parse("x"), parse("beta")
     d = _derive("log(1 + exp(beta*x))/beta", "x")
     assert d.result == sigmoid(beta * x)
-    assert any(s.rule == "rewriting" and "`e^u/(1 + e^u) = σ(u)`" in s.note for s in d.equations)
+    (rewriting,) = [s for s in d.equations if s.rule == "rewriting"]  # u is 1 + e^(βx) here: the identity in w
+    assert "`w = β·x`: `e^w/(1 + e^w) = σ(w)`" in rewriting.note
 
 
 def test_the_soft_margin_loss_reaches_sigma_in_one_rewriting():
     d = _derive("log(1+exp(-y*f))", "f")
     rules = [s.rule for s in d.equations]
     assert rules.count("rewriting") == 1 and "simplification" not in rules
-    assert "e^u/(1 + e^u) = σ(u)" in d.equations[-1].note and "u = -f·y" in d.equations[-1].note
+    assert "the sigmoid, `w = -f·y`: `e^w/(1 + e^w) = σ(w)`" in d.equations[-1].note  # u = 1 + e^(−fy) above
 
 
 def test_a_formula_letter_never_clashes_with_a_named_inner_function():
