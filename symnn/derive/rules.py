@@ -243,7 +243,7 @@ class MaxMinRule(Rule):
 
     title: ClassVar[str] = "max/min rule"
     note: ClassVar[str] = (
-        "`max(a, b)' = H(a − b)·a' + H(b − a)·b'`, H the unit step; at a tie each "
+        "`max(a, b)' = H(a − b)·a' + H(b − a)·b'`, `H` the unit step; at a tie each "
         "argument gets ½, as torch.maximum and torch.minimum do"
     )
 
@@ -264,23 +264,23 @@ class MaxMinRule(Rule):
             u = next(c.expr for c in self.children if c.expr != 0)
             with_u = "" if u == self.var else f", with `u = {_name(u)}`"
             return (
-                f"`{f}(0, u)' = {h}·u'`{with_u}, H the unit step; at `u = 0` symnn takes `H(0) = ½`, "
+                f"`{f}(0, u)' = {h}·u'`{with_u}, `H` the unit step; at `u = 0` symnn takes `H(0) = ½`, "
                 f"as torch.{f}imum does"
             )
         if isinstance(self.expr, sp.Min):
             if many:
                 return (
                     "`min(a, b, c)' = H(b − a)·H(c − a)·a' + H(a − b)·H(c − b)·b' + H(a − c)·H(b − c)·c'`, "
-                    "H the unit step: the derivative of the smallest argument; at a tie of two each gets ½"
+                    "`H` the unit step: the derivative of the smallest argument; at a tie of two each gets ½"
                 )
             return (
-                "`min(a, b)' = H(b − a)·a' + H(a − b)·b'`, H the unit step; at a tie each "
+                "`min(a, b)' = H(b − a)·a' + H(a − b)·b'`, `H` the unit step; at a tie each "
                 "argument gets ½, as torch.minimum does"
             )
         if many:
             return (
                 "`max(a, b, c)' = H(a − b)·H(a − c)·a' + H(b − a)·H(b − c)·b' + H(c − a)·H(c − b)·c'`, "
-                "H the unit step: the derivative of the largest argument; at a tie of two each gets ½, "
+                "`H` the unit step: the derivative of the largest argument; at a tie of two each gets ½, "
                 "as torch.maximum does"
             )
         return self.note
