@@ -135,11 +135,14 @@ def test_two_builds_are_identical(runs):
     _ok(jobs["build"])
     _ok(jobs["rebuild"])
     first, second = base / "first", base / "second"
+    # a web page or notebook links to its neighbours: those of a lesson the rebuild left out differ
+    beside = {n + d for n in SLOW for d in (-1, 1)}
     names = [
         f"{folder}{p.stem}.{ext}"
         for p in LESSONS
         if int(p.name[:2]) in REBUILT
         for folder, ext in (("", "md"), ("html/", "html"), ("notebooks/", "ipynb"), ("slides/", "tex"))
+        if not (folder in ("html/", "notebooks/") and int(p.name[:2]) in beside)
     ]
     names += [
         f"figures/{f.name}" for f in sorted((second / "figures").iterdir()) if not f.name.startswith(".")

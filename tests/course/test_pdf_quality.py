@@ -1,11 +1,8 @@
-"""The printed book: no line wider than the page (`overfull_boxes` reads a pdflatex log; the book's
-own log is checked when SYMNN_COURSE_LOG names it: compile a build's course.tex with pdflatex,
-twice, and point the variable at course.log); its cross-references and its bibliography."""
+"""The printed book: no line wider than the page (`overfull_boxes` reads a pdflatex log; the
+session's whole build keeps the book's as course.log); its figures at print resolution; its
+cross-references and its bibliography."""
 
 from __future__ import annotations
-
-import os
-from pathlib import Path
 
 import pytest
 
@@ -30,9 +27,13 @@ def test_overfull_boxes_are_read_with_their_width_and_line():
     assert describe(too_wide(LOG)[:1]) == "525.7 pt at course.tex line 1850"
 
 
-@pytest.mark.skipif(not os.environ.get("SYMNN_COURSE_LOG"), reason="SYMNN_COURSE_LOG names no course.log")
-def test_the_book_has_no_line_wider_than_the_page():
-    log = Path(os.environ["SYMNN_COURSE_LOG"]).read_text(encoding="utf-8", errors="replace")
+@pytest.mark.latex
+def test_the_book_has_no_line_wider_than_the_page(course_build):
+    from conftest import pdflatex_or_skip
+
+    pdflatex_or_skip()
+    log = (course_build.out / "course.log").read_text(encoding="utf-8", errors="replace")
+    assert "warning:" not in course_build.stdout  # the build's summary warns of a wide line
     assert "Output written on" in log, "the log is of a pdflatex run that wrote no PDF"
     wide = too_wide(log)
     assert not wide, f"{len(wide)} overfull box(es) over {LIMIT_PT} pt:\n" + describe(wide)
@@ -221,17 +222,16 @@ def test_a_lesson_figure_is_saved_at_print_resolution(tmp_path, monkeypatch, cap
         lesson.figure(_small_figure()[0], "wide", "Too wide.", width=1.5)
 
 
-@pytest.mark.skipif(not os.environ.get("SYMNN_COURSE_DIR"), reason="SYMNN_COURSE_DIR names no built course")
-def test_the_books_figures_print_at_200_dpi_with_text_no_smaller_than_the_caption():
-    """A built course's figures (SYMNN_COURSE_DIR: the build's --out folder): each PNG is at least
-    200 dpi at the width course.tex prints it, and its smallest text is the caption's size."""
+def test_the_books_figures_print_at_200_dpi_with_text_no_smaller_than_the_caption(course_build):
+    """The session build's figures: each PNG is at least 200 dpi at the width course.tex prints
+    it, and its smallest text is the caption's size."""
     import re
 
     from PIL import Image
 
     from symnn.course.plots import CAPTION_PT, TEXT_WIDTH_IN
 
-    out = Path(os.environ["SYMNN_COURSE_DIR"])
+    out = course_build.out
     tex = (out / "course.tex").read_text(encoding="utf-8")
     printed = dict(
         (f, float(w)) for w, f in re.findall(r"\\includegraphics\[width=([\d.]+)\\linewidth\]\{([^}]+)\}", tex)
