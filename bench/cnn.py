@@ -130,6 +130,16 @@ def conv_case(n: int, c: int, f: int, h: int, k: int, threads: int | None, torch
     sfw, sgk, sgi = (
         specialised(f"conv2d.layer_{x}", k_h=k, k_w=k, s=1) for x in ("forward", "grad_kernel", "grad_input")
     )
+    ufw, ugk, ugi = (
+        specialised(f"conv2d.layer_{x}", unfold=True, k_h=k, k_w=k, s=1)
+        for x in ("forward", "grad_kernel", "grad_input")
+    )
+
+    def ours_unfold():
+        ufw.dispatcher(X, K, b, 1, Y)
+        ugk.dispatcher(G, X, K, 1, dK)
+        gb.dispatcher(G, db)
+        ugi.dispatcher(G, K, X, 1, dX)
 
     def ours_specialised():
         sfw.dispatcher(X, K, b, 1, Y)
@@ -138,21 +148,31 @@ def conv_case(n: int, c: int, f: int, h: int, k: int, threads: int | None, torch
         sgi.dispatcher(G, K, X, 1, dX)
 
     Yr, dKr, dbr, dXr = im2col()
-    for step in (ours_specialised, ours):
+    for step in (ours_unfold, ours_specialised, ours):
         Y[...] = dK[...] = db[...] = dX[...] = np.nan
         step()
         assert np.allclose(Y, Yr.transpose(0, 2, 1).reshape(Y.shape)) and np.allclose(dK, dKr)
         assert np.allclose(db, dbr) and np.allclose(dX, dXr)
+    from symnn.codegen.passes.unfold import UNFOLD_MIN
+
+    large = n * f * c * ho * ho * k * k >= UNFOLD_MIN
+    fw_, gk_, gi_ = (ufw, ugk, ugi) if large else (sfw, sgk, sgi)
     parts = {
-        "conv2d.layer_forward (Y)": lambda: sfw.dispatcher(X, K, b, 1, Y),
-        "conv2d.layer_grad_kernel (dK)": lambda: sgk.dispatcher(G, X, K, 1, dK),
+        "conv2d.layer_forward (Y)": lambda: fw_.dispatcher(X, K, b, 1, Y),
+        "conv2d.layer_grad_kernel (dK)": lambda: gk_.dispatcher(G, X, K, 1, dK),
         "conv2d.layer_grad_bias (db)": lambda: gb.dispatcher(G, db),
-        "conv2d.layer_grad_input (dX)": lambda: sgi.dispatcher(G, K, X, 1, dX),
+        "conv2d.layer_grad_input (dX)": lambda: gi_.dispatcher(G, K, X, 1, dX),
     }
     conv_case.parts = {name: _timeit(f, max(3, repeats // 4)) for name, f in parts.items()}
     rows = [
         {
-            "name": f"symnn, kernels specialised to {k}x{k}, stride 1 (what Conv2D trains with)",
+            "name": f"symnn, specialised to {k}x{k}, stride 1, window sums in BLAS above UNFOLD_MIN ('[unfold]')"
+            + (" (what Conv2D trains with)" if large else ""),
+            "ms": _timeit(ours_unfold, repeats) * 1e3,
+        },
+        {
+            "name": f"symnn, specialised to {k}x{k}, stride 1, written order"
+            + ("" if large else " (what Conv2D trains with)"),
             "ms": _timeit(ours_specialised, repeats) * 1e3,
         },
         {"name": "symnn, shape-generic conv2d.layer_* kernels", "ms": _timeit(ours, repeats) * 1e3},
@@ -253,7 +273,7 @@ def main(argv: list[str] | None = None) -> None:
         )
         total = sum(conv_case.parts.values())
         print(
-            "  symnn's specialised kernels one by one: "
+            "  symnn's kernels Conv2D trains with, one by one: "
             + "; ".join(
                 f"{name} {sec * 1e3:.2f} ms ({100 * sec / total:.0f} %)" for name, sec in conv_case.parts.items()
             )
@@ -271,18 +291,19 @@ def main(argv: list[str] | None = None) -> None:
 
 
 NOTE = """
-note (from the profiles above): symnn's kernels are plain loops in the written summation order, one
-output element at a time. The epoch profile is of the per-layer path (each kernel called from
-Python); the compiled epoch calls the same kernels from one generated Numba function, so the
-"rest" row (batch indexing, Python between ~30 calls per mini-batch) is what it removes, and the
-kernels' shares carry over. For the digits CNN the arrays are tiny (8x8 images, 8 filters): the conv
-and pool kernels, specialised to 3x3 / 2x2 so that LLVM unrolls their window loops, and the SGD
-updates take most of the epoch; the references lose to per-call overhead (PyTorch) and to
-temporary arrays (im2col) at this size. On the larger layer (8->16 channels, 28x28) forward, input
-gradient and kernel gradient share symnn's time, and libraries that turn the same sums into matrix
-products pull ahead: PyTorch (oneDNN, vectorised and threaded) by far, im2col NumPy (BLAS) a little.
-fastmath (reassociated sums) gains 10-30 % there; symnn keeps the written order so its numbers are
-reproducible."""
+note (from the profiles above): below UNFOLD_MIN multiply-adds (the digits CNN) symnn's kernels are
+plain loops in the written summation order, one output element at a time. The epoch profile is of
+the per-layer path (each kernel called from Python); the compiled epoch calls the same kernels from
+one generated Numba function, so the "rest" row (batch indexing, Python between ~30 calls per
+mini-batch) is what it removes, and the kernels' shares carry over. For the digits CNN the arrays
+are tiny (8x8 images, 8 filters): the conv and pool kernels, specialised to 3x3 / 2x2 so that LLVM
+unrolls their window loops, and the SGD updates take most of the epoch; the references lose to
+per-call overhead (PyTorch) and to temporary arrays (im2col) at this size. On the larger layer
+(8->16 channels, 28x28) Conv2D runs the '[unfold]' compilations: the kernel and input gradients
+are one matrix product per sample in BLAS over the unfolded windows (im2col / col2im written by
+symnn.codegen.passes.unfold), added in BLAS's order; the forward pass keeps its loops there (72
+terms per output, as fast as BLAS). bench/conv_gemm.py compares that layer with the plain
+sgemm/dgemm ceiling."""
 
 
 if __name__ == "__main__":

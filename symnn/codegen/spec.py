@@ -58,6 +58,12 @@ class KernelSpec:
                 element by element over arrays of any shape (built by `elementwise()`)
     fastmath    let LLVM reassociate sums (and fuse multiply-adds): reductions vectorise (bench/mlp.py's
                 fastmath rows), but the summation order is no longer the written one
+    exact       keep the written order of additions at every size: the passes that hand a sum to
+                BLAS (blas, unfold, fold) leave this kernel to its loops
+    unfold      let the unfold and fold passes run window sums (convolutions) as matrix products in
+                BLAS above UNFOLD_MIN multiply-adds (im2col / col2im + np.dot): asked for by the
+                layers for large calls only, since np.dot and the unfolding loops make the kernel
+                several times slower to compile
     """
 
     name: str
@@ -69,6 +75,8 @@ class KernelSpec:
     doc: str = ""
     elementwise: bool = False
     fastmath: bool = False
+    exact: bool = False
+    unfold: bool = False
 
     def __post_init__(self) -> None:
         self.inputs = list(self.inputs)
@@ -122,6 +130,8 @@ class KernelSpec:
             f"elementwise={self.elementwise}",
             f"parallel={self.parallel}",
             f"fastmath={self.fastmath}",
+            *(["exact=True"] if self.exact else []),
+            *(["unfold=True"] if self.unfold else []),
             f"doc={self.doc!r}",
             "inputs=" + ";".join(s(a) for a in self.inputs),
         ]

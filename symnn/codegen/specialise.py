@@ -7,7 +7,9 @@
 The loops over a fixed window get constant trip counts, which LLVM unrolls. The signature is
 unchanged (the fixed arguments are then ignored), so call it only with inputs of those sizes.
 `fastmath` compiles with sums reassociated ('name[fastmath,...]'): vectorised, but no longer in
-the written order.
+the written order. `exact` ('name[exact,...]') keeps the written order at every size: the passes
+that hand sums to BLAS (blas, unfold, fold) leave it to its loops. `unfold` ('name[unfold,...]')
+lets the unfold and fold passes run its window sums as BLAS matrix products above UNFOLD_MIN.
 
 A kernel module may declare another form of its outputs for given sizes, one that a derivation
 proves equal (the 2 × 2 max-pool as Max(x_0, …, x_3)):
@@ -41,9 +43,10 @@ def special_form(name: str) -> Callable[[Form], Form]:
     return deco
 
 
-def label(name: str, fastmath: bool = False, **values: int) -> str:
-    """'name[fastmath,k_h=3,...]': the registered name of a specialisation."""
-    tags = (["fastmath"] if fastmath else []) + [f"{k}={int(v)}" for k, v in sorted(values.items())]
+def label(name: str, fastmath: bool = False, exact: bool = False, unfold: bool = False, **values: int) -> str:
+    """'name[fastmath,exact,unfold,k_h=3,...]': the registered name of a specialisation."""
+    tags = (["fastmath"] if fastmath else []) + (["exact"] if exact else []) + (["unfold"] if unfold else [])
+    tags += [f"{k}={int(v)}" for k, v in sorted(values.items())]
     return f"{name}[{','.join(tags)}]"
 
 
@@ -51,8 +54,9 @@ MAX_FIXED = 32  # the largest size a specialisation asked for by its label may f
 
 
 def parse_label(text: str) -> tuple[str, bool, dict[str, int]] | None:
-    """label()'s inverse: 'conv2d.layer_forward[k_h=3,k_w=3,s=1]' -> (name, fastmath, values);
-    None when text is not such a label (or fixes a size outside 1..MAX_FIXED)."""
+    """label()'s inverse: 'conv2d.layer_forward[k_h=3,k_w=3,s=1]' -> (name, fastmath, values),
+    with values["exact"] = 1 and values["unfold"] = 1 for those tags; None when text is not such a
+    label (or fixes a size outside 1..MAX_FIXED)."""
     import re
 
     m = re.fullmatch(r"([A-Za-z0-9_.\-]+)\[([A-Za-z0-9_=,]*)\]", text)
@@ -63,6 +67,9 @@ def parse_label(text: str) -> tuple[str, bool, dict[str, int]] | None:
         if tag == "fastmath" and not values:
             fastmath = True
             continue
+        if tag in ("exact", "unfold") and tag not in values and not set(values) - {"exact", "unfold"}:
+            values[tag] = 1
+            continue
         key, _, value = tag.partition("=")
         if not (key.isidentifier() and value.isdigit() and 1 <= int(value) <= MAX_FIXED) or key in values:
             return None
@@ -70,9 +77,15 @@ def parse_label(text: str) -> tuple[str, bool, dict[str, int]] | None:
     return m[1], fastmath, values
 
 
-def register_specialised(name: str, fastmath: bool = False, **values: int) -> str:
-    """Register kernel `name` with the size symbols `values` fixed, under label(...) (returned)."""
-    tag = label(name, fastmath, **values)
+def register_specialised(
+    name: str, fastmath: bool = False, exact: bool = False, unfold: bool = False, **values: int
+) -> str:
+    """Register kernel `name` with the size symbols `values` fixed, under label(...) (returned);
+    `exact`: in the written order of additions at every size (no BLAS); `unfold`: window sums as
+    BLAS matrix products above UNFOLD_MIN (symnn.codegen.passes.unfold)."""
+    exact = exact or bool(values.pop("exact", 0))
+    unfold = unfold or bool(values.pop("unfold", 0))
+    tag = label(name, fastmath, exact, unfold, **values)
 
     def make() -> KernelSpec:
         import sympy as sp
@@ -108,6 +121,10 @@ def register_specialised(name: str, fastmath: bool = False, **values: int) -> st
             notes += [note] if note else []
         if fastmath:
             notes.append("fastmath: sums reassociated")
+        if exact:
+            notes.append("exact: the written order of additions at every size (no BLAS)")
+        if unfold:
+            notes.append("unfold: window sums as BLAS matrix products above UNFOLD_MIN multiply-adds")
         return KernelSpec(
             tag,
             inputs=spec.inputs,
@@ -116,6 +133,8 @@ def register_specialised(name: str, fastmath: bool = False, **values: int) -> st
             out_shapes={b: tuple(e.xreplace(sub) for e in sh) for b, sh in spec.out_shapes.items()},
             parallel=spec.parallel,
             fastmath=fastmath or spec.fastmath,
+            exact=exact or spec.exact,
+            unfold=unfold or spec.unfold,
             doc=" — ".join([spec.doc, *notes]),
         )
 
@@ -123,7 +142,7 @@ def register_specialised(name: str, fastmath: bool = False, **values: int) -> st
     return tag
 
 
-def specialised(name: str, fastmath: bool = False, **values: int) -> Kernel:
-    """The kernel of register_specialised(name, fastmath, **values), built or loaded from the
-    cache (a warm start finds it through the cache index, without SymPy)."""
-    return kernel(register_specialised(name, fastmath, **values))
+def specialised(name: str, fastmath: bool = False, exact: bool = False, unfold: bool = False, **values: int) -> Kernel:
+    """The kernel of register_specialised(name, fastmath, exact, unfold, **values), built or
+    loaded from the cache (a warm start finds it through the cache index, without SymPy)."""
+    return kernel(register_specialised(name, fastmath, exact, unfold, **values))

@@ -109,7 +109,9 @@ def _register_label(name: str, known: list[str]) -> None:
 
     parsed = parse_label(name)
     if parsed and parsed[0] in known:
-        register_specialised(parsed[0], parsed[1], **parsed[2])
+        values = dict(parsed[2])
+        exact, unfold = bool(values.pop("exact", 0)), bool(values.pop("unfold", 0))
+        register_specialised(parsed[0], parsed[1], exact, unfold, **values)
 
 
 def _module_path(root, module):

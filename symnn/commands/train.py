@@ -188,6 +188,19 @@ def _add_options(q: argparse.ArgumentParser, net: str) -> None:
         action="store_true",
         help="kernels compiled to reassociate sums (faster; the last digits differ from the written order)",
     )
+    q.add_argument(
+        "--threads",
+        type=int,
+        metavar="N",
+        help="threads for Numba's parallel loops and for BLAS (default: Numba NUMBA_NUM_THREADS, all cores "
+        "unless set; the kernels' BLAS 1 unless OPENBLAS_NUM_THREADS is set)",
+    )
+    q.add_argument(
+        "--exact-order",
+        action="store_true",
+        help="every sum in its written order at any size: the dense and convolution products stay loops "
+        "instead of going to BLAS (slower on large layers; bit-reproducible)",
+    )
 
 
 def learning_rate(args: argparse.Namespace, default: float) -> float:
@@ -379,7 +392,10 @@ def rate_text(args: argparse.Namespace, lr: float) -> str:
 
 def fit_timed(net: Sequential, data, args: argparse.Namespace, epochs: int, lr: float, batch: int, **options) -> float:
     """Seconds of net.fit on data's training split with the command's options (optimizer,
-    progress, fastmath; the test split for the progress line) and the given ones."""
+    progress, fastmath, threads; the test split for the progress line) and the given ones."""
+    from symnn.nn.threads import set_threads
+
+    set_threads(getattr(args, "threads", None))
     t0 = time.perf_counter()
     net.fit(
         data.X_train,
@@ -393,6 +409,7 @@ def fit_timed(net: Sequential, data, args: argparse.Namespace, epochs: int, lr: 
         y_test=data.y_test,
         progress=not args.quiet,
         fastmath=args.fastmath,
+        exact_order=args.exact_order,
         **options,
     )
     return time.perf_counter() - t0

@@ -13,7 +13,10 @@ The layer over a batch (stride s, channels, filters, bias), from `symnn derive c
     conv2d.layer_grad_bias    (G,) -> db             results["db"]
     conv2d.layer_grad_input   (G, K, X, s) -> dX     results["dX"]
 
-and the digits CNN's 3 × 3, stride 1 specialisations of the layer (symnn train cnn).
+and the digits CNN's 3 × 3, stride 1 specialisations of the layer (symnn train cnn), each also
+as '[unfold,...]', which Conv2D runs for calls of UNFOLD_MIN multiply-adds or more: its window
+sums go to BLAS as matrix products (symnn.codegen.passes.unfold: im2col + np.dot for Y and dK,
+np.dot + col2im for dX), which adds in its own order; the others keep the written order.
 """
 
 from __future__ import annotations
@@ -159,3 +162,4 @@ def layer_grad_input() -> KernelSpec:
 # the digits CNN's layer (symnn train cnn), so that `symnn codegen show` finds its kernels by name
 for _name in ("forward", "grad_kernel", "grad_input"):
     register_specialised(f"conv2d.layer_{_name}", k_h=3, k_w=3, s=1)
+    register_specialised(f"conv2d.layer_{_name}", unfold=True, k_h=3, k_w=3, s=1)

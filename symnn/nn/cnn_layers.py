@@ -16,7 +16,12 @@ loss is symnn.nn.losses.SoftmaxCrossEntropy.
 The training loop (train_forward / train_backward) calls the same kernels specialised to the
 layer's window size and stride (symnn.codegen.specialise.specialised: 'conv2d.layer_forward[k_h=3,k_w=3,s=1]'),
 generated from the same expressions with those numbers put in, which LLVM unrolls; forward() and
-backward() use the shape-generic kernels.
+backward() use the shape-generic kernels below SPECIALISE_WORK multiply-adds, the specialised ones
+above. From UNFOLD_MIN multiply-adds a call (or a training batch) runs the '[unfold,...]'
+compilations instead, whose window sums are matrix products in BLAS (symnn.codegen.passes.unfold),
+added in BLAS's own order; small nets never compile them. A layer with
+`exact` set (fit(exact_order=True), `--exact-order`) never runs those: its sums keep the written
+order at every size.
 """
 
 from __future__ import annotations
@@ -40,10 +45,18 @@ if TYPE_CHECKING:
 SPECIALISE_WORK = 1_000_000
 
 
-def _specialised(name: str, kh: int, kw: int, s: int, fastmath: bool = False) -> Kernel:
+def _specialised(name: str, kh: int, kw: int, s: int, fastmath: bool = False, unfold: bool = False) -> Kernel:
     from symnn.codegen.specialise import specialised
 
-    return specialised(name, fastmath, k_h=kh, k_w=kw, s=s)
+    return specialised(name, fastmath, unfold=unfold, k_h=kh, k_w=kw, s=s)
+
+
+def unfold_min() -> int:
+    """UNFOLD_MIN: multiply-adds of a convolution call from which Conv2D runs the '[unfold,...]'
+    kernels (window sums as BLAS matrix products), unless the layer is `exact`."""
+    from symnn.codegen.passes.unfold import UNFOLD_MIN
+
+    return UNFOLD_MIN
 
 
 def _fast(name: str) -> Kernel:
@@ -107,6 +120,7 @@ class Conv2D(WeightedLayer):
         self.grads = {}
         self._k: tuple[Kernel, ...] | None = None
         self._tk: tuple[Kernel, ...] | None = None
+        self._uk: tuple[Kernel, ...] | None = None
         self._padded: dict[tuple, np.ndarray] = {}
         self.x_shape: tuple[int, ...] | None = None
         self.x_pad: np.ndarray | None = None
@@ -123,18 +137,41 @@ class Conv2D(WeightedLayer):
             )
         return self._k
 
+    def _specialised_set(self, unfold: bool) -> tuple:
+        kh, kw = self.kernel_size
+        k = tuple(
+            _specialised(f"conv2d.layer_{n}", kh, kw, self.stride, self.fastmath, unfold)
+            for n in ("forward", "grad_kernel", "grad_input")
+        )
+        bias = _fast("conv2d.layer_grad_bias") if self.fastmath else self.kernels[2]
+        return (k[0], k[1], bias, k[2])
+
     @property
     def train_kernels(self):
         """The same four kernels, specialised to this layer's kernel size and stride."""
         if self._tk is None:
-            kh, kw = self.kernel_size
-            self._tk = tuple(
-                _specialised(f"conv2d.layer_{n}", kh, kw, self.stride, self.fastmath)
-                for n in ("forward", "grad_kernel", "grad_input")
-            )
-            bias = _fast("conv2d.layer_grad_bias") if self.fastmath else self.kernels[2]
-            self._tk = (self._tk[0], self._tk[1], bias, self._tk[2])
+            self._tk = self._specialised_set(False)
         return self._tk
+
+    @property
+    def unfold_kernels(self):
+        """The specialised kernels compiled with the unfold and fold passes ('[unfold,...]'):
+        above UNFOLD_MIN multiply-adds their window sums run as BLAS matrix products."""
+        if self._uk is None:
+            self._uk = self._specialised_set(True)
+        return self._uk
+
+    def work(self, shape: tuple[int, ...]) -> int:
+        """Multiply-adds of one forward (or backward) convolution of a batch shaped `shape` (before padding)."""
+        ho, wo = self.output_shape(shape[2], shape[3])
+        return shape[0] * self.out_channels * self.in_channels * ho * wo * self.kernel_size[0] * self.kernel_size[1]
+
+    def training_kernels(self, shape: tuple[int, ...]) -> tuple:
+        """The kernels training runs on a batch shaped `shape`: the '[unfold,...]' ones from
+        UNFOLD_MIN multiply-adds (not for an `exact` layer), else the specialised ones."""
+        if not self.exact and self.work(shape) >= unfold_min():
+            return self.unfold_kernels
+        return self.train_kernels
 
     def output_shape(self, h: int, w: int) -> tuple[int, int]:
         (kh, kw), s, P = self.kernel_size, self.stride, self.padding
@@ -183,9 +220,12 @@ class Conv2D(WeightedLayer):
         return self.kernels_for(x.shape)[0](self.x_pad, self.weight, self.bias, self.stride)
 
     def kernels_for(self, shape: tuple[int, ...]) -> tuple:
-        """The specialised kernels for a call of SPECIALISE_WORK multiply-adds or more, else the generic ones."""
-        ho, wo = self.output_shape(shape[2], shape[3])
-        work = shape[0] * self.out_channels * self.in_channels * ho * wo * self.kernel_size[0] * self.kernel_size[1]
+        """For a call on a batch shaped `shape`: the '[unfold,...]' kernels from UNFOLD_MIN
+        multiply-adds (BLAS; not for an `exact` layer), the specialised ones from SPECIALISE_WORK,
+        else the generic ones."""
+        work = self.work(shape)
+        if not self.exact and work >= unfold_min():
+            return self.unfold_kernels
         return self.train_kernels if work >= SPECIALISE_WORK else self.kernels
 
     def backward(self, delta: np.ndarray) -> np.ndarray:
@@ -200,11 +240,12 @@ class Conv2D(WeightedLayer):
         self.x_pad = self._pad(x)
         ho, wo = self.output_shape(x.shape[2], x.shape[3])
         y = ws.get_buffer(self, "y", (len(x), self.out_channels, ho, wo))
-        self.train_kernels[0].dispatcher(self.x_pad, self.weight, self.bias, self.stride, y)
+        self.training_kernels(x.shape)[0].dispatcher(self.x_pad, self.weight, self.bias, self.stride, y)
         return y
 
     def train_backward(self, delta: np.ndarray, ws: Workspace, need_input_grad: bool = True) -> np.ndarray | None:
-        _, grad_kernel, grad_bias, grad_input = self.train_kernels
+        assert self.x_pad is not None and self.x_shape is not None  # train_forward kept them
+        _, grad_kernel, grad_bias, grad_input = self.training_kernels(self.x_shape)
         dK = ws.get_buffer(self, "dK", self.weight.shape)
         db = ws.get_buffer(self, "db", self.bias.shape)
         grad_kernel.dispatcher(delta, self.x_pad, self.weight, self.stride, dK)
@@ -212,7 +253,6 @@ class Conv2D(WeightedLayer):
         self.grads = {"weight": dK, "bias": db}
         if not need_input_grad:  # the first layer: nobody below needs ∂L/∂X
             return None
-        assert self.x_pad is not None  # train_forward kept it (the trainer calls it first)
         dx_pad = ws.get_buffer(self, "dx_pad", self.x_pad.shape)
         grad_input.dispatcher(delta, self.weight, self.x_pad, self.stride, dx_pad)
         return self._crop(dx_pad) if self.padding == 0 else np.ascontiguousarray(self._crop(dx_pad))
@@ -226,12 +266,12 @@ class Conv2D(WeightedLayer):
             w.emit(f"{src}[:, :, {P}:{P + h}, {P}:{P + wd}] = {x}  # the zero frame (padding {P})")
         ho, wo = self.output_shape(h, wd)
         y = w.buffer(f"y{n}", (self.out_channels, ho, wo))
-        w.call(self.train_kernels[0], src, K, b, self.stride, y)
+        w.call(self.training_kernels((w.batch_size, c, h, wd))[0], src, K, b, self.stride, y)
         return y, (self.out_channels, ho, wo)
 
     def epoch_backward(self, w: EpochWriter, n: int, x: str, shape: Shape, delta: str, need: bool) -> str | None:
-        _, grad_kernel, grad_bias, grad_input = self.train_kernels
         P, (c, h, wd) = self.padding, shape
+        _, grad_kernel, grad_bias, grad_input = self.training_kernels((w.batch_size, c, h, wd))
         src = f"xpad{n}" if P else x
         dK, db = w.buffer(f"dK{n}", self.weight.shape, False), w.buffer(f"db{n}", self.bias.shape, False)
         w.call(grad_kernel, delta, src, f"K{n}", self.stride, dK)

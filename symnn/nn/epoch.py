@@ -25,7 +25,8 @@ _MODULES: dict[str, types.ModuleType] = {}  # the drivers' modules, by their tex
 class EpochWriter:
     """Collects the driver's kernel imports, parameters, buffers and per-batch statements."""
 
-    def __init__(self) -> None:
+    def __init__(self, batch_size: int = 1) -> None:
+        self.batch_size = batch_size  # the full batches' size: layers choose their kernels by it
         self.kernels: dict[str, tuple[str, str, str]] = {}  # kernel name -> (alias, module, function)
         self.params: list[tuple[str, np.ndarray]] = []
         self.buffers: list[tuple[str, tuple[int, ...], bool]] = []  # name, shape, leading batch axis
@@ -81,10 +82,11 @@ def kernel_name(model, sample_shape: tuple, optimizer=None) -> str:
     return f"epoch.{shape}.{slug}.{model.loss_fn.name}{tail}"
 
 
-def write(model, sample_shape: tuple, optimizer=None) -> tuple[str, EpochWriter]:
-    """The driver's source for batches of `sample_shape` samples, and what it needs; the update
-    is SGD's unless `optimizer` (a symnn.nn.optimizers.Optimizer) says otherwise."""
-    w = EpochWriter()
+def write(model, sample_shape: tuple, optimizer=None, batch_size: int = 1) -> tuple[str, EpochWriter]:
+    """The driver's source for batches of `batch_size` samples of `sample_shape`, and what it
+    needs; the update is SGD's unless `optimizer` (a symnn.nn.optimizers.Optimizer) says otherwise.
+    A layer may choose its kernels by the batch's size (Conv2D's BLAS compilations for large ones)."""
+    w = EpochWriter(batch_size)
     x, shape, inputs, shapes = "xb", tuple(sample_shape), [], []
     w.buffer("xb", shape)
     for n, layer in enumerate(model.layers):
@@ -155,28 +157,30 @@ def _module_text(model, sample_shape, w: EpochWriter) -> str:
 AUTO_BATCHES = 20_000  # fit() compiles the driver unasked when a run has at least this many batches
 
 
-def _source(model, sample_shape: tuple, optimizer=None):
+def _source(model, sample_shape: tuple, optimizer=None, batch_size: int = 1):
     """(name, module text with its checksum line, the EpochWriter, the module's writer.Address)."""
     from symnn.codegen import writer
 
     name = kernel_name(model, sample_shape, optimizer)
-    text, w = write(model, sample_shape, optimizer)
+    text, w = write(model, sample_shape, optimizer, batch_size)
     where = writer.address(name, text)
     return name, where.text, w, where
 
 
-def is_compiled(model, sample_shape: tuple, optimizer=None) -> bool:
+def is_compiled(model, sample_shape: tuple, optimizer=None, batch_size: int = 1) -> bool:
     """True when this model's driver has been compiled into the cache before (no compile wait)."""
-    *_, where = _source(model, sample_shape, optimizer)
+    *_, where = _source(model, sample_shape, optimizer, batch_size)
     return where.path.with_suffix(".compiled").exists()
 
 
-def worth_it(model, sample_shape: tuple, epochs: int, batches_per_epoch: int, optimizer=None) -> bool:
+def worth_it(
+    model, sample_shape: tuple, epochs: int, batches_per_epoch: int, optimizer=None, batch_size: int = 1
+) -> bool:
     """fit()'s choice when not told: the driver when it is already compiled, or when the run has
     at least AUTO_BATCHES batches, enough to repay the one-time compilation (Numba links and
     optimises the kernels it calls into one function)."""
     return compilable(model) and (
-        epochs * batches_per_epoch >= AUTO_BATCHES or is_compiled(model, sample_shape, optimizer)
+        epochs * batches_per_epoch >= AUTO_BATCHES or is_compiled(model, sample_shape, optimizer, batch_size)
     )
 
 
@@ -186,7 +190,7 @@ class CompiledEpoch:
     def __init__(self, model, sample_shape: tuple, batch_size: int, n: int, optimizer=None):
         from symnn.codegen import writer
 
-        self.name, _, w, where = _source(model, sample_shape, optimizer)
+        self.name, _, w, where = _source(model, sample_shape, optimizer, batch_size)
         self.marker = where.path.with_suffix(".compiled")
         self.marked = self.marker.exists()
         if _MODULES.get(where.hash) is None:

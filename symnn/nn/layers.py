@@ -90,6 +90,7 @@ class Layer:
     buffers from a Workspace (no checks, no allocation per batch)."""
 
     fastmath = False  # the training path's kernels reassociate sums (fit(fastmath=True))
+    exact = False  # every kernel keeps the written order of additions at any size: no BLAS (fit(exact_order=True))
 
     def train_forward(self, x: np.ndarray, ws: Workspace) -> np.ndarray:
         return self.forward(x)
@@ -218,9 +219,13 @@ class Dense(WeightedLayer):
     @property
     def kernels(self):
         if self._k is None:
-            self._k = tuple(
-                generated_kernel(f"dense.{n}") for n in ("forward", "grad_weight", "grad_bias", "grad_input")
-            )
+            names = ("forward", "grad_weight", "grad_bias", "grad_input")
+            if self.exact:  # the written order at every size: no BLAS above BLAS_MIN
+                from symnn.codegen.specialise import specialised
+
+                self._k = tuple(specialised(f"dense.{n}", exact=True) for n in names)
+            else:
+                self._k = tuple(generated_kernel(f"dense.{n}") for n in names)
         return self._k
 
     @property

@@ -38,6 +38,7 @@ OPTIONS = (
     "fused",
     "compiled",
     "fastmath",
+    "exact_order",
 )
 
 
@@ -88,18 +89,21 @@ def check_options(epochs: int, lr: float, batch_size: int, n: int, work_per_samp
     return int(batch_size)
 
 
-def _check_flags(explain, fused, compiled, fastmath, progress) -> None:
+def _check_flags(explain, fused, compiled, fastmath, progress, exact_order=False) -> None:
     if explain is not None and not callable(explain):
         raise InputError(f"explain must be a function taking one line of text, e.g. print (got {explain!r})")
     for name, value, allowed in (
         ("fused", fused, (bool,)),
         ("fastmath", fastmath, (bool,)),
+        ("exact_order", exact_order, (bool,)),
         ("progress", progress, (bool,)),
         ("compiled", compiled, (bool, type(None))),
     ):
         if not isinstance(value, (*allowed, np.bool_)):
             extra = " or None" if type(None) in allowed else ""
             raise InputError(f"{name} must be True or False{extra} (got {value!r})")
+    if fastmath and exact_order:
+        raise InputError("fastmath reassociates sums and exact_order keeps their written order: choose one")
 
 
 def sgd_step(model: Sequential, lr: float) -> None:
@@ -171,6 +175,7 @@ def fit(
     fused: bool = True,
     compiled: bool | None = None,
     fastmath: bool = False,
+    exact_order: bool = False,
 ) -> dict[str, list[float]]:
     """Train `model` in place; return its history (loss and accuracy per epoch).
 
@@ -179,7 +184,9 @@ def fit(
     epoch driver (symnn.nn.epoch: compiled once per architecture, then reused; None lets fit
     decide: when it is already compiled or the run is long). `fastmath` trains with the same
     kernels compiled to reassociate their sums: not bit-reproducible against the written order
-    (bench/ measures the accuracy effect).
+    (bench/ measures the accuracy effect). `exact_order` trains with the kernels' written-order
+    compilations at every size: the dense and convolution products no longer go to BLAS above a
+    size (symnn.codegen.passes: blas, unfold, fold), so every sum adds in the order written.
 
     `optimizer` is "sgd" (the default), "momentum", "nesterov", "rmsprop", "adam" or an object
     such as symnn.nn.Adam(betas=(0.9, 0.999)) (symnn.nn.optimizers); `lr` defaults to the
@@ -190,7 +197,7 @@ def fit(
     epoch e of E: η at first, falling smoothly towards 0)."""
     from symnn.nn.optimizers import get_optimizer
 
-    _check_flags(explain, fused, compiled, fastmath, progress)
+    _check_flags(explain, fused, compiled, fastmath, progress, exact_order)
     opt = get_optimizer(optimizer)
     if not isinstance(mode, str):
         from symnn.errors import unknown
@@ -226,8 +233,8 @@ def fit(
         sgd = opt.name == "sgd"
         fuse = fused and sgd and fusable(model) is not None  # the fused epoch does SGD only
         for layer in model.layers:  # which compilation trains
-            if layer.fastmath != fastmath:
-                layer.fastmath = fastmath
+            if layer.fastmath != fastmath or layer.exact != exact_order:
+                layer.fastmath, layer.exact = fastmath, exact_order
                 layer.reset()  # its kernels were the other ones
         driver = None
         if not fuse and compiled is not False:
@@ -241,7 +248,7 @@ def fit(
                     f"{model.layers}, loss {model.loss_fn!r}"
                 )
             chosen = None if sgd else opt
-            if compiled or compiled_epoch.worth_it(model, X.shape[1:], epochs, n_batches, chosen):
+            if compiled or compiled_epoch.worth_it(model, X.shape[1:], epochs, n_batches, chosen, batch_size):
                 driver = compiled_epoch.CompiledEpoch(model, X.shape[1:], batch_size, n, chosen)
                 X, Y = np.ascontiguousarray(X, dtype=model.dtype), np.ascontiguousarray(Y, dtype=model.dtype)
         for epoch in range(1, epochs + 1):

@@ -275,3 +275,32 @@ def test_torch_correlate_matches_scipy(torch_one_thread):
     np.testing.assert_allclose(
         conv_refs.correlate_torch(image, kernel), ndimage.correlate(image, kernel, mode="nearest"), atol=1e-12
     )
+
+
+def test_mnist_numpy_reference_gradients_equal_symnns():
+    """bench/mnist_cnn.py's im2col NumPy net (two conv layers, odd maps pooled) and symnn's
+    Sequential, from the same numbers: the same loss gradients (so the bench compares like with like)."""
+    from bench.references import mnist_numpy
+    from symnn.nn import Conv2D, Dense, Flatten, MaxPool2D, ReLU, Sequential, SoftmaxCrossEntropy
+
+    rng = np.random.default_rng(5)
+    X, y = rng.uniform(size=(3, 1, 28, 28)), np.array([1, 7, 3])
+    params = mnist_numpy.init(0)
+    layers = [
+        Conv2D(1, 16, 3),
+        ReLU(),
+        MaxPool2D(2),
+        Conv2D(16, 32, 3),
+        ReLU(),
+        MaxPool2D(2),
+        Flatten(),
+        Dense(800, 10),
+    ]
+    net = Sequential(layers, loss=SoftmaxCrossEntropy())
+    for key, value in params.items():
+        net.parameters()[key][...] = value
+    ours, theirs = net.gradients(X, y), mnist_numpy.gradients(params, X, y)
+    assert set(ours) == set(theirs)
+    for key in ours:
+        np.testing.assert_allclose(ours[key], theirs[key], rtol=1e-9, atol=1e-12, err_msg=key)
+    np.testing.assert_array_equal(mnist_numpy.predict(params, X), net.predict(X))

@@ -50,3 +50,45 @@ def test_numba_start_after_scipy_linalg_is_the_plain_import():
     """)
     assert run.returncode == 0, run.stderr
     assert run.stdout.strip() == "True scipy.linalg.cython_blas"
+
+
+def test_scipys_openblas_runs_one_thread_unless_told_and_set_threads_sets_both():
+    """The kernels' np.dot (SciPy's OpenBLAS) gets one thread by default (many small products,
+    which OpenBLAS's threads slow down on busy cores); OPENBLAS_NUM_THREADS is obeyed; and
+    symnn.nn.threads.set_threads(N) sets Numba's and BLAS's threads."""
+    import os
+
+    import pytest
+
+    pytest.importorskip("threadpoolctl")
+    code = """
+        import sys
+        from symnn.codegen.numba_start import numba
+        numba()
+        from threadpoolctl import threadpool_info
+        infos = threadpool_info()
+        print([i["num_threads"] for i in infos if "scipy.libs" in i["filepath"] or "scipy/" in i["filepath"]])
+        if len(sys.argv) > 1:
+            from symnn.nn.threads import set_threads
+            import numba as nb
+            set_threads(1)
+            print(nb.get_num_threads(), [i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas"])
+    """
+    env = {k: v for k, v in os.environ.items() if k not in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS")}
+    default = _python(code, env=env)
+    assert default.returncode == 0, default.stderr
+    if default.stdout.splitlines()[0] == "[]":
+        pytest.skip("SciPy's OpenBLAS is not a library of its own here")
+    assert default.stdout.splitlines()[0] == "[1]"
+    told = _python(code, env={**env, "OPENBLAS_NUM_THREADS": "2"})
+    assert told.stdout.splitlines()[0] == "[2]", told.stderr
+    run = subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(code), "set"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**env, "OPENBLAS_NUM_THREADS": "2"},
+    )
+    assert run.returncode == 0, run.stderr
+    threads, blas = run.stdout.splitlines()[1].split(" ", 1)
+    assert threads == "1" and set(eval(blas)) == {1}

@@ -16,8 +16,10 @@ from symnn.codegen.passes.blas import BLAS_MIN, BlasPlan
 from symnn.codegen.passes.hoist import HoistPlan
 from symnn.codegen.passes.jam import JamPlan
 from symnn.codegen.passes.scatter import ScatterPlan
+from symnn.codegen.passes.unfold import UNFOLD_DEPTH, UNFOLD_MIN, GemmPlan
 from symnn.codegen.passes.window import ScatterWindowPlan, WindowPlan
 from symnn.codegen.registry import factory
+from symnn.codegen.specialise import specialised
 
 i, j, k, m, n, c, d, p, q = sp.symbols("i j k m n c d p q", integer=True)
 N, n_in, n_out, H, W, C, D, kh, kw = sp.symbols("N n_in n_out H W C D k_h k_w", integer=True, positive=True)
@@ -33,11 +35,11 @@ def applied(spec: KernelSpec) -> list[tuple[str, object]]:
 
 
 def test_passes_are_tried_in_their_named_order():
-    assert names() == ["scatter-window", "scatter", "blas", "hoist", "window", "jam"]
+    assert names() == ["fold", "scatter-window", "scatter", "blas", "unfold", "hoist", "window", "jam"]
     assert [p.name for p in PASSES] == names() and len(set(names())) == len(PASSES)
     for rewrite in PASSES:
         assert callable(rewrite.plan) and callable(rewrite.emit) and rewrite.doc
-    for plan in (BlasPlan, HoistPlan, JamPlan, ScatterPlan, WindowPlan, ScatterWindowPlan):
+    for plan in (BlasPlan, GemmPlan, HoistPlan, JamPlan, ScatterPlan, WindowPlan, ScatterWindowPlan):
         assert dataclasses.is_dataclass(plan) and plan.__dataclass_params__.frozen
 
 
@@ -249,3 +251,135 @@ def test_scatter_passes_leave_a_gathering_output_alone(fixed):
         for v in range(kk.shape[1]):
             reference[u : u + 4, v : v + 5] += g * kk[u, v]
     np.testing.assert_allclose(build(spec)(g, kk, *reference.shape), reference, rtol=1e-12, atol=1e-12)
+
+
+# -- unfold and fold --------------------------------------------------------------------------------
+CONV = ("forward", "grad_kernel", "grad_input")
+
+
+def _conv_oracle(x, kk, bias, g, s):
+    """Y, dK and dX of the strided convolutional layer in NumPy (einsum over the window offsets)."""
+    n, _, h, w = x.shape
+    f, c, a, e = kk.shape
+    ho, wo = (h - a) // s + 1, (w - e) // s + 1
+    y, dk = np.zeros((n, f, ho, wo)), np.zeros_like(kk)
+    for u in range(a):
+        for v in range(e):
+            window = x[:, :, u : u + s * (ho - 1) + 1 : s, v : v + s * (wo - 1) + 1 : s]
+            y += np.einsum("fc,tcij->tfij", kk[:, :, u, v], window)
+            dk[:, :, u, v] = np.einsum("tfij,tcij->fc", g, window)
+    return y + bias[None, :, None, None], dk, _layer_input_gradient(g, kk, x, s)
+
+
+def _large_case(s: int, dtype=np.float64):
+    """A layer above UNFOLD_MIN multiply-adds, C_in·3·3 = 144 >= UNFOLD_DEPTH deep."""
+    h = 10 if s == 1 else 17
+    x, kk, bias = rng.normal(size=(4, 16, h, h)), rng.normal(size=(8, 16, 3, 3)), rng.normal(size=8)
+    g = rng.normal(size=(4, 8, 8, 8))
+    assert 4 * 8 * 16 * 8 * 8 * 9 >= UNFOLD_MIN and 16 * 9 >= UNFOLD_DEPTH
+    return [a.astype(dtype) for a in (x, kk, bias, g)]
+
+
+def test_unfold_and_fold_read_the_convolution_and_its_gradients_as_matrix_products():
+    """Y = Σ K·X[t, c, s·i + m, s·j + n]: per sample t, K as a (F, C·3·3) matrix times the unfolded
+    windows (C·3·3, H_out·W_out); dK: per sample, G_t (F, H_out·W_out) times the windows stored the
+    other way round (read along X's rows) and passed transposed, the samples' products added up;
+    dX: Kᵀ·G_t, then every entry added where its window puts it."""
+    plans = {n: applied(factory(f"conv2d.layer_{n}[unfold,k_h=3,k_w=3,s=1]")()) for n in CONV}
+    (fw, plan), *_ = plans["forward"]
+    assert fw == "unfold" and isinstance(plan, GemmPlan) and plan.kind == "unfold"
+
+    def names_of(loops):
+        return [v.name for v, _, _ in loops]
+
+    assert (names_of(plan.lead), names_of(plan.outer)) == (["t"], [])
+    assert (names_of(plan.g1), names_of(plan.r), names_of(plan.g2)) == (["f"], ["c", "m", "n"], ["i", "j"])
+    assert plan.p1.factor.base.label.name == "K" and not plan.p1.transposed and not plan.p1.per
+    assert plan.p2.factor.base.label.name == "X" and not plan.p2.transposed and [v.name for v in plan.p2.per] == ["t"]
+    assert "b" in str(plan.rest)
+    (gk, plan), *_ = plans["grad_kernel"]
+    assert gk == "unfold" and (names_of(plan.lead), names_of(plan.outer)) == ([], ["t"])
+    assert (names_of(plan.g1), names_of(plan.r), names_of(plan.g2)) == (["f'"], ["i", "j"], ["c'", "p", "q"])
+    assert plan.p2.factor.base.label.name == "X" and plan.p2.transposed
+    (gi, plan), (after, _) = plans["grad_input"]
+    assert gi == "fold" and after == "scatter-window" and names_of(plan.lead) == ["t'"] and names_of(plan.r) == ["f"]
+    assert (names_of(plan.g1), names_of(plan.g2)) == (["c'", "p_off", "q_off"], ["i", "j"])
+    assert plan.p1.factor.base.label.name == "K" and plan.p1.transposed
+    for n in CONV:
+        source = kernel(f"conv2d.layer_{n}[unfold,k_h=3,k_w=3,s=1]").source
+        assert "np.dot(" in source and "else:  # small sizes: the loops, in the written order" in source
+
+
+@pytest.mark.parametrize("s", [1, 2], ids=["stride 1, specialised and run-time window", "stride 2, run-time window"])
+def test_unfold_kernels_above_unfold_min_agree_with_numpy(s):
+    x, kk, bias, g = _large_case(s)
+    y, dk, dx = _conv_oracle(x, kk, bias, g, s)
+    for tag in ["[unfold]"] + (["[unfold,k_h=3,k_w=3,s=1]"] if s == 1 else []):
+        register = tag == "[unfold]"
+        fw, gk, gi = (
+            specialised(f"conv2d.layer_{n}", unfold=True) if register else kernel(f"conv2d.layer_{n}{tag}")
+            for n in CONV
+        )
+        np.testing.assert_allclose(fw(x, kk, bias, s), y, rtol=1e-12, atol=1e-12)
+        np.testing.assert_allclose(gk(g, x, kk, s), dk, rtol=1e-12, atol=1e-11)
+        np.testing.assert_allclose(gi(g, kk, x, s), dx, rtol=1e-12, atol=1e-12)
+
+
+def test_unfold_kernels_above_unfold_min_in_float32():
+    x, kk, bias, g = _large_case(1, np.float32)
+    y, dk, dx = _conv_oracle(*(a.astype(np.float64) for a in (x, kk, bias, g)), 1)
+    fw, gk, gi = (kernel(f"conv2d.layer_{n}[unfold,k_h=3,k_w=3,s=1]") for n in CONV)
+    for got, want in ((fw(x, kk, bias, 1), y), (gk(g, x, kk, 1), dk), (gi(g, kk, x, 1), dx)):
+        assert got.dtype == np.float32
+        np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-4 * np.abs(want).max())
+
+
+def test_written_order_kernels_keep_it_above_unfold_min():
+    """The kernels without `unfold` (conv2d.layer_*[k_h=3,k_w=3,s=1], what small calls and
+    exact_order=True run) never call BLAS; bit for bit the written sums at any size (Y: 0, + K·X
+    for c, m, n in order, then + b; dK: Σ_t Σ_i Σ_j; dX: Σ_f Σ_i Σ_j per pixel)."""
+    x, kk, bias, g = _large_case(1)
+    fw, gk, gi = (kernel(f"conv2d.layer_{n}[k_h=3,k_w=3,s=1]") for n in CONV)
+    for k in (fw, gk, gi):
+        assert "np.dot(" not in k.source
+    n, f, ho, wo = g.shape
+    c = x.shape[1]
+    y = np.zeros((n, f, ho, wo))
+    for cc in range(c):
+        for u in range(3):
+            for v in range(3):
+                y += kk[None, :, cc, u, v, None, None] * x[:, None, cc, u : u + ho, v : v + wo]
+    assert np.array_equal(fw(x, kk, bias, 1), y + bias[None, :, None, None])
+    dk = np.zeros_like(kk)
+    for u in range(3):
+        for v in range(3):
+            acc = np.zeros((f, c))
+            for t in range(n):
+                for i_ in range(ho):
+                    for j_ in range(wo):
+                        acc += g[t, :, i_, j_, None] * x[t, None, :, i_ + u, j_ + v]
+            dk[:, :, u, v] = acc
+    assert np.array_equal(gk(g, x, kk, 1), dk)
+    dx = np.zeros_like(x)
+    for ff in range(f):
+        for i_ in range(ho):
+            for j_ in range(wo):
+                dx[:, :, i_ : i_ + 3, j_ : j_ + 3] += g[:, ff, i_, j_, None, None, None] * kk[None, ff]
+    assert np.array_equal(gi(g, kk, x, 1), dx)
+    blas = kernel("conv2d.layer_forward[unfold,k_h=3,k_w=3,s=1]")(x, kk, bias, 1)
+    np.testing.assert_allclose(blas, y + bias[None, :, None, None], rtol=1e-12, atol=1e-12)
+
+
+def test_unfold_and_fold_apply_only_to_specs_that_ask_and_are_not_exact_or_parallel():
+    from symnn.codegen.specialise import register_specialised
+
+    spec = factory(register_specialised("conv2d.layer_forward", exact=True, unfold=True, k_h=3, k_w=3, s=1))()
+    assert spec.exact and spec.unfold and [name for name, _ in applied(spec)] == ["window"]
+    spec = factory(register_specialised("conv2d.layer_grad_input", exact=True, unfold=True, k_h=3, k_w=3, s=1))()
+    assert [name for name, _ in applied(spec)] == ["scatter-window"]
+    assert [name for name, _ in applied(factory("conv2d.layer_forward[k_h=3,k_w=3,s=1]")())] == ["window"]
+    spec = factory("conv2d.layer_forward[unfold,k_h=3,k_w=3,s=1]")()
+    parallel = dataclasses.replace(spec, name="test.unfold.parallel", parallel=True)
+    assert [name for name, _ in applied(parallel)] == ["window"]  # no unfold: the loops, prange outermost
+    dense = dataclasses.replace(_dense("test.passes.unfold_dense"), unfold=True)  # a whole-axis product: blas's
+    assert [name for name, _ in applied(dense)] == ["blas"]

@@ -422,11 +422,13 @@ class _Spy:
         return getattr(self.k, name)
 
 
-def _spied(net, ran: list[str]) -> None:
+def _spied(net, ran: list[str], unfold: bool = False) -> None:
     for layer in net.layers:
         if isinstance(layer, (Conv2D, MaxPool2D, AvgPool2D)):
             layer._k = tuple(_Spy(k, ran) for k in layer.kernels)
             layer._tk = tuple(_Spy(k, ran) for k in layer.train_kernels)
+            if unfold and isinstance(layer, Conv2D):
+                layer._uk = tuple(_Spy(k, ran) for k in layer.unfold_kernels)
 
 
 @pytest.mark.parametrize("pool", [MaxPool2D, AvgPool2D])
@@ -457,3 +459,41 @@ def test_predict_loss_and_gradients_run_the_specialised_kernels_on_large_inputs(
     assert small and not any("[" in name for name in small)  # a small call: the generic kernels, nothing compiled
     for a, b in zip(fast, slow):
         np.testing.assert_array_equal(a, b)  # the same additions in the same order
+
+
+def test_large_conv_layers_run_blas_on_every_public_path_and_exact_order_keeps_the_written_sums():
+    """A Conv2D(16, 8, 3) call of >= UNFOLD_MIN multiply-adds: gradients and fit run the
+    '[unfold,...]' kernels, whose window sums go to BLAS (im2col / col2im + np.dot); with
+    exact_order=True (or layer.exact) the specialised ones in the written order (no BLAS); both
+    agree to rounding."""
+    rng = np.random.default_rng(21)
+    X = rng.normal(size=(8, 16, 13, 13))  # 8·8·16·11·11·9 = 1,115,136 multiply-adds per conv kernel
+    y = rng.integers(0, 3, size=8)
+
+    def net():
+        return Sequential([Conv2D(16, 8, 3), ReLU(), Flatten(), Dense(8 * 121, 3)], loss=SoftmaxCrossEntropy(), seed=3)
+
+    results, ran = {}, {}
+    for exact in (False, True):
+        model = net()
+        model.layers[0].exact = exact
+        ran[exact] = []
+        _spied(model, ran[exact], unfold=not exact)
+        results[exact] = model.gradients(X, y)
+        trained = net()
+        trained.fit(X, y, epochs=1, lr=0.05, batch_size=8, compiled=False, exact_order=exact)
+        assert all(layer.exact == exact for layer in trained.layers)
+        assert trained.layers[0].training_kernels(X.shape)[0].spec.unfold != exact
+        results[exact, "fit"] = trained.parameters()
+    assert {"conv2d.layer_forward[unfold,k_h=3,k_w=3,s=1]", "conv2d.layer_grad_input[unfold,k_h=3,k_w=3,s=1]"} <= set(
+        ran[False]
+    )
+    assert "np.dot(" in kernel("conv2d.layer_forward[unfold,k_h=3,k_w=3,s=1]").source
+    assert "conv2d.layer_grad_kernel[k_h=3,k_w=3,s=1]" in ran[True] and not any("unfold" in n for n in ran[True])
+    assert not any("np.dot(" in kernel(name).source for name in ran[True] if name.startswith("conv2d.layer_"))
+    for key in results[False]:
+        np.testing.assert_allclose(results[True][key], results[False][key], rtol=1e-9, atol=1e-12)
+    for key in results[False, "fit"]:
+        np.testing.assert_allclose(results[True, "fit"][key], results[False, "fit"][key], rtol=1e-9, atol=1e-12)
+    with pytest.raises(InputError, match="choose one"):
+        net().fit(X, y, epochs=1, fastmath=True, exact_order=True)

@@ -32,7 +32,7 @@ class BlasPlan:
 def plan(p: NumbaPrinter, site: Site) -> BlasPlan | None:
     """The np.dot call when the output is a product of matrices over whole axes; else None."""
     spec, lo = site.spec, site.lo
-    if not site.plain or spec.parallel:
+    if not site.plain or spec.parallel or spec.exact:
         return None
     if len(lo.loops) != 2 or any(a != 0 for _, a, _ in lo.loops):
         return None

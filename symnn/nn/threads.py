@@ -1,0 +1,37 @@
+"""How many threads training runs on: Numba's (the kernels' prange loops) and BLAS's (np.dot in
+the kernels: the dense products above BLAS_MIN, the convolutions' unfolded products above
+UNFOLD_MIN).
+
+By default Numba takes NUMBA_NUM_THREADS (all cores unless set) and the OpenBLAS the kernels call
+(SciPy's) one thread unless OPENBLAS_NUM_THREADS is set (symnn.codegen.numba_start: their
+products are many small ones); `symnn train ... --threads N` and set_threads(N) set both for the
+rest of the process. On a machine shared with other jobs, 1 thread is often faster than more
+(bench/ measures with 1 thread per library unless told otherwise).
+"""
+
+from __future__ import annotations
+
+from symnn.errors import InputError
+
+
+def set_threads(n: int | None) -> None:
+    """Numba's and BLAS's threads for the rest of the process (None: leave both as they are)."""
+    if n is None:
+        return
+    if isinstance(n, bool) or not isinstance(n, int) or n < 1:
+        raise InputError(f"threads must be a positive integer (got {n!r})")
+    from symnn.codegen.numba_start import numba
+
+    nb = numba()
+    most = nb.config.NUMBA_NUM_THREADS
+    if n > most:
+        raise InputError(
+            f"threads: Numba was started with at most {most} (NUMBA_NUM_THREADS); ask for {most} or fewer, "
+            f"or set NUMBA_NUM_THREADS={n} before symnn starts"
+        )
+    nb.set_num_threads(n)
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:  # BLAS keeps OPENBLAS_NUM_THREADS
+        return
+    threadpool_limits(n, user_api="blas")  # NumPy's OpenBLAS and SciPy's (np.dot inside the kernels)
