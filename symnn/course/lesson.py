@@ -420,7 +420,8 @@ class Lesson:
         if self.exercises:
             parts.append(exercises_markdown(self.exercises))
         if self.readings:
-            items = [r.text or r.ref.markdown() for r in self.readings if r.text or r.ref]
+            items = [r.text or (r.ref.markdown() if r.ref else "") for r in self.readings]
+            items = [i for i in items if i]
             parts.append("## Additional reading\n\n" + "\n".join(f"- {r}" for r in items))
         return "\n\n".join(parts) + "\n"
 

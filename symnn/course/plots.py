@@ -34,41 +34,42 @@ def fit_for_print(fig: Figure, width: float, min_pt: float = CAPTION_PT) -> floa
     for ax in fig.axes:
         for axis in (ax.xaxis, ax.yaxis):
             ticks = axis.get_major_ticks()[:1] + axis.get_minor_ticks()[:1]
-            if any(t.label1.get_fontsize() < min_pt for t in ticks):
+            if any(float(t.label1.get_fontsize()) < min_pt for t in ticks):
                 axis.set_tick_params(which="both", labelsize=min_pt)
     fig.draw_without_rendering()  # lay out once, so every tick label, legend and offset text exists
     for text in fig.findobj(Text):
-        if text.get_text().strip() and text.get_fontsize() < min_pt:
+        if text.get_text().strip() and float(text.get_fontsize()) < min_pt:
             text.set_fontsize(min_pt)
     _wrap_titles(fig)
     _keep_apart(fig)
-    sizes = [t.get_fontsize() for t in fig.findobj(Text) if t.get_visible() and t.get_text().strip()]
+    sizes = [float(t.get_fontsize()) for t in fig.findobj(Text) if t.get_visible() and t.get_text().strip()]
     return min(sizes, default=min_pt)
 
 
 def _keep_apart(fig: Figure, floor: float = 5.0) -> None:
     """The labels inside each axes (ax.text in data coordinates) that overlap are made smaller,
     all of one axes' together, until none overlaps another (or they reach `floor` points)."""
-    renderer = fig._get_renderer()
+    renderer = fig.canvas.get_renderer()  # type: ignore[attr-defined]  # Agg: every lesson figure
     for ax in fig.axes:
         labels = [t for t in ax.texts if t.get_transform() == ax.transData and t.get_text().strip()]
-        while labels and labels[0].get_fontsize() > floor:
+        while labels and float(labels[0].get_fontsize()) > floor:
             boxes = [t.get_window_extent(renderer) for t in labels]
             if not any(a.overlaps(b) for n, a in enumerate(boxes) for b in boxes[n + 1 :]):
                 break
-            size = max(floor, labels[0].get_fontsize() - 0.5)
+            size = max(floor, float(labels[0].get_fontsize()) - 0.5)
             for t in labels:
-                t.set_fontsize(min(t.get_fontsize(), size))
+                t.set_fontsize(min(float(t.get_fontsize()), size))
 
 
 def _wrap_titles(fig: Figure) -> None:
     """A title or an axis label longer than its axes (the text larger now than the figure was
     drawn for) is broken at its spaces, onto as many lines as it needs (at most three)."""
     fig.draw_without_rendering()
-    renderer = fig._get_renderer()
+    renderer = fig.canvas.get_renderer()  # type: ignore[attr-defined]  # Agg: every lesson figure
     for ax in fig.axes:
         box = ax.get_window_extent(renderer)
-        texts = [(t, box.width) for t in (ax.title, ax._left_title, ax._right_title, ax.xaxis.label)]
+        titles = [ax.title, *(getattr(ax, f"_{side}_title", None) for side in ("left", "right"))]  # matplotlib's three
+        texts = [(t, box.width) for t in [*titles, ax.xaxis.label] if t is not None]
         texts.append((ax.yaxis.label, box.height))
         for text, room in texts:
             words = re.findall(r"(?:\$[^$]*\$|[^\s$])+", text.get_text())  # never inside $math$
@@ -85,7 +86,8 @@ def _wrap_titles(fig: Figure) -> None:
 def _balanced(words: list[str], lines: int) -> str:
     """words on `lines` lines of about equal length."""
     total = sum(map(len, words)) + len(words) - 1
-    out, line = [], []
+    out: list[str] = []
+    line: list[str] = []
     for w in words:
         if line and len(" ".join(line)) >= total / lines and len(out) < lines - 1:
             out.append(" ".join(line))

@@ -748,7 +748,7 @@ def _cases(expr: sp.Piecewise, printer: LatexPrinter, room: float) -> str:
     def text_width(t: str) -> float:
         return width(t, style="text")
 
-    branches = []
+    branches: list[tuple[sp.Expr, list[str], list[str] | None]] = []
     for e, c in expr.args:
         if c is sp.true:
             branches.append((e, [r"\text{otherwise}"], None))
@@ -757,15 +757,15 @@ def _cases(expr: sp.Piecewise, printer: LatexPrinter, room: float) -> str:
             branches.append((e, [r"\text{for}\: " + r" \wedge ".join(parts)], parts))
     widest = max(text_width(printer._print(e)) for e, _, _ in branches)
     cond_room = max(room - 1.9 - widest, 0.45 * room)
-    branches = [
+    packed = [
         (e, _pack(parts, r" \wedge ", cond_room, r"\text{for}\: ", text_width)
          if parts and len(parts) > 1 and text_width(conds[0]) > cond_room else conds)
         for e, conds, parts in branches
     ]  # fmt: skip
-    cond_width = max(text_width(c) for _, conds in branches for c in conds)
+    cond_width = max(text_width(c) for _, conds in packed for c in conds)
     expr_room = max(room - 1.9 - cond_width, 0.4 * room)
     rows = []
-    for e, conds in branches:
+    for e, conds in packed:
         lines = break_lines(e, printer, expr_room, expr_room - 1.0, style="text")
         lines = [lines[0], *(r"\quad " + ln for ln in lines[1:])]
         for n in range(max(len(lines), len(conds))):

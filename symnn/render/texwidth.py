@@ -100,7 +100,7 @@ class _Reader:
         t = self.next()
         if t != "{":
             return [t] if t is not None else []
-        depth, out = 1, []
+        depth, out = 1, list[str]()
         while self.i < len(self.toks):
             t = self.toks[self.i]
             self.i += 1
@@ -124,7 +124,7 @@ class _Reader:
 
     def until_end(self, env: str) -> list[str]:
         """The tokens up to the \\end that closes this environment (nested ones kept whole)."""
-        out, depth = [], 0
+        out, depth = list[str](), 0
         while self.i < len(self.toks):
             t = self.toks[self.i]
             self.i += 1
