@@ -209,6 +209,11 @@ class LatexPrinter(_SympyLatex):
         return positive_first(super()._as_ordered_terms(expr, order))
 
     def _print_Mul(self, expr):
+        from symnn.render.text import log_base
+
+        base_a = log_base(expr)
+        if base_a is not None:  # ln(u)/ln(a) as log_a(u), as it was typed (and as the text prints it)
+            return self._print(base_a)
         c, _ = expr.as_coeff_Mul()
         num, den = sp.fraction(-expr if c < 0 else expr)
         ordered = function_first(num) if num.is_Mul else None

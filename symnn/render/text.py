@@ -119,7 +119,7 @@ class TextPrinter(StrPrinter):
         return positive_first(super()._as_ordered_terms(expr, order))
 
     def _print_Mul(self, expr):
-        base_a = _log_base(expr)
+        base_a = log_base(expr)
         if base_a is not None:  # ln(u)/ln(a) as log_a(u), as it was typed
             return self._print(base_a)
         derivatives = [f for f in expr.args if isinstance(f, sp.Derivative)]
@@ -218,7 +218,7 @@ class TextPrinter(StrPrinter):
         return f"ln({self._print(expr.args[0])})"
 
 
-def _log_base(expr: sp.Mul) -> sp.Expr | None:
+def log_base(expr: sp.Mul) -> sp.Expr | None:
     """c·ln(u)/ln(a), a an integer > 1, with ln(u)/ln(a) as one function log_a(u); else None."""
     inverse = [
         f

@@ -181,6 +181,8 @@ def test_a_log_base_a_title_reads_as_typed_in_every_format():
     assert r"\section*{The derivative of \(\log _{2}(x)\) with respect to \(x\)}" in d.latex()
     assert "## The derivative of $\\log _{2}(x)$ with respect to $x$" in d.markdown()
     assert "`" not in d.text() and "log(x)/log(2)" not in d.text()
+    assert r"f{\left(x \right)} &= \operatorname{log}_{2}{\left(x \right)}" in d.latex()  # the lines too
+    assert r"\frac{\log{\left(x \right)}}{\log{\left(2 \right)}}" not in d.latex() + d.markdown()
 
 
 def test_a_three_way_max_is_differentiated_flat():
