@@ -49,7 +49,7 @@ def fit_for_print(fig: Figure, width: float, min_pt: float = CAPTION_PT) -> floa
 def _keep_apart(fig: Figure, floor: float = 5.0) -> None:
     """The labels inside each axes (ax.text in data coordinates) that overlap are made smaller,
     all of one axes' together, until none overlaps another (or they reach `floor` points)."""
-    renderer = fig.canvas.get_renderer()  # type: ignore[attr-defined]  # Agg: every lesson figure
+    renderer = fig._get_renderer()  # type: ignore[attr-defined]  # matplotlib's, for any canvas
     for ax in fig.axes:
         labels = [t for t in ax.texts if t.get_transform() == ax.transData and t.get_text().strip()]
         while labels and float(labels[0].get_fontsize()) > floor:
@@ -65,7 +65,7 @@ def _wrap_titles(fig: Figure) -> None:
     """A title or an axis label longer than its axes (the text larger now than the figure was
     drawn for) is broken at its spaces, onto as many lines as it needs (at most three)."""
     fig.draw_without_rendering()
-    renderer = fig.canvas.get_renderer()  # type: ignore[attr-defined]  # Agg: every lesson figure
+    renderer = fig._get_renderer()  # type: ignore[attr-defined]  # matplotlib's, for any canvas
     for ax in fig.axes:
         box = ax.get_window_extent(renderer)
         titles = [ax.title, *(getattr(ax, f"_{side}_title", None) for side in ("left", "right"))]  # matplotlib's three
