@@ -329,7 +329,7 @@ def build(
     wanted, skipped = choose(formats, pdf, pdflatex)
     names = [n for fmt, n in (("tex", "course.tex"), ("pdf", "course.pdf"), ("pdf", "course.log")) if fmt in wanted]
     if "markdown" in wanted:
-        names += ["solutions.md", *(f"{lf.stem}.md" for lf in chosen)]
+        names += ["solutions.md", "references.md", *(f"{lf.stem}.md" for lf in chosen)]
     out = prepare_out(Path(out), names, force)
     result = BuildResult(out=out, formats=wanted, skipped=skipped, title=title)
     _quiet_matplotlib()
@@ -353,6 +353,12 @@ def build(
         from symnn.course.exercises import solutions_markdown
 
         pages.append((out / "solutions.md", solutions_markdown(exercises)))
+    cited = [key for lesson in result.lessons for key in lesson.cited()]
+    if cited:
+        from symnn.course.references import bibliography_markdown
+        from symnn.outputs import TAG
+
+        pages.append((out / "references.md", f"<!-- {TAG} -->\n" + bibliography_markdown(cited, "# References") + "\n"))
     if "tex" in wanted:
         result.tex = atomic_write(out / "course.tex", tex, force)
     if "markdown" in wanted:
@@ -395,7 +401,7 @@ def build(
 
 # what a build writes in its folder: an earlier build's copy that this one did not write is stale
 _BOOK_FILE = re.compile(
-    r"\d\d_\w+\.(md|html|ipynb|tex|pdf)|solutions\.(md|html)|index\.html|course\.(pdf|tex|log)|.+\.(png|css)"
+    r"\d\d_\w+\.(md|html|ipynb|tex|pdf)|(solutions|references)\.(md|html)|index\.html|course\.(pdf|tex|log)|.+\.(png|css)"
 )
 
 

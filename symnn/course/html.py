@@ -251,6 +251,16 @@ def lesson_page(lf, lesson) -> tuple[Page, dict[str, bytes]]:
     return page, figures
 
 
+def references_page(cited: list[str]) -> Page:
+    """The works the lessons cite, each once, by author (the book's References section)."""
+    from symnn.course.references import entry, order
+
+    page = Page("references.html", "References", "References", "the references")
+    items = "\n".join(f'<li id="ref-{k}">{entry(k).html()}</li>' for k in order(cited))
+    page.body.append(f'<ul class="references">\n{items}\n</ul>')
+    return page
+
+
 def solutions_page(exercises, pages: dict[str, str]) -> Page:
     """The appendix: each exercise's worked solution, typeset, and in `symnn check`'s notation;
     pages maps an exercise's id to the lesson page that states it."""
@@ -338,6 +348,9 @@ def render_site(pairs, title: str) -> tuple[dict[str, str], dict[str, bytes]]:
         stated_on.update({ex.id: page.name for ex in lesson.exercises})
     if exercises:
         pages.append(solutions_page(exercises, stated_on))
+    cited = [key for _, lesson in pairs for key in lesson.cited()]
+    if cited:
+        pages.append(references_page(cited))
     out: dict[str, str] = {}
     contents = []
     for p in pages:
