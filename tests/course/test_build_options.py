@@ -78,11 +78,13 @@ def test_formats_write_only_what_was_asked_and_remove_the_rest(course, capsys):
     assert sorted(p.name for p in out.iterdir() if not p.name.startswith(".")) == [
         "01_first_lesson.md",
         "figures",
+        "references.md",
         "solutions.md",
     ]
+    assert "Nielsen, M. (2015)" in (out / "references.md").read_text()  # the template cites Nielsen
     assert main(["course", "build", "--lessons-dir", str(course), "--out", str(out), "--formats", "tex", "-q"]) == 0
     assert (out / "course.tex").exists() and not (out / "01_first_lesson.md").exists()
-    assert "removed 2 files of an earlier build" in capsys.readouterr().out
+    assert "removed 3 files of an earlier build" in capsys.readouterr().out
 
 
 def test_course_new_never_replaces_files(course, tmp_path, capsys):

@@ -200,7 +200,14 @@ def test_the_site_has_an_index_a_page_per_lesson_solutions_and_figures(hostile):
     out, pairs, written = hostile
     html_dir = out / "html"
     names = sorted(p.relative_to(html_dir).as_posix() for p in written)
-    assert names == ["01_hostile.html", "02_second.html", "figures/01_line.png", "index.html", "solutions.html"]
+    assert names == [
+        "01_hostile.html",
+        "02_second.html",
+        "figures/01_line.png",
+        "index.html",
+        "references.html",
+        "solutions.html",
+    ]
     assert (html_dir / "figures" / "01_line.png").read_bytes() == (out / "figures" / "01_line.png").read_bytes()
     pages = check_site(html_dir)
     index = (html_dir / "index.html").read_text(encoding="utf-8")
@@ -274,7 +281,8 @@ def test_nav_previous_contents_next(hostile):
     assert nav("index.html") == {"next": "01_hostile.html"}
     assert nav("01_hostile.html") == {"contents": "index.html", "next": "02_second.html"}
     assert nav("02_second.html") == {"prev": "01_hostile.html", "contents": "index.html", "next": "solutions.html"}
-    assert nav("solutions.html") == {"prev": "02_second.html", "contents": "index.html"}
+    assert nav("solutions.html") == {"prev": "02_second.html", "contents": "index.html", "next": "references.html"}
+    assert nav("references.html") == {"prev": "solutions.html", "contents": "index.html"}
     assert pages
 
 
@@ -305,7 +313,11 @@ def test_a_partial_build_removes_the_other_pages(hostile, tmp_path):
     partial = book.build(tmp_path / "out", lessons="2", folder=out.parent / "lessons", formats="html", progress=False)
     removed = [p.relative_to(tmp_path / "out" / "html") for p in partial.removed if "html" in p.parts]
     assert sorted(map(str, removed)) == ["01_hostile.html", "figures/01_line.png", "solutions.html"]
-    assert sorted(p.name for p in (tmp_path / "out" / "html").glob("*.html")) == ["02_second.html", "index.html"]
+    assert sorted(p.name for p in (tmp_path / "out" / "html").glob("*.html")) == [
+        "02_second.html",
+        "index.html",
+        "references.html",
+    ]  # lesson 2 cites a work too
     mine = tmp_path / "out" / "html" / "notes.html"  # a file the user made stays
     mine.write_text("mine", encoding="utf-8")
     write_html(pairs[1:], tmp_path / "out")
@@ -523,7 +535,7 @@ def test_every_page_in_headless_chromium(browser, site):  # the browser first: n
     html_dir = out / "html"
     check_site(html_dir)  # the structure first: a quick failure names the page
     pages = sorted(p.name for p in html_dir.glob("*.html"))
-    assert len(pages) == len(lessons) + 2  # index, the lessons, the solutions
+    assert len(pages) == len(lessons) + 3  # index, the lessons, the solutions, the references
     shots = out / "screenshots"
     shots.mkdir(exist_ok=True)
     browser.get_log("browser")  # start with an empty log
@@ -568,7 +580,7 @@ def test_the_site_served_over_http_and_its_navigation(browser, site):
     """From a web server: the contents page's next link, then each page's, leads through every page
     in order, and each page's contents link leads back."""
     out, lessons = site
-    expected = [f"{lf.stem}.html" for lf, _ in lessons] + ["solutions.html"]
+    expected = [f"{lf.stem}.html" for lf, _ in lessons] + ["solutions.html", "references.html"]
     with http_server(out / "html") as root:
         browser.get_log("browser")
         browser.get(root + "index.html")
