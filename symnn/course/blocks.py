@@ -176,7 +176,7 @@ class Table(Block):
             return (
                 "<tr>"
                 + "".join(
-                    f'<{tag} style="text-align: {"right" if r else "left"}">{_inline_html(v)}</{tag}>'
+                    f'<{tag} style="text-align: {"right" if r else "left"}">{_inline_html(v, self.where)}</{tag}>'
                     for v, r in zip(values, right)
                 )
                 + "</tr>"
@@ -185,7 +185,7 @@ class Table(Block):
         return "\n".join(
             [
                 "<table>",
-                f"<caption>{_inline_html(f'{self.label}: {self.caption}')}</caption>",
+                f"<caption>{_inline_html(f'{self.label}: {self.caption}', self.where)}</caption>",
                 "<thead>",
                 row(cells[0], "th"),
                 "</thead>",
@@ -316,33 +316,6 @@ def cell_text(v: object, kind: str, where: str) -> str:
     return s.replace("|", r"\|")
 
 
-def _inline_html(text: str) -> str:
-    """One line of Markdown prose (prose.py's inline markup) as HTML; $math$ stays for MathJax."""
-    import html
-
-    out, pos = [], 0
-    for m in prose.INLINE.finditer(text):
-        out.append(html.escape(text[pos : m.start()], quote=False))
-        token, kind = m.group(), m.lastgroup
-        if kind == "math":
-            out.append(html.escape(token, quote=False))
-        elif kind == "code":
-            out.append(f"<code>{html.escape(token[1:-1], quote=False)}</code>")
-        elif kind == "bold":
-            out.append(f"<strong>{_inline_html(token[2:-2])}</strong>")
-        elif kind == "em":
-            out.append(f"<em>{_inline_html(token[1:-1])}</em>")
-        elif kind == "link":
-            label, url = token[1:-1].split("](", 1)
-            out.append(f'<a href="{html.escape(url)}">{_inline_html(label)}</a>')
-        else:
-            url = token.strip("<>")
-            out.append(f'<a href="{html.escape(url)}">{html.escape(url, quote=False)}</a>')
-        pos = m.end()
-    out.append(html.escape(text[pos:], quote=False))
-    return "".join(out)
-
-
 def _png_width(data: bytes) -> int | None:
     """The width to show a PNG at, in CSS pixels, when it was saved above 100 dpi (its pHYs
     chunk says so): a 200 dpi print figure shows at the size of a 100 dpi one. None: as it is."""
@@ -362,3 +335,12 @@ def _png_width(data: bytes) -> int | None:
             return None
         pos += 12 + length
     return None
+
+
+def _inline_html(text: str, where: str) -> str:
+    """A table cell or caption as HTML for a notebook: the web book's prose markup, $math$ kept for MathJax."""
+    import html
+
+    from symnn.course.pages import inline_html
+
+    return inline_html(text, where, math=lambda tex: html.escape(f"${tex}$", quote=False))

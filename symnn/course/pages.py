@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import html
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 
@@ -150,23 +151,24 @@ def _text(s: str, where: str) -> str:
     return html.escape(s, quote=False)
 
 
-def inline_html(text: str, where: str) -> str:
-    """One line or paragraph of prose: **bold**, *em*, `code`, links, $math$; the rest escaped."""
+def inline_html(text: str, where: str, math: Callable[[str], str] | None = None) -> str:
+    """One line or paragraph of prose: **bold**, *em*, `code`, links, $math$; the rest escaped. The
+    math is MathML, or what `math` makes of each formula's TeX (the notebooks keep $...$ for MathJax)."""
     out, pos = [], 0
     for m in prose.INLINE.finditer(text):
         out.append(_text(text[pos : m.start()], where))
         token, kind = m.group(), m.lastgroup
         if kind == "math":
-            out.append(latex_mathml(token[1:-1], where=where))
+            out.append(math(token[1:-1]) if math else latex_mathml(token[1:-1], where=where))
         elif kind == "code":
             out.append(f"<code>{html.escape(token[1:-1], quote=False)}</code>")
         elif kind == "bold":
-            out.append(f"<strong>{inline_html(token[2:-2], where)}</strong>")
+            out.append(f"<strong>{inline_html(token[2:-2], where, math)}</strong>")
         elif kind == "em":
-            out.append(f"<em>{inline_html(token[1:-1], where)}</em>")
+            out.append(f"<em>{inline_html(token[1:-1], where, math)}</em>")
         elif kind == "link":
             label, url = token[1:-1].split("](", 1)
-            out.append(f'<a href="{_url(url, where)}">{inline_html(label, where)}</a>')
+            out.append(f'<a href="{_url(url, where)}">{inline_html(label, where, math)}</a>')
         else:
             url = token.strip("<>")
             out.append(f'<a href="{_url(url, where)}">{html.escape(url, quote=False)}</a>')
