@@ -20,7 +20,7 @@ import numpy as np
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from references import DIGITS_CNN, cnn_references, skipped, torch_available  # noqa: E402
-from references.common import Reference, digits, ratio_table, time_training  # noqa: E402
+from references.common import Reference, digits, part_timers, ratio_table, time_training  # noqa: E402
 from symnn_nets import train_batches  # noqa: E402
 
 
@@ -205,37 +205,16 @@ def conv_case(n: int, c: int, f: int, h: int, k: int, threads: int | None, torch
 def profile_epoch(seed: int = 0) -> tuple[dict[str, float], float]:
     """Seconds per part of one training epoch: each layer's forward and backward kernels, the
     loss gradient, the SGD update, and the rest (Python between the kernel calls)."""
-    from symnn.nn import train as train_mod
-
     d = digits(images=True)
     ref = symnn_cnn()
     net = ref.init(seed)
     ref.train_epoch(net, d.X_train, d.y_train, 0.5, 32, np.random.default_rng(seed))  # warm up
     spent: dict[str, float] = defaultdict(float)
-
-    def timed(label, func):
-        def wrapper(*a, **kw):
-            t0 = time.perf_counter()
-            try:
-                return func(*a, **kw)
-            finally:
-                spent[label] += time.perf_counter() - t0
-
-        return wrapper
-
-    for n, layer in enumerate(net.layers):
-        name = type(layer).__name__
-        layer.train_forward = timed(f"{n}. {name} forward", layer.train_forward)
-        layer.train_backward = timed(f"{n}. {name} backward", layer.train_backward)
-    net.loss_fn.train_gradient = timed("loss gradient (softmax, (ŷ − y)/n)", net.loss_fn.train_gradient)
-    sgd = train_mod.sgd_step
-    train_mod.sgd_step = timed("SGD update (sgd.update per parameter)", sgd)
-    try:
+    timers = part_timers(net, spent, "loss gradient (softmax, (ŷ − y)/n)", "SGD update (sgd.update per parameter)")
+    with timers:
         t0 = time.perf_counter()
         ref.train_epoch(net, d.X_train, d.y_train, 0.5, 32, np.random.default_rng(seed + 1))
         total = time.perf_counter() - t0
-    finally:
-        train_mod.sgd_step = sgd
     spent["rest: batch indexing, Python between the calls"] = total - sum(spent.values())
     return dict(spent), total
 

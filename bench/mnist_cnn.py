@@ -178,7 +178,7 @@ def profile(dtype: str, exact: bool, epochs: int = 3) -> dict:
     from collections import defaultdict
 
     import numpy as np
-    from references.common import epoch_order
+    from references.common import epoch_order, part_timers
 
     from symnn.nn import train as train_mod
     from symnn.nn.layers import Workspace
@@ -192,38 +192,20 @@ def profile(dtype: str, exact: bool, epochs: int = 3) -> dict:
     ws, rng = Workspace(net.dtype), np.random.default_rng(0)
     spent: dict[str, list[float]] = defaultdict(list)
     current: dict[str, float] = defaultdict(float)
-
-    def timed(label, func):
-        def wrapper(*a, **kw):
+    with part_timers(net, current):
+        for e in range(epochs + 1):
+            current.clear()
             t0 = time.perf_counter()
-            try:
-                return func(*a, **kw)
-            finally:
-                current[label] += time.perf_counter() - t0
-
-        return wrapper
-
-    for n, layer in enumerate(net.layers):
-        name = type(layer).__name__
-        layer.train_forward = timed(f"{n}. {name} forward", layer.train_forward)
-        layer.train_backward = timed(f"{n}. {name} backward", layer.train_backward)
-    net.loss_fn.train_gradient = timed("loss gradient", net.loss_fn.train_gradient)
-    sgd = train_mod.sgd_step
-    train_mod.sgd_step = timed("SGD update", sgd)
-    for e in range(epochs + 1):
-        current.clear()
-        t0 = time.perf_counter()
-        order = epoch_order(rng, len(X))
-        for start in range(0, len(X), BATCH):
-            idx = order[start : start + BATCH]
-            train_mod.train_step(net, X[idx], Y[idx], LR, ws)
-        total = time.perf_counter() - t0
-        if e:
-            for k, v in current.items():
-                spent[k].append(v)
-            spent["rest (Python between calls)"].append(total - sum(current.values()))
-            spent["total"].append(total)
-    train_mod.sgd_step = sgd
+            order = epoch_order(rng, len(X))
+            for start in range(0, len(X), BATCH):
+                idx = order[start : start + BATCH]
+                train_mod.train_step(net, X[idx], Y[idx], LR, ws)
+            total = time.perf_counter() - t0
+            if e:
+                for k, v in current.items():
+                    spent[k].append(v)
+                spent["rest (Python between calls)"].append(total - sum(current.values()))
+                spent["total"].append(total)
     return {k: 1e3 * median(v) for k, v in spent.items()}
 
 

@@ -3,8 +3,9 @@ timer, so that references run side by side start from the same numbers and can b
 
 from __future__ import annotations
 
+import contextlib
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from statistics import median
 from typing import Any
@@ -159,3 +160,40 @@ def ratio_table(rows: list[dict], title: str, time_label: str = "ms (median)", a
         acc = f" {r['accuracy']:.4f} |" if accuracy else ""
         lines.append(f"| {r['name']} | {r['ms']:.2f} | {r['ms'] / ours:.2f} |{acc}")
     return "\n".join(lines)
+
+
+@contextlib.contextmanager
+def part_timers(net: Any, spent: dict, loss: str = "loss gradient", update: str = "SGD update") -> Iterator[None]:
+    """Within the block, add the seconds of each layer's train_forward and train_backward, the loss
+    gradient and the SGD update to spent[label]; everything is put back afterwards."""
+    from symnn.nn import train as train_mod
+
+    def timed(label: str, func: Callable) -> Callable:
+        def wrapper(*a, **kw):
+            t0 = time.perf_counter()
+            try:
+                return func(*a, **kw)
+            finally:
+                spent[label] += time.perf_counter() - t0
+
+        return wrapper
+
+    patched = [(layer, name) for layer in net.layers for name in ("train_forward", "train_backward")]
+    patched.append((net.loss_fn, "train_gradient"))
+    saved = [(obj, name, vars(obj).get(name)) for obj, name in patched]
+    for n, layer in enumerate(net.layers):
+        kind = type(layer).__name__
+        layer.train_forward = timed(f"{n}. {kind} forward", layer.train_forward)
+        layer.train_backward = timed(f"{n}. {kind} backward", layer.train_backward)
+    net.loss_fn.train_gradient = timed(loss, net.loss_fn.train_gradient)
+    sgd = train_mod.sgd_step
+    train_mod.sgd_step = timed(update, sgd)
+    try:
+        yield
+    finally:
+        train_mod.sgd_step = sgd
+        for obj, name, before in saved:
+            if before is None:
+                delattr(obj, name)
+            else:
+                setattr(obj, name, before)
