@@ -149,9 +149,9 @@ def _derivation(block: DerivationBlock, page: Page, where: str) -> str:
 
 def _equation(step, number: int, ordinary: bool, where: str) -> str:
     """A step's `lhs = rhs` as one block <math>; an equation too wide for the page is broken where
-    the book breaks it (symnn.render.latex.equation_rows: after a top-level term or factor), its
+    the book breaks it (symnn.render.layout.equation_rows: after a top-level term or factor), its
     lines aligned under the =."""
-    from symnn.render.latex import equation_rows
+    from symnn.render.layout import equation_rows
 
     rows = equation_rows(step.lhs, step.rhs, number, ordinary=ordinary)
     if len(rows) > 1:

@@ -49,7 +49,7 @@ def test_standalone_latex_compiles_within_the_page(topic, options, tmp_path, der
 def test_a_wide_equation_is_broken_after_its_terms_or_factors():
     import sympy as sp
 
-    from symnn.render.latex import LINE, equation_rows
+    from symnn.render.layout import LINE, equation_rows
     from symnn.render.texwidth import width
 
     x = sp.symbols("x_1:16", real=True)
@@ -66,7 +66,7 @@ def test_a_wide_equation_is_broken_after_its_terms_or_factors():
 def test_a_wide_equation_is_broken_inside_brackets_functions_and_cases():
     import sympy as sp
 
-    from symnn.render.latex import equation_rows
+    from symnn.render.layout import equation_rows
 
     x = sp.symbols("x_1:16", real=True)
     inside = sp.tanh(sum(sp.sin(v) * sp.exp(v) for v in x))
@@ -83,7 +83,7 @@ def test_a_wide_equation_is_broken_inside_brackets_functions_and_cases():
 def test_a_step_that_repeats_the_left_side_writes_only_the_right_side():
     import sympy as sp
 
-    from symnn.render.latex import align_block
+    from symnn.render.layout import align_block
 
     f, x = sp.symbols("f x")
     lines = align_block([(f, x**2 + 2 * x + 1, "rule one"), (f, (x + 1) ** 2, "rule two")]).split("\n")

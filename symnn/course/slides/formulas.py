@@ -93,8 +93,8 @@ def aligned(rows: list[str]) -> str:
 
 def step_rows(lhs, rhs, number: int, ordinary: bool = False) -> list[str]:
     """A step `lhs = rhs` as rows of an aligned block, broken where the book breaks it
-    (symnn.render.latex.equation_rows), without the book's equation number."""
-    from symnn.render.latex import equation_rows
+    (symnn.render.layout.equation_rows), without the book's equation number."""
+    from symnn.render.layout import equation_rows
 
     rows = []
     for row in equation_rows(lhs, rhs, number, ordinary=ordinary):

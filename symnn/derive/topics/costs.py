@@ -8,7 +8,8 @@ import sympy as sp
 from symnn import notation as N
 from symnn.derive.derivation import DEFINITION, Derivation
 from symnn.derive.rules import D
-from symnn.derive.steps import differentiate, tidy
+from symnn.derive.steps import differentiate
+from symnn.derive.tidy import tidy
 from symnn.derive.topics import topic
 from symnn.derive.topics.neuron import perceptron
 from symnn.derive.topics.references import CROSSVALIDATED, GOODFELLOW, NIELSEN, TRASK
