@@ -33,7 +33,7 @@ def compile_tex(
     undefined reference, with the line of name.tex it is on."""
     env = dict(os.environ, SOURCE_DATE_EPOCH="0", FORCE_SOURCE_DATE="1")  # a reproducible PDF
     file = f"{name}.tex"
-    with tempfile.TemporaryDirectory(prefix="symnn-latex-") as tmp:
+    with tempfile.TemporaryDirectory(prefix=f"symnn-{name}-") as tmp:
         work = Path(tmp)
         (work / file).write_text(tex, encoding="utf-8")
         if isinstance(figures, Path):
