@@ -28,7 +28,7 @@ from symnn.wording import plural
 _FILE = re.compile(r"^(\d\d)_([a-z0-9_]+)\.py$")
 PDFLATEX_HINT = (
     "pdflatex is not on the PATH, so no course.pdf was made; install it with "
-    "`apt-get install texlive-latex-base texlive-latex-recommended` (or TeX Live / "
+    "`apt-get install texlive-latex-base texlive-latex-recommended texlive-pictures` (or TeX Live / "
     "MiKTeX), then run `pdflatex course.tex` twice in the output folder or build again"
 )
 
