@@ -103,13 +103,14 @@ class Built:
         return self.job.result().stdout
 
 
-def run_symnn(args: list[str], cwd: Path, env: dict | None = None) -> subprocess.CompletedProcess:
+def run_symnn(args: list[str], cwd: Path, env: dict | None = None, timeout: float = 900) -> subprocess.CompletedProcess:
+    """A Python process (`-m symnn ...` or a lesson file) in cwd, matplotlib without a window."""
     return subprocess.run(
         [sys.executable, *args],
         cwd=cwd,
         capture_output=True,
         text=True,
-        timeout=900,
+        timeout=timeout,
         env={**os.environ, "MPLBACKEND": "Agg", **(env or {})},
     )
 

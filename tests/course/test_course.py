@@ -7,17 +7,14 @@ at a time, in the background while the quick tests run."""
 
 from __future__ import annotations
 
-import os
 import re
-import subprocess
-import sys
 from concurrent.futures import ThreadPoolExecutor
 from fractions import Fraction
 from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import pdflatex_or_skip
+from conftest import pdflatex_or_skip, run_symnn
 
 from symnn.cli import main
 from symnn.course import book, sci
@@ -30,14 +27,7 @@ NUMBERS = [int(p.name[:2]) for p in LESSONS]
 
 
 def _run(args, cwd, env=None):
-    return subprocess.run(
-        [sys.executable, *args],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=600,
-        env={**os.environ, "MPLBACKEND": "Agg", **(env or {})},
-    )
+    return run_symnn(args, cwd, env, timeout=600)
 
 
 SLOW = {5}  # lesson 5 derives back-propagation (about 40 s): the rebuild leaves it out
