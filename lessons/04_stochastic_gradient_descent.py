@@ -71,13 +71,14 @@ MODES = {"batch": "batch", "minibatch": f"mini-batch ({MINI} rows)", "sgd": "sto
 curves, updates = {}, {}
 for mode in MODES:
     net = Sequential([Dense(3, 1), Sigmoid()], loss="quadratic", seed=SEED)
-    net.fit(X, y, epochs=EPOCHS, lr=ETA, batch_size=MINI, mode=mode)
-    # the trainer records the mean cost per row; the lecture's C sums over the rows
-    curves[mode] = N * np.array(net.history["loss"])
+    net.fit(X, y, epochs=EPOCHS, lr=ETA, batch_size=MINI, mode=mode, validation=(X, y))
+    # validation: the cost of the whole table after each epoch (history["loss"] is the running
+    # mean during the epoch); the trainer records the mean per row, the lecture's C sums over them
+    curves[mode] = N * np.array(net.history["val_loss"])
     updates[mode] = {"batch": 1, "minibatch": -(-N // MINI), "sgd": N}[mode]
 lesson.code(f"""net = Sequential([Dense(3, 1), Sigmoid()], loss="quadratic", seed={SEED})
-net.fit(X, y, epochs={EPOCHS}, lr={ETA:g}, batch_size={MINI}, mode=mode)
-# mode is "batch", "minibatch" or "sgd"
+net.fit(X, y, epochs={EPOCHS}, lr={ETA:g}, batch_size={MINI}, mode=mode, validation=(X, y))
+# mode is "batch", "minibatch" or "sgd"; net.history["val_loss"] is the table's cost after each epoch
 """)
 checkpoints = [1, 10, 50, EPOCHS]
 lesson.table(

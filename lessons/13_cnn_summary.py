@@ -81,8 +81,8 @@ start_active = (start_maps.reshape(len(start_maps), FILTERS, -1).max(axis=2) > 0
 net.fit(
     digits.X_train, digits.y_train, epochs=EPOCHS, lr=ETA, batch_size=BATCH, X_test=digits.X_test, y_test=digits.y_test
 )
-acc = np.array(net.history["accuracy"])
-loss = np.array(net.history["loss"])
+acc = np.array(net.history["val_accuracy"])  # X_test, y_test: the held-out set, after each epoch
+loss = np.array(net.history["loss"])  # the running training cost: the mean over each epoch's batches
 guess = net.predict(digits.X_test)
 right = int(np.sum(guess == digits.y_test))
 final = net.accuracy(digits.X_test, digits.y_test)
@@ -90,16 +90,16 @@ lesson.markdown(
     f"After one epoch the network recognises {100 * acc[0]:.1f}% of the test digits; after "
     f"{EPOCHS} epochs its **test accuracy is {final:.4f}**: {right} of the {len(guess)} test "
     f"images right. Its best epoch was epoch {int(np.argmax(acc)) + 1}, at {acc.max():.4f}. The "
-    f"training cost, the mean cross-entropy over the {len(digits.X_train)} training images, fell "
-    f"from {loss[0]:.4f} to {loss[-1]:.4f}."
+    f"running training cost, the mean cross-entropy over the {len(digits.X_train)} training images "
+    f"as each mini-batch met them, fell from {loss[0]:.4f} in the first epoch to {loss[-1]:.4f} in the last."
 )
 
 fig = learning_curves(acc, loss, len(guess), len(digits.X_train), "cross-entropy", integer_epochs=True)
 curve = lesson.figure(
     fig,
     "learning_curve",
-    f"The CNN learning: test accuracy and training cost "
-    f"after each epoch (mini-batches of {BATCH}, $\\eta = {ETA:g}$, seed {SEED}).",
+    f"The CNN learning: test accuracy after each epoch and the training cost "
+    f"during it (mini-batches of {BATCH}, $\\eta = {ETA:g}$, seed {SEED}).",
     width=0.95,
 )
 lesson.markdown(f"{curve} is its learning curve.")

@@ -196,6 +196,13 @@ def _add_options(q: argparse.ArgumentParser, net: str) -> None:
         "unless set; the kernels' BLAS 1 unless OPENBLAS_NUM_THREADS is set)",
     )
     q.add_argument(
+        "--eval-every",
+        type=int,
+        metavar="N",
+        help="evaluate the test split every N epochs (and after the last), shown on the progress line "
+        "and kept in a --save'd history (default: never during training; the test accuracy is printed at the end)",
+    )
+    q.add_argument(
         "--exact-order",
         action="store_true",
         help="every sum in its written order at any size: the dense and convolution products stay loops "
@@ -225,7 +232,7 @@ def check_common(args: argparse.Namespace) -> None:
     seed, lr = getattr(args, "seed", 0), getattr(args, "lr", None)
     if not 0 <= seed < 2**32:
         raise InputError(f"--seed must be an integer from 0 to {2**32 - 1} (got {seed})")
-    for name in ("epochs", "batch_size"):
+    for name in ("epochs", "batch_size", "eval_every"):
         value = getattr(args, name, None)
         if value is not None and value < 1:
             raise InputError(f"--{name.replace('_', '-')} must be a positive integer (got {value})")
@@ -392,7 +399,7 @@ def rate_text(args: argparse.Namespace, lr: float) -> str:
 
 def fit_timed(net: Sequential, data, args: argparse.Namespace, epochs: int, lr: float, batch: int, **options) -> float:
     """Seconds of net.fit on data's training split with the command's options (optimizer,
-    progress, fastmath, threads; the test split for the progress line) and the given ones."""
+    progress, fastmath, threads; the test split every --eval-every epochs) and the given ones."""
     from symnn.nn.threads import set_threads
 
     set_threads(getattr(args, "threads", None))
@@ -405,8 +412,8 @@ def fit_timed(net: Sequential, data, args: argparse.Namespace, epochs: int, lr: 
         batch_size=batch,
         optimizer=args.optimizer,
         schedule=args.schedule,
-        X_test=data.X_test,
-        y_test=data.y_test,
+        validation=(data.X_test, data.y_test) if getattr(args, "eval_every", None) else None,
+        eval_every=getattr(args, "eval_every", None),
         progress=not args.quiet,
         fastmath=args.fastmath,
         exact_order=args.exact_order,

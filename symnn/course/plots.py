@@ -97,8 +97,8 @@ def _balanced(words: list[str], lines: int) -> str:
 
 
 def learning_curves(accuracy, loss, n_test: int, n_train: int, cost_label: str, integer_epochs: bool = False) -> Figure:
-    """Test accuracy (left) and training cost on a log scale (right) after each epoch, the
-    final accuracy dotted."""
+    """Test accuracy after each epoch (left, the final one dotted) and the running training cost
+    of each epoch on a log scale (right: fit's history["loss"])."""
     accuracy, loss = np.asarray(accuracy), np.asarray(loss)
     fig = Figure(figsize=(10, 3.8), layout="constrained")
     ax1, ax2 = fig.subplots(1, 2)
@@ -111,7 +111,7 @@ def learning_curves(accuracy, loss, n_test: int, n_train: int, cost_label: str, 
     ax2.plot(epochs, loss, "o-", color="tab:red", ms=3)
     ax2.set_yscale("log")
     ax2.set_xlabel("epoch")
-    ax2.set_ylabel(f"{cost_label} (mean over training images)")
+    ax2.set_ylabel(f"{cost_label} (mean over the epoch's batches)")
     ax2.set_title(f"Cost on the {plural(n_train, 'training image')}")
     if integer_epochs:
         from matplotlib.ticker import MaxNLocator

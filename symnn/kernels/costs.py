@@ -4,13 +4,14 @@
 <cost>.grad                  ∂C/∂ŷ / N for a batch of N      (as `symnn derive cost-functions` found it)
 sigmoid_cross_entropy.loss   c(z, y) from the logit          (`symnn derive sigmoid-cross-entropy`)
 sigmoid_cross_entropy.grad   (σ(z) − y) / N
+loss.total                   S[0] += Σ_i V[i]                (a batch's cost, into the epoch's running total)
 """
 
 from __future__ import annotations
 
 import sympy as sp
 
-from symnn.codegen import KernelSpec, elementwise, register
+from symnn.codegen import KernelSpec, Output, elementwise, register
 from symnn.kernels import derived
 from symnn.ops.costs import COSTS, E, a, get_cost, k, n_batch, yl, zl
 from symnn.ops.functions import stable
@@ -79,4 +80,21 @@ def logit_grad() -> KernelSpec:
         args=[zl, yl, n_batch],
         exprs=[logit_gradient() / n_batch],
         doc="∂C/∂z = (σ(z) − y)/N over a batch of N (`symnn derive sigmoid-cross-entropy`)",
+    )
+
+
+@register("loss.total")
+def loss_total() -> KernelSpec:
+    """S[0] += Σ_i V[i]: the cost C = Σ c summed over a batch's per-output (or per-sample)
+    values, added to a running total (the epoch's training loss, symnn.nn.train)."""
+    V, S = sp.IndexedBase("V"), sp.IndexedBase("S")
+    i, u = sp.symbols("i u", integer=True, nonnegative=True)
+    n = sp.Symbol("n", integer=True, positive=True)
+    return KernelSpec(
+        "loss.total",
+        inputs=[V],
+        outputs=[Output(S, (u,), sp.Sum(V[i], (i, 0, n - 1)), ranges={u: (0, 0)}, accumulate=True)],
+        shapes={n: (V, 0)},
+        out_shapes={S: (1,)},
+        doc="S[0] += Σ_i V[i]: a batch's cost values added to the epoch's running total",
     )

@@ -96,9 +96,13 @@ def write(model, sample_shape: tuple, optimizer=None, batch_size: int = 1) -> tu
     w.buffer("yb", shape)
     last = len(model.layers) - 1
     if model.loss_fn.from_logits(model.layers):  # ∂C/∂z = σ(z) − y: from the last layer's input
+        model.loss_fn.epoch_logit_loss(w, inputs[last], shape)
         delta, last = model.loss_fn.epoch_logit_gradient(w, inputs[last], shape), last - 1
     else:
+        model.loss_fn.epoch_loss(w, x, shape)
         delta = model.loss_fn.epoch_gradient(w, x, shape)
+    if shape[0] > 1:
+        _count_correct(w, x)
     for n in range(last, -1, -1):
         delta = model.layers[n].epoch_backward(w, n, inputs[n], shapes[n], delta, need=n > 0)
     if not _sgd_only(optimizer):
@@ -108,6 +112,21 @@ def write(model, sample_shape: tuple, optimizer=None, batch_size: int = 1) -> tu
     for p, g in w.updates:
         w.emit(f"{upd}({flat(p)}, {flat(g)}, eta, {flat(p)})  # sgd.update: w ← w − η ∂C/∂w")
     return _module_text(model, sample_shape, w), w
+
+
+def _count_correct(w: EpochWriter, out: str) -> None:
+    """The running accuracy: stats[1] += 1 for each sample whose largest output (the first, on a
+    tie, as NumPy's argmax) is at its one-hot target's index."""
+    w.emit("for t in range(m):  # the running accuracy: the largest output against the target")
+    w.emit("    best = 0")
+    w.emit("    truth = 0")
+    w.emit(f"    for j in range(1, {out}.shape[1]):")
+    w.emit(f"        if {out}[t, j] > {out}[t, best]:")
+    w.emit("            best = j")
+    w.emit("        if yb[t, j] > yb[t, truth]:")
+    w.emit("            truth = j")
+    w.emit("    if best == truth:")
+    w.emit("        stats[1] += 1.0")
 
 
 def _sgd():
@@ -136,9 +155,10 @@ def _module_text(model, sample_shape, w: EpochWriter) -> str:
         "",
         "",
         '@njit(cache=True, error_model="numpy")',
-        f"def epoch(X, Y, order, eta, batch_size, {params}, {args}):",
+        f"def epoch(X, Y, order, eta, batch_size, stats, {params}, {args}):",
         '    """One pass over the training set (step 7), batch by batch (steps 2-6); the last',
-        '    batch, when shorter, uses buffers of its own size."""',
+        '    batch, when shorter, uses buffers of its own size. stats[0] += the batch\'s cost and',
+        '    stats[1] += its samples classified right, from the forward pass before its update."""',
         "    n = order.shape[0]",
         "    for start in range(0, n, batch_size):",
         "        if start + batch_size <= n:",
@@ -229,25 +249,28 @@ class CompiledEpoch:
         ):
             raise InputError(f"the compiled epoch's order must be {self.n} int64 sample indices in 0 … {self.n - 1}")
 
-    def __call__(self, X: np.ndarray, Y: np.ndarray, order: np.ndarray, lr: float) -> None:
-        """Steps 2-7: one call runs the whole epoch."""
+    def __call__(self, X: np.ndarray, Y: np.ndarray, order: np.ndarray, lr: float) -> np.ndarray:
+        """Steps 2-7: one call runs the whole epoch; returns [Σ cost, correct] over its samples,
+        each counted in its batch's forward pass (before that batch's update)."""
         self._check(X, Y, order)
-        self.function(X, Y, order, float(lr), self.batch_size, *self.params, *self.buffers)
+        stats = np.zeros(2)
+        self.function(X, Y, order, float(lr), self.batch_size, stats, *self.params, *self.buffers)
         if not self.marked:  # the first epoch compiled it: say so for the next run
             from symnn.codegen import writer
 
             writer.mark(self.marker, self.name + "\n")  # a read-only cache: the next run decides again
             self.marked = True
+        return stats
 
 
-def run_epoch(model, X, Y, order, lr: float, batch_size: int, ws, optimizer=None) -> None:
+def run_epoch(model, X, Y, order, lr: float, batch_size: int, ws, optimizer=None) -> np.ndarray:
     """One epoch of mini-batch SGD (or `optimizer`'s update) through the compiled driver (built
-    once per fit)."""
+    once per fit); returns [Σ cost, correct] over the epoch's samples."""
     key = ("compiled-epoch", batch_size, X.shape, id(model), id(optimizer))
     driver = ws.get(key)
     if driver is None:
         driver = ws[key] = CompiledEpoch(model, X.shape[1:], batch_size, len(X), optimizer)
-    driver(
+    return driver(
         np.ascontiguousarray(X, dtype=model.dtype),
         np.ascontiguousarray(Y, dtype=model.dtype),
         np.ascontiguousarray(order, dtype=np.int64),

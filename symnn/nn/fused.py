@@ -49,6 +49,17 @@ def _logit_gradient(activation: str, cost: str):
     return logit_gradient()
 
 
+def _loss_term(activation: str, cost: str):
+    """c(ŷ, y) of one output, the expression the `<cost>.loss` kernel prints (or, for sigmoid +
+    cross-entropy, the stable c(z, y) of `sigmoid_cross_entropy.loss`), and its symbols."""
+    from symnn.codegen.registry import factory
+    from symnn.kernels.costs import y, yhat, yl, zl
+
+    if _logit_gradient(activation, cost) is not None:
+        return factory("sigmoid_cross_entropy.loss")().exprs[0], zl, yl
+    return factory(f"{cost}.loss")().exprs[0], yhat, y
+
+
 def _function(n_layers: int, activation: str, cost: str, fastmath: bool) -> str:
     return f"mlp_epoch_{activation}_{cost.replace('-', '_')}_{n_layers}" + ("_fastmath" if fastmath else "")
 
@@ -67,7 +78,9 @@ def epoch_source(n_layers: int, activation: str, cost: str, fastmath: bool = Fal
     fast = ', fastmath={"reassoc", "contract"}' if fastmath else ""
     out = [
         f"@njit(cache=True, error_model=\"numpy\"{fast})",
-        f"def {fn}(X, Y, order, eta, batch_size, {params}, {work}):",
+        f"def {fn}(X, Y, order, eta, batch_size, stats, {params}, {work}):",
+        '    """One epoch; stats[0] += the cost of each sample before the update of its batch,',
+        '    stats[1] += 1 for each sample whose largest output is at its target (running loss, accuracy)."""',
         "    n = order.shape[0]",
         "    for start in range(0, n, batch_size):",
         "        stop = min(start + batch_size, n)",
@@ -87,6 +100,23 @@ def epoch_source(n_layers: int, activation: str, cost: str, fastmath: bool = Fal
             f"                a{l}[j] = {P(phi, {z: f'z{l}[j]'})}",
         ]
     last = L - 1
+    term, o, t = _loss_term(activation, cost)
+    src = f"z{last}[j]" if o.name == "z" else f"a{last}[j]"
+    out += [
+        "            # the running loss: the cost C = Σ_j c(ŷ_j, y_j) of this sample (`<cost>.loss`)",
+        f"            for j in range(W{last}.shape[0]):",
+        f"                stats[0] += {P(term, {o: src, t: 'Y[s, j]'})}",
+        "            # the running accuracy: the largest output's index against the target's",
+        "            best = 0",
+        "            truth = 0",
+        f"            for j in range(1, W{last}.shape[0]):",
+        f"                if a{last}[j] > a{last}[best]:",
+        "                    best = j",
+        "                if Y[s, j] > Y[s, truth]:",
+        "                    truth = j",
+        "            if best == truth:",
+        "                stats[1] += 1.0",
+    ]
     logit = _logit_gradient(activation, cost)
     if logit is not None:
         out += [
@@ -207,8 +237,9 @@ def fusable(model) -> tuple[int, str, str] | None:
     return len(dense), names.pop(), model.loss_fn.name
 
 
-def run_epoch(model, X, Y, order, lr: float, batch_size: int, ws, fastmath: bool = False) -> None:
-    """One epoch of mini-batch SGD through the fused generated kernel."""
+def run_epoch(model, X, Y, order, lr: float, batch_size: int, ws, fastmath: bool = False) -> np.ndarray:
+    """One epoch of mini-batch SGD through the fused generated kernel; returns [Σ cost, correct]
+    over the epoch's samples, each counted in its batch's forward pass (before the update)."""
     fused = fusable(model)
     if fused is None:  # fit() asks fusable() first
         raise InputError(
@@ -240,4 +271,6 @@ def run_epoch(model, X, Y, order, lr: float, batch_size: int, ws, fastmath: bool
         ]
     if X.dtype != dense[0].weight.dtype or not X.flags.c_contiguous:
         raise InputError(f"the fused epoch needs a C-contiguous X of the weights' type {dense[0].weight.dtype}")
-    kernel(X, Y, order, float(lr), int(batch_size), *args)
+    stats = np.zeros(2)
+    kernel(X, Y, order, float(lr), int(batch_size), stats, *args)
+    return stats

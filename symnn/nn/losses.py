@@ -128,6 +128,10 @@ class Cost(Loss):
         """Write the compiled epoch's ∂(mean cost)/∂ŷ into a buffer `grad`; return its name."""
         return _epoch_gradient(w, self.kernels, yhat, shape)
 
+    def epoch_loss(self, w: EpochWriter, yhat: str, shape: tuple) -> None:
+        """Write the compiled epoch's lines adding the batch's cost Σ c(ŷ, y) to stats[0]."""
+        _epoch_total(w, self.kernels[0], yhat, shape)
+
     def __repr__(self) -> str:
         return f"{type(self).__name__}()" if type(self) is not Cost else f"Cost({self.source!r})"
 
@@ -199,6 +203,11 @@ class CrossEntropy(Cost):
         last layer's input z; return its name."""
         return _epoch_gradient(w, self.logit_kernels, z, shape)
 
+    def epoch_logit_loss(self, w: EpochWriter, z: str, shape: tuple) -> None:
+        """Write the compiled epoch's lines adding the batch's cost Σ c(z, y), from the last
+        layer's input z, to stats[0]."""
+        _epoch_total(w, self.logit_kernels[0], z, shape)
+
     def logit_value(self, z: np.ndarray, Y: np.ndarray) -> float:
         """Mean over the batch of Σ_outputs [max(z, 0) − y z + ln(1 + e^(−|z|))]."""
         return _mean(self.logit_kernels, z, Y)
@@ -268,6 +277,15 @@ class SoftmaxCrossEntropy(Loss):
         w.call(grad, w.flat(p), w.flat("yb"), "float(m)", w.flat(g))
         return g
 
+    def epoch_loss(self, w: EpochWriter, z: str, shape: tuple) -> None:
+        """Write the compiled epoch's lines adding the batch's cost −Σ y log softmax(z) to stats[0]."""
+        row_max, _, loss, _, log_softmax = self.kernels
+        mx, ls, per = w.buffer("loss_max", ()), w.buffer("log_p", shape), w.buffer("cost", ())
+        w.call(row_max, z, mx)
+        w.call(log_softmax, z, mx, ls)
+        w.call(loss, ls, "yb", per)
+        w.call(generated_kernel("loss.total"), per, "stats")
+
 
 LOSSES: dict[str, type[Loss]] = {"quadratic": Quadratic, "cross-entropy": CrossEntropy}
 
@@ -298,6 +316,14 @@ def _epoch_gradient(w: EpochWriter, kernels, a: str, shape: tuple) -> str:
     g = w.buffer("grad", shape)
     w.call(kernels[1], w.flat(a), w.flat("yb"), "float(m)", w.flat(g))
     return g
+
+
+def _epoch_total(w: EpochWriter, loss, a: str, shape: tuple) -> None:
+    """The compiled epoch's calls of the loss kernel (c per output into a buffer `cost`) and of
+    `loss.total`, which adds their sum to the running total stats[0]."""
+    c = w.buffer("cost", shape)
+    w.call(loss, w.flat(a), w.flat("yb"), w.flat(c))
+    w.call(generated_kernel("loss.total"), w.flat(c), "stats")
 
 
 def _into_buffer(owner: object, kernels, a: np.ndarray, Y: np.ndarray, ws: Workspace) -> np.ndarray:

@@ -39,6 +39,8 @@ OPTIONS = (
     "compiled",
     "fastmath",
     "exact_order",
+    "validation",
+    "eval_every",
 )
 
 
@@ -143,9 +145,15 @@ def train_forward(model: Sequential, X: np.ndarray, ws) -> np.ndarray:
     return a
 
 
-def train_step(model, xb: np.ndarray, yb: np.ndarray, lr: float, ws, optimizer: Optimizer | None = None) -> None:
-    """Steps 3-5 on one batch, through the generated kernels, on reused buffers."""
+def train_step(
+    model, xb: np.ndarray, yb: np.ndarray, lr: float, ws, optimizer: Optimizer | None = None
+) -> tuple[float, int]:
+    """Steps 3-5 on one batch, through the generated kernels, on reused buffers; returns the
+    batch's cost (summed over its samples) and how many it classified right, both from its
+    forward pass, before the update (the epoch's running loss and accuracy)."""
     a = train_forward(model, xb, ws)  # step 3: forward
+    cost = model.output_loss(a, yb) * len(xb)
+    correct = int((a.argmax(axis=1) == yb.argmax(axis=1)).sum()) if yb.shape[1] > 1 else 0
     last = len(model.layers) - 1
     if model.loss_fn.from_logits(model.layers):  # step 4: ∂C/∂z = σ(z) − y
         delta = model.loss_fn.train_logit_gradient(model.layers[last].z, yb, ws)
@@ -155,6 +163,7 @@ def train_step(model, xb: np.ndarray, yb: np.ndarray, lr: float, ws, optimizer: 
     for n in range(last, -1, -1):  # step 5: back-propagate
         delta = model.layers[n].train_backward(delta, ws, need_input_grad=n > 0)
     update(model, lr, optimizer)
+    return cost, correct
 
 
 def fit(
@@ -176,8 +185,18 @@ def fit(
     compiled: bool | None = None,
     fastmath: bool = False,
     exact_order: bool = False,
+    validation: tuple[npt.ArrayLike, npt.ArrayLike] | None = None,
+    eval_every: int | None = None,
 ) -> dict[str, list[float]]:
-    """Train `model` in place; return its history (loss and accuracy per epoch).
+    """Train `model` in place; return its history.
+
+    history["loss"] and history["accuracy"] are each epoch's running training loss and accuracy:
+    every sample's cost (and whether its largest output is its target's) taken from the forward
+    pass its batch trained with, before that batch's update, averaged over the epoch, as training
+    loops usually report them; no extra pass over the training set. `validation=(X, y)` (or
+    X_test and y_test) adds the held-out loss and accuracy after every `eval_every` epochs (1
+    unless told; always after the last) as val_loss, val_accuracy and val_epoch (the epoch
+    numbers), each from one forward pass.
 
     Dense/activation stacks run each epoch in one fused generated kernel (`fused`); other nets
     call the layers' kernels batch by batch, from Python or — `compiled` — from the compiled
@@ -214,10 +233,7 @@ def fit(
     per_sample = 3 * max(sum(p.size for p in model.parameters().values()), int(np.prod(X.shape[1:])))
     batch_size = check_options(epochs, lr, batch_size_for(mode, batch_size, max(n, 1)), max(n, 1), per_sample)
     X, Y = model.checked(X, y, batch_size)
-    if (X_test is None) != (y_test is None):
-        raise InputError("give X_test and y_test together (or neither)")
-    if X_test is not None and y_test is not None:  # (both or neither: checked above)
-        model.accuracy(X_test, y_test)  # checked before training starts
+    held, every = held_out(model, validation, X_test, y_test, eval_every)  # checked before training starts
     from symnn.nn.model import check_seed
 
     rng = np.random.default_rng(model.seed if seed is None else check_seed(seed))
@@ -256,33 +272,86 @@ def fit(
             lr = rate(epoch)
             narrate = explain is not None and epoch == 1
             if fuse and not narrate:
-                run_epoch(model, X, Y, order, lr, batch_size, ws, fastmath)  # steps 2-6 in one kernel
+                stats = run_epoch(model, X, Y, order, lr, batch_size, ws, fastmath)  # steps 2-6 in one kernel
             elif driver is not None and not narrate:
-                driver(X, Y, order, lr)  # steps 2-6, compiled
+                stats = driver(X, Y, order, lr)  # steps 2-6, compiled
             else:
+                stats = np.zeros(2)
                 for start in range(0, n, batch_size):
                     idx = order[start : start + batch_size]
                     xb, yb = X[idx], Y[idx]  # step 2
                     if narrate and start == 0 and explain is not None:
                         _explain(model, xb, yb, model.forward(xb), lr, explain, idx, opt)
-                    train_step(model, xb, yb, lr, ws, opt)  # steps 3-6
-            out = train_forward(model, X, ws)  # the whole training set (X, Y checked above)
-            loss = model.output_loss(out, Y)
-            if not np.isfinite(loss):
+                    stats += train_step(model, xb, yb, lr, ws, opt)  # steps 3-6
+            loss, acc = float(stats[0]) / n, float(stats[1]) / n if classify else float("nan")
+            if not np.isfinite(loss) or not _finite(model):
                 raise TrainingError(
                     f"training diverged at epoch {epoch}: the loss became {loss}; try a smaller learning rate than {lr}"
                 )
             history["loss"].append(loss)
-            if not classify:
-                acc = float("nan")
-            elif X_test is not None and y_test is not None:
-                acc = model.accuracy(X_test, y_test)
-            else:  # the training set's, from the forward pass the loss just made
-                acc = float((out.argmax(axis=1) == Y.argmax(axis=1)).mean())
             history["accuracy"].append(acc)
-            bar.set_postfix_str(f"loss {loss:.4f}" + (f", accuracy {acc:.4f}" if classify else ""), refresh=False)
+            shown = f"loss {loss:.4f}" + (f", accuracy {acc:.4f}" if classify else "")
+            if held is not None and (epoch % every == 0 or epoch == epochs):
+                shown += _evaluate(model, held, history)
+            bar.set_postfix_str(shown, refresh=False)
             bar.update(1)
     return history
+
+
+def _finite(model: Sequential) -> bool:
+    """True when every weight is a finite number (the last batch's update did not overflow)."""
+    return all(np.isfinite(p).all() for p in model.parameters().values())
+
+
+class _HeldOut:
+    """A validation set, checked once, with its own buffers for the evaluation's forward pass."""
+
+    def __init__(self, model: Sequential, X: npt.ArrayLike, y: npt.ArrayLike) -> None:
+        from symnn.nn.layers import Workspace
+
+        try:
+            self.X, self.Y = model.checked(X, y)
+        except InputError as exc:
+            raise InputError(f"validation: {exc}") from None
+        self.ws = Workspace(model.dtype)
+        self.X = np.ascontiguousarray(self.X, dtype=model.dtype)
+
+
+def _evaluate(model: Sequential, held: _HeldOut, history: dict[str, list[float]]) -> str:
+    """The held-out loss and accuracy after this epoch, from one forward pass through the
+    kernels training runs, into the history (val_loss, val_accuracy, val_epoch); their text."""
+    out = train_forward(model, held.X, held.ws)
+    loss = model.output_loss(out, held.Y)
+    classify = held.Y.shape[1] > 1
+    acc = float((out.argmax(axis=1) == held.Y.argmax(axis=1)).mean()) if classify else float("nan")
+    for key, value in (("val_loss", loss), ("val_accuracy", acc), ("val_epoch", float(len(history["loss"])))):
+        history.setdefault(key, []).append(value)
+    return f"; held out: loss {loss:.4f}" + (f", accuracy {acc:.4f}" if classify else "")
+
+
+def held_out(
+    model: Sequential,
+    validation: tuple[npt.ArrayLike, npt.ArrayLike] | None,
+    X_test: npt.ArrayLike | None,
+    y_test: npt.ArrayLike | None,
+    eval_every: int | None,
+) -> tuple[_HeldOut | None, int]:
+    """The validation set fit evaluates (validation=(X, y), or X_test and y_test) and how often."""
+    if (X_test is None) != (y_test is None):
+        raise InputError("give X_test and y_test together (or neither)")
+    if X_test is not None:
+        if validation is not None:
+            raise InputError("give validation=(X, y) or X_test and y_test, not both")
+        validation = (X_test, y_test)  # type: ignore[assignment]
+    if validation is not None and (not isinstance(validation, (tuple, list)) or len(validation) != 2):
+        raise InputError(f"validation takes a pair (X, y) of held-out samples and their targets (got {type(validation).__name__})")
+    if eval_every is not None:
+        _integer(eval_every, "eval_every")
+        if validation is None:
+            raise InputError("eval_every says how often to evaluate validation=(X, y): give the validation set too")
+    if validation is None:
+        return None, 1
+    return _HeldOut(model, *validation), int(eval_every or 1)
 
 
 SCHEDULES = ("constant", "cosine")
