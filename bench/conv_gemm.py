@@ -77,7 +77,6 @@ def cases(dtype, torch: bool, threads: int = 1):
     X, K, b = (rng.normal(size=s).astype(dtype) for s in ((n, c, h, h), (f, c, k, k), (f,)))
     G = rng.normal(size=(n, f, ho, ho)).astype(dtype)
     Y, dK, db, dX = np.empty((n, f, ho, ho), dtype), np.empty_like(K), np.empty_like(b), np.empty_like(X)
-    gb = kernel("conv2d.layer_grad_bias")
     out: dict[str, object] = {}
     parts: dict[str, object] = {}
     for label, exact in (("im2col + BLAS, [unfold] (what Conv2D runs)", False), ("written order (no BLAS)", True)):
@@ -85,8 +84,9 @@ def cases(dtype, torch: bool, threads: int = 1):
             specialised(f"conv2d.layer_{x}", unfold=not exact, k_h=k, k_w=k, s=1)
             for x in ("forward", "grad_kernel", "grad_input")
         )
+        gb = kernel("conv2d.layer_grad_bias" + ("" if exact else "[unfold]"))  # as Conv2D runs them
 
-        def step(fw=fw, gk=gk, gi=gi):
+        def step(fw=fw, gk=gk, gi=gi, gb=gb):
             fw.dispatcher(X, K, b, 1, Y)
             gk.dispatcher(G, X, K, 1, dK)
             gb.dispatcher(G, db)
@@ -96,7 +96,7 @@ def cases(dtype, torch: bool, threads: int = 1):
         parts[label] = {
             "forward Y": lambda fw=fw: fw.dispatcher(X, K, b, 1, Y),
             "kernel gradient dK": lambda gk=gk: gk.dispatcher(G, X, K, 1, dK),
-            "bias gradient db": lambda: gb.dispatcher(G, db),
+            "bias gradient db": lambda gb=gb: gb.dispatcher(G, db),
             "input gradient dX": lambda gi=gi: gi.dispatcher(G, K, X, 1, dX),
         }
     step = out["symnn, im2col + BLAS, [unfold] (what Conv2D runs)"]

@@ -163,3 +163,4 @@ def layer_grad_input() -> KernelSpec:
 for _name in ("forward", "grad_kernel", "grad_input"):
     register_specialised(f"conv2d.layer_{_name}", k_h=3, k_w=3, s=1)
     register_specialised(f"conv2d.layer_{_name}", unfold=True, k_h=3, k_w=3, s=1)
+register_specialised("conv2d.layer_grad_bias", unfold=True)  # its channel sums interleaved (passes.blas)

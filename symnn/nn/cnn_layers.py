@@ -59,10 +59,10 @@ def unfold_min() -> int:
     return UNFOLD_MIN
 
 
-def _fast(name: str) -> Kernel:
+def _fast(name: str, fastmath: bool = True, unfold: bool = False) -> Kernel:
     from symnn.codegen.specialise import specialised
 
-    return specialised(name, fastmath=True)
+    return specialised(name, fastmath, unfold=unfold)
 
 
 def _pair(value, what: str) -> tuple[int, int]:
@@ -143,7 +143,8 @@ class Conv2D(WeightedLayer):
             _specialised(f"conv2d.layer_{n}", kh, kw, self.stride, self.fastmath, unfold)
             for n in ("forward", "grad_kernel", "grad_input")
         )
-        bias = _fast("conv2d.layer_grad_bias") if self.fastmath else self.kernels[2]
+        fm = self.fastmath  # '[unfold]': its channel sums interleaved, in the same order (passes.blas)
+        bias = _fast("conv2d.layer_grad_bias", fm, unfold and not fm) if fm or unfold else self.kernels[2]
         return (k[0], k[1], bias, k[2])
 
     @property

@@ -6,6 +6,18 @@ parallel. The kernel then tests at run time: at least BLAS_MIN multiply-adds (an
 shapes as the product needs them) -> `np.dot(L, R, O)` and the rest added in loops; else the
 written loops, which the passes after this one write inside the `else:`. The one rewrite that
 does not keep the written order of additions (BLAS sums in its own order).
+
+In a spec compiled for large calls (`unfold`, not `exact`), the same pass also interleaves a
+channel sum (the bias gradient db[f] = Σ_{t,i,j} G[t,f,i,j]): written as is, each output is one
+chain of dependent additions, as slow as an addition's latency; with the output's loop innermost,
+
+    for each block of 8 channels f0..f0+7:  acc = acc1 = ... = 0.0
+        for t, i, j:  acc += G[t, f0, i, j];  acc1 += G[t, f0 + 1, i, j];  ...
+        db[f0] = acc; ...                     (then the F mod 8 last channels one by one)
+
+eight chains run side by side. Each db[f] still adds its terms one by one in the written order
+(t, i, j), from 0.0, in its own float64 `acc` like the written loops: the same numbers, bit for
+bit, so this is no reordering (`interleave` below).
 """
 
 from __future__ import annotations
@@ -29,9 +41,74 @@ class BlasPlan:
     rest: sp.Expr  # what the output adds to the product (0: nothing)
 
 
-def plan(p: NumbaPrinter, site: Site) -> BlasPlan | None:
-    """The np.dot call when the output is a product of matrices over whole axes; else None."""
+@dataclass(frozen=True)
+class InterleavePlan:
+    """O[f] = Σ body over `limits`, written with f's loop innermost (each O[f] in the written order)."""
+
+    limits: tuple  # the Sum's (variable, low, high), outermost first
+    body: sp.Expr
+
+
+def interleave(site: Site) -> InterleavePlan | None:
+    """A one-loop plain output that is a Sum of terms whose last index is a summed variable and
+    which read the output's variable at an earlier index (db[f] = Σ_{t,i,j} G[t,f,i,j]); else None."""
     spec, lo = site.spec, site.lo
+    if not spec.unfold or spec.exact or spec.parallel or not site.plain or len(lo.loops) != 1:
+        return None
+    total, rest = split_sum(lo.expr)
+    (f, f_lo, _), body = lo.loops[0], total.function if total is not None else None
+    if total is None or rest != 0 or f_lo != 0 or body.has(sp.Sum, sp.Piecewise) or lo.target is not None:
+        return None
+    summed = {v for v, _, _ in total.limits}
+    if any((a.free_symbols | b.free_symbols) & (summed | {f}) for _, a, b in total.limits):
+        return None  # a rectangular nest only
+    arrays = list(body.atoms(sp.Indexed))
+    if not arrays or not all(a.indices[-1] in summed and f in a.free_symbols for a in arrays):
+        return None
+    return InterleavePlan(tuple(total.limits), body)
+
+
+INTERLEAVE = 8  # channel sums run side by side, each in its own scalar accumulator
+
+
+def emit_interleave(p: NumbaPrinter, site: Site, plan: InterleavePlan) -> None:
+    """for each block of INTERLEAVE outputs: their accumulators, one loop nest over the Sum
+    adding to all of them, the outputs written; then the remaining outputs one by one."""
+    depth, active = p.depth, set(p.active)
+    (f, _, f_hi), base = site.lo.loops[0], site.lo.output.base
+    size, block = p.code(f_hi + 1), p.temp("fb")
+    p.emit(f"for {p.names[block]} in range(({size}) // {INTERLEAVE}):")
+    p.depth += 1
+    accs = [p.temp("acc") for _ in range(INTERLEAVE)]
+    for acc in accs:
+        p.emit(f"{p.names[acc]} = 0.0")
+    first = sp.Integer(INTERLEAVE) * block
+    p.open_loops(plan.limits)
+    for k, acc in enumerate(accs):
+        p.statements(p.names[acc], plan.body.xreplace({f: first + k}), "+=")
+    p.depth, p.active = depth + 1, set(active)
+    for k, acc in enumerate(accs):
+        p.emit(f"{p.code(sp.Indexed(base, first + k))} = {p.names[acc]}")
+    p.depth, p.active = depth, set(active)
+    p.emit(f"for {p.name(f)} in range({INTERLEAVE} * (({size}) // {INTERLEAVE}), {size}):")
+    p.depth += 1
+    p.active.add(f)
+    acc = p.temp("acc")
+    p.emit(f"{p.names[acc]} = 0.0")
+    p.open_loops(plan.limits)
+    p.statements(p.names[acc], plan.body, "+=")
+    p.depth = depth + 1
+    p.emit(f"{site.target} = {p.names[acc]}")
+    p.depth, p.active = depth, active
+
+
+def plan(p: NumbaPrinter, site: Site) -> BlasPlan | InterleavePlan | None:
+    """The np.dot call when the output is a product of matrices over whole axes (or a channel
+    sum's interleaved loops, in a spec for large calls); else None."""
+    spec, lo = site.spec, site.lo
+    found = interleave(site)
+    if found is not None:
+        return found
     if not site.plain or spec.parallel or spec.exact:
         return None
     if len(lo.loops) != 2 or any(a != 0 for _, a, _ in lo.loops):
@@ -61,8 +138,12 @@ def plan(p: NumbaPrinter, site: Site) -> BlasPlan | None:
     return BlasPlan(condition, f"np.dot({operands[a]}, {operands[b]}, {p.code(lo.output.base)})", rest)
 
 
-def emit(p: NumbaPrinter, site: Site, plan: BlasPlan) -> Site:
-    """The BLAS branch; the printer is left inside `else:`, where the next passes write the loops."""
+def emit(p: NumbaPrinter, site: Site, plan: BlasPlan | InterleavePlan) -> Site | None:
+    """The BLAS branch; the printer is left inside `else:`, where the next passes write the loops
+    (an InterleavePlan: its loops, the output written)."""
+    if isinstance(plan, InterleavePlan):
+        emit_interleave(p, site, plan)
+        return None
     depth, active = p.depth, set(p.active)
     p.emit(f"if {plan.condition}:  # a product of two matrices: one BLAS call (np.dot)")
     with p.indented():

@@ -1,0 +1,38 @@
+"""The convolution layer's large-call compilations ('[unfold]'): the bias gradient's interleaved
+channel sums (symnn.codegen.passes.blas.interleave) give the written loops' numbers bit for bit."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from symnn.codegen import kernel
+from symnn.codegen.loops import trace
+from symnn.codegen.passes.blas import INTERLEAVE, InterleavePlan
+from symnn.codegen.registry import factory
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("shape", [(4, 16, 5, 7), (3, 11, 4, 4), (2, 3, 6, 5), (1, 8, 1, 1)])
+def test_interleaved_bias_gradient_is_the_written_sum_bit_for_bit(shape, dtype):
+    G = np.random.default_rng(sum(shape)).normal(size=shape).astype(dtype) * 1e3
+    written, interleaved = np.empty(shape[1], dtype), np.empty(shape[1], dtype)
+    kernel("conv2d.layer_grad_bias").dispatcher(G, written)
+    kernel("conv2d.layer_grad_bias[unfold]").dispatcher(G, interleaved)
+    assert written.tobytes() == interleaved.tobytes()
+
+
+def test_interleave_applies_only_to_the_unfold_compilation():
+    [[(name, plan)]] = trace(factory("conv2d.layer_grad_bias[unfold]")())
+    assert name == "blas" and isinstance(plan, InterleavePlan) and INTERLEAVE > 1
+    assert trace(factory("conv2d.layer_grad_bias")()) == [[]]
+    source = kernel("conv2d.layer_grad_bias[unfold]").source
+    assert "acc7 += G[t, 8*fb + 7, i, j]" in source and "np.dot" not in source
+
+
+def test_conv2d_unfold_kernels_run_the_interleaved_bias_gradient():
+    from symnn.nn.cnn_layers import Conv2D
+
+    layer = Conv2D(2, 3, 3)
+    assert layer.unfold_kernels[2].spec.name == "conv2d.layer_grad_bias[unfold]"
+    assert layer.train_kernels[2].spec.name == "conv2d.layer_grad_bias"
