@@ -14,7 +14,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from references import DIGITS_MLP, mlp_references, skipped  # noqa: E402
 from references.common import digits, ratio_table, time_training  # noqa: E402
-from symnn_nets import check_same_init, mlp, mlp_fused  # noqa: E402
+from symnn_nets import check_same_init, mlp, mlp_fit, mlp_fused  # noqa: E402
 
 
 def run(epochs: int = 10, threads: int | None = None, torch: bool = True) -> list[dict]:
@@ -24,6 +24,7 @@ def run(epochs: int = 10, threads: int | None = None, torch: bool = True) -> lis
     rows = []
     for ref in [
         mlp_fused(sizes),
+        mlp_fit(sizes),
         mlp_fused(sizes, fastmath=True),
         mlp_fused(sizes, dtype="float32"),
         mlp(sizes),

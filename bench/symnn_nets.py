@@ -58,6 +58,19 @@ def check_same_init(sizes: list[int], seed: int = 0) -> float:
     return max(float(np.abs(a - b).max()) for a, b in zip(ours, ref.weights))
 
 
+def mlp_fit(sizes: list[int]) -> Reference:
+    """symnn through its public API: Sequential.fit(epochs=1) per epoch (the fused epoch kernel,
+    the running loss and accuracy from it, and fit's own checks of X and y), each epoch in an
+    order fit draws from a seed the references' generator gives."""
+    base = mlp(sizes, name="symnn, Sequential.fit(epochs=1) per epoch (public API)")
+
+    def train_epoch(net, X, Y, lr, batch_size, rng):
+        net.fit(X, Y, epochs=1, lr=lr, batch_size=batch_size, seed=int(rng.integers(2**31)))
+        return net
+
+    return Reference(base.name, base.init, train_epoch, base.predict)
+
+
 def mlp_fused(sizes: list[int], fastmath: bool = False, dtype: str = "float64") -> Reference:
     """symnn's default training path: the whole epoch in one generated kernel (`fastmath`: the
     same kernel compiled to reassociate its sums, fit(fastmath=True); dtype: net.astype)."""

@@ -247,7 +247,9 @@ def run_epoch(model, X, Y, order, lr: float, batch_size: int, ws, fastmath: bool
             f"{FUSE_MAX_WEIGHTS} weights, and a cost summed over the outputs (not softmax); not {model!r}"
         )
     n_layers, activation, cost = fused
-    shapes = model.check_shapes(X.shape[1:])  # the shape pass: no kernel reads past a buffer
+    shapes = getattr(ws, "shapes", None)  # fit's shape pass, or one here: no kernel reads past a buffer
+    if shapes is None or shapes[0] != X.shape[1:]:
+        shapes = model.check_shapes(X.shape[1:])
     order = np.asarray(order)
     if Y.shape != (len(X), *shapes[-1]) or Y.dtype != X.dtype or not Y.flags.c_contiguous:
         raise InputError(

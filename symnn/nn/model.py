@@ -109,7 +109,9 @@ class Sequential:
 
     def memory_needed(self, sample_shape: Shape, n: int, batch_size: int = 0) -> int:
         """About how many bytes a forward pass of n samples (and, with batch_size, training) needs."""
-        shapes = self.check_shapes(sample_shape)
+        return self._bytes(self.check_shapes(sample_shape), n, batch_size)
+
+    def _bytes(self, shapes: list[Shape], n: int, batch_size: int) -> int:
         item = self.dtype.itemsize
         values = sum(math.prod(s) for s in shapes)  # the input and every layer's output
         total = 2 * n * values * item  # kept for backward, plus padded copies
@@ -128,8 +130,9 @@ class Sequential:
     @property
     def dtype(self) -> np.dtype:
         """The floating type of the parameters (float64 unless astype changed it)."""
-        for arr in self.parameters().values():
-            return getattr(arr, "dtype", np.dtype(np.float64))
+        for layer in self.layers:
+            for arr in layer.parameters().values():
+                return getattr(arr, "dtype", np.dtype(np.float64))
         return np.dtype(np.float64)
 
     def astype(self, dtype: npt.DTypeLike) -> "Sequential":
@@ -165,7 +168,7 @@ class Sequential:
         self._last_output: tuple[int, ...] | None = None
 
     # --- checked inputs ---------------------------------------------------------------------------
-    def _check_X(self, X: npt.ArrayLike) -> np.ndarray:
+    def _check_X(self, X: npt.ArrayLike, shapes: list[Shape] | None = None) -> np.ndarray:
         X = as_numbers(X, "X")
         if X.ndim < 2:
             raise InputError(
@@ -174,7 +177,8 @@ class Sequential:
             )
         if X.size == 0:
             raise InputError(f"X is empty (shape {X.shape}); give at least one sample")
-        self.check_shapes(X.shape[1:])
+        if shapes is None:  # (checked() made the shape pass already)
+            self.check_shapes(X.shape[1:])
         X = np.ascontiguousarray(X, dtype=self.dtype)
         if not np.isfinite(X).all():
             raise InputError(
@@ -193,13 +197,15 @@ class Sequential:
         from symnn.limits import check_memory
 
         X = as_numbers(X, "X")
+        shapes = None
         if X.ndim >= 2 and X.size:
+            shapes = self.check_shapes(X.shape[1:])  # the shape pass, once
             check_memory(
-                self.memory_needed(X.shape[1:], len(X), batch_size),
+                self._bytes(shapes, len(X), batch_size),
                 f"{'training on' if batch_size else 'a forward pass of'} {plural(len(X), 'sample')} of this net",
             )
-        X = self._check_X(X)
-        Y = None if y is None else self._targets_checked(y, len(X), self.output_shape(X.shape[1:]))
+        X = self._check_X(X, shapes)
+        Y = None if y is None or shapes is None else self._targets_checked(y, len(X), shapes[-1])
         return X, Y
 
     def targets(self, y: npt.ArrayLike) -> np.ndarray:

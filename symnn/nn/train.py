@@ -344,7 +344,8 @@ def held_out(
             raise InputError("give validation=(X, y) or X_test and y_test, not both")
         validation = (X_test, y_test)  # type: ignore[assignment]
     if validation is not None and (not isinstance(validation, (tuple, list)) or len(validation) != 2):
-        raise InputError(f"validation takes a pair (X, y) of held-out samples and their targets (got {type(validation).__name__})")
+        kind = type(validation).__name__
+        raise InputError(f"validation takes a pair (X, y) of held-out samples and their targets (got {kind})")
     if eval_every is not None:
         _integer(eval_every, "eval_every")
         if validation is None:

