@@ -36,3 +36,22 @@ def test_conv2d_unfold_kernels_run_the_interleaved_bias_gradient():
     layer = Conv2D(2, 3, 3)
     assert layer.unfold_kernels[2].spec.name == "conv2d.layer_grad_bias[unfold]"
     assert layer.train_kernels[2].spec.name == "conv2d.layer_grad_bias"
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("filters", [4, 16])  # float64: C·3·3 = 72 >= FLIP_ASPECT·4 (Cᵀ), < FLIP_ASPECT·16 (C)
+def test_unfolded_kernel_gradient_either_way_round_is_the_sum(dtype, filters):
+    from symnn.codegen.passes.unfold import FLIP_ASPECT, UNFOLD_MIN
+
+    n, c, h = 8, 8, 14
+    assert n * filters * c * 9 * (h - 2) ** 2 >= UNFOLD_MIN and (72 >= FLIP_ASPECT * filters) == (filters == 4)
+    rng = np.random.default_rng(filters)
+    x, g = rng.normal(size=(n, c, h, h)).astype(dtype), rng.normal(size=(n, filters, h - 2, h - 2)).astype(dtype)
+    k = np.zeros((filters, c, 3, 3), dtype)
+    dk = kernel("conv2d.layer_grad_kernel[unfold,k_h=3,k_w=3,s=1]")(g, x, k, 1)
+    want = np.zeros(k.shape)
+    for u in range(3):
+        for v in range(3):
+            want[:, :, u, v] = np.einsum("tfij,tcij->fc", g, x[:, :, u : u + h - 2, v : v + h - 2], dtype=np.float64)
+    tol = 1e-4 if dtype == np.float32 else 1e-12
+    np.testing.assert_allclose(dk, want, rtol=tol, atol=tol * np.abs(want).max())
