@@ -55,3 +55,22 @@ def test_unfolded_kernel_gradient_either_way_round_is_the_sum(dtype, filters):
             want[:, :, u, v] = np.einsum("tfij,tcij->fc", g, x[:, :, u : u + h - 2, v : v + h - 2], dtype=np.float64)
     tol = 1e-4 if dtype == np.float32 else 1e-12
     np.testing.assert_allclose(dk, want, rtol=tol, atol=tol * np.abs(want).max())
+
+
+@pytest.mark.parametrize("layout", ["C", "strided", "F"])
+def test_unfolded_gradients_read_g_as_it_lies_in_any_layout(layout):
+    """G[t] is the (F, H_out·W_out) matrix itself (a view, no gathering copy): a strided or
+    Fortran-ordered G gives the same gradients."""
+    from symnn.codegen.specialise import specialised
+
+    n, c, f, h = 4, 8, 16, 14
+    rng = np.random.default_rng(5)
+    x, k = rng.normal(size=(n, c, h, h)), rng.normal(size=(f, c, 3, 3))
+    g = rng.normal(size=(n, f, h - 2, h - 2))
+    given = {"C": g, "F": np.asfortranarray(g), "strided": np.repeat(g, 2, axis=1)[:, ::2]}[layout]
+    assert np.array_equal(given, g)
+    for name, args in (("grad_kernel", (x, k)), ("grad_input", (k, x))):
+        unfolded = specialised(f"conv2d.layer_{name}", unfold=True, k_h=3, k_w=3, s=1)
+        assert "np.ascontiguousarray(G[" in unfolded.source and ".reshape(" in unfolded.source
+        exact = specialised(f"conv2d.layer_{name}", exact=True, k_h=3, k_w=3, s=1)
+        np.testing.assert_allclose(unfolded(given, *args, 1), exact(g, *args, 1), rtol=1e-12, atol=1e-12)

@@ -10,7 +10,9 @@ then a matrix product over *unfolded* operands,
 g1 and g2 the output variables of each factor, r the variables summed over, each group
 linearised row-major in the written order. The operands are gathered into contiguous matrices by
 loops (im2col: each window of X becomes a column), so the product runs in BLAS whatever the
-arrays' layout, and the result is written back by loops:
+arrays' layout (an operand that is its array as it lies, G[t, f, i, j] as sample t's (F, H·W)
+matrix, is a view instead: np.ascontiguousarray(G[t]).reshape, no copy for a C-ordered G), and the
+result is written back by loops:
 
     unfold   a gathering output, Y[t, f, i, j] = Σ_{c,m,n} K[f,c,m,n]·X[t,c,s·i+m,s·j+n] + b[f] (the
              convolution; its kernel gradient dK[f,c,p,q] = Σ_{t,i,j} G[t,f,i,j]·X[t,c,s·i+p,s·j+q]
@@ -241,6 +243,29 @@ def _gather(p: NumbaPrinter, op: Operand, name: str) -> None:
     p.depth, p.active = depth, active
 
 
+def _direct(spec, op: Operand) -> bool:
+    """True when op's matrix is its array as it lies (G[t, f, i, j] as the (F, H·W) matrix of
+    sample t): its indices are the outer variables, then the matrix's row and column variables in
+    order, each over its whole axis. Then it is a view (a reshape), no copy."""
+    first, second = (op.cols, op.rows) if op.transposed else (op.rows, op.cols)
+    loops = [(v, sp.S.Zero, None) for v in op.per] + [*first, *second]
+    if len(loops) != len(op.factor.indices) or len(op.per) and list(op.per) != list(op.factor.indices[: len(op.per)]):
+        return False
+    for axis, (index, (v, _, hi)) in enumerate(zip(op.factor.indices, loops)):
+        extent = None if hi is None else hi + 1
+        if as_expr(index) != v or (extent is not None and spec.shapes.get(extent) != (op.factor.base, axis)):
+            return False
+    return True
+
+
+def _view(p: NumbaPrinter, op: Operand, name: str) -> None:
+    """name = op's array (at the outer indices) as a matrix: a view of a C-contiguous array."""
+    first, second = (op.cols, op.rows) if op.transposed else (op.rows, op.cols)
+    at = p.code(sp.Indexed(op.factor.base, *op.per)) if op.per else p.code(op.factor.base)
+    shape = f"({p.code(_extent(first))}, {p.code(_extent(second))})"
+    p.emit(f"{name} = np.ascontiguousarray({at}).reshape({shape})  # the array as it lies: no copy")
+
+
 def _matrix(p: NumbaPrinter, op: Operand, dtype: str) -> str:
     name = p.names[p.temp("unf")]
     first, second = (op.cols, op.rows) if op.transposed else (op.rows, op.cols)
@@ -262,7 +287,8 @@ def emit(p: NumbaPrinter, site: Site, plan: GemmPlan) -> Site:
         p.open_loops(lo.zero)
         p.emit(f"{site.target} = 0.0")
         p.depth, p.active = d, a
-    m1, m2 = _matrix(p, plan.p1, dtype), _matrix(p, plan.p2, dtype)
+    direct = [_direct(site.spec, op) for op in (plan.p1, plan.p2)]
+    m1, m2 = (p.names[p.temp("unf")] if v else _matrix(p, op, dtype) for v, op in zip(direct, (plan.p1, plan.p2)))
     rows, cols = _extent(plan.g1), _extent(plan.g2)
     c = p.names[p.temp("unf_c")]
     args = [m + (".T" if op.transposed else "") for m, op in ((m1, plan.p1), (m2, plan.p2))]
@@ -274,16 +300,16 @@ def emit(p: NumbaPrinter, site: Site, plan: GemmPlan) -> Site:
         p.emit(f"{part} = np.empty_like({ct})")
     else:
         p.emit(f"{c} = np.empty(({p.code(rows)}, {p.code(cols)}), {dtype})")
-    for m, op in ((m1, plan.p1), (m2, plan.p2)):
+    for m, op, as_is in ((m1, plan.p1, direct[0]), (m2, plan.p2, direct[1])):
         if not op.per:
-            _gather(p, op, m)  # read once, outside the per-sample loops
+            (_view if as_is else _gather)(p, op, m)  # read once, outside the per-sample loops
     p.open_loops(plan.lead)
     if plan.outer:
         d, a = p.depth, set(p.active)
         p.open_loops(plan.outer)
-    for m, op in ((m1, plan.p1), (m2, plan.p2)):
+    for m, op, as_is in ((m1, plan.p1, direct[0]), (m2, plan.p2, direct[1])):
         if op.per:
-            _gather(p, op, m)
+            (_view if as_is else _gather)(p, op, m)
     if plan.outer:  # each product added to the sum of the ones before (in the order of the outer indices)
         flipped = [m + ("" if op.transposed else ".T") for m, op in ((m2, plan.p2), (m1, plan.p1))]
         p.emit(f"if {flip}:")
