@@ -25,8 +25,10 @@ _MODULES: dict[str, types.ModuleType] = {}  # the drivers' modules, by their tex
 class EpochWriter:
     """Collects the driver's kernel imports, parameters, buffers and per-batch statements."""
 
-    def __init__(self, batch_size: int = 1) -> None:
-        self.batch_size = batch_size  # the full batches' size: layers choose their kernels by it
+    def __init__(self, batch_size: int = 1, parts: int = 1) -> None:
+        self.parts = parts  # the threads that share a batch, each summing its own rows (parallel driver)
+        self.batch_size = -(-batch_size // parts)  # the rows one part gets: layers choose their kernels by it
+        self.split = 0  # where the update lines start (after forward, loss and backward)
         self.kernels: dict[str, tuple[str, str, str]] = {}  # kernel name -> (alias, module, function)
         self.params: list[tuple[str, np.ndarray]] = []
         self.buffers: list[tuple[str, tuple[int, ...], bool]] = []  # name, shape, leading batch axis
@@ -74,19 +76,22 @@ def _sgd_only(optimizer) -> bool:
     return optimizer is None or optimizer.name == "sgd"
 
 
-def kernel_name(model, sample_shape: tuple, optimizer=None) -> str:
-    """The name `symnn codegen show` knows the driver by: epoch.<layers>.<loss>[.<optimizer>]."""
+def kernel_name(model, sample_shape: tuple, optimizer=None, parts: int = 1) -> str:
+    """The name `symnn codegen show` knows the driver by:
+    epoch.<shape>.<layers>.<loss>[.<optimizer>][.parts<P>]."""
     slug = "-".join(re.sub(r"[^a-z0-9]+", "_", repr(layer).lower()).strip("_") for layer in model.layers)
     shape = "x".join(map(str, sample_shape))
-    tail = "" if _sgd_only(optimizer) else f".{optimizer.name}"
+    tail = ("" if _sgd_only(optimizer) else f".{optimizer.name}") + (f".parts{parts}" if parts > 1 else "")
     return f"epoch.{shape}.{slug}.{model.loss_fn.name}{tail}"
 
 
-def write(model, sample_shape: tuple, optimizer=None, batch_size: int = 1) -> tuple[str, EpochWriter]:
+def write(model, sample_shape: tuple, optimizer=None, batch_size: int = 1, parts: int = 1) -> tuple[str, EpochWriter]:
     """The driver's source for batches of `batch_size` samples of `sample_shape`, and what it
     needs; the update is SGD's unless `optimizer` (a symnn.nn.optimizers.Optimizer) says otherwise.
-    A layer may choose its kernels by the batch's size (Conv2D's BLAS compilations for large ones)."""
-    w = EpochWriter(batch_size)
+    A layer may choose its kernels by the batch's size (Conv2D's BLAS compilations for large ones).
+    With `parts` > 1 each batch is cut into that many runs of rows, run side by side by Numba's
+    threads (prange), each into its own gradient buffers, added up by `gradient.parts`."""
+    w = EpochWriter(batch_size, parts)
     x, shape, inputs, shapes = "xb", tuple(sample_shape), [], []
     w.buffer("xb", shape)
     for n, layer in enumerate(model.layers):
@@ -105,10 +110,11 @@ def write(model, sample_shape: tuple, optimizer=None, batch_size: int = 1) -> tu
         _count_correct(w, x)
     for n in range(last, -1, -1):
         delta = model.layers[n].epoch_backward(w, n, inputs[n], shapes[n], delta, need=n > 0)
+    w.split = len(w.lines)
     if not _sgd_only(optimizer):
         optimizer.epoch_update(w, model)  # its update kernel, on its state arrays
         return _module_text(model, sample_shape, w), w
-    upd, flat = w.kernel(_sgd()), w.flat
+    upd, flat = w.kernel(_kernel("sgd.update")), w.flat
     for p, g in w.updates:
         w.emit(f"{upd}({flat(p)}, {flat(g)}, eta, {flat(p)})  # sgd.update: w ← w − η ∂C/∂w")
     return _module_text(model, sample_shape, w), w
@@ -117,7 +123,7 @@ def write(model, sample_shape: tuple, optimizer=None, batch_size: int = 1) -> tu
 def _count_correct(w: EpochWriter, out: str) -> None:
     """The running accuracy: stats[1] += 1 for each sample whose largest output (the first, on a
     tie, as NumPy's argmax) is at its one-hot target's index."""
-    w.emit("for t in range(m):  # the running accuracy: the largest output against the target")
+    w.emit(f"for t in range({out}.shape[0]):  # the running accuracy: the largest output against the target")
     w.emit("    best = 0")
     w.emit("    truth = 0")
     w.emit(f"    for j in range(1, {out}.shape[1]):")
@@ -129,24 +135,71 @@ def _count_correct(w: EpochWriter, out: str) -> None:
     w.emit("        stats[1] += 1.0")
 
 
-def _sgd():
+def _arguments(w: EpochWriter) -> tuple[list[str], list[str], list[str]]:
+    """The driver's buffer arguments in call order, its batched buffers and its fixed ones. With
+    parts, each fixed buffer is `<name>_parts`, one per part, and the gradients come first whole."""
+    batched = [b for b, _, per_batch in w.buffers if per_batch]
+    fixed = [b for b, _, per_batch in w.buffers if not per_batch]
+    each = [*(f"{b}_full" for b in batched), *(f"{b}_tail" for b in batched)]
+    if w.parts == 1:
+        return [*fixed, *each], batched, fixed
+    return [*(g for _, g in w.updates), *(f"{b}_parts" for b in fixed), *each], batched, fixed
+
+
+def _parts_body(w: EpochWriter, batched: list[str], fixed: list[str]) -> list[str]:
+    """The batch's forward, loss and backward lines run by w.parts threads, each on its own rows
+    (views of the batch's buffers) into its own fixed buffers and stats row; then each gradient
+    added up over the parts and the update lines."""
+    P, names = w.parts, [*batched, *fixed, "stats"]
+    own = re.compile(r"\b(" + "|".join(map(re.escape, names)) + r")\b")
+    add = w.kernel(_kernel("gradient.parts"))
+    body = [
+        f"q = min({P}, m)  # parts with rows: up to {P}, one per thread",
+        "for h in prange(q):",
+        "    lo = (m * h) // q",
+        "    hi = (m * (h + 1)) // q",
+        "    stats_h = stats[h]",
+        *[f"    {b}_h = {b}[lo:hi]" for b in batched],
+        *[f"    {b}_h = {b}_parts[h]" for b in fixed],
+        *[f"    {own.sub(lambda g: g[1] + '_h', line)}" for line in w.lines[: w.split]],
+        f"for h in range(q, {P}):  # a batch shorter than {P} rows leaves parts empty",
+        *[f"    {g}_parts[h].reshape(-1)[:] = 0.0" for _, g in w.updates],
+    ]
+    updates = w.lines[w.split :]
+    body += [line for line in updates if ".reshape(-1)" not in line]  # once per batch (Adam's step count)
+    body += [f"for h in prange({P}):  # the gradients' sums and the update, each thread on its own entries"]
+    for _, g in w.updates:
+        body.append(
+            f"    {add}({g}_parts.reshape({P}, -1){_run(g, P, ':, ')}, {g}.reshape(-1){_run(g, P)})  # gradient.parts"
+        )
+    flat = re.compile(r"\b(\w+)\.reshape\(-1\)")
+    body += [f"    {flat.sub(lambda a: a[0] + _run(a[1], P), line)}" for line in updates if ".reshape(-1)" in line]
+    return body
+
+
+def _run(name: str, parts: int, lead: str = "") -> str:
+    """The index of thread h's run of the entries of flat array `name` (one of `parts` runs)."""
+    return f"[{lead}{name}.size * h // {parts}:{name}.size * (h + 1) // {parts}]"
+
+
+def _kernel(name: str):
     from symnn.codegen import kernel
 
-    return kernel("sgd.update")
+    return kernel(name)
 
 
 def _module_text(model, sample_shape, w: EpochWriter) -> str:
     params = ", ".join(p for p, _ in w.params)
-    batched = [b for b, _, per_batch in w.buffers if per_batch]
-    fixed = [b for b, _, per_batch in w.buffers if not per_batch]
-    args = ", ".join([*fixed, *(f"{b}_full" for b in batched), *(f"{b}_tail" for b in batched)])
+    arguments, batched, fixed = _arguments(w)
+    args = ", ".join(arguments)
+    body = w.lines if w.parts == 1 else _parts_body(w, batched, fixed)
     arch = " → ".join(map(repr, model.layers))
     lines = [
         f"# generated by symnn from: compiled epoch of {arch}, loss {model.loss_fn.name}",
         f"# samples shaped {tuple(sample_shape)}; every number comes from the kernels imported below",
         "# (`symnn codegen show NAME`); the driver itself only gathers batches and moves data.",
         f'"""{__doc__.splitlines()[0]}"""',
-        "from numba import njit",
+        "from numba import njit" + (", prange" if w.parts > 1 else ""),
         "",
     ]
     for name, (alias, module, fn) in w.kernels.items():
@@ -154,7 +207,7 @@ def _module_text(model, sample_shape, w: EpochWriter) -> str:
     lines += [
         "",
         "",
-        '@njit(cache=True, error_model="numpy")',
+        '@njit(cache=True, error_model="numpy"' + (", parallel=True)" if w.parts > 1 else ")"),
         f"def epoch(X, Y, order, eta, batch_size, stats, {params}, {args}):",
         '    """One pass over the training set (step 7), batch by batch (steps 2-6); the last',
         '    batch, when shorter, uses buffers of its own size. stats[0] += the batch\'s cost and',
@@ -170,47 +223,74 @@ def _module_text(model, sample_shape, w: EpochWriter) -> str:
         "            xb[t] = X[order[start + t]]",
         "            yb[t] = Y[order[start + t]]",
     ]
-    lines += [f"        {line}" for line in w.lines]
+    lines += [f"        {line}" for line in body]
     return "\n".join(lines) + "\n"
 
 
 AUTO_BATCHES = 20_000  # fit() compiles the driver unasked when a run has at least this many batches
 
 
-def _source(model, sample_shape: tuple, optimizer=None, batch_size: int = 1):
+PARTS_MIN = 2_000_000  # multiply-adds of a batch's forward pass from which its rows are split among threads
+
+
+def work(model, sample_shape: tuple) -> int:
+    """About how many multiply-adds one sample's forward pass takes: each layer's `work` for one
+    sample when it has one (Dense, Conv2D), else the size of its input (element-wise layers)."""
+    total, shape = 0, tuple(sample_shape)
+    for layer, out in zip(model.layers, model.check_shapes(shape)[1:]):
+        per = getattr(layer, "work", None)
+        total += int(per((1, *shape))) if callable(per) else int(np.prod(shape))
+        shape = out
+    return total
+
+
+def parts_for(model, sample_shape: tuple, batch_size: int, exact: bool = False) -> int:
+    """How many threads share a batch: Numba's thread count when a batch's forward pass is
+    PARTS_MIN multiply-adds or more (bench/threads.py measured where two threads start to win)
+    and the written order is not asked for (parts regroup the batch sums); else 1."""
+    from symnn.codegen.numba_start import numba
+
+    threads = numba().get_num_threads()
+    if exact or threads < 2 or batch_size < 2 * threads:
+        return 1
+    return threads if batch_size * work(model, sample_shape) >= PARTS_MIN else 1
+
+
+def _source(model, sample_shape: tuple, optimizer=None, batch_size: int = 1, parts: int = 1):
     """(name, module text with its checksum line, the EpochWriter, the module's writer.Address)."""
     from symnn.codegen import writer
 
-    name = kernel_name(model, sample_shape, optimizer)
-    text, w = write(model, sample_shape, optimizer, batch_size)
+    name = kernel_name(model, sample_shape, optimizer, parts)
+    text, w = write(model, sample_shape, optimizer, batch_size, parts)
     where = writer.address(name, text)
     return name, where.text, w, where
 
 
-def is_compiled(model, sample_shape: tuple, optimizer=None, batch_size: int = 1) -> bool:
+def is_compiled(model, sample_shape: tuple, optimizer=None, batch_size: int = 1, parts: int = 1) -> bool:
     """True when this model's driver has been compiled into the cache before (no compile wait)."""
-    *_, where = _source(model, sample_shape, optimizer, batch_size)
+    *_, where = _source(model, sample_shape, optimizer, batch_size, parts)
     return where.path.with_suffix(".compiled").exists()
 
 
 def worth_it(
-    model, sample_shape: tuple, epochs: int, batches_per_epoch: int, optimizer=None, batch_size: int = 1
+    model, sample_shape: tuple, epochs: int, batches_per_epoch: int, optimizer=None, batch_size: int = 1, parts: int = 1
 ) -> bool:
     """fit()'s choice when not told: the driver when it is already compiled, or when the run has
     at least AUTO_BATCHES batches, enough to repay the one-time compilation (Numba links and
     optimises the kernels it calls into one function)."""
     return compilable(model) and (
-        epochs * batches_per_epoch >= AUTO_BATCHES or is_compiled(model, sample_shape, optimizer, batch_size)
+        epochs * batches_per_epoch >= AUTO_BATCHES or is_compiled(model, sample_shape, optimizer, batch_size, parts)
     )
 
 
 class CompiledEpoch:
     """The imported driver for one model, input shape and batch size, with its buffers."""
 
-    def __init__(self, model, sample_shape: tuple, batch_size: int, n: int, optimizer=None):
+    def __init__(self, model, sample_shape: tuple, batch_size: int, n: int, optimizer=None, parts: int = 1):
         from symnn.codegen import writer
 
-        self.name, _, w, where = _source(model, sample_shape, optimizer, batch_size)
+        self.name, _, w, where = _source(model, sample_shape, optimizer, batch_size, parts)
+        self.parts = parts
         self.marker = where.path.with_suffix(".compiled")
         self.marked = self.marker.exists()
         if _MODULES.get(where.hash) is None:
@@ -224,6 +304,10 @@ class CompiledEpoch:
         self.params = [a for _, a in w.params]
         rest, dtype = n % batch_size, model.dtype
         fixed = [np.zeros(s, dtype) for _, s, batched in w.buffers if not batched]
+        if parts > 1:  # the whole gradients, then each fixed buffer once per part
+            sizes = {b: s for b, s, batched in w.buffers if not batched}
+            whole = [np.zeros(sizes[g], dtype) for _, g in w.updates]
+            fixed = whole + [np.zeros((parts, *s), dtype) for _, s, batched in w.buffers if not batched]
         full = [np.zeros((batch_size, *s), dtype) for _, s, batched in w.buffers if batched]
         tail = [np.zeros((rest, *s), dtype) for _, s, batched in w.buffers if batched] if rest else full
         self.buffers = [*fixed, *full, *tail]
@@ -253,14 +337,37 @@ class CompiledEpoch:
         """Steps 2-7: one call runs the whole epoch; returns [Σ cost, correct] over its samples,
         each counted in its batch's forward pass (before that batch's update)."""
         self._check(X, Y, order)
-        stats = np.zeros(2)
-        self.function(X, Y, order, float(lr), self.batch_size, stats, *self.params, *self.buffers)
+        stats = np.zeros((self.parts, 2))
+        with _one_blas_thread(self.parts > 1):  # the parts are the threads: BLAS inside each keeps one
+            self.function(
+                X,
+                Y,
+                order,
+                float(lr),
+                self.batch_size,
+                stats if self.parts > 1 else stats[0],
+                *self.params,
+                *self.buffers,
+            )
         if not self.marked:  # the first epoch compiled it: say so for the next run
             from symnn.codegen import writer
 
             writer.mark(self.marker, self.name + "\n")  # a read-only cache: the next run decides again
             self.marked = True
-        return stats
+        return stats.sum(axis=0)
+
+
+def _one_blas_thread(parts: bool):
+    """A context in which BLAS (NumPy's and SciPy's OpenBLAS) runs one thread, when `parts`."""
+    import contextlib
+
+    if not parts:
+        return contextlib.nullcontext()
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:  # BLAS keeps its threads
+        return contextlib.nullcontext()
+    return threadpool_limits(1, user_api="blas")
 
 
 def run_epoch(model, X, Y, order, lr: float, batch_size: int, ws, optimizer=None) -> np.ndarray:
@@ -269,7 +376,8 @@ def run_epoch(model, X, Y, order, lr: float, batch_size: int, ws, optimizer=None
     key = ("compiled-epoch", batch_size, X.shape, id(model), id(optimizer))
     driver = ws.get(key)
     if driver is None:
-        driver = ws[key] = CompiledEpoch(model, X.shape[1:], batch_size, len(X), optimizer)
+        parts = parts_for(model, X.shape[1:], batch_size, any(getattr(layer, "exact", False) for layer in model.layers))
+        driver = ws[key] = CompiledEpoch(model, X.shape[1:], batch_size, len(X), optimizer, parts)
     return driver(
         np.ascontiguousarray(X, dtype=model.dtype),
         np.ascontiguousarray(Y, dtype=model.dtype),

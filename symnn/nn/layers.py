@@ -273,6 +273,10 @@ class Dense(WeightedLayer):
         grad_input.dispatcher(delta, self.weight, dA)
         return dA
 
+    def work(self, shape: tuple[int, ...]) -> int:
+        """Multiply-adds of the forward product of a batch shaped `shape` (N, n_in)."""
+        return int(shape[0]) * self.n_in * self.n_out
+
     def epoch_forward(self, w: EpochWriter, n: int, x: str, shape: Shape) -> tuple[str, Shape]:
         W, b = w.param(self.weight, f"W{n}"), w.param(self.bias, f"b{n}")
         z = w.buffer(f"z{n}", (self.n_out,))
