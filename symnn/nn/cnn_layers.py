@@ -19,7 +19,8 @@ generated from the same expressions with those numbers put in, which LLVM unroll
 backward() use the shape-generic kernels below SPECIALISE_WORK multiply-adds, the specialised ones
 above. From UNFOLD_MIN multiply-adds a call (or a training batch) runs the '[unfold,...]'
 compilations instead, whose window sums are matrix products in BLAS (symnn.codegen.passes.unfold),
-added in BLAS's own order; small nets never compile them. A layer with
+added in BLAS's own order, and whose db sums 8 channels side by side in the written order (passes.blas);
+small nets never compile them. A layer with
 `exact` set (fit(exact_order=True), `--exact-order`) never runs those: its sums keep the written
 order at every size.
 """
