@@ -245,12 +245,14 @@ def work(model, sample_shape: tuple) -> int:
 
 
 def parts_for(model, sample_shape: tuple, batch_size: int, exact: bool = False) -> int:
-    """How many threads share a batch: Numba's thread count when a batch's forward pass is
-    PARTS_MIN multiply-adds or more (bench/threads.py measured where two threads start to win)
-    and the written order is not asked for (parts regroup the batch sums); else 1."""
+    """How many threads share a batch: the threads asked for (symnn.nn.threads.training_threads,
+    at most Numba's) when a batch's forward pass is PARTS_MIN multiply-adds or more
+    (bench/threads.py measured where two threads start to win) and the written order is not
+    asked for (parts regroup the batch sums); else 1."""
     from symnn.codegen.numba_start import numba
+    from symnn.nn.threads import training_threads
 
-    threads = numba().get_num_threads()
+    threads = min(training_threads(), numba().get_num_threads())
     if exact or threads < 2 or batch_size < 2 * threads:
         return 1
     return threads if batch_size * work(model, sample_shape) >= PARTS_MIN else 1

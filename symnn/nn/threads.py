@@ -5,17 +5,34 @@ UNFOLD_MIN).
 By default Numba takes NUMBA_NUM_THREADS (all cores unless set) and the OpenBLAS the kernels call
 (SciPy's) one thread unless OPENBLAS_NUM_THREADS is set (symnn.codegen.numba_start: their
 products are many small ones); `symnn train ... --threads N` and set_threads(N) set both for the
-rest of the process. On a machine shared with other jobs, 1 thread is often faster than more
+rest of the process. The compiled epoch shares large batches among threads only when they were
+asked for (training_threads). On a machine shared with other jobs, 1 thread is often faster than more
 (bench/ measures with 1 thread per library unless told otherwise).
 """
 
 from __future__ import annotations
 
+import os
+
 from symnn.errors import InputError
+
+_asked: int | None = None  # what set_threads was given
+
+
+def training_threads() -> int:
+    """How many threads the compiled epoch may share a batch among (symnn.nn.epoch.parts_for):
+    the number set_threads / `--threads` asked for, else NUMBA_NUM_THREADS when it is set, else 1.
+    Shared batches wait for every thread at each batch's end, so on a machine whose cores are
+    busy with other work they run slower than one thread: they are used only when asked for."""
+    if _asked is not None:
+        return _asked
+    env = os.environ.get("NUMBA_NUM_THREADS", "")
+    return int(env) if env.isdigit() and int(env) > 0 else 1
 
 
 def set_threads(n: int | None) -> None:
     """Numba's and BLAS's threads for the rest of the process (None: leave both as they are)."""
+    global _asked
     if n is None:
         return
     if isinstance(n, bool) or not isinstance(n, int) or n < 1:
@@ -30,6 +47,7 @@ def set_threads(n: int | None) -> None:
             f"or set NUMBA_NUM_THREADS={n} before symnn starts"
         )
     nb.set_num_threads(n)
+    _asked = n
     try:
         from threadpoolctl import threadpool_limits
     except ImportError:  # BLAS keeps OPENBLAS_NUM_THREADS
