@@ -91,7 +91,10 @@ def main(argv: list[str] | None = None) -> None:
     threads = nb.config.NUMBA_NUM_THREADS
     print(f"# {os.cpu_count()} cores, Numba {threads} threads ({nb.__version__}), load {os.getloadavg()[0]:.2f}")
     print(f"# PARTS_MIN = {PARTS_MIN:,} multiply-adds per batch's forward pass; BLAS 1 thread")
-    print("| net | batch forward work (multiply-adds) | 1 thread, ms/epoch | 2 parts on 2 threads, ms/epoch | speed-up (range of 2 runs) |")
+    print(
+        "| net | batch forward work (multiply-adds) | 1 thread, ms/epoch | 2 parts on 2 threads, ms/epoch "
+        "| speed-up (range of 2 runs) |"
+    )
     print("|---|---|---|---|---|")
     for label, make, shape, batch, n in nets():
         w = batch * work(make(), shape)
