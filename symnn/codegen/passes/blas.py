@@ -103,8 +103,10 @@ def emit_interleave(p: NumbaPrinter, site: Site, plan: InterleavePlan) -> None:
 
 
 def plan(p: NumbaPrinter, site: Site) -> BlasPlan | InterleavePlan | None:
-    """The np.dot call when the output is a product of matrices over whole axes (or a channel
-    sum's interleaved loops, in a spec for large calls); else None."""
+    """np.dot for a product of matrices over whole axes; interleaved loops for a channel sum.
+
+    The BlasPlan of the np.dot call, or (in a spec for large calls) the InterleavePlan of a sum
+    like db[f] = Σ G[t,f,i,j]; else None."""
     spec, lo = site.spec, site.lo
     found = interleave(site)
     if found is not None:
