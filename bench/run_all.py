@@ -6,7 +6,8 @@ hand Numba, PyTorch), cnn (digits CNN vs im2col NumPy, PyTorch), conv_gemm (the 
 8 -> 16 channels 28x28, forward + backward: symnn's BLAS-lowered and written-order kernels vs im2col
 NumPy, PyTorch and the plain sgemm/dgemm ceiling, at 1 and 2 threads), mnist_cnn (the MNIST-shaped
 CNN's epoch and peak memory vs PyTorch float32/float64 and im2col NumPy), mlp_big (784-100-10 on
-20,000 synthetic samples: BLAS-lowered products vs NumPy, PyTorch), filters (feature maps vs
+20,000 synthetic samples: BLAS-lowered products vs NumPy, PyTorch), threads (the compiled epoch
+on 1 thread and with its batches shared among 2, digits CNN to MNIST-shaped nets), filters (feature maps vs
 scipy.ndimage, PyTorch, memory-copy bandwidth), startup (whole-process times against the
 targets, the course build from an empty cache), memory (peak RSS of `symnn train cnn`).
 PyTorch rows appear only when torch imports.
@@ -30,6 +31,7 @@ SCRIPTS = {
     "conv_gemm": ["--threads", "1", "2"],
     "mnist_cnn": ["--threads", "1", "--profile"],
     "mlp_big": [],
+    "threads": [],
     "filters": [],
     "startup": ["--course"],
     "memory": [],
