@@ -37,20 +37,9 @@ def nets():
         )
 
     def mnist_cnn():
-        return Sequential(
-            [
-                Conv2D(1, 16, 3),
-                ReLU(),
-                MaxPool2D(2),
-                Conv2D(16, 32, 3),
-                ReLU(),
-                MaxPool2D(2),
-                Flatten(),
-                Dense(800, 10),
-            ],
-            loss="softmax-cross-entropy",
-            seed=0,
-        )
+        from mnist_cnn import _symnn_net
+
+        return _symnn_net("float64")
 
     return [
         ("digits CNN, batch 32", digits_cnn, (1, 8, 8), 32, 1437),
