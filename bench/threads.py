@@ -47,6 +47,7 @@ def nets():
         ("MLP 784-30-10, batch 32", mlp(30), (784,), 32, 4000),
         ("MLP 784-100-10, batch 32", mlp(100), (784,), 32, 4000),
         ("MLP 784-100-10, batch 128", mlp(100), (784,), 128, 4000),
+        ("MNIST-shaped CNN, batch 32", mnist_cnn, (1, 28, 28), 32, 1024),
         ("MNIST-shaped CNN, batch 64", mnist_cnn, (1, 28, 28), 64, 1024),
     ]
 

@@ -230,7 +230,11 @@ def _module_text(model, sample_shape, w: EpochWriter) -> str:
 AUTO_BATCHES = 20_000  # fit() compiles the driver unasked when a run has at least this many batches
 
 
-PARTS_MIN = 2_000_000  # multiply-adds of a batch's forward pass from which its rows are split among threads
+# multiply-adds of a batch's forward pass from which its rows are split among the threads asked for:
+# bench/threads.py (idle machine, 2 cores) found 2 parts 1.2-1.9x faster on the MNIST-shaped CNN
+# (44 M), and 0.65-1.09x on the MLPs up to 10 M, whose time is in BLAS products (two at once
+# were barely faster than one after the other here)
+PARTS_MIN = 20_000_000
 
 
 def work(model, sample_shape: tuple) -> int:

@@ -82,15 +82,16 @@ def test_parts_follow_the_threads_the_size_and_the_written_order(monkeypatch):
     net = Sequential([Dense(784, 100), Sigmoid(), Dense(100, 10), Sigmoid()], seed=0)
     assert compiled_epoch.work(net, (784,)) == 784 * 100 + 100 + 100 * 10 + 10
     monkeypatch.setattr(numba(), "get_num_threads", lambda: 2)
-    assert compiled_epoch.parts_for(net, (784,), 64) == 1  # threads not asked for: one
+    assert compiled_epoch.parts_for(net, (784,), 256) == 1  # threads not asked for: one
     monkeypatch.setattr(threads, "_asked", 2)  # as set_threads(2), `--threads 2`
-    assert compiled_epoch.parts_for(net, (784,), 64) == 2  # 64 × 79,510 multiply-adds ≥ PARTS_MIN
-    assert compiled_epoch.parts_for(net, (784,), 64, exact=True) == 1  # parts regroup the sums
+    assert compiled_epoch.parts_for(net, (784,), 256) == 2  # 256 × 79,510 multiply-adds ≥ PARTS_MIN
+    assert compiled_epoch.parts_for(net, (784,), 64) == 1  # 64 × 79,510 < PARTS_MIN
+    assert compiled_epoch.parts_for(net, (784,), 256, exact=True) == 1  # parts regroup the sums
     assert compiled_epoch.parts_for(net, (784,), 3) == 1  # fewer than 2 rows per thread
     assert compiled_epoch.parts_for(_mlp(), (64,), 64) == 1  # a small net: below PARTS_MIN
     monkeypatch.setattr(numba(), "get_num_threads", lambda: 1)
-    assert compiled_epoch.parts_for(net, (784,), 64) == 1  # Numba has one
+    assert compiled_epoch.parts_for(net, (784,), 256) == 1  # Numba has one
     monkeypatch.setattr(numba(), "get_num_threads", lambda: 2)
     monkeypatch.setattr(threads, "_asked", None)
     monkeypatch.setenv("NUMBA_NUM_THREADS", "2")
-    assert compiled_epoch.parts_for(net, (784,), 64) == 2
+    assert compiled_epoch.parts_for(net, (784,), 256) == 2
