@@ -56,8 +56,10 @@ def interleave(site: Site) -> InterleavePlan | None:
     if not spec.unfold or spec.exact or spec.parallel or not site.plain or len(lo.loops) != 1:
         return None
     total, rest = split_sum(lo.expr)
-    (f, f_lo, _), body = lo.loops[0], total.function if total is not None else None
-    if total is None or rest != 0 or f_lo != 0 or body.has(sp.Sum, sp.Piecewise) or lo.target is not None:
+    if total is None or rest != 0:
+        return None
+    (f, f_lo, _), body = lo.loops[0], total.function
+    if f_lo != 0 or body.has(sp.Sum, sp.Piecewise) or lo.target is not None:
         return None
     summed = {v for v, _, _ in total.limits}
     if any((a.free_symbols | b.free_symbols) & (summed | {f}) for _, a, b in total.limits):
