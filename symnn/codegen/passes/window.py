@@ -8,6 +8,13 @@ window's coefficients are read once into variables, and each pixel adds its term
 written order. Every element sees the same additions in the same order as
 `acc = 0; acc += ...; Y = acc + rest` (bit for bit).
 
+When x is X[.., i + dm, j + dn] (unit stride, the pixels the last two axes of both Y and X), the
+pixel loops become one flat loop (`FlatPixels`): the sums are kept in a buffer laid out as X's
+rows, Y[.., i, j] at i·W_X + j, so every window position reads X's plane at one offset,
+row_dm[p + dn]; one loop of (H_out - 1)·W_X + W_out pixels instead of H_out loops of W_out, which
+LLVM vectorises without a scalar tail per row (W_out = 26 is 3 × 8 + 2 in float32). The few
+positions with j >= W_out are summed too and never read. Each element's additions stay as written.
+
 `scatter-window` applies to a scatter form dX[..., s·i + m, ...] += x·w (lo.unclipped, with a
 clearing pass) whose window loops (m, n) have a fixed size and whose factor w (the kernel
 entry) does not depend on the loops inside the last one it reads: w is read once per window
@@ -27,6 +34,8 @@ from symnn.codegen.passes.base import JAM_LIMIT, Loop, Pass, Site, positions, re
 from symnn.codegen.printer import NumbaPrinter
 from symnn.parse import as_expr
 
+VECTOR_BYTES = 32  # the vector width the flat form's run-time choice assumes (AVX2)
+
 
 @dataclass(frozen=True)
 class WindowPlan:
@@ -39,6 +48,37 @@ class WindowPlan:
     w: sp.Indexed  # the coefficient, free of the inner loops
     x: sp.Expr  # the other factor
     rest: sp.Expr
+    flat: FlatPixels | None = None  # the pixels as one loop along X's rows, when x allows it
+
+
+@dataclass(frozen=True)
+class FlatPixels:
+    """x = X[lead.., i + dm, j + dn] at every window position: (dm, dn) per position, in order."""
+
+    lead: tuple[sp.Expr, ...]  # X's indices before the last two (free of pixels and window)
+    offsets: tuple[tuple[int, int], ...]
+
+
+def flat_pixels(site: Site, inner: list[Loop], fixed: list[Loop], x: sp.Expr) -> FlatPixels | None:
+    """The flat form's offsets when the pixels are Y's last two axes, from 0, and x is X[lead..,
+    i + dm, j + dn] with integer dm, dn >= 0 at every window position; else None."""
+    if len(inner) != 2 or not isinstance(x, sp.Indexed) or len(x.indices) < 2 or any(a != 0 for _, a, _ in inner):
+        return None
+    (i, _, _), (j, _, _) = inner
+    out = [as_expr(k) for k in site.lo.output.indices]
+    if out[-2:] != [i, j] or any(k.free_symbols & {i, j} for k in out[:-2]):
+        return None
+    window = {v for v, _, _ in fixed}
+    lead = tuple(as_expr(k) for k in x.indices[:-2])
+    if any(k.free_symbols & (window | {i, j}) for k in lead):
+        return None
+    offsets = []
+    for sub in positions(fixed):
+        dm, dn = (sp.sympify((as_expr(k) - v).xreplace(sub)) for k, v in ((x.indices[-2], i), (x.indices[-1], j)))
+        if not (dm.is_Integer and dn.is_Integer and dm >= 0 and dn >= 0):
+            return None
+        offsets.append((int(dm), int(dn)))
+    return FlatPixels(lead, tuple(offsets))
 
 
 def plan(p: NumbaPrinter, site: Site) -> WindowPlan | None:
@@ -74,13 +114,35 @@ def plan(p: NumbaPrinter, site: Site) -> WindowPlan | None:
                 or any((a.free_symbols | b.free_symbols) & (sum_vars | set(inner)) for _, a, b in lo.loops[:-n_inner])
             ):
                 return None
-            return WindowPlan(
-                tuple(lo.loops[:-n_inner]), tuple(lo.loops[-n_inner:]), tuple(runtime), tuple(fixed), w, x, rest
-            )
+            inner_loops = tuple(lo.loops[-n_inner:])
+            flat = flat_pixels(site, list(inner_loops), fixed, x)
+            return WindowPlan(tuple(lo.loops[:-n_inner]), inner_loops, tuple(runtime), tuple(fixed), w, x, rest, flat)
     return None
 
 
 def emit(p: NumbaPrinter, site: Site, plan: WindowPlan) -> None:
+    """The pixel loops row by row (emit_rows); with a flat form as well, chosen at run time by
+    the count of vector steps plus scalar tail iterations (VECTOR_BYTES wide), the fewer wins."""
+    if plan.flat is None:
+        emit_rows(p, site, plan)
+        return
+    (_, _, hi_i), (_, _, hi_j) = plan.inner
+    wx, npix, lanes = (p.temp(name) for name in ("wx", "npix", "lanes"))
+    h_out, w_out = p.code(hi_i + 1), p.code(hi_j + 1)
+    p.emit(f"{p.names[wx]} = {p.code(plan.x.base)}.shape[{len(plan.x.indices) - 1}]")
+    p.emit(f"{p.names[npix]} = ({h_out} - 1)*{p.names[wx]} + {w_out} if {h_out} > 0 and {w_out} > 0 else 0")
+    p.emit(f"{p.names[lanes]} = max({VECTOR_BYTES} // {p.code(site.lo.output.base)}.itemsize, 1)")
+    n, v = p.names[npix], p.names[lanes]
+    rows = f"({h_out})*(({w_out}) // {v} + ({w_out}) % {v})"
+    p.emit(f"if {rows} <= {n} // {v} + {n} % {v}:  # the pixels row by row")
+    with p.indented():
+        emit_rows(p, site, plan)
+    p.emit("else:  # one flat pixel loop: fewer vector steps and scalar tails")
+    with p.indented():
+        emit_flat(p, site, plan, plan.flat, wx, npix)
+
+
+def emit_rows(p: NumbaPrinter, site: Site, plan: WindowPlan) -> None:
     """Y cleared per pixel; per channel the coefficients read once and every pixel's terms added
     through one accumulator; then the rest added per pixel."""
     target = site.target
@@ -112,6 +174,54 @@ def emit(p: NumbaPrinter, site: Site, plan: WindowPlan) -> None:
         acc = sp.Dummy("acc")
         p.names[acc] = target
         pixels(lambda: p.statements(target, acc + plan.rest))
+    p.depth, p.active = depth0, active0
+
+
+def emit_flat(p: NumbaPrinter, site: Site, plan: WindowPlan, flat: FlatPixels, wx: sp.Dummy, npix: sp.Dummy) -> None:
+    """A buffer of (H_out - 1)·W_X + W_out sums (Y's dtype), per output plane cleared; per channel
+    the coefficients read once, X's plane as one row (a view of a C-ordered plane, else a copy)
+    and a view of it per window row, every pixel's terms added; then Y[.., i, j] = buf[i·W_X + j]
+    + rest. (Views of the whole X made before the loops are not C-ordered: Numba then does not
+    vectorise the loop.)"""
+    (i, _, _), (j, _, _) = plan.inner
+    x_base, y_base = p.code(plan.x.base), p.code(site.lo.output.base)
+    buf, px = p.temp("buf"), p.temp("px")
+    depth0, active0 = p.depth, set(p.active)
+    outer, parallel = list(plan.outer), site.spec.parallel
+    if parallel:  # one buffer per iteration of the prange
+        p.open_loops(outer[:1], parallel=True)
+    # a fresh array of Y's dtype (the module imports NumPy only when it calls np.dot)
+    p.emit(f"{p.names[buf]} = {y_base}.ravel()[:1].repeat({p.names[npix]})  # the sums along X's rows")
+    p.open_loops(outer[1:] if parallel else outer)
+    pixel = [(px, sp.S.Zero, npix - 1)]
+    cell = f"{p.names[buf]}[{p.names[px]}]"
+    depth = p.depth
+    p.open_loops(pixel)
+    p.emit(f"{cell} = 0.0")
+    p.depth = depth
+    p.open_loops(order_loops(list(plan.runtime)))
+    window = positions(list(plan.fixed))
+    coefficients = read_once(p, plan.w, window)
+    plane = p.names[p.temp("xr")]
+    lead = ", ".join(p.code(k) for k in flat.lead)
+    p.emit(f"{plane} = {x_base}[{lead}].ravel()" if lead else f"{plane} = {x_base}.ravel()")
+    rows: dict[int, str] = {}
+    for dm, _ in flat.offsets:
+        if dm not in rows:
+            rows[dm] = p.names[p.temp("row")]
+            p.emit(f"{rows[dm]} = {plane}[{dm}*{p.names[wx]}:]" if dm else f"{rows[dm]} = {plane}")
+    p.open_loops(pixel)
+    acc = p.names[p.temp("acc")]
+    p.emit(f"{acc} = {cell}")
+    for c, (dm, dn) in zip(coefficients, flat.offsets):
+        at = f"{p.names[px]} + {dn}" if dn else p.names[px]
+        p.emit(f"{acc} += {p.code(c)}*{rows[dm]}[{at}]")
+    p.emit(f"{cell} = {acc}")
+    p.depth = depth
+    p.open_loops(plan.inner)
+    total = sp.Dummy("acc")
+    p.names[total] = f"{p.names[buf]}[{p.code(i)}*{p.names[wx]} + {p.code(j)}]"
+    p.statements(site.target, total + plan.rest)
     p.depth, p.active = depth0, active0
 
 
