@@ -74,3 +74,48 @@ def test_unfolded_gradients_read_g_as_it_lies_in_any_layout(layout):
         assert "np.ascontiguousarray(G[" in unfolded.source and ".reshape(" in unfolded.source
         exact = specialised(f"conv2d.layer_{name}", exact=True, k_h=3, k_w=3, s=1)
         np.testing.assert_allclose(unfolded(given, *args, 1), exact(g, *args, 1), rtol=1e-12, atol=1e-12)
+
+
+def _written_forward(x, k, b):
+    """The forward's written sums in NumPy, in their order: per element 0.0, then for each channel
+    c, row m, column n `+= K·X` (float32 stays float32), then `+ b`."""
+    n, _, h, w = x.shape
+    y = np.zeros((n, k.shape[0], h - 2, w - 2), x.dtype)
+    for c in range(x.shape[1]):
+        for m in range(3):
+            for q in range(3):
+                y += k[None, :, c, m, q, None, None] * x[:, None, c, m : m + h - 2, q : q + w - 2]
+    return y + b[None, :, None, None]
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("shape", [(32, 8, 28, 28), (32, 1, 8, 8), (4, 1, 10, 10), (2, 3, 5, 30), (3, 2, 3, 3)])
+@pytest.mark.parametrize("layout", ["C", "F"])
+def test_forward_rows_or_flat_pixels_is_the_written_sum_bit_for_bit(shape, dtype, layout):
+    """The specialised forward (window pass: the pixels row by row, or one flat loop along X's rows,
+    chosen at run time) gives the written sums bit for bit, in either branch and any layout of X."""
+    from symnn.codegen.passes.window import VECTOR_BYTES
+
+    n, c, h, w = shape
+    rng = np.random.default_rng(sum(shape))
+    x, k, b = (rng.normal(size=s).astype(dtype) for s in ((n, c, h, w), (4, c, 3, 3), (4,)))
+    lanes = VECTOR_BYTES // x.itemsize
+    npix = (h - 3) * w + w - 2
+    flat = npix // lanes + npix % lanes < (h - 2) * ((w - 2) // lanes + (w - 2) % lanes)
+    assert flat == (h == 28 or h == 8 or (h == 5 and dtype == np.float32))  # both branches run
+    given = np.asfortranarray(x) if layout == "F" else x
+    want = _written_forward(x, k, b)
+    for name in ("conv2d.layer_forward[k_h=3,k_w=3,s=1]", "conv2d.layer_forward[unfold,k_h=3,k_w=3,s=1]"):
+        got = kernel(name)(given, k, b, 1)
+        assert got.dtype == dtype and got.tobytes() == want.tobytes()
+
+
+def test_flat_pixels_apply_to_the_unit_stride_forward_only():
+    [[(name, plan)]] = trace(factory("conv2d.layer_forward[k_h=3,k_w=3,s=1]")())
+    assert name == "window" and plan.flat is not None and plan.flat.offsets[-1] == (2, 2)
+    source = kernel("conv2d.layer_forward[k_h=3,k_w=3,s=1]").source
+    assert "xf = X.ravel()" in source and "buf[max(i*wx, 0) + j] + b[f]" in source
+    from symnn.codegen.specialise import specialised
+
+    [[(name, plan)]] = trace(specialised("conv2d.layer_forward", k_h=3, k_w=3, s=2).spec)
+    assert name == "window" and plan.flat is None  # X[t, c, 2·i + m, 2·j + n]: the rows

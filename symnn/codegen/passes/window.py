@@ -186,6 +186,8 @@ def emit_flat(p: NumbaPrinter, site: Site, plan: WindowPlan, flat: FlatPixels, w
     (i, _, _), (j, _, _) = plan.inner
     x_base, y_base = p.code(plan.x.base), p.code(site.lo.output.base)
     buf, px = p.temp("buf"), p.temp("px")
+    xf = p.names[p.temp("xf")]
+    p.emit(f"{xf} = {x_base}.ravel()  # X as it lies (a view when C-ordered, else one copy)")
     depth0, active0 = p.depth, set(p.active)
     outer, parallel = list(plan.outer), site.spec.parallel
     if parallel:  # one buffer per iteration of the prange
@@ -202,25 +204,27 @@ def emit_flat(p: NumbaPrinter, site: Site, plan: WindowPlan, flat: FlatPixels, w
     p.open_loops(order_loops(list(plan.runtime)))
     window = positions(list(plan.fixed))
     coefficients = read_once(p, plan.w, window)
-    plane = p.names[p.temp("xr")]
-    lead = ", ".join(p.code(k) for k in flat.lead)
-    p.emit(f"{plane} = {x_base}[{lead}].ravel()" if lead else f"{plane} = {x_base}.ravel()")
+    nd = len(plan.x.indices)
+    linear = "0"  # the flat index of X[lead.., 0, 0]
+    for k, index in enumerate(flat.lead):
+        linear = f"({linear})*{x_base}.shape[{k}] + {p.code(index)}" if k else p.code(index)
+    linear = f"(({linear})*{x_base}.shape[{nd - 2}])*{p.names[wx]}" if flat.lead else "0"
     rows: dict[int, str] = {}
     for dm, _ in flat.offsets:
-        if dm not in rows:
-            rows[dm] = p.names[p.temp("row")]
-            p.emit(f"{rows[dm]} = {plane}[{dm}*{p.names[wx]}:]" if dm else f"{rows[dm]} = {plane}")
+        if dm not in rows:  # max(.., 0): LLVM then knows the index >= 0 and vectorises the loop
+            rows[dm] = p.names[p.temp("at")]
+            p.emit(f"{rows[dm]} = max({linear} + {dm}*{p.names[wx]}, 0)")
     p.open_loops(pixel)
     acc = p.names[p.temp("acc")]
     p.emit(f"{acc} = {cell}")
     for c, (dm, dn) in zip(coefficients, flat.offsets):
-        at = f"{p.names[px]} + {dn}" if dn else p.names[px]
-        p.emit(f"{acc} += {p.code(c)}*{rows[dm]}[{at}]")
+        at = f"{rows[dm]} + {p.names[px]}" + (f" + {dn}" if dn else "")
+        p.emit(f"{acc} += {p.code(c)}*{xf}[{at}]")
     p.emit(f"{cell} = {acc}")
     p.depth = depth
     p.open_loops(plan.inner)
     total = sp.Dummy("acc")
-    p.names[total] = f"{p.names[buf]}[{p.code(i)}*{p.names[wx]} + {p.code(j)}]"
+    p.names[total] = f"{p.names[buf]}[max({p.code(i)}*{p.names[wx]}, 0) + {p.code(j)}]"
     p.statements(site.target, total + plan.rest)
     p.depth, p.active = depth0, active0
 
