@@ -383,3 +383,18 @@ def test_unfold_and_fold_apply_only_to_specs_that_ask_and_are_not_exact_or_paral
     assert [name for name, _ in applied(parallel)] == ["window"]  # no unfold: the loops, prange outermost
     dense = dataclasses.replace(_dense("test.passes.unfold_dense"), unfold=True)  # a whole-axis product: blas's
     assert [name for name, _ in applied(dense)] == ["blas"]
+
+
+@pytest.mark.parametrize("h", [8, 10], ids=["flat pixels", "rows"])
+def test_window_in_a_parallel_kernel_gives_the_serial_numbers(h):
+    """The specialised forward with a prange over the samples (one flat buffer per iteration, or
+    the rows) gives the serial kernel's numbers bit for bit."""
+    spec = dataclasses.replace(
+        factory("conv2d.layer_forward[k_h=3,k_w=3,s=1]")(), name="test.window.par", parallel=True
+    )
+    [(name, plan)] = applied(spec)
+    assert name == "window" and plan.flat is not None and "prange(N)" in build(spec).source
+    rng = np.random.default_rng(h)
+    x, kk, b = rng.normal(size=(3, 2, h, h)), rng.normal(size=(4, 2, 3, 3)), rng.normal(size=4)
+    serial = kernel("conv2d.layer_forward[k_h=3,k_w=3,s=1]")(x, kk, b, 1)
+    assert build(spec)(x, kk, b, 1).tobytes() == serial.tobytes()

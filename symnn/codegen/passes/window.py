@@ -13,7 +13,11 @@ pixel loops become one flat loop (`FlatPixels`): the sums are kept in a buffer l
 rows, Y[.., i, j] at i·W_X + j, so every window position reads X's plane at one offset,
 row_dm[p + dn]; one loop of (H_out - 1)·W_X + W_out pixels instead of H_out loops of W_out, which
 LLVM vectorises without a scalar tail per row (W_out = 26 is 3 × 8 + 2 in float32). The few
-positions with j >= W_out are summed too and never read. Each element's additions stay as written.
+positions with j >= W_out are summed too and never read. The kernel picks the form at run time:
+the one with fewer vector steps plus scalar tail iterations (VECTOR_BYTES wide), so rows that fill
+the vectors (W_out = 8) stay rows. X is read through one flat view at offsets max(.., 0): Numba's
+negative-index check then folds away and the loop vectorises (views made per channel cost more
+than the loop saves). Each element's additions stay as written.
 
 `scatter-window` applies to a scatter form dX[..., s·i + m, ...] += x·w (lo.unclipped, with a
 clearing pass) whose window loops (m, n) have a fixed size and whose factor w (the kernel
@@ -178,11 +182,11 @@ def emit_rows(p: NumbaPrinter, site: Site, plan: WindowPlan) -> None:
 
 
 def emit_flat(p: NumbaPrinter, site: Site, plan: WindowPlan, flat: FlatPixels, wx: sp.Dummy, npix: sp.Dummy) -> None:
-    """A buffer of (H_out - 1)·W_X + W_out sums (Y's dtype), per output plane cleared; per channel
-    the coefficients read once, X's plane as one row (a view of a C-ordered plane, else a copy)
-    and a view of it per window row, every pixel's terms added; then Y[.., i, j] = buf[i·W_X + j]
-    + rest. (Views of the whole X made before the loops are not C-ordered: Numba then does not
-    vectorise the loop.)"""
+    """X as one flat array (a view of a C-ordered X, else one copy) and a buffer of
+    (H_out - 1)·W_X + W_out sums of Y's dtype (one per prange iteration in a parallel kernel);
+    per output plane the buffer cleared; per channel the coefficients read once, the offset of
+    each window row in X at max(.., 0), every pixel's terms added; then Y[.., i, j] =
+    buf[i·W_X + j] + rest."""
     (i, _, _), (j, _, _) = plan.inner
     x_base, y_base = p.code(plan.x.base), p.code(site.lo.output.base)
     buf, px = p.temp("buf"), p.temp("px")
@@ -213,7 +217,8 @@ def emit_flat(p: NumbaPrinter, site: Site, plan: WindowPlan, flat: FlatPixels, w
     for dm, _ in flat.offsets:
         if dm not in rows:  # max(.., 0): LLVM then knows the index >= 0 and vectorises the loop
             rows[dm] = p.names[p.temp("at")]
-            p.emit(f"{rows[dm]} = max({linear} + {dm}*{p.names[wx]}, 0)")
+            shift = f" + {dm}*{p.names[wx]}" if dm else ""
+            p.emit(f"{rows[dm]} = max({linear}{shift}, 0)")
     p.open_loops(pixel)
     acc = p.names[p.temp("acc")]
     p.emit(f"{acc} = {cell}")
