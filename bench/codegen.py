@@ -37,7 +37,7 @@ DYNAMIC_SIGMOID = (
 DENSE_FASTMATH = (
     "from symnn.codegen import KernelSpec, Output, build; from symnn.ops import dense as d; "
     "k = build(KernelSpec('bench.dense_fastmath', [d.A, d.W, d.b], "
-    "[Output(d.Z, (d.s, d.j), d.forward_expr())], shapes=d.SHAPES, "
+    "[Output(d.Z, (d.t, d.j), d.forward_expr())], shapes=d.SHAPES, "
     "out_shapes={d.Z: (d.N, d.n_out)}, fastmath=True))"
 )
 

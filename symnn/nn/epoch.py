@@ -308,6 +308,7 @@ class CompiledEpoch:
             )
         self.function = _MODULES[where.hash].epoch
         self.params = [a for _, a in w.params]
+        self.named = list(w.params)
         rest, dtype = n % batch_size, model.dtype
         fixed = [np.zeros(s, dtype) for _, s, batched in w.buffers if not batched]
         if parts > 1:  # the whole gradients, then each fixed buffer once per part
@@ -320,6 +321,20 @@ class CompiledEpoch:
         self.batch_size = batch_size
         self.shapes = model.check_shapes(sample_shape)  # the shape pass, before any kernel runs
         self.n, self.dtype = n, dtype
+
+    def trains(self, model, optimizer=None) -> bool:
+        """True when the driver's arrays are still the model's parameters and the optimizer's
+        state, and its hyper-parameters the optimizer's: nothing was replaced since it was built."""
+        live = {id(a) for a in model.parameters().values()}
+        if optimizer is not None:
+            live |= {id(a) for state in optimizer.state.values() for a in state.values()} | {id(optimizer.count)}
+        for name, array in self.named:
+            if name == "hyper":  # written from the optimizer's settings when the driver was made
+                if optimizer is None or list(array) != list(optimizer.hyper() or (0.0,)):
+                    return False
+            elif id(array) not in live:
+                return False
+        return True
 
     def _check(self, X: np.ndarray, Y: np.ndarray, order: np.ndarray) -> None:
         """The driver indexes without bounds checks: refuse what it was not built for."""
@@ -361,6 +376,25 @@ class CompiledEpoch:
             writer.mark(self.marker, self.name + "\n")  # a read-only cache: the next run decides again
             self.marked = True
         return stats.sum(axis=0)
+
+
+KEPT_DRIVERS = 4  # drivers (with their buffers) a model keeps for its next fit calls
+
+
+def driver_for(model, sample_shape: tuple, batch_size: int, n: int, optimizer=None, parts: int = 1) -> CompiledEpoch:
+    """The model's CompiledEpoch for these sizes, kept from an earlier fit when it still trains
+    the same parameter (and optimizer state) arrays with the same kernels; else a new one."""
+    flags = tuple((getattr(layer, "fastmath", False), getattr(layer, "exact", False)) for layer in model.layers)
+    key = (tuple(sample_shape), batch_size, n, parts, id(optimizer), flags, model.dtype.str)
+    kept = model.__dict__.setdefault("_epoch_drivers", {})
+    driver = kept.get(key)
+    if driver is not None and driver.trains(model, optimizer):
+        return driver
+    driver = CompiledEpoch(model, sample_shape, batch_size, n, optimizer, parts)
+    if len(kept) >= KEPT_DRIVERS:
+        kept.pop(next(iter(kept)))
+    kept[key] = driver
+    return driver
 
 
 def _one_blas_thread(parts: bool):

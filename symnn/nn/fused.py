@@ -104,8 +104,10 @@ def epoch_source(n_layers: int, activation: str, cost: str, fastmath: bool = Fal
     src = f"z{last}[j]" if o.name == "z" else f"a{last}[j]"
     out += [
         "            # the running loss: the cost C = Σ_j c(ŷ_j, y_j) of this sample (`<cost>.loss`)",
+        "            cost = 0.0",
         f"            for j in range(W{last}.shape[0]):",
-        f"                stats[0] += {P(term, {o: src, t: 'Y[s, j]'})}",
+        f"                cost += {P(term, {o: src, t: 'Y[s, j]'})}",
+        "            stats[0] += cost",
         "            # the running accuracy: the largest output's index against the target's",
         "            best = 0",
         "            truth = 0",

@@ -166,6 +166,7 @@ class Sequential:
             layer.reset()
         self.loss_fn.reset()
         self._last_output: tuple[int, ...] | None = None
+        self.__dict__.pop("_epoch_drivers", None)  # compiled epochs kept by fit (symnn.nn.epoch.driver_for)
 
     # --- checked inputs ---------------------------------------------------------------------------
     def _check_X(self, X: npt.ArrayLike, shapes: list[Shape] | None = None) -> np.ndarray:

@@ -266,7 +266,7 @@ def fit(
             chosen = None if sgd else opt
             parts = compiled_epoch.parts_for(model, X.shape[1:], batch_size, exact_order)  # threads per batch
             if compiled or compiled_epoch.worth_it(model, X.shape[1:], epochs, n_batches, chosen, batch_size, parts):
-                driver = compiled_epoch.CompiledEpoch(model, X.shape[1:], batch_size, n, chosen, parts)
+                driver = compiled_epoch.driver_for(model, X.shape[1:], batch_size, n, chosen, parts)
                 X, Y = np.ascontiguousarray(X, dtype=model.dtype), np.ascontiguousarray(Y, dtype=model.dtype)
         for epoch in range(1, epochs + 1):
             order = rng.permutation(n)  # step 7: a new pass

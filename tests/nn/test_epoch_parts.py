@@ -95,3 +95,24 @@ def test_parts_follow_the_threads_the_size_and_the_written_order(monkeypatch):
     monkeypatch.setattr(threads, "_asked", None)
     monkeypatch.setenv("NUMBA_NUM_THREADS", "2")
     assert compiled_epoch.parts_for(net, (784,), 256) == 2
+
+
+def test_fit_keeps_its_driver_until_an_array_it_trains_is_replaced(data):
+    X, y, _ = data
+    net = _mlp()
+    net.fit(X, y, epochs=1, lr=0.5, batch_size=16, fused=False, compiled=True)
+    (first,) = net._epoch_drivers.values()
+    net.fit(X, y, epochs=1, lr=0.5, batch_size=16, fused=False, compiled=True)
+    assert list(net._epoch_drivers.values()) == [first]  # the same driver, buffers and all
+    net.layers[0].weight = net.layers[0].weight.copy()  # a new array: the old driver would miss it
+    before = net.layers[0].weight.copy()
+    net.fit(X, y, epochs=1, lr=0.5, batch_size=16, fused=False, compiled=True)
+    assert not first.trains(net) and (net.layers[0].weight != before).any()
+    adam = Adam(lr=0.01)
+    net.fit(X, y, epochs=1, batch_size=16, fused=False, compiled=True, optimizer=adam)
+    driver = net._epoch_drivers[next(k for k in net._epoch_drivers if k[4] == id(adam))]
+    assert driver.trains(net, adam)
+    adam.betas = (0.8, 0.99)  # new settings: the driver wrote the old ones into its arguments
+    assert not driver.trains(net, adam)
+    net.reset()
+    assert "_epoch_drivers" not in net.__dict__
