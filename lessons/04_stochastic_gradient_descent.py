@@ -77,8 +77,10 @@ for mode in MODES:
     curves[mode] = N * np.array(net.history["val_loss"])
     updates[mode] = {"batch": 1, "minibatch": -(-N // MINI), "sgd": N}[mode]
 lesson.code(f"""net = Sequential([Dense(3, 1), Sigmoid()], loss="quadratic", seed={SEED})
-net.fit(X, y, epochs={EPOCHS}, lr={ETA:g}, batch_size={MINI}, mode=mode, validation=(X, y))
-# mode is "batch", "minibatch" or "sgd"; net.history["val_loss"] is the table's cost after each epoch
+net.fit(X, y, epochs={EPOCHS}, lr={ETA:g}, batch_size={MINI}, mode=mode,
+        validation=(X, y))
+# mode is "batch", "minibatch" or "sgd"; net.history["val_loss"]
+# is the table's mean cost after each epoch
 """)
 checkpoints = [1, 10, 50, EPOCHS]
 lesson.table(

@@ -286,8 +286,9 @@ def fit(
                     stats += train_step(model, xb, yb, lr, ws, opt)  # steps 3-6
             loss, acc = float(stats[0]) / n, float(stats[1]) / n if classify else float("nan")
             if not np.isfinite(loss) or not _finite(model):
+                what = f"the loss became {loss}" if not np.isfinite(loss) else "the weights overflowed to inf or NaN"
                 raise TrainingError(
-                    f"training diverged at epoch {epoch}: the loss became {loss}; try a smaller learning rate than {lr}"
+                    f"training diverged at epoch {epoch}: {what}; try a smaller learning rate than {lr}"
                 )
             history["loss"].append(loss)
             history["accuracy"].append(acc)

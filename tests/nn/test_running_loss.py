@@ -152,5 +152,5 @@ def test_a_divergence_on_the_last_batch_is_caught():
     rng = np.random.default_rng(0)
     X = rng.normal(size=(20, 3)) * 1e140  # the cost before the update, ~1e278, is finite
     net = Sequential([Dense(3, 1)], loss="quadratic", seed=0)
-    with pytest.raises(TrainingError, match="diverged at epoch 1"):
+    with pytest.raises(TrainingError, match="diverged at epoch 1: the weights overflowed"):
         net.fit(X, np.zeros(20), epochs=1, lr=1e30, mode="batch")  # the update overflows
