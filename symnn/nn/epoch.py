@@ -14,6 +14,7 @@ Dense/activation stacks use the per-sample fused kernel (symnn.nn.fused) instead
 
 from __future__ import annotations
 
+import contextlib
 import re
 import types
 
@@ -121,18 +122,27 @@ def write(model, sample_shape: tuple, optimizer=None, batch_size: int = 1, parts
 
 
 def _count_correct(w: EpochWriter, out: str) -> None:
-    """The running accuracy: stats[1] += 1 for each sample whose largest output (the first, on a
-    tie, as NumPy's argmax) is at its one-hot target's index."""
+    """The running accuracy of the batch: correct_lines for each of its samples."""
     w.emit(f"for t in range({out}.shape[0]):  # the running accuracy: the largest output against the target")
-    w.emit("    best = 0")
-    w.emit("    truth = 0")
-    w.emit(f"    for j in range(1, {out}.shape[1]):")
-    w.emit(f"        if {out}[t, j] > {out}[t, best]:")
-    w.emit("            best = j")
-    w.emit("        if yb[t, j] > yb[t, truth]:")
-    w.emit("            truth = j")
-    w.emit("    if best == truth:")
-    w.emit("        stats[1] += 1.0")
+    for line in correct_lines(f"{out}[t, {{j}}]", "yb[t, {j}]", f"{out}.shape[1]"):
+        w.emit(f"    {line}")
+
+
+def correct_lines(out: str, target: str, size: str) -> list[str]:
+    """Lines adding 1 to stats[1] when a sample's largest output (the first, on a tie, as NumPy's
+    argmax) is at its one-hot target's index; `out` and `target` give entry {j} of the sample's
+    row, `size` their length."""
+    return [
+        "best = 0",
+        "truth = 0",
+        f"for j in range(1, {size}):",
+        f"    if {out.format(j='j')} > {out.format(j='best')}:",
+        "        best = j",
+        f"    if {target.format(j='j')} > {target.format(j='truth')}:",
+        "        truth = j",
+        "if best == truth:",
+        "    stats[1] += 1.0",
+    ]
 
 
 def _arguments(w: EpochWriter) -> tuple[list[str], list[str], list[str]]:
@@ -307,8 +317,7 @@ class CompiledEpoch:
                 "at its top, on buffers allocated once per fit",
             )
         self.function = _MODULES[where.hash].epoch
-        self.params = [a for _, a in w.params]
-        self.named = list(w.params)
+        self.named = list(w.params)  # (argument name, array): the parameters and optimizer state it trains
         rest, dtype = n % batch_size, model.dtype
         fixed = [np.zeros(s, dtype) for _, s, batched in w.buffers if not batched]
         if parts > 1:  # the whole gradients, then each fixed buffer once per part
@@ -358,8 +367,10 @@ class CompiledEpoch:
         """Steps 2-7: one call runs the whole epoch; returns [Σ cost, correct] over its samples,
         each counted in its batch's forward pass (before that batch's update)."""
         self._check(X, Y, order)
+        from symnn.nn.threads import blas_limit
+
         stats = np.zeros((self.parts, 2))
-        with _one_blas_thread(self.parts > 1):  # the parts are the threads: BLAS inside each keeps one
+        with blas_limit(1) if self.parts > 1 else contextlib.nullcontext():  # the parts are the threads
             self.function(
                 X,
                 Y,
@@ -367,7 +378,7 @@ class CompiledEpoch:
                 float(lr),
                 self.batch_size,
                 stats if self.parts > 1 else stats[0],
-                *self.params,
+                *(a for _, a in self.named),
                 *self.buffers,
             )
         if not self.marked:  # the first epoch compiled it: say so for the next run
@@ -395,19 +406,6 @@ def driver_for(model, sample_shape: tuple, batch_size: int, n: int, optimizer=No
         kept.pop(next(iter(kept)))
     kept[key] = driver
     return driver
-
-
-def _one_blas_thread(parts: bool):
-    """A context in which BLAS (NumPy's and SciPy's OpenBLAS) runs one thread, when `parts`."""
-    import contextlib
-
-    if not parts:
-        return contextlib.nullcontext()
-    try:
-        from threadpoolctl import threadpool_limits
-    except ImportError:  # BLAS keeps its threads
-        return contextlib.nullcontext()
-    return threadpool_limits(1, user_api="blas")
 
 
 def run_epoch(model, X, Y, order, lr: float, batch_size: int, ws, optimizer=None) -> np.ndarray:

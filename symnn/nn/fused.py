@@ -68,6 +68,7 @@ def epoch_source(n_layers: int, activation: str, cost: str, fastmath: bool = Fal
     """(module source, function name) of the fused epoch for n_layers dense layers; `fastmath`
     lets LLVM reassociate its sums (vectorised, no longer in the written order)."""
     from symnn.codegen.printer import NumbaPrinter
+    from symnn.nn.epoch import correct_lines
 
     z, a, phi, d_phi, yhat, y, dC = _formulas(activation, cost)
     L = n_layers
@@ -109,15 +110,7 @@ def epoch_source(n_layers: int, activation: str, cost: str, fastmath: bool = Fal
         f"                cost += {P(term, {o: src, t: 'Y[s, j]'})}",
         "            stats[0] += cost",
         "            # the running accuracy: the largest output's index against the target's",
-        "            best = 0",
-        "            truth = 0",
-        f"            for j in range(1, W{last}.shape[0]):",
-        f"                if a{last}[j] > a{last}[best]:",
-        "                    best = j",
-        "                if Y[s, j] > Y[s, truth]:",
-        "                    truth = j",
-        "            if best == truth:",
-        "                stats[1] += 1.0",
+        *[f"            {line}" for line in correct_lines(f"a{last}[{{j}}]", "Y[s, {j}]", f"W{last}.shape[0]")],
     ]
     logit = _logit_gradient(activation, cost)
     if logit is not None:
@@ -249,7 +242,7 @@ def run_epoch(model, X, Y, order, lr: float, batch_size: int, ws, fastmath: bool
             f"{FUSE_MAX_WEIGHTS} weights, and a cost summed over the outputs (not softmax); not {model!r}"
         )
     n_layers, activation, cost = fused
-    shapes = getattr(ws, "shapes", None)  # fit's shape pass, or one here: no kernel reads past a buffer
+    shapes = ws.shapes  # fit's shape pass, or one here: no kernel reads past a buffer
     if shapes is None or shapes[0] != X.shape[1:]:
         shapes = model.check_shapes(X.shape[1:])
     order = np.asarray(order)

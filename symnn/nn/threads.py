@@ -12,6 +12,7 @@ asked for (training_threads). On a machine shared with other jobs, 1 thread is o
 
 from __future__ import annotations
 
+import contextlib
 import os
 
 from symnn.errors import InputError
@@ -48,8 +49,15 @@ def set_threads(n: int | None) -> None:
         )
     nb.set_num_threads(n)
     _asked = n
+    blas_limit(n)  # from now on (threadpoolctl applies the limit when it is made)
+
+
+def blas_limit(n: int) -> contextlib.AbstractContextManager:
+    """BLAS (NumPy's OpenBLAS and SciPy's, np.dot inside the kernels) limited to n threads: from
+    now on, or inside `with` and put back after; without threadpoolctl BLAS keeps
+    OPENBLAS_NUM_THREADS and this does nothing."""
     try:
         from threadpoolctl import threadpool_limits
-    except ImportError:  # BLAS keeps OPENBLAS_NUM_THREADS
-        return
-    threadpool_limits(n, user_api="blas")  # NumPy's OpenBLAS and SciPy's (np.dot inside the kernels)
+    except ImportError:
+        return contextlib.nullcontext()
+    return threadpool_limits(n, user_api="blas")

@@ -153,7 +153,7 @@ def train_step(
     forward pass, before the update (the epoch's running loss and accuracy)."""
     a = train_forward(model, xb, ws)  # step 3: forward
     cost = model.output_loss(a, yb) * len(xb)
-    correct = int((a.argmax(axis=1) == yb.argmax(axis=1)).sum()) if yb.shape[1] > 1 else 0
+    correct = _correct(a, yb) if yb.shape[1] > 1 else 0
     last = len(model.layers) - 1
     if model.loss_fn.from_logits(model.layers):  # step 4: ∂C/∂z = σ(z) − y
         delta = model.loss_fn.train_logit_gradient(model.layers[last].z, yb, ws)
@@ -300,6 +300,11 @@ def fit(
     return history
 
 
+def _correct(out: np.ndarray, Y: np.ndarray) -> int:
+    """How many rows' largest output is at their one-hot target's index (as predict chooses)."""
+    return int((out.argmax(axis=1) == Y.argmax(axis=1)).sum())
+
+
 def _finite(model: Sequential) -> bool:
     """True when every weight is a finite number (the last batch's update did not overflow)."""
     return all(np.isfinite(p).all() for p in model.parameters().values())
@@ -312,11 +317,10 @@ class _HeldOut:
         from symnn.nn.layers import Workspace
 
         try:
-            self.X, self.Y = model.checked(X, y)
+            self.X, self.Y = model.checked(X, y)  # C-contiguous, in the model's dtype
         except InputError as exc:
             raise InputError(f"validation: {exc}") from None
         self.ws = Workspace(model.dtype)
-        self.X = np.ascontiguousarray(self.X, dtype=model.dtype)
 
 
 def _evaluate(model: Sequential, held: _HeldOut, history: dict[str, list[float]]) -> str:
@@ -325,7 +329,7 @@ def _evaluate(model: Sequential, held: _HeldOut, history: dict[str, list[float]]
     out = train_forward(model, held.X, held.ws)
     loss = model.output_loss(out, held.Y)
     classify = held.Y.shape[1] > 1
-    acc = float((out.argmax(axis=1) == held.Y.argmax(axis=1)).mean()) if classify else float("nan")
+    acc = _correct(out, held.Y) / len(out) if classify else float("nan")
     for key, value in (("val_loss", loss), ("val_accuracy", acc), ("val_epoch", float(len(history["loss"])))):
         history.setdefault(key, []).append(value)
     return f"; held out: loss {loss:.4f}" + (f", accuracy {acc:.4f}" if classify else "")

@@ -281,24 +281,14 @@ def test_mnist_numpy_reference_gradients_equal_symnns():
     """bench/mnist_cnn.py's im2col NumPy net (two conv layers, odd maps pooled) and symnn's
     Sequential, from the same numbers: the same loss gradients (so the bench compares like with like)."""
     from bench.references import mnist_numpy
-    from symnn.nn import Conv2D, Dense, Flatten, MaxPool2D, ReLU, Sequential, SoftmaxCrossEntropy
+
+    sys.path.append(str(Path(__file__).resolve().parents[2] / "bench"))  # its scripts import `references`
+    from mnist_cnn import _symnn_net  # the net the bench trains, its weights set from mnist_numpy.init(0)
 
     rng = np.random.default_rng(5)
     X, y = rng.uniform(size=(3, 1, 28, 28)), np.array([1, 7, 3])
     params = mnist_numpy.init(0)
-    layers = [
-        Conv2D(1, 16, 3),
-        ReLU(),
-        MaxPool2D(2),
-        Conv2D(16, 32, 3),
-        ReLU(),
-        MaxPool2D(2),
-        Flatten(),
-        Dense(800, 10),
-    ]
-    net = Sequential(layers, loss=SoftmaxCrossEntropy())
-    for key, value in params.items():
-        net.parameters()[key][...] = value
+    net = _symnn_net("float64")
     ours, theirs = net.gradients(X, y), mnist_numpy.gradients(params, X, y)
     assert set(ours) == set(theirs)
     for key in ours:
