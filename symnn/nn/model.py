@@ -195,6 +195,13 @@ class Sequential:
         self, X: npt.ArrayLike, y: npt.ArrayLike | None = None, batch_size: int = 0
     ) -> tuple[np.ndarray, np.ndarray | None]:
         """X and the targets, checked against the net before any kernel runs."""
+        X, Y, _ = self.checked_shapes(X, y, batch_size)
+        return X, Y
+
+    def checked_shapes(
+        self, X: npt.ArrayLike, y: npt.ArrayLike | None = None, batch_size: int = 0
+    ) -> tuple[np.ndarray, np.ndarray | None, list[Shape]]:
+        """checked(X, y, batch_size) and the sample shapes entering each layer (check_shapes)."""
         from symnn.limits import check_memory
 
         X = as_numbers(X, "X")
@@ -206,8 +213,9 @@ class Sequential:
                 f"{'training on' if batch_size else 'a forward pass of'} {plural(len(X), 'sample')} of this net",
             )
         X = self._check_X(X, shapes)
-        Y = None if y is None or shapes is None else self._targets_checked(y, len(X), shapes[-1])
-        return X, Y
+        assert shapes is not None  # _check_X refused every X without samples or features
+        Y = None if y is None else self._targets_checked(y, len(X), shapes[-1])
+        return X, Y, shapes
 
     def targets(self, y: npt.ArrayLike) -> np.ndarray:
         return self.loss_fn.targets(y, self.n_outputs)

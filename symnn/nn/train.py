@@ -222,6 +222,8 @@ def fit(
         from symnn.errors import unknown
 
         raise unknown("mode", mode, MODES)
+    if y is None:
+        raise InputError("fit needs targets y: labels shaped (N,) or targets shaped (N, outputs); got None")
     X = as_numbers(X, "X")
     n = len(X) if X.ndim else 0
     if n == 0:  # refused (no samples, or not 2-D / 4-D) before any note about the batch size
@@ -232,7 +234,8 @@ def fit(
     # forward and backward: about 3 multiply-adds per parameter (or input value) per sample
     per_sample = 3 * max(sum(p.size for p in model.parameters().values()), int(np.prod(X.shape[1:])))
     batch_size = check_options(epochs, lr, batch_size_for(mode, batch_size, max(n, 1)), max(n, 1), per_sample)
-    X, Y = model.checked(X, y, batch_size)
+    X, Y, shapes = model.checked_shapes(X, y, batch_size)
+    assert Y is not None  # y was given
     held, every = held_out(model, validation, X_test, y_test, eval_every)  # checked before training starts
     from symnn.nn.model import check_seed
 
@@ -244,7 +247,7 @@ def fit(
         from symnn.nn.layers import Workspace
 
         ws = Workspace(model.dtype)
-        ws.shapes = model.check_shapes(X.shape[1:])
+        ws.shapes = shapes
         opt.bind(model)  # its state (zeros on the first fit), checked against the parameters
         sgd = opt.name == "sgd"
         fuse = fused and sgd and fusable(model) is not None  # the fused epoch does SGD only

@@ -108,6 +108,7 @@ MISUSES = [
     (lambda: _net(Dense(2, 2), Sigmoid()).fit([[1, 2], [3]], Y2), "X must be an array of real numbers"),
     (lambda: _net(Dense(2, 2), Sigmoid()).fit(np.array([["a", "b"]]), Y2[:1]), "X must hold real numbers"),
     (lambda: _net(Dense(2, 2), Sigmoid()).fit(X2, Y2 + 1j), "y must hold real numbers"),
+    (lambda: _net(Dense(2, 2), Sigmoid()).fit(X2, None), r"fit needs targets y: labels shaped \(N,\)"),
     (lambda: _net(Dense(2, 2), Sigmoid()).fit(X2, Y2, lr="1"), "the learning rate must be a positive number"),
     (lambda: _net(Dense(2, 2), Sigmoid()).fit(X2, Y2, lr="fast"), "the learning rate must be a positive number"),
     (lambda: _net(Dense(2, 2), Sigmoid()).fit(X2, Y2, lr=True), "the learning rate must be a positive number"),
