@@ -48,6 +48,7 @@ SHAPE = dict(n=32, c=8, f=16, h=28, k=3)
 
 
 FASTEST: dict[str, float] = {}  # the fastest single call of each row, over all runs
+LAYER_TIMES: dict[tuple[int, str], list[float]] = {}  # (threads, dtype) -> the layer row's run medians
 
 
 def _best(f, repeats: int, name: str = "") -> float:
@@ -62,6 +63,28 @@ def _best(f, repeats: int, name: str = "") -> float:
     if name:
         FASTEST[name] = min(FASTEST.get(name, times[0]), times[0])
     return times[len(times) // 2]
+
+
+LAYER = "symnn, Conv2D.forward + backward (the layer's API; batch shared by the threads asked for)"
+
+
+def _layer_api(X, K, b, G, got, tol):
+    """The public layer calls (as `gradients` and `predict` run them): from PARTS_MIN multiply-adds
+    with threads asked for, each kernel's batch is shared among them (symnn.nn.split)."""
+    from symnn.nn import Conv2D
+
+    layer = Conv2D(X.shape[1], K.shape[0], K.shape[2])
+    layer.weight, layer.bias = K.copy(), b.copy()
+    layer.reset()
+
+    def step():
+        layer.forward(X)
+        return layer.backward(G)
+
+    dX = step()
+    for a, r in zip((layer.forward(X), layer.grads["weight"], layer.grads["bias"], dX), got):
+        assert np.allclose(a, r, rtol=tol, atol=tol * float(np.abs(r).max())), "the layer API disagrees"
+    return step
 
 
 def cases(dtype, torch: bool, threads: int = 1):
@@ -115,6 +138,7 @@ def cases(dtype, torch: bool, threads: int = 1):
     for a, r in zip(got, im2col()):
         assert np.allclose(a, r, rtol=tol, atol=tol * float(np.abs(r).max())), "symnn and NumPy disagree"
     out["NumPy im2col / col2im"] = im2col
+    out[LAYER] = _layer_api(X, K, b, G, got, tol)
     # the ceiling: the three products with the operands already unfolded (no im2col, no col2im)
     depth, pixels = c * k * k, n * ho * ho
     A, B = rng.normal(size=(f, depth)).astype(dtype), rng.normal(size=(depth, pixels)).astype(dtype)
@@ -179,6 +203,7 @@ def main(argv: list[str] | None = None) -> None:
                 for x, fn in d.items():
                     part_times[label][x].append(_best(fn, max(5, args.repeats // 3)))
         ours = "symnn, im2col + BLAS, [unfold] (what Conv2D runs)"
+        LAYER_TIMES[threads, np.dtype(dtype).name] = times[LAYER]
         name = np.dtype(dtype).name
         print(
             f"\nconv layer forward + backward (Y, dK, db, dX), {name}, {threads} thread(s) for BLAS, Numba and "
@@ -204,6 +229,17 @@ def main(argv: list[str] | None = None) -> None:
             print(
                 f"  symnn {label}, kernel by kernel (best of runs): "
                 + "; ".join(f"{x} {1e3 * min(v):.2f} ms ({100 * min(v) / total:.0f} %)" for x, v in d.items())
+            )
+    if len(args.threads) > 1:
+        one = min(args.threads)
+        print(f"\n{LAYER}, each thread count against {one}:")
+        for threads, dtype in [(t, d) for t in args.threads if t != one for d in (np.float32, np.float64)]:
+            a, b = LAYER_TIMES[one, np.dtype(dtype).name], LAYER_TIMES[threads, np.dtype(dtype).name]
+            ratios = [x / y for x, y in zip(a, b)]
+            name = np.dtype(dtype).name
+            print(
+                f"  {name}, {threads} threads: {1e3 * median(b):.2f} ms against {1e3 * median(a):.2f} ms "
+                f"-> {min(ratios):.2f}–{max(ratios):.2f}x (run by run)"
             )
     for note in dict.fromkeys(skipped):
         print(f"note: {note}")

@@ -22,7 +22,8 @@ compilations instead, whose window sums are matrix products in BLAS (symnn.codeg
 added in BLAS's own order, and whose db sums 8 channels side by side in the written order (passes.blas);
 small nets never compile them. A layer with
 `exact` set (fit(exact_order=True), `--exact-order`) never runs those: its sums keep the written
-order at every size.
+order at every size. When threads were asked for (`--threads`, set_threads) a call of PARTS_MIN
+multiply-adds or more shares its batch among them (symnn.nn.split; never for an `exact` layer).
 """
 
 from __future__ import annotations
@@ -219,7 +220,32 @@ class Conv2D(WeightedLayer):
             )
         self.x_shape = x.shape
         self.x_pad = self._pad(np.ascontiguousarray(x, dtype=self.weight.dtype)).copy()
-        return self.kernels_for(x.shape)[0](self.x_pad, self.weight, self.bias, self.stride)
+        forward = self.kernels_for(x.shape)[0]
+        if self._parts(x.shape) == 1:
+            return forward(self.x_pad, self.weight, self.bias, self.stride)
+        y = np.empty((len(x), self.out_channels, ho, wo), self.weight.dtype)
+        self._run(0, forward, x.shape, self.x_pad, self.weight, self.bias, self.stride, y)
+        return y
+
+    # the arguments of forward, grad_kernel, grad_bias, grad_input: b batched, s shared, r summed
+    # over the batch (symnn.nn.split), for a call whose batch the threads share
+    ROLES = ("bsssb", "bbssr", "br", "bsbsb")
+
+    def _parts(self, shape: tuple[int, ...]) -> int:
+        from symnn.nn.split import threads_for
+
+        return 1 if self.exact else threads_for(self.work(shape))  # parts regroup the batch sums
+
+    def _run(self, i: int, k, shape: tuple[int, ...], *args) -> None:
+        """Kernel i of the four (ROLES) on a batch shaped `shape`, into its output argument: one
+        call, or with the batch shared by the threads asked for from PARTS_MIN multiply-adds."""
+        parts = self._parts(shape)
+        if parts == 1:
+            k.dispatcher(*args)
+        else:
+            from symnn.nn.split import split
+
+            split(k, self.ROLES[i], parts)(*args)
 
     def kernels_for(self, shape: tuple[int, ...]) -> tuple:
         """For a call on a batch shaped `shape`: the '[unfold,...]' kernels from UNFOLD_MIN
@@ -234,15 +260,24 @@ class Conv2D(WeightedLayer):
         _, grad_kernel, grad_bias, grad_input = self.kernels_for(self.saved("x_shape"))
         n, _, h, w = self.saved("x_shape")
         delta = self.check_delta(delta, (n, *self.out_shape((self.in_channels, h, w))))
-        self.grads = {"weight": grad_kernel(delta, self.x_pad, self.weight, self.stride), "bias": grad_bias(delta)}
-        return np.ascontiguousarray(self._crop(grad_input(delta, self.weight, self.x_pad, self.stride)))
+        shape = self.saved("x_shape")
+        if self._parts(shape) == 1:
+            self.grads = {"weight": grad_kernel(delta, self.x_pad, self.weight, self.stride), "bias": grad_bias(delta)}
+            return np.ascontiguousarray(self._crop(grad_input(delta, self.weight, self.x_pad, self.stride)))
+        delta = np.ascontiguousarray(delta, dtype=self.weight.dtype)
+        dK, db, dx_pad = np.empty_like(self.weight), np.empty_like(self.bias), np.empty_like(self.x_pad)
+        self._run(1, grad_kernel, shape, delta, self.x_pad, self.weight, self.stride, dK)
+        self._run(2, grad_bias, shape, delta, db)
+        self._run(3, grad_input, shape, delta, self.weight, self.x_pad, self.stride, dx_pad)
+        self.grads = {"weight": dK, "bias": db}
+        return np.ascontiguousarray(self._crop(dx_pad))
 
     def train_forward(self, x: np.ndarray, ws: Workspace) -> np.ndarray:
         self.x_shape = x.shape
         self.x_pad = self._pad(x)
         ho, wo = self.output_shape(x.shape[2], x.shape[3])
         y = ws.get_buffer(self, "y", (len(x), self.out_channels, ho, wo))
-        self.training_kernels(x.shape)[0].dispatcher(self.x_pad, self.weight, self.bias, self.stride, y)
+        self._run(0, self.training_kernels(x.shape)[0], x.shape, self.x_pad, self.weight, self.bias, self.stride, y)
         return y
 
     def train_backward(self, delta: np.ndarray, ws: Workspace, need_input_grad: bool = True) -> np.ndarray | None:
@@ -250,13 +285,13 @@ class Conv2D(WeightedLayer):
         _, grad_kernel, grad_bias, grad_input = self.training_kernels(self.x_shape)
         dK = ws.get_buffer(self, "dK", self.weight.shape)
         db = ws.get_buffer(self, "db", self.bias.shape)
-        grad_kernel.dispatcher(delta, self.x_pad, self.weight, self.stride, dK)
-        grad_bias.dispatcher(delta, db)
+        self._run(1, grad_kernel, self.x_shape, delta, self.x_pad, self.weight, self.stride, dK)
+        self._run(2, grad_bias, self.x_shape, delta, db)
         self.grads = {"weight": dK, "bias": db}
         if not need_input_grad:  # the first layer: nobody below needs ∂L/∂X
             return None
         dx_pad = ws.get_buffer(self, "dx_pad", self.x_pad.shape)
-        grad_input.dispatcher(delta, self.weight, self.x_pad, self.stride, dx_pad)
+        self._run(3, grad_input, self.x_shape, delta, self.weight, self.x_pad, self.stride, dx_pad)
         return self._crop(dx_pad) if self.padding == 0 else np.ascontiguousarray(self._crop(dx_pad))
 
     def epoch_forward(self, w: EpochWriter, n: int, x: str, shape: Shape) -> tuple[str, Shape]:

@@ -367,10 +367,10 @@ class CompiledEpoch:
         """Steps 2-7: one call runs the whole epoch; returns [Σ cost, correct] over its samples,
         each counted in its batch's forward pass (before that batch's update)."""
         self._check(X, Y, order)
-        from symnn.nn.threads import blas_limit
+        from symnn.nn.threads import blas_scope
 
         stats = np.zeros((self.parts, 2))
-        with blas_limit(1) if self.parts > 1 else contextlib.nullcontext():  # the parts are the threads
+        with blas_scope(1) if self.parts > 1 else contextlib.nullcontext():  # the parts are the threads
             self.function(
                 X,
                 Y,
