@@ -16,7 +16,8 @@ The layer over a batch (stride s, channels, filters, bias), from `symnn derive c
 and the digits CNN's 3 × 3, stride 1 specialisations of the layer (symnn train cnn), each also
 as '[unfold,...]', which Conv2D runs for calls of UNFOLD_MIN multiply-adds or more: its window
 sums go to BLAS as matrix products (symnn.codegen.passes.unfold: im2col + np.dot for Y and dK,
-np.dot + col2im for dX), which adds in its own order; the others keep the written order. Its
+np.dot + col2im for dX; in float32 dX is the full correlation of the zero-framed G instead, in the
+written order), which adds in its own order; the others keep the written order. Its
 bias gradient, conv2d.layer_grad_bias[unfold], sums 8 channels side by side (symnn.codegen.passes.blas:
 interleave), each in the written order: the same numbers as conv2d.layer_grad_bias, bit for bit.
 """
