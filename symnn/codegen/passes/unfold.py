@@ -264,6 +264,7 @@ class Correlation:
     shape: tuple[sp.Expr, ...]  # the frame's shape
     window: window.WindowPlan  # over the output's loops but the lead, pixels (P, Q)
     target: sp.Indexed  # dX[lead.., P, Q]
+    region: tuple[Loop, ...]  # the output's loops it writes, in its index order
 
 
 def _unit_sum(index: sp.Expr, pixel: set, offsets: set) -> tuple[sp.Symbol, sp.Symbol] | None:
@@ -338,7 +339,8 @@ def _correlation(site, plan, loops, a, b, target, im, jn) -> Correlation | None:
     fill = tuple(loops[k] for k in b.indices if k not in lead)
     inside = sp.Indexed(framed, *keep, i + kh - 1, j + kw - 1)
     dx = sp.Indexed(site.lo.output.base, *target[:-2], big_p, big_q)
-    return Correlation(framed, plan.lead, fill, b, inside, shape, plan_w, dx)
+    region = (*[loops[k] for k in target[:-2]], *inner)
+    return Correlation(framed, plan.lead, fill, b, inside, shape, plan_w, dx, region)
 
 
 def emit_correlation(p: NumbaPrinter, site: Site, c: Correlation) -> None:
@@ -357,6 +359,28 @@ def emit_correlation(p: NumbaPrinter, site: Site, c: Correlation) -> None:
 
 
 # -- emitting ------------------------------------------------------------------------------------
+def _clear(p: NumbaPrinter, site: Site) -> None:
+    """The output's clearing loops (lo.zero)."""
+    d, a = p.depth, set(p.active)
+    p.open_loops(site.lo.zero)
+    p.emit(f"{site.target} = 0.0")
+    p.depth, p.active = d, a
+
+
+def _clear_beyond(p: NumbaPrinter, site: Site, region: tuple[Loop, ...]) -> None:
+    """The clearing loops, run only when the output reaches beyond the region the correlation
+    writes (a dX larger than G's windows cover); none when the extents are the same by definition."""
+    zero = site.lo.zero
+    if len(zero) != len(region):
+        _clear(p, site)
+        return
+    tests = [f"{p.code(z)} > {p.code(r)}" for (_, _, z), (_, _, r) in zip(zero, region) if sp.simplify(z - r) != 0]
+    if tests:
+        p.emit(f"if {' or '.join(tests)}:  # beyond the windows: zeros")
+        with p.indented():
+            _clear(p, site)
+
+
 def _gather(p: NumbaPrinter, op: Operand, name: str) -> None:
     """Loops writing op.factor into the matrix `name` (stored transposed when op.transposed)."""
     depth, active = p.depth, set(p.active)
@@ -402,20 +426,19 @@ def emit(p: NumbaPrinter, site: Site, plan: GemmPlan) -> Site:
     out = p.code(lo.output.base)
     dtype = f"{out}.dtype"
     what = "im2col" if plan.kind == "unfold" else "col2im"
-    p.emit(f"if {plan.condition}:  # {plan.kind}: the window sum as matrix products ({what} + np.dot)")
+    also = "; in float32 a correlation" if plan.direct is not None else ""
+    p.emit(f"if {plan.condition}:  # {plan.kind}: the window sum as matrix products ({what} + np.dot){also}")
     depth0, active0 = p.depth, set(p.active)
     p.depth += 1
-    if plan.kind == "fold":  # the output is added into: cleared first
-        d, a = p.depth, set(p.active)
-        p.open_loops(lo.zero)
-        p.emit(f"{site.target} = 0.0")
-        p.depth, p.active = d, a
     if plan.direct is not None:  # float32: the correlation, in the written order; else the products
         p.emit(f"if {out}.itemsize == {DIRECT_ITEMSIZE}:  # the full correlation over the zero-framed factor")
         with p.indented():
+            _clear_beyond(p, site, plan.direct.region)
             emit_correlation(p, site, plan.direct)
         p.emit("else:  # np.dot + col2im")
         p.depth += 1
+    if plan.kind == "fold":  # the output is added into: cleared first
+        _clear(p, site)
     direct = [_direct(site.spec, op) for op in (plan.p1, plan.p2)]
     m1, m2 = (p.names[p.temp("unf")] if v else _matrix(p, op, dtype) for v, op in zip(direct, (plan.p1, plan.p2)))
     rows, cols = _extent(plan.g1), _extent(plan.g2)
