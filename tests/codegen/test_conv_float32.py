@@ -20,14 +20,14 @@ def _grad_input(unfold: bool):
     return specialised("conv2d.layer_grad_input", exact=True, k_h=3, k_w=3, s=1)
 
 
-# (n, c, f, h, w, extra): X is (n, c, h + extra, w + extra), G (n, f, h - 2, w - 2); the first
-# runs the flat pixel loop, the second the rows (8 x 8 framed rows fill the vectors), the third a
-# dX larger than G's windows reach (its last rows and columns stay 0)
+# (n, c, f, h, w, extra): X is (n, c, h + extra, w + extra), G (n, f, h - 2, w - 2); the flat
+# pixel loop runs over 28 x 28 planes (rows of 28 end in a 4-wide tail), over 8 x 8 ones (rows
+# that fill the vectors), and a dX larger than G's windows reach (its last rows and columns stay 0)
 SHAPES = [(32, 8, 16, 28, 28, 0), (8, 8, 16, 8, 8, 0), (16, 3, 5, 22, 17, 2)]
 
 
 @pytest.mark.parametrize("layout", ["C", "F"])
-@pytest.mark.parametrize("shape", SHAPES, ids=["flat", "rows", "larger dX"])
+@pytest.mark.parametrize("shape", SHAPES, ids=["28x28", "8x8", "larger dX"])
 def test_float32_input_gradient_is_the_written_order_bit_for_bit(shape, layout):
     n, c, f, h, w, extra = shape
     assert 9 * n * c * f * (h - 2) * (w - 2) >= UNFOLD_MIN  # the fold branch runs
@@ -64,7 +64,7 @@ def test_the_correlation_applies_to_the_unit_stride_fixed_window_only():
     [[(name, plan), _]] = trace(factory("conv2d.layer_grad_input[unfold,k_h=3,k_w=3,s=1]")())
     assert name == "fold" and isinstance(plan, GemmPlan) and isinstance(plan.direct, Correlation)
     assert plan.direct.window.flat is not None and plan.direct.window.flat.offsets[0] == (0, 0)
-    assert [str(e) for e in plan.direct.shape] == ["F", "H_out + 4", "W_out + 4"]
+    assert [str(e) for e in plan.direct.shape] == ["F", "H_out + 5", "W_out + 2"]  # rows share their frame
     source = _grad_input(True).source
     assert "if dX.itemsize == 4:" in source and "np.dot(" in source  # float64: the products
     for other in (

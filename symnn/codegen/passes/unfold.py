@@ -249,7 +249,8 @@ DIRECT_ITEMSIZE = 4  # the fold pass runs the scatter form as a correlation (no 
 @dataclass(frozen=True)
 class Correlation:
     """dX[lead.., i + p, j + q] += A[..]·B[.., i, j] (unit stride) as the full correlation of B,
-    framed by k - 1 zeros on each side (`framed`, one sample's copy), with A's window reversed:
+    framed by k - 1 zeros on each side (`framed`, one sample's copy, rows W_out + k_w - 1 long:
+    the frame between two rows is shared), with A's window reversed:
     dX[lead.., P, Q] = Σ_r Σ_{m,n} A[p = k_h-1-m, q = k_w-1-n]·framed[.., P + m, Q + n], which the
     window pass writes (one flat pixel loop along the framed rows). Per element the terms come
     in the written order (r, then i = P + m - (k_h - 1) ascending, then j; the plan applies only
@@ -324,7 +325,9 @@ def _correlation(site, plan, loops, a, b, target, im, jn) -> Correlation | None:
     keep = [k for k in b.indices[:-2] if k not in lead]  # the frame holds one sample (the lead's)
     framed = sp.IndexedBase(sp.Dummy("gz"))  # a label of its own
     hi_i, hi_j = loops[i][2], loops[j][2]
-    shape = (*[loops[k][2] + 1 for k in keep], hi_i + 2 * kh - 1, hi_j + 2 * kw - 1)
+    # rows of W_out + k_w - 1: a row's right frame is the next row's left one (reads past a row's
+    # end land on zeros), and one row more at the bottom; the flat loop then runs over dX's plane
+    shape = (*[loops[k][2] + 1 for k in keep], hi_i + 2 * kh, hi_j + kw)
     big_p, big_q, dm, dn = (sp.Dummy(x) for x in ("P", "Q", "m", "n"))
     fixed = ((dm, sp.S.Zero, kh - 1), (dn, sp.S.Zero, kw - 1))
     w = a.xreplace({m: kh - 1 - dm, n: kw - 1 - dn})
@@ -345,7 +348,7 @@ def _correlation(site, plan, loops, a, b, target, im, jn) -> Correlation | None:
 
 def emit_correlation(p: NumbaPrinter, site: Site, c: Correlation) -> None:
     """The frame (zeros) allocated once; per sample (the lead loops) B copied inside it, then
-    the window pass's pixel loops over the output's other loops."""
+    the window pass's flat pixel loop over the output's other loops (over dX's whole plane)."""
     depth, active = p.depth, set(p.active)
     dtype = f"{p.code(site.lo.output.base)}.dtype"
     p.emit(f"{p.name(c.framed)} = np.zeros(({', '.join(p.code(e) for e in c.shape)}), {dtype})  # the frame")
@@ -354,7 +357,9 @@ def emit_correlation(p: NumbaPrinter, site: Site, c: Correlation) -> None:
     p.open_loops(c.fill)
     p.emit(f"{p.code(c.inside)} = {p.code(c.source)}")
     p.depth = d
-    window.emit(p, replace(site, target=p.code(c.target)), c.window)
+    wx, npix = window.flat_sizes(p, c.window)  # the flat form only: the rows would index past a row
+    assert c.window.flat is not None
+    window.emit_flat(p, replace(site, target=p.code(c.target)), c.window, c.window.flat, wx, npix)
     p.depth, p.active = depth, active
 
 

@@ -131,10 +131,9 @@ def emit(p: NumbaPrinter, site: Site, plan: WindowPlan) -> None:
         emit_rows(p, site, plan)
         return
     (_, _, hi_i), (_, _, hi_j) = plan.inner
-    wx, npix, lanes = (p.temp(name) for name in ("wx", "npix", "lanes"))
+    wx, npix = flat_sizes(p, plan)
+    lanes = p.temp("lanes")
     h_out, w_out = p.code(hi_i + 1), p.code(hi_j + 1)
-    p.emit(f"{p.names[wx]} = {p.code(plan.x.base)}.shape[{len(plan.x.indices) - 1}]")
-    p.emit(f"{p.names[npix]} = ({h_out} - 1)*{p.names[wx]} + {w_out} if {h_out} > 0 and {w_out} > 0 else 0")
     p.emit(f"{p.names[lanes]} = max({VECTOR_BYTES} // {p.code(site.lo.output.base)}.itemsize, 1)")
     n, v = p.names[npix], p.names[lanes]
     rows = f"({h_out})*(({w_out}) // {v} + ({w_out}) % {v})"
@@ -144,6 +143,16 @@ def emit(p: NumbaPrinter, site: Site, plan: WindowPlan) -> None:
     p.emit("else:  # one flat pixel loop: fewer vector steps and scalar tails")
     with p.indented():
         emit_flat(p, site, plan, plan.flat, wx, npix)
+
+
+def flat_sizes(p: NumbaPrinter, plan: WindowPlan) -> tuple[sp.Dummy, sp.Dummy]:
+    """(wx, npix): X's row length and the flat loop's pixel count, (H_out - 1)·W_X + W_out."""
+    (_, _, hi_i), (_, _, hi_j) = plan.inner
+    wx, npix = p.temp("wx"), p.temp("npix")
+    h_out, w_out = p.code(hi_i + 1), p.code(hi_j + 1)
+    p.emit(f"{p.names[wx]} = {p.code(plan.x.base)}.shape[{len(plan.x.indices) - 1}]")
+    p.emit(f"{p.names[npix]} = ({h_out} - 1)*{p.names[wx]} + {w_out} if {h_out} > 0 and {w_out} > 0 else 0")
+    return wx, npix
 
 
 def emit_rows(p: NumbaPrinter, site: Site, plan: WindowPlan) -> None:
