@@ -48,11 +48,16 @@ SHAPE = dict(n=32, c=8, f=16, h=28, k=3)
 
 
 FASTEST: dict[str, float] = {}  # the fastest single call of each row, over all runs
+SETTLE = 0.3  # seconds between rows: longer than the threads' busy wait
 LAYER_TIMES: dict[tuple[int, str], list[float]] = {}  # (threads, dtype) -> the layer row's run medians
 
 
 def _best(f, repeats: int, name: str = "") -> float:
-    """Median seconds of `repeats` calls after one warm-up call (the fastest kept in FASTEST)."""
+    """Median seconds of `repeats` calls after one warm-up call (the fastest kept in FASTEST),
+    a pause first: the row before may have left threads spinning (OpenBLAS's, PyTorch's and
+    Numba's OpenMP workers wait busily a while after their last call), which would take the
+    second core from this row."""
+    time.sleep(SETTLE)
     f()
     times = []
     for _ in range(repeats):
