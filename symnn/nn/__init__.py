@@ -2,7 +2,7 @@
 
 from typing import Any
 
-from symnn.nn.cnn_layers import AvgPool2D, Conv2D, Flatten, MaxPool2D
+from symnn.nn.cnn_layers import Conv2D, Flatten
 from symnn.nn.layers import (
     ACTIVATION_LAYERS,
     Activation,
@@ -20,6 +20,7 @@ from symnn.nn.layers import (
 from symnn.nn.losses import Cost, CrossEntropy, Quadratic, SoftmaxCrossEntropy, get_loss
 from symnn.nn.model import Sequential
 from symnn.nn.optimizers import SGD, Adam, Momentum, Nesterov, Optimizer, RMSProp
+from symnn.nn.pool_layers import AvgPool2D, MaxPool2D
 
 __all__ = [
     "Sequential",

@@ -32,8 +32,9 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from symnn.errors import FileError, InputError, SymnnError
-from symnn.nn.cnn_layers import AvgPool2D, Conv2D, Flatten, MaxPool2D, Pool2D
+from symnn.nn.cnn_layers import Conv2D, Flatten
 from symnn.nn.layers import Activation, Dense, Layer
+from symnn.nn.pool_layers import AvgPool2D, MaxPool2D, Pool2D
 
 if TYPE_CHECKING:
     from symnn.nn.model import Sequential
