@@ -47,7 +47,7 @@ if TYPE_CHECKING:
 SPECIALISE_WORK = 1_000_000
 
 
-def _specialised(name: str, kh: int, kw: int, s: int, fastmath: bool = False, unfold: bool = False) -> Kernel:
+def specialised_kernel(name: str, kh: int, kw: int, s: int, fastmath: bool = False, unfold: bool = False) -> Kernel:
     from symnn.codegen.specialise import specialised
 
     return specialised(name, fastmath, unfold=unfold, k_h=kh, k_w=kw, s=s)
@@ -67,7 +67,7 @@ def _fast(name: str, fastmath: bool = True, unfold: bool = False) -> Kernel:
     return specialised(name, fastmath, unfold=unfold)
 
 
-def _pair(value, what: str) -> tuple[int, int]:
+def size_pair(value, what: str) -> tuple[int, int]:
     """An int or a pair of ints, each >= 1."""
     pair = tuple(value) if isinstance(value, (tuple, list)) else (value, value)
     if len(pair) != 2:
@@ -78,14 +78,14 @@ def _pair(value, what: str) -> tuple[int, int]:
         raise InputError(f"{what} must be a positive integer or a pair of them (got {value!r})") from None
 
 
-def _images(shape: Shape, what: str) -> tuple[int, int, int]:
+def image_shape(shape: Shape, what: str) -> tuple[int, int, int]:
     """(C, H, W) of an image sample, or the InputError of a layer that takes images."""
     if len(shape) != 3:
         raise InputError(f"takes a batch of images shaped {what}")
     return shape
 
 
-def _check_images(layer: Layer, x: np.ndarray, channels: int | None = None) -> None:
+def check_images(layer: Layer, x: np.ndarray, channels: int | None = None) -> None:
     if x.ndim != 4:
         raise InputError(f"{layer!r} expects a batch of images shaped (N, C, H, W), got shape {x.shape}")
     if channels is not None and x.shape[1] != channels:
@@ -107,7 +107,7 @@ class Conv2D(WeightedLayer):
     ) -> None:
         self.in_channels = positive_int(in_channels, "Conv2D in_channels")
         self.out_channels = positive_int(out_channels, "Conv2D out_channels")
-        self.kernel_size = _pair(kernel_size, "Conv2D kernel_size")
+        self.kernel_size = size_pair(kernel_size, "Conv2D kernel_size")
         self.stride = positive_int(stride, "Conv2D stride")
         self.padding = positive_int(padding, "Conv2D padding", minimum=0)
         check_weights_memory(
@@ -142,7 +142,7 @@ class Conv2D(WeightedLayer):
     def _specialised_set(self, unfold: bool) -> tuple:
         kh, kw = self.kernel_size
         k = tuple(
-            _specialised(f"conv2d.layer_{n}", kh, kw, self.stride, self.fastmath, unfold)
+            specialised_kernel(f"conv2d.layer_{n}", kh, kw, self.stride, self.fastmath, unfold)
             for n in ("forward", "grad_kernel", "grad_input")
         )
         fm = self.fastmath  # '[unfold]': its channel sums interleaved, in the same order (passes.blas)
@@ -185,7 +185,7 @@ class Conv2D(WeightedLayer):
         return (self.out_channels, self.in_channels, *self.kernel_size)
 
     def out_shape(self, shape: Shape) -> Shape:
-        c, h, w = _images(shape, f"(N, C={self.in_channels}, H, W)")
+        c, h, w = image_shape(shape, f"(N, C={self.in_channels}, H, W)")
         if c != self.in_channels:
             raise InputError(f"takes images with {self.in_channels} channel(s), shaped (N, {self.in_channels}, H, W)")
         (kh, kw), P = self.kernel_size, self.padding
@@ -211,7 +211,7 @@ class Conv2D(WeightedLayer):
         return dx_pad if P == 0 else dx_pad[:, :, P:-P, P:-P]
 
     def forward(self, x: np.ndarray) -> np.ndarray:
-        _check_images(self, x, self.in_channels)
+        check_images(self, x, self.in_channels)
         ho, wo = self.output_shape(x.shape[2], x.shape[3])
         if ho < 1 or wo < 1:
             raise InputError(
@@ -350,11 +350,11 @@ class Flatten(Layer):
         return self._k
 
     def out_shape(self, shape: Shape) -> Shape:
-        c, h, w = _images(shape, "(N, C, H, W)")
+        c, h, w = image_shape(shape, "(N, C, H, W)")
         return (c * h * w,)
 
     def forward(self, x: np.ndarray) -> np.ndarray:
-        _check_images(self, x)
+        check_images(self, x)
         self.x = x
         return self.kernels[0](x)
 

@@ -16,7 +16,7 @@ import numpy as np
 
 from symnn.errors import InputError
 from symnn.nn import cnn_layers
-from symnn.nn.cnn_layers import _check_images, _images, _pair, _specialised
+from symnn.nn.cnn_layers import check_images, image_shape, size_pair, specialised_kernel
 from symnn.nn.layers import Layer, Shape, Workspace, generated_kernel, positive_int
 
 if TYPE_CHECKING:
@@ -30,7 +30,7 @@ class Pool2D(Layer):
     kind = ""
 
     def __init__(self, size: int | tuple[int, int] | list[int], stride: int | None = None) -> None:
-        self.size = _pair(size, f"{type(self).__name__} size")
+        self.size = size_pair(size, f"{type(self).__name__} size")
         self.stride = self.size[0] if stride is None else positive_int(stride, f"{type(self).__name__} stride")
         if stride is None and self.size[0] != self.size[1]:
             raise InputError(f"{type(self).__name__}({size!r}): give stride= for a non-square window")
@@ -53,13 +53,13 @@ class Pool2D(Layer):
         """The same kernels, specialised to this layer's window and stride."""
         if self._tk is None:
             self._tk = tuple(
-                _specialised(f"{self.kind}.{n}", *self.size, self.stride, self.fastmath)
+                specialised_kernel(f"{self.kind}.{n}", *self.size, self.stride, self.fastmath)
                 for n in ("forward", "backward")
             )
         return self._tk
 
     def _check(self, x: np.ndarray) -> None:
-        _check_images(self, x)
+        check_images(self, x)
         if x.shape[2] < self.size[0] or x.shape[3] < self.size[1]:
             raise InputError(
                 f"{self!r}: the input's {x.shape[2]} × {x.shape[3]} maps are smaller than the "
@@ -67,7 +67,7 @@ class Pool2D(Layer):
             )
 
     def out_shape(self, shape: Shape) -> Shape:
-        c, h, w = _images(shape, "(N, C, H, W)")
+        c, h, w = image_shape(shape, "(N, C, H, W)")
         (kh, kw), s = self.size, self.stride
         if h < kh or w < kw:
             raise InputError(f"needs maps of at least {kh} × {kw} pixels")
