@@ -220,11 +220,11 @@ class Conv2D(WeightedLayer):
             )
         self.x_shape = x.shape
         self.x_pad = self._pad(np.ascontiguousarray(x, dtype=self.weight.dtype)).copy()
-        forward = self.kernels_for(x.shape)[0]
-        if self._parts(x.shape) == 1:
+        forward, parts = self.kernels_for(x.shape)[0], self._parts(x.shape)
+        if parts == 1:
             return forward(self.x_pad, self.weight, self.bias, self.stride)
         y = np.empty((len(x), self.out_channels, ho, wo), self.weight.dtype)
-        self._run(0, forward, x.shape, self.x_pad, self.weight, self.bias, self.stride, y)
+        self._run(0, forward, parts, self.x_pad, self.weight, self.bias, self.stride, y)
         return y
 
     # the arguments of forward, grad_kernel, grad_bias, grad_input: b batched, s shared, r summed
@@ -236,10 +236,9 @@ class Conv2D(WeightedLayer):
 
         return 1 if self.exact else threads_for(self.work(shape))  # parts regroup the batch sums
 
-    def _run(self, i: int, k, shape: tuple[int, ...], *args) -> None:
-        """Kernel i of the four (ROLES) on a batch shaped `shape`, into its output argument: one
-        call, or with the batch shared by the threads asked for from PARTS_MIN multiply-adds."""
-        parts = self._parts(shape)
+    def _run(self, i: int, k, parts: int, *args) -> None:
+        """Kernel i of the four (ROLES) into its output argument: one call, or with the batch
+        shared by `parts` threads (_parts: the threads asked for, from PARTS_MIN multiply-adds)."""
         if parts == 1:
             k.dispatcher(*args)
         else:
@@ -260,15 +259,15 @@ class Conv2D(WeightedLayer):
         _, grad_kernel, grad_bias, grad_input = self.kernels_for(self.saved("x_shape"))
         n, _, h, w = self.saved("x_shape")
         delta = self.check_delta(delta, (n, *self.out_shape((self.in_channels, h, w))))
-        shape = self.saved("x_shape")
-        if self._parts(shape) == 1:
+        parts = self._parts(self.saved("x_shape"))
+        if parts == 1:
             self.grads = {"weight": grad_kernel(delta, self.x_pad, self.weight, self.stride), "bias": grad_bias(delta)}
             return np.ascontiguousarray(self._crop(grad_input(delta, self.weight, self.x_pad, self.stride)))
         delta = np.ascontiguousarray(delta, dtype=self.weight.dtype)
         dK, db, dx_pad = np.empty_like(self.weight), np.empty_like(self.bias), np.empty_like(self.x_pad)
-        self._run(1, grad_kernel, shape, delta, self.x_pad, self.weight, self.stride, dK)
-        self._run(2, grad_bias, shape, delta, db)
-        self._run(3, grad_input, shape, delta, self.weight, self.x_pad, self.stride, dx_pad)
+        self._run(1, grad_kernel, parts, delta, self.x_pad, self.weight, self.stride, dK)
+        self._run(2, grad_bias, parts, delta, db)
+        self._run(3, grad_input, parts, delta, self.weight, self.x_pad, self.stride, dx_pad)
         self.grads = {"weight": dK, "bias": db}
         return np.ascontiguousarray(self._crop(dx_pad))
 
@@ -277,7 +276,8 @@ class Conv2D(WeightedLayer):
         self.x_pad = self._pad(x)
         ho, wo = self.output_shape(x.shape[2], x.shape[3])
         y = ws.get_buffer(self, "y", (len(x), self.out_channels, ho, wo))
-        self._run(0, self.training_kernels(x.shape)[0], x.shape, self.x_pad, self.weight, self.bias, self.stride, y)
+        forward, parts = self.training_kernels(x.shape)[0], self._parts(x.shape)
+        self._run(0, forward, parts, self.x_pad, self.weight, self.bias, self.stride, y)
         return y
 
     def train_backward(self, delta: np.ndarray, ws: Workspace, need_input_grad: bool = True) -> np.ndarray | None:
@@ -285,13 +285,14 @@ class Conv2D(WeightedLayer):
         _, grad_kernel, grad_bias, grad_input = self.training_kernels(self.x_shape)
         dK = ws.get_buffer(self, "dK", self.weight.shape)
         db = ws.get_buffer(self, "db", self.bias.shape)
-        self._run(1, grad_kernel, self.x_shape, delta, self.x_pad, self.weight, self.stride, dK)
-        self._run(2, grad_bias, self.x_shape, delta, db)
+        parts = self._parts(self.x_shape)
+        self._run(1, grad_kernel, parts, delta, self.x_pad, self.weight, self.stride, dK)
+        self._run(2, grad_bias, parts, delta, db)
         self.grads = {"weight": dK, "bias": db}
         if not need_input_grad:  # the first layer: nobody below needs ∂L/∂X
             return None
         dx_pad = ws.get_buffer(self, "dx_pad", self.x_pad.shape)
-        self._run(3, grad_input, self.x_shape, delta, self.weight, self.x_pad, self.stride, dx_pad)
+        self._run(3, grad_input, parts, delta, self.weight, self.x_pad, self.stride, dx_pad)
         return self._crop(dx_pad) if self.padding == 0 else np.ascontiguousarray(self._crop(dx_pad))
 
     def epoch_forward(self, w: EpochWriter, n: int, x: str, shape: Shape) -> tuple[str, Shape]:
