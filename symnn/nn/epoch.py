@@ -9,7 +9,8 @@ epoch.<layers>.<loss>[.<optimizer>]`. Each layer writes its own lines (`epoch_fo
 see symnn.nn.layers) and the loss writes its gradient's (`epoch_gradient`); a net with a layer
 that writes none is not compilable. An optimizer other than SGD writes the update lines
 itself (symnn.nn.optimizers: its state arrays are the driver's arguments). Small
-Dense/activation stacks use the per-sample fused kernel (symnn.nn.fused) instead.
+Dense/activation stacks use the per-sample fused kernel (symnn.nn.fused) instead. On the
+threads asked for, a driver shares a batch's rows or each large call (symnn.nn.epoch_threads).
 """
 
 from __future__ import annotations
@@ -20,14 +21,18 @@ import types
 
 import numpy as np
 
+from symnn.nn.epoch_threads import PARTS_MIN, parts_body, parts_for, units_for, update_body, work
+
+__all__ = ["PARTS_MIN", "parts_for", "units_for", "work"]  # how batches are shared: symnn.nn.epoch_threads
 _MODULES: dict[str, types.ModuleType] = {}  # the drivers' modules, by their text's hash
 
 
 class EpochWriter:
     """Collects the driver's kernel imports, parameters, buffers and per-batch statements."""
 
-    def __init__(self, batch_size: int = 1, parts: int = 1) -> None:
+    def __init__(self, batch_size: int = 1, parts: int = 1, units: int = 1) -> None:
         self.parts = parts  # the threads that share a batch, each summing its own rows (parallel driver)
+        self.units = units  # the threads that share each large call (a units driver; symnn.nn.epoch_threads)
         self.batch_size = -(-batch_size // parts)  # the rows one part gets: layers choose their kernels by it
         self.split = 0  # where the update lines start (after forward, loss and backward)
         self.kernels: dict[str, tuple[str, str, str]] = {}  # kernel name -> (alias, module, function)
@@ -55,6 +60,13 @@ class EpochWriter:
     def call(self, k, *args) -> None:
         self.emit(f"{self.kernel(k)}({', '.join(map(str, args))})  # {k.name}")
 
+    def share(self, count: str | int, work: int, *calls: tuple) -> None:
+        """Calls (kernel, roles, *arguments) shared among the units threads from SHARE_MIN
+        multiply-adds, each thread on its run of `count`; else plain calls (epoch_threads.share)."""
+        from symnn.nn.epoch_threads import share
+
+        share(self, count, work, list(calls))
+
     @staticmethod
     def flat(name: str) -> str:
         """The expression for buffer `name` seen as one flat vector."""
@@ -77,22 +89,26 @@ def _sgd_only(optimizer) -> bool:
     return optimizer is None or optimizer.name == "sgd"
 
 
-def kernel_name(model, sample_shape: tuple, optimizer=None, parts: int = 1) -> str:
+def kernel_name(model, sample_shape: tuple, optimizer=None, parts: int = 1, units: int = 1) -> str:
     """The name `symnn codegen show` knows the driver by:
-    epoch.<shape>.<layers>.<loss>[.<optimizer>][.parts<P>]."""
+    epoch.<shape>.<layers>.<loss>[.<optimizer>][.parts<P> | .units<P>]."""
     slug = "-".join(re.sub(r"[^a-z0-9]+", "_", repr(layer).lower()).strip("_") for layer in model.layers)
     shape = "x".join(map(str, sample_shape))
     tail = ("" if _sgd_only(optimizer) else f".{optimizer.name}") + (f".parts{parts}" if parts > 1 else "")
+    tail += f".units{units}" if units > 1 else ""
     return f"epoch.{shape}.{slug}.{model.loss_fn.name}{tail}"
 
 
-def write(model, sample_shape: tuple, optimizer=None, batch_size: int = 1, parts: int = 1) -> tuple[str, EpochWriter]:
+def write(
+    model, sample_shape: tuple, optimizer=None, batch_size: int = 1, parts: int = 1, units: int = 1
+) -> tuple[str, EpochWriter]:
     """The driver's source for batches of `batch_size` samples of `sample_shape`, and what it
     needs; the update is SGD's unless `optimizer` (a symnn.nn.optimizers.Optimizer) says otherwise.
     A layer may choose its kernels by the batch's size (Conv2D's BLAS compilations for large ones).
     With `parts` > 1 each batch is cut into that many runs of rows, run side by side by Numba's
-    threads (prange), each into its own gradient buffers, added up by `gradient.parts`."""
-    w = EpochWriter(batch_size, parts)
+    threads (prange), each into its own gradient buffers, added up by `gradient.parts`; with
+    `units` > 1 the large calls are shared among that many threads (symnn.nn.epoch_threads)."""
+    w = EpochWriter(batch_size, parts, units)
     x, shape, inputs, shapes = "xb", tuple(sample_shape), [], []
     w.buffer("xb", shape)
     for n, layer in enumerate(model.layers):
@@ -156,42 +172,6 @@ def _arguments(w: EpochWriter) -> tuple[list[str], list[str], list[str]]:
     return [*(g for _, g in w.updates), *(f"{b}_parts" for b in fixed), *each], batched, fixed
 
 
-def _parts_body(w: EpochWriter, batched: list[str], fixed: list[str]) -> list[str]:
-    """The batch's forward, loss and backward lines run by w.parts threads, each on its own rows
-    (views of the batch's buffers) into its own fixed buffers and stats row; then each gradient
-    added up over the parts and the update lines."""
-    P, names = w.parts, [*batched, *fixed, "stats"]
-    own = re.compile(r"\b(" + "|".join(map(re.escape, names)) + r")\b")
-    add = w.kernel(_kernel("gradient.parts"))
-    body = [
-        f"q = min({P}, m)  # parts with rows: up to {P}, one per thread",
-        "for h in prange(q):",
-        "    lo = (m * h) // q",
-        "    hi = (m * (h + 1)) // q",
-        "    stats_h = stats[h]",
-        *[f"    {b}_h = {b}[lo:hi]" for b in batched],
-        *[f"    {b}_h = {b}_parts[h]" for b in fixed],
-        *[f"    {own.sub(lambda g: g[1] + '_h', line)}" for line in w.lines[: w.split]],
-        f"for h in range(q, {P}):  # a batch shorter than {P} rows leaves parts empty",
-        *[f"    {g}_parts[h].reshape(-1)[:] = 0.0" for _, g in w.updates],
-    ]
-    updates = w.lines[w.split :]
-    body += [line for line in updates if ".reshape(-1)" not in line]  # once per batch (Adam's step count)
-    body += [f"for h in prange({P}):  # the gradients' sums and the update, each thread on its own entries"]
-    for _, g in w.updates:
-        body.append(
-            f"    {add}({g}_parts.reshape({P}, -1){_run(g, P, ':, ')}, {g}.reshape(-1){_run(g, P)})  # gradient.parts"
-        )
-    flat = re.compile(r"\b(\w+)\.reshape\(-1\)")
-    body += [f"    {flat.sub(lambda a: a[0] + _run(a[1], P), line)}" for line in updates if ".reshape(-1)" in line]
-    return body
-
-
-def _run(name: str, parts: int, lead: str = "") -> str:
-    """The index of thread h's run of the entries of flat array `name` (one of `parts` runs)."""
-    return f"[{lead}{name}.size * h // {parts}:{name}.size * (h + 1) // {parts}]"
-
-
 def _kernel(name: str):
     from symnn.codegen import kernel
 
@@ -202,14 +182,18 @@ def _module_text(model, sample_shape, w: EpochWriter) -> str:
     params = ", ".join(p for p, _ in w.params)
     arguments, batched, fixed = _arguments(w)
     args = ", ".join(arguments)
-    body = w.lines if w.parts == 1 else _parts_body(w, batched, fixed)
+    P = max(w.parts, w.units)
+    if w.parts > 1:
+        body = parts_body(w, batched, fixed, w.kernel(_kernel("gradient.parts")))
+    else:
+        body = w.lines if w.units == 1 else w.lines[: w.split] + update_body(w, w.units)
     arch = " → ".join(map(repr, model.layers))
     lines = [
         f"# generated by symnn from: compiled epoch of {arch}, loss {model.loss_fn.name}",
         f"# samples shaped {tuple(sample_shape)}; every number comes from the kernels imported below",
         "# (`symnn codegen show NAME`); the driver itself only gathers batches and moves data.",
         f'"""{__doc__.splitlines()[0]}"""',
-        "from numba import njit" + (", prange" if w.parts > 1 else ""),
+        "from numba import njit" + (", prange" if P > 1 else ""),
         "",
     ]
     for name, (alias, module, fn) in w.kernels.items():
@@ -217,7 +201,7 @@ def _module_text(model, sample_shape, w: EpochWriter) -> str:
     lines += [
         "",
         "",
-        '@njit(cache=True, error_model="numpy"' + (", parallel=True)" if w.parts > 1 else ")"),
+        '@njit(cache=True, error_model="numpy"' + (", parallel=True)" if P > 1 else ")"),
         f"def epoch(X, Y, order, eta, batch_size, stats, {params}, {args}):",
         '    """One pass over the training set (step 7), batch by batch (steps 2-6); the last',
         '    batch, when shorter, uses buffers of its own size. stats[0] += the batch\'s cost and',
@@ -229,9 +213,17 @@ def _module_text(model, sample_shape, w: EpochWriter) -> str:
         "        else:",
         *[f"            {b} = {b}_tail" for b in batched],
         "        m = xb.shape[0]",
-        "        for t in range(m):  # step 2: the batch, gathered in the epoch's order",
-        "            xb[t] = X[order[start + t]]",
-        "            yb[t] = Y[order[start + t]]",
+    ]
+    if w.units > 1:
+        lines += [
+            f"        for h in prange({P}):  # step 2: the batch, gathered in the epoch's order, each thread its rows",
+            f"            for t in range(m * h // {P}, m * (h + 1) // {P}):",
+        ]
+    else:
+        lines += ["        for t in range(m):  # step 2: the batch, gathered in the epoch's order"]
+    lines += [
+        f"{' ' * (12 + 4 * (w.units > 1))}xb[t] = X[order[start + t]]",
+        f"{' ' * (12 + 4 * (w.units > 1))}yb[t] = Y[order[start + t]]",
     ]
     lines += [f"        {line}" for line in body]
     return "\n".join(lines) + "\n"
@@ -240,73 +232,53 @@ def _module_text(model, sample_shape, w: EpochWriter) -> str:
 AUTO_BATCHES = 20_000  # fit() compiles the driver unasked when a run has at least this many batches
 
 
-# multiply-adds of a batch's forward pass from which its rows are split among the threads asked for:
-# bench/threads.py (idle machine, 2 cores) found 2 parts 1.2-1.9x faster on the MNIST-shaped CNN
-# (44 M), and 0.65-1.09x on the MLPs up to 10 M, whose time is in BLAS products (two at once
-# were barely faster than one after the other here)
-PARTS_MIN = 20_000_000
-
-
-def work(model, sample_shape: tuple) -> int:
-    """About how many multiply-adds one sample's forward pass takes: each layer's `work` for one
-    sample when it has one (Dense, Conv2D), else the size of its input (element-wise layers)."""
-    total, shape = 0, tuple(sample_shape)
-    for layer, out in zip(model.layers, model.check_shapes(shape)[1:]):
-        per = getattr(layer, "work", None)
-        total += int(per((1, *shape))) if callable(per) else int(np.prod(shape))
-        shape = out
-    return total
-
-
-def parts_for(model, sample_shape: tuple, batch_size: int, exact: bool = False) -> int:
-    """How many threads share a batch: the threads asked for (symnn.nn.threads.training_threads,
-    at most Numba's) when a batch's forward pass is PARTS_MIN multiply-adds or more
-    (bench/threads.py measured where two threads start to win) and the written order is not
-    asked for (parts regroup the batch sums); else 1."""
-    from symnn.codegen.numba_start import numba
-    from symnn.nn.threads import training_threads
-
-    threads = min(training_threads(), numba().get_num_threads())
-    if exact or threads < 2 or batch_size < 2 * threads:
-        return 1
-    return threads if batch_size * work(model, sample_shape) >= PARTS_MIN else 1
-
-
-def _source(model, sample_shape: tuple, optimizer=None, batch_size: int = 1, parts: int = 1):
+def _source(model, sample_shape: tuple, optimizer=None, batch_size: int = 1, parts: int = 1, units: int = 1):
     """(name, module text with its checksum line, the EpochWriter, the module's writer.Address)."""
     from symnn.codegen import writer
 
-    name = kernel_name(model, sample_shape, optimizer, parts)
-    text, w = write(model, sample_shape, optimizer, batch_size, parts)
+    name = kernel_name(model, sample_shape, optimizer, parts, units)
+    text, w = write(model, sample_shape, optimizer, batch_size, parts, units)
     where = writer.address(name, text)
     return name, where.text, w, where
 
 
-def is_compiled(model, sample_shape: tuple, optimizer=None, batch_size: int = 1, parts: int = 1) -> bool:
+def is_compiled(
+    model, sample_shape: tuple, optimizer=None, batch_size: int = 1, parts: int = 1, units: int = 1
+) -> bool:
     """True when this model's driver has been compiled into the cache before (no compile wait)."""
-    *_, where = _source(model, sample_shape, optimizer, batch_size, parts)
+    *_, where = _source(model, sample_shape, optimizer, batch_size, parts, units)
     return where.path.with_suffix(".compiled").exists()
 
 
 def worth_it(
-    model, sample_shape: tuple, epochs: int, batches_per_epoch: int, optimizer=None, batch_size: int = 1, parts: int = 1
+    model,
+    sample_shape: tuple,
+    epochs: int,
+    batches_per_epoch: int,
+    optimizer=None,
+    batch_size: int = 1,
+    parts: int = 1,
+    units: int = 1,
 ) -> bool:
     """fit()'s choice when not told: the driver when it is already compiled, or when the run has
     at least AUTO_BATCHES batches, enough to repay the one-time compilation (Numba links and
     optimises the kernels it calls into one function)."""
     return compilable(model) and (
-        epochs * batches_per_epoch >= AUTO_BATCHES or is_compiled(model, sample_shape, optimizer, batch_size, parts)
+        epochs * batches_per_epoch >= AUTO_BATCHES
+        or is_compiled(model, sample_shape, optimizer, batch_size, parts, units)
     )
 
 
 class CompiledEpoch:
     """The imported driver for one model, input shape and batch size, with its buffers."""
 
-    def __init__(self, model, sample_shape: tuple, batch_size: int, n: int, optimizer=None, parts: int = 1):
+    def __init__(
+        self, model, sample_shape: tuple, batch_size: int, n: int, optimizer=None, parts: int = 1, units: int = 1
+    ):
         from symnn.codegen import writer
 
-        self.name, _, w, where = _source(model, sample_shape, optimizer, batch_size, parts)
-        self.parts = parts
+        self.name, _, w, where = _source(model, sample_shape, optimizer, batch_size, parts, units)
+        self.parts, self.units = parts, units
         self.marker = where.path.with_suffix(".compiled")
         self.marked = self.marker.exists()
         if _MODULES.get(where.hash) is None:
@@ -370,7 +342,7 @@ class CompiledEpoch:
         from symnn.nn.threads import blas_scope
 
         stats = np.zeros((self.parts, 2))
-        with blas_scope(1) if self.parts > 1 else contextlib.nullcontext():  # the parts are the threads
+        with blas_scope(1) if max(self.parts, self.units) > 1 else contextlib.nullcontext():  # Numba's threads
             self.function(
                 X,
                 Y,
@@ -392,16 +364,18 @@ class CompiledEpoch:
 KEPT_DRIVERS = 4  # drivers (with their buffers) a model keeps for its next fit calls
 
 
-def driver_for(model, sample_shape: tuple, batch_size: int, n: int, optimizer=None, parts: int = 1) -> CompiledEpoch:
+def driver_for(
+    model, sample_shape: tuple, batch_size: int, n: int, optimizer=None, parts: int = 1, units: int = 1
+) -> CompiledEpoch:
     """The model's CompiledEpoch for these sizes, kept from an earlier fit when it still trains
     the same parameter (and optimizer state) arrays with the same kernels; else a new one."""
     flags = tuple((getattr(layer, "fastmath", False), getattr(layer, "exact", False)) for layer in model.layers)
-    key = (tuple(sample_shape), batch_size, n, parts, id(optimizer), flags, model.dtype.str)
+    key = (tuple(sample_shape), batch_size, n, parts, id(optimizer), flags, model.dtype.str, units)
     kept = model.__dict__.setdefault("_epoch_drivers", {})
     driver = kept.get(key)
     if driver is not None and driver.trains(model, optimizer):
         return driver
-    driver = CompiledEpoch(model, sample_shape, batch_size, n, optimizer, parts)
+    driver = CompiledEpoch(model, sample_shape, batch_size, n, optimizer, parts, units)
     if len(kept) >= KEPT_DRIVERS:
         kept.pop(next(iter(kept)))
     kept[key] = driver
@@ -414,8 +388,12 @@ def run_epoch(model, X, Y, order, lr: float, batch_size: int, ws, optimizer=None
     key = ("compiled-epoch", batch_size, X.shape, id(model), id(optimizer))
     driver = ws.get(key)
     if driver is None:
-        parts = parts_for(model, X.shape[1:], batch_size, any(getattr(layer, "exact", False) for layer in model.layers))
-        driver = ws[key] = CompiledEpoch(model, X.shape[1:], batch_size, len(X), optimizer, parts)
+        exact = any(getattr(layer, "exact", False) for layer in model.layers)
+        parts, units = (
+            parts_for(model, X.shape[1:], batch_size, exact),
+            units_for(model, X.shape[1:], batch_size, exact),
+        )
+        driver = ws[key] = CompiledEpoch(model, X.shape[1:], batch_size, len(X), optimizer, parts, units)
     return driver(
         np.ascontiguousarray(X, dtype=model.dtype),
         np.ascontiguousarray(Y, dtype=model.dtype),

@@ -21,6 +21,7 @@ import numpy as np
 import numpy.typing as npt
 
 from symnn.errors import InputError, SymnnWarning, unknown
+from symnn.nn.epoch_threads import ELEMENT_WORK
 from symnn.ops import activation_key, activation_names
 
 if TYPE_CHECKING:
@@ -280,19 +281,19 @@ class Dense(WeightedLayer):
     def epoch_forward(self, w: EpochWriter, n: int, x: str, shape: Shape) -> tuple[str, Shape]:
         W, b = w.param(self.weight, f"W{n}"), w.param(self.bias, f"b{n}")
         z = w.buffer(f"z{n}", (self.n_out,))
-        w.call(self.train_kernels[0], x, W, b, z)
+        w.share(self.n_out, self.work((w.batch_size, self.n_in)), (self.train_kernels[0], "srro", x, W, b, z))
         return z, (self.n_out,)
 
     def epoch_backward(self, w: EpochWriter, n: int, x: str, shape: Shape, delta: str, need: bool) -> str | None:
         _, grad_weight, grad_bias, grad_input = self.train_kernels
         dW, db = w.buffer(f"dW{n}", self.weight.shape, False), w.buffer(f"db{n}", self.bias.shape, False)
-        w.call(grad_weight, delta, x, dW)
-        w.call(grad_bias, delta, db)
+        work = self.work((w.batch_size, self.n_in))  # each product's multiply-adds
+        w.share(self.n_out, work, (grad_weight, "isr", delta, x, dW), (grad_bias, "ir", delta, db))
         w.updates += [(f"W{n}", dW), (f"b{n}", db)]
         if not need:
             return None
         dA = w.buffer(f"dA{n}", shape)
-        w.call(grad_input, delta, f"W{n}", dA)
+        w.share("m", work, (grad_input, "rsr", delta, f"W{n}", dA))
         return dA
 
     def __repr__(self) -> str:
@@ -372,12 +373,12 @@ class Activation(Layer):
 
     def epoch_forward(self, w: EpochWriter, n: int, x: str, shape: Shape) -> tuple[str, Shape]:
         a = w.buffer(f"a{n}", shape)
-        w.call(self.kernels[0], w.flat(x), w.flat(a))
+        w.share("m", w.batch_size * int(np.prod(shape)) * ELEMENT_WORK, (self.kernels[0], "ff", x, a))
         return a, shape
 
     def epoch_backward(self, w: EpochWriter, n: int, x: str, shape: Shape, delta: str, need: bool) -> str:
         out = w.buffer(f"delta{n}", shape)
-        w.call(self.kernels[1], w.flat(delta), w.flat(x), w.flat(out))
+        w.share("m", w.batch_size * int(np.prod(shape)) * ELEMENT_WORK, (self.kernels[1], "fff", delta, x, out))
         return out
 
 

@@ -32,14 +32,10 @@ ROLES = {
 def threads_for(work: int) -> int:
     """How many threads share a call of `work` multiply-adds: the threads asked for (at most
     Numba's) from PARTS_MIN on, else 1."""
-    from symnn.codegen.numba_start import numba
-    from symnn.nn.epoch import PARTS_MIN
-    from symnn.nn.threads import training_threads
+    from symnn.nn.epoch_threads import PARTS_MIN
+    from symnn.nn.threads import available
 
-    asked = training_threads()
-    if asked < 2 or work < PARTS_MIN:
-        return 1
-    return max(1, min(asked, numba().get_num_threads()))
+    return 1 if work < PARTS_MIN else available()
 
 
 def _text(k, roles: str, parts: int, add) -> str:

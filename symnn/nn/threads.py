@@ -31,6 +31,13 @@ def training_threads() -> int:
     return int(env) if env.isdigit() and int(env) > 0 else 1
 
 
+def available() -> int:
+    """The threads training may share its work among: training_threads(), at most Numba's."""
+    from symnn.codegen.numba_start import numba
+
+    return max(1, min(training_threads(), numba().get_num_threads()))
+
+
 def set_threads(n: int | None) -> None:
     """Numba's and BLAS's threads for the rest of the process (None: leave both as they are)."""
     global _asked

@@ -267,9 +267,11 @@ def fit(
                     f"{model.layers}, loss {model.loss_fn!r}"
                 )
             chosen = None if sgd else opt
-            parts = compiled_epoch.parts_for(model, X.shape[1:], batch_size, exact_order)  # threads per batch
-            if compiled or compiled_epoch.worth_it(model, X.shape[1:], epochs, n_batches, chosen, batch_size, parts):
-                driver = compiled_epoch.driver_for(model, X.shape[1:], batch_size, n, chosen, parts)
+            shape = X.shape[1:]
+            parts = compiled_epoch.parts_for(model, shape, batch_size, exact_order)  # threads per batch
+            units = compiled_epoch.units_for(model, shape, batch_size, exact_order)  # or per large call
+            if compiled or compiled_epoch.worth_it(model, shape, epochs, n_batches, chosen, batch_size, parts, units):
+                driver = compiled_epoch.driver_for(model, shape, batch_size, n, chosen, parts, units)
                 X, Y = np.ascontiguousarray(X, dtype=model.dtype), np.ascontiguousarray(Y, dtype=model.dtype)
         for epoch in range(1, epochs + 1):
             order = rng.permutation(n)  # step 7: a new pass

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from symnn.codegen.numba_start import numba
-from symnn.nn import Conv2D, epoch, split, threads
+from symnn.nn import Conv2D, epoch_threads, split, threads
 from symnn.nn.layers import Workspace
 
 
@@ -15,7 +15,7 @@ from symnn.nn.layers import Workspace
 def two_threads(monkeypatch):
     """Two threads asked for, and every call large enough to share (PARTS_MIN = 1)."""
     monkeypatch.setattr(threads, "_asked", 2)
-    monkeypatch.setattr(epoch, "PARTS_MIN", 1)
+    monkeypatch.setattr(epoch_threads, "PARTS_MIN", 1)
 
 
 def _layer(exact: bool = False) -> Conv2D:
@@ -91,7 +91,7 @@ def test_no_share_for_an_exact_layer_one_thread_or_a_small_call(monkeypatch):
     X, _ = _batch()
     monkeypatch.setattr(threads, "_asked", 2)
     assert _layer()._parts(X.shape) == 1  # far below PARTS_MIN
-    monkeypatch.setattr(epoch, "PARTS_MIN", 1)
+    monkeypatch.setattr(epoch_threads, "PARTS_MIN", 1)
     assert _layer(exact=True)._parts(X.shape) == 1  # the written order: no regrouped sums
     monkeypatch.setattr(threads, "_asked", 1)
     assert _layer()._parts(X.shape) == 1
